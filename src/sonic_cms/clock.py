@@ -1,0 +1,41 @@
+"""The one source of time, so scheduling and retention are testable without sleeping.
+
+Timestamps are integer milliseconds since the epoch, as SonicJS's ``Date.now()`` stores them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Anything that tells the time in epoch milliseconds."""
+
+    def now_ms(self) -> int:
+        """Milliseconds since the epoch."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now_ms(self) -> int:
+        """Milliseconds since the epoch, from the system clock."""
+        return time.time_ns() // 1_000_000
+
+
+@dataclass
+class FrozenClock:
+    """A clock that moves only when told to; for tests."""
+
+    current_ms: int
+
+    def now_ms(self) -> int:
+        """The frozen time."""
+        return self.current_ms
+
+    def advance(self, milliseconds: int) -> None:
+        """Move the clock forward."""
+        self.current_ms += milliseconds

@@ -1,0 +1,127 @@
+"""Engines and transactions, with the connection discipline DESIGN.md asks of each engine.
+
+SQLite: WAL, foreign keys on every connection, busy_timeout, ``synchronous`` from settings, and
+every transaction that may write opened with BEGIN IMMEDIATE. A deferred transaction that later
+writes fails with SQLITE_BUSY at once, whatever busy_timeout says, so writers must take the lock
+up front; read-only work opts into a deferred BEGIN through :meth:`Database.read`.
+
+PostgreSQL: psycopg 3 with a pool, sessions in UTC so DATETIME columns read the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from sonic_cms.config import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Execution option that selects the SQLite BEGIN mode of a connection's transactions.
+BEGIN_MODE = "sonic_begin"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL points at, or None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _install_sqlite_discipline(engine: Engine, settings: Settings) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit at the driver level: SQLAlchemy's "begin" event below issues BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {settings.sqlite_synchronous}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def build_engine(settings: Settings) -> Engine:
+    """An engine for ``settings.database_url`` with the engine's discipline installed."""
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(
+                url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+            )
+        _install_sqlite_discipline(engine, settings)
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+    )
+
+
+class Database:
+    """The application's database: an engine plus the two kinds of transaction it allows."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or build_engine(settings)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this is the embedded engine."""
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may write: BEGIN IMMEDIATE on SQLite; commits or rolls back whole."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (deferred BEGIN on SQLite, so readers never take the lock)."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            with conn.begin():
+                yield conn
+
+    async def run_read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read off the event loop unless it is a sub-millisecond local SQLite read.
+
+        A thread hop costs more than a SQLite page read from the OS cache, so SQLite reads run
+        inline; a PostgreSQL round trip must never block the loop, so it goes to a thread.
+        """
+        if self.is_sqlite:
+            return fn(*args, **kwargs)
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    async def run_write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a write in a worker thread: a SQLite writer may wait on the lock (busy_timeout)."""
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

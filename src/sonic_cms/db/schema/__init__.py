@@ -1,0 +1,51 @@
+"""The seed document's data model; ``Base.metadata`` holds every table."""
+
+from sonic_cms.db.schema.access import ApiToken, Permission, RolePermission
+from sonic_cms.db.schema.base import Base
+from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
+from sonic_cms.db.schema.logs import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
+from sonic_cms.db.schema.plugins import (
+    Plugin,
+    PluginActivity,
+    PluginAsset,
+    PluginHook,
+    PluginRoute,
+)
+from sonic_cms.db.schema.tracking import MigrationRecord
+from sonic_cms.db.schema.workflow import (
+    ScheduledContent,
+    Workflow,
+    WorkflowHistory,
+    WorkflowState,
+    WorkflowTransition,
+)
+
+metadata = Base.metadata
+
+__all__ = [
+    "LOG_CATEGORIES",
+    "LOG_LEVELS",
+    "ApiToken",
+    "Base",
+    "Collection",
+    "Content",
+    "ContentVersion",
+    "LogConfig",
+    "Media",
+    "MigrationRecord",
+    "Permission",
+    "Plugin",
+    "PluginActivity",
+    "PluginAsset",
+    "PluginHook",
+    "PluginRoute",
+    "RolePermission",
+    "ScheduledContent",
+    "SystemLog",
+    "User",
+    "Workflow",
+    "WorkflowHistory",
+    "WorkflowState",
+    "WorkflowTransition",
+    "metadata",
+]
