@@ -48,15 +48,13 @@ class TomlEnvSource(PydanticBaseSettingsSource):
 
 def _read_toml_env(path: Path, env_name: str | None) -> dict[str, Any]:
     if not path.is_file():
-        if env_name and env_name != "development":
-            raise ConfigError(f"environment {env_name!r} requested but {path} does not exist")
         return {}
     with path.open("rb") as fh:
         document = tomllib.load(fh)
     sections = document.pop("env", {})
     values = dict(document)
     if env_name:
-        if env_name not in sections and env_name != "development":
+        if sections and env_name not in sections and env_name != "development":
             known = ", ".join(sorted(sections)) or "none"
             raise ConfigError(f"environment {env_name!r} is not in {path} (known: {known})")
         values.update(sections.get(env_name, {}))

@@ -50,6 +50,7 @@ def alembic_config(db: Database | None = None) -> Config:
     """An Alembic Config pointing at the packaged revisions, with no ini file."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(migrations_dir() / "versions"))
     config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
     if db is not None:

@@ -1,0 +1,1 @@
+"""The REST API: SonicJS's public contract on FastAPI."""

@@ -1,0 +1,54 @@
+"""Typed dependencies, so routes read as signatures: ``db: DbDep, actor: ActorDep``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from sonic_cms.api.context import AppContext
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.services.actors import ANONYMOUS, Actor
+
+
+def get_context(request: Request) -> AppContext:
+    """The AppContext of the app serving this request."""
+    context: AppContext = request.app.state.ctx
+    return context
+
+
+def get_db(request: Request) -> Database:
+    """The app's Database."""
+    return get_context(request).db
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's Settings."""
+    return get_context(request).settings
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's Clock."""
+    return get_context(request).clock
+
+
+async def get_actor(request: Request) -> Actor:
+    """The principal behind the request; anonymous until authentication resolves one.
+
+    Authentication (bearer JWT, API token or cookie) plugs in through
+    ``request.app.state.authenticate`` so that this dependency stays the single entry point.
+    """
+    authenticate = getattr(request.app.state, "authenticate", None)
+    if authenticate is None:
+        return ANONYMOUS
+    actor: Actor = await authenticate(request)
+    return actor
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+ActorDep = Annotated[Actor, Depends(get_actor)]

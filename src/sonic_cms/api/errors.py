@@ -1,0 +1,90 @@
+"""Every failure becomes ``{"error": "<message>", "code": "<machine code>", "details": [...]}``.
+
+SonicJS clients read ``error`` as a string, so it stays one. Unexpected exceptions answer 500
+with a generic message and a request id to quote; the traceback goes to the server log only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.services.errors import ServiceError, TooManyRequests
+
+logger = logging.getLogger("sonic_cms.api")
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    status: int,
+    message: str,
+    code: str,
+    details: list[Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONBytesResponse:
+    """The one error shape of the API."""
+    body = {"error": message, "code": code, "details": details or []}
+    return JSONBytesResponse(body, status_code=status, headers=headers)
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    assert isinstance(exc, ServiceError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return error_response(exc.status, exc.message, exc.code, exc.details, headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, message, code, headers=exc.headers)
+
+
+async def _request_validation_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {
+            "path": ".".join(str(part) for part in err.get("loc", ())),
+            "message": err.get("msg", "invalid"),
+        }
+        for err in exc.errors()
+    ]
+    in_body = any(str(err.get("loc", ("",))[0]) == "body" for err in exc.errors())
+    if in_body:
+        return error_response(422, "Validation failed", "validation_failed", details)
+    return error_response(400, "Invalid request parameters", "bad_request", details)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    request_id = getattr(request.state, "request_id", None)
+    logger.exception("unhandled error (request %s)", request_id)
+    return error_response(
+        500, "Internal server error", "internal_error", [{"request_id": request_id}]
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception type to the envelope."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)

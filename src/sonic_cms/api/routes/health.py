@@ -1,0 +1,46 @@
+"""``GET /health``: is the server up, which engine, and are migrations applied."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from sonic_cms import __version__
+from sonic_cms.api.deps import DbDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.db import migrate
+from sonic_cms.db.engine import Database
+
+router = APIRouter(tags=["health"])
+
+
+def health_report(db: Database) -> dict[str, Any]:
+    """The health document: engine, database reachability and migration state."""
+    with db.read() as conn:
+        conn.execute(text("SELECT 1"))
+    current = migrate.current_revision(db)
+    head = migrate.head_revision()
+    pending = [script.revision for script in migrate.pending_revisions(db)]
+    return {
+        "status": "ok" if not pending else "degraded",
+        "version": __version__,
+        "database": {"engine": db.dialect, "reachable": True},
+        "migrations": {"current": current, "head": head, "pending": pending},
+    }
+
+
+@router.get("/health", summary="Server, database and migration state")
+async def health(db: DbDep) -> JSONBytesResponse:
+    """200 when the database answers and migrations are applied; 503 otherwise."""
+    try:
+        report = await db.run_read(health_report, db)
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
+        report = {
+            "status": "error",
+            "version": __version__,
+            "database": {"engine": db.dialect, "reachable": False, "error": type(exc).__name__},
+        }
+    status = 200 if report["status"] == "ok" else 503
+    return JSONBytesResponse(report, status_code=status)

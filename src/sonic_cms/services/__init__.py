@@ -1,0 +1,1 @@
+"""The domain: every rule about content, users, collections and the rest lives here."""

@@ -1,0 +1,149 @@
+"""Fixtures: a fresh database per test on every engine, apps and clients built on it.
+
+``db_url`` is parametrized over SQLite and PostgreSQL, so each test that uses it runs on both
+(DESIGN.md). Each test gets its own database, copied from a template migrated once per worker,
+so tests run in parallel under xdist without sharing state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from sonic_cms.api.app import create_app
+from sonic_cms.clock import FrozenClock
+from sonic_cms.config import Settings
+from sonic_cms.db import migrate
+from sonic_cms.db.engine import Database
+
+START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def _service_url(variable: str, what: str) -> str:
+    url = os.environ.get(variable)
+    if url:
+        return url
+    message = f"{what} tests need {variable}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(f"{message}; set it to run them")
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL server tests create their databases on (SQLAlchemy form)."""
+    return _service_url("SONIC_TEST_POSTGRES_URL", "PostgreSQL")
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def create_pg_database(template: str | None = None) -> str:
+    """Create a new PostgreSQL database (optionally from a template); returns its URL."""
+    admin = postgres_admin_url()
+    name = f"sonic_t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(_libpq(admin), autocommit=True) as conn:
+        suffix = f" TEMPLATE {template}" if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{suffix}')
+    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database created by :func:`create_pg_database`, closing its connections."""
+    name = make_url(url).database
+    with psycopg.connect(_libpq(postgres_admin_url()), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    """Settings for a test: the given database, no toml file, a fixed secret."""
+    values: dict[str, object] = {
+        "database_url": url,
+        "env": "test",
+        "secret_key": "test-secret-key-0123456789abcdefghijklmnop",
+        "config_file": Path("/nonexistent/sonic.toml"),
+        "auto_migrate": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(make_settings(f"sqlite:///{path}"))
+    migrate.upgrade(db)
+    db.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    url = create_pg_database()
+    db = Database(make_settings(url))
+    migrate.upgrade(db)
+    db.dispose()
+    yield str(make_url(url).database)
+    drop_pg_database(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A freshly migrated database on each engine."""
+    if engine_name == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "sonic.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    url = create_pg_database(template=request.getfixturevalue("pg_template"))
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture
+def empty_db_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, never-migrated database on each engine."""
+    if engine_name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START_MS)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database, clock: FrozenClock) -> Iterator[TestClient]:
+    app = create_app(settings, db=db, clock=clock)
+    with TestClient(app) as test_client:
+        yield test_client
