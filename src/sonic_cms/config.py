@@ -10,6 +10,7 @@ refer to an environment variable instead of holding a secret: ``secret_key = {en
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "your-secret-key", "changethis", "dev", "development"}
 )
 DEFAULT_DATABASE_URL = "sqlite:///./data/sonic.db"
+_DEVELOPMENT_KEY: str | None = None
 
 
 class ConfigError(ValueError):
@@ -115,6 +117,9 @@ class Settings(BaseSettings):
     execute_max_rows: int = Field(
         10_000, ge=1, description="Most rows `sonic db execute` prints"
     )
+    access_token_ttl_seconds: int = Field(
+        900, ge=30, le=86400, description="Lifetime of a signed access token (JWT), in seconds"
+    )
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
     data_dir: Path = Field(Path("./data"), description="Folder for local state")
@@ -141,6 +146,16 @@ class Settings(BaseSettings):
         if self.env != "development" and len(self.secret_key) < 32:
             raise ValueError("SONIC_SECRET_KEY must be at least 32 characters outside development")
         return self
+
+    @property
+    def effective_secret_key(self) -> str:
+        """The signing key; in development without one, a random key for this process only."""
+        if self.secret_key:
+            return self.secret_key
+        global _DEVELOPMENT_KEY
+        if _DEVELOPMENT_KEY is None:
+            _DEVELOPMENT_KEY = secrets.token_urlsafe(48)
+        return _DEVELOPMENT_KEY
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from sonic_cms import __version__
+from sonic_cms.api.auth import authenticate
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -50,6 +51,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = context
+    app.state.authenticate = authenticate
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

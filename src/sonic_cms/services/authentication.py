@@ -1,0 +1,32 @@
+"""Turning credentials into an Actor: the one place a request's identity is decided."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import User
+from sonic_cms.services.access_tokens import decode_access_token
+from sonic_cms.services.actors import Actor
+from sonic_cms.services.errors import Unauthorized
+from sonic_cms.services.permissions import permissions_for_role
+
+
+def actor_for_user(db: Database, user_id: str) -> Actor:
+    """The Actor of an active user, with its role's permissions; 401 if gone or inactive."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(User.id, User.role, User.is_active).where(User.id == user_id)
+        ).first()
+        if row is None or not row.is_active:
+            raise Unauthorized("Invalid or expired token", code="invalid_token")
+        permissions = permissions_for_role(conn, row.role)
+    return Actor(kind="user", user_id=row.id, role=row.role, permissions=permissions)
+
+
+def actor_for_bearer(db: Database, settings: Settings, clock: Clock, token: str) -> Actor:
+    """The Actor behind an ``Authorization: Bearer`` access token."""
+    claims = decode_access_token(settings, clock, token)
+    return actor_for_user(db, str(claims["sub"]))
