@@ -115,6 +115,16 @@ def db_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> 
 
 
 @pytest.fixture
+def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    """A freshly migrated SQLite database, for tests about SQLite itself."""
+    target = tmp_path / "sqlite-only.db"
+    shutil.copyfile(sqlite_template, target)
+    database = Database(make_settings(f"sqlite:///{target}"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
 def empty_db_url(engine_name: str, tmp_path: Path) -> Iterator[str]:
     """An empty, never-migrated database on each engine."""
     if engine_name == "sqlite":

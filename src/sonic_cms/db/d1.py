@@ -111,26 +111,33 @@ class D1Database:
         limit = self.database.settings.d1_batch_max_statements
         if len(statements) > limit:
             raise D1Error(f"batch of {len(statements)} statements exceeds the limit of {limit}")
-        results: list[D1Result] = []
-        with self.database.write() as conn:
-            for index, statement in enumerate(statements):
-                try:
-                    results.append(self._execute(conn, statement.sql, statement.params)[0])
-                except exc.DBAPIError as error:
-                    raise D1Error(_engine_message(error), index) from error
-        return results
+        return self._run_all([(statement.sql, statement.params) for statement in statements])
 
     def exec(self, script: str) -> D1ExecResult:
         """Run a script of several statements (triggers included) in one transaction."""
         started = time.perf_counter()
+        results = self._run_all([(sql, ()) for sql in split_statements(script)])
+        return D1ExecResult(count=len(results), duration=_elapsed_ms(started))
+
+    def execute_script(self, script: str) -> list[D1Result]:
+        """Run every statement of ``script`` in one transaction and return each one's result.
+
+        This is what ``sonic db execute`` does with a file: all of it, or none of it.
+        """
         statements = list(split_statements(script))
+        if not statements:
+            raise D1Error("no SQL statement to execute")
+        return self._run_all([(sql, ()) for sql in statements])
+
+    def _run_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[D1Result]:
+        results: list[D1Result] = []
         with self.database.write() as conn:
-            for index, sql in enumerate(statements):
+            for index, (sql, params) in enumerate(statements):
                 try:
-                    self._execute(conn, sql, ())
+                    results.append(self._execute(conn, sql, params)[0])
                 except exc.DBAPIError as error:
                     raise D1Error(_engine_message(error), index) from error
-        return D1ExecResult(count=len(statements), duration=_elapsed_ms(started))
+        return results
 
     def _run_one(self, statement: D1PreparedStatement) -> D1Result:
         return self._run_one_with_columns(statement)[0]
@@ -206,6 +213,9 @@ def _engine_message(error: exc.DBAPIError) -> str:
     return str(error.orig).strip() or type(error.orig).__name__
 
 
+_DOLLAR_TAG = re.compile(r"\$[A-Za-z_]*\$")
+
+
 def _scan(sql: str) -> Iterator[tuple[str, str]]:
     """Yield (kind, text) pieces: 'code', or 'quoted' for strings, identifiers and comments."""
     i, n = 0, len(sql)
@@ -222,6 +232,11 @@ def _scan(sql: str) -> Iterator[tuple[str, str]]:
                 end += 1
             yield "quoted", sql[i : end + 1]
             i = end + 1
+        elif ch == "$" and (tag := _DOLLAR_TAG.match(sql, i)):
+            end = sql.find(tag.group(0), tag.end())
+            end = n if end == -1 else end + len(tag.group(0))
+            yield "quoted", sql[i:end]
+            i = end
         elif sql.startswith("--", i):
             end = sql.find("\n", i)
             end = n if end == -1 else end
@@ -234,7 +249,8 @@ def _scan(sql: str) -> Iterator[tuple[str, str]]:
             i = end
         else:
             start = i
-            while i < n and sql[i] not in "'\"`" and not sql.startswith(("--", "/*"), i):
+            i += 1
+            while i < n and sql[i] not in "'\"`$" and not sql.startswith(("--", "/*"), i):
                 i += 1
             yield "code", sql[start:i]
 

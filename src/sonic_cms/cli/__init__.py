@@ -1,0 +1,1 @@
+"""The `sonic` command: what `wrangler d1` is for SonicJS users."""

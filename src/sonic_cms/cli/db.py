@@ -1,0 +1,234 @@
+"""`sonic db ...`: wrangler d1's create/list/info/delete/migrations/execute for sonic-cms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.config import ConfigError, toml_environments
+from sonic_cms.db import admin, migrate
+from sonic_cms.db.d1 import D1Error, D1Result, connect
+from sonic_cms.db.engine import Database
+
+app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
+migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)
+app.add_typer(migrations_app, name="migrations")
+
+
+def _database(env: str | None, database_url: str | None) -> Database:
+    return Database(settings_from(env, database_url))
+
+
+@app.command("create")
+def create(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Create the database (a SQLite file, or a database on the PostgreSQL server)."""
+    url = settings_from(env, database_url).database_url
+    try:
+        admin.create(url)
+    except admin.DatabaseAdminError as exc:
+        fail(str(exc))
+    console.print(f"created {admin.location(url)}; run `sonic db migrate` next")
+
+
+@app.command("delete")
+def delete(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Drop the database and everything in it."""
+    url = settings_from(env, database_url).database_url
+    where = admin.location(url)
+    if not yes and not typer.confirm(f"Delete {where} and all its data?", default=False):
+        fail("not deleted", code=1)
+    try:
+        admin.delete(url)
+    except admin.DatabaseAdminError as exc:
+        fail(str(exc))
+    console.print(f"deleted {where}")
+
+
+@app.command("info")
+def info(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Engine, location, size, version, tables with row counts and migration state."""
+    db = _database(env, database_url)
+    try:
+        details = admin.info(db)
+        if not details.exists:
+            fail(f"no database at {details.location}; run `sonic db create` or `sonic db migrate`")
+        state = _migration_summary(db)
+    except admin.DatabaseAdminError as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    console.print(f"engine:     {details.engine} {details.server_version}")
+    console.print(f"location:   {details.location}")
+    console.print(f"size:       {_human_size(details.size_bytes)}")
+    console.print(f"migrations: {state}")
+    grid = Table("table", "rows", title=f"{len(details.tables)} tables")
+    for name, count in details.tables.items():
+        grid.add_row(name, str(count))
+    console.print(grid)
+
+
+@app.command("list")
+def list_databases(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """The database of every environment in sonic.toml, with size and migration state."""
+    base = settings_from(env, database_url)
+    names = list(toml_environments(base.config_file)) or [base.env]
+    grid = Table("environment", "engine", "location", "size", "migrations")
+    for name in names:
+        grid.add_row(name, *_environment_row(name, env, database_url))
+    console.print(grid)
+
+
+def _environment_row(name: str, env: str | None, database_url: str | None) -> list[str]:
+    try:
+        chosen = None if name == "default" else name
+        settings = settings_from(chosen or env, database_url if name == env else None)
+    except (typer.Exit, ConfigError):
+        return ["?", "?", "-", "unusable configuration"]
+    url = settings.database_url
+    engine = "sqlite" if settings.is_sqlite else "postgresql"
+    try:
+        if not admin.exists(url):
+            return [engine, admin.location(url), "-", "not created"]
+        db = Database(settings)
+        try:
+            return [engine, admin.location(url), _human_size(admin.size_bytes(db)),
+                    _migration_summary(db)]
+        finally:
+            db.dispose()
+    except admin.DatabaseAdminError as exc:
+        return [engine, admin.location(url), "-", f"unreachable: {exc}"]
+
+
+def _migration_summary(db: Database) -> str:
+    current = migrate.current_revision(db)
+    pending = migrate.pending_revisions(db)
+    head = migrate.head_revision()
+    if not pending:
+        return f"up to date (at {head})"
+    return f"at {current or 'nothing'}, {len(pending)} pending (head {head})"
+
+
+def _human_size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+@app.command("migrate")
+def migrate_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Apply pending migrations, each in its own transaction; stop and exit 1 on a failure."""
+    db = _database(env, database_url)
+    try:
+        pending = migrate.pending_revisions(db)
+        if not pending:
+            console.print("All migrations are up to date")
+            return
+        applied = migrate.upgrade(db)
+    except migrate.MigrationError as exc:
+        fail(f"migration {exc.revision} failed: {exc.cause}")
+    finally:
+        db.dispose()
+    for revision in applied:
+        console.print(f"applied {revision}")
+    console.print(f"Applied {len(applied)} migration(s)")
+
+
+@migrations_app.command("list")
+def migrations_list(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Every revision, applied or pending, with when it was applied."""
+    db = _database(env, database_url)
+    try:
+        states = migrate.revision_states(db)
+    finally:
+        db.dispose()
+    grid = Table("revision", "name", "status", "applied at (UTC)")
+    for state in states:
+        status = "[green]applied[/]" if state.applied else "[yellow]pending[/]"
+        when = state.applied_at.isoformat(sep=" ", timespec="seconds") if state.applied_at else ""
+        grid.add_row(state.revision, state.name, status, when)
+    console.print(grid)
+
+
+@migrations_app.command("create")
+def migrations_create(
+    name: Annotated[str, typer.Argument(help="What the revision does, e.g. 'add comments'")],
+    empty: Annotated[bool, typer.Option("--empty", help="Do not autogenerate")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Write a new revision, autogenerated from the models when they differ from the database."""
+    db = _database(env, database_url)
+    try:
+        path = migrate.create_revision(db, name, autogenerate=not empty)
+    except Exception as exc:  # noqa: BLE001 - Alembic's errors are reported, not re-raised
+        fail(f"cannot create the revision: {exc}")
+    finally:
+        db.dispose()
+    console.print(f"wrote {path}")
+
+
+@app.command("execute")
+def execute(
+    command: Annotated[str | None, typer.Option("--command", help="SQL to run")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="SQL file to run")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print wrangler's JSON")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Run SQL from --command or --file in one transaction: all of it, or none of it."""
+    if (command is None) == (file is None):
+        fail("give exactly one of --command or --file")
+    script = command if command is not None else _read_script(file)
+    settings = settings_from(env, database_url)
+    db = Database(settings)
+    try:
+        results = connect(db).execute_script(script)
+    except D1Error as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    if as_json:
+        typer.echo(orjson.dumps([r.to_dict() for r in results], option=orjson.OPT_INDENT_2))
+        return
+    for result in results:
+        _print_result(result, settings.execute_max_rows)
+
+
+def _read_script(file: Path | None) -> str:
+    assert file is not None
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {exc}")
+
+
+def _print_result(result: D1Result, max_rows: int) -> None:
+    if not result.results:
+        console.print(f"ok: {result.meta['changes']} row(s) changed in {result.meta['duration']} ms")
+        return
+    columns = list(result.results[0])
+    grid = Table(*columns)
+    for row in result.results[:max_rows]:
+        grid.add_row(*(_cell(row[c]) for c in columns))
+    console.print(grid)
+    hidden = len(result.results) - max_rows
+    if hidden > 0:
+        console.print(f"... {hidden} more row(s) not shown (SONIC_EXECUTE_MAX_ROWS={max_rows})")
+
+
+def _cell(value: Any) -> str:
+    return "NULL" if value is None else str(value)

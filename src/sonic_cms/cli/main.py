@@ -1,0 +1,30 @@
+"""The `sonic` console command."""
+
+from __future__ import annotations
+
+import typer
+
+from sonic_cms import __version__
+from sonic_cms.cli import db, users
+from sonic_cms.cli.serve import serve
+
+app = typer.Typer(
+    name="sonic",
+    help="sonic-cms: a headless CMS. Every command takes --env and --database-url.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the sonic-cms version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,37 @@
+"""`sonic serve`: run the API with uvicorn, one app built per worker from the environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (SONIC_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SONIC_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (SONIC_WORKERS)")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs)."""
+    settings = settings_from(env, database_url, host=host, port=port, workers=workers)
+    # Workers rebuild Settings from the environment, so pass the command's choices through it.
+    if env:
+        os.environ["SONIC_ENV"] = env
+    os.environ["SONIC_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "sonic_cms.api.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=None if reload else settings.workers,
+        reload=reload,
+        log_level="info",
+        proxy_headers=False,
+    )

@@ -1,0 +1,70 @@
+"""`sonic users ...`: accounts from the command line (the first admin never comes from the web)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.errors import ServiceError
+from sonic_cms.services.users import create_user, ensure_admin
+
+app = typer.Typer(help="Manage users.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    email: Annotated[str, typer.Option(help="Email address (unique, case-insensitive)")],
+    username: Annotated[str, typer.Option(help="Username (unique)")],
+    role: Annotated[str, typer.Option(help="admin, editor, author or viewer")] = "viewer",
+    first_name: Annotated[str, typer.Option(help="First name")] = "",
+    last_name: Annotated[str, typer.Option(help="Last name")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create a user. The password is read from stdin so it never shows in `ps` or history."""
+    if not password_stdin:
+        fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    db = Database(settings_from(env, database_url))
+    try:
+        user = create_user(
+            db, SYSTEM, SystemClock(), email=email, username=username, password=password,
+            role=role, first_name=first_name, last_name=last_name,
+        )
+    except ServiceError as exc:
+        details = "; ".join(f"{d['path']}: {d['message']}" for d in exc.details if "path" in d)
+        fail(f"{exc.message}{': ' + details if details else ''}")
+    finally:
+        db.dispose()
+    console.print(f"created {user.role} [bold]{user.username}[/] <{user.email}> id={user.id}")
+
+
+@app.command("ensure-admin")
+def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Create the first admin unless an active admin exists (SONIC_ADMIN_EMAIL/_PASSWORD)."""
+    settings = settings_from(env, database_url)
+    db = Database(settings)
+    try:
+        user, generated = ensure_admin(
+            db, SYSTEM, SystemClock(), email=settings.admin_email,
+            password=settings.admin_password,
+        )
+    except ServiceError as exc:
+        fail(exc.message)
+    finally:
+        db.dispose()
+    if user is None:
+        console.print("an active admin exists; nothing to do")
+        return
+    console.print(f"created admin [bold]{user.email}[/] (username {user.username})")
+    if generated:
+        console.print(f"generated password (shown once): [bold yellow]{generated}[/]")
