@@ -116,7 +116,8 @@ class D1Database:
     def exec(self, script: str) -> D1ExecResult:
         """Run a script of several statements (triggers included) in one transaction."""
         started = time.perf_counter()
-        results = self._run_all([(sql, ()) for sql in split_statements(script)])
+        statements = split_statements(script, self.database.dialect)
+        results = self._run_all([(sql, ()) for sql in statements])
         return D1ExecResult(count=len(results), duration=_elapsed_ms(started))
 
     def execute_script(self, script: str) -> list[D1Result]:
@@ -124,7 +125,7 @@ class D1Database:
 
         This is what ``sonic db execute`` does with a file: all of it, or none of it.
         """
-        statements = list(split_statements(script))
+        statements = list(split_statements(script, self.database.dialect))
         if not statements:
             raise D1Error("no SQL statement to execute")
         return self._run_all([(sql, ()) for sql in statements])
@@ -256,12 +257,15 @@ def _scan(sql: str) -> Iterator[tuple[str, str]]:
 
 
 _PLACEHOLDER = re.compile(r"\?(\d*)")
+_LIKE = re.compile(r"(?<![\w$])LIKE(?![\w$])", re.I)
 
 
 def translate_placeholders(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
-    """Rewrite SQLite's ``?``/``?NNN`` placeholders to psycopg's ``%s``, escaping ``%``.
+    """Rewrite D1 (SQLite) SQL for psycopg: ``?``/``?NNN`` become ``%s``, ``%`` is escaped.
 
-    Returns the new SQL and the parameters in the order the new placeholders use them.
+    ``LIKE`` becomes ``ILIKE``, because D1's LIKE ignores ASCII case and PostgreSQL's does not;
+    ported queries then find the same rows. Returns the new SQL and the parameters in the order
+    the new placeholders use them.
     """
     ordered: list[Any] = []
     next_index = 0
@@ -283,16 +287,20 @@ def translate_placeholders(sql: str, params: Sequence[Any]) -> tuple[str, tuple[
 
     for kind, text in _scan(sql):
         text = text.replace("%", "%%")
-        pieces.append(_PLACEHOLDER.sub(placeholder, text) if kind == "code" else text)
+        if kind == "code":
+            text = _LIKE.sub("ILIKE", _PLACEHOLDER.sub(placeholder, text))
+        pieces.append(text)
     return "".join(pieces), tuple(ordered)
 
 
-def split_statements(script: str) -> Iterable[str]:
+def split_statements(script: str, dialect: str = "sqlite") -> Iterable[str]:
     """Split a script into complete statements; CREATE TRIGGER ... END; stays whole.
 
-    SQLite's own ``complete_statement`` decides where a statement ends, so semicolons inside
-    strings, comments and trigger bodies never split one.
+    On SQLite, SQLite's own ``complete_statement`` decides where a statement ends, so semicolons
+    inside strings, comments and trigger bodies never split one. PostgreSQL trigger bodies live
+    in dollar-quoted functions, which the scanner already keeps whole, so every ``;`` ends one.
     """
+    is_complete = sqlite3.complete_statement if dialect == "sqlite" else (lambda _sql: True)
     current: list[str] = []
     for kind, text in _scan(script):
         if kind != "code":
@@ -301,7 +309,7 @@ def split_statements(script: str) -> Iterable[str]:
         for part in re.split(r"(;)", text):
             current.append(part)
             candidate = "".join(current)
-            if part == ";" and sqlite3.complete_statement(candidate):
+            if part == ";" and is_complete(candidate):
                 if _has_code(candidate):
                     yield candidate.strip()
                 current = []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
 from sonic_cms.db.schema import metadata
 
@@ -23,6 +23,8 @@ def _record_step(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
     connection: Connection = ctx.connection
     revision_id = step.up_revision_id
     if not step.is_upgrade:
+        if not inspect(connection).has_table("migrations"):
+            return  # the revision that created the table has just dropped it
         connection.execute(text("DELETE FROM migrations WHERE id = :id"), {"id": revision_id})
         return
     script = step.up_revision

@@ -177,15 +177,21 @@ class Content(Base):
         Index("idx_content_workflow_state", "workflow_state_id"),
         # The seed's "Indexing Strategy": composite, covering and partial indexes.
         Index("idx_content_collection_status", "collection_id", "status"),
-        Index("idx_content_author_status", "author_id", "status", text("published_at DESC")),
         Index("idx_content_published_covering", "status", "published_at", "title", "slug"),
-        Index(
-            "idx_published_content",
-            text("published_at DESC"),
-            sqlite_where=text("status = 'published'"),
-            postgresql_where=text("status = 'published'"),
-        ),
     )
+
+
+# Indexes with a DESC key are declared on the columns themselves, so that reflection can
+# compare them with the database (a text "published_at DESC" reads as an opaque expression).
+Index(
+    "idx_content_author_status", Content.author_id, Content.status, Content.published_at.desc()
+)
+Index(
+    "idx_published_content",
+    Content.published_at.desc(),
+    sqlite_where=text("status = 'published'"),
+    postgresql_where=text("status = 'published'"),
+)
 
 
 class ContentVersion(Base):
