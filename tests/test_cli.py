@@ -1,0 +1,145 @@
+"""The `sonic` command, run in-process with Typer's runner against real databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sonic_cms.cli.main import app
+from sonic_cms.db import admin
+
+runner = CliRunner()
+
+
+def sonic(*args: str, url: str | None = None, input: str | None = None, env=None):
+    argv = list(args) + (["--database-url", url] if url else [])
+    return runner.invoke(app, argv, input=input, env={"SONIC_CONFIG_FILE": "/nonexistent", **(env or {})})
+
+
+def test_migrate_then_migrate_again_is_a_no_op(empty_db_url: str):
+    first = sonic("db", "migrate", url=empty_db_url)
+    assert first.exit_code == 0, first.output
+    assert "Applied 1 migration(s)" in first.output
+    second = sonic("db", "migrate", url=empty_db_url)
+    assert second.exit_code == 0 and "All migrations are up to date" in second.output
+
+
+def test_migrations_list_shows_applied_and_pending(empty_db_url: str):
+    assert "pending" in sonic("db", "migrations", "list", url=empty_db_url).output
+    sonic("db", "migrate", url=empty_db_url)
+    listed = sonic("db", "migrations", "list", url=empty_db_url)
+    assert listed.exit_code == 0 and "applied" in listed.output and "pending" not in listed.output
+
+
+def test_execute_json_matches_wrangler_shape(db_url: str):
+    result = sonic("db", "execute", "--command", "SELECT id FROM workflow_states WHERE is_initial = 1", "--json", url=db_url)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body[0]["results"] == [{"id": "draft"}]
+    assert body[0]["success"] is True
+    assert set(body[0]["meta"]) >= {"duration", "changes", "last_row_id"}
+
+
+def test_execute_bad_sql_prints_engine_error_and_exits_non_zero(db_url: str):
+    result = sonic("db", "execute", "--command", "SELEC nothing", url=db_url)
+    assert result.exit_code == 1
+    assert "syntax error" in result.output.lower()
+
+
+def test_execute_file_is_one_transaction(db_url: str, tmp_path: Path):
+    script = tmp_path / "script.sql"
+    script.write_text(
+        "UPDATE log_config SET retention_days = 1 WHERE category = 'api';\n"
+        "INSERT INTO no_such_table VALUES (1);\n"
+    )
+    failed = sonic("db", "execute", "--file", str(script), url=db_url)
+    assert failed.exit_code == 1
+    check = sonic("db", "execute", "--command", "SELECT retention_days FROM log_config WHERE category = 'api'", "--json", url=db_url)
+    assert json.loads(check.output)[0]["results"] == [{"retention_days": 30}]
+
+
+def test_execute_needs_exactly_one_source(db_url: str):
+    assert sonic("db", "execute", url=db_url).exit_code == 1
+
+
+def test_info_lists_tables_with_counts_and_version(db_url: str):
+    result = sonic("db", "info", url=db_url)
+    assert result.exit_code == 0, result.output
+    assert "workflow_states" in result.output and "up to date" in result.output
+    assert ("sqlite 3." in result.output) or ("postgresql 1" in result.output)
+
+
+def test_create_info_and_delete_a_database(empty_db_url: str, engine_name: str):
+    if engine_name == "postgres":
+        admin.delete(empty_db_url)  # the fixture made it; start from nothing
+    created = sonic("db", "create", url=empty_db_url)
+    assert created.exit_code == 0, created.output
+    assert admin.exists(empty_db_url)
+    assert sonic("db", "create", url=empty_db_url).exit_code == 1  # already exists
+    refused = sonic("db", "delete", url=empty_db_url, input="n\n")
+    assert refused.exit_code == 1 and admin.exists(empty_db_url)
+    deleted = sonic("db", "delete", "--yes", url=empty_db_url)
+    assert deleted.exit_code == 0 and not admin.exists(empty_db_url)
+    if engine_name == "postgres":
+        admin.create(empty_db_url)  # the fixture drops it afterwards
+
+
+def test_list_shows_every_environment(tmp_path: Path):
+    config = tmp_path / "sonic.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path}/dev.db"\n'
+        f'[env.production]\ndatabase_url = "sqlite:///{tmp_path}/prod.db"\n'
+        'secret_key = "0123456789abcdef0123456789abcdef-prod"\n'
+    )
+    sonic("db", "migrate", env={"SONIC_CONFIG_FILE": str(config)})
+    result = runner.invoke(app, ["db", "list"], env={"SONIC_CONFIG_FILE": str(config)})
+    assert result.exit_code == 0, result.output
+    assert "default" in result.output and "production" in result.output
+    assert "not created" in result.output  # prod.db was never made
+
+
+def test_migrations_create_writes_a_revision(db_url: str, tmp_path: Path, monkeypatch):
+    result = sonic("db", "migrations", "create", "add comments", "--empty", "--directory", str(tmp_path), url=db_url)
+    assert result.exit_code == 0, result.output
+    written = list(tmp_path.glob("*_add_comments.py"))
+    assert len(written) == 1
+    source = written[0].read_text()
+    assert "down_revision: str | Sequence[str] | None = '0001'" in source
+
+
+def test_users_create_reads_password_from_stdin(db_url: str):
+    result = sonic("users", "create", "--email", "Ed@Example.com", "--username", "eddie", "--role", "editor", "--password-stdin", url=db_url, input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert "ed@example.com" in result.output
+    duplicate = sonic("users", "create", "--email", "ed@example.com", "--username", "eddie2", "--password-stdin", url=db_url, input="another long password\n")
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--email", "not-an-email", "--username", "bob"], "email"),
+        (["--email", "bob@example.com", "--username", "bo"], "username"),
+        (["--email", "bob@example.com", "--username", "bob", "--role", "root"], "role"),
+    ],
+)
+def test_users_create_rejects_bad_input(db_url: str, args: list[str], message: str):
+    result = sonic("users", "create", *args, "--password-stdin", url=db_url, input="a long enough password\n")
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_ensure_admin_creates_once_and_prints_generated_password(db_url: str):
+    first = sonic("users", "ensure-admin", url=db_url)
+    assert first.exit_code == 0 and "generated password" in first.output
+    second = sonic("users", "ensure-admin", url=db_url)
+    assert second.exit_code == 0 and "nothing to do" in second.output
+
+
+def test_production_without_secret_refuses_with_exit_2(tmp_path: Path):
+    result = sonic("db", "info", url=f"sqlite:///{tmp_path}/x.db", env={"SONIC_ENV": "production", "SONIC_SECRET_KEY": ""})
+    assert result.exit_code == 2
+    assert "SONIC_SECRET_KEY" in result.output
