@@ -60,13 +60,17 @@ def test_oversize_body_is_413_by_header_and_by_stream(db_url: str):
             yield big[:600]
             yield big[600:]
 
-        streamed = client.post("/echo", content=chunks(), headers={"content-type": "application/json"})
+        streamed = client.post(
+            "/echo", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert streamed.status_code == 413
 
 
 def test_malformed_json_is_422_with_envelope(db_url: str):
     with TestClient(app_with_echo(make_settings(db_url))) as client:
-        response = client.post("/echo", content=b"{not json", headers={"content-type": "application/json"})
+        response = client.post(
+            "/echo", content=b"{not json", headers={"content-type": "application/json"}
+        )
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "Validation failed" and body["details"]

@@ -16,7 +16,9 @@ runner = CliRunner()
 
 def sonic(*args: str, url: str | None = None, input: str | None = None, env=None):
     argv = list(args) + (["--database-url", url] if url else [])
-    return runner.invoke(app, argv, input=input, env={"SONIC_CONFIG_FILE": "/nonexistent", **(env or {})})
+    return runner.invoke(
+        app, argv, input=input, env={"SONIC_CONFIG_FILE": "/nonexistent", **(env or {})}
+    )
 
 
 def test_migrate_then_migrate_again_is_a_no_op(empty_db_url: str):
@@ -35,7 +37,14 @@ def test_migrations_list_shows_applied_and_pending(empty_db_url: str):
 
 
 def test_execute_json_matches_wrangler_shape(db_url: str):
-    result = sonic("db", "execute", "--command", "SELECT id FROM workflow_states WHERE is_initial = 1", "--json", url=db_url)
+    result = sonic(
+        "db",
+        "execute",
+        "--command",
+        "SELECT id FROM workflow_states WHERE is_initial = 1",
+        "--json",
+        url=db_url,
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert body[0]["results"] == [{"id": "draft"}]
@@ -57,7 +66,14 @@ def test_execute_file_is_one_transaction(db_url: str, tmp_path: Path):
     )
     failed = sonic("db", "execute", "--file", str(script), url=db_url)
     assert failed.exit_code == 1
-    check = sonic("db", "execute", "--command", "SELECT retention_days FROM log_config WHERE category = 'api'", "--json", url=db_url)
+    check = sonic(
+        "db",
+        "execute",
+        "--command",
+        "SELECT retention_days FROM log_config WHERE category = 'api'",
+        "--json",
+        url=db_url,
+    )
     assert json.loads(check.output)[0]["results"] == [{"retention_days": 30}]
 
 
@@ -102,7 +118,16 @@ def test_list_shows_every_environment(tmp_path: Path):
 
 
 def test_migrations_create_writes_a_revision(db_url: str, tmp_path: Path, monkeypatch):
-    result = sonic("db", "migrations", "create", "add comments", "--empty", "--directory", str(tmp_path), url=db_url)
+    result = sonic(
+        "db",
+        "migrations",
+        "create",
+        "add comments",
+        "--empty",
+        "--directory",
+        str(tmp_path),
+        url=db_url,
+    )
     assert result.exit_code == 0, result.output
     written = list(tmp_path.glob("*_add_comments.py"))
     assert len(written) == 1
@@ -111,10 +136,32 @@ def test_migrations_create_writes_a_revision(db_url: str, tmp_path: Path, monkey
 
 
 def test_users_create_reads_password_from_stdin(db_url: str):
-    result = sonic("users", "create", "--email", "Ed@Example.com", "--username", "eddie", "--role", "editor", "--password-stdin", url=db_url, input="a long enough password\n")
+    result = sonic(
+        "users",
+        "create",
+        "--email",
+        "Ed@Example.com",
+        "--username",
+        "eddie",
+        "--role",
+        "editor",
+        "--password-stdin",
+        url=db_url,
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "ed@example.com" in result.output
-    duplicate = sonic("users", "create", "--email", "ed@example.com", "--username", "eddie2", "--password-stdin", url=db_url, input="another long password\n")
+    duplicate = sonic(
+        "users",
+        "create",
+        "--email",
+        "ed@example.com",
+        "--username",
+        "eddie2",
+        "--password-stdin",
+        url=db_url,
+        input="another long password\n",
+    )
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
 
 
@@ -127,7 +174,9 @@ def test_users_create_reads_password_from_stdin(db_url: str):
     ],
 )
 def test_users_create_rejects_bad_input(db_url: str, args: list[str], message: str):
-    result = sonic("users", "create", *args, "--password-stdin", url=db_url, input="a long enough password\n")
+    result = sonic(
+        "users", "create", *args, "--password-stdin", url=db_url, input="a long enough password\n"
+    )
     assert result.exit_code == 1
     assert message in result.output
 
@@ -140,6 +189,11 @@ def test_ensure_admin_creates_once_and_prints_generated_password(db_url: str):
 
 
 def test_production_without_secret_refuses_with_exit_2(tmp_path: Path):
-    result = sonic("db", "info", url=f"sqlite:///{tmp_path}/x.db", env={"SONIC_ENV": "production", "SONIC_SECRET_KEY": ""})
+    result = sonic(
+        "db",
+        "info",
+        url=f"sqlite:///{tmp_path}/x.db",
+        env={"SONIC_ENV": "production", "SONIC_SECRET_KEY": ""},
+    )
     assert result.exit_code == 2
     assert "SONIC_SECRET_KEY" in result.output

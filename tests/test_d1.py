@@ -40,12 +40,23 @@ def seed_content(d1db: d1.D1Database, author_id: str) -> None:
         ("c2", "Drafting", "drafting", {"body": "not yet"}, "draft", None),
         ("c3", "Python", "python", {"body": "Cloudflare and Python"}, "published", 20),
     ]
-    d1db.batch([
-        d1db.prepare(INSERT_CONTENT).bind(
-            cid, title, slug, "blog-posts-collection", data, author_id, 10, 10, status, published
-        )
-        for cid, title, slug, data, status, published in rows
-    ])
+    d1db.batch(
+        [
+            d1db.prepare(INSERT_CONTENT).bind(
+                cid,
+                title,
+                slug,
+                "blog-posts-collection",
+                data,
+                author_id,
+                10,
+                10,
+                status,
+                published,
+            )
+            for cid, title, slug, data, status, published in rows
+        ]
+    )
 
 
 def test_first_all_run_raw_have_d1_shapes(d1db: d1.D1Database):
@@ -58,7 +69,9 @@ def test_first_all_run_raw_have_d1_shapes(d1db: d1.D1Database):
     result = d1db.prepare("SELECT id, name FROM collections").all()
     assert result.to_dict()["results"] == [{"id": "col-1", "name": "pages"}]
     assert d1db.prepare("SELECT id, name FROM collections").raw(column_names=True) == [
-        ["id", "name"], ["col-1", "pages"]]
+        ["id", "name"],
+        ["col-1", "pages"],
+    ]
 
 
 def test_first_with_unknown_column_is_an_error(d1db: d1.D1Database):
@@ -112,7 +125,9 @@ def test_exec_runs_a_script_with_a_trigger(d1db: d1.D1Database, author_id: str):
 
 def test_exec_is_all_or_nothing(d1db: d1.D1Database):
     with pytest.raises(d1.D1Error) as failure:
-        d1db.exec("CREATE TABLE t1 (a INTEGER); INSERT INTO t1 VALUES (1); INSERT INTO nope VALUES (2);")
+        d1db.exec(
+            "CREATE TABLE t1 (a INTEGER); INSERT INTO t1 VALUES (1); INSERT INTO nope VALUES (2);"
+        )
     assert failure.value.index == 2
     with pytest.raises(d1.D1Error):
         d1db.prepare("SELECT * FROM t1").all()
@@ -138,9 +153,11 @@ def build_search_query(d1db: d1.D1Database, filters: dict) -> d1.D1PreparedState
 
 def test_seed_dynamic_search_query_runs_unchanged(d1db: d1.D1Database, author_id: str):
     seed_content(d1db, author_id)
-    results = build_search_query(
-        d1db, {"status": "published", "searchTerm": "cloudflare", "limit": 50}
-    ).all().results
+    results = (
+        build_search_query(d1db, {"status": "published", "searchTerm": "cloudflare", "limit": 50})
+        .all()
+        .results
+    )
     assert sorted(row["id"] for row in results) == ["c1", "c3"]
     assert isinstance(results[0]["data"], str)  # JSON comes back as text, as from D1
     injected = build_search_query(d1db, {"status": "published' OR '1'='1"}).all().results
@@ -160,11 +177,16 @@ def test_seed_aggregations_and_joins_run_unchanged(d1db: d1.D1Database, author_i
         "FROM media WHERE deleted_at IS NULL"
     ).first()
     assert {k.lower(): v for k, v in media.items()}["totalfiles"] == 0
-    joined = d1db.prepare(
-        "SELECT content.id, users.first_name || ' ' || users.last_name AS authorName "
-        "FROM content LEFT JOIN users ON content.author_id = users.id "
-        "WHERE content.status = ? ORDER BY content.published_at DESC"
-    ).bind("published").all().results
+    joined = (
+        d1db.prepare(
+            "SELECT content.id, users.first_name || ' ' || users.last_name AS authorName "
+            "FROM content LEFT JOIN users ON content.author_id = users.id "
+            "WHERE content.status = ? ORDER BY content.published_at DESC"
+        )
+        .bind("published")
+        .all()
+        .results
+    )
     assert [row["id"] for row in joined] == ["c1", "c3"]
     assert joined[0][next(k for k in joined[0] if k.lower() == "authorname")].startswith("Author ")
 
@@ -188,7 +210,10 @@ def test_translated_placeholders_keep_every_literal(literal: str):
 
 
 def test_split_statements_keeps_strings_comments_and_triggers_whole():
-    script = "SELECT ';'; /* ; */ SELECT 2;\nCREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; SELECT 2; END;"
+    script = (
+        "SELECT ';'; /* ; */ SELECT 2;\n"
+        "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; SELECT 2; END;"
+    )
     assert list(d1.split_statements(script)) == [
         "SELECT ';';",
         "/* ; */ SELECT 2;",

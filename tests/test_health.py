@@ -21,8 +21,9 @@ def test_unknown_route_gets_json_envelope(client: TestClient):
 
 
 def test_request_id_is_echoed_when_safe_and_replaced_when_not(client: TestClient):
-    assert client.get("/health", headers={"X-Request-ID": "abc-123"}).headers[
-        "x-request-id"
-    ] == "abc-123"
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"]
+        == "abc-123"
+    )
     replaced = client.get("/health", headers={"X-Request-ID": "bad id\r\n"}).headers["x-request-id"]
     assert replaced != "bad id" and len(replaced) == 32

@@ -24,8 +24,8 @@ def schema_drift(db: Database) -> list[object]:
             conn,
             opts={
                 "compare_type": True,
-                "include_object": lambda obj, name, type_, reflected, compare_to: not (
-                    type_ == "table" and name == "alembic_version"
+                "include_object": lambda obj, name, type_, reflected, compare_to: (
+                    not (type_ == "table" and name == "alembic_version")
                 ),
             },
         )

@@ -22,9 +22,13 @@ SEED_SQL = (Path(__file__).parent / "fixtures" / "seed_schema.sql").read_text()
 # Integer timestamp defaults the seed writes as unixepoch() (seconds) are milliseconds here;
 # docs/schema.md lists this departure.
 MS_DEFAULTS = {
-    ("plugins", "created_at"), ("plugins", "updated_at"), ("plugin_hooks", "created_at"),
-    ("plugin_routes", "created_at"), ("system_logs", "created_at"),
-    ("log_config", "created_at"), ("log_config", "updated_at"),
+    ("plugins", "created_at"),
+    ("plugins", "updated_at"),
+    ("plugin_hooks", "created_at"),
+    ("plugin_routes", "created_at"),
+    ("system_logs", "created_at"),
+    ("log_config", "created_at"),
+    ("log_config", "updated_at"),
 }
 
 
@@ -69,7 +73,9 @@ def test_every_seed_table_and_column_on_sqlite(sqlite_db: Database, seed):
                     assert our_default is not None and "86400000" in our_default
                 else:
                     assert normalize_default(our_default) == normalize_default(seed_default), (
-                        table, name)
+                        table,
+                        name,
+                    )
 
 
 def index_shapes(conn: Any, table: str) -> dict[str, tuple[Any, ...]]:
@@ -91,8 +97,12 @@ def test_every_seed_index_unique_and_foreign_key_on_sqlite(sqlite_db: Database, 
                 if name.startswith("pk:"):
                     continue
                 assert ours.get(name) == shape, (table, name)
-            seed_fks = {r[2:6] + (r[6], r[7]) for r in pragma(seed, f"PRAGMA foreign_key_list({table})")}
-            our_fks = {r[2:6] + (r[6], r[7]) for r in pragma(conn, f"PRAGMA foreign_key_list({table})")}
+            seed_fks = {
+                (*r[2:6], r[6], r[7]) for r in pragma(seed, f"PRAGMA foreign_key_list({table})")
+            }
+            our_fks = {
+                (*r[2:6], r[6], r[7]) for r in pragma(conn, f"PRAGMA foreign_key_list({table})")
+            }
             if table == "plugin_activity_log":
                 continue
             assert our_fks == seed_fks, table
@@ -152,8 +162,17 @@ def test_permission_catalogue_and_roles(db: Database):
         categories = {r[0] for r in conn.execute(text("SELECT DISTINCT category FROM permissions"))}
         grants = rows(conn, "SELECT role, COUNT(*) FROM role_permissions GROUP BY role")
         total = conn.execute(text("SELECT COUNT(*) FROM permissions")).scalar_one()
-    assert categories >= {"content", "users", "collections", "media", "settings", "workflow",
-                          "plugins", "logs", "api_tokens"}
+    assert categories >= {
+        "content",
+        "users",
+        "collections",
+        "media",
+        "settings",
+        "workflow",
+        "plugins",
+        "logs",
+        "api_tokens",
+    }
     by_role = dict(grants)
     assert by_role["admin"] == total
     assert by_role["viewer"] < by_role["author"] < by_role["editor"] < by_role["admin"]

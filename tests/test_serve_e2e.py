@@ -24,7 +24,9 @@ def test_fresh_directory_migrates_creates_admin_and_serves_health(tmp_path: Path
     env = {**os.environ, "SONIC_ENV": "development", "SONIC_CONFIG_FILE": str(tmp_path / "none")}
     env.pop("SONIC_DATABASE_URL", None)
     for command in (["db", "migrate"], ["users", "ensure-admin"]):
-        done = subprocess.run([SONIC, *command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [SONIC, *command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "sonic.db").exists()
     port = free_port()

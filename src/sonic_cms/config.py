@@ -114,9 +114,7 @@ class Settings(BaseSettings):
     d1_batch_max_statements: int = Field(
         10_000, ge=1, description="Most statements one `db.batch()` call may run"
     )
-    execute_max_rows: int = Field(
-        10_000, ge=1, description="Most rows `sonic db execute` prints"
-    )
+    execute_max_rows: int = Field(10_000, ge=1, description="Most rows `sonic db execute` prints")
     access_token_ttl_seconds: int = Field(
         900, ge=30, le=86400, description="Lifetime of a signed access token (JWT), in seconds"
     )

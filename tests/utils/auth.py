@@ -20,9 +20,15 @@ def create_random_user(db: Database, clock: Clock, role: str = "viewer") -> User
     """A new active user with ``role`` and the password TEST_PASSWORD."""
     suffix = uuid.uuid4().hex[:10]
     return create_user(
-        db, SYSTEM, clock,
-        email=f"{role}-{suffix}@example.com", username=f"{role}_{suffix}",
-        password=TEST_PASSWORD, role=role, first_name=role.title(), last_name=suffix,
+        db,
+        SYSTEM,
+        clock,
+        email=f"{role}-{suffix}@example.com",
+        username=f"{role}_{suffix}",
+        password=TEST_PASSWORD,
+        role=role,
+        first_name=role.title(),
+        last_name=suffix,
     )
 
 

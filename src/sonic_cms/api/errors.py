@@ -7,6 +7,7 @@ with a generic message and a request id to quote; the traceback goes to the serv
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,7 +40,7 @@ def error_response(
     message: str,
     code: str,
     details: list[Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONBytesResponse:
     """The one error shape of the API."""
     body = {"error": message, "code": code, "details": details or []}

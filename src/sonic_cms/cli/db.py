@@ -100,8 +100,12 @@ def _environment_row(name: str, env: str | None, database_url: str | None) -> li
             return [engine, admin.location(url), "-", "not created"]
         db = Database(settings)
         try:
-            return [engine, admin.location(url), _human_size(admin.size_bytes(db)),
-                    _migration_summary(db)]
+            return [
+                engine,
+                admin.location(url),
+                _human_size(admin.size_bytes(db)),
+                _migration_summary(db),
+            ]
         finally:
             db.dispose()
     except admin.DatabaseAdminError as exc:
@@ -221,7 +225,9 @@ def _read_script(file: Path | None) -> str:
 
 def _print_result(result: D1Result, max_rows: int) -> None:
     if not result.results:
-        console.print(f"ok: {result.meta['changes']} row(s) changed in {result.meta['duration']} ms")
+        console.print(
+            f"ok: {result.meta['changes']} row(s) changed in {result.meta['duration']} ms"
+        )
         return
     columns = list(result.results[0])
     grid = Table(*columns)

@@ -37,8 +37,15 @@ def create(
     db = Database(settings_from(env, database_url))
     try:
         user = create_user(
-            db, SYSTEM, SystemClock(), email=email, username=username, password=password,
-            role=role, first_name=first_name, last_name=last_name,
+            db,
+            SYSTEM,
+            SystemClock(),
+            email=email,
+            username=username,
+            password=password,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
         )
     except ServiceError as exc:
         details = "; ".join(f"{d['path']}: {d['message']}" for d in exc.details if "path" in d)
@@ -55,7 +62,10 @@ def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption 
     db = Database(settings)
     try:
         user, generated = ensure_admin(
-            db, SYSTEM, SystemClock(), email=settings.admin_email,
+            db,
+            SYSTEM,
+            SystemClock(),
+            email=settings.admin_email,
             password=settings.admin_password,
         )
     except ServiceError as exc:

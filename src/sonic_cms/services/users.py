@@ -106,9 +106,15 @@ def ensure_admin(
     if not password:
         generated = password = secrets.token_urlsafe(18)
     user = create_user(
-        db, actor, clock, email=email or "admin@example.com",
-        username="admin", password=password, role="admin",
-        first_name="Admin", last_name="User",
+        db,
+        actor,
+        clock,
+        email=email or "admin@example.com",
+        username="admin",
+        password=password,
+        role="admin",
+        first_name="Admin",
+        last_name="User",
     )
     return user, generated
 

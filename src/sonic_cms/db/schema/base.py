@@ -23,5 +23,3 @@ class Base(DeclarativeBase):
 def pk() -> Mapped[str]:
     """A TEXT primary key, as every seed table has."""
     return mapped_column(Text, primary_key=True)
-
-

@@ -12,8 +12,8 @@ from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sonic_cms.db.schema.base import Base, pk
-
 from sonic_cms.db.types import EpochMs, Int64, IntBool, JSONText
+
 
 class User(Base):
     """A person who signs in; ``role`` is admin, editor, author or viewer."""
@@ -183,9 +183,7 @@ class Content(Base):
 
 # Indexes with a DESC key are declared on the columns themselves, so that reflection can
 # compare them with the database (a text "published_at DESC" reads as an opaque expression).
-Index(
-    "idx_content_author_status", Content.author_id, Content.status, Content.published_at.desc()
-)
+Index("idx_content_author_status", Content.author_id, Content.status, Content.published_at.desc())
 Index(
     "idx_published_content",
     Content.published_at.desc(),
