@@ -41,7 +41,9 @@ def _include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
     # FTS shadow tables and other engine-managed objects are owned by revisions, not models.
-    return not (type_ == "table" and reflected and compare_to is None and _is_managed(name))
+    return not (
+        type_ in ("table", "index") and reflected and compare_to is None and _is_managed(name)
+    )
 
 
 def _is_managed(name: str | None) -> bool:

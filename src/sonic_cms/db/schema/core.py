@@ -179,6 +179,9 @@ class Content(Base):
         Index("idx_content_collection_status", "collection_id", "status"),
         Index("idx_content_author_status", "author_id", "status", text("published_at DESC")),
         Index("idx_content_published_covering", "status", "published_at", "title", "slug"),
+        # Keyset paging of lists (revision 0002).
+        Index("idx_content_status_created", "status", "created_at", "id"),
+        Index("idx_content_collection_status_created", "collection_id", "status", "created_at", "id"),
         Index(
             "idx_published_content",
             text("published_at DESC"),
