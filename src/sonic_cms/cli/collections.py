@@ -32,7 +32,9 @@ def sync(
         db.dispose()
     for result in results:
         where = f" ({result.file})" if result.file else ""
-        typer.echo(f"{_ICONS[result.status]} {result.name}{where}: {result.status} - {result.message}")
+        typer.echo(
+            f"{_ICONS[result.status]} {result.name}{where}: {result.status} - {result.message}"
+        )
     typer.echo(summary_line(results))
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)

@@ -23,8 +23,24 @@ STRING_TYPES = frozenset(
 )
 FIELD_TYPES = STRING_TYPES | frozenset(
     {
-        "number", "boolean", "checkbox", "date", "datetime", "email", "url", "slug", "color",
-        "select", "multiselect", "radio", "json", "object", "array", "media", "file", "reference",
+        "number",
+        "boolean",
+        "checkbox",
+        "date",
+        "datetime",
+        "email",
+        "url",
+        "slug",
+        "color",
+        "select",
+        "multiselect",
+        "radio",
+        "json",
+        "object",
+        "array",
+        "media",
+        "file",
+        "reference",
     }
 )
 ENUM_TYPES = frozenset({"select", "multiselect", "radio"})
@@ -38,12 +54,17 @@ _FORMATS = FormatChecker(formats=())
 
 @_FORMATS.checks("email")
 def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
+    return (
+        not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
+    )
 
 
 @_FORMATS.checks("uri")
 def _is_url(value: object) -> bool:
-    return not isinstance(value, str) or re.fullmatch(r"(?i)(https?|mailto|ftp)://\S+|/\S*", value) is not None
+    return (
+        not isinstance(value, str)
+        or re.fullmatch(r"(?i)(https?|mailto|ftp)://\S+|/\S*", value) is not None
+    )
 
 
 @_FORMATS.checks("date", raises=ValueError)
@@ -85,7 +106,9 @@ def _required_names(schema: dict[str, Any]) -> set[str]:
     required = schema.get("required") or []
     names = {str(n) for n in required} if isinstance(required, list) else set()
     props = schema.get("properties") or {}
-    return names | {n for n, f in props.items() if isinstance(f, dict) and f.get("required") is True}
+    return names | {
+        n for n, f in props.items() if isinstance(f, dict) and f.get("required") is True
+    }
 
 
 def definition_errors(schema: Any, path: str = "schema", depth: int = 0) -> list[dict[str, str]]:
@@ -114,7 +137,9 @@ def _field_errors(name: str, config: Any, path: str, depth: int) -> list[dict[st
     kind = config.get("type")
     if kind not in FIELD_TYPES:
         allowed = ", ".join(sorted(FIELD_TYPES))
-        return [{"path": f"{path}.type", "message": f"unknown field type {kind!r}; allowed: {allowed}"}]
+        return [
+            {"path": f"{path}.type", "message": f"unknown field type {kind!r}; allowed: {allowed}"}
+        ]
     errors: list[dict[str, str]] = []
     if kind in ENUM_TYPES and not isinstance(config.get("enum"), list):
         errors.append({"path": f"{path}.enum", "message": f"a {kind} field needs an enum list"})
@@ -148,7 +173,11 @@ def _with_null(schema: dict[str, Any]) -> dict[str, Any]:
 def _field_schema(config: dict[str, Any]) -> dict[str, Any]:
     kind = config["type"]
     out: dict[str, Any] = _base_schema(kind, config)
-    for src, dst in (("minLength", "minLength"), ("maxLength", "maxLength"), ("pattern", "pattern")):
+    for src, dst in (
+        ("minLength", "minLength"),
+        ("maxLength", "maxLength"),
+        ("pattern", "pattern"),
+    ):
         if src in config and out.get("type") == "string":
             out[dst] = config[src]
     if kind == "number":
@@ -183,7 +212,11 @@ def _base_schema(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     if kind in STRING_TYPES or kind in {"select", "radio"}:
         return {"type": "string"}
     if kind == "multiselect":
-        return {"type": "array", "uniqueItems": True, "items": {"enum": list(config.get("enum", []))}}
+        return {
+            "type": "array",
+            "uniqueItems": True,
+            "items": {"enum": list(config.get("enum", []))},
+        }
     if kind == "object":
         return _object_schema(config)
     return _array_schema(config)
@@ -218,8 +251,15 @@ def _object_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "properties": props, "required": sorted(required & set(props))}
 
 
-_JSON_TYPES = {"number": "number", "boolean": "boolean", "checkbox": "boolean",
-               "multiselect": "array", "array": "array", "object": "object", "json": "any"}
+_JSON_TYPES = {
+    "number": "number",
+    "boolean": "boolean",
+    "checkbox": "boolean",
+    "multiselect": "array",
+    "array": "array",
+    "object": "object",
+    "json": "any",
+}
 
 
 def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
@@ -231,7 +271,10 @@ def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
 def _compile_cached(canonical: bytes) -> CompiledSchema:
     """Compiled once per distinct schema text: a collection version, however many writes."""
     source: dict[str, Any] = orjson.loads(canonical)
-    json_schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **_object_schema(source)}
+    json_schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **_object_schema(source),
+    }
     Draft202012Validator.check_schema(json_schema)
     props: dict[str, Any] = source.get("properties") or {}
     fields = {
@@ -240,7 +283,8 @@ def _compile_cached(canonical: bytes) -> CompiledSchema:
     }
     references = {
         name: tuple([c["collection"]] if isinstance(c["collection"], str) else c["collection"])
-        for name, c in props.items() if c["type"] == "reference"
+        for name, c in props.items()
+        if c["type"] == "reference"
     }
     return CompiledSchema(
         source=source,
@@ -255,7 +299,7 @@ def _compile_cached(canonical: bytes) -> CompiledSchema:
 
 
 def schema_problems(schema: Any) -> list[dict[str, str]]:
-    """Everything wrong with a schema definition, including what the JSON Schema meta-check finds."""
+    """Everything wrong with a schema definition, the JSON Schema meta-check included."""
     errors = definition_errors(schema)
     if errors:
         return errors
@@ -277,7 +321,8 @@ def data_errors(compiled: CompiledSchema, data: Any) -> list[dict[str, str]]:
 def _describe(error: ValidationError) -> list[dict[str, str]]:
     base = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [n for n in error.validator_value if n not in error.instance]
+        required: Any = error.validator_value
+        missing = [n for n in required if n not in error.instance]
         return [{"path": _join(base, n), "message": "is required"} for n in missing]
     return [{"path": base or "data", "message": _message(error)}]
 
@@ -287,7 +332,7 @@ def _join(base: str, name: str) -> str:
 
 
 def _message(error: ValidationError) -> str:
-    value = error.validator_value
+    value: Any = error.validator_value
     messages = {
         "maxLength": f"must be at most {value} characters",
         "minLength": f"must be at least {value} characters",

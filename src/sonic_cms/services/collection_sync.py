@@ -71,9 +71,11 @@ def _sync_one(conn: Connection, clock: Clock, values: dict[str, Any]) -> tuple[s
     now = clock.now_ms()
     label = values["display_name"]
     if existing is None:
-        conn.execute(insert(COLLECTIONS).values(
-            id=f"col-{values['name']}-{new_id()[:8]}", created_at=now, updated_at=now, **values
-        ))
+        conn.execute(
+            insert(COLLECTIONS).values(
+                id=f"col-{values['name']}-{new_id()[:8]}", created_at=now, updated_at=now, **values
+            )
+        )
         return "created", f'Created collection "{label}"'
     current = {key: getattr(existing, key) for key in values}
     current["is_active"], current["managed"] = bool(existing.is_active), bool(existing.managed)
@@ -134,20 +136,32 @@ def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[Sync
         for row in rows:
             if row.name in seen:
                 continue
-            conn.execute(update(COLLECTIONS).where(COLLECTIONS.c.id == row.id).values(
-                is_active=False, updated_at=clock.now_ms()
-            ))
-            results.append(SyncResult("", row.name, "deactivated",
-                                      f'Collection "{row.name}" has no config file; deactivated'))
+            conn.execute(
+                update(COLLECTIONS)
+                .where(COLLECTIONS.c.id == row.id)
+                .values(is_active=False, updated_at=clock.now_ms())
+            )
+            results.append(
+                SyncResult(
+                    "",
+                    row.name,
+                    "deactivated",
+                    f'Collection "{row.name}" has no config file; deactivated',
+                )
+            )
     return results
 
 
 def summary_line(results: list[SyncResult]) -> str:
     """The seed's summary: ``N created, N updated, N unchanged, N errors``."""
-    counts = {status: sum(r.status == status for r in results)
-              for status in ("created", "updated", "unchanged", "error", "deactivated")}
-    line = (f"✅ Collection sync complete: {counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {counts['error']} errors")
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("created", "updated", "unchanged", "error", "deactivated")
+    }
+    line = (
+        f"✅ Collection sync complete: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['error']} errors"
+    )
     if counts["deactivated"]:
         line += f", {counts['deactivated']} deactivated"
     return line

@@ -7,9 +7,9 @@ A collection managed by config (``managed = 1``) changes only through its file a
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 from sqlalchemy import delete as sql_delete
 
 from sonic_cms.clock import Clock
@@ -22,7 +22,7 @@ from sonic_cms.services.errors import BadRequest, Conflict, NotFound, Validation
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
 MAX_NAME_LENGTH = 64
-COLLECTIONS = Collection.__table__
+COLLECTIONS = cast(Table, Collection.__table__)
 EDITABLE = ("display_name", "description", "schema", "is_active")
 
 
@@ -76,7 +76,9 @@ def compiled_schema(row: Row[Any]) -> CompiledSchema:
     return compile_schema(row.schema or {})
 
 
-def list_collections(db: Database, actor: Actor, *, include_inactive: bool = False) -> list[dict[str, Any]]:
+def list_collections(
+    db: Database, actor: Actor, *, include_inactive: bool = False
+) -> list[dict[str, Any]]:
     """Collections by name; inactive ones only for those who may edit collections."""
     actor.require("collections.read")
     query = select(COLLECTIONS).order_by(COLLECTIONS.c.name)
@@ -96,7 +98,9 @@ def get_collection(db: Database, actor: Actor, key: str) -> dict[str, Any]:
     return serialize_collection(row)
 
 
-def create_collection(db: Database, actor: Actor, clock: Clock, values: dict[str, Any]) -> dict[str, Any]:
+def create_collection(
+    db: Database, actor: Actor, clock: Clock, values: dict[str, Any]
+) -> dict[str, Any]:
     """Create an API-managed collection; 409 when the name is taken."""
     actor.require("collections.create")
     errors = collection_input_errors(values, partial=False)
@@ -104,10 +108,15 @@ def create_collection(db: Database, actor: Actor, clock: Clock, values: dict[str
         raise ValidationFailed("Invalid collection", details=errors)
     now = clock.now_ms()
     row = {
-        "id": f"col-{values['name']}-{new_id()[:8]}", "name": values["name"],
-        "display_name": values["display_name"].strip(), "description": values.get("description"),
-        "schema": values["schema"], "is_active": values.get("is_active", True), "managed": False,
-        "created_at": now, "updated_at": now,
+        "id": f"col-{values['name']}-{new_id()[:8]}",
+        "name": values["name"],
+        "display_name": values["display_name"].strip(),
+        "description": values.get("description"),
+        "schema": values["schema"],
+        "is_active": values.get("is_active", True),
+        "managed": False,
+        "created_at": now,
+        "updated_at": now,
     }
     with db.write() as conn:
         if conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == row["name"])).first():
@@ -138,7 +147,8 @@ def update_collection(
     if unknown:
         raise BadRequest(
             f"Unknown or read-only fields: {', '.join(unknown)}",
-            code="unknown_field", details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
+            code="unknown_field",
+            details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
         )
     errors = collection_input_errors(values, partial=True)
     if errors:

@@ -9,9 +9,9 @@ write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.clock import Clock
@@ -38,8 +38,8 @@ from sonic_cms.services.errors import (
 )
 from sonic_cms.services.slugs import is_valid_slug, numbered, slugify
 
-VERSIONS = ContentVersion.__table__
-MEDIA = Media.__table__
+VERSIONS = cast(Table, ContentVersion.__table__)
+MEDIA = cast(Table, Media.__table__)
 MAX_TITLE_LENGTH = 500
 WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
 
@@ -48,11 +48,18 @@ def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     """SonicJS's item shape plus sonic-cms's columns."""
     m = row._mapping if isinstance(row, Row) else row
     return {
-        "id": m["id"], "title": m["title"], "slug": m["slug"], "status": m["status"],
-        "collectionId": m["collection_id"], "data": m["data"],
-        "created_at": m["created_at"], "updated_at": m["updated_at"],
-        "author_id": m["author_id"], "published_at": m["published_at"],
-        "version_number": m["version_number"], "is_auto_saved": bool(m["is_auto_saved"]),
+        "id": m["id"],
+        "title": m["title"],
+        "slug": m["slug"],
+        "status": m["status"],
+        "collectionId": m["collection_id"],
+        "data": m["data"],
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+        "author_id": m["author_id"],
+        "published_at": m["published_at"],
+        "version_number": m["version_number"],
+        "is_auto_saved": bool(m["is_auto_saved"]),
         "featured_image_id": m["featured_image_id"],
     }
 
@@ -65,8 +72,12 @@ def etag_of(item: dict[str, Any] | Row[Any]) -> str:
 
 def snapshot(item: dict[str, Any]) -> dict[str, Any]:
     """What a version row holds: the fields a diff and a rollback need."""
-    return {"title": item["title"], "slug": item["slug"], "status": item["status"],
-            "data": item["data"]}
+    return {
+        "title": item["title"],
+        "slug": item["slug"],
+        "status": item["status"],
+        "data": item["data"],
+    }
 
 
 def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
@@ -95,8 +106,9 @@ class _Target:
 
 def _target(conn: Connection, key: Any) -> _Target:
     if not isinstance(key, str) or not key:
-        raise ValidationFailed("Validation failed",
-                               details=[{"path": "collectionId", "message": "is required"}])
+        raise ValidationFailed(
+            "Validation failed", details=[{"path": "collectionId", "message": "is required"}]
+        )
     row = find_collection(conn, key)
     if row is None or not row.is_active:
         raise NotFound("Collection not found", code="collection_not_found")
@@ -107,8 +119,11 @@ def _check_body(body: dict[str, Any], allowed: frozenset[str]) -> None:
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise BadRequest(
-            f"Unknown fields: {', '.join(unknown)}", code="unknown_field",
-            details=[{"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"} for n in unknown],
+            f"Unknown fields: {', '.join(unknown)}",
+            code="unknown_field",
+            details=[
+                {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"} for n in unknown
+            ],
         )
 
 
@@ -118,7 +133,9 @@ def _field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, s
     if (creating or "title" in body) and (
         not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_LENGTH
     ):
-        problems.append({"path": "title", "message": f"is required: 1-{MAX_TITLE_LENGTH} characters"})
+        problems.append(
+            {"path": "title", "message": f"is required: 1-{MAX_TITLE_LENGTH} characters"}
+        )
     slug = body.get("slug")
     if slug is not None and (not isinstance(slug, str) or not is_valid_slug(slug)):
         problems.append({"path": "slug", "message": "must be lower-case words joined by hyphens"})
@@ -131,8 +148,9 @@ def _field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, s
     return problems
 
 
-def _prepare_data(target: _Target, data: dict[str, Any], title: str, slug: str,
-                  *, creating: bool) -> dict[str, Any]:
+def _prepare_data(
+    target: _Target, data: dict[str, Any], title: str, slug: str, *, creating: bool
+) -> dict[str, Any]:
     """Fill defaults on create; mirror title and slug into fields the schema declares."""
     out = dict(data)
     if creating:
@@ -145,13 +163,18 @@ def _prepare_data(target: _Target, data: dict[str, Any], title: str, slug: str,
     return out
 
 
-def _existence_problems(conn: Connection, target: _Target, data: dict[str, Any]) -> list[dict[str, str]]:
+def _existence_problems(
+    conn: Connection, target: _Target, data: dict[str, Any]
+) -> list[dict[str, str]]:
     """References and media ids must exist (one query per field kind, never per item)."""
     problems = []
     refs = {n: data[n] for n in target.schema.references if isinstance(data.get(n), str)}
     if refs:
-        rows = conn.execute(select(CONTENT.c.id, CONTENT.c.collection_id).where(
-            CONTENT.c.id.in_(set(refs.values())))).all()
+        rows = conn.execute(
+            select(CONTENT.c.id, CONTENT.c.collection_id).where(
+                CONTENT.c.id.in_(set(refs.values()))
+            )
+        ).all()
         found = {r.id: r.collection_id for r in rows}
         for name, ref in refs.items():
             allowed = target.schema.references[name]
@@ -160,22 +183,34 @@ def _existence_problems(conn: Connection, target: _Target, data: dict[str, Any])
                 problems.append({"path": name, "message": f"references no item in {list(allowed)}"})
     media = {n: data[n] for n in target.schema.media if isinstance(data.get(n), str)}
     if media:
-        ids = set(conn.execute(select(MEDIA.c.id).where(
-            MEDIA.c.id.in_(set(media.values())), MEDIA.c.deleted_at.is_(None))).scalars())
-        problems += [{"path": n, "message": "no such media"} for n, v in media.items() if v not in ids]
+        ids = set(
+            conn.execute(
+                select(MEDIA.c.id).where(
+                    MEDIA.c.id.in_(set(media.values())), MEDIA.c.deleted_at.is_(None)
+                )
+            ).scalars()
+        )
+        problems += [
+            {"path": n, "message": "no such media"} for n, v in media.items() if v not in ids
+        ]
     return problems
 
 
 def _collection_ids(conn: Connection, names: tuple[str, ...]) -> set[str]:
     if not names:
         return set()
-    rows = conn.execute(select(COLLECTIONS.c.id).where(
-        or_(COLLECTIONS.c.name.in_(names), COLLECTIONS.c.id.in_(names))))
+    rows = conn.execute(
+        select(COLLECTIONS.c.id).where(
+            or_(COLLECTIONS.c.name.in_(names), COLLECTIONS.c.id.in_(names))
+        )
+    )
     return set(rows.scalars())
 
 
 def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | None) -> bool:
-    query = select(CONTENT.c.id).where(CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug)
+    query = select(CONTENT.c.id).where(
+        CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug
+    )
     if exclude:
         query = query.where(CONTENT.c.id != exclude)
     return conn.execute(query.limit(1)).first() is not None
@@ -190,27 +225,41 @@ def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
     return candidate
 
 
-def _validated(conn: Connection, target: _Target, fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+def _validated(
+    conn: Connection, target: _Target, fields: dict[str, Any], *, creating: bool
+) -> dict[str, Any]:
     data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
     problems = data_errors(target.schema, data)
-    problems = [{**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems]
-    problems += [{**p, "path": f"data.{p['path']}"} for p in _existence_problems(conn, target, data)]
+    problems = [
+        {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
+    ]
+    problems += [
+        {**p, "path": f"data.{p['path']}"} for p in _existence_problems(conn, target, data)
+    ]
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     return data
 
 
-def _write_version(conn: Connection, item: dict[str, Any], author_id: str, now: int,
-                   *, replace: bool) -> None:
+def _write_version(
+    conn: Connection, item: dict[str, Any], author_id: str, now: int, *, replace: bool
+) -> None:
     """Insert the item's version row, or overwrite it when it is an auto-saved draft."""
     values = {"data": snapshot(item), "author_id": author_id, "created_at": now}
     if replace:
-        conn.execute(update(VERSIONS).where(
-            VERSIONS.c.content_id == item["id"], VERSIONS.c.version == item["version_number"]
-        ).values(**values))
+        conn.execute(
+            update(VERSIONS)
+            .where(
+                VERSIONS.c.content_id == item["id"], VERSIONS.c.version == item["version_number"]
+            )
+            .values(**values)
+        )
         return
-    conn.execute(insert(VERSIONS).values(
-        id=new_id(), content_id=item["id"], version=item["version_number"], **values))
+    conn.execute(
+        insert(VERSIONS).values(
+            id=new_id(), content_id=item["id"], version=item["version_number"], **values
+        )
+    )
 
 
 def _actor_user(actor: Actor) -> str:
@@ -228,7 +277,9 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
         raise ValidationFailed("Validation failed", details=problems)
     status = body.get("status", "draft")
     require_status_change(actor, None, status)
-    author = body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
+    author = (
+        body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
+    )
     with db.write() as conn:
         target = _target(conn, body.get("collectionId", body.get("collection_id")))
         item = _new_item(conn, target, clock.now_ms(), body, str(author), status)
@@ -237,8 +288,9 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
     return item
 
 
-def _new_item(conn: Connection, target: _Target, now: int, body: dict[str, Any],
-              author: str, status: str) -> dict[str, Any]:
+def _new_item(
+    conn: Connection, target: _Target, now: int, body: dict[str, Any], author: str, status: str
+) -> dict[str, Any]:
     title = body["title"].strip()
     slug = body.get("slug")
     if slug is not None and _slug_taken(conn, target.id, slug, None):
@@ -247,9 +299,17 @@ def _new_item(conn: Connection, target: _Target, now: int, body: dict[str, Any],
     fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
     data = _validated(conn, target, fields, creating=True)
     return {
-        "id": new_id(), "collection_id": target.id, "title": title, "slug": slug, "data": data,
-        "status": status, "author_id": author, "created_at": now, "updated_at": now,
-        "published_at": now if status == "published" else None, "version_number": 1,
+        "id": new_id(),
+        "collection_id": target.id,
+        "title": title,
+        "slug": slug,
+        "data": data,
+        "status": status,
+        "author_id": author,
+        "created_at": now,
+        "updated_at": now,
+        "published_at": now if status == "published" else None,
+        "version_number": 1,
         "is_auto_saved": bool(body.get("is_auto_saved", False)),
         "featured_image_id": _featured(target, data),
     }
@@ -266,8 +326,9 @@ def _insert_item(conn: Connection, item: dict[str, Any], target: _Target) -> Non
     try:
         conn.execute(insert(CONTENT).values(**item))
     except IntegrityError as exc:
-        raise Conflict(f"Slug {item['slug']!r} is already used in {target.name}",
-                       code="slug_taken") from exc
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
 
 
 def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None) -> None:
@@ -281,8 +342,15 @@ def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None
         )
 
 
-def update_item(db: Database, actor: Actor, clock: Clock, item_id: str, body: dict[str, Any],
-                *, if_match: str | None = None) -> dict[str, Any]:
+def update_item(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
     """Partial update (title, slug, status, data replace what is given) plus a new version."""
     _check_body(body, WRITABLE)
     problems = _field_problems(body, creating=False)
@@ -310,8 +378,9 @@ def _editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
     return row
 
 
-def _updated_item(conn: Connection, target: _Target, row: Row[Any], body: dict[str, Any],
-                  now: int) -> dict[str, Any]:
+def _updated_item(
+    conn: Connection, target: _Target, row: Row[Any], body: dict[str, Any], now: int
+) -> dict[str, Any]:
     item = dict(row._mapping)
     title = body["title"].strip() if "title" in body else row.title
     slug = body.get("slug") or row.slug
@@ -321,8 +390,15 @@ def _updated_item(conn: Connection, target: _Target, row: Row[Any], body: dict[s
     data = _validated(conn, target, fields, creating=False)
     status = body.get("status", row.status)
     auto = bool(body.get("is_auto_saved", False))
-    item.update(title=title, slug=slug, data=data, status=status, updated_at=now,
-                is_auto_saved=auto, featured_image_id=_featured(target, data))
+    item.update(
+        title=title,
+        slug=slug,
+        data=data,
+        status=status,
+        updated_at=now,
+        is_auto_saved=auto,
+        featured_image_id=_featured(target, data),
+    )
     if status == "published" and row.status != "published":
         item["published_at"] = now
     # consecutive auto-saves (and the save that ends them) share one version row
@@ -330,18 +406,31 @@ def _updated_item(conn: Connection, target: _Target, row: Row[Any], body: dict[s
     return item
 
 
-def _save(conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: _Target) -> None:
+def _save(
+    conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: _Target
+) -> None:
     try:
-        conn.execute(update(CONTENT).where(CONTENT.c.id == row.id).values(
-            **{k: v for k, v in item.items() if k != "id"}))
+        conn.execute(
+            update(CONTENT)
+            .where(CONTENT.c.id == row.id)
+            .values(**{k: v for k, v in item.items() if k != "id"})
+        )
     except IntegrityError as exc:
-        raise Conflict(f"Slug {item['slug']!r} is already used in {target.name}",
-                       code="slug_taken") from exc
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
     _write_version(conn, item, author, item["updated_at"], replace=bool(row.is_auto_saved))
 
 
-def set_status(db: Database, actor: Actor, clock: Clock, item_id: str, status: str,
-               *, if_match: str | None = None) -> dict[str, Any]:
+def set_status(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    status: str,
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
     """Publish (sets published_at), unpublish (back to draft, history kept) or archive."""
     actor.require("content.publish")
     return update_item(db, actor, clock, item_id, {"status": status}, if_match=if_match)
@@ -359,8 +448,9 @@ def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | Non
         conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
 
 
-def slug_available(db: Database, actor: Actor, collection: str, slug: str,
-                   exclude_id: str | None = None) -> bool:
+def slug_available(
+    db: Database, actor: Actor, collection: str, slug: str, exclude_id: str | None = None
+) -> bool:
     """SonicJS's check-slug: whether ``slug`` is free in the collection."""
     actor.require("content.read")
     with db.read() as conn:

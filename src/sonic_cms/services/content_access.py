@@ -7,15 +7,15 @@ only. SonicJS returns drafts to anonymous callers; sonic-cms never does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, or_, true
+from sqlalchemy import ColumnElement, Row, Table, or_, true
 
 from sonic_cms.db.schema import Content
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Forbidden
 
-CONTENT = Content.__table__
+CONTENT = cast(Table, Content.__table__)
 STATUSES = ("draft", "published", "archived")
 
 

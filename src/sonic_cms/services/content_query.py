@@ -21,19 +21,55 @@ from sonic_cms.services.errors import BadRequest
 
 #: column -> value kind
 COLUMNS: dict[str, str] = {
-    "id": "string", "title": "string", "slug": "string", "status": "string",
-    "collection_id": "string", "collection": "string", "author_id": "string", "author": "string",
-    "created_at": "integer", "updated_at": "integer", "published_at": "integer",
+    "id": "string",
+    "title": "string",
+    "slug": "string",
+    "status": "string",
+    "collection_id": "string",
+    "collection": "string",
+    "author_id": "string",
+    "author": "string",
+    "created_at": "integer",
+    "updated_at": "integer",
+    "published_at": "integer",
     "version_number": "integer",
 }
-SORTABLE_COLUMNS = ("created_at", "updated_at", "published_at", "title", "slug", "status",
-                    "version_number", "id")
+SORTABLE_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "published_at",
+    "title",
+    "slug",
+    "status",
+    "version_number",
+    "id",
+)
 WHERE_OPERATORS = {
-    "equals": "eq", "not_equals": "ne", "greater_than": "gt", "greater_than_equal": "gte",
-    "less_than": "lt", "less_than_equal": "lte", "like": "like", "contains": "contains",
-    "in": "in", "not_in": "nin", "exists": "exists",
+    "equals": "eq",
+    "not_equals": "ne",
+    "greater_than": "gt",
+    "greater_than_equal": "gte",
+    "less_than": "lt",
+    "less_than_equal": "lte",
+    "like": "like",
+    "contains": "contains",
+    "in": "in",
+    "not_in": "nin",
+    "exists": "exists",
 }
-BRACKET_OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "like", "contains", "in", "nin", "exists")
+BRACKET_OPERATORS = (
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "like",
+    "contains",
+    "in",
+    "nin",
+    "exists",
+)
 MAX_IN_VALUES = 100
 MAX_VALUE_LENGTH = 500
 _BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?$")
@@ -87,8 +123,11 @@ class FieldSet:
         if name.startswith("data.") and name[5:] in self.data_fields:
             return self.data_fields[name[5:]].json_type
         raise BadRequest(
-            "Invalid filter parameters", code="unknown_field",
-            details=[{"path": name, "message": f"unknown field; allowed: {', '.join(self.allowed())}"}],
+            "Invalid filter parameters",
+            code="unknown_field",
+            details=[
+                {"path": name, "message": f"unknown field; allowed: {', '.join(self.allowed())}"}
+            ],
         )
 
     def allowed(self) -> list[str]:
@@ -97,8 +136,11 @@ class FieldSet:
 
 
 def _bad(path: str, message: str) -> BadRequest:
-    return BadRequest("Invalid filter parameters", code="invalid_filter",
-                      details=[{"path": path, "message": message}])
+    return BadRequest(
+        "Invalid filter parameters",
+        code="invalid_filter",
+        details=[{"path": path, "message": message}],
+    )
 
 
 def coerce(value: Any, kind: str, path: str, *, from_text: bool) -> Any:
@@ -121,7 +163,7 @@ def coerce(value: Any, kind: str, path: str, *, from_text: bool) -> Any:
 def _number(value: Any, kind: str, path: str, *, from_text: bool) -> int | float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and from_text or isinstance(value, str) and kind == "integer":
+    if (isinstance(value, str) and from_text) or (isinstance(value, str) and kind == "integer"):
         try:
             number = float(value) if kind == "number" else int(value)
         except ValueError:
@@ -144,7 +186,9 @@ def make_cond(name: str, op: str, value: Any, fields: FieldSet, *, from_text: bo
         if not isinstance(items, list) or not 0 < len(items) <= MAX_IN_VALUES:
             raise _bad(path, f"must be a list of 1 to {MAX_IN_VALUES} values")
         scalar = "string" if kind in ("array", "any", "object") else kind
-        return Cond(name, op, tuple(coerce(v, scalar, path, from_text=from_text) for v in items), kind)
+        return Cond(
+            name, op, tuple(coerce(v, scalar, path, from_text=from_text) for v in items), kind
+        )
     if op in ("like", "contains"):
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _bad(path, "must be text")
@@ -165,27 +209,31 @@ def parse_where(text: str, fields: FieldSet, limits: Limits) -> Group:
     return _group(document, fields, limits, 1, counter, "where")
 
 
-def _group(node: Any, fields: FieldSet, limits: Limits, depth: int, counter: list[int],
-           path: str) -> Group:
+def _group(
+    node: Any, fields: FieldSet, limits: Limits, depth: int, counter: list[int], path: str
+) -> Group:
     if depth > limits.max_depth:
         raise _bad(path, f"nested deeper than {limits.max_depth} levels")
     if not isinstance(node, dict) or not node or not set(node) <= {"and", "or"}:
         raise _bad(path, 'must be an object with "and" and/or "or" lists')
-    parts: list[Cond | Group] = []
+    parts: list[Group] = []
     for kind in ("and", "or"):
         if kind not in node:
             continue
         items = node[kind]
         if not isinstance(items, list):
             raise _bad(f"{path}.{kind}", "must be a list")
-        children = [_node(item, fields, limits, depth, counter, f"{path}.{kind}[{i}]")
-                    for i, item in enumerate(items)]
+        children = [
+            _node(item, fields, limits, depth, counter, f"{path}.{kind}[{i}]")
+            for i, item in enumerate(items)
+        ]
         parts.append(Group(kind, tuple(children)))
     return parts[0] if len(parts) == 1 else Group("and", tuple(parts))
 
 
-def _node(item: Any, fields: FieldSet, limits: Limits, depth: int, counter: list[int],
-          path: str) -> Cond | Group:
+def _node(
+    item: Any, fields: FieldSet, limits: Limits, depth: int, counter: list[int], path: str
+) -> Cond | Group:
     if isinstance(item, dict) and set(item) <= {"and", "or"} and item:
         return _group(item, fields, limits, depth + 1, counter, path)
     counter[0] += 1
@@ -195,10 +243,13 @@ def _node(item: Any, fields: FieldSet, limits: Limits, depth: int, counter: list
         raise _bad(path, 'a condition is {"field", "operator", "value"}')
     operator = item.get("operator", "equals")
     if operator not in WHERE_OPERATORS:
-        raise _bad(f"{path}.operator",
-                   f"unknown operator {str(operator)[:40]!r}; allowed: {', '.join(WHERE_OPERATORS)}")
-    return make_cond(item["field"], WHERE_OPERATORS[operator], item.get("value"), fields,
-                     from_text=False)
+        raise _bad(
+            f"{path}.operator",
+            f"unknown operator {str(operator)[:40]!r}; allowed: {', '.join(WHERE_OPERATORS)}",
+        )
+    return make_cond(
+        item["field"], WHERE_OPERATORS[operator], item.get("value"), fields, from_text=False
+    )
 
 
 def parse_brackets(params: list[tuple[str, str]], fields: FieldSet, limits: Limits) -> list[Cond]:
@@ -225,8 +276,11 @@ def parse_sort(text: str, fields: FieldSet) -> list[SortKey]:
         except orjson.JSONDecodeError:
             raise _bad("sort", "is not valid JSON") from None
     else:
-        terms = [{"field": t.lstrip("-"), "order": "desc" if t.startswith("-") else "asc"}
-                 for t in text.split(",") if t]
+        terms = [
+            {"field": t.lstrip("-"), "order": "desc" if t.startswith("-") else "asc"}
+            for t in text.split(",")
+            if t
+        ]
     if not isinstance(terms, list) or not 0 < len(terms) <= 5:
         raise _bad("sort", "must list 1 to 5 sort terms")
     return [_sort_key(term, fields, i) for i, term in enumerate(terms)]
@@ -241,6 +295,14 @@ def _sort_key(term: Any, fields: FieldSet, index: int) -> SortKey:
         raise _bad(f"{path}.order", "must be asc or desc")
     if name not in SORTABLE_COLUMNS and not name.startswith("data."):
         allowed = [*SORTABLE_COLUMNS, *(f"data.{n}" for n in sorted(fields.data_fields))]
-        raise BadRequest("Invalid sort parameters", code="unknown_field",
-                         details=[{"path": path, "message": f"unknown field {name[:80]!r}; allowed: {', '.join(allowed)}"}])
+        raise BadRequest(
+            "Invalid sort parameters",
+            code="unknown_field",
+            details=[
+                {
+                    "path": path,
+                    "message": f"unknown field {name[:80]!r}; allowed: {', '.join(allowed)}",
+                }
+            ],
+        )
     return SortKey(name, order == "desc", fields.kind_of(name))

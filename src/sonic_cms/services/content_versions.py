@@ -28,9 +28,16 @@ def _as_snapshot(value: Any) -> dict[str, Any]:
 
 def _serialize(row: Row[Any], current: int | None) -> dict[str, Any]:
     snap = _as_snapshot(row.data)
-    return {"version": row.version, "title": snap["title"], "slug": snap["slug"],
-            "status": snap["status"], "data": snap["data"], "author_id": row.author_id,
-            "created_at": row.created_at, "is_current": row.version == current}
+    return {
+        "version": row.version,
+        "title": snap["title"],
+        "slug": snap["slug"],
+        "status": snap["status"],
+        "data": snap["data"],
+        "author_id": row.author_id,
+        "created_at": row.created_at,
+        "is_current": row.version == current,
+    }
 
 
 def _readable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
@@ -45,14 +52,18 @@ def list_versions(db: Database, actor: Actor, item_id: str) -> list[dict[str, An
     """Every version of an item, newest first."""
     with db.read() as conn:
         item = _readable(conn, actor, item_id)
-        rows = conn.execute(select(VERSIONS).where(VERSIONS.c.content_id == item_id)
-                            .order_by(VERSIONS.c.version.desc())).all()
+        rows = conn.execute(
+            select(VERSIONS)
+            .where(VERSIONS.c.content_id == item_id)
+            .order_by(VERSIONS.c.version.desc())
+        ).all()
     return [_serialize(r, item.version_number) for r in rows]
 
 
 def _version(conn: Connection, item_id: str, number: int) -> Row[Any]:
-    row = conn.execute(select(VERSIONS).where(
-        VERSIONS.c.content_id == item_id, VERSIONS.c.version == number)).first()
+    row = conn.execute(
+        select(VERSIONS).where(VERSIONS.c.content_id == item_id, VERSIONS.c.version == number)
+    ).first()
     if row is None:
         raise NotFound(f"Version {number} not found", code="version_not_found")
     return row
@@ -67,14 +78,19 @@ def get_version(db: Database, actor: Actor, item_id: str, number: int) -> dict[s
 
 def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     """Per-field changes of title, slug, status and each key of ``data``."""
-    changes = [{"field": key, "from": old[key], "to": new[key]}
-               for key in ("title", "slug", "status") if old[key] != new[key]]
+    changes = [
+        {"field": key, "from": old[key], "to": new[key]}
+        for key in ("title", "slug", "status")
+        if old[key] != new[key]
+    ]
     old_data = old["data"] if isinstance(old["data"], dict) else {}
     new_data = new["data"] if isinstance(new["data"], dict) else {}
     for key in sorted(set(old_data) | set(new_data)):
         before, after = old_data.get(key), new_data.get(key)
         if before != after or (key in old_data) != (key in new_data):
-            kind = "added" if key not in old_data else "removed" if key not in new_data else "changed"
+            kind = (
+                "added" if key not in old_data else "removed" if key not in new_data else "changed"
+            )
             changes.append({"field": f"data.{key}", "from": before, "to": after, "change": kind})
     return changes
 
@@ -88,8 +104,15 @@ def diff_versions(db: Database, actor: Actor, item_id: str, start: int, end: int
     return {"from": start, "to": end, "changes": diff_snapshots(old, new)}
 
 
-def rollback(db: Database, actor: Actor, clock: Clock, item_id: str, number: Any,
-             *, if_match: str | None = None) -> dict[str, Any]:
+def rollback(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    number: Any,
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
     """Restore version ``number``'s title, slug and data as a new version; history stays."""
     if type(number) is not int or number < 1:
         raise BadRequest("`version` must be a positive integer", code="invalid_version")

@@ -181,7 +181,9 @@ class Content(Base):
         Index("idx_content_published_covering", "status", "published_at", "title", "slug"),
         # Keyset paging of lists (revision 0002).
         Index("idx_content_status_created", "status", "created_at", "id"),
-        Index("idx_content_collection_status_created", "collection_id", "status", "created_at", "id"),
+        Index(
+            "idx_content_collection_status_created", "collection_id", "status", "created_at", "id"
+        ),
         Index(
             "idx_published_content",
             text("published_at DESC"),
