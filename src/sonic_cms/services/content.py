@@ -431,9 +431,24 @@ def set_status(
     *,
     if_match: str | None = None,
 ) -> dict[str, Any]:
-    """Publish (sets published_at), unpublish (back to draft, history kept) or archive."""
+    """Publish (sets published_at), unpublish (back to draft) or archive.
+
+    A status change is not an edit: it writes no version, so the history reads as the edits
+    made (the README walkthrough: create, publish, edit twice -> versions 1 to 3), and
+    unpublishing keeps every version.
+    """
     actor.require("content.publish")
-    return update_item(db, actor, clock, item_id, {"status": status}, if_match=if_match)
+    with db.write() as conn:
+        row = _editable(conn, actor, item_id)
+        _check_concurrency(row, {}, if_match)
+        now = clock.now_ms()
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == "published" and row.status != "published":
+            changes["published_at"] = now
+        conn.execute(update(CONTENT).where(CONTENT.c.id == row.id).values(**changes))
+        fresh = load_item(conn, item_id)
+    assert fresh is not None
+    return serialize_item(fresh)
 
 
 def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
