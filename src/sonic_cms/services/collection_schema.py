@@ -341,6 +341,9 @@ def _message(error: ValidationError) -> str:
         "pattern": f"must match the pattern {value}",
         "format": f"must be a valid {value}",
         "type": f"must be of type {value}",
+        "uniqueItems": "must not repeat items",
+        "oneOf": "matches no allowed block",
+        "const": f"must be {value!r}",
     }
     if error.validator == "enum":
         allowed = [v for v in value if v is not None]
