@@ -130,7 +130,7 @@ def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[Sync
     with db.write() as conn:
         rows = conn.execute(
             select(COLLECTIONS.c.id, COLLECTIONS.c.name).where(
-                COLLECTIONS.c.managed.is_(True), COLLECTIONS.c.is_active.is_(True)
+                COLLECTIONS.c.managed == True, COLLECTIONS.c.is_active == True  # noqa: E712
             )
         ).all()
         for row in rows:

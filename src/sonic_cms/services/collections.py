@@ -83,7 +83,7 @@ def list_collections(
     actor.require("collections.read")
     query = select(COLLECTIONS).order_by(COLLECTIONS.c.name)
     if not (include_inactive and actor.can("collections.update")):
-        query = query.where(COLLECTIONS.c.is_active.is_(True))
+        query = query.where(COLLECTIONS.c.is_active == True)  # noqa: E712
     with db.read() as conn:
         return [serialize_collection(row) for row in conn.execute(query)]
 

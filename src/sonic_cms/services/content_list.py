@@ -228,7 +228,7 @@ def _include(raw: str | None) -> set[str]:
 
 def field_set(conn: Connection, collection_id: str | None) -> FieldSet:
     """Filterable data fields: the collection's, or every active collection's when listing all."""
-    query = select(COLLECTIONS).where(COLLECTIONS.c.is_active.is_(True))
+    query = select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
     if collection_id is not None:
         query = select(COLLECTIONS).where(COLLECTIONS.c.id == collection_id)
     fields: dict[str, FieldInfo] = {}

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Table,
     Text,
@@ -85,7 +86,7 @@ class JsonFields:
     def array_has(self, name: str, value: Any) -> ColumnElement[bool]:
         """Whether an array field holds ``value``."""
         if self.pg:
-            return self.value(name).op("@>", return_type=JSONB)(self.bind([value])).is_(True)
+            return self.value(name).op("@>", return_type=Boolean)(self.bind([value]))
         each = func.json_each(CONTENT.c.data, literal(f"$.{name}", Text)).table_valued("value")
         return exists(select(1).select_from(each).where(each.c.value == value))
 
