@@ -348,7 +348,7 @@ def content_stats(db: Database, actor: Actor) -> dict[str, Any]:
             .where(scope)
             .group_by(CONTENT.c.collection_id, CONTENT.c.status)
         ).all()
-        names = dict(conn.execute(select(COLLECTIONS.c.id, COLLECTIONS.c.name)).tuples().all())
+        names = {r.id: r.name for r in conn.execute(select(COLLECTIONS.c.id, COLLECTIONS.c.name))}
     by_status: dict[str, int] = {}
     by_collection: dict[str, dict[str, Any]] = {}
     for row in rows:
