@@ -27,6 +27,7 @@ from sonic_cms.services.content_access import (
     can_read_row,
     require_delete,
     require_edit,
+    require_signed_in,
     require_status_change,
 )
 from sonic_cms.services.errors import (
@@ -352,6 +353,7 @@ def update_item(
     if_match: str | None = None,
 ) -> dict[str, Any]:
     """Partial update (title, slug, status, data replace what is given) plus a new version."""
+    require_signed_in(actor)
     _check_body(body, WRITABLE)
     problems = _field_problems(body, creating=False)
     if problems:
@@ -453,6 +455,7 @@ def set_status(
 
 def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
     """Delete an item with its versions."""
+    require_signed_in(actor)
     with db.write() as conn:
         row = load_item(conn, item_id)
         if row is None or not can_read_row(actor, row):

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Row, Table, or_, true
 
 from sonic_cms.db.schema import Content
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import Forbidden
+from sonic_cms.services.errors import Forbidden, Unauthorized
 
 CONTENT = cast(Table, Content.__table__)
 STATUSES = ("draft", "published", "archived")
@@ -40,6 +40,12 @@ def can_read_row(actor: Actor, row: Row[Any]) -> bool:
     if sees_everything(actor) or row.status == "published":
         return True
     return actor.can("content.update_own") and row.author_id == actor.user_id
+
+
+def require_signed_in(actor: Actor) -> None:
+    """Writes need an identity: anonymous callers get 401 before any lookup."""
+    if not actor.is_authenticated:
+        raise Unauthorized("Authentication required")
 
 
 def require_edit(actor: Actor, row: Row[Any]) -> None:

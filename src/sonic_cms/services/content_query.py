@@ -71,6 +71,7 @@ BRACKET_OPERATORS = (
     "exists",
 )
 MAX_IN_VALUES = 100
+MAX_NUMBER = 2**63 - 1
 MAX_VALUE_LENGTH = 500
 _BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?$")
 
@@ -155,23 +156,30 @@ def coerce(value: Any, kind: str, path: str, *, from_text: bool) -> Any:
         if from_text and value in ("true", "false", "1", "0"):
             return value in ("true", "1")
         raise _bad(path, "must be true or false")
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _bounded(value, path)
+    if value is None or isinstance(value, str | bool):
         return value
     raise _bad(path, "must be a string, number, boolean or null")
 
 
 def _number(value: Any, kind: str, path: str, *, from_text: bool) -> int | float:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
+        return _bounded(value, path)
     if (isinstance(value, str) and from_text) or (isinstance(value, str) and kind == "integer"):
         try:
             number = float(value) if kind == "number" else int(value)
         except ValueError:
             raise _bad(path, f"must be a {kind}") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise _bad(path, "must be a finite number")
-        return number
+        return _bounded(number, path)
     raise _bad(path, f"must be a {kind}")
+
+
+def _bounded(number: int | float, path: str) -> int | float:
+    """Finite and within 64 bits, so the database driver can bind it."""
+    if number != number or abs(number) > MAX_NUMBER:
+        raise _bad(path, "must be a finite number within ±9.2e18")
+    return number
 
 
 def make_cond(name: str, op: str, value: Any, fields: FieldSet, *, from_text: bool) -> Cond:
