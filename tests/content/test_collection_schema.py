@@ -38,9 +38,27 @@ def test_bad_definitions_are_reported_by_path(schema, path):
 
 
 def test_editor_aliases_and_every_field_type_compile():
-    types = ["string", "textarea", "richtext", "markdown", "quill", "tinymce", "mdxeditor",
-             "number", "boolean", "checkbox", "date", "datetime", "email", "url", "slug", "color",
-             "json", "media", "file"]
+    types = [
+        "string",
+        "textarea",
+        "richtext",
+        "markdown",
+        "quill",
+        "tinymce",
+        "mdxeditor",
+        "number",
+        "boolean",
+        "checkbox",
+        "date",
+        "datetime",
+        "email",
+        "url",
+        "slug",
+        "color",
+        "json",
+        "media",
+        "file",
+    ]
     schema = {"properties": {f"f_{t}": {"type": t} for t in types}}
     assert schema_problems(schema) == []
 
@@ -51,7 +69,10 @@ def test_editor_aliases_and_every_field_type_compile():
         ({"price": 3}, [("title", "is required")]),
         ({"title": "x" * 201}, [("title", "must be at most 200 characters")]),
         ({"title": "ok", "price": -1}, [("price", "must be at least 0")]),
-        ({"title": "ok", "category": "food"}, [("category", "must be one of ['tools', 'toys', 'books']")]),
+        (
+            {"title": "ok", "category": "food"},
+            [("category", "must be one of ['tools', 'toys', 'books']")],
+        ),
         ({"title": "ok", "tags": ["new", "new"]}, [("tags", "must not repeat items")]),
         ({"title": "ok", "inStock": "yes"}, [("inStock", "must be of type ['boolean', 'null']")]),
     ],
@@ -68,7 +89,9 @@ def test_valid_data_passes_and_optional_fields_accept_null():
 
 def test_blocks_use_the_discriminator():
     compiled = compile_schema(BLOCKS)
-    good = {"sections": [{"blockType": "hero", "heading": "Hi"}, {"blockType": "text", "body": "b"}]}
+    good = {
+        "sections": [{"blockType": "hero", "heading": "Hi"}, {"blockType": "text", "body": "b"}]
+    }
     assert data_errors(compiled, good) == []
     bad = {"sections": [{"blockType": "video"}]}
     assert [e["path"] for e in data_errors(compiled, bad)] == ["sections.0"]

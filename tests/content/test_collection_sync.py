@@ -29,10 +29,16 @@ def test_changed_file_updates_bad_file_errors_missing_file_deactivates(db, clock
     faq = folder / "faq.yaml"
     faq.write_text(faq.read_text().replace("displayName: FAQ", "displayName: Questions"))
     (folder / "pages.yaml").unlink()
-    (folder / "broken.yaml").write_text("name: broken\ndisplayName: B\nschema:\n  properties:\n    x: {type: wat}\n")
+    (folder / "broken.yaml").write_text(
+        "name: broken\ndisplayName: B\nschema:\n  properties:\n    x: {type: wat}\n"
+    )
     results = {r.name: r.status for r in sync_collections(db, SYSTEM, clock, folder)}
-    assert results == {"blog-posts": "unchanged", "faq": "updated", "broken": "error",
-                       "pages": "deactivated"}
+    assert results == {
+        "blog-posts": "unchanged",
+        "faq": "updated",
+        "broken": "error",
+        "pages": "deactivated",
+    }
     with db.read() as conn:
         pages = conn.execute(select(Collection).where(Collection.name == "pages")).one()
     assert pages.is_active is False

@@ -11,8 +11,11 @@ from tests.utils.auth import bearer_headers
 @pytest.fixture
 def admin(client, db, settings, clock):
     headers = bearer_headers(db, settings, clock, "admin")
-    response = client.post("/admin/api/collections", headers=headers, json={
-        "name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA})
+    response = client.post(
+        "/admin/api/collections",
+        headers=headers,
+        json={"name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA},
+    )
     assert response.status_code == 201
     return headers
 
@@ -56,7 +59,9 @@ def test_stale_if_match_is_412_and_stale_version_is_409(client, admin, clock):
     url = f"/api/content/{item['id']}"
     etag = client.get(url, headers=admin).headers["ETag"]
     clock.advance(5)
-    assert client.put(url, headers={**admin, "If-Match": etag}, json={"title": "A"}).status_code == 200
+    assert (
+        client.put(url, headers={**admin, "If-Match": etag}, json={"title": "A"}).status_code == 200
+    )
     stale = client.put(url, headers={**admin, "If-Match": etag}, json={"title": "B"})
     assert stale.status_code == 412
     conflict = client.put(url, headers=admin, json={"title": "C", "version": 1})
@@ -76,7 +81,9 @@ def test_auto_saves_share_one_version(client, admin, clock):
     url = f"/api/content/{item['id']}"
     for price in (1, 2, 3):
         clock.advance(1)
-        saved = client.put(url, headers=admin, json={"data": {"price": price}, "is_auto_saved": True})
+        saved = client.put(
+            url, headers=admin, json={"data": {"price": price}, "is_auto_saved": True}
+        )
         assert saved.json()["data"]["version_number"] == 2
     clock.advance(1)
     final = client.put(url, headers=admin, json={"data": {"price": 4}})
@@ -103,9 +110,18 @@ def test_author_edits_own_but_not_others_and_cannot_publish(client, admin, db, s
     mine = _create(client, author, title="Mine")
     assert mine.status_code == 201
     mine_id = mine.json()["data"]["id"]
-    assert client.put(f"/api/content/{mine_id}", headers=author, json={"title": "M2"}).status_code == 200
-    assert client.put(f"/api/content/{other['id']}", headers=author, json={"title": "X"}).status_code == 403
-    assert client.put(f"/api/content/{hidden['id']}", headers=author, json={"title": "X"}).status_code == 404
+    assert (
+        client.put(f"/api/content/{mine_id}", headers=author, json={"title": "M2"}).status_code
+        == 200
+    )
+    assert (
+        client.put(f"/api/content/{other['id']}", headers=author, json={"title": "X"}).status_code
+        == 403
+    )
+    assert (
+        client.put(f"/api/content/{hidden['id']}", headers=author, json={"title": "X"}).status_code
+        == 404
+    )
     assert client.post(f"/api/content/{mine_id}/publish", headers=author).status_code == 403
     assert _create(client, author, status="published").status_code == 403
 
@@ -113,19 +129,39 @@ def test_author_edits_own_but_not_others_and_cannot_publish(client, admin, db, s
 def test_references_and_media_must_exist(client, db, settings, clock):
     sync_examples(db, clock)
     admin = bearer_headers(db, settings, clock, "admin")
-    bad = client.post("/api/content", headers=admin, json={
-        "collectionId": "faq", "title": "Q", "data": {"question": "Why though?", "answer": "a",
-                                                       "relatedPage": "missing"}})
+    bad = client.post(
+        "/api/content",
+        headers=admin,
+        json={
+            "collectionId": "faq",
+            "title": "Q",
+            "data": {"question": "Why though?", "answer": "a", "relatedPage": "missing"},
+        },
+    )
     assert bad.status_code == 422
     assert bad.json()["details"][0]["path"] == "data.relatedPage"
-    page = client.post("/api/content", headers=admin, json={
-        "collectionId": "pages", "title": "About", "data": {}}).json()["data"]
-    good = client.post("/api/content", headers=admin, json={
-        "collectionId": "faq", "title": "Q", "data": {"question": "Why though?", "answer": "a",
-                                                       "relatedPage": page["id"]}})
+    page = client.post(
+        "/api/content", headers=admin, json={"collectionId": "pages", "title": "About", "data": {}}
+    ).json()["data"]
+    good = client.post(
+        "/api/content",
+        headers=admin,
+        json={
+            "collectionId": "faq",
+            "title": "Q",
+            "data": {"question": "Why though?", "answer": "a", "relatedPage": page["id"]},
+        },
+    )
     assert good.status_code == 201, good.text
-    post = client.post("/api/content", headers=admin, json={
-        "collectionId": "blog-posts", "title": "P", "data": {"content": "x", "featuredImage": "nope"}})
+    post = client.post(
+        "/api/content",
+        headers=admin,
+        json={
+            "collectionId": "blog-posts",
+            "title": "P",
+            "data": {"content": "x", "featuredImage": "nope"},
+        },
+    )
     assert post.status_code == 422 and post.json()["details"][0]["path"] == "data.featuredImage"
 
 

@@ -35,6 +35,12 @@ def test_openapi_matches_snapshot():
 
 def test_every_content_route_is_documented():
     paths = json.loads(_spec())["paths"]
-    for path in ("/api/content", "/api/content/{item_id}", "/api/content/{item_id}/versions/diff",
-                 "/api/collections/{name}/content", "/admin/api/collections/{key}", "/admin/api/stats"):
+    for path in (
+        "/api/content",
+        "/api/content/{item_id}",
+        "/api/content/{item_id}/versions/diff",
+        "/api/collections/{name}/content",
+        "/admin/api/collections/{key}",
+        "/admin/api/stats",
+    ):
         assert path in paths

@@ -11,8 +11,12 @@ from sonic_cms.services.content_query import FieldSet, Group, Limits, parse_brac
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.slugs import MAX_SLUG_LENGTH, is_valid_slug, numbered, slugify
 
-FIELDS = FieldSet({"price": FieldInfo("price", "number", "number"),
-                   "category": FieldInfo("category", "select", "string")})
+FIELDS = FieldSet(
+    {
+        "price": FieldInfo("price", "number", "number"),
+        "category": FieldInfo("category", "select", "string"),
+    }
+)
 
 
 @given(st.text())
@@ -35,8 +39,14 @@ def test_numbered_slugs_stay_valid(text, number):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

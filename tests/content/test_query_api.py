@@ -19,13 +19,23 @@ ITEMS = [
 @pytest.fixture
 def seeded(client, db, settings, clock):
     admin = bearer_headers(db, settings, clock, "admin")
-    client.post("/admin/api/collections", headers=admin, json={
-        "name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA})
+    client.post(
+        "/admin/api/collections",
+        headers=admin,
+        json={"name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA},
+    )
     for title, price, category, tags, body in ITEMS:
         clock.advance(1000)
-        response = client.post("/api/content", headers=admin, json={
-            "collectionId": "products", "title": title, "status": "published",
-            "data": {"price": price, "category": category, "tags": tags, "body": body}})
+        response = client.post(
+            "/api/content",
+            headers=admin,
+            json={
+                "collectionId": "products",
+                "title": title,
+                "status": "published",
+                "data": {"price": price, "category": category, "tags": tags, "body": body},
+            },
+        )
         assert response.status_code == 201, response.text
     return admin
 
@@ -37,14 +47,22 @@ def _titles(client, query, path="/api/collections/products/content"):
 
 
 def test_where_json_with_and(client, seeded):
-    where = {"and": [{"field": "data.price", "operator": "greater_than", "value": 10},
-                     {"field": "data.category", "operator": "equals", "value": "tools"}]}
+    where = {
+        "and": [
+            {"field": "data.price", "operator": "greater_than", "value": 10},
+            {"field": "data.category", "operator": "equals", "value": "tools"},
+        ]
+    }
     assert _titles(client, {"where": orjson.dumps(where).decode()}) == ["Green saw"]
 
 
 def test_where_or_and_in(client, seeded):
-    where = {"or": [{"field": "data.category", "operator": "in", "value": ["toys", "books"]},
-                    {"field": "title", "operator": "like", "value": "hammer"}]}
+    where = {
+        "or": [
+            {"field": "data.category", "operator": "in", "value": ["toys", "books"]},
+            {"field": "title", "operator": "like", "value": "hammer"},
+        ]
+    }
     titles = _titles(client, {"where": orjson.dumps(where).decode(), "sort": "title"})
     assert titles == ["Blue ball", "Python book", "Red hammer"]
 
@@ -52,14 +70,22 @@ def test_where_or_and_in(client, seeded):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ({"filter[data.price][gte]": "10", "filter[data.price][lt]": "42", "sort": "-data.price"},
-         ["Green saw", "Red hammer"]),
+        (
+            {
+                "filter[data.price][gte]": "10",
+                "filter[data.price][lt]": "42",
+                "sort": "-data.price",
+            },
+            ["Green saw", "Red hammer"],
+        ),
         ({"filter[data.category]": "toys"}, ["Blue ball"]),
         ({"filter[data.tags][contains]": "eco", "sort": "title"}, ["Blue ball", "Python book"]),
         ({"filter[data.category][nin]": "tools,toys"}, ["Python book"]),
         ({"filter[title][contains]": "SAW"}, ["Green saw"]),
-        ({"filter[data.category][ne]": "tools", "sort": '[{"field": "title", "order": "desc"}]'},
-         ["Python book", "Blue ball"]),
+        (
+            {"filter[data.category][ne]": "tools", "sort": '[{"field": "title", "order": "desc"}]'},
+            ["Python book", "Blue ball"],
+        ),
     ],
 )
 def test_bracket_filters(client, seeded, query, expected):
@@ -75,8 +101,15 @@ def test_created_at_range_and_default_sort_newest_first(client, seeded):
 
 def test_pagination_object(client, seeded):
     body = client.get("/api/content", params={"limit": 3, "page": 2}).json()
-    assert body["meta"]["pagination"] == {"page": 2, "limit": 3, "offset": 3, "total": 4,
-                                          "pages": 2, "hasNext": False, "hasPrev": True}
+    assert body["meta"]["pagination"] == {
+        "page": 2,
+        "limit": 3,
+        "offset": 3,
+        "total": 4,
+        "pages": 2,
+        "hasNext": False,
+        "hasPrev": True,
+    }
     assert body["meta"]["count"] == 1
 
 
@@ -93,8 +126,9 @@ def test_cursor_walks_every_item_once(client, seeded):
 
 
 def test_fields_and_include(client, seeded):
-    body = client.get("/api/content", params={"fields": "id,title", "include": "author,collection",
-                                              "limit": 1}).json()
+    body = client.get(
+        "/api/content", params={"fields": "id,title", "include": "author,collection", "limit": 1}
+    ).json()
     item = body["data"][0]
     assert set(item) == {"id", "title", "author", "collection"}
     assert item["collection"]["name"] == "products"
@@ -117,7 +151,11 @@ def test_search(client, seeded, search, expected):
 
 def test_search_sees_updates_and_deletes(client, seeded):
     item = client.get("/api/content", params={"search": "hammer"}).json()["data"][0]
-    client.put(f"/api/content/{item['id']}", headers=seeded, json={"title": "Red mallet", "data": {"price": 10, "body": "wooden"}})
+    client.put(
+        f"/api/content/{item['id']}",
+        headers=seeded,
+        json={"title": "Red mallet", "data": {"price": 10, "body": "wooden"}},
+    )
     assert _titles(client, {"search": "hammer"}) == []
     assert _titles(client, {"search": "mallet"}) == ["Red mallet"]
     deleted = client.delete(f"/api/content/{item['id']}", headers=seeded)
@@ -125,19 +163,43 @@ def test_search_sees_updates_and_deletes(client, seeded):
     assert _titles(client, {"search": "mallet"}) == []
 
 
-INJECTIONS = ["'; DROP TABLE content; --", "1 OR 1=1", '" OR ""="', "NEAR(a b)", "*", "title:x",
-              "') UNION SELECT password_hash FROM users --", "\\x00", "%_%"]
+INJECTIONS = [
+    "'; DROP TABLE content; --",
+    "1 OR 1=1",
+    '" OR ""="',
+    "NEAR(a b)",
+    "*",
+    "title:x",
+    "') UNION SELECT password_hash FROM users --",
+    "\\x00",
+    "%_%",
+]
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
 def test_injection_strings_are_data_or_400_never_500(client, seeded, db, payload):
     before = counts(db)
     queries = [
-        {"filter[title]": payload}, {"filter[data.category][contains]": payload},
-        {"search": payload}, {"sort": payload}, {"fields": payload}, {"include": payload},
-        {"where": orjson.dumps({"and": [{"field": "title", "operator": "equals", "value": payload}]}).decode()},
-        {"where": orjson.dumps({"and": [{"field": payload, "operator": "equals", "value": 1}]}).decode()},
-        {"where": payload}, {"cursor": payload}, {"limit": payload}, {f"filter[{payload}]": "x"},
+        {"filter[title]": payload},
+        {"filter[data.category][contains]": payload},
+        {"search": payload},
+        {"sort": payload},
+        {"fields": payload},
+        {"include": payload},
+        {
+            "where": orjson.dumps(
+                {"and": [{"field": "title", "operator": "equals", "value": payload}]}
+            ).decode()
+        },
+        {
+            "where": orjson.dumps(
+                {"and": [{"field": payload, "operator": "equals", "value": 1}]}
+            ).decode()
+        },
+        {"where": payload},
+        {"cursor": payload},
+        {"limit": payload},
+        {f"filter[{payload}]": "x"},
     ]
     for query in queries:
         response = client.get("/api/collections/products/content", params=query)
@@ -157,8 +219,14 @@ def test_injection_strings_are_data_or_400_never_500(client, seeded, db, payload
         ({"page": "1", "offset": "3"}, "invalid_parameter"),
         ({"bogus": "1"}, "unknown_parameter"),
         ({"where": "{not json"}, "invalid_filter"),
-        ({"where": '{"and": [{"field": "title", "operator": "regex", "value": "x"}]}'}, "invalid_filter"),
-        ({"where": '{"and": [{"field": "data.nope", "operator": "equals", "value": 1}]}'}, "unknown_field"),
+        (
+            {"where": '{"and": [{"field": "title", "operator": "regex", "value": "x"}]}'},
+            "invalid_filter",
+        ),
+        (
+            {"where": '{"and": [{"field": "data.nope", "operator": "equals", "value": 1}]}'},
+            "unknown_field",
+        ),
         ({"filter[data.price][gt]": "ten"}, "invalid_filter"),
         ({"filter[data.price][zz]": "1"}, "invalid_filter"),
         ({"sort": '[{"field": "title", "order": "sideways"}]'}, "invalid_filter"),
@@ -181,4 +249,6 @@ def test_deeply_nested_where_is_400(client, seeded):
     for _ in range(30):
         node = {"and": [node]}
     response = client.get("/api/content", params={"where": orjson.dumps(node).decode()})
-    assert response.status_code == 400 and "nested deeper" in response.json()["details"][0]["message"]
+    assert (
+        response.status_code == 400 and "nested deeper" in response.json()["details"][0]["message"]
+    )

@@ -8,11 +8,21 @@ from tests.utils.auth import bearer_headers
 
 def test_readme_walkthrough(client, db, settings, clock):
     admin = bearer_headers(db, settings, clock, "admin")
-    created = client.post("/admin/api/collections", headers=admin, json={
-        "name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA})
+    created = client.post(
+        "/admin/api/collections",
+        headers=admin,
+        json={"name": "products", "display_name": "Products", "schema": PRODUCT_SCHEMA},
+    )
     assert created.status_code == 201, created.text
-    item = client.post("/api/content", headers=admin, json={
-        "collectionId": "products", "title": "Hammer", "data": {"price": 10, "category": "tools"}})
+    item = client.post(
+        "/api/content",
+        headers=admin,
+        json={
+            "collectionId": "products",
+            "title": "Hammer",
+            "data": {"price": 10, "category": "tools"},
+        },
+    )
     assert item.status_code == 201, item.text
     item_id = item.json()["data"]["id"]
     assert item.json()["data"]["slug"] == "hammer"
@@ -25,7 +35,11 @@ def test_readme_walkthrough(client, db, settings, clock):
     first = client.put(f"/api/content/{item_id}", headers=admin, json={"data": {"price": 12}})
     assert first.status_code == 200, first.text
     clock.advance(1000)
-    second = client.put(f"/api/content/{item_id}", headers=admin, json={"title": "Big hammer", "data": {"price": 15}})
+    second = client.put(
+        f"/api/content/{item_id}",
+        headers=admin,
+        json={"title": "Big hammer", "data": {"price": 15}},
+    )
     assert second.json()["data"]["version_number"] == 3
     diff = client.get(f"/api/content/{item_id}/versions/diff?from=1&to=3").json()["data"]
     changes = {c["field"]: (c["from"], c["to"]) for c in diff["changes"]}
