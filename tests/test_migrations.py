@@ -24,9 +24,7 @@ def schema_drift(db: Database) -> list[object]:
             conn,
             opts={
                 "compare_type": True,
-                "include_object": lambda obj, name, type_, reflected, compare_to: (
-                    not (type_ == "table" and name == "alembic_version")
-                ),
+                "include_object": migrate.include_object,
             },
         )
         return list(compare_metadata(context, metadata))

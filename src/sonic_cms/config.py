@@ -118,6 +118,27 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(
         900, ge=30, le=86400, description="Lifetime of a signed access token (JWT), in seconds"
     )
+    collections_dir: Path = Field(
+        Path("./collections"), description="Folder of config-managed collection files (YAML/JSON)"
+    )
+    collections_sync_on_start: bool = Field(
+        True, description="Sync the collections folder into the database when the server starts"
+    )
+    content_default_limit: int = Field(
+        50, ge=1, le=1000, description="Page size of content lists when `limit` is not given"
+    )
+    content_max_limit: int = Field(
+        1000, ge=1, le=10000, description="Largest `limit` a content list accepts (400 beyond)"
+    )
+    filter_max_depth: int = Field(
+        5, ge=1, le=20, description="Deepest nesting of and/or groups in a `where` filter"
+    )
+    filter_max_conditions: int = Field(
+        50, ge=1, le=1000, description="Most conditions one content query may combine"
+    )
+    search_max_length: int = Field(
+        200, ge=1, le=2000, description="Longest full-text `search` query accepted, in characters"
+    )
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
     data_dir: Path = Field(Path("./data"), description="Folder for local state")

@@ -18,11 +18,13 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import health
+from sonic_cms.api.routes import admin_collections, collections, content, health
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.collection_sync import summary_line, sync_collections
 
 logger = logging.getLogger("sonic_cms")
 
@@ -41,6 +43,11 @@ def create_app(
             applied = await context.db.run_write(migrate.upgrade, context.db)
             if applied:
                 logger.info("applied migrations: %s", ", ".join(applied))
+        if settings.collections_sync_on_start and settings.collections_dir.is_dir():
+            results = await context.db.run_write(
+                sync_collections, context.db, SYSTEM, context.clock, settings.collections_dir
+            )
+            logger.info("%s", summary_line(results))
         yield
         if db is None:
             context.db.dispose()
@@ -58,6 +65,9 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(collections.router)
+    app.include_router(content.router)
+    app.include_router(admin_collections.router)
     return app
 
 

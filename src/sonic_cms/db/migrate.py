@@ -43,6 +43,20 @@ class RevisionState:
     applied_at: datetime | None
 
 
+#: Objects that revisions own but models do not describe (FTS shadow tables, engine tables).
+ENGINE_MANAGED_PREFIXES = ("content_fts", "sqlite_")
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate and drift checks skip objects owned by revisions rather than models."""
+    managed = bool(name) and (
+        name == "alembic_version" or str(name).startswith(ENGINE_MANAGED_PREFIXES)
+    )
+    return not (type_ in ("table", "index") and reflected and compare_to is None and managed)
+
+
 def migrations_dir() -> Path:
     """Where the revisions live, in the source tree or an installed wheel alike."""
     return Path(str(resources.files("sonic_cms.db") / "migrations"))

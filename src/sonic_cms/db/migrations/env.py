@@ -14,6 +14,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection, inspect, text
 
+from sonic_cms.db.migrate import include_object
 from sonic_cms.db.schema import metadata
 
 config = context.config
@@ -39,19 +40,6 @@ def _record_step(ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
     )
 
 
-def _include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    # FTS shadow tables and other engine-managed objects are owned by revisions, not models.
-    return not (type_ == "table" and reflected and compare_to is None and _is_managed(name))
-
-
-def _is_managed(name: str | None) -> bool:
-    return bool(name) and (
-        name in {"alembic_version"} or str(name).startswith(("content_fts", "sqlite_"))
-    )
-
-
 def run_migrations_online() -> None:
     """Run on the connection passed in ``config.attributes['connection']``."""
     connection: Connection = config.attributes["connection"]
@@ -61,7 +49,7 @@ def run_migrations_online() -> None:
         transaction_per_migration=True,
         render_as_batch=connection.dialect.name == "sqlite",
         on_version_apply=_record_step,
-        include_object=_include_object,
+        include_object=include_object,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -178,6 +178,11 @@ class Content(Base):
         # The seed's "Indexing Strategy": composite, covering and partial indexes.
         Index("idx_content_collection_status", "collection_id", "status"),
         Index("idx_content_published_covering", "status", "published_at", "title", "slug"),
+        # Keyset paging of lists (revision 0002).
+        Index("idx_content_status_created", "status", "created_at", "id"),
+        Index(
+            "idx_content_collection_status_created", "collection_id", "status", "created_at", "id"
+        ),
     )
 
 

@@ -1,0 +1,235 @@
+"""OpenAPI models: the documented shapes of requests and responses.
+
+Routes serialize with orjson straight to bytes (no response_model validation on the hot path);
+these models only describe the contract in ``/openapi.json`` and ``/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    """Every error: SonicJS clients read ``error`` as a string."""
+
+    error: str
+    code: str
+    details: list[Any] = []
+
+
+class ContentItem(BaseModel):
+    """A content item: SonicJS's fields plus sonic-cms's."""
+
+    id: str
+    title: str
+    slug: str
+    status: Literal["draft", "published", "archived"]
+    collectionId: str  # noqa: N815 - SonicJS's field name
+    data: dict[str, Any]
+    created_at: int
+    updated_at: int
+    author_id: str
+    published_at: int | None
+    version_number: int
+    is_auto_saved: bool
+    featured_image_id: str | None
+
+
+class Pagination(BaseModel):
+    """The seed's pagination object."""
+
+    page: int
+    limit: int
+    offset: int
+    total: int
+    pages: int
+    hasNext: bool  # noqa: N815
+    hasPrev: bool  # noqa: N815
+
+
+class ListMeta(BaseModel):
+    """``count`` as in SonicJS, plus totals and the keyset cursor."""
+
+    count: int
+    pagination: Pagination | None = None
+    next_cursor: str | None = None
+
+
+class ContentList(BaseModel):
+    """A page of items."""
+
+    data: list[ContentItem]
+    meta: ListMeta
+
+
+class ContentEnvelope(BaseModel):
+    """One item."""
+
+    data: ContentItem
+
+
+class ContentCreate(BaseModel):
+    """``POST /api/content``."""
+
+    collectionId: str  # noqa: N815
+    title: str = Field(max_length=500)
+    slug: str | None = None
+    status: Literal["draft", "published", "archived"] = "draft"
+    data: dict[str, Any] = {}
+
+
+class ContentUpdate(BaseModel):
+    """``PUT /api/content/{id}``: every field optional; ``version`` for optimistic concurrency."""
+
+    title: str | None = None
+    slug: str | None = None
+    status: Literal["draft", "published", "archived"] | None = None
+    data: dict[str, Any] | None = None
+    version: int | None = None
+    is_auto_saved: bool | None = None
+
+
+class Rollback(BaseModel):
+    """``POST /api/content/{id}/rollback``."""
+
+    version: int
+
+
+class Version(BaseModel):
+    """One version's snapshot."""
+
+    version: int
+    title: str | None
+    slug: str | None
+    status: str | None
+    data: Any
+    author_id: str
+    created_at: int
+    is_current: bool
+
+
+class VersionList(BaseModel):
+    """An item's versions, newest first."""
+
+    data: list[Version]
+
+
+class VersionEnvelope(BaseModel):
+    """One version."""
+
+    data: Version
+
+
+class Change(BaseModel):
+    """One changed field."""
+
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+    change: str | None = None
+
+
+class Diff(BaseModel):
+    """What changed between two versions."""
+
+    data: dict[str, Any]
+
+
+class Collection(BaseModel):
+    """A collection with its SonicJS schema as an object."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str | None
+    schema_: dict[str, Any] = Field(alias="schema")
+    is_active: bool
+    managed: bool
+    created_at: int
+    updated_at: int
+
+
+class CollectionList(BaseModel):
+    """Active collections."""
+
+    data: list[Collection]
+    meta: dict[str, Any]
+
+
+class CollectionEnvelope(BaseModel):
+    """One collection."""
+
+    data: Collection
+
+
+class CollectionCreate(BaseModel):
+    """``POST /admin/api/collections``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    display_name: str
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    is_active: bool = True
+
+
+class CollectionUpdate(BaseModel):
+    """``PATCH /admin/api/collections/{id}``."""
+
+    display_name: str | None = None
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    is_active: bool | None = None
+
+
+class Success(BaseModel):
+    """``{"success": true}``."""
+
+    success: bool
+
+
+class SlugCheck(BaseModel):
+    """``{"available": bool}``."""
+
+    available: bool
+
+
+def body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a JSON request body the route reads itself."""
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Bad request"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (412, "Precondition failed"),
+        (415, "Unsupported media type"),
+        (422, "Invalid data"),
+    )
+}
+
+LIST_PARAMETERS: list[dict[str, Any]] = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
+    for name, kind, text in (
+        ("where", "string", 'SonicJS filter JSON: {"and": [{"field", "operator", "value"}]}'),
+        ("limit", "integer", "Page size (default 50, at most SONIC_CONTENT_MAX_LIMIT)"),
+        ("offset", "integer", "Rows to skip"),
+        ("page", "integer", "1-based page number"),
+        ("sort", "string", 'JSON array [{"field": "created_at", "order": "desc"}] or -field,field'),
+        ("status", "string", "draft, published or archived"),
+        ("collection_id", "string", "Collection id"),
+        ("collection", "string", "Collection name"),
+        ("author", "string", "Author id"),
+        ("cursor", "string", "Keyset cursor from meta.next_cursor"),
+        ("search", "string", 'Full-text query: words, "phrases", prefix*'),
+        ("fields", "string", "Comma-separated item fields to return"),
+        ("include", "string", "author, collection, featured_image"),
+    )
+]

@@ -1,0 +1,80 @@
+"""``/admin/api/collections`` and ``/admin/api/stats``: collection management and counts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes._io import json_object
+from sonic_cms.services import collections
+from sonic_cms.services.content_list import content_stats
+from sonic_cms.services.errors import Unauthorized
+
+router = APIRouter(tags=["admin"])
+
+
+@router.get(
+    "/admin/api/collections",
+    summary="All collections, inactive ones included",
+    responses={200: {"model": docs.CollectionList}, **docs.ERRORS},
+)
+async def all_collections(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+    """Every collection the actor may manage."""
+    rows = await db.run_read(collections.list_collections, db, actor, include_inactive=True)
+    return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
+
+
+@router.post(
+    "/admin/api/collections",
+    status_code=201,
+    summary="Create a collection",
+    responses={201: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.CollectionCreate),
+)
+async def create(
+    request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> JSONBytesResponse:
+    """422 with per-field details for a bad name or schema; 409 for a taken name."""
+    body = await json_object(request)
+    row = await db.run_write(collections.create_collection, db, actor, clock, body)
+    return JSONBytesResponse({"data": row}, status_code=201)
+
+
+@router.patch(
+    "/admin/api/collections/{key}",
+    summary="Change a collection",
+    responses={200: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.CollectionUpdate),
+)
+async def patch(
+    request: Request, key: str, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> JSONBytesResponse:
+    """A config-managed collection answers 409."""
+    body = await json_object(request)
+    row = await db.run_write(collections.update_collection, db, actor, clock, key, body)
+    return JSONBytesResponse({"data": row})
+
+
+@router.delete(
+    "/admin/api/collections/{key}",
+    summary="Delete an empty collection",
+    responses={200: {"model": docs.Success}, **docs.ERRORS},
+)
+async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+    """A collection that has content answers 400; a managed one 409."""
+    await db.run_write(collections.delete_collection, db, actor, key)
+    return JSONBytesResponse({"success": True})
+
+
+@router.get(
+    "/admin/api/stats",
+    summary="Content counts per status and per collection",
+    responses=docs.ERRORS,
+)
+async def stats(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+    """Counts of what the signed-in actor may read."""
+    if not actor.is_authenticated:
+        raise Unauthorized("Authentication required")
+    return JSONBytesResponse({"data": await db.run_read(content_stats, db, actor)})

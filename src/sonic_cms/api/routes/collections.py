@@ -1,0 +1,70 @@
+"""``/api/collections``: SonicJS's public collection routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes._io import conditional, json_object, query_pairs
+from sonic_cms.services import collections, content
+from sonic_cms.services.content_list import list_content
+
+router = APIRouter(tags=["collections"])
+
+
+@router.get(
+    "/api/collections",
+    summary="Active collections",
+    responses={200: {"model": docs.CollectionList}, **docs.ERRORS},
+)
+async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Response:
+    """Active collections, ``schema`` as an object."""
+    rows = await db.run_read(collections.list_collections, db, actor)
+    return conditional(request, {"data": rows, "meta": {"count": len(rows)}})
+
+
+@router.get(
+    "/api/collections/{name}",
+    summary="One collection",
+    responses={200: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+)
+async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep) -> Response:
+    """By name (or id); 404 ``Collection not found``."""
+    row = await db.run_read(collections.get_collection, db, actor, name)
+    return conditional(request, {"data": row})
+
+
+@router.get(
+    "/api/collections/{name}/content",
+    summary="Content of a collection",
+    responses={200: {"model": docs.ContentList}, **docs.ERRORS},
+    openapi_extra={"parameters": docs.LIST_PARAMETERS},
+)
+async def list_collection_content(
+    request: Request, name: str, db: DbDep, actor: ActorDep, settings: SettingsDep
+) -> Response:
+    """The same query language as ``/api/content``, with the collection's data fields."""
+    document = await db.run_read(list_content, db, actor, settings, query_pairs(request), name)
+    return conditional(request, document)
+
+
+@router.post(
+    "/api/collections/{name}/content",
+    status_code=201,
+    summary="Create an item",
+    responses={201: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.ContentUpdate),
+)
+async def create_in_collection(
+    request: Request, name: str, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> JSONBytesResponse:
+    """Like ``POST /api/content`` with the collection from the path."""
+    body = await json_object(request)
+    body.pop("collectionId", None)
+    item = await db.run_write(content.create_item, db, actor, clock, {**body, "collectionId": name})
+    return JSONBytesResponse(
+        {"data": item}, status_code=201, headers={"ETag": content.etag_of(item)}
+    )

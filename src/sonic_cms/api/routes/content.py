@@ -1,0 +1,226 @@
+"""``/api/content``: SonicJS's content routes, with versions, ETags and optimistic concurrency.
+
+Reads run on the event loop for SQLite (a thread hop costs more than the read) and in a thread
+for PostgreSQL (``Database.run_read``); bodies are serialized by orjson straight to bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from starlette.responses import Response
+
+from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes._io import conditional, json_object, query_pairs
+from sonic_cms.services import content, content_versions
+from sonic_cms.services.content_list import list_content
+from sonic_cms.services.errors import BadRequest
+
+router = APIRouter(tags=["content"])
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+
+def _with_etag(document: dict[str, Any], status_code: int = 200) -> JSONBytesResponse:
+    return JSONBytesResponse(
+        {"data": document},
+        status_code=status_code,
+        headers={"ETag": content.etag_of(document_row(document))},
+    )
+
+
+def document_row(item: dict[str, Any]) -> dict[str, Any]:
+    """The columns an ETag is computed from."""
+    return {"version_number": item["version_number"], "updated_at": item["updated_at"]}
+
+
+@router.get(
+    "/api/content",
+    summary="List content across collections",
+    responses={200: {"model": docs.ContentList}, **docs.ERRORS},
+    openapi_extra={"parameters": docs.LIST_PARAMETERS},
+)
+async def list_all(request: Request, db: DbDep, actor: ActorDep, settings: SettingsDep) -> Response:
+    """Published items for anonymous callers; filters, sort, paging, search, fields, include."""
+    document = await db.run_read(list_content, db, actor, settings, query_pairs(request))
+    return conditional(request, document)
+
+
+@router.get(
+    "/api/content/check-slug",
+    summary="Is a slug free in a collection",
+    responses={200: {"model": docs.SlugCheck}, **docs.ERRORS},
+)
+async def check_slug(
+    db: DbDep,
+    actor: ActorDep,
+    collection_id: Annotated[str, Query(alias="collectionId", max_length=200)],
+    slug: Annotated[str, Query(max_length=200)],
+    exclude_id: Annotated[str | None, Query(alias="excludeId", max_length=200)] = None,
+) -> JSONBytesResponse:
+    """SonicJS's slug check: ``{"available": bool}``."""
+    free = await db.run_read(content.slug_available, db, actor, collection_id, slug, exclude_id)
+    return JSONBytesResponse({"available": free})
+
+
+@router.get(
+    "/api/content/{item_id}",
+    summary="One item",
+    responses={
+        200: {"model": docs.ContentEnvelope},
+        304: {"description": "Not modified"},
+        **docs.ERRORS,
+    },
+)
+async def get_one(request: Request, item_id: str, db: DbDep, actor: ActorDep) -> Response:
+    """The item with its ETag; 304 when If-None-Match matches."""
+    if request.query_params:
+        raise BadRequest("This route takes no query parameters", code="unknown_parameter")
+    item = await db.run_read(content.get_item, db, actor, item_id)
+    return conditional(request, {"data": item}, content.etag_of(document_row(item)))
+
+
+@router.post(
+    "/api/content",
+    status_code=201,
+    summary="Create an item",
+    responses={201: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.ContentCreate),
+)
+async def create(
+    request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> JSONBytesResponse:
+    """Validate ``data`` against the collection schema, write the item and its version 1."""
+    body = await json_object(request)
+    item = await db.run_write(content.create_item, db, actor, clock, body)
+    return _with_etag(item, 201)
+
+
+@router.put(
+    "/api/content/{item_id}",
+    summary="Update an item (partial)",
+    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.ContentUpdate),
+)
+async def update(
+    request: Request,
+    item_id: str,
+    db: DbDep,
+    actor: ActorDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> JSONBytesResponse:
+    """Stale If-Match: 412. Stale ``version`` in the body: 409."""
+    body = await json_object(request)
+    item = await db.run_write(
+        content.update_item, db, actor, clock, item_id, body, if_match=if_match
+    )
+    return _with_etag(item)
+
+
+@router.delete(
+    "/api/content/{item_id}",
+    summary="Delete an item",
+    responses={200: {"model": docs.Success}, **docs.ERRORS},
+)
+async def remove(
+    item_id: str, db: DbDep, actor: ActorDep, if_match: IfMatch = None
+) -> JSONBytesResponse:
+    """Delete the item and its versions."""
+    await db.run_write(content.delete_item, db, actor, item_id, if_match=if_match)
+    return JSONBytesResponse({"success": True})
+
+
+@router.post(
+    "/api/content/{item_id}/publish",
+    summary="Publish an item",
+    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+)
+async def publish(
+    item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
+) -> JSONBytesResponse:
+    """Status published; sets published_at; writes a version."""
+    item = await db.run_write(
+        content.set_status, db, actor, clock, item_id, "published", if_match=if_match
+    )
+    return _with_etag(item)
+
+
+@router.post(
+    "/api/content/{item_id}/unpublish",
+    summary="Unpublish an item",
+    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+)
+async def unpublish(
+    item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
+) -> JSONBytesResponse:
+    """Back to draft; the version history keeps the published versions."""
+    item = await db.run_write(
+        content.set_status, db, actor, clock, item_id, "draft", if_match=if_match
+    )
+    return _with_etag(item)
+
+
+@router.get(
+    "/api/content/{item_id}/versions",
+    summary="An item's versions",
+    responses={200: {"model": docs.VersionList}, **docs.ERRORS},
+)
+async def versions(item_id: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+    """Newest first."""
+    rows = await db.run_read(content_versions.list_versions, db, actor, item_id)
+    return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
+
+
+@router.get(
+    "/api/content/{item_id}/versions/diff",
+    summary="Diff two versions",
+    responses={200: {"model": docs.Diff}, **docs.ERRORS},
+)
+async def diff(
+    item_id: str,
+    db: DbDep,
+    actor: ActorDep,
+    start: Annotated[int, Query(alias="from", ge=1)],
+    end: Annotated[int, Query(alias="to", ge=1)],
+) -> JSONBytesResponse:
+    """Per-field changes of title, slug, status and each data field."""
+    result = await db.run_read(content_versions.diff_versions, db, actor, item_id, start, end)
+    return JSONBytesResponse({"data": result})
+
+
+@router.get(
+    "/api/content/{item_id}/versions/{number}",
+    summary="One version",
+    responses={200: {"model": docs.VersionEnvelope}, **docs.ERRORS},
+)
+async def version(item_id: str, number: int, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+    """One version's snapshot."""
+    row = await db.run_read(content_versions.get_version, db, actor, item_id, number)
+    return JSONBytesResponse({"data": row})
+
+
+@router.post(
+    "/api/content/{item_id}/rollback",
+    summary="Roll back to a version",
+    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    openapi_extra=docs.body(docs.Rollback),
+)
+async def rollback(
+    request: Request,
+    item_id: str,
+    db: DbDep,
+    actor: ActorDep,
+    clock: ClockDep,
+    if_match: IfMatch = None,
+) -> JSONBytesResponse:
+    """Writes a new version with the old version's title, slug and data."""
+    body = await json_object(request)
+    if set(body) != {"version"}:
+        raise BadRequest('The body is {"version": <number>}', code="invalid_body")
+    item = await db.run_write(
+        content_versions.rollback, db, actor, clock, item_id, body["version"], if_match=if_match
+    )
+    return _with_etag(item)

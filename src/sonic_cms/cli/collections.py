@@ -1,0 +1,40 @@
+"""``sonic collections ...``: sync config-managed collections (registered by cli/main.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.collection_sync import summary_line, sync_collections
+
+app = typer.Typer(help="Config-managed collections", no_args_is_help=True)
+
+_ICONS = {"created": "+", "updated": "~", "unchanged": "=", "error": "!", "deactivated": "-"}
+
+
+@app.command("sync")
+def sync(
+    folder: Path | None = typer.Option(None, "--dir", help="Folder of collection files"),
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Create, update or deactivate collections to match the files; exit 1 on any error."""
+    settings = settings_from(env, database_url)
+    db = Database(settings)
+    try:
+        results = sync_collections(db, SYSTEM, SystemClock(), folder or settings.collections_dir)
+    finally:
+        db.dispose()
+    for result in results:
+        where = f" ({result.file})" if result.file else ""
+        typer.echo(
+            f"{_ICONS[result.status]} {result.name}{where}: {result.status} - {result.message}"
+        )
+    typer.echo(summary_line(results))
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,476 @@
+"""Content items: create, read, update, delete, publish, with a version row for every write.
+
+Every write is one transaction: the item, its version row and (through triggers) its search
+entry commit together. ``data`` is validated against the collection's compiled schema on every
+write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``If-Match`` is a
+412 and a stale ``version`` in the body a 409, so two racing editors never overwrite each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sonic_cms.clock import Clock
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import ContentVersion, Media
+from sonic_cms.ids import new_id
+from sonic_cms.services.actors import Actor
+from sonic_cms.services.collection_schema import CompiledSchema, data_errors
+from sonic_cms.services.collections import COLLECTIONS, compiled_schema, find_collection
+from sonic_cms.services.content_access import (
+    CONTENT,
+    STATUSES,
+    can_read_row,
+    require_delete,
+    require_edit,
+    require_signed_in,
+    require_status_change,
+)
+from sonic_cms.services.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from sonic_cms.services.slugs import is_valid_slug, numbered, slugify
+
+VERSIONS = cast(Table, ContentVersion.__table__)
+MEDIA = cast(Table, Media.__table__)
+MAX_TITLE_LENGTH = 500
+WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
+
+
+def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
+    """SonicJS's item shape plus sonic-cms's columns."""
+    m = row._mapping if isinstance(row, Row) else row
+    return {
+        "id": m["id"],
+        "title": m["title"],
+        "slug": m["slug"],
+        "status": m["status"],
+        "collectionId": m["collection_id"],
+        "data": m["data"],
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+        "author_id": m["author_id"],
+        "published_at": m["published_at"],
+        "version_number": m["version_number"],
+        "is_auto_saved": bool(m["is_auto_saved"]),
+        "featured_image_id": m["featured_image_id"],
+    }
+
+
+def etag_of(item: dict[str, Any] | Row[Any]) -> str:
+    """The item's ETag: its version number and last write time."""
+    m = item._mapping if isinstance(item, Row) else item
+    return f'"v{m["version_number"]}-{m["updated_at"]}"'
+
+
+def snapshot(item: dict[str, Any]) -> dict[str, Any]:
+    """What a version row holds: the fields a diff and a rollback need."""
+    return {
+        "title": item["title"],
+        "slug": item["slug"],
+        "status": item["status"],
+        "data": item["data"],
+    }
+
+
+def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
+    """One content row by id."""
+    return conn.execute(select(CONTENT).where(CONTENT.c.id == item_id)).first()
+
+
+def get_item(db: Database, actor: Actor, item_id: str) -> dict[str, Any]:
+    """One item the actor may read; 404 otherwise (a draft's existence is not disclosed)."""
+    actor.require("content.read")
+    with db.read() as conn:
+        row = load_item(conn, item_id)
+    if row is None or not can_read_row(actor, row):
+        raise NotFound("Content not found", code="content_not_found")
+    return serialize_item(row)
+
+
+@dataclass
+class _Target:
+    """The collection an item belongs to, with its compiled schema."""
+
+    id: str
+    name: str
+    schema: CompiledSchema
+
+
+def _target(conn: Connection, key: Any) -> _Target:
+    if not isinstance(key, str) or not key:
+        raise ValidationFailed(
+            "Validation failed", details=[{"path": "collectionId", "message": "is required"}]
+        )
+    row = find_collection(conn, key)
+    if row is None or not row.is_active:
+        raise NotFound("Collection not found", code="collection_not_found")
+    return _Target(row.id, row.name, compiled_schema(row))
+
+
+def _check_body(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise BadRequest(
+            f"Unknown fields: {', '.join(unknown)}",
+            code="unknown_field",
+            details=[
+                {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"} for n in unknown
+            ],
+        )
+
+
+def _field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, str]]:
+    problems = []
+    title = body.get("title")
+    if (creating or "title" in body) and (
+        not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_LENGTH
+    ):
+        problems.append(
+            {"path": "title", "message": f"is required: 1-{MAX_TITLE_LENGTH} characters"}
+        )
+    slug = body.get("slug")
+    if slug is not None and (not isinstance(slug, str) or not is_valid_slug(slug)):
+        problems.append({"path": "slug", "message": "must be lower-case words joined by hyphens"})
+    if "status" in body and body["status"] not in STATUSES:
+        problems.append({"path": "status", "message": f"must be one of {list(STATUSES)}"})
+    if "data" in body and not isinstance(body["data"], dict):
+        problems.append({"path": "data", "message": "must be an object"})
+    if "version" in body and (type(body["version"]) is not int):
+        problems.append({"path": "version", "message": "must be an integer"})
+    return problems
+
+
+def _prepare_data(
+    target: _Target, data: dict[str, Any], title: str, slug: str, *, creating: bool
+) -> dict[str, Any]:
+    """Fill defaults on create; mirror title and slug into fields the schema declares."""
+    out = dict(data)
+    if creating:
+        for name, value in target.schema.defaults.items():
+            out.setdefault(name, value)
+    if "title" in target.schema.fields:
+        out["title"] = title
+    for name in target.schema.slug_fields:
+        out[name] = slug
+    return out
+
+
+def _existence_problems(
+    conn: Connection, target: _Target, data: dict[str, Any]
+) -> list[dict[str, str]]:
+    """References and media ids must exist (one query per field kind, never per item)."""
+    problems = []
+    refs = {n: data[n] for n in target.schema.references if isinstance(data.get(n), str)}
+    if refs:
+        rows = conn.execute(
+            select(CONTENT.c.id, CONTENT.c.collection_id).where(
+                CONTENT.c.id.in_(set(refs.values()))
+            )
+        ).all()
+        found = {r.id: r.collection_id for r in rows}
+        for name, ref in refs.items():
+            allowed = target.schema.references[name]
+            allowed_ids = _collection_ids(conn, allowed)
+            if ref not in found or (allowed and found[ref] not in allowed_ids):
+                problems.append({"path": name, "message": f"references no item in {list(allowed)}"})
+    media = {n: data[n] for n in target.schema.media if isinstance(data.get(n), str)}
+    if media:
+        ids = set(
+            conn.execute(
+                select(MEDIA.c.id).where(
+                    MEDIA.c.id.in_(set(media.values())), MEDIA.c.deleted_at.is_(None)
+                )
+            ).scalars()
+        )
+        problems += [
+            {"path": n, "message": "no such media"} for n, v in media.items() if v not in ids
+        ]
+    return problems
+
+
+def _collection_ids(conn: Connection, names: tuple[str, ...]) -> set[str]:
+    if not names:
+        return set()
+    rows = conn.execute(
+        select(COLLECTIONS.c.id).where(
+            or_(COLLECTIONS.c.name.in_(names), COLLECTIONS.c.id.in_(names))
+        )
+    )
+    return set(rows.scalars())
+
+
+def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | None) -> bool:
+    query = select(CONTENT.c.id).where(
+        CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug
+    )
+    if exclude:
+        query = query.where(CONTENT.c.id != exclude)
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
+    base = slugify(title) or "item"
+    candidate, number = base, 1
+    while _slug_taken(conn, collection_id, candidate, None):
+        number += 1
+        candidate = numbered(base, number)
+    return candidate
+
+
+def _validated(
+    conn: Connection, target: _Target, fields: dict[str, Any], *, creating: bool
+) -> dict[str, Any]:
+    data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
+    problems = data_errors(target.schema, data)
+    problems = [
+        {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
+    ]
+    problems += [
+        {**p, "path": f"data.{p['path']}"} for p in _existence_problems(conn, target, data)
+    ]
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    return data
+
+
+def _write_version(
+    conn: Connection, item: dict[str, Any], author_id: str, now: int, *, replace: bool
+) -> None:
+    """Insert the item's version row, or overwrite it when it is an auto-saved draft."""
+    values = {"data": snapshot(item), "author_id": author_id, "created_at": now}
+    if replace:
+        conn.execute(
+            update(VERSIONS)
+            .where(
+                VERSIONS.c.content_id == item["id"], VERSIONS.c.version == item["version_number"]
+            )
+            .values(**values)
+        )
+        return
+    conn.execute(
+        insert(VERSIONS).values(
+            id=new_id(), content_id=item["id"], version=item["version_number"], **values
+        )
+    )
+
+
+def _actor_user(actor: Actor) -> str:
+    if not actor.user_id:
+        raise BadRequest("Content needs an author: act as a user", code="author_required")
+    return actor.user_id
+
+
+def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) -> dict[str, Any]:
+    """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
+    actor.require("content.create")
+    _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
+    problems = _field_problems(body, creating=True)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    status = body.get("status", "draft")
+    require_status_change(actor, None, status)
+    author = (
+        body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
+    )
+    with db.write() as conn:
+        target = _target(conn, body.get("collectionId", body.get("collection_id")))
+        item = _new_item(conn, target, clock.now_ms(), body, str(author), status)
+        _insert_item(conn, item, target)
+        _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
+    return item
+
+
+def _new_item(
+    conn: Connection, target: _Target, now: int, body: dict[str, Any], author: str, status: str
+) -> dict[str, Any]:
+    title = body["title"].strip()
+    slug = body.get("slug")
+    if slug is not None and _slug_taken(conn, target.id, slug, None):
+        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
+    slug = slug or _auto_slug(conn, target.id, title)
+    fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
+    data = _validated(conn, target, fields, creating=True)
+    return {
+        "id": new_id(),
+        "collection_id": target.id,
+        "title": title,
+        "slug": slug,
+        "data": data,
+        "status": status,
+        "author_id": author,
+        "created_at": now,
+        "updated_at": now,
+        "published_at": now if status == "published" else None,
+        "version_number": 1,
+        "is_auto_saved": bool(body.get("is_auto_saved", False)),
+        "featured_image_id": _featured(target, data),
+    }
+
+
+def _featured(target: _Target, data: dict[str, Any]) -> str | None:
+    for name in ("featuredImage", "featured_image", *target.schema.media):
+        if name in target.schema.media and isinstance(data.get(name), str):
+            return str(data[name])
+    return None
+
+
+def _insert_item(conn: Connection, item: dict[str, Any], target: _Target) -> None:
+    try:
+        conn.execute(insert(CONTENT).values(**item))
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
+
+
+def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None) -> None:
+    if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag_of(row):
+        raise PreconditionFailed("The item changed since you read it (If-Match does not match)")
+    if "version" in body and body["version"] != row.version_number:
+        raise Conflict(
+            f"Stale version {body['version']}: the item is at version {row.version_number}",
+            code="version_conflict",
+            details=[{"path": "version", "message": f"current version is {row.version_number}"}],
+        )
+
+
+def update_item(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
+    """Partial update (title, slug, status, data replace what is given) plus a new version."""
+    require_signed_in(actor)
+    _check_body(body, WRITABLE)
+    problems = _field_problems(body, creating=False)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    with db.write() as conn:
+        row = _editable(conn, actor, item_id)
+        _check_concurrency(row, body, if_match)
+        require_status_change(actor, row.status, body.get("status", row.status))
+        target = _target(conn, row.collection_id)
+        item = _updated_item(conn, target, row, body, clock.now_ms())
+        _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
+    return item
+
+
+def _actor_user_or(actor: Actor, fallback: str) -> str:
+    return actor.user_id or fallback
+
+
+def _editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
+    row = load_item(conn, item_id)
+    if row is None or not can_read_row(actor, row):
+        raise NotFound("Content not found", code="content_not_found")
+    require_edit(actor, row)
+    return row
+
+
+def _updated_item(
+    conn: Connection, target: _Target, row: Row[Any], body: dict[str, Any], now: int
+) -> dict[str, Any]:
+    item = dict(row._mapping)
+    title = body["title"].strip() if "title" in body else row.title
+    slug = body.get("slug") or row.slug
+    if slug != row.slug and _slug_taken(conn, target.id, slug, row.id):
+        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
+    fields = {"title": title, "slug": slug, "data": body.get("data", row.data) or {}}
+    data = _validated(conn, target, fields, creating=False)
+    status = body.get("status", row.status)
+    auto = bool(body.get("is_auto_saved", False))
+    item.update(
+        title=title,
+        slug=slug,
+        data=data,
+        status=status,
+        updated_at=now,
+        is_auto_saved=auto,
+        featured_image_id=_featured(target, data),
+    )
+    if status == "published" and row.status != "published":
+        item["published_at"] = now
+    # consecutive auto-saves (and the save that ends them) share one version row
+    item["version_number"] = row.version_number if row.is_auto_saved else row.version_number + 1
+    return item
+
+
+def _save(
+    conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: _Target
+) -> None:
+    try:
+        conn.execute(
+            update(CONTENT)
+            .where(CONTENT.c.id == row.id)
+            .values(**{k: v for k, v in item.items() if k != "id"})
+        )
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
+    _write_version(conn, item, author, item["updated_at"], replace=bool(row.is_auto_saved))
+
+
+def set_status(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    status: str,
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
+    """Publish (sets published_at), unpublish (back to draft) or archive.
+
+    A status change is not an edit: it writes no version, so the history reads as the edits
+    made (the README walkthrough: create, publish, edit twice -> versions 1 to 3), and
+    unpublishing keeps every version.
+    """
+    actor.require("content.publish")
+    with db.write() as conn:
+        row = _editable(conn, actor, item_id)
+        _check_concurrency(row, {}, if_match)
+        now = clock.now_ms()
+        changes: dict[str, Any] = {"status": status, "updated_at": now}
+        if status == "published" and row.status != "published":
+            changes["published_at"] = now
+        conn.execute(update(CONTENT).where(CONTENT.c.id == row.id).values(**changes))
+        fresh = load_item(conn, item_id)
+    assert fresh is not None
+    return serialize_item(fresh)
+
+
+def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
+    """Delete an item with its versions."""
+    require_signed_in(actor)
+    with db.write() as conn:
+        row = load_item(conn, item_id)
+        if row is None or not can_read_row(actor, row):
+            raise NotFound("Content not found", code="content_not_found")
+        require_delete(actor, row)
+        _check_concurrency(row, {}, if_match)
+        conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id == item_id))
+        conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
+
+
+def slug_available(
+    db: Database, actor: Actor, collection: str, slug: str, exclude_id: str | None = None
+) -> bool:
+    """SonicJS's check-slug: whether ``slug`` is free in the collection."""
+    actor.require("content.read")
+    with db.read() as conn:
+        target = _target(conn, collection)
+        return not _slug_taken(conn, target.id, slug, exclude_id)

@@ -1,0 +1,120 @@
+"""Full-text search over titles and the string values of ``data``, with ranking.
+
+One call, two engines: SQLite's FTS5 table ``content_fts`` (kept in sync by triggers, revision
+0002) and PostgreSQL's weighted tsvector with its GIN index. The user's text is parsed into words,
+quoted phrases and ``word*`` prefixes; only letters and digits survive into the engine's query
+syntax, and that query is a bound parameter, never SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Float,
+    Select,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql import Subquery
+
+from sonic_cms.services.errors import BadRequest
+
+MAX_TERMS = 12
+_TOKEN = re.compile(r'"([^"]*)"|(\w+)(\*?)')
+_WORD = re.compile(r"\w+")
+PG_VECTOR = (
+    "(setweight(to_tsvector('simple'::regconfig, coalesce(content.title, '')), 'A') || "
+    "setweight(jsonb_to_tsvector('simple'::regconfig, coalesce(content.data, '{}'::jsonb), "
+    "'[\"string\"]'::jsonb), 'B'))"
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, a phrase (several words in order) or a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+def parse_search(raw: str, max_length: int) -> list[Term]:
+    """Words, "quoted phrases" and prefix* terms; 400 when nothing searchable remains."""
+    if len(raw) > max_length:
+        raise BadRequest(
+            f"search is longer than {max_length} characters",
+            code="invalid_search",
+            details=[{"path": "search", "message": f"at most {max_length} characters"}],
+        )
+    terms: list[Term] = []
+    for match in _TOKEN.finditer(raw.casefold()):
+        phrase, word, star = match.groups()
+        if phrase is not None:
+            words = tuple(_WORD.findall(phrase))
+            if words:
+                terms.append(Term(words))
+        elif word:
+            terms.append(Term((word,), prefix=bool(star)))
+    if not terms:
+        raise BadRequest(
+            "search has no words to look for",
+            code="invalid_search",
+            details=[{"path": "search", "message": "give at least one word"}],
+        )
+    return terms[:MAX_TERMS]
+
+
+def fts5_query(terms: list[Term]) -> str:
+    """FTS5 MATCH syntax: every term quoted, so FTS operators in the input mean nothing."""
+    parts = []
+    for term in terms:
+        quoted = '"' + " ".join(term.words) + '"'
+        parts.append(quoted + "*" if term.prefix else quoted)
+    return " ".join(parts)
+
+
+def tsquery(terms: list[Term]) -> str:
+    """PostgreSQL to_tsquery syntax: words quoted, phrases with <->, prefixes with :*."""
+    parts = []
+    for term in terms:
+        words = [f"'{w}'" for w in term.words]
+        if term.prefix:
+            words[-1] += ":*"
+        parts.append(words[0] if len(words) == 1 else "(" + " <-> ".join(words) + ")")
+    return " & ".join(parts)
+
+
+def search_subquery(dialect: str, terms: list[Term]) -> Subquery:
+    """``(content_id, rank)`` of matching items; a larger rank is a better match."""
+    query: Select[tuple[str, float]]
+    if dialect == "postgresql":
+        ts = func.to_tsquery(text("'simple'::regconfig"), bindparam("search_q", tsquery(terms)))
+        vector: ColumnElement[Any] = literal_column(PG_VECTOR)
+        query = (
+            select(
+                literal_column("content.id").label("content_id"),
+                func.ts_rank(vector, ts, type_=Float).label("rank"),
+            )
+            .select_from(text("content"))
+            .where(vector.op("@@")(ts))
+        )
+        return query.subquery("search_hits")
+    match: BindParameter[str] = bindparam("search_q", fts5_query(terms))
+    query = (
+        select(
+            literal_column("content_fts_ids.content_id").label("content_id"),
+            (-func.bm25(literal_column("content_fts"), 10.0, 1.0, type_=Float)).label("rank"),
+        )
+        .select_from(
+            text("content_fts JOIN content_fts_ids ON content_fts_ids.rowid = content_fts.rowid")
+        )
+        .where(literal_column("content_fts").op("MATCH")(match))
+    )
+    return query.subquery("search_hits")
