@@ -71,6 +71,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "secret_key": "test-secret-key-0123456789abcdefghijklmnop",
         "config_file": Path("/nonexistent/sonic.toml"),
         "auto_migrate": False,
+        "scheduler_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

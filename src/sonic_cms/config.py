@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(
         900, ge=30, le=86400, description="Lifetime of a signed access token (JWT), in seconds"
     )
+    scheduler_interval_seconds: float = Field(
+        30.0, ge=0, description="Seconds between scheduler passes in `sonic serve` (0: off)"
+    )
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
     data_dir: Path = Field(Path("./data"), description="Folder for local state")

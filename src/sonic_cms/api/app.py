@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
+from sonic_cms.api.background import start_background_tasks, stop_background_tasks
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import health
+from sonic_cms.api.routes import health, workflow
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
@@ -41,7 +42,9 @@ def create_app(
             applied = await context.db.run_write(migrate.upgrade, context.db)
             if applied:
                 logger.info("applied migrations: %s", ", ".join(applied))
+        background = start_background_tasks(context)
         yield
+        await stop_background_tasks(background)
         if db is None:
             context.db.dispose()
 
@@ -58,6 +61,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(workflow.router)
     return app
 
 
