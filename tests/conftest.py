@@ -72,6 +72,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "config_file": Path("/nonexistent/sonic.toml"),
         "auto_migrate": False,
         "collections_sync_on_start": False,
+        "scheduler_interval_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

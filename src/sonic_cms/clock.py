@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -39,3 +40,14 @@ class FrozenClock:
     def advance(self, milliseconds: int) -> None:
         """Move the clock forward."""
         self.current_ms += milliseconds
+
+
+def utc_datetime(epoch_ms: int) -> datetime:
+    """A naive UTC datetime for the seed's DATETIME columns (their CURRENT_TIMESTAMP is UTC)."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).replace(tzinfo=None)
+
+
+def epoch_ms(value: datetime) -> int:
+    """Epoch milliseconds of a DATETIME column's value (naive means UTC)."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return int(aware.timestamp() * 1000)

@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     search_max_length: int = Field(
         200, ge=1, le=2000, description="Longest full-text `search` query accepted, in characters"
     )
+    scheduler_interval_seconds: float = Field(
+        30.0, ge=0, description="Seconds between scheduler passes in `sonic serve` (0: off)"
+    )
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
     data_dir: Path = Field(Path("./data"), description="Folder for local state")

@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
+from sonic_cms.api.background import start_background_tasks, stop_background_tasks
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import admin_collections, collections, content, health
+from sonic_cms.api.routes import admin_collections, collections, content, health, workflow
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
@@ -48,7 +49,9 @@ def create_app(
                 sync_collections, context.db, SYSTEM, context.clock, settings.collections_dir
             )
             logger.info("%s", summary_line(results))
+        background = start_background_tasks(context)
         yield
+        await stop_background_tasks(background)
         if db is None:
             context.db.dispose()
 
@@ -68,6 +71,7 @@ def create_app(
     app.include_router(collections.router)
     app.include_router(content.router)
     app.include_router(admin_collections.router)
+    app.include_router(workflow.router)
     return app
 
 

@@ -18,6 +18,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import ContentVersion, Media
 from sonic_cms.ids import new_id
+from sonic_cms.services import workflow
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.collection_schema import CompiledSchema, data_errors
 from sonic_cms.services.collections import COLLECTIONS, compiled_schema, find_collection
@@ -86,12 +87,12 @@ def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
     return conn.execute(select(CONTENT).where(CONTENT.c.id == item_id)).first()
 
 
-def get_item(db: Database, actor: Actor, item_id: str) -> dict[str, Any]:
-    """One item the actor may read; 404 otherwise (a draft's existence is not disclosed)."""
+def get_item(db: Database, actor: Actor, clock: Clock, item_id: str) -> dict[str, Any]:
+    """One item the actor may read now; 404 otherwise (a draft's existence is not disclosed)."""
     actor.require("content.read")
     with db.read() as conn:
         row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row):
+    if row is None or not can_read_row(actor, row, clock.now_ms()):
         raise NotFound("Content not found", code="content_not_found")
     return serialize_item(row)
 
@@ -306,6 +307,7 @@ def _new_item(
         "slug": slug,
         "data": data,
         "status": status,
+        "workflow_state_id": workflow.state_for_status(status),
         "author_id": author,
         "created_at": now,
         "updated_at": now,
@@ -362,6 +364,7 @@ def update_item(
         row = _editable(conn, actor, item_id)
         _check_concurrency(row, body, if_match)
         require_status_change(actor, row.status, body.get("status", row.status))
+        row = workflow.follow_edit(conn, row, actor, body.get("status", row.status), clock.now_ms())
         target = _target(conn, row.collection_id)
         item = _updated_item(conn, target, row, body, clock.now_ms())
         _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
@@ -437,17 +440,15 @@ def set_status(
 
     A status change is not an edit: it writes no version, so the history reads as the edits
     made (the README walkthrough: create, publish, edit twice -> versions 1 to 3), and
-    unpublishing keeps every version.
+    unpublishing keeps every version. It is a workflow move: the collection's workflow must
+    allow it (a workflow that requires approval refuses to publish unapproved content), and it
+    is recorded in the workflow history.
     """
     actor.require("content.publish")
     with db.write() as conn:
         row = _editable(conn, actor, item_id)
         _check_concurrency(row, {}, if_match)
-        now = clock.now_ms()
-        changes: dict[str, Any] = {"status": status, "updated_at": now}
-        if status == "published" and row.status != "published":
-            changes["published_at"] = now
-        conn.execute(update(CONTENT).where(CONTENT.c.id == row.id).values(**changes))
+        workflow.change_status(conn, row, actor, status, clock.now_ms())
         fresh = load_item(conn, item_id)
     assert fresh is not None
     return serialize_item(fresh)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, or_, true
+from sqlalchemy import ColumnElement, Row, Table, and_, or_, true
 
 from sonic_cms.db.schema import Content
 from sonic_cms.services.actors import Actor
@@ -24,20 +24,42 @@ def sees_everything(actor: Actor) -> bool:
     return actor.can("content.update")
 
 
-def visibility(actor: Actor) -> ColumnElement[bool]:
-    """The WHERE clause of what ``actor`` may read."""
+def is_public(now_ms: int | None) -> ColumnElement[bool]:
+    """Published, past its embargo and not yet expired (checked at read time, so content
+    disappears at its expiry minute even if the scheduler runs late)."""
+    published = CONTENT.c.status == "published"
+    if now_ms is None:
+        return published
+    return and_(
+        published,
+        or_(CONTENT.c.embargo_until.is_(None), CONTENT.c.embargo_until <= now_ms),
+        or_(CONTENT.c.expires_at.is_(None), CONTENT.c.expires_at > now_ms),
+    )
+
+
+def row_is_public(row: Row[Any], now_ms: int | None) -> bool:
+    """The row-level form of :func:`is_public`."""
+    if row.status != "published" or now_ms is None:
+        return bool(row.status == "published")
+    embargoed = row.embargo_until is not None and row.embargo_until > now_ms
+    expired = row.expires_at is not None and row.expires_at <= now_ms
+    return not (embargoed or expired)
+
+
+def visibility(actor: Actor, now_ms: int | None = None) -> ColumnElement[bool]:
+    """The WHERE clause of what ``actor`` may read at ``now_ms`` (None: ignore time windows)."""
     actor.require("content.read")
     if sees_everything(actor):
         return true()
-    published = CONTENT.c.status == "published"
+    public = is_public(now_ms)
     if actor.can("content.update_own") and actor.user_id:
-        return or_(published, CONTENT.c.author_id == actor.user_id)
-    return published
+        return or_(public, CONTENT.c.author_id == actor.user_id)
+    return public
 
 
-def can_read_row(actor: Actor, row: Row[Any]) -> bool:
+def can_read_row(actor: Actor, row: Row[Any], now_ms: int | None = None) -> bool:
     """The row-level form of :func:`visibility`."""
-    if sees_everything(actor) or row.status == "published":
+    if sees_everything(actor) or row_is_public(row, now_ms):
         return True
     return actor.can("content.update_own") and row.author_id == actor.user_id
 

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, Select, func, select, tuple_
 
+from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import Actor
@@ -240,12 +241,13 @@ def field_set(conn: Connection, collection_id: str | None) -> FieldSet:
 def list_content(
     db: Database,
     actor: Actor,
+    clock: Clock,
     settings: Settings,
     pairs: list[tuple[str, str]],
     collection: str | None = None,
 ) -> dict[str, Any]:
-    """``{data, meta}`` for a list request, obeying the actor's visibility."""
-    scope = visibility(actor)
+    """``{data, meta}`` for a list request, obeying the actor's visibility now."""
+    scope = visibility(actor, clock.now_ms())
     with db.read() as conn:
         collection_id = None
         if collection is not None:
@@ -339,9 +341,9 @@ def _pagination(query: ListQuery, total: int) -> dict[str, Any]:
     }
 
 
-def content_stats(db: Database, actor: Actor) -> dict[str, Any]:
-    """Counts per status and per collection, of what the actor may read."""
-    scope = visibility(actor)
+def content_stats(db: Database, actor: Actor, clock: Clock) -> dict[str, Any]:
+    """Counts per status and per collection, of what the actor may read now."""
+    scope = visibility(actor, clock.now_ms())
     with db.read() as conn:
         rows = conn.execute(
             select(CONTENT.c.collection_id, CONTENT.c.status, func.count().label("n"))

@@ -40,18 +40,18 @@ def _serialize(row: Row[Any], current: int | None) -> dict[str, Any]:
     }
 
 
-def _readable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
+def _readable(conn: Connection, actor: Actor, item_id: str, now_ms: int) -> Row[Any]:
     actor.require("content.read")
     row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row):
+    if row is None or not can_read_row(actor, row, now_ms):
         raise NotFound("Content not found", code="content_not_found")
     return row
 
 
-def list_versions(db: Database, actor: Actor, item_id: str) -> list[dict[str, Any]]:
+def list_versions(db: Database, actor: Actor, clock: Clock, item_id: str) -> list[dict[str, Any]]:
     """Every version of an item, newest first."""
     with db.read() as conn:
-        item = _readable(conn, actor, item_id)
+        item = _readable(conn, actor, item_id, clock.now_ms())
         rows = conn.execute(
             select(VERSIONS)
             .where(VERSIONS.c.content_id == item_id)
@@ -69,10 +69,12 @@ def _version(conn: Connection, item_id: str, number: int) -> Row[Any]:
     return row
 
 
-def get_version(db: Database, actor: Actor, item_id: str, number: int) -> dict[str, Any]:
+def get_version(
+    db: Database, actor: Actor, clock: Clock, item_id: str, number: int
+) -> dict[str, Any]:
     """One version's snapshot."""
     with db.read() as conn:
-        item = _readable(conn, actor, item_id)
+        item = _readable(conn, actor, item_id, clock.now_ms())
         return _serialize(_version(conn, item_id, number), item.version_number)
 
 
@@ -95,10 +97,12 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     return changes
 
 
-def diff_versions(db: Database, actor: Actor, item_id: str, start: int, end: int) -> dict[str, Any]:
+def diff_versions(
+    db: Database, actor: Actor, clock: Clock, item_id: str, start: int, end: int
+) -> dict[str, Any]:
     """What changed between two versions."""
     with db.read() as conn:
-        _readable(conn, actor, item_id)
+        _readable(conn, actor, item_id, clock.now_ms())
         old = _as_snapshot(_version(conn, item_id, start).data)
         new = _as_snapshot(_version(conn, item_id, end).data)
     return {"from": start, "to": end, "changes": diff_snapshots(old, new)}
@@ -117,7 +121,7 @@ def rollback(
     if type(number) is not int or number < 1:
         raise BadRequest("`version` must be a positive integer", code="invalid_version")
     with db.read() as conn:
-        _readable(conn, actor, item_id)
+        _readable(conn, actor, item_id, clock.now_ms())
         snap = _as_snapshot(_version(conn, item_id, number).data)
     body: dict[str, Any] = {"data": snap["data"] or {}}
     if snap["title"]:

@@ -73,8 +73,8 @@ async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     summary="Content counts per status and per collection",
     responses=docs.ERRORS,
 )
-async def stats(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+async def stats(db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
     """Counts of what the signed-in actor may read."""
     if not actor.is_authenticated:
         raise Unauthorized("Authentication required")
-    return JSONBytesResponse({"data": await db.run_read(content_stats, db, actor)})
+    return JSONBytesResponse({"data": await db.run_read(content_stats, db, actor, clock)})

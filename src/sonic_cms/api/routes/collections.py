@@ -44,10 +44,12 @@ async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep
     openapi_extra={"parameters": docs.LIST_PARAMETERS},
 )
 async def list_collection_content(
-    request: Request, name: str, db: DbDep, actor: ActorDep, settings: SettingsDep
+    request: Request, name: str, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
 ) -> Response:
     """The same query language as ``/api/content``, with the collection's data fields."""
-    document = await db.run_read(list_content, db, actor, settings, query_pairs(request), name)
+    document = await db.run_read(
+        list_content, db, actor, clock, settings, query_pairs(request), name
+    )
     return conditional(request, document)
 
 

@@ -42,9 +42,11 @@ def document_row(item: dict[str, Any]) -> dict[str, Any]:
     responses={200: {"model": docs.ContentList}, **docs.ERRORS},
     openapi_extra={"parameters": docs.LIST_PARAMETERS},
 )
-async def list_all(request: Request, db: DbDep, actor: ActorDep, settings: SettingsDep) -> Response:
+async def list_all(
+    request: Request, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
+) -> Response:
     """Published items for anonymous callers; filters, sort, paging, search, fields, include."""
-    document = await db.run_read(list_content, db, actor, settings, query_pairs(request))
+    document = await db.run_read(list_content, db, actor, clock, settings, query_pairs(request))
     return conditional(request, document)
 
 
@@ -74,11 +76,13 @@ async def check_slug(
         **docs.ERRORS,
     },
 )
-async def get_one(request: Request, item_id: str, db: DbDep, actor: ActorDep) -> Response:
+async def get_one(
+    request: Request, item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> Response:
     """The item with its ETag; 304 when If-None-Match matches."""
     if request.query_params:
         raise BadRequest("This route takes no query parameters", code="unknown_parameter")
-    item = await db.run_read(content.get_item, db, actor, item_id)
+    item = await db.run_read(content.get_item, db, actor, clock, item_id)
     return conditional(request, {"data": item}, content.etag_of(document_row(item)))
 
 
@@ -168,9 +172,9 @@ async def unpublish(
     summary="An item's versions",
     responses={200: {"model": docs.VersionList}, **docs.ERRORS},
 )
-async def versions(item_id: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+async def versions(item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
     """Newest first."""
-    rows = await db.run_read(content_versions.list_versions, db, actor, item_id)
+    rows = await db.run_read(content_versions.list_versions, db, actor, clock, item_id)
     return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
 
 
@@ -185,9 +189,12 @@ async def diff(
     actor: ActorDep,
     start: Annotated[int, Query(alias="from", ge=1)],
     end: Annotated[int, Query(alias="to", ge=1)],
+    clock: ClockDep,
 ) -> JSONBytesResponse:
     """Per-field changes of title, slug, status and each data field."""
-    result = await db.run_read(content_versions.diff_versions, db, actor, item_id, start, end)
+    result = await db.run_read(
+        content_versions.diff_versions, db, actor, clock, item_id, start, end
+    )
     return JSONBytesResponse({"data": result})
 
 
@@ -196,9 +203,11 @@ async def diff(
     summary="One version",
     responses={200: {"model": docs.VersionEnvelope}, **docs.ERRORS},
 )
-async def version(item_id: str, number: int, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+async def version(
+    item_id: str, number: int, db: DbDep, actor: ActorDep, clock: ClockDep
+) -> JSONBytesResponse:
     """One version's snapshot."""
-    row = await db.run_read(content_versions.get_version, db, actor, item_id, number)
+    row = await db.run_read(content_versions.get_version, db, actor, clock, item_id, number)
     return JSONBytesResponse({"data": row})
 
 

@@ -1,0 +1,43 @@
+"""`sonic scheduler run [--once]`: the executor of scheduled actions, outside the server."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, settings_from
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from sonic_cms.services.scheduler import run_due
+
+app = typer.Typer(
+    help="Run scheduled publish, unpublish and archive actions.", no_args_is_help=True
+)
+
+
+@app.command("run")
+def run(
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit")] = False,
+    interval: Annotated[
+        float | None, typer.Option(help="Seconds between passes (SONIC_SCHEDULER_INTERVAL_SECONDS)")
+    ] = None,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Run due jobs; safe beside the server's own executor (each job runs exactly once)."""
+    settings = settings_from(env, database_url)
+    db = Database(settings)
+    pause = interval if interval is not None else settings.scheduler_interval_seconds
+    try:
+        while True:
+            report = run_due(db, SystemClock())
+            console.print(f"{len(report.completed)} completed, {len(report.failed)} failed")
+            if once:
+                return
+            time.sleep(max(pause, 1.0))
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        db.dispose()
