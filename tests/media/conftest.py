@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -89,10 +90,19 @@ def storage_settings(
     return values
 
 
+_CLIENTS: dict[str, Any] = {}
+
+
 def build_test_storage(settings: Settings, clock: FrozenClock) -> Storage:
-    """The backend ``settings`` name, with its bucket created for S3."""
+    """The backend ``settings`` name, with its bucket created for S3.
+
+    boto3 clients are slow to build (they load service models), so one per endpoint is reused.
+    """
     if settings.media_storage == "s3":
-        storage = S3Storage(s3_client(settings), settings.media_s3_bucket, "/files")
+        endpoint = settings.media_s3_endpoint_url
+        if endpoint not in _CLIENTS:
+            _CLIENTS[endpoint] = s3_client(settings)
+        storage = S3Storage(_CLIENTS[endpoint], settings.media_s3_bucket, "/files")
         storage.ensure_bucket()
         return storage
     return LocalStorage(settings.media_local_dir, "/files", settings.effective_secret_key, clock)

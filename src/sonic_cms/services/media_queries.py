@@ -50,7 +50,7 @@ def media_item(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
         "uploadedBy": row["uploaded_by"],
         "uploadedAt": _iso(row["uploaded_at"]),
         "updatedAt": _iso(row["updated_at"]),
-        "deletedAt": _iso(row["deleted_at"]),
+        "deletedAt": _iso(row.get("deleted_at")),
         "isImage": mime.startswith("image/"),
         "isVideo": mime.startswith("video/"),
         "isDocument": kind_of(mime) == "documents",
