@@ -70,7 +70,11 @@ def test_metadata_fields_are_kept(
     item = response.json()["file"]
     assert item["folder"] == "blog-images"
     assert item["r2Key"].startswith("blog-images/2026/01/")
-    assert (item["alt"], item["caption"], item["tags"]) == ("A red square", "Caption ü", ["red", "square"])
+    assert (item["alt"], item["caption"], item["tags"]) == (
+        "A red square",
+        "Caption ü",
+        ["red", "square"],
+    )
     comma = upload(media_client, headers, "b.png", image_bytes(), tags="x, y")
     assert comma.json()["file"]["tags"] == ["x", "y"]
 
