@@ -232,7 +232,7 @@ def test_a_failed_row_insert_removes_the_objects(
     from sonic_cms.services.media_upload import MediaMeta, upload_media
 
     ghost = Actor(kind="user", user_id="no-such-user", permissions=frozenset({"media.upload"}))
-    with pytest.raises(Exception, match="(?i)foreign key|violates"):
+    with pytest.raises(Exception, match=r"(?i)foreign key|violates"):
         upload_media(
             media_db, media_storage, media_settings, clock, ghost,
             io.BytesIO(PNG), "a.png", MediaMeta(),
