@@ -25,6 +25,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import BadRequest, PayloadTooLarge
+from sonic_cms.services.media_names import check_folder
 from sonic_cms.services.media_upload import MediaMeta, upload_media
 from sonic_cms.storage import Storage
 
@@ -142,6 +143,7 @@ def import_from_url(
 ) -> dict[str, Any]:
     """Fetch ``url`` and store it as media, with every upload check applied."""
     actor.require("media.upload")
+    check_folder(meta.folder)  # refuse a bad folder before spending a download on it
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
         name = fetch_to_file(url, spool, settings)
         spool.seek(0)

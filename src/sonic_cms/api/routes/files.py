@@ -93,7 +93,8 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in tags
 
 
-@router.api_route("/files/{key:path}", methods=["GET", "HEAD"], summary="A media object")
+@router.head("/files/{key:path}", include_in_schema=False)
+@router.get("/files/{key:path}", summary="A media object")
 async def serve_file(
     key: str,
     request: Request,
