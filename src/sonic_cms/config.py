@@ -27,6 +27,21 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "your-secret-key", "changethis", "dev", "development"}
 )
 DEFAULT_DATABASE_URL = "sqlite:///./data/sonic.db"
+DEFAULT_MEDIA_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/avif",
+    "image/svg+xml",
+    "application/pdf",
+    "text/plain",
+    "video/mp4",
+    "video/webm",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/x-wav",
+)
 _DEVELOPMENT_KEY: str | None = None
 
 
@@ -147,6 +162,77 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./data"), description="Folder for local state")
     config_file: Path = Field(
         Path("sonic.toml"), description="Path of the optional toml file with environments"
+    )
+    media_storage: Literal["local", "s3"] = Field(
+        "local", description="Where media objects live: a local folder or an S3-compatible bucket"
+    )
+    media_local_dir: Path = Field(
+        Path("./data/media"), description="Folder of the local media backend"
+    )
+    media_public_base_url: str = Field(
+        "/files", description="Prefix of media public URLs (a CDN origin, or the app's /files)"
+    )
+    media_s3_endpoint_url: str = Field("", description="S3 endpoint URL; empty for AWS itself")
+    media_s3_bucket: str = Field("sonic-media", description="S3 bucket holding media objects")
+    media_s3_region: str = Field("us-east-1", description="S3 region")
+    media_s3_path_style: bool = Field(
+        False, description="Address the bucket in the path (MinIO, moto) instead of the host"
+    )
+    media_s3_access_key_id: str = Field(
+        "", description="S3 access key id; empty uses boto3's credential chain"
+    )
+    media_s3_secret_access_key: str = Field(
+        "", description="S3 secret access key; empty uses boto3's credential chain"
+    )
+    media_max_bytes: int = Field(
+        52_428_800, ge=1, description="Largest media file accepted, in bytes (413 beyond)"
+    )
+    media_multipart_overhead_bytes: int = Field(
+        65_536, ge=1024, description="Bytes a multipart upload body may carry beyond its files"
+    )
+    media_max_files_per_request: int = Field(
+        20, ge=1, le=1000, description="Most files one upload-multiple request may carry"
+    )
+    media_allowed_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_MEDIA_TYPES),
+        description="MIME types accepted after sniffing the bytes (415 otherwise)",
+    )
+    media_max_filename_bytes: int = Field(
+        200, ge=16, le=240, description="Longest stored file name, in UTF-8 bytes (cut beyond)"
+    )
+    media_max_image_pixels: int = Field(
+        50_000_000, ge=1, description="Most pixels an image may decode to (decompression bombs)"
+    )
+    media_thumbnail_size: int = Field(
+        320, ge=16, le=2048, description="Longest side of generated thumbnails, in pixels"
+    )
+    media_variant_max_dimension: int = Field(
+        2048, ge=16, le=8192, description="Largest `?w=`/`?h=` a resized variant may ask for"
+    )
+    media_cache_max_age_seconds: int = Field(
+        86_400, ge=0, description="Cache-Control max-age of files served at /files"
+    )
+    media_presign_ttl_seconds: int = Field(
+        3600, ge=1, le=604_800, description="Lifetime of presigned media URLs, in seconds"
+    )
+    media_max_tags: int = Field(50, ge=0, le=1000, description="Most tags one media item may carry")
+    media_max_text_chars: int = Field(
+        2000, ge=1, description="Longest alt text or caption, in characters"
+    )
+    media_page_size_max: int = Field(
+        100, ge=1, le=1000, description="Largest `limit` the media list accepts"
+    )
+    media_bulk_max_ids: int = Field(
+        50, ge=1, le=1000, description="Most ids one bulk-delete or bulk-move request may name"
+    )
+    media_import_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Connect and read timeout of URL imports, in seconds"
+    )
+    media_import_max_redirects: int = Field(
+        3, ge=0, le=10, description="Most redirects a URL import follows (each one re-checked)"
+    )
+    media_import_allow_loopback: bool = Field(
+        False, description="Test/development knob: let URL imports fetch from 127.0.0.0/8 and ::1"
     )
 
     @field_validator("database_url")

@@ -19,21 +19,34 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import admin_collections, collections, content, health, workflow
+from sonic_cms.api.routes import (
+    admin_collections,
+    collections,
+    content,
+    files,
+    health,
+    media,
+    workflow,
+)
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.collection_sync import summary_line, sync_collections
+from sonic_cms.storage import Storage, build_storage
 
 logger = logging.getLogger("sonic_cms")
 
 
 def create_app(
-    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    storage: Storage | None = None,
 ) -> FastAPI:
-    """Build the application for ``settings``; ``db`` and ``clock`` may be injected by tests."""
+    """Build the application for ``settings``; ``db``, ``clock``, ``storage`` may be injected."""
     context = AppContext(
         settings=settings, db=db or Database(settings), clock=clock or SystemClock()
     )
@@ -64,14 +77,21 @@ def create_app(
     )
     app.state.ctx = context
     app.state.authenticate = authenticate
+    app.state.storage = storage or build_storage(settings, context.clock)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.media_max_bytes + settings.media_multipart_overhead_bytes,
+    )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(collections.router)
     app.include_router(content.router)
     app.include_router(admin_collections.router)
     app.include_router(workflow.router)
+    app.include_router(media.router)
+    app.include_router(files.router)
     return app
 
 

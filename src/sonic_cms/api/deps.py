@@ -11,6 +11,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import ANONYMOUS, Actor
+from sonic_cms.storage import Storage
 
 
 def get_context(request: Request) -> AppContext:
@@ -34,6 +35,12 @@ def get_clock(request: Request) -> Clock:
     return get_context(request).clock
 
 
+def get_storage(request: Request) -> Storage:
+    """The app's media storage backend."""
+    storage: Storage = request.app.state.storage
+    return storage
+
+
 async def get_actor(request: Request) -> Actor:
     """The principal behind the request; anonymous until authentication resolves one.
 
@@ -52,3 +59,4 @@ DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
+StorageDep = Annotated[Storage, Depends(get_storage)]

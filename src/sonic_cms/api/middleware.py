@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sonic_cms.api.errors import error_response
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Multipart upload routes (/upload and /upload-multiple); other media routes take JSON.
+UPLOAD_PATH_PREFIX = "/api/media/upload"
 
 
 class RequestIdMiddleware:
@@ -49,7 +51,7 @@ class BodyLimitMiddleware:
 
     def limit_for(self, path: str) -> int:
         """The byte limit for a request path."""
-        return self.upload_limit if path.startswith("/api/media") else self.default_limit
+        return self.upload_limit if path.startswith(UPLOAD_PATH_PREFIX) else self.default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

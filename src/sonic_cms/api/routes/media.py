@@ -1,0 +1,327 @@
+"""``/api/media``: SonicJS's media routes (upload, upload-multiple, bulk-delete, bulk-move,
+create-folder, PATCH and DELETE by id), plus ours: list, get, stats, folders, import, restore,
+purge and presigned URLs.
+
+Uploads are parsed by Starlette's multipart parser, which spools each file to a temporary file
+past 1 MiB, and the bytes then stream from there to storage in a worker thread. The caller is
+authenticated and checked for ``media.upload`` before a byte of the body is read.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, TypeVar
+
+import anyio.to_thread
+import orjson
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData, UploadFile
+
+from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.services import media_manage as manage
+from sonic_cms.services.errors import BadRequest, ValidationFailed
+from sonic_cms.services.media_import import import_from_url
+from sonic_cms.services.media_queries import (
+    MediaFilter,
+    get_media,
+    list_media,
+    media_folders,
+    media_statistics,
+)
+from sonic_cms.services.media_upload import MediaMeta, NamedSource, upload_many, upload_media
+
+router = APIRouter(prefix="/api/media", tags=["media"])
+T = TypeVar("T")
+
+_MULTIPART_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "folder": {"type": "string"},
+                        "alt": {"type": "string"},
+                        "caption": {"type": "string"},
+                        "tags": {"type": "string", "description": "JSON array or a, b, c"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImportBody(_Body):
+    """``POST /api/media/import``."""
+
+    url: str = Field(max_length=4096)
+    folder: str | None = None
+    alt: str | None = None
+    caption: str | None = None
+    tags: list[str] | None = None
+
+
+class IdsBody(_Body):
+    """``POST /api/media/bulk-delete``."""
+
+    fileIds: list[str]  # noqa: N815 - SonicJS's field name
+
+
+class MoveBody(IdsBody):
+    """``POST /api/media/bulk-move``."""
+
+    folder: str
+
+
+class FolderBody(_Body):
+    """``POST /api/media/create-folder``."""
+
+    folderName: str  # noqa: N815 - SonicJS's field name
+
+
+class PatchBody(_Body):
+    """``PATCH /api/media/{id}``: the fields SonicJS lets a client change."""
+
+    alt: str | None = None
+    caption: str | None = None
+    tags: list[str] | None = None
+    folder: str | None = None
+
+
+async def _in_thread(fn: partial[T]) -> T:
+    return await anyio.to_thread.run_sync(fn)
+
+
+def _field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ValidationFailed(
+        "Validation failed", details=[{"path": name, "message": "must be a text field"}]
+    )
+
+
+def _tags(raw: str | None) -> list[str] | None:
+    """Tags from a form field: a JSON array of strings, or comma-separated."""
+    if raw is None or raw.strip() == "":
+        return None
+    if raw.lstrip().startswith("["):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = None
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            detail = {"path": "tags", "message": "must be a JSON array of strings"}
+            raise ValidationFailed("Validation failed", details=[detail])
+        return value
+    return [tag for tag in raw.split(",")]
+
+
+def _meta(form: FormData) -> MediaMeta:
+    return MediaMeta(
+        folder=_field(form, "folder"),
+        alt=_field(form, "alt"),
+        caption=_field(form, "caption"),
+        tags=_tags(_field(form, "tags")),
+    )
+
+
+async def _form(request: Request, max_files: int) -> FormData:
+    return await request.form(max_files=max_files, max_fields=50)
+
+
+@router.post("/upload", summary="Upload one file (multipart `file`)", openapi_extra=_MULTIPART_DOC)
+async def upload(request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
+    """SonicJS's single upload: ``{success, file, uploaded, errors}``."""
+    actor.require("media.upload")
+    form = await _form(request, max_files=1)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise BadRequest("No file provided", code="no_file")
+        call = partial(
+            upload_media, ctx.db, storage, ctx.settings, ctx.clock, actor,
+            file.file, file.filename or "file", _meta(form),
+        )  # fmt: skip
+        item = await _in_thread(call)
+    finally:
+        await form.close()
+    return {"success": True, "file": item, "uploaded": [item], "errors": []}
+
+
+@router.post(
+    "/upload-multiple", summary="Upload several files (multipart `files`)",
+    openapi_extra=_MULTIPART_DOC,
+)  # fmt: skip
+async def upload_multiple(
+    request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep
+) -> Any:
+    """SonicJS's multi-upload: each file stands alone; ``{success, uploaded, errors, summary}``."""
+    actor.require("media.upload")
+    limit = ctx.settings.media_max_files_per_request
+    form = await _form(request, max_files=limit)
+    try:
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        if not files:
+            raise BadRequest("No files provided", code="no_file")
+        sources = [NamedSource(f.file, f.filename or "file") for f in files]
+        call = partial(
+            upload_many, ctx.db, storage, ctx.settings, ctx.clock, actor, sources, _meta(form)
+        )
+        return await _in_thread(call)
+    finally:
+        await form.close()
+
+
+@router.post("/import", summary="Import a file from an http(s) URL")
+async def import_url(
+    body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
+) -> Any:
+    """Fetch a public URL (SSRF-checked) and store it like an upload."""
+    meta = MediaMeta(folder=body.folder, alt=body.alt, caption=body.caption, tags=body.tags)
+    call = partial(import_from_url, ctx.db, storage, ctx.settings, ctx.clock, actor, body.url, meta)
+    item = await _in_thread(call)
+    return {"success": True, "file": item, "uploaded": [item], "errors": []}
+
+
+@router.post("/bulk-delete", summary="Soft-delete up to 50 files")
+async def bulk_delete(body: IdsBody, ctx: ContextDep, actor: ActorDep) -> Any:
+    """SonicJS's bulk delete: ``{success, deleted, errors, summary}``."""
+    call = partial(manage.bulk_delete, ctx.db, ctx.settings, ctx.clock, actor, body.fileIds)
+    return await _in_thread(call)
+
+
+@router.post("/bulk-move", summary="Move up to 50 files to a folder")
+async def bulk_move(body: MoveBody, ctx: ContextDep, actor: ActorDep) -> Any:
+    """SonicJS's bulk move: ``{success, moved, errors, summary}``."""
+    call = partial(
+        manage.bulk_move, ctx.db, ctx.settings, ctx.clock, actor, body.fileIds, body.folder
+    )
+    return await _in_thread(call)
+
+
+@router.post("/create-folder", summary="Create an empty folder")
+async def create_folder(
+    body: FolderBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
+) -> Any:
+    """SonicJS's create-folder: ``{success, message, folder}``; 409 when it exists."""
+    return await _in_thread(partial(manage.create_folder, ctx.db, storage, actor, body.folderName))
+
+
+_LIST_PARAMS = frozenset(
+    {"page", "limit", "folder", "type", "uploadedBy", "tag", "uploadedAfter", "uploadedBefore",
+     "search", "sort", "deleted"}
+)  # fmt: skip
+
+
+@router.get("", summary="List media, filtered and paged")
+async def list_items(
+    request: Request,
+    ctx: ContextDep,
+    actor: ActorDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1)] = 24,
+    folder: str | None = None,
+    type: str | None = None,
+    uploadedBy: str | None = None,  # noqa: N803 - query parameter name
+    tag: str | None = None,
+    uploadedAfter: int | None = None,  # noqa: N803
+    uploadedBefore: int | None = None,  # noqa: N803
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    sort: str = "-uploaded_at",
+    deleted: bool = False,
+) -> Any:
+    """``{data: [items], meta: {pagination}}``; ``deleted=true`` lists the trash."""
+    unknown = sorted(set(request.query_params) - _LIST_PARAMS)
+    if unknown:
+        raise BadRequest(f"Unknown query parameter: {unknown[0]}", code="unknown_parameter")
+    if limit > ctx.settings.media_page_size_max:
+        raise BadRequest(f"limit must be at most {ctx.settings.media_page_size_max}")
+    filters = MediaFilter(
+        folder=folder, type=type, uploaded_by=uploadedBy, tag=tag,
+        uploaded_after=uploadedAfter, uploaded_before=uploadedBefore,
+        search=search, deleted=deleted,
+    )  # fmt: skip
+    items, total = await ctx.db.run_read(
+        list_media, ctx.db, actor, filters, page=page, limit=limit, sort=sort
+    )
+    pages = (total + limit - 1) // limit
+    pagination = {
+        "page": page, "limit": limit, "total": total, "pages": pages,
+        "hasNext": page < pages, "hasPrev": page > 1,
+    }  # fmt: skip
+    return {"data": items, "meta": {"pagination": pagination}}
+
+
+@router.get("/stats", summary="Media statistics (count, total and average size, per type)")
+async def stats(ctx: ContextDep, actor: ActorDep) -> Any:
+    """The seed's media statistics query, plus a per-type breakdown."""
+    return {"data": await ctx.db.run_read(media_statistics, ctx.db, actor)}
+
+
+@router.get("/folders", summary="Folders with their file count and total size")
+async def folders(ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
+    """Folders in use plus those made with create-folder."""
+    actor.require("media.read")
+    created = await _in_thread(partial(manage.created_folders, storage))
+    return {"data": await ctx.db.run_read(media_folders, ctx.db, actor, created)}
+
+
+@router.get("/{media_id}", summary="One media item")
+async def get_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+    """``{data: item}``; 404 when missing or deleted."""
+    return {"data": await ctx.db.run_read(get_media, ctx.db, actor, media_id)}
+
+
+@router.get("/{media_id}/presigned-url", summary="A time-limited URL to the object")
+async def presigned_url(
+    media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
+) -> Any:
+    """``{data: {url, expiresIn}}`` for a live item."""
+    item = await ctx.db.run_read(get_media, ctx.db, actor, media_id)
+    ttl = ctx.settings.media_presign_ttl_seconds
+    url = await _in_thread(partial(storage.presigned_url, item["r2Key"], ttl))
+    return {"data": {"url": url, "expiresIn": ttl}}
+
+
+@router.patch("/{media_id}", summary="Update alt, caption, tags or folder")
+async def patch_item(media_id: str, body: PatchBody, ctx: ContextDep, actor: ActorDep) -> Any:
+    """SonicJS's update: ``{success, message}``, plus the updated ``file``."""
+    given = body.model_dump(exclude_unset=True)
+    changes = manage.MediaChanges(**given)
+    call = partial(manage.update_media, ctx.db, ctx.settings, ctx.clock, actor, media_id, changes)
+    item = await _in_thread(call)
+    return {"success": True, "message": "File updated successfully", "file": item}
+
+
+@router.delete("/{media_id}", summary="Soft-delete one file")
+async def delete_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+    """SonicJS's delete: ``{success, message}``; the object stays until purged."""
+    await _in_thread(partial(manage.soft_delete, ctx.db, ctx.clock, actor, media_id))
+    return {"success": True, "message": "File deleted successfully"}
+
+
+@router.post("/{media_id}/restore", summary="Restore a soft-deleted file")
+async def restore_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+    """``{success, file}``; 409 when the file is not deleted."""
+    item = await _in_thread(partial(manage.restore_media, ctx.db, ctx.clock, actor, media_id))
+    return {"success": True, "file": item}
+
+
+@router.post("/{media_id}/purge", summary="Delete a file and its objects for good")
+async def purge_item(
+    media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
+) -> JSONBytesResponse:
+    """Remove the objects and the row; a missing object does not fail the purge."""
+    await _in_thread(partial(manage.purge_media, ctx.db, storage, actor, media_id))
+    return JSONBytesResponse({"success": True, "message": "File purged"})
