@@ -18,6 +18,7 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.api.routes import health
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
@@ -31,7 +32,9 @@ def create_app(
     settings: Settings, *, db: Database | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """Build the application for ``settings``; ``db`` and ``clock`` may be injected by tests."""
-    context = AppContext(settings=settings, db=db or Database(settings), clock=clock or SystemClock())
+    context = AppContext(
+        settings=settings, db=db or Database(settings), clock=clock or SystemClock()
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,6 +59,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
+    app.include_router(auth_routes.router)
     return app
 
 

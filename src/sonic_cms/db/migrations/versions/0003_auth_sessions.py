@@ -38,7 +38,9 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.Text(), nullable=True),
         sa.Column("ip_address", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_auth_sessions_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_auth_sessions_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_sessions")),
@@ -55,18 +57,34 @@ def upgrade() -> None:
     )
     now = time.time_ns() // 1_000_000
     permissions = sa.table(
-        "permissions", *(sa.column(c) for c in ("id", "name", "description", "category", "created_at"))
+        "permissions",
+        *(sa.column(c) for c in ("id", "name", "description", "category", "created_at")),
     )
     op.bulk_insert(
         permissions,
-        [{"id": "perm_roles_manage", "name": "roles.manage",
-          "description": "Grant and revoke role permissions", "category": "roles", "created_at": now}],
+        [
+            {
+                "id": "perm_roles_manage",
+                "name": "roles.manage",
+                "description": "Grant and revoke role permissions",
+                "category": "roles",
+                "created_at": now,
+            }
+        ],
     )
-    grants = sa.table("role_permissions", *(sa.column(c) for c in ("id", "role", "permission_id", "created_at")))
+    grants = sa.table(
+        "role_permissions", *(sa.column(c) for c in ("id", "role", "permission_id", "created_at"))
+    )
     op.bulk_insert(
         grants,
-        [{"id": "rp_admin_roles_manage", "role": "admin", "permission_id": "perm_roles_manage",
-          "created_at": now}],
+        [
+            {
+                "id": "rp_admin_roles_manage",
+                "role": "admin",
+                "permission_id": "perm_roles_manage",
+                "created_at": now,
+            }
+        ],
     )
 
 
