@@ -32,9 +32,7 @@ def create_app(
     settings: Settings, *, db: Database | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """Build the application for ``settings``; ``db`` and ``clock`` may be injected by tests."""
-    context = AppContext(
-        settings=settings, db=db or Database(settings), clock=clock or SystemClock()
-    )
+    context = AppContext(settings=settings, db=db or Database(settings), clock=clock or SystemClock())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

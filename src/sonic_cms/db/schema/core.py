@@ -12,8 +12,8 @@ from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sonic_cms.db.schema.base import Base, pk
-from sonic_cms.db.types import EpochMs, Int64, IntBool, JSONText
 
+from sonic_cms.db.types import EpochMs, Int64, IntBool, JSONText
 
 class User(Base):
     """A person who signs in; ``role`` is admin, editor, author or viewer."""

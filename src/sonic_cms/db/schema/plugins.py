@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    REAL,
     Boolean,
     CheckConstraint,
+    REAL,
     ForeignKey,
     Index,
     Integer,

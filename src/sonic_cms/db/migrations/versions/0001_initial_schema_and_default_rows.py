@@ -18,6 +18,7 @@ from alembic import op
 from sonic_cms.db.migrations.default_rows import insert_default_rows_0001 as _insert_default_rows
 from sonic_cms.db.types import IntBool, JSONText, epoch_ms_now
 
+
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
