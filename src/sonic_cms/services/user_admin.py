@@ -29,7 +29,7 @@ from sonic_cms.services.errors import (
 from sonic_cms.services.passwords import hash_password, verify_password
 from sonic_cms.services.roles import role_permissions
 from sonic_cms.services.sessions import revoke_all_sessions
-from sonic_cms.services.users import check_password_policy, validation_details
+from sonic_cms.services.users import check_password_policy, create_user, validation_details
 
 PROFILE_FIELDS = frozenset(
     {
@@ -344,3 +344,32 @@ def find_user_id(db: Database, actor: Actor, email_or_username: str) -> str:
     if found is None:
         raise NotFound("User not found", code="user_not_found")
     return str(found)
+
+
+def admin_create_user(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    *,
+    email: str,
+    username: str,
+    password: str | None,
+    role: str,
+    first_name: str,
+    last_name: str,
+) -> dict[str, Any]:
+    """Create a user from the admin API or CLI; the role must be within the actor's rights."""
+    actor.require("users.create")
+    check_role_assignable(db, actor, role)
+    user = create_user(
+        db,
+        actor,
+        clock,
+        email=email,
+        username=username,
+        password=password,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    return user.model_dump()
