@@ -305,3 +305,28 @@ def test_malformed_authorization_header_is_401(client: TestClient):
     assert client.get("/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
     assert client.get("/auth/me", headers={"Authorization": "Bearer"}).status_code == 401
     assert client.get("/auth/me").status_code == 401
+
+
+def test_unknown_user_costs_one_hash_verification_like_a_wrong_password(
+    client: TestClient, db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+):
+    from argon2 import PasswordHasher
+
+    from sonic_cms.services import passwords
+
+    calls: list[str] = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            calls.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(
+        passwords, "_HASHER", CountingHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    user = create_random_user(db, clock)
+    login(client, user.email, "wrong password!")
+    wrong_calls = len(calls)
+    login(client, "nobody@example.com", "wrong password!")
+    assert wrong_calls == 1 and len(calls) == 2
+    assert calls[1] == passwords.DUMMY_HASH
