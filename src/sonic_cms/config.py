@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     invitation_ttl_seconds: int = Field(
         604_800, ge=60, description="How long an invitation token stays valid"
     )
+    email_verification_ttl_seconds: int = Field(
+        172_800, ge=60, description="How long an email verification link stays valid"
+    )
     api_token_touch_interval_seconds: int = Field(
         60, ge=0, description="Least time between two writes of an API token's last_used_at"
     )

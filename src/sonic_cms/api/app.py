@@ -18,7 +18,7 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import api_tokens, health, permissions_admin, users_admin
+from sonic_cms.api.routes import account, api_tokens, health, permissions_admin, users_admin
 from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
@@ -58,6 +58,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(auth_routes.router)
+    app.include_router(account.router)
     app.include_router(users_admin.router)
     app.include_router(permissions_admin.router)
     app.include_router(api_tokens.router)

@@ -372,4 +372,5 @@ def admin_create_user(
         first_name=first_name,
         last_name=last_name,
     )
-    return user.model_dump()
+    with db.read() as conn:
+        return public_user(_load(conn, user.id))
