@@ -14,7 +14,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
 from tests.conftest import make_settings
-from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
+from tests.utils.auth import create_random_user, headers_for
 from tests.utils.smtp import Inbox, smtp_server
 
 
