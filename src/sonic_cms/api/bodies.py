@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.users import validation_details
@@ -18,10 +18,41 @@ from sonic_cms.services.users import validation_details
 M = TypeVar("M", bound=BaseModel)
 
 
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in ``value`` (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
 class StrictBody(BaseModel):
     """Base of auth bodies: exact types, unknown keys ignored (SonicJS clients send extras)."""
 
     model_config = ConfigDict(strict=True, extra="ignore", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+class StrictModel(StrictBody):
+    """Base of admin bodies: exact types, unknown keys refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def no_nul_in_params(request: Request) -> None:
+    """Router dependency: a NUL in a path or query parameter is a 400, never a driver error."""
+    values = [*request.path_params.values(), *request.query_params.values()]
+    if any(has_nul(v) for v in values):
+        raise invalid([{"path": "query", "message": "text may not contain NUL characters"}])
 
 
 def invalid(details: list[dict[str, Any]]) -> BadRequest:
@@ -61,4 +92,6 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise invalid([{"path": "body", "message": "invalid JSON"}]) from None
     if not isinstance(data, dict):
         raise invalid([{"path": "body", "message": "must be an object"}])
+    if has_nul(data):
+        raise invalid([{"path": "body", "message": "text may not contain NUL characters"}])
     return data

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from pydantic import EmailStr, Field
 
-from sonic_cms.api.bodies import StrictBody, invalid, read_body
+from sonic_cms.api.bodies import StrictBody, StrictModel, invalid, no_nul_in_params, read_body
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes.auth import auth_user, session_response
@@ -21,7 +21,7 @@ from sonic_cms.services import email_verification, invitations, password_reset, 
 from sonic_cms.services.errors import ValidationFailed
 from sonic_cms.services.mail import deliver
 
-router = APIRouter(tags=["account"])
+router = APIRouter(tags=["account"], dependencies=[Depends(no_nul_in_params)])
 T = TypeVar("T")
 TokenQuery = Annotated[str, Query(min_length=1, max_length=200)]
 RESET_ANSWER = "If an account exists for this email, a reset link has been sent"
@@ -63,10 +63,8 @@ class AcceptBody(StrictBody):
     last_name: str | None = Field(None, max_length=100, alias="lastName")
 
 
-class InviteBody(BaseModel):
+class InviteBody(StrictModel):
     """Who to invite, as what."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     email: EmailStr
     role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")

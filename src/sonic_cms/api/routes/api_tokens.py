@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.services import api_tokens
 
-router = APIRouter(prefix="/api/tokens", tags=["api tokens"])
+router = APIRouter(
+    prefix="/api/tokens", tags=["api tokens"], dependencies=[Depends(no_nul_in_params)]
+)
 
 
-class NewToken(BaseModel):
+class NewToken(StrictModel):
     """Name, the permissions (a subset of the creator's) and an optional expiry (epoch ms)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200)
     permissions: list[Annotated[str, Field(max_length=100)]] = Field(max_length=200)

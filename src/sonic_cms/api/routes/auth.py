@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from sonic_cms.api.auth import ACCESS_COOKIE, REFRESH_COOKIE
-from sonic_cms.api.bodies import StrictBody, invalid, read_body, read_json_object
+from sonic_cms.api.bodies import (
+    StrictBody,
+    invalid,
+    no_nul_in_params,
+    read_body,
+    read_json_object,
+)
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.config import Settings
@@ -22,7 +28,7 @@ from sonic_cms.services.errors import Unauthorized
 from sonic_cms.services.login import login
 from sonic_cms.services.sessions import IssuedTokens
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_nul_in_params)])
 
 
 class LoginBody(StrictBody):

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends
+from pydantic import Field
 
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.services import roles
 
-router = APIRouter(prefix="/admin/api", tags=["permissions"])
+router = APIRouter(
+    prefix="/admin/api", tags=["permissions"], dependencies=[Depends(no_nul_in_params)]
+)
 
 
-class GrantBody(BaseModel):
+class GrantBody(StrictModel):
     """The permission to grant."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     permission: str = Field(min_length=1, max_length=100)
 

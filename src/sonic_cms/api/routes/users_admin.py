@@ -9,23 +9,23 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import EmailStr, Field
 
-from sonic_cms.api.bodies import read_json_object
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.services import user_admin
 
-router = APIRouter(prefix="/admin/api/users", tags=["users"])
+router = APIRouter(
+    prefix="/admin/api/users", tags=["users"], dependencies=[Depends(no_nul_in_params)]
+)
 MAX_PAGE_SIZE = 100
 
 
-class NewUser(BaseModel):
+class NewUser(StrictModel):
     """A user created by an admin; without a password they cannot sign in until one is set."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
     email: EmailStr
     username: str = Field(min_length=3, max_length=64)
