@@ -22,7 +22,7 @@ HOSTILE = [
     '" onmouseover="alert(1)',
     "%_\\",
     "\u0000null byte",
-    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓",
+    "\U0001d518\U0001d52b\u00fc \u2713 \u202e",
 ]
 
 
