@@ -258,3 +258,70 @@ def test_password_policy(db: Database, clock: FrozenClock):
     ):
         with pytest.raises(ValidationFailed):
             user_admin.set_password(db, SYSTEM, clock, user.id, bad)
+
+
+def test_concurrent_demotions_never_remove_every_admin(db: Database, clock: FrozenClock):
+    import threading
+
+    first = create_random_user(db, clock, "admin")
+    second = create_random_user(db, clock, "admin")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def demote(user_id: str) -> None:
+        barrier.wait()
+        try:
+            user_admin.set_role(db, SYSTEM, clock, user_id, "viewer")
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=demote, args=(u.id,)) for u in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    assert user_admin.list_users(db, SYSTEM, role="admin", active=True)[1] == 1
+
+
+def test_deleting_an_author_of_content_is_409_and_changes_nothing(db: Database, clock: FrozenClock):
+    from sqlalchemy import insert
+
+    from sonic_cms.db.schema import Collection, Content
+    from sonic_cms.services.errors import NotFound
+
+    author = create_random_user(db, clock, "author")
+    now = clock.now_ms()
+    with db.write() as conn:
+        conn.execute(
+            insert(Collection).values(
+                id="c1",
+                name="posts",
+                display_name="Posts",
+                schema={"type": "object"},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        conn.execute(
+            insert(Content).values(
+                id="p1",
+                collection_id="c1",
+                slug="hello",
+                title="Hello",
+                data={},
+                author_id=author.id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    with pytest.raises(Conflict) as caught:
+        user_admin.delete_user(db, SYSTEM, author.id)
+    assert caught.value.code == "user_in_use"
+    assert user_admin.get_user(db, SYSTEM, author.id)["id"] == author.id
+    with db.write() as conn:
+        conn.execute(Content.__table__.delete())
+    user_admin.delete_user(db, SYSTEM, author.id)
+    with pytest.raises(NotFound):
+        user_admin.get_user(db, SYSTEM, author.id)

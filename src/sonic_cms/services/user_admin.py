@@ -200,14 +200,26 @@ def check_role_assignable(db: Database, actor: Actor, role: str) -> None:
         raise Forbidden(f"You cannot assign the role {role}", code="role_escalation")
 
 
-def _guard_last_admin(conn: Connection, target: Any, *, keeps_admin: bool) -> None:
-    """409 when the change would leave no active admin; admin rows are locked meanwhile."""
+def _lock_for_change(conn: Connection, user_id: str) -> tuple[Any, int]:
+    """Lock the active admins (in id order) and then the target; (target, active admin count).
+
+    Every change that could remove an admin takes the admin rows first and in one order, so two
+    concurrent demotions queue up instead of deadlocking, and the second sees the first's result.
+    """
+    admins = conn.execute(
+        select(User.id)
+        .where(User.role == "admin", User.is_active == True)  # noqa: E712
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    return _load(conn, user_id, lock=True), len(admins)
+
+
+def _guard_last_admin(target: Any, active_admins: int, *, keeps_admin: bool) -> None:
+    """409 when the change would leave no active admin."""
     if keeps_admin or target.role != "admin" or not target.is_active:
         return
-    admins = conn.execute(
-        select(User.id).where(User.role == "admin", User.is_active == True).with_for_update()  # noqa: E712
-    ).all()
-    if len(admins) <= 1:
+    if active_admins <= 1:
         raise Conflict("Cannot remove the last active admin", code="last_admin")
 
 
@@ -242,11 +254,11 @@ def update_profile(
 
 def _apply(db: Database, clock: Clock, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
     with db.write() as conn:
-        target = _load(conn, user_id, lock=True)
+        target, active_admins = _lock_for_change(conn, user_id)
         keeps_admin = values.get("role", target.role) == "admin" and values.get(
             "is_active", target.is_active
         )
-        _guard_last_admin(conn, target, keeps_admin=bool(keeps_admin))
+        _guard_last_admin(target, active_admins, keeps_admin=bool(keeps_admin))
         _refuse_taken(conn, user_id, values)
         if values:
             conn.execute(
@@ -281,8 +293,8 @@ def delete_user(db: Database, actor: Actor, user_id: str) -> None:
         raise Forbidden("You cannot delete yourself", code="self_delete")
     try:
         with db.write() as conn:
-            target = _load(conn, user_id, lock=True)
-            _guard_last_admin(conn, target, keeps_admin=False)
+            target, active_admins = _lock_for_change(conn, user_id)
+            _guard_last_admin(target, active_admins, keeps_admin=False)
             conn.execute(update(User).where(User.invited_by == user_id).values(invited_by=None))
             conn.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
             conn.execute(delete(User).where(User.id == user_id))
