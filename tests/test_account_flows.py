@@ -212,3 +212,21 @@ def test_console_sender_withholds_bodies_outside_development(
     client.post("/auth/request-password-reset", json={"email": user.email})
     out = capsys.readouterr().out
     assert f"To: {user.email}" in out and "token=" not in out
+
+
+def test_reset_requests_are_rate_limited_alike_for_known_and_unknown(
+    client: TestClient, db: Database, clock: FrozenClock, settings
+):
+    user = create_random_user(db, clock)
+    for email in (user.email, "ghost@example.com"):
+        for _ in range(settings.password_reset_requests_per_hour):
+            assert (
+                client.post("/auth/request-password-reset", json={"email": email}).status_code
+                == 200
+            )
+        limited = client.post("/auth/request-password-reset", json={"email": email})
+        assert limited.status_code == 429 and "Retry-After" in limited.headers
+    clock.advance(3_600_000)
+    assert (
+        client.post("/auth/request-password-reset", json={"email": user.email}).status_code == 200
+    )

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     password_reset_ttl_seconds: int = Field(
         3600, ge=60, description="How long a password reset token stays valid"
     )
+    password_reset_requests_per_hour: int = Field(
+        5, ge=1, description="Reset requests per email address per hour (ten times that per IP)"
+    )
     invitation_ttl_seconds: int = Field(
         604_800, ge=60, description="How long an invitation token stays valid"
     )

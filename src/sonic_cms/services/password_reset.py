@@ -12,6 +12,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
+from sonic_cms.services import throttling
 from sonic_cms.services.digests import keyed_digest, new_secret
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.mail import MailMessage, link
@@ -23,13 +24,33 @@ PURPOSE = "password_reset"
 INVALID = "Invalid or expired reset token"
 
 
-def request_reset(db: Database, settings: Settings, clock: Clock, email: str) -> MailMessage | None:
+def request_reset(
+    db: Database, settings: Settings, clock: Clock, email: str, ip: str | None = None
+) -> MailMessage | None:
     """Store a reset token for an active user with this email; the mail to send, if any.
 
-    The caller answers the same way either way.
+    The caller answers the same way either way. Requests count per address and per client
+    (existing or not, so the limit reveals nothing): past the limit, 429 instead of mail.
     """
     token = new_secret()
     digest = keyed_digest(settings, PURPOSE, token)
+    window = 3_600_000
+    limits = [
+        throttling.Limit(
+            "reset:" + email.strip().lower()[:320],
+            settings.password_reset_requests_per_hour,
+            window,
+        )
+    ]
+    if ip:
+        limits.append(
+            throttling.Limit(
+                "reset-ip:" + ip, settings.password_reset_requests_per_hour * 10, window
+            )
+        )
+    with db.write() as conn:
+        throttling.check(conn, clock, limits)
+        throttling.record_failure(conn, clock, limits)
     with db.write() as conn:
         row = conn.execute(
             select(User.id, User.email).where(

@@ -16,7 +16,7 @@ from pydantic import EmailStr, Field
 from sonic_cms.api.bodies import StrictBody, StrictModel, invalid, no_nul_in_params, read_body
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes.auth import auth_user, session_response
+from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
 from sonic_cms.services import email_verification, invitations, password_reset, registration
 from sonic_cms.services.errors import ValidationFailed
 from sonic_cms.services.mail import deliver
@@ -115,7 +115,12 @@ async def request_reset_route(
     """Send a reset link if the account exists; the answer is the same either way."""
     body = await read_body(request, EmailBody)
     mail = await ctx.db.run_write(
-        password_reset.request_reset, ctx.db, ctx.settings, ctx.clock, body.email
+        password_reset.request_reset,
+        ctx.db,
+        ctx.settings,
+        ctx.clock,
+        body.email,
+        client_ip(request),
     )
     tasks.add_task(deliver, ctx.settings, mail)
     return {"message": RESET_ANSWER}
