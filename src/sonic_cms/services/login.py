@@ -8,7 +8,7 @@ per account and per client address; a locked key answers 429 even to the right p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Row, func, or_, select, update
 
@@ -72,9 +72,8 @@ def login(
             )
         ).first()
     stored = user.password_hash if user is not None else None
-    if not verify_password(stored, password) or user is None:
+    if not verify_password(stored, password) or user is None or stored is None:
         _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
-    assert user is not None and stored is not None
     if not user.is_active:
         _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
     if user.two_factor_enabled and user.two_factor_secret:
@@ -87,7 +86,7 @@ def login(
 
 def _fail(
     db: Database, clock: Clock, limits: list[throttling.Limit], message: str, code: str
-) -> None:
+) -> NoReturn:
     with db.write() as conn:
         throttling.record_failure(conn, clock, limits)
     raise Unauthorized(message, code=code)
