@@ -132,6 +132,12 @@ def test_refresh_rotates_and_old_refresh_token_dies(
     assert client.get("/auth/me", headers=bearer(new["token"])).status_code == 200
     again = client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert again.status_code == 401
+    # the replay of a rotated-out token means it was copied: the whole session is revoked
+    assert client.get("/auth/me", headers=bearer(new["token"])).status_code == 401
+    assert (
+        client.post("/auth/refresh", json={"refresh_token": new["refresh_token"]}).status_code
+        == 401
+    )
 
 
 def test_refresh_via_cookie(client: TestClient, db: Database, clock: FrozenClock):

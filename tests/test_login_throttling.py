@@ -80,3 +80,36 @@ def test_legacy_sonicjs_hash_is_verified_then_rehashed(
     with db.read() as conn:
         stored = conn.execute(select(User.password_hash).where(User.id == user.id)).scalar_one()
     assert stored.startswith("$argon2id$") and stored != hash_password(TEST_PASSWORD)
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    db_url: str, db: Database, clock: FrozenClock
+):
+    settings = make_settings(db_url, login_max_failures_per_ip=2, trusted_proxies="testclient")
+    with TestClient(create_app(settings, db=db, clock=clock)) as client:
+
+        def from_ip(ip: str, email: str):
+            return client.post(
+                "/auth/login",
+                json={"email": email, "password": "nope"},
+                headers={"X-Forwarded-For": f"6.6.6.6, {ip}"},
+            )
+
+        assert from_ip("1.1.1.1", "a@example.com").status_code == 401
+        assert from_ip("1.1.1.1", "b@example.com").status_code == 401
+        assert from_ip("1.1.1.1", "c@example.com").status_code == 429
+        assert from_ip("2.2.2.2", "d@example.com").status_code == 401  # another client
+    untrusted = make_settings(db_url, login_max_failures_per_ip=2)
+    with TestClient(create_app(untrusted, db=db, clock=clock)) as client:
+        for index, ip in enumerate(("3.3.3.3", "4.4.4.4")):
+            client.post(
+                "/auth/login",
+                json={"email": f"x{index}@example.com", "password": "n"},
+                headers={"X-Forwarded-For": ip},
+            )
+        spoofed = client.post(
+            "/auth/login",
+            json={"email": "y@example.com", "password": "n"},
+            headers={"X-Forwarded-For": "5.5.5.5"},
+        )
+        assert spoofed.status_code == 429  # the header is ignored: same peer, same counter

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     csrf_trusted_origins: str = Field(
         "", description="Comma-separated extra origins allowed to make cookie-authenticated writes"
     )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
+    )
     login_max_failures_per_account: int = Field(
         5, ge=1, description="Failed logins per account within the window before 429"
     )

@@ -62,7 +62,11 @@ def open_session(
 
 
 def refresh(db: Database, settings: Settings, clock: Clock, refresh_token: str) -> IssuedTokens:
-    """A new access token and a rotated refresh token for a live session; 401 otherwise."""
+    """A new access token and a rotated refresh token for a live session; 401 otherwise.
+
+    A refresh token that was already rotated out and comes back means two parties hold it
+    (one of them a thief): the whole session is revoked.
+    """
     if not refresh_token.startswith(REFRESH_PREFIX) or len(refresh_token) > 200:
         raise Unauthorized("Invalid or expired refresh token", code="invalid_token")
     digest = keyed_digest(settings, _PURPOSE, refresh_token)
@@ -79,13 +83,24 @@ def refresh(db: Database, settings: Settings, clock: Clock, refresh_token: str) 
             )
         ).first()
         if row is None:
-            raise Unauthorized("Invalid or expired refresh token", code="invalid_token")
-        rotated = new_secret(REFRESH_PREFIX)
-        conn.execute(
-            update(AuthSession)
-            .where(AuthSession.id == row.id)
-            .values(refresh_token_hash=keyed_digest(settings, _PURPOSE, rotated), last_used_at=now)
-        )
+            replayed = update(AuthSession).where(
+                AuthSession.previous_refresh_hash == digest, AuthSession.revoked_at.is_(None)
+            )
+            conn.execute(replayed.values(revoked_at=now))
+        else:
+            rotated = new_secret(REFRESH_PREFIX)
+            conn.execute(
+                update(AuthSession)
+                .where(AuthSession.id == row.id)
+                .values(
+                    refresh_token_hash=keyed_digest(settings, _PURPOSE, rotated),
+                    previous_refresh_hash=digest,
+                    last_used_at=now,
+                )
+            )
+    if row is None:
+        # Raised after the commit, so a replay's revocation is kept.
+        raise Unauthorized("Invalid or expired refresh token", code="invalid_token")
     access = issue_access_token(
         settings, clock, user_id=row.user_id, role=row.role, session_id=row.id
     )

@@ -61,8 +61,21 @@ class ChangePasswordBody(StrictBody):
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer address (proxies are not trusted: X-Forwarded-For is attacker-controlled)."""
-    return request.client.host if request.client else None
+    """The client's address for throttling.
+
+    The socket peer, unless the peer is one of ``SONIC_TRUSTED_PROXIES``: then the nearest
+    X-Forwarded-For entry not added by a trusted proxy (the rest is client-controlled).
+    """
+    peer = request.client.host if request.client else None
+    settings: Settings = request.app.state.ctx.settings
+    trusted = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
+    if peer is None or peer not in trusted:
+        return peer
+    forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([h for h in forwarded if h]):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
 
 
 def session_response(

@@ -22,6 +22,8 @@ class AuthSession(Base):
     id: Mapped[str] = pk()
     user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
     refresh_token_hash: Mapped[str] = mapped_column(Text, unique=True)
+    #: The digest the last refresh replaced: presenting it again means the token was copied.
+    previous_refresh_hash: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(EpochMs)
     expires_at: Mapped[int] = mapped_column(EpochMs)
     last_used_at: Mapped[int | None] = mapped_column(EpochMs)
@@ -29,7 +31,10 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(Text)
     ip_address: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("idx_auth_sessions_user", "user_id"),)
+    __table_args__ = (
+        Index("idx_auth_sessions_user", "user_id"),
+        Index("idx_auth_sessions_previous", "previous_refresh_hash"),
+    )
 
 
 class AuthThrottle(Base):

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Text(), nullable=False),
         sa.Column("user_id", sa.Text(), nullable=False),
         sa.Column("refresh_token_hash", sa.Text(), nullable=False),
+        sa.Column("previous_refresh_hash", sa.Text(), nullable=True),
         sa.Column("created_at", _EPOCH_MS, nullable=False),
         sa.Column("expires_at", _EPOCH_MS, nullable=False),
         sa.Column("last_used_at", _EPOCH_MS, nullable=True),
@@ -47,6 +48,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("refresh_token_hash", name=op.f("uq_auth_sessions_refresh_token_hash")),
     )
     op.create_index("idx_auth_sessions_user", "auth_sessions", ["user_id"], unique=False)
+    op.create_index(
+        "idx_auth_sessions_previous", "auth_sessions", ["previous_refresh_hash"], unique=False
+    )
     op.create_table(
         "auth_throttle",
         sa.Column("key", sa.Text(), nullable=False),
@@ -93,5 +97,6 @@ def downgrade() -> None:
     op.execute("DELETE FROM role_permissions WHERE permission_id = 'perm_roles_manage'")
     op.execute("DELETE FROM permissions WHERE id = 'perm_roles_manage'")
     op.drop_table("auth_throttle")
+    op.drop_index("idx_auth_sessions_previous", table_name="auth_sessions")
     op.drop_index("idx_auth_sessions_user", table_name="auth_sessions")
     op.drop_table("auth_sessions")
