@@ -11,7 +11,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import metadata
 from tests.conftest import make_settings
 
-AUTH_TABLES = {"auth_sessions", "auth_throttle"}
+AUTH_TABLES = {"auth_sessions", "auth_throttle", "auth_totp_steps"}
 
 
 def _auth_diffs(db: Database) -> list[object]:

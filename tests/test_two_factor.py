@@ -42,8 +42,11 @@ def test_login_requires_a_current_code_once_enabled(
     assert missing.status_code == 401 and missing.json()["code"] == "two_factor_required"
     wrong = client.post("/auth/login", json={**creds, "code": "000000"})
     assert wrong.status_code == 401
+    clock.advance(30_000)  # the enrolment code's step is used up; take the next one
     ok = client.post("/auth/login", json={**creds, "code": code_at(secret, clock)})
     assert ok.status_code == 200
+    replay = client.post("/auth/login", json={**creds, "code": code_at(secret, clock)})
+    assert replay.status_code == 401 and replay.json()["code"] == "invalid_two_factor_code"
     assert ok.json()["user"]["two_factor_enabled"] is True
     assert secret not in ok.text
     me = client.get("/auth/me", headers={"Authorization": f"Bearer {ok.json()['token']}"})
@@ -77,6 +80,7 @@ def test_disable_needs_a_current_code(
     user = create_random_user(db, clock)
     headers = headers_for(db, settings, clock, user)
     secret = enrol(client, headers, clock)
+    clock.advance(30_000)  # the enrolment code is used up
     assert (
         client.post("/auth/2fa/disable", json={"code": "000000"}, headers=headers).status_code
         == 422

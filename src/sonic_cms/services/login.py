@@ -21,7 +21,7 @@ from sonic_cms.services import throttling
 from sonic_cms.services.errors import Unauthorized
 from sonic_cms.services.passwords import hash_password, needs_rehash, verify_password
 from sonic_cms.services.sessions import IssuedTokens, open_session
-from sonic_cms.services.two_factor import code_is_valid
+from sonic_cms.services.two_factor import consume_code
 
 BAD_CREDENTIALS = "Invalid email or password"
 
@@ -79,7 +79,9 @@ def login(
     if user.two_factor_enabled and user.two_factor_secret:
         if not totp_code:
             raise Unauthorized("Two-factor code required", code="two_factor_required")
-        if not code_is_valid(user.two_factor_secret, totp_code, clock):
+        with db.write() as conn:
+            fresh = consume_code(conn, user.id, user.two_factor_secret, totp_code, clock)
+        if not fresh:  # wrong, stale, or already used once (no replay)
             _fail(db, clock, limits, "Invalid two-factor code", "invalid_two_factor_code")
     return _complete(db, settings, clock, user, stored, password, limits, ip, user_agent)
 

@@ -7,13 +7,15 @@ Login then requires a current code; disabling requires one too.
 
 from __future__ import annotations
 
+import hmac
+
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import User
+from sonic_cms.db.schema import AuthTotpStep, User
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, Unauthorized, ValidationFailed
 
@@ -21,12 +23,45 @@ from sonic_cms.services.errors import Conflict, Unauthorized, ValidationFailed
 VALID_WINDOW = 1
 
 
+def matched_step(secret: str, code: str, clock: Clock) -> int | None:
+    """The time step (± one, for drift) whose TOTP equals ``code``, or None."""
+    if not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    now = clock.now_ms() // 1000
+    for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
+        moment = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(moment), code):
+            return int(moment // totp.interval)
+    return None
+
+
 def code_is_valid(secret: str, code: str, clock: Clock) -> bool:
     """Whether ``code`` is the current TOTP (± one step) for ``secret`` at the clock's time."""
-    if not code.isdigit() or len(code) != 6:
+    return matched_step(secret, code, clock) is not None
+
+
+def consume_code(conn: Connection, user_id: str, secret: str, code: str, clock: Clock) -> bool:
+    """Accept ``code`` once: its step must be newer than the last one this user used.
+
+    Runs in the caller's write transaction, so two concurrent sign-ins with one code cannot
+    both pass.
+    """
+    step = matched_step(secret, code, clock)
+    if step is None:
         return False
-    totp = pyotp.TOTP(secret)
-    return bool(totp.verify(code, for_time=clock.now_ms() // 1000, valid_window=VALID_WINDOW))
+    last = conn.execute(
+        select(AuthTotpStep.last_step).where(AuthTotpStep.user_id == user_id).with_for_update()
+    ).scalar()
+    if last is not None and step <= last:
+        return False
+    if last is None:
+        conn.execute(insert(AuthTotpStep).values(user_id=user_id, last_step=step))
+    else:
+        conn.execute(
+            update(AuthTotpStep).where(AuthTotpStep.user_id == user_id).values(last_step=step)
+        )
+    return True
 
 
 def _self(actor: Actor) -> str:
@@ -60,7 +95,7 @@ def confirm(db: Database, actor: Actor, clock: Clock, code: str) -> None:
             raise Conflict("Two-factor authentication is already enabled", code="2fa_enabled")
         if not row.two_factor_secret:
             raise Conflict("Start enrolment first", code="2fa_not_enrolled")
-        if not code_is_valid(row.two_factor_secret, code, clock):
+        if not consume_code(conn, user_id, row.two_factor_secret, code, clock):
             raise ValidationFailed(
                 "Validation failed", details=[{"path": "code", "message": "invalid code"}]
             )
@@ -76,7 +111,7 @@ def disable(db: Database, actor: Actor, clock: Clock, code: str) -> None:
         ).one()
         if not row.two_factor_enabled or not row.two_factor_secret:
             raise Conflict("Two-factor authentication is not enabled", code="2fa_disabled")
-        if not code_is_valid(row.two_factor_secret, code, clock):
+        if not consume_code(conn, user_id, row.two_factor_secret, code, clock):
             raise ValidationFailed(
                 "Validation failed", details=[{"path": "code", "message": "invalid code"}]
             )

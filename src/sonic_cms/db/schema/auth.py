@@ -46,3 +46,14 @@ class AuthThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_started_at: Mapped[int] = mapped_column(EpochMs)
     locked_until: Mapped[int | None] = mapped_column(EpochMs)
+
+
+class AuthTotpStep(Base):
+    """The last TOTP time step a user signed in with: a code is good once, not for 90 seconds."""
+
+    __tablename__ = "auth_totp_steps"
+
+    user_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_step: Mapped[int] = mapped_column(EpochMs)

@@ -1,4 +1,4 @@
-"""auth sessions, login throttles and the roles.manage permission
+"""auth sessions, login throttles, TOTP steps and the roles.manage permission
 
 Sessions make logout and password resets revoke tokens server-side; throttle counters are shared
 by every worker; ``roles.manage`` guards the role/permission admin API and is granted to admin.
@@ -59,6 +59,18 @@ def upgrade() -> None:
         sa.Column("locked_until", _EPOCH_MS, nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_auth_throttle")),
     )
+    op.create_table(
+        "auth_totp_steps",
+        sa.Column("user_id", sa.Text(), nullable=False),
+        sa.Column("last_step", _EPOCH_MS, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_auth_totp_steps_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_auth_totp_steps")),
+    )
     now = time.time_ns() // 1_000_000
     permissions = sa.table(
         "permissions",
@@ -96,6 +108,7 @@ def downgrade() -> None:
     """Drop the tables and the roles.manage permission."""
     op.execute("DELETE FROM role_permissions WHERE permission_id = 'perm_roles_manage'")
     op.execute("DELETE FROM permissions WHERE id = 'perm_roles_manage'")
+    op.drop_table("auth_totp_steps")
     op.drop_table("auth_throttle")
     op.drop_index("idx_auth_sessions_previous", table_name="auth_sessions")
     op.drop_index("idx_auth_sessions_user", table_name="auth_sessions")
