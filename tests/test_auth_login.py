@@ -336,3 +336,16 @@ def test_unknown_user_costs_one_hash_verification_like_a_wrong_password(
     login(client, "nobody@example.com", "wrong password!")
     assert wrong_calls == 1 and len(calls) == 2
     assert calls[1] == passwords.DUMMY_HASH
+
+
+def test_openapi_documents_the_self_parsed_bodies(client: TestClient):
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/auth/login",
+        "/auth/register",
+        "/auth/reset-password",
+        "/auth/accept-invitation",
+    ):
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        assert "password" in body["schema"]["properties"], path
+    assert "/admin/api/users" in spec["paths"] and "/api/tokens" in spec["paths"]

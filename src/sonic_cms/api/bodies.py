@@ -95,3 +95,13 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if has_nul(data):
         raise invalid([{"path": "body", "message": "text may not contain NUL characters"}])
     return data
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a body that a route reads itself (JSON or form)."""
+    schema = model.model_json_schema()
+    content = {
+        "application/json": {"schema": schema},
+        "application/x-www-form-urlencoded": {"schema": schema},
+    }
+    return {"requestBody": {"required": True, "content": content}}

@@ -13,7 +13,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import EmailStr, Field
 
-from sonic_cms.api.bodies import StrictBody, StrictModel, invalid, no_nul_in_params, read_body
+from sonic_cms.api.bodies import (
+    StrictBody,
+    StrictModel,
+    body_doc,
+    invalid,
+    no_nul_in_params,
+    read_body,
+)
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
@@ -80,7 +87,7 @@ def as_400(call: Callable[[], T]) -> T:
         raise invalid(exc.details) from exc
 
 
-@router.post("/auth/register", status_code=201)
+@router.post("/auth/register", status_code=201, openapi_extra=body_doc(RegisterBody))
 async def register_route(
     request: Request, ctx: ContextDep, tasks: BackgroundTasks
 ) -> JSONBytesResponse:
@@ -108,7 +115,7 @@ async def register_route(
     return response
 
 
-@router.post("/auth/request-password-reset")
+@router.post("/auth/request-password-reset", openapi_extra=body_doc(EmailBody))
 async def request_reset_route(
     request: Request, ctx: ContextDep, tasks: BackgroundTasks
 ) -> dict[str, str]:
@@ -133,7 +140,7 @@ async def check_reset_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any
     return {"data": {"valid": True}}
 
 
-@router.post("/auth/reset-password")
+@router.post("/auth/reset-password", openapi_extra=body_doc(ResetBody))
 async def reset_route(request: Request, ctx: ContextDep) -> dict[str, str]:
     """Set a new password with a reset token; every session of the user is revoked."""
     body = await read_body(request, ResetBody)
@@ -176,7 +183,7 @@ async def invitation_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]
     return {"data": details}
 
 
-@router.post("/auth/accept-invitation")
+@router.post("/auth/accept-invitation", openapi_extra=body_doc(AcceptBody))
 async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Set the password once; the account becomes active and signed in."""
     body = await read_body(request, AcceptBody)

@@ -15,6 +15,7 @@ from pydantic import Field
 from sonic_cms.api.auth import ACCESS_COOKIE, REFRESH_COOKIE
 from sonic_cms.api.bodies import (
     StrictBody,
+    body_doc,
     invalid,
     no_nul_in_params,
     read_body,
@@ -117,7 +118,7 @@ def auth_user(user: dict[str, Any]) -> dict[str, Any]:
     return {**user, "firstName": user["first_name"], "lastName": user["last_name"]}
 
 
-@router.post("/login")
+@router.post("/login", openapi_extra=body_doc(LoginBody))
 async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Sign in with email or username and password (and a TOTP code when 2FA is on)."""
     body = await read_body(request, LoginBody)
@@ -139,7 +140,7 @@ async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, result.tokens, {"user": user})
 
 
-@router.post("/refresh")
+@router.post("/refresh", openapi_extra=body_doc(RefreshBody))
 async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """A new access token (and rotated refresh token) for a live session."""
     body = await read_body(request, RefreshBody, optional=True)
@@ -150,7 +151,7 @@ async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, tokens, {})
 
 
-@router.post("/logout")
+@router.post("/logout", openapi_extra=body_doc(RefreshBody))
 async def logout_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Revoke the session server-side (access and refresh token alike) and clear the cookies."""
     session_id = None
@@ -196,7 +197,7 @@ async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) ->
     return {"user": auth_user(user)}
 
 
-@router.post("/change-password")
+@router.post("/change-password", openapi_extra=body_doc(ChangePasswordBody))
 async def change_password_route(
     request: Request, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, str]:
@@ -220,7 +221,7 @@ async def enroll_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     return {"data": {"provisioning_uri": uri}}
 
 
-@router.post("/2fa/confirm")
+@router.post("/2fa/confirm", openapi_extra=body_doc(CodeBody))
 async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA on with a first valid code."""
     body = await read_body(request, CodeBody)
@@ -228,7 +229,7 @@ async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> d
     return {"data": {"two_factor_enabled": True}}
 
 
-@router.post("/2fa/disable")
+@router.post("/2fa/disable", openapi_extra=body_doc(CodeBody))
 async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA off with a current code."""
     body = await read_body(request, CodeBody)
