@@ -305,6 +305,7 @@ def test_bearer_write_ignores_cookies_and_needs_no_origin(
     token = login(client, user.email).json()["token"]
     headers = {**bearer(token), "Cookie": "auth_token=garbage"}
     assert client.patch("/auth/me", json={"bio": "x"}, headers=headers).status_code == 200
+    assert client.put("/auth/me", json={"bio": "y"}, headers=headers).json()["user"]["bio"] == "y"
 
 
 def test_malformed_authorization_header_is_401(client: TestClient):
@@ -349,3 +350,4 @@ def test_openapi_documents_the_self_parsed_bodies(client: TestClient):
         body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
         assert "password" in body["schema"]["properties"], path
     assert "/admin/api/users" in spec["paths"] and "/api/tokens" in spec["paths"]
+    assert {"put", "patch", "get"} <= spec["paths"]["/auth/me"].keys()

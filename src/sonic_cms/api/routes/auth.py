@@ -189,7 +189,8 @@ async def me_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     return {"user": auth_user(user)}
 
 
-@router.api_route("/me", methods=["PUT", "PATCH"])
+@router.patch("/me")
+@router.put("/me", operation_id="replace_me_route_auth_me_put")
 async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Edit one's own profile; role, status and token fields are refused with 403."""
     changes = await read_json_object(request)

@@ -94,7 +94,8 @@ async def get_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict
     return {"data": await ctx.db.run_read(user_admin.get_user, ctx.db, actor, user_id)}
 
 
-@router.api_route("/{user_id}", methods=["PUT", "PATCH"])
+@router.patch("/{user_id}")
+@router.put("/{user_id}", operation_id="replace_user_route_admin_api_users_put")
 async def update_user_route(
     user_id: str, request: Request, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, Any]:
