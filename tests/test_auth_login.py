@@ -351,3 +351,18 @@ def test_openapi_documents_the_self_parsed_bodies(client: TestClient):
         assert "password" in body["schema"]["properties"], path
     assert "/admin/api/users" in spec["paths"] and "/api/tokens" in spec["paths"]
     assert {"put", "patch", "get"} <= spec["paths"]["/auth/me"].keys()
+
+
+def test_cookie_logout_needs_same_origin_then_revokes(
+    client: TestClient, db: Database, clock: FrozenClock
+):
+    user = create_random_user(db, clock)
+    token = login(client, user.email).json()["token"]
+    forced = client.post(
+        "/auth/logout", headers={**cookie(token), "Origin": "https://evil.example"}
+    )
+    assert forced.status_code == 403
+    assert client.get("/auth/me", headers=cookie(token)).status_code == 200  # still signed in
+    done = client.post("/auth/logout", headers={**cookie(token), "Sec-Fetch-Site": "same-origin"})
+    assert done.status_code == 200
+    assert client.get("/auth/me", headers=cookie(token)).status_code == 401
