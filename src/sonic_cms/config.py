@@ -160,8 +160,7 @@ class Settings(BaseSettings):
         60, ge=0, description="Least time between two writes of an API token's last_used_at"
     )
     permission_cache_ttl_seconds: int = Field(
-        5, ge=0, description="How long a process caches role permissions (changes made in the "
-        "same process apply at once)"
+        5, ge=0, description="How long a process caches role permissions (local changes: at once)"
     )
     totp_issuer: str = Field("sonic-cms", description="Issuer name in TOTP provisioning URIs")
     public_url: str = Field(

@@ -55,9 +55,7 @@ def list_permissions(db: Database, actor: Actor) -> list[dict[str, object]]:
     """Every permission with the roles that hold it."""
     actor.require("users.read")
     with db.read() as conn:
-        perms = conn.execute(
-            select(*Permission.__table__.columns).order_by(Permission.name)
-        ).all()
+        perms = conn.execute(select(*Permission.__table__.columns).order_by(Permission.name)).all()
         grants = conn.execute(select(RolePermission.role, RolePermission.permission_id)).all()
     holders: dict[str, list[str]] = {}
     for role, permission_id in grants:
