@@ -178,3 +178,9 @@ def test_tokens_cannot_mint_tokens(client: TestClient, db, settings, clock: Froz
     )
     response = make_token(client, bearer(secret), ["content.read"])
     assert response.status_code == 403
+
+
+def test_absurd_expiry_is_422_not_500(client: TestClient, db, settings, clock: FrozenClock):
+    editor = headers_for(db, settings, clock, create_random_user(db, clock, "editor"))
+    response = make_token(client, editor, ["content.read"], expires_at=10**30)
+    assert response.status_code == 422

@@ -7,6 +7,7 @@ names a protected field is refused (403), not silently trimmed, so clients learn
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -74,6 +75,12 @@ PROTECTED_FIELDS = frozenset(
 _USER_COLUMNS = tuple(User.__table__.columns)
 
 
+@functools.cache
+def _timezones() -> frozenset[str]:
+    """The IANA zone names (read from disk once: the lookup walks the tz database)."""
+    return frozenset(available_timezones())
+
+
 class UserChanges(BaseModel):
     """Every field an update may carry, with its type and bounds (strict: no coercion)."""
 
@@ -100,7 +107,7 @@ class UserChanges(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
-        if value is not None and value not in available_timezones():
+        if value is not None and value not in _timezones():
             raise ValueError("unknown time zone")
         return value
 

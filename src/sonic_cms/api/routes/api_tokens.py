@@ -13,6 +13,9 @@ from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.services import api_tokens
 
+#: 9999-12-31T23:59:59.999Z: later values overflow BIGINT-sized dates in clients.
+MAX_EPOCH_MS = 253_402_300_799_999
+
 router = APIRouter(
     prefix="/api/tokens", tags=["api tokens"], dependencies=[Depends(no_nul_in_params)]
 )
@@ -23,7 +26,7 @@ class NewToken(StrictModel):
 
     name: str = Field(min_length=1, max_length=200)
     permissions: list[Annotated[str, Field(max_length=100)]] = Field(max_length=200)
-    expires_at: int | None = Field(None, ge=0)
+    expires_at: int | None = Field(None, ge=0, le=MAX_EPOCH_MS)
 
 
 @router.post("", status_code=201)
