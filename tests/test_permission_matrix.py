@@ -94,6 +94,18 @@ def _profile(w: World):
     return w.client.patch("/auth/me", json={"bio": "mine"})
 
 
+def _revoke_sessions_of_other(w: World):
+    return w.client.post(f"/admin/api/users/{w.other}/revoke-sessions")
+
+
+def _reset_2fa_of_other(w: World):
+    return w.client.post(f"/admin/api/users/{w.other}/reset-2fa")
+
+
+def _logout_all(w: World):
+    return w.client.post("/auth/logout-all")
+
+
 #: route -> expected status per role (admin, editor, author, viewer, anonymous)
 MATRIX: list[tuple[str, Call, tuple[int, ...]]] = [
     ("create user", _new_user, (201, 403, 403, 403, 401)),
@@ -106,6 +118,9 @@ MATRIX: list[tuple[str, Call, tuple[int, ...]]] = [
     ("revoke own api token", _own_token_revoke, (200, 200, 200, 403, 401)),
     ("revoke other's api token", _other_token_revoke, (200, 404, 404, 403, 401)),
     ("edit own profile", _profile, (200, 200, 200, 200, 401)),
+    ("revoke other's sessions", _revoke_sessions_of_other, (200, 403, 403, 403, 401)),
+    ("reset other's 2FA", _reset_2fa_of_other, (200, 403, 403, 403, 401)),
+    ("sign out everywhere", _logout_all, (200, 200, 200, 200, 401)),
 ]
 
 

@@ -16,8 +16,9 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthSession, User
 from sonic_cms.ids import new_id
 from sonic_cms.services.access_tokens import issue_access_token
+from sonic_cms.services.actors import Actor
 from sonic_cms.services.digests import keyed_digest, new_secret
-from sonic_cms.services.errors import Unauthorized
+from sonic_cms.services.errors import NotFound, Unauthorized
 
 REFRESH_PREFIX = "srt_"
 _PURPOSE = "refresh"
@@ -160,3 +161,57 @@ def live_session_user(conn: Connection, clock: Clock, session_id: str, user_id: 
         )
     ).first()
     return None if row is None else str(row.role)
+
+
+def _signed_in(actor: Actor) -> str:
+    if actor.kind != "user" or actor.user_id is None:
+        raise Unauthorized("Sign in to manage your sessions")
+    return actor.user_id
+
+
+def list_sessions(db: Database, actor: Actor, clock: Clock) -> list[dict[str, object]]:
+    """The actor's live sessions (never a token), the current one marked."""
+    user_id = _signed_in(actor)
+    with db.read() as conn:
+        rows = conn.execute(
+            select(
+                AuthSession.id,
+                AuthSession.created_at,
+                AuthSession.expires_at,
+                AuthSession.last_used_at,
+                AuthSession.user_agent,
+                AuthSession.ip_address,
+            )
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > clock.now_ms(),
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id)
+        ).all()
+    return [{**row._mapping, "current": row.id == actor.session_id} for row in rows]
+
+
+def revoke_own_session(db: Database, actor: Actor, clock: Clock, session_id: str) -> None:
+    """Sign one of one's own sessions out; 404 for anybody else's."""
+    user_id = _signed_in(actor)
+    with db.write() as conn:
+        result = conn.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.user_id == user_id,
+                AuthSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=clock.now_ms())
+        )
+    if result.rowcount == 0:
+        raise NotFound("Session not found", code="session_not_found")
+
+
+def revoke_user_sessions(db: Database, actor: Actor, clock: Clock, user_id: str) -> None:
+    """Sign a user out everywhere: oneself always, anyone with ``users.update``."""
+    if actor.user_id != user_id or actor.kind != "user":
+        actor.require("users.update")
+    with db.write() as conn:
+        revoke_all_sessions(conn, clock, user_id)

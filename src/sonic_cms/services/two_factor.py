@@ -17,7 +17,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthTotpStep, User
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import Conflict, Unauthorized, ValidationFailed
+from sonic_cms.services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 #: Codes from one step before or after are accepted, for clock drift.
 VALID_WINDOW = 1
@@ -120,3 +120,16 @@ def disable(db: Database, actor: Actor, clock: Clock, code: str) -> None:
             .where(User.id == user_id)
             .values(two_factor_enabled=False, two_factor_secret=None)
         )
+
+
+def admin_reset(db: Database, actor: Actor, user_id: str) -> None:
+    """Turn a user's 2FA off for them (lost device); needs ``users.update``."""
+    actor.require("users.update")
+    with db.write() as conn:
+        result = conn.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(two_factor_enabled=False, two_factor_secret=None)
+        )
+    if result.rowcount == 0:
+        raise NotFound("User not found", code="user_not_found")

@@ -236,3 +236,27 @@ async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> d
     body = await read_body(request, CodeBody)
     await ctx.db.run_write(two_factor.disable, ctx.db, actor, ctx.clock, body.code)
     return {"data": {"two_factor_enabled": False}}
+
+
+@router.get("/sessions")
+async def sessions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """One's live sign-in sessions (device, address, times), the current one marked."""
+    return {"data": await ctx.db.run_read(sessions.list_sessions, ctx.db, actor, ctx.clock)}
+
+
+@router.delete("/sessions/{session_id}")
+async def revoke_session_route(session_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Sign one of one's sessions out (a lost phone, a shared computer)."""
+    await ctx.db.run_write(sessions.revoke_own_session, ctx.db, actor, ctx.clock, session_id)
+    return {"data": {"id": session_id, "revoked": True}}
+
+
+@router.post("/logout-all")
+async def logout_all_route(actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+    """Sign out everywhere, this session included, and clear the cookies."""
+    user_id = _signed_in_user_id(actor)
+    await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
+    response = JSONBytesResponse({"message": "Logged out of every session"})
+    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    return response

@@ -16,7 +16,7 @@ from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.services import user_admin
+from sonic_cms.services import sessions, two_factor, user_admin
 
 router = APIRouter(
     prefix="/admin/api/users", tags=["users"], dependencies=[Depends(no_nul_in_params)]
@@ -119,3 +119,17 @@ async def delete_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> d
     """Delete a user (never the last active admin; 409 while they own content)."""
     await ctx.db.run_write(user_admin.delete_user, ctx.db, actor, user_id)
     return {"data": {"id": user_id, "deleted": True}}
+
+
+@router.post("/{user_id}/revoke-sessions")
+async def revoke_sessions_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Sign a user out everywhere (``users.update``); their API tokens are not affected."""
+    await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
+    return {"data": {"id": user_id, "sessions_revoked": True}}
+
+
+@router.post("/{user_id}/reset-2fa")
+async def reset_two_factor_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Turn a user's two-factor authentication off (lost device; ``users.update``)."""
+    await ctx.db.run_write(two_factor.admin_reset, ctx.db, actor, user_id)
+    return {"data": {"id": user_id, "two_factor_enabled": False}}
