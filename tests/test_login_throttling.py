@@ -113,3 +113,33 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
             headers={"X-Forwarded-For": "5.5.5.5"},
         )
         assert spoofed.status_code == 429  # the header is ignored: same peer, same counter
+
+
+def test_parallel_guesses_cannot_overshoot_the_limit(
+    db: Database, settings: Settings, clock: FrozenClock
+):
+    import threading
+
+    from sonic_cms.services.errors import TooManyRequests, Unauthorized
+    from sonic_cms.services.login import login
+
+    user = create_random_user(db, clock)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def guess() -> None:
+        barrier.wait()
+        try:
+            login(db, settings, clock, identifier=user.email, password="wrong guess")
+        except Unauthorized:
+            outcomes.append("401")
+        except TooManyRequests:
+            outcomes.append("429")
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 8  # nothing else (no driver error) escaped
+    assert outcomes.count("401") == settings.login_max_failures_per_account

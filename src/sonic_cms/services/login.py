@@ -61,8 +61,10 @@ def login(
 ) -> LoginResult:
     """Check credentials and open a session; 401 (same message) for any bad credential."""
     limits = _limits(settings, identifier, ip)
-    with db.read() as conn:
-        throttling.check(conn, clock, limits)
+    with db.write() as conn:
+        # Counted before the password is checked, in the same transaction as the check, so
+        # parallel guesses cannot overshoot the limit; a success gives the attempt back.
+        throttling.record_failure(conn, clock, limits)
         user = conn.execute(
             select(*User.__table__.columns).where(
                 or_(
@@ -89,8 +91,7 @@ def login(
 def _fail(
     db: Database, clock: Clock, limits: list[throttling.Limit], message: str, code: str
 ) -> NoReturn:
-    with db.write() as conn:
-        throttling.record_failure(conn, clock, limits)
+    """Refuse; the attempt was already counted when it began."""
     raise Unauthorized(message, code=code)
 
 
@@ -110,8 +111,10 @@ def _complete(
     if needs_rehash(stored):
         values["password_hash"] = hash_password(password)
     with db.write() as conn:
-        # Only the account key is cleared: one success must not unlock an attacking address.
+        # The account key is cleared; the address only gets this attempt back, so one success
+        # does not unlock an address that is guessing at other accounts.
         throttling.reset(conn, [limits[0].key])
+        throttling.forgive(conn, limits[1:])
         conn.execute(update(User).where(User.id == user.id).values(**values))
         tokens = open_session(
             conn,

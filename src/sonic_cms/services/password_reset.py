@@ -49,7 +49,6 @@ def request_reset(
             )
         )
     with db.write() as conn:
-        throttling.check(conn, clock, limits)
         throttling.record_failure(conn, clock, limits)
     with db.write() as conn:
         row = conn.execute(

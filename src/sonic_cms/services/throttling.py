@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sonic_cms.clock import Clock
-from sonic_cms.db.schema import AuthThrottle
+from sonic_cms.db.schema import AuthThrottle, Base
 from sonic_cms.services.errors import TooManyRequests
 
 
@@ -26,52 +28,65 @@ class Limit:
     window_ms: int
 
 
-def check(conn: Connection, clock: Clock, limits: list[Limit]) -> None:
-    """Raise TooManyRequests when any key is locked."""
-    now = clock.now_ms()
-    keys = [limit.key for limit in limits]
-    latest = conn.execute(
-        select(func.max(AuthThrottle.locked_until)).where(
-            AuthThrottle.key.in_(keys), AuthThrottle.locked_until > now
-        )
-    ).scalar()
-    if latest is not None:
-        retry_after = max(1, math.ceil((latest - now) / 1000))
-        raise TooManyRequests(
-            "Too many attempts; try again later", retry_after=retry_after, code="rate_limited"
-        )
-
-
 def record_failure(conn: Connection, clock: Clock, limits: list[Limit]) -> None:
-    """Count one failure against every key, locking those that reach their limit.
+    """Count one attempt against every key, locking those that reach their limit.
 
-    Runs inside a write transaction (BEGIN IMMEDIATE on SQLite, row lock on PostgreSQL), so
-    concurrent failures are all counted.
+    429 (and nothing counted) when a key is already locked. The rows are created if missing and
+    locked in key order first, then checked and counted, all in the caller's write transaction,
+    so concurrent attempts queue up and none can slip past the limit.
     """
     now = clock.now_ms()
-    for limit in limits:
-        row = conn.execute(
-            select(AuthThrottle.failures, AuthThrottle.window_started_at)
+    rows = {}
+    for limit in sorted(limits, key=lambda item: item.key):
+        insert_missing(
+            conn, AuthThrottle, {"key": limit.key, "failures": 0, "window_started_at": now}
+        )
+        rows[limit.key] = conn.execute(
+            select(AuthThrottle.failures, AuthThrottle.window_started_at, AuthThrottle.locked_until)
             .where(AuthThrottle.key == limit.key)
             .with_for_update()
-        ).first()
-        if row is None:
-            failures, started = 1, now
-            conn.execute(
-                insert(AuthThrottle).values(key=limit.key, failures=1, window_started_at=now)
-            )
-        else:
-            expired = now - row.window_started_at >= limit.window_ms
-            failures = 1 if expired else row.failures + 1
-            started = now if expired else row.window_started_at
-        locked = now + limit.window_ms if failures >= limit.failures else None
+        ).one()
+    locked = [r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now]
+    if locked:
+        raise TooManyRequests(
+            "Too many attempts; try again later",
+            retry_after=max(1, math.ceil((max(locked) - now) / 1000)),
+            code="rate_limited",
+        )
+    for limit in limits:
+        row = rows[limit.key]
+        expired = now - row.window_started_at >= limit.window_ms
+        failures = 1 if expired else row.failures + 1
+        started = now if expired else row.window_started_at
+        until = now + limit.window_ms if failures >= limit.failures else None
         conn.execute(
             update(AuthThrottle)
             .where(AuthThrottle.key == limit.key)
-            .values(failures=failures, window_started_at=started, locked_until=locked)
+            .values(failures=failures, window_started_at=started, locked_until=until)
         )
+
+
+def insert_missing(conn: Connection, table: type[Base], values: dict[str, object]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: concurrent first writers of one key never collide."""
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(dialect_insert(table).values(**values).on_conflict_do_nothing())
 
 
 def reset(conn: Connection, keys: list[str]) -> None:
     """Forget the failures of ``keys`` (after a successful sign-in)."""
     conn.execute(delete(AuthThrottle).where(AuthThrottle.key.in_(keys)))
+
+
+def forgive(conn: Connection, limits: list[Limit]) -> None:
+    """Take back one counted attempt (it succeeded), unlocking a key that falls under its limit."""
+    for limit in limits:
+        row = conn.execute(
+            select(AuthThrottle.failures).where(AuthThrottle.key == limit.key).with_for_update()
+        ).first()
+        if row is None:
+            continue
+        failures = max(0, row.failures - 1)
+        values: dict[str, object] = {"failures": failures}
+        if failures < limit.failures:
+            values["locked_until"] = None
+        conn.execute(update(AuthThrottle).where(AuthThrottle.key == limit.key).values(**values))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 import pyotp
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -18,6 +18,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthTotpStep, User
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from sonic_cms.services.throttling import insert_missing
 
 #: Codes from one step before or after are accepted, for clock drift.
 VALID_WINDOW = 1
@@ -50,17 +51,13 @@ def consume_code(conn: Connection, user_id: str, secret: str, code: str, clock: 
     step = matched_step(secret, code, clock)
     if step is None:
         return False
+    insert_missing(conn, AuthTotpStep, {"user_id": user_id, "last_step": -1})
     last = conn.execute(
         select(AuthTotpStep.last_step).where(AuthTotpStep.user_id == user_id).with_for_update()
-    ).scalar()
-    if last is not None and step <= last:
+    ).scalar_one()
+    if step <= last:
         return False
-    if last is None:
-        conn.execute(insert(AuthTotpStep).values(user_id=user_id, last_step=step))
-    else:
-        conn.execute(
-            update(AuthTotpStep).where(AuthTotpStep.user_id == user_id).values(last_step=step)
-        )
+    conn.execute(update(AuthTotpStep).where(AuthTotpStep.user_id == user_id).values(last_step=step))
     return True
 
 
