@@ -159,3 +159,17 @@ def client(settings: Settings, db: Database, clock: FrozenClock) -> Iterator[Tes
     app = create_app(settings, db=db, clock=clock)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id with minimal cost for tests (production parameters take ~0.4 s per hash here)."""
+    from argon2 import PasswordHasher
+
+    from sonic_cms.services import passwords
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_HASHER", cheap)
+        patch.setattr(passwords, "DUMMY_HASH", cheap.hash("sonic-cms dummy password for timing"))
+        yield

@@ -11,9 +11,8 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, SystemLog, Workflow, WorkflowHistory
 from sonic_cms.services import workflow
-from sonic_cms.services.access_tokens import issue_access_token
 from sonic_cms.services.authentication import actor_for_user
-from tests.utils.auth import create_random_user
+from tests.utils.auth import create_random_user, headers_for
 from tests.utils.content_rows import make_collection, make_content
 
 
@@ -32,9 +31,8 @@ class People:
             ("admin", "admin"),
         ]:
             user = create_random_user(db, clock, role)
-            token = issue_access_token(settings, clock, user_id=user.id, role=role)
             self.ids[name] = user.id
-            self.headers[name] = {"Authorization": f"Bearer {token}"}
+            self.headers[name] = headers_for(db, settings, clock, user)
 
 
 @pytest.fixture

@@ -157,6 +157,62 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(
         30.0, ge=0, description="Seconds between scheduler passes in `sonic serve` (0: off)"
     )
+    refresh_token_ttl_seconds: int = Field(
+        2_592_000, ge=60, description="Lifetime of a sign-in session and its refresh token"
+    )
+    registration_enabled: bool = Field(
+        False, description="Whether `POST /auth/register` creates viewer accounts"
+    )
+    auth_cookie_secure: bool = Field(
+        True, description="Mark the auth cookies Secure (sent over HTTPS only)"
+    )
+    csrf_trusted_origins: str = Field(
+        "", description="Comma-separated extra origins allowed to make cookie-authenticated writes"
+    )
+    trusted_proxies: str = Field(
+        "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
+    )
+    login_max_failures_per_account: int = Field(
+        5, ge=1, description="Failed logins per account within the window before 429"
+    )
+    login_max_failures_per_ip: int = Field(
+        30, ge=1, description="Failed logins per client IP within the window before 429"
+    )
+    login_throttle_window_seconds: int = Field(
+        900, ge=1, description="Window (and lockout length) of login throttling, in seconds"
+    )
+    password_reset_ttl_seconds: int = Field(
+        3600, ge=60, description="How long a password reset token stays valid"
+    )
+    password_reset_requests_per_hour: int = Field(
+        5, ge=1, description="Reset requests per email address per hour (ten times that per IP)"
+    )
+    invitation_ttl_seconds: int = Field(
+        604_800, ge=60, description="How long an invitation token stays valid"
+    )
+    email_verification_ttl_seconds: int = Field(
+        172_800, ge=60, description="How long an email verification link stays valid"
+    )
+    api_token_touch_interval_seconds: int = Field(
+        60, ge=0, description="Least time between two writes of an API token's last_used_at"
+    )
+    permission_cache_ttl_seconds: int = Field(
+        5, ge=0, description="How long a process caches role permissions (local changes: at once)"
+    )
+    totp_issuer: str = Field("sonic-cms", description="Issuer name in TOTP provisioning URIs")
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL used in links sent by mail"
+    )
+    mail_sender: Literal["console", "smtp"] = Field(
+        "console", description="Where outgoing mail goes: `console` (stdout) or `smtp`"
+    )
+    mail_from: str = Field("sonic-cms <noreply@localhost>", description="From address of mail")
+    smtp_host: str = Field("localhost", description="SMTP server host")
+    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port")
+    smtp_username: str = Field("", description="SMTP user name (empty: no login)")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_timeout_seconds: int = Field(10, ge=1, description="SMTP connect and send timeout")
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
     data_dir: Path = Field(Path("./data"), description="Folder for local state")

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
-from sonic_cms.services.access_tokens import issue_access_token
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.users import create_user
 from sonic_cms.storage import Storage
 
 
@@ -54,18 +48,3 @@ def media_count(db: Database) -> int:
 def stored_keys(storage: Storage) -> list[str]:
     """Every object in the store, sorted."""
     return sorted(storage.iter_keys())
-
-
-def headers_for(db: Database, settings: Settings, clock: Clock, role: str) -> dict[str, str]:
-    """Authorization headers of a new user with ``role``, created without a password.
-
-    Same user row and real access token as tests.utils.auth.bearer_headers, minus the argon2
-    hash, which media tests do not need and which costs a fraction of a second per user.
-    """
-    suffix = uuid.uuid4().hex[:10]
-    user = create_user(
-        db, SYSTEM, clock, email=f"{role}-{suffix}@example.com", username=f"{role}_{suffix}",
-        password=None, role=role, first_name=role.title(), last_name=suffix,
-    )  # fmt: skip
-    token = issue_access_token(settings, clock, user_id=user.id, role=user.role)
-    return {"Authorization": f"Bearer {token}"}

@@ -16,7 +16,8 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
-from tests.media.helpers import headers_for, image_bytes, media_count, stored_keys, upload
+from tests.media.helpers import image_bytes, media_count, stored_keys, upload
+from tests.utils.auth import bearer_headers
 
 LIMIT = 2_000_000  # media_settings' SONIC_MEDIA_MAX_BYTES
 PIXELS = 1_000_000
@@ -73,7 +74,7 @@ def test_bad_upload_is_refused_and_leaves_nothing(
     clock: FrozenClock, media_storage: Storage,
     name: str, data: bytes, fields: dict[str, str], status: int, code: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = upload(bomb_client, headers, name, data, **fields)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
@@ -85,7 +86,7 @@ def test_bad_upload_is_refused_and_leaves_nothing(
 def test_missing_file_field_is_400(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = media_client.post(
         "/api/media/upload", headers=headers, files={"folder": (None, "uploads")}
     )
@@ -110,7 +111,7 @@ def test_hostile_names_are_stored_safely(
     media_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage, name: str, data: bytes, stored: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = upload(media_client, headers, name, data)
     assert response.status_code == 200, response.text
     item = response.json()["file"]
@@ -123,7 +124,7 @@ def test_hostile_names_are_stored_safely(
 def test_long_names_are_cut_to_the_byte_limit(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = upload(media_client, headers, "é" * 1500 + ".png", PNG)
     assert response.status_code == 200, response.text
     item = response.json()["file"]
@@ -138,7 +139,7 @@ def test_ten_thousand_character_name_is_a_clear_400_over_http(
     clock: FrozenClock, media_storage: Storage,
 ):  # fmt: skip
     """The multipart parser caps a part's header at 4 KiB: a 400, and nothing stored."""
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = upload(media_client, headers, "a" * 10_000 + ".png", PNG)
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
@@ -167,7 +168,7 @@ def test_ten_thousand_character_name_is_cut_by_the_service(
 def test_svg_with_script_is_stored_but_never_runs(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     response = upload(media_client, headers, "logo.svg", svg, "image/svg+xml")
     assert response.status_code == 200, response.text
@@ -186,7 +187,7 @@ def test_svg_with_script_is_stored_but_never_runs(
 def test_png_with_appended_script_is_served_as_an_image(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     polyglot = PNG + b"<html><script>alert(document.cookie)</script></html>"
     response = upload(media_client, headers, "poly.html", polyglot, "text/html")
     assert response.status_code == 200, response.text
@@ -201,7 +202,7 @@ def test_png_with_appended_script_is_served_as_an_image(
 def test_pdf_is_an_attachment_in_a_sandbox(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n"
     response = upload(media_client, headers, "doc.pdf", pdf)
     assert response.status_code == 200, response.text
@@ -216,7 +217,7 @@ def test_disallowed_type_by_setting_is_415(
 ):
     settings = media_settings.model_copy(update={"media_allowed_types": ["image/png"]})
     app = create_app(settings, db=media_db, clock=clock, storage=media_storage)
-    headers = headers_for(media_db, settings, clock, "editor")
+    headers = bearer_headers(media_db, settings, clock, "editor")
     with TestClient(app) as client:
         assert upload(client, headers, "a.jpg", JPEG).status_code == 415
         assert upload(client, headers, "a.png", PNG).status_code == 200

@@ -13,7 +13,8 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
-from tests.media.helpers import headers_for, image_bytes, upload
+from tests.media.helpers import image_bytes, upload
+from tests.utils.auth import bearer_headers
 
 TEXT = b"0123456789" * 100
 
@@ -23,7 +24,7 @@ def uploaded(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ) -> dict[str, Any]:
     """A text file and an image, uploaded by an editor."""
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     text = upload(media_client, headers, "notes.txt", TEXT).json()["file"]
     image = upload(media_client, headers, "pic.png", image_bytes(400, 200)).json()["file"]
     return {"text": text, "image": image, "headers": headers}

@@ -16,7 +16,8 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.services.media_import import address_allowed
 from sonic_cms.storage import Storage
-from tests.media.helpers import headers_for, image_bytes, media_count, stored_keys
+from tests.media.helpers import image_bytes, media_count, stored_keys
+from tests.utils.auth import bearer_headers
 
 PNG = image_bytes(120, 90)
 
@@ -90,7 +91,7 @@ def test_loopback_is_refused_by_default(
     media_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage, origin: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = media_client.post(
         "/api/media/import", headers=headers, json={"url": origin + "/img.png"}
     )
@@ -103,7 +104,7 @@ def test_import_with_the_loopback_knob(
     loopback_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, origin: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = loopback_client.post(
         "/api/media/import", headers=headers,
         json={"url": origin + "/hop/2", "alt": "Imported", "folder": "imports"},
@@ -135,7 +136,7 @@ def test_import_refusals_leave_nothing(
     loopback_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage, origin: str, path: str, status: int, code: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = loopback_client.post(
         "/api/media/import", headers=headers, json={"url": origin + path}
     )
@@ -161,7 +162,7 @@ def test_urls_refused_before_any_connection(
     media_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, url: str, code: str,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = media_client.post("/api/media/import", headers=headers, json={"url": url})
     assert response.status_code == 400, response.text
     assert response.json()["code"] == code
@@ -170,7 +171,7 @@ def test_urls_refused_before_any_connection(
 def test_viewer_may_not_import(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "viewer")
+    headers = bearer_headers(media_db, media_settings, clock, "viewer")
     response = media_client.post("/api/media/import", headers=headers, json={"url": "http://x/"})
     assert response.status_code == 403
 

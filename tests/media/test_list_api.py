@@ -12,7 +12,8 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
-from tests.media.helpers import headers_for, image_bytes, upload
+from tests.media.helpers import image_bytes, upload
+from tests.utils.auth import bearer_headers
 
 
 @pytest.fixture
@@ -20,8 +21,8 @@ def library(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ) -> dict[str, Any]:
     """Four files from two uploaders, a day apart, in two folders."""
-    editor = headers_for(media_db, media_settings, clock, "editor")
-    author = headers_for(media_db, media_settings, clock, "author")
+    editor = bearer_headers(media_db, media_settings, clock, "editor")
+    author = bearer_headers(media_db, media_settings, clock, "author")
     files = [
         (editor, "Sunset.png", image_bytes(10, 10), {"folder": "photos", "tags": "nature,sky"}),
         (editor, "notes.txt", b"meeting notes 100%", {"caption": "Weekly_notes"}),

@@ -13,7 +13,8 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
 from sonic_cms.storage import Storage
-from tests.media.helpers import headers_for, image_bytes, media_count, stored_keys, upload
+from tests.media.helpers import image_bytes, media_count, stored_keys, upload
+from tests.utils.auth import bearer_headers
 
 
 def _row(db: Database, media_id: str) -> dict[str, Any] | None:
@@ -27,9 +28,9 @@ def people(
     media_db: Database, media_settings: Settings, clock: FrozenClock
 ) -> dict[str, dict[str, str]]:
     return {
-        role: headers_for(media_db, media_settings, clock, role)
+        role: bearer_headers(media_db, media_settings, clock, role)
         for role in ("author", "editor", "viewer")
-    } | {"other_author": headers_for(media_db, media_settings, clock, "author")}
+    } | {"other_author": bearer_headers(media_db, media_settings, clock, "author")}
 
 
 @pytest.fixture

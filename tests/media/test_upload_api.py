@@ -11,14 +11,15 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
-from tests.media.helpers import headers_for, image_bytes, media_count, stored_keys, upload
+from tests.media.helpers import image_bytes, media_count, stored_keys, upload
+from tests.utils.auth import bearer_headers
 
 
 def test_upload_stores_object_thumbnail_and_row(
     media_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     data = image_bytes(640, 480)
     response = upload(media_client, headers, "Holiday Photo.png", data, "image/png")
     assert response.status_code == 200, response.text
@@ -49,7 +50,7 @@ def test_upload_stores_object_thumbnail_and_row(
 def test_type_comes_from_the_bytes_not_the_client(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = upload(media_client, headers, "report.pdf", image_bytes(), "application/pdf")
     assert response.status_code == 200, response.text
     item = response.json()["file"]
@@ -60,7 +61,7 @@ def test_type_comes_from_the_bytes_not_the_client(
 def test_metadata_fields_are_kept(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "author")
+    headers = bearer_headers(media_db, media_settings, clock, "author")
     response = upload(
         media_client, headers, "a.png", image_bytes(), folder="blog-images",
         alt="A red square", caption="Caption ü", tags='["red", "square", "red"]',
@@ -84,14 +85,14 @@ def test_who_may_upload(
 ):  # fmt: skip
     anonymous = upload(media_client, {}, "a.png", image_bytes())
     assert anonymous.status_code == 401
-    viewer = headers_for(media_db, media_settings, clock, "viewer")
+    viewer = bearer_headers(media_db, media_settings, clock, "viewer")
     refused = upload(media_client, viewer, "a.png", image_bytes())
     assert refused.status_code == 403
     assert refused.json()["code"] == "missing_permission"
     assert media_count(media_db) == 0
     assert stored_keys(media_storage) == []
     for role in ("author", "editor", "admin"):
-        headers = headers_for(media_db, media_settings, clock, role)
+        headers = bearer_headers(media_db, media_settings, clock, role)
         assert upload(media_client, headers, "a.png", image_bytes()).status_code == 200
     assert media_count(media_db) == 3
 
@@ -100,7 +101,7 @@ def test_upload_multiple_keeps_good_files_and_reports_bad_ones(
     media_client: TestClient, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage,
 ):  # fmt: skip
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     files = [
         ("files", ("one.png", image_bytes(), "image/png")),
         ("files", ("evil.jpg", b"\x7fELF\x02\x01\x01" + b"\0" * 500, "image/jpeg")),
@@ -122,7 +123,7 @@ def test_upload_multiple_keeps_good_files_and_reports_bad_ones(
 def test_upload_multiple_without_files_is_400(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     response = media_client.post(
         "/api/media/upload-multiple", headers=headers, data={"folder": "docs"},
         files={"other": ("x.txt", b"x", "text/plain")},
@@ -134,7 +135,7 @@ def test_upload_multiple_without_files_is_400(
 def test_too_many_files_in_one_request(
     media_client: TestClient, media_db: Database, media_settings: Settings, clock: FrozenClock
 ):
-    headers = headers_for(media_db, media_settings, clock, "editor")
+    headers = bearer_headers(media_db, media_settings, clock, "editor")
     count = media_settings.media_max_files_per_request + 1
     files = [("files", (f"f{i}.txt", b"text", "text/plain")) for i in range(count)]
     response = media_client.post("/api/media/upload-multiple", headers=headers, files=files)

@@ -8,9 +8,9 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserSelect
-from sonic_cms.services.access_tokens import issue_access_token
 from sonic_cms.services.actors import SYSTEM, Actor
 from sonic_cms.services.authentication import actor_for_user
+from sonic_cms.services.sessions import open_session
 from sonic_cms.services.users import create_user
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -40,5 +40,11 @@ def actor_with_role(db: Database, clock: Clock, role: str) -> Actor:
 def bearer_headers(db: Database, settings: Settings, clock: Clock, role: str) -> dict[str, str]:
     """Authorization headers of a new user with ``role``."""
     user = create_random_user(db, clock, role)
-    token = issue_access_token(settings, clock, user_id=user.id, role=user.role)
-    return {"Authorization": f"Bearer {token}"}
+    return headers_for(db, settings, clock, user)
+
+
+def headers_for(db: Database, settings: Settings, clock: Clock, user: UserSelect) -> dict[str, str]:
+    """Authorization headers of an existing user, through a real sign-in session."""
+    with db.write() as conn:
+        tokens = open_session(conn, settings, clock, user_id=user.id, role=user.role)
+    return {"Authorization": f"Bearer {tokens.access_token}"}

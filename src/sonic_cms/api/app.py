@@ -20,14 +20,19 @@ from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import (
+    account,
     admin_collections,
+    api_tokens,
     collections,
     content,
     files,
     health,
     media,
+    permissions_admin,
+    users_admin,
     workflow,
 )
+from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
@@ -92,6 +97,11 @@ def create_app(
     app.include_router(workflow.router)
     app.include_router(media.router)
     app.include_router(files.router)
+    app.include_router(auth_routes.router)
+    app.include_router(account.router)
+    app.include_router(users_admin.router)
+    app.include_router(permissions_admin.router)
+    app.include_router(api_tokens.router)
     return app
 
 

@@ -57,7 +57,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONBytesResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, message, code, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, message, code, headers=headers)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONBytesResponse:

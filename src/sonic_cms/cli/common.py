@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from sonic_cms.config import ConfigError, Settings, load_settings
+from sonic_cms.db.engine import Database
+from sonic_cms.services.errors import ServiceError
+
+T = TypeVar("T")
 
 console = Console()
 errors = Console(stderr=True)
@@ -34,3 +40,25 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
         return load_settings(env=env, database_url=database_url, **overrides)
     except ConfigError as exc:
         fail(f"configuration: {exc}", code=2)
+
+
+@contextmanager
+def open_database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
+    """Settings and Database for a command; a bad configuration exits 2 with its reason."""
+    settings = settings_from(env, database_url)
+    db = Database(settings)
+    try:
+        yield settings, db
+    finally:
+        db.dispose()
+
+
+def run(call: Callable[[], T]) -> T:
+    """Run a service call; a ServiceError prints its message (and field details) and exits 1."""
+    try:
+        return call()
+    except ServiceError as exc:
+        details = "; ".join(
+            f"{d.get('path')}: {d.get('message')}" for d in exc.details if isinstance(d, dict)
+        )
+        fail(exc.message + (f" ({details})" if details else ""))

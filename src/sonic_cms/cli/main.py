@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import collections, db, scheduler, users
+from sonic_cms.cli import collections, db, scheduler, tokens, users
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 app.add_typer(collections.app, name="collections")
 app.add_typer(scheduler.app, name="scheduler")
 

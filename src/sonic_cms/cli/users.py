@@ -1,4 +1,8 @@
-"""`sonic users ...`: accounts from the command line (the first admin never comes from the web)."""
+"""`sonic users ...`: accounts from the command line (the first admin never comes from the web).
+
+`create` and `ensure-admin` make accounts; `list`, `set-role` and `set-password` administer
+them as the system actor, through the same services (and checks) as the admin API.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,18 @@ from typing import Annotated
 
 import typer
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    console,
+    fail,
+    open_database,
+    run,
+    settings_from,
+)
 from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
+from sonic_cms.services import user_admin
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.errors import ServiceError
 from sonic_cms.services.users import create_user, ensure_admin
@@ -78,3 +91,61 @@ def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption 
     console.print(f"created admin [bold]{user.email}[/] (username {user.username})")
     if generated:
         console.print(f"generated password (shown once): [bold yellow]{generated}[/]")
+
+
+@app.command("list")
+def list_(
+    role: Annotated[str | None, typer.Option("--role", help="Only this role")] = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only active or inactive users")
+    ] = None,
+    search: Annotated[str | None, typer.Option("--search", help="Name or email contains")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 100,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List users, newest first."""
+    with open_database(env, database_url) as (_settings, db):
+        users, total = run(
+            lambda: user_admin.list_users(
+                db, SYSTEM, page=1, limit=limit, role=role, active=active, search=search
+            )
+        )
+    for user in users:
+        status = "active" if user["is_active"] else "inactive"
+        typer.echo(f"{user['id']}  {user['email']}  {user['username']}  {user['role']}  {status}")
+    typer.echo(f"{len(users)} of {total} users")
+
+
+@app.command("set-role")
+def set_role(
+    user: Annotated[str, typer.Argument(help="Email or username")],
+    role: Annotated[str, typer.Argument(help="admin, editor, author or viewer")],
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Change a user's role (never leaves the system without an active admin)."""
+    with open_database(env, database_url) as (_settings, db):
+        user_id = run(lambda: user_admin.find_user_id(db, SYSTEM, user))
+        run(lambda: user_admin.set_role(db, SYSTEM, SystemClock(), user_id, role))
+    typer.echo(f"{user} is now {role}.")
+
+
+@app.command("set-password")
+def set_password(
+    user: Annotated[str, typer.Argument(help="Email or username")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Set a user's password (prompted, or read from stdin) and sign them out everywhere."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with open_database(env, database_url) as (_settings, db):
+        user_id = run(lambda: user_admin.find_user_id(db, SYSTEM, user))
+        run(lambda: user_admin.set_password(db, SYSTEM, SystemClock(), user_id, password))
+    typer.echo(f"Password of {user} changed; their sessions were signed out.")

@@ -20,8 +20,14 @@ ISSUER = "sonic-cms"
 AUDIENCE = "sonic-cms-api"
 
 
-def issue_access_token(settings: Settings, clock: Clock, *, user_id: str, role: str) -> str:
-    """A signed access token for ``user_id`` valid for ``access_token_ttl_seconds``."""
+def issue_access_token(
+    settings: Settings, clock: Clock, *, user_id: str, role: str, session_id: str
+) -> str:
+    """A signed access token for ``user_id`` valid for ``access_token_ttl_seconds``.
+
+    ``sid`` names the sign-in session, so revoking the session (logout, password reset)
+    invalidates the token before it expires.
+    """
     now = clock.now_ms() // 1000
     claims = {
         "sub": user_id,
@@ -33,6 +39,7 @@ def issue_access_token(settings: Settings, clock: Clock, *, user_id: str, role: 
         "nbf": now,
         "exp": now + settings.access_token_ttl_seconds,
         "jti": uuid.uuid4().hex,
+        "sid": session_id,
     }
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
@@ -46,12 +53,17 @@ def decode_access_token(settings: Settings, clock: Clock, token: str) -> dict[st
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "typ", "jti"], "verify_exp": False},
+            options={"require": ["exp", "iat", "sub", "typ", "jti", "sid"], "verify_exp": False},
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("Invalid or expired token", code="invalid_token") from exc
     # Expiry is checked against the injectable clock, not the wall clock.
-    if claims.get("typ") != "access" or claims["exp"] <= clock.now_ms() // 1000:
+    if (
+        claims.get("typ") != "access"
+        or not isinstance(claims.get("sid"), str)
+        or not isinstance(claims.get("sub"), str)
+        or claims["exp"] <= clock.now_ms() // 1000
+    ):
         raise Unauthorized("Invalid or expired token", code="invalid_token")
     return claims
 

@@ -23,6 +23,7 @@ class Actor:
     role: str | None = None
     permissions: frozenset[str] = field(default_factory=frozenset)
     token_id: str | None = None
+    session_id: str | None = None
 
     @property
     def is_system(self) -> bool:

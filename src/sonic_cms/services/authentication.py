@@ -11,7 +11,10 @@ from sonic_cms.db.schema import User
 from sonic_cms.services.access_tokens import decode_access_token
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Unauthorized
-from sonic_cms.services.permissions import permissions_for_role
+from sonic_cms.services.roles import role_permissions
+from sonic_cms.services.sessions import live_session_user
+
+_INVALID = "Invalid or expired token"
 
 
 def actor_for_user(db: Database, user_id: str) -> Actor:
@@ -21,12 +24,23 @@ def actor_for_user(db: Database, user_id: str) -> Actor:
             select(User.id, User.role, User.is_active).where(User.id == user_id)
         ).first()
         if row is None or not row.is_active:
-            raise Unauthorized("Invalid or expired token", code="invalid_token")
-        permissions = permissions_for_role(conn, row.role)
+            raise Unauthorized(_INVALID, code="invalid_token")
+        permissions = role_permissions(db, row.role, conn)
     return Actor(kind="user", user_id=row.id, role=row.role, permissions=permissions)
 
 
 def actor_for_bearer(db: Database, settings: Settings, clock: Clock, token: str) -> Actor:
-    """The Actor behind an ``Authorization: Bearer`` access token."""
+    """The Actor behind a signed access token whose session is live and user active.
+
+    The role comes from the database, not the token, so a demotion applies at once.
+    """
     claims = decode_access_token(settings, clock, token)
-    return actor_for_user(db, str(claims["sub"]))
+    user_id, session_id = str(claims["sub"]), str(claims["sid"])
+    with db.read() as conn:
+        role = live_session_user(conn, clock, session_id, user_id)
+        if role is None:
+            raise Unauthorized(_INVALID, code="invalid_token")
+        permissions = role_permissions(db, role, conn)
+    return Actor(
+        kind="user", user_id=user_id, role=role, permissions=permissions, session_id=session_id
+    )

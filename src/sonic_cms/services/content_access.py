@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Row, Table, and_, or_, true
 from sonic_cms.db.schema import Content
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Forbidden, Unauthorized
+from sonic_cms.services.ownership import require_own_or_any
 
 CONTENT = cast(Table, Content.__table__)
 STATUSES = ("draft", "published", "archived")
@@ -71,21 +72,13 @@ def require_signed_in(actor: Actor) -> None:
 
 
 def require_edit(actor: Actor, row: Row[Any]) -> None:
-    """Raise unless the actor may edit this item."""
-    if actor.can("content.update"):
-        return
-    if actor.can("content.update_own") and actor.user_id and row.author_id == actor.user_id:
-        return
-    actor.require("content.update")
+    """Raise unless the actor may edit this item (any item, or their own)."""
+    require_own_or_any(actor, "content.update", row.author_id)
 
 
 def require_delete(actor: Actor, row: Row[Any]) -> None:
-    """Raise unless the actor may delete this item."""
-    if actor.can("content.delete"):
-        return
-    if actor.can("content.delete_own") and actor.user_id and row.author_id == actor.user_id:
-        return
-    actor.require("content.delete")
+    """Raise unless the actor may delete this item (any item, or their own)."""
+    require_own_or_any(actor, "content.delete", row.author_id)
 
 
 def require_status_change(actor: Actor, old: str | None, new: str) -> None:

@@ -1,6 +1,7 @@
 """The seed document's data model; ``Base.metadata`` holds every table."""
 
 from sonic_cms.db.schema.access import ApiToken, Permission, RolePermission
+from sonic_cms.db.schema.auth import AuthSession, AuthThrottle, AuthTotpStep
 from sonic_cms.db.schema.base import Base
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
 from sonic_cms.db.schema.logs import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
@@ -26,6 +27,9 @@ __all__ = [
     "LOG_CATEGORIES",
     "LOG_LEVELS",
     "ApiToken",
+    "AuthSession",
+    "AuthThrottle",
+    "AuthTotpStep",
     "Base",
     "Collection",
     "Content",

@@ -1,0 +1,107 @@
+"""Reading auth-route bodies the SonicJS way: JSON or HTML form, 400 "Validation failed".
+
+SonicJS's auth pages post forms and its clients post JSON; both are accepted. Models are strict
+(``{"token": {}}`` is a 400, never a 500 or a silent coercion).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from sonic_cms.services.errors import BadRequest
+from sonic_cms.services.users import validation_details
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character hides anywhere in ``value`` (PostgreSQL text cannot hold one)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+class StrictBody(BaseModel):
+    """Base of auth bodies: exact types, unknown keys ignored (SonicJS clients send extras)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if has_nul(data):
+            raise ValueError("text may not contain NUL characters")
+        return data
+
+
+class StrictModel(StrictBody):
+    """Base of admin bodies: exact types, unknown keys refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def no_nul_in_params(request: Request) -> None:
+    """Router dependency: a NUL in a path or query parameter is a 400, never a driver error."""
+    values = [*request.path_params.values(), *request.query_params.values()]
+    if any(has_nul(v) for v in values):
+        raise invalid([{"path": "query", "message": "text may not contain NUL characters"}])
+
+
+def invalid(details: list[dict[str, Any]]) -> BadRequest:
+    """SonicJS's validation error: 400 ``{"error": "Validation failed", "details": [...]}``."""
+    return BadRequest("Validation failed", code="validation_failed", details=details)
+
+
+async def read_body(request: Request, model: type[M], *, optional: bool = False) -> M:
+    """The request body as ``model``; 400 for malformed JSON, a non-object or invalid fields."""
+    content_type = request.headers.get("content-type", "")
+    data: Any
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        data = {key: value for key, value in form.items() if isinstance(value, str)}
+    else:
+        raw = await request.body()
+        if not raw.strip() and optional:
+            data = {}
+        else:
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise invalid([{"path": "body", "message": "invalid JSON"}]) from None
+    if not isinstance(data, dict):
+        raise invalid([{"path": "body", "message": "must be an object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(validation_details(exc)) from exc
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """A JSON object body, left unvalidated for services that check field by field."""
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise invalid([{"path": "body", "message": "invalid JSON"}]) from None
+    if not isinstance(data, dict):
+        raise invalid([{"path": "body", "message": "must be an object"}])
+    if has_nul(data):
+        raise invalid([{"path": "body", "message": "text may not contain NUL characters"}])
+    return data
+
+
+def body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a body that a route reads itself (JSON or form)."""
+    schema = model.model_json_schema()
+    content = {
+        "application/json": {"schema": schema},
+        "application/x-www-form-urlencoded": {"schema": schema},
+    }
+    return {"requestBody": {"required": True, "content": content}}

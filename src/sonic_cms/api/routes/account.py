@@ -1,0 +1,220 @@
+"""Registration, password reset, invitations and email verification, at SonicJS's paths.
+
+Mail goes out as a background task after the answer is decided: a reset request answers the
+same, as fast, whether or not the address exists. Field errors are SonicJS's 400
+``{"error": "Validation failed", "details": [...]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from pydantic import EmailStr, Field
+
+from sonic_cms.api.bodies import (
+    StrictBody,
+    StrictModel,
+    body_doc,
+    invalid,
+    no_nul_in_params,
+    read_body,
+)
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
+from sonic_cms.services import email_verification, invitations, password_reset, registration
+from sonic_cms.services.errors import ValidationFailed
+from sonic_cms.services.mail import deliver
+
+router = APIRouter(tags=["account"], dependencies=[Depends(no_nul_in_params)])
+T = TypeVar("T")
+TokenQuery = Annotated[str, Query(min_length=1, max_length=200)]
+RESET_ANSWER = "If an account exists for this email, a reset link has been sent"
+
+
+class RegisterBody(StrictBody):
+    """SonicJS's register body (camelCase names accepted as well as snake_case)."""
+
+    model_config = StrictBody.model_config | {"populate_by_name": True}
+
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    username: str = Field(min_length=3, max_length=64)
+    first_name: str = Field("", max_length=100, alias="firstName")
+    last_name: str = Field("", max_length=100, alias="lastName")
+
+
+class EmailBody(StrictBody):
+    """An email address."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+class ResetBody(StrictBody):
+    """A reset token and the new password."""
+
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class AcceptBody(StrictBody):
+    """An invitation token, the password to set, and optional names."""
+
+    model_config = StrictBody.model_config | {"populate_by_name": True}
+
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+    first_name: str | None = Field(None, max_length=100, alias="firstName")
+    last_name: str | None = Field(None, max_length=100, alias="lastName")
+
+
+class InviteBody(StrictModel):
+    """Who to invite, as what."""
+
+    email: EmailStr
+    role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+
+
+def as_400(call: Callable[[], T]) -> T:
+    """Run ``call``; a field-validation failure becomes SonicJS's 400 shape."""
+    try:
+        return call()
+    except ValidationFailed as exc:
+        raise invalid(exc.details) from exc
+
+
+@router.post("/auth/register", status_code=201, openapi_extra=body_doc(RegisterBody))
+async def register_route(
+    request: Request, ctx: ContextDep, tasks: BackgroundTasks
+) -> JSONBytesResponse:
+    """Create a viewer account when registration is enabled (403 otherwise; 409 duplicate)."""
+    body = await read_body(request, RegisterBody)
+
+    def run() -> Any:
+        return as_400(
+            lambda: registration.register(
+                ctx.db,
+                ctx.settings,
+                ctx.clock,
+                email=body.email,
+                password=body.password,
+                username=body.username,
+                first_name=body.first_name,
+                last_name=body.last_name,
+            )
+        )
+
+    user, tokens, mail = await ctx.db.run_write(run)
+    tasks.add_task(deliver, ctx.settings, mail)
+    response = session_response(ctx.settings, tokens, {"user": auth_user(user)}, status=201)
+    response.background = tasks
+    return response
+
+
+@router.post("/auth/request-password-reset", openapi_extra=body_doc(EmailBody))
+async def request_reset_route(
+    request: Request, ctx: ContextDep, tasks: BackgroundTasks
+) -> dict[str, str]:
+    """Send a reset link if the account exists; the answer is the same either way."""
+    body = await read_body(request, EmailBody)
+    mail = await ctx.db.run_write(
+        password_reset.request_reset,
+        ctx.db,
+        ctx.settings,
+        ctx.clock,
+        body.email,
+        client_ip(request),
+    )
+    tasks.add_task(deliver, ctx.settings, mail)
+    return {"message": RESET_ANSWER}
+
+
+@router.get("/auth/reset-password")
+async def check_reset_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+    """Whether a reset link is still usable (the reset page asks before showing the form)."""
+    await ctx.db.run_read(password_reset.check_token, ctx.db, ctx.settings, ctx.clock, token)
+    return {"data": {"valid": True}}
+
+
+@router.post("/auth/reset-password", openapi_extra=body_doc(ResetBody))
+async def reset_route(request: Request, ctx: ContextDep) -> dict[str, str]:
+    """Set a new password with a reset token; every session of the user is revoked."""
+    body = await read_body(request, ResetBody)
+    await ctx.db.run_write(
+        lambda: as_400(
+            lambda: password_reset.reset_password(
+                ctx.db, ctx.settings, ctx.clock, body.token, body.password
+            )
+        )
+    )
+    return {"message": "Password has been reset; please sign in"}
+
+
+@router.post("/admin/api/users/invite", status_code=201)
+async def invite_route(
+    body: InviteBody, actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
+) -> JSONBytesResponse:
+    """Invite an email with a role (``users.create``; the role within the inviter's rights)."""
+    user, mail = await ctx.db.run_write(
+        invitations.invite,
+        ctx.db,
+        actor,
+        ctx.settings,
+        ctx.clock,
+        email=str(body.email),
+        role=body.role,
+        first_name=body.first_name,
+        last_name=body.last_name,
+    )
+    tasks.add_task(deliver, ctx.settings, mail)
+    return JSONBytesResponse({"data": user}, status_code=201, background=tasks)
+
+
+@router.get("/auth/accept-invitation")
+async def invitation_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+    """Who the invitation is for (400 when it is unknown, used or expired)."""
+    details = await ctx.db.run_read(
+        invitations.invitation_details, ctx.db, ctx.settings, ctx.clock, token
+    )
+    return {"data": details}
+
+
+@router.post("/auth/accept-invitation", openapi_extra=body_doc(AcceptBody))
+async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+    """Set the password once; the account becomes active and signed in."""
+    body = await read_body(request, AcceptBody)
+    user, tokens = await ctx.db.run_write(
+        lambda: as_400(
+            lambda: invitations.accept(
+                ctx.db,
+                ctx.settings,
+                ctx.clock,
+                token=body.token,
+                password=body.password,
+                first_name=body.first_name,
+                last_name=body.last_name,
+            )
+        )
+    )
+    return session_response(ctx.settings, tokens, {"user": auth_user(user)})
+
+
+@router.get("/auth/verify-email")
+async def verify_email_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+    """Confirm an email address with the mailed token."""
+    await ctx.db.run_write(email_verification.verify, ctx.db, ctx.settings, ctx.clock, token)
+    return {"data": {"email_verified": True}}
+
+
+@router.post("/auth/resend-verification")
+async def resend_verification_route(
+    actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
+) -> dict[str, str]:
+    """Mail a fresh verification link to the signed-in user."""
+    mail = await ctx.db.run_write(email_verification.resend, ctx.db, actor, ctx.settings, ctx.clock)
+    tasks.add_task(deliver, ctx.settings, mail)
+    return {"message": "Verification email sent"}

@@ -1,0 +1,62 @@
+"""``/api/tokens``: create (secret shown once), list and revoke API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.queries import only_known_params
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.services import api_tokens
+
+#: 9999-12-31T23:59:59.999Z: later values overflow BIGINT-sized dates in clients.
+MAX_EPOCH_MS = 253_402_300_799_999
+
+router = APIRouter(
+    prefix="/api/tokens", tags=["api tokens"], dependencies=[Depends(no_nul_in_params)]
+)
+
+
+class NewToken(StrictModel):
+    """Name, the permissions (a subset of the creator's) and an optional expiry (epoch ms)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    permissions: list[Annotated[str, Field(max_length=100)]] = Field(max_length=200)
+    expires_at: int | None = Field(None, ge=0, le=MAX_EPOCH_MS)
+
+
+@router.post("", status_code=201)
+async def create_token_route(body: NewToken, actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+    """Create a token; ``token`` in the answer is the only copy of the secret."""
+    row, secret = await ctx.db.run_write(
+        api_tokens.create_token,
+        ctx.db,
+        actor,
+        ctx.settings,
+        ctx.clock,
+        name=body.name,
+        permissions=body.permissions,
+        expires_at=body.expires_at,
+    )
+    return JSONBytesResponse({"data": {**row, "token": secret}}, status_code=201)
+
+
+@router.get("")
+async def list_tokens_route(
+    request: Request, actor: ActorDep, ctx: ContextDep, all: bool = False
+) -> dict[str, Any]:
+    """One's tokens; ``?all=true`` lists everyone's (``api_tokens.manage``)."""
+    only_known_params(request, "all")
+    tokens = await ctx.db.run_read(api_tokens.list_tokens, ctx.db, actor, all_users=all)
+    return {"data": tokens}
+
+
+@router.delete("/{token_id}")
+async def revoke_token_route(token_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Revoke a token: it answers 401 from the next request on."""
+    await ctx.db.run_write(api_tokens.revoke_token, ctx.db, actor, token_id)
+    return {"data": {"id": token_id, "revoked": True}}

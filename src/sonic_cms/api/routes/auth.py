@@ -1,0 +1,262 @@
+"""``/auth/*``: SonicJS's sign-in routes and shapes, plus server-side logout and 2FA.
+
+Login answers ``{user, token}`` as SonicJS does (plus ``refresh_token``) and sets the HttpOnly,
+SameSite=Strict ``auth_token`` cookie; the refresh token also rides in a cookie scoped to
+``/auth``. Logout revokes the session on the server, so a copied token dies with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from sonic_cms.api.auth import ACCESS_COOKIE, REFRESH_COOKIE
+from sonic_cms.api.bodies import (
+    StrictBody,
+    body_doc,
+    invalid,
+    no_nul_in_params,
+    read_body,
+    read_json_object,
+)
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.config import Settings
+from sonic_cms.services import sessions, two_factor, user_admin
+from sonic_cms.services.errors import Unauthorized
+from sonic_cms.services.login import login
+from sonic_cms.services.sessions import IssuedTokens
+
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_nul_in_params)])
+
+
+class LoginBody(StrictBody):
+    """Email or username, password, and the TOTP code when 2FA is on."""
+
+    email: str | None = Field(None, max_length=320)
+    username: str | None = Field(None, max_length=320)
+    password: str = Field(min_length=1)
+    totp_code: str | None = Field(None, max_length=16, alias="code")
+    model_config = StrictBody.model_config | {"populate_by_name": True}
+
+
+class RefreshBody(StrictBody):
+    """The refresh token, when not sent as a cookie."""
+
+    refresh_token: str | None = Field(None, max_length=4096)
+
+
+class CodeBody(StrictBody):
+    """A TOTP code."""
+
+    code: str = Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")
+
+
+class ChangePasswordBody(StrictBody):
+    """The current password and the new one."""
+
+    current_password: str = Field(min_length=1)
+    new_password: str = Field(min_length=1)
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address for throttling.
+
+    The socket peer, unless the peer is one of ``SONIC_TRUSTED_PROXIES``: then the nearest
+    X-Forwarded-For entry not added by a trusted proxy (the rest is client-controlled).
+    """
+    peer = request.client.host if request.client else None
+    settings: Settings = request.app.state.ctx.settings
+    trusted = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
+    if peer is None or peer not in trusted:
+        return peer
+    forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([h for h in forwarded if h]):
+        if hop not in trusted:
+            return hop[:64]
+    return peer
+
+
+def session_response(
+    settings: Settings, tokens: IssuedTokens, body: dict[str, Any], status: int = 200
+) -> JSONBytesResponse:
+    """The tokens in the body and in HttpOnly, SameSite=Strict cookies."""
+    response = JSONBytesResponse(
+        {
+            **body,
+            "token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": settings.access_token_ttl_seconds,
+        },
+        status_code=status,
+    )
+    response.set_cookie(
+        ACCESS_COOKIE,
+        tokens.access_token,
+        max_age=settings.access_token_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=settings.auth_cookie_secure,
+        path="/",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh_token,
+        max_age=settings.refresh_token_ttl_seconds,
+        httponly=True,
+        samesite="strict",
+        secure=settings.auth_cookie_secure,
+        path="/auth",
+    )
+    return response
+
+
+def auth_user(user: dict[str, Any]) -> dict[str, Any]:
+    """The public user plus SonicJS's camelCase name keys, which its clients read."""
+    return {**user, "firstName": user["first_name"], "lastName": user["last_name"]}
+
+
+@router.post("/login", openapi_extra=body_doc(LoginBody))
+async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+    """Sign in with email or username and password (and a TOTP code when 2FA is on)."""
+    body = await read_body(request, LoginBody)
+    identifier = body.email or body.username
+    if not identifier:
+        raise invalid([{"path": "email", "message": "email or username is required"}])
+    result = await ctx.db.run_write(
+        login,
+        ctx.db,
+        ctx.settings,
+        ctx.clock,
+        identifier=identifier,
+        password=body.password,
+        totp_code=body.totp_code,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    user = auth_user(result.user.model_dump())
+    return session_response(ctx.settings, result.tokens, {"user": user})
+
+
+@router.post("/refresh", openapi_extra=body_doc(RefreshBody))
+async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+    """A new access token (and rotated refresh token) for a live session."""
+    body = await read_body(request, RefreshBody, optional=True)
+    token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+    if not token:
+        raise Unauthorized("Refresh token required", code="invalid_token")
+    tokens = await ctx.db.run_write(sessions.refresh, ctx.db, ctx.settings, ctx.clock, token)
+    return session_response(ctx.settings, tokens, {})
+
+
+@router.post("/logout", openapi_extra=body_doc(RefreshBody))
+async def logout_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+    """Revoke the session server-side (access and refresh token alike) and clear the cookies."""
+    session_id = None
+    try:
+        actor = await request.app.state.authenticate(request)
+        session_id = actor.session_id
+    except Unauthorized:
+        pass  # an expired access token may still log out through its refresh token
+    body = await read_body(request, RefreshBody, optional=True)
+    refresh_token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+    await ctx.db.run_write(
+        sessions.revoke_session,
+        ctx.db,
+        ctx.settings,
+        ctx.clock,
+        session_id=session_id,
+        refresh_token=refresh_token,
+    )
+    response = JSONBytesResponse({"message": "Logged out successfully"})
+    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    return response
+
+
+def _signed_in_user_id(actor: Any) -> str:
+    if not actor.is_authenticated or actor.user_id is None:
+        raise Unauthorized("Authentication required")
+    return str(actor.user_id)
+
+
+@router.get("/me")
+async def me_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """The signed-in user, without any secret field."""
+    user = await ctx.db.run_read(user_admin.get_user, ctx.db, actor, _signed_in_user_id(actor))
+    return {"user": auth_user(user)}
+
+
+@router.patch("/me")
+@router.put("/me", operation_id="replace_me_route_auth_me_put")
+async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Edit one's own profile; role, status and token fields are refused with 403."""
+    changes = await read_json_object(request)
+    user = await ctx.db.run_write(user_admin.update_profile, ctx.db, actor, ctx.clock, changes)
+    return {"user": auth_user(user)}
+
+
+@router.post("/change-password", openapi_extra=body_doc(ChangePasswordBody))
+async def change_password_route(
+    request: Request, actor: ActorDep, ctx: ContextDep
+) -> dict[str, str]:
+    """Change one's password; every other session is signed out."""
+    body = await read_body(request, ChangePasswordBody)
+    await ctx.db.run_write(
+        user_admin.change_password,
+        ctx.db,
+        actor,
+        ctx.clock,
+        current=body.current_password,
+        new=body.new_password,
+    )
+    return {"message": "Password changed"}
+
+
+@router.post("/2fa/enroll")
+async def enroll_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Start TOTP enrolment; the provisioning URI is the only time the secret is shown."""
+    uri = await ctx.db.run_write(two_factor.enroll, ctx.db, actor, ctx.settings)
+    return {"data": {"provisioning_uri": uri}}
+
+
+@router.post("/2fa/confirm", openapi_extra=body_doc(CodeBody))
+async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Turn 2FA on with a first valid code."""
+    body = await read_body(request, CodeBody)
+    await ctx.db.run_write(two_factor.confirm, ctx.db, actor, ctx.clock, body.code)
+    return {"data": {"two_factor_enabled": True}}
+
+
+@router.post("/2fa/disable", openapi_extra=body_doc(CodeBody))
+async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Turn 2FA off with a current code."""
+    body = await read_body(request, CodeBody)
+    await ctx.db.run_write(two_factor.disable, ctx.db, actor, ctx.clock, body.code)
+    return {"data": {"two_factor_enabled": False}}
+
+
+@router.get("/sessions")
+async def sessions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """One's live sign-in sessions (device, address, times), the current one marked."""
+    return {"data": await ctx.db.run_read(sessions.list_sessions, ctx.db, actor, ctx.clock)}
+
+
+@router.delete("/sessions/{session_id}")
+async def revoke_session_route(session_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Sign one of one's sessions out (a lost phone, a shared computer)."""
+    await ctx.db.run_write(sessions.revoke_own_session, ctx.db, actor, ctx.clock, session_id)
+    return {"data": {"id": session_id, "revoked": True}}
+
+
+@router.post("/logout-all")
+async def logout_all_route(actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+    """Sign out everywhere, this session included, and clear the cookies."""
+    user_id = _signed_in_user_id(actor)
+    await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
+    response = JSONBytesResponse({"message": "Logged out of every session"})
+    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    return response

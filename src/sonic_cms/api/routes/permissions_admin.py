@@ -1,0 +1,56 @@
+"""``/admin/api/permissions`` and ``/admin/api/roles``: the permission catalogue and grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.services import roles
+
+router = APIRouter(
+    prefix="/admin/api", tags=["permissions"], dependencies=[Depends(no_nul_in_params)]
+)
+
+
+class GrantBody(StrictModel):
+    """The permission to grant."""
+
+    permission: str = Field(min_length=1, max_length=100)
+
+
+@router.get("/permissions")
+async def list_permissions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Every permission and the roles holding it."""
+    return {"data": await ctx.db.run_read(roles.list_permissions, ctx.db, actor)}
+
+
+@router.get("/roles")
+async def list_roles_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Every role with its permissions."""
+    return {"data": await ctx.db.run_read(roles.roles_matrix, ctx.db, actor)}
+
+
+@router.post("/roles/{role}/permissions")
+async def grant_route(
+    role: str, body: GrantBody, actor: ActorDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """Grant a permission to a role (``roles.manage``); effective at once in this process."""
+    added = await ctx.db.run_write(
+        roles.grant, ctx.db, actor, ctx.clock, role=role, permission=body.permission
+    )
+    return {
+        "data": {"role": role, "permission": body.permission, "granted": True, "changed": added}
+    }
+
+
+@router.delete("/roles/{role}/permissions/{permission}")
+async def revoke_route(
+    role: str, permission: str, actor: ActorDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """Revoke a permission from a role (``roles.manage``); admin keeps everything."""
+    removed = await ctx.db.run_write(roles.revoke, ctx.db, actor, role=role, permission=permission)
+    return {"data": {"role": role, "permission": permission, "granted": False, "changed": removed}}

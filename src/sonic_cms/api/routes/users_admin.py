@@ -1,0 +1,135 @@
+"""``/admin/api/users``: list, create, edit, deactivate and delete users (SonicJS's admin area).
+
+Every rule (permissions, last admin, no self-escalation, role within one's own rights) lives in
+services/user_admin.py; these routes only parse and render.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import EmailStr, Field
+
+from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.queries import only_known_params
+from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.services import sessions, two_factor, user_admin
+
+router = APIRouter(
+    prefix="/admin/api/users", tags=["users"], dependencies=[Depends(no_nul_in_params)]
+)
+MAX_PAGE_SIZE = 100
+
+
+class NewUser(StrictModel):
+    """A user created by an admin; without a password they cannot sign in until one is set."""
+
+    email: EmailStr
+    username: str = Field(min_length=3, max_length=64)
+    password: str | None = Field(None, max_length=1024)
+    role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+
+
+@router.get("")
+async def list_users_route(
+    request: Request,
+    actor: ActorDep,
+    ctx: ContextDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    role: Annotated[str | None, Query(pattern="^(admin|editor|author|viewer)$")] = None,
+    active: bool | None = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """A page of users, filtered by role, status, and a search over name, email, username."""
+    only_known_params(request, "page", "limit", "role", "active", "search")
+    items, total = await ctx.db.run_read(
+        user_admin.list_users,
+        ctx.db,
+        actor,
+        page=page,
+        limit=limit,
+        role=role,
+        active=active,
+        search=search,
+    )
+    pages = max(1, math.ceil(total / limit))
+    pagination = {
+        "page": page,
+        "limit": limit,
+        "total": total,
+        "pages": pages,
+        "hasNext": page < pages,
+        "hasPrev": page > 1,
+    }
+    return {"data": items, "meta": {"pagination": pagination}}
+
+
+@router.post("", status_code=201)
+async def create_user_route(body: NewUser, actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+    """Create a user (``users.create``; the role must be within the creator's rights)."""
+    user = await ctx.db.run_write(
+        user_admin.admin_create_user,
+        ctx.db,
+        actor,
+        ctx.clock,
+        email=str(body.email),
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        first_name=body.first_name,
+        last_name=body.last_name,
+    )
+    return JSONBytesResponse({"data": user}, status_code=201)
+
+
+@router.get("/{user_id}")
+async def get_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """One user."""
+    return {"data": await ctx.db.run_read(user_admin.get_user, ctx.db, actor, user_id)}
+
+
+@router.patch("/{user_id}")
+@router.put("/{user_id}", operation_id="replace_user_route_admin_api_users_put")
+async def update_user_route(
+    user_id: str, request: Request, actor: ActorDep, ctx: ContextDep
+) -> dict[str, Any]:
+    """Edit a user's profile, email, username, role or status (``users.update``)."""
+    changes = await read_json_object(request)
+    user = await ctx.db.run_write(
+        user_admin.update_user, ctx.db, actor, ctx.clock, user_id, changes
+    )
+    return {"data": user}
+
+
+@router.post("/{user_id}/deactivate")
+async def deactivate_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Deactivate a user: sessions and API tokens stop working at once."""
+    user = await ctx.db.run_write(user_admin.deactivate_user, ctx.db, actor, ctx.clock, user_id)
+    return {"data": user}
+
+
+@router.delete("/{user_id}")
+async def delete_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Delete a user (never the last active admin; 409 while they own content)."""
+    await ctx.db.run_write(user_admin.delete_user, ctx.db, actor, user_id)
+    return {"data": {"id": user_id, "deleted": True}}
+
+
+@router.post("/{user_id}/revoke-sessions")
+async def revoke_sessions_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Sign a user out everywhere (``users.update``); their API tokens are not affected."""
+    await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
+    return {"data": {"id": user_id, "sessions_revoked": True}}
+
+
+@router.post("/{user_id}/reset-2fa")
+async def reset_two_factor_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+    """Turn a user's two-factor authentication off (lost device; ``users.update``)."""
+    await ctx.db.run_write(two_factor.admin_reset, ctx.db, actor, user_id)
+    return {"data": {"id": user_id, "two_factor_enabled": False}}

@@ -1,0 +1,129 @@
+"""Signing in: credentials, throttling, two-factor, rehash and a new session.
+
+Unknown users and wrong passwords get the same answer after the same work (a verification
+against a dummy hash), so neither the message nor the timing tells them apart. Failures count
+per account and per client address; a locked key answers 429 even to the right password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from sqlalchemy import Row, func, or_, select, update
+
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.db.records import UserSelect
+from sonic_cms.db.schema import User
+from sonic_cms.services import throttling
+from sonic_cms.services.errors import Unauthorized
+from sonic_cms.services.passwords import hash_password, needs_rehash, verify_password
+from sonic_cms.services.sessions import IssuedTokens, open_session
+from sonic_cms.services.two_factor import consume_code
+
+BAD_CREDENTIALS = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The signed-in user and the tokens to hand over."""
+
+    user: UserSelect
+    tokens: IssuedTokens
+
+
+def _limits(settings: Settings, identifier: str, ip: str | None) -> list[throttling.Limit]:
+    window = settings.login_throttle_window_seconds * 1000
+    limits = [
+        throttling.Limit(
+            "account:" + identifier.strip().lower()[:320],
+            settings.login_max_failures_per_account,
+            window,
+        )
+    ]
+    if ip:
+        limits.append(throttling.Limit("ip:" + ip, settings.login_max_failures_per_ip, window))
+    return limits
+
+
+def login(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    identifier: str,
+    password: str,
+    totp_code: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> LoginResult:
+    """Check credentials and open a session; 401 (same message) for any bad credential."""
+    limits = _limits(settings, identifier, ip)
+    with db.write() as conn:
+        # Counted before the password is checked, in the same transaction as the check, so
+        # parallel guesses cannot overshoot the limit; a success gives the attempt back.
+        throttling.record_failure(conn, clock, limits)
+        user = conn.execute(
+            select(*User.__table__.columns).where(
+                or_(
+                    func.lower(User.email) == identifier.strip().lower(),
+                    User.username == identifier.strip(),
+                )
+            )
+        ).first()
+    stored = user.password_hash if user is not None else None
+    if not verify_password(stored, password) or user is None or stored is None:
+        _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
+    if not user.is_active:
+        _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
+    if user.two_factor_enabled and user.two_factor_secret:
+        if not totp_code:
+            raise Unauthorized("Two-factor code required", code="two_factor_required")
+        with db.write() as conn:
+            fresh = consume_code(conn, user.id, user.two_factor_secret, totp_code, clock)
+        if not fresh:  # wrong, stale, or already used once (no replay)
+            _fail(db, clock, limits, "Invalid two-factor code", "invalid_two_factor_code")
+    return _complete(db, settings, clock, user, stored, password, limits, ip, user_agent)
+
+
+def _fail(
+    db: Database, clock: Clock, limits: list[throttling.Limit], message: str, code: str
+) -> NoReturn:
+    """Refuse; the attempt was already counted when it began."""
+    raise Unauthorized(message, code=code)
+
+
+def _complete(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    user: Row[Any],
+    stored: str,
+    password: str,
+    limits: list[throttling.Limit],
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginResult:
+    now = clock.now_ms()
+    values: dict[str, object] = {"last_login_at": now}
+    if needs_rehash(stored):
+        values["password_hash"] = hash_password(password)
+    with db.write() as conn:
+        # The account key is cleared; the address only gets this attempt back, so one success
+        # does not unlock an address that is guessing at other accounts.
+        throttling.reset(conn, [limits[0].key])
+        throttling.forgive(conn, limits[1:])
+        conn.execute(update(User).where(User.id == user.id).values(**values))
+        tokens = open_session(
+            conn,
+            settings,
+            clock,
+            user_id=user.id,
+            role=user.role,
+            user_agent=user_agent,
+            ip_address=ip,
+        )
+    record = UserSelect.model_validate(dict(user._mapping) | {"last_login_at": now})
+    return LoginResult(record, tokens)
