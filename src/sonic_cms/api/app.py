@@ -23,6 +23,7 @@ from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.services.server_duties import server_duties
 
 logger = logging.getLogger("sonic_cms")
 
@@ -41,7 +42,8 @@ def create_app(
             applied = await context.db.run_write(migrate.upgrade, context.db)
             if applied:
                 logger.info("applied migrations: %s", ", ".join(applied))
-        yield
+        async with server_duties(context.db):  # issue 8: server lock, time-travel snapshots
+            yield
         if db is None:
             context.db.dispose()
 
