@@ -54,7 +54,7 @@ def create_backup(
     folder = directory or db.settings.backup_dir
     folder.mkdir(parents=True, exist_ok=True)
     final = _unique(folder / backup_name(db.settings, clock, prefix))
-    partial = final.with_name(final.name + ".partial")
+    partial = final.with_name(f".partial-{final.name}")
     try:
         summary = _dump_consistently(db, partial, progress)
         counts = verify_dump(partial)
