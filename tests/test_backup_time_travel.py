@@ -33,12 +33,18 @@ def ops_db(db_url: str, tmp_path: Path):
 
 def title(db: Database, content_id: str = "c0") -> str:
     with db.read() as conn:
-        return str(conn.execute(text("SELECT title FROM content WHERE id = :i"), {"i": content_id}).scalar())
+        return str(
+            conn.execute(
+                text("SELECT title FROM content WHERE id = :i"), {"i": content_id}
+            ).scalar()
+        )
 
 
 def set_title(db: Database, value: str, content_id: str = "c0") -> None:
     with db.write() as conn:
-        conn.execute(text("UPDATE content SET title = :t WHERE id = :i"), {"t": value, "i": content_id})
+        conn.execute(
+            text("UPDATE content SET title = :t WHERE id = :i"), {"t": value, "i": content_id}
+        )
 
 
 def db_now(db: Database) -> int:
@@ -120,9 +126,7 @@ def test_capture_triggers_cover_every_table(db: Database):
         assert uncovered_tables(conn) == []
     with db.write() as conn:
         conn.execute(text("UPDATE workflow_states SET color = '#000000' WHERE id = 'draft'"))
-        rows = conn.execute(
-            text("SELECT table_name, op, row_id FROM change_log ORDER BY id")
-        ).all()
+        rows = conn.execute(text("SELECT table_name, op, row_id FROM change_log ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("workflow_states", "U", "draft")]
 
 

@@ -33,7 +33,9 @@ def test_sonicjs_export_is_mapped_and_reported(target: Database, clock):
     assert (users.mapped, users.skipped) == (3, 0)
     assert any("superuser" in note for note in users.notes)
     assert scalar(target, "SELECT role FROM users WHERE id = 'user-weird-role'") == "viewer"
-    assert scalar(target, "SELECT invited_by FROM users WHERE id = 'user-legacy'") == "admin-user-id"
+    assert (
+        scalar(target, "SELECT invited_by FROM users WHERE id = 'user-legacy'") == "admin-user-id"
+    )
     assert scalar(target, "SELECT bio FROM users WHERE id = 'user-legacy'") == "Line one\nLine two"
 
     content = report.table("content")
@@ -54,13 +56,17 @@ def test_sonicjs_export_is_mapped_and_reported(target: Database, clock):
 
     assert scalar(target, "SELECT uploaded_at FROM media WHERE id = 'media-1'") == 1756720000000
     assert scalar(target, "SELECT deleted_at FROM media WHERE id = 'media-2'") == 1756800000000
-    assert scalar(target, "SELECT installed_at FROM plugins WHERE id = 'plugin-faq'") == 1756720000000
+    assert (
+        scalar(target, "SELECT installed_at FROM plugins WHERE id = 'plugin-faq'") == 1756720000000
+    )
     assert scalar(target, "SELECT created_at FROM system_logs WHERE id = 'log-1'") == 1756720800000
     assert scalar(target, "SELECT category FROM system_logs WHERE id = 'log-2'") == "system"
 
     history = report.table("workflow_history")
     assert (history.mapped, history.skipped) == (1, 1)
-    assert scalar(target, "SELECT to_state_id FROM workflow_history WHERE id = 'wh-1'") == "published"
+    assert (
+        scalar(target, "SELECT to_state_id FROM workflow_history WHERE id = 'wh-1'") == "published"
+    )
 
     for skipped in ("migrations", "d1_migrations", "faqs", "settings", "forms", "otp_codes"):
         assert report.table(skipped).mapped == 0

@@ -61,7 +61,12 @@ def seed_sample(db: Database, clock: Clock) -> dict[str, Any]:
                     "collection_id": "col-blog-1a2b3c4d",
                     "slug": f"post-{number}",
                     "title": f"Post {number} {NASTY}",
-                    "data": {"title": NASTY, "n": number, "f": 1.5, "nested": {"b": 1, "a": [None]}},
+                    "data": {
+                        "title": NASTY,
+                        "n": number,
+                        "f": 1.5,
+                        "nested": {"b": 1, "a": [None]},
+                    },
                     "author_id": inviter.id,
                     "created_at": now + number,
                     "updated_at": now + number,

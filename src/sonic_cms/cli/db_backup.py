@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -63,7 +64,7 @@ def _database(env: str | None, database_url: str | None) -> Iterator[Database]:
     try:
         yield db
     except (DumpError, DatabaseBusy) as exc:
-        fail(f"{exc} [{exc.code}]")
+        fail(escape(f"{exc} (code: {exc.code})"))
     finally:
         db.dispose()
 
@@ -240,7 +241,7 @@ def import_sonicjs(
         try:
             report = sonicjs_import.import_sonicjs(db, file, SystemClock())
         except sonicjs_import.SonicJSImportError as exc:
-            fail(f"{exc} [{exc.code}]")
+            fail(escape(f"{exc} (code: {exc.code})"))
     grid = Table("SonicJS table", "mapped", "skipped", "notes")
     for line in report.tables:
         grid.add_row(line.table, str(line.mapped), str(line.skipped), "; ".join(line.notes))

@@ -56,12 +56,12 @@ def export_json(db: Database, path: Path, tables: list[str] | None = None) -> di
         out.write(orjson.dumps(head)[:-1] + b',"data":{')
         for position, table in enumerate(chosen):
             out.write(b"," if position else b"")
-            out.write(orjson.dumps(table.name) + b":[")
+            out.write(orjson.dumps(str(table.name)) + b":[")
             kinds = [column_kind(c) for c in table.columns]
             count = 0
             for row in conn.execution_options(yield_per=1000).execute(select(table)):
                 item = {
-                    c.name: _plain(v, k) for c, v, k in zip(table.columns, row, kinds, strict=True)
+                    str(c.name): _plain(v, k) for c, v, k in zip(table.columns, row, kinds, strict=True)
                 }
                 out.write((b",\n" if count else b"\n") + orjson.dumps(item))
                 count += 1

@@ -158,7 +158,9 @@ def import_sonicjs(db: Database, export: Path, clock: Clock) -> ImportReport:
     return report
 
 
-def _report_unmapped(source: sqlite3.Connection, name: str, report: ImportReport, kept: Path) -> None:
+def _report_unmapped(
+    source: sqlite3.Connection, name: str, report: ImportReport, kept: Path
+) -> None:
     count = int(source.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
     reason = OWN_ROWS.get(name, f"no sonic-cms table; kept in {kept.name}")
     report.tables.append(TableReport(name, 0, count, [reason]))
