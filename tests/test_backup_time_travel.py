@@ -64,7 +64,7 @@ def test_backup_is_named_gzipped_verified_and_old_ones_pruned(ops_db: Database, 
     os.utime(old, (0, 0))
     result = backup.create_backup(ops_db, clock)
     assert result.path.name == "backup-test-20260101_000000.sql.gz"
-    assert gzip.open(result.path, "rt").readline() == "-- sonic-cms dump\n"
+    assert gzip.decompress(result.path.read_bytes()).startswith(b"-- sonic-cms dump\n")
     assert verify_dump(result.path)["content"] == 3
     assert backup.prune_backups(ops_db.settings, clock) == [old]
     assert result.path.exists() and not old.exists()
@@ -79,7 +79,7 @@ def test_restore_brings_back_the_backup_and_writes_a_safety_backup(ops_db: Datab
     result = restore_backup(ops_db, clock, saved)
     assert table_rows(ops_db) == before
     assert result.safety_backup is not None and result.safety_backup.name.startswith("safety-")
-    assert "changed after the backup" in gzip.open(result.safety_backup, "rt").read()
+    assert b"changed after the backup" in gzip.decompress(result.safety_backup.read_bytes())
 
 
 def test_restore_refuses_while_a_server_runs_and_changes_nothing(ops_db: Database, clock):
@@ -108,9 +108,8 @@ def test_a_server_app_holds_the_lock(settings: Settings, db: Database, clock):
 
     from sonic_cms.api.app import create_app
 
-    with TestClient(create_app(settings, db=db, clock=clock)):
-        with pytest.raises(DatabaseBusy):
-            _exclusive(settings)
+    with TestClient(create_app(settings, db=db, clock=clock)), pytest.raises(DatabaseBusy):
+        _exclusive(settings)
     _exclusive(settings)  # released at shutdown
 
 

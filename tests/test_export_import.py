@@ -91,7 +91,11 @@ def test_round_trip_sqlite_postgres_sqlite_keeps_every_row(
         import_dump(final, second, replace=True)
         assert verify_dump(first) == verify_dump(second)
         checksums = [
-            [line for line in gzip.open(p, "rt") if line.startswith("-- table-end")]
+            [
+                line
+                for line in gzip.decompress(p.read_bytes()).decode().splitlines()
+                if line.startswith("-- table-end")
+            ]
             for p in (first, second)
         ]
         assert checksums[0] == checksums[1]

@@ -1,4 +1,4 @@
-"""Moving in from SonicJS: a realistic `wrangler d1 export` mapped into sonic-cms on both engines."""
+"""Moving in from SonicJS: a realistic `wrangler d1 export` mapped into sonic-cms, both engines."""
 
 from __future__ import annotations
 

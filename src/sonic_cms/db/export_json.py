@@ -57,12 +57,11 @@ def export_json(db: Database, path: Path, tables: list[str] | None = None) -> di
         for position, table in enumerate(chosen):
             out.write(b"," if position else b"")
             out.write(orjson.dumps(str(table.name)) + b":[")
+            names = [str(c.name) for c in table.columns]
             kinds = [column_kind(c) for c in table.columns]
             count = 0
             for row in conn.execution_options(yield_per=1000).execute(select(table)):
-                item = {
-                    str(c.name): _plain(v, k) for c, v, k in zip(table.columns, row, kinds, strict=True)
-                }
+                item = {n: _plain(v, k) for n, v, k in zip(names, row, kinds, strict=True)}
                 out.write((b",\n" if count else b"\n") + orjson.dumps(item))
                 count += 1
             out.write(b"]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
@@ -18,8 +18,8 @@ from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import BadRequest, Forbidden, NotFound
 
-_CONTENT = Content.__table__
-_VERSIONS = ContentVersion.__table__
+_CONTENT: Table = Content.__table__  # type: ignore[assignment]
+_VERSIONS: Table = ContentVersion.__table__  # type: ignore[assignment]
 
 
 def content_as_of(db: Database, actor: Actor, content_id: str, as_of_ms: int) -> dict[str, Any]:
