@@ -37,7 +37,7 @@ import hashlib
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -113,16 +113,19 @@ def quote(text: str) -> str:
 
 def encode_value(value: Any, kind: Kind) -> str:
     """The literal for one value read through the model's column type."""
-    if value is None:
-        return "NULL"
-    if kind == "json":
-        return quote(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
-    if kind == "bool":
-        return "TRUE" if value else "FALSE"
-    if kind == "intbool":
-        return "1" if value else "0"
-    if kind == "datetime":
-        return quote(_format_datetime(value))
+    return ENCODERS[kind](value)
+
+
+def _nullable(encode: Callable[[Any], str]) -> Callable[[Any], str]:
+    def encoder(value: Any) -> str:
+        return "NULL" if value is None else encode(value)
+
+    return encoder
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
@@ -130,6 +133,18 @@ def encode_value(value: Any, kind: Kind) -> str:
     if isinstance(value, float):
         return repr(value)
     return quote(str(value))
+
+
+#: One encoder per column kind, chosen once per column rather than per value.
+ENCODERS: dict[Kind, Callable[[Any], str]] = {
+    "json": _nullable(lambda v: quote(orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode())),
+    "bool": _nullable(lambda v: "TRUE" if v else "FALSE"),
+    "intbool": _nullable(lambda v: "1" if v else "0"),
+    "datetime": _nullable(lambda v: quote(_format_datetime(v))),
+    "int": _nullable(_plain),
+    "float": _nullable(_plain),
+    "text": _nullable(_plain),
+}
 
 
 def _format_datetime(value: Any) -> str:

@@ -18,11 +18,11 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sonic_cms.db import migrate
 from sonic_cms.db.dump_format import (
+    ENCODERS,
     DumpError,
     DumpHeader,
     TableChecksum,
     column_kind,
-    encode_value,
     insert_statement,
     table_end_line,
 )
@@ -146,10 +146,10 @@ def _write_rows(
 ) -> TableChecksum:
     columns = list(table.columns)
     names = [c.name for c in columns]
-    kinds = [column_kind(c) for c in columns]
+    encoders = [ENCODERS[column_kind(c)] for c in columns]
     checksum = TableChecksum()
     for row in _stream(conn, table):
-        literals = [encode_value(value, kind) for value, kind in zip(row, kinds, strict=True)]
+        literals = [encode(value) for encode, value in zip(encoders, row, strict=True)]
         checksum.add(literals)
         out.write(insert_statement(table.name, names, literals))
         out.write("\n")
