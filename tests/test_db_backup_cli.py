@@ -179,3 +179,19 @@ def test_restore_refuses_while_a_real_server_runs(tmp_path: Path):
         log.close()
     allowed = run("db", "restore", str(saved), "--yes")
     assert allowed.returncode == 0, allowed.stderr
+
+
+def test_execute_json_has_the_shape_of_wrangler_output(db_url: str):
+    """Scripts parse `wrangler d1 execute --json`; ours has its keys with the same JSON types."""
+    wrangler = json.loads((FIXTURE.parent / "wrangler_execute.json").read_text())
+    sql = "SELECT id FROM workflow_states WHERE is_initial = 1"
+    result = sonic("db", "execute", "--command", sql, "--json", url=db_url)
+    ours = json.loads(result.output)
+    assert isinstance(ours, list) and set(ours[0]) == set(wrangler[0])
+    assert ours[0]["results"] == wrangler[0]["results"]
+    shared = set(ours[0]["meta"]) & set(wrangler[0]["meta"])
+    assert shared >= {"duration", "changes", "last_row_id", "changed_db", "rows_read"}
+    for key in shared:
+        expected = type(wrangler[0]["meta"][key])
+        actual = type(ours[0]["meta"][key])
+        assert actual is expected or {actual, expected} <= {int, float}, key

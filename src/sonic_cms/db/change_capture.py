@@ -19,6 +19,7 @@ UNCAPTURED = frozenset({"change_log", "change_log_pause", "migrations", "alembic
 SQLITE_NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 PG_FUNCTION = "sonic_change_log_capture"
 PG_TRIGGER = "change_log_capture"
+_PG_DDL_LOCK = 0x736F6E6963 + 1
 
 _PG_FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION {PG_FUNCTION}() RETURNS trigger AS $$
@@ -109,6 +110,8 @@ def _ensure_sqlite(conn: Connection) -> list[str]:
 
 
 def _ensure_postgresql(conn: Connection) -> list[str]:
+    # Workers starting together would race on CREATE OR REPLACE FUNCTION; take turns.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_DDL_LOCK})
     conn.exec_driver_sql(_PG_FUNCTION_SQL)
     have = set(
         conn.execute(
