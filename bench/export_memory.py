@@ -28,6 +28,7 @@ from sonic_cms.db.schema import Collection, User
 BATCH = 10_000
 LIMIT_MB = 300
 CHILD = """
+import os
 import resource
 import sys
 from pathlib import Path
@@ -35,13 +36,19 @@ from sonic_cms.config import Settings
 from sonic_cms.db.dump_format import open_output
 from sonic_cms.db.engine import Database
 from sonic_cms.db.export_sql import export_dump
+PAGE = os.sysconf("SC_PAGE_SIZE")
+during = [0]
+def sample(table, done, total):
+    with open("/proc/self/statm") as statm:
+        during[0] = max(during[0], int(statm.read().split()[1]) * PAGE // 1024)
 db = Database(Settings(database_url=sys.argv[1], config_file=Path("/nonexistent")))
 if sys.argv[2] != "-":
     with open_output(Path(sys.argv[2])) as out:
-        export_dump(db, out)
+        export_dump(db, out, progress=sample)
 else:
     db.engine.connect().close()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    sample("", 0, 0)
+print(during[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -95,14 +102,16 @@ def seed(db: Database, rows: int) -> None:
             )
 
 
-def peak_rss_mb(url: str, output: str) -> tuple[float, float]:
-    """Run the child; return (its own peak RSS in MB, seconds it took)."""
+def peak_rss_mb(url: str, output: str) -> tuple[float, float, float]:
+    """Run the child; return (its peak RSS, its largest RSS sampled while exporting, both in
+    MB, and the seconds it took)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", CHILD, url, output], check=True, capture_output=True, text=True
     )
     # The child reports ru_maxrss of itself (KB on Linux), so earlier children do not count.
-    return int(done.stdout.split()[-1]) / 1024, time.perf_counter() - started
+    during, peak = (int(v) / 1024 for v in done.stdout.split()[-2:])
+    return peak, during, time.perf_counter() - started
 
 
 def main() -> None:
@@ -124,14 +133,15 @@ def main() -> None:
         conn.exec_driver_sql("DELETE FROM change_log_pause")
     print(f"seeded {args.rows:,} content rows in {time.perf_counter() - started:.1f} s")
     db.dispose()
-    floor, _ = peak_rss_mb(url, "-")
+    floor, _, _ = peak_rss_mb(url, "-")
     output = scratch / "dump.sql.gz"
-    peak, seconds = peak_rss_mb(url, str(output))
+    peak, during, seconds = peak_rss_mb(url, str(output))
     print(f"engine:            {db.dialect}")
     print(f"floor (no export): {floor:.1f} MB peak RSS")
     size_mb = output.stat().st_size / 1e6
     verdict = "OK" if peak < LIMIT_MB else "OVER"
     print(f"export:            {peak:.1f} MB peak RSS, {seconds:.1f} s, {size_mb:.1f} MB gzipped")
+    print(f"largest RSS sampled every 1,000 rows while exporting: {during:.1f} MB")
     print(f"ratio to floor:    {peak / floor:.2f}x; limit {LIMIT_MB} MB: {verdict}")
     print(f"rows per second:   {args.rows / seconds:,.0f}")
 

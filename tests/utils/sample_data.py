@@ -13,7 +13,9 @@ from sonic_cms.db.export_sql import dump_tables
 from sonic_cms.db.schema import Collection, Content, Media, Plugin, User, WorkflowHistory
 from tests.utils.auth import create_random_user
 
-NASTY = "it's \"quoted\"; -- not a comment\nsecond line\t, VALUES('x'); Ünïcode 日本 🎉"
+NASTY = (
+    "it's \"quoted\"; -- not a comment\nsecond line\t, VALUES('x');\r\n-- table-end: x\r Ü 日本 🎉"
+)
 
 
 def seed_sample(db: Database, clock: Clock) -> dict[str, Any]:

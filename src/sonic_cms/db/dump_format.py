@@ -294,16 +294,19 @@ Event = InsertRow | TableEnd | EndOfDump
 def open_text(path: Path) -> IO[str]:
     """Open a dump for reading, gunzipping ``.gz`` files."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open("r", encoding="utf-8")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    # newline="": a carriage return inside a value must come back as it was written.
+    return path.open("r", encoding="utf-8", newline="")
 
 
 def open_output(path: Path) -> IO[str]:
     """Open a dump for writing, gzipping when the name ends in ``.gz``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "wb", compresslevel=6), encoding="utf-8")
-    return path.open("w", encoding="utf-8")
+        return io.TextIOWrapper(
+            gzip.open(path, "wb", compresslevel=6), encoding="utf-8", newline=""
+        )
+    return path.open("w", encoding="utf-8", newline="")
 
 
 def read_dump(stream: IO[str]) -> tuple[DumpHeader, Iterator[Event]]:
