@@ -189,3 +189,18 @@ def test_prune_drops_old_snapshots_and_the_log_they_alone_needed(ops_db: Databas
 def test_server_snapshot_task_skips_when_a_recent_snapshot_exists(ops_db: Database):
     assert snapshot_if_due(ops_db) is not None
     assert snapshot_if_due(ops_db) is None
+
+
+def test_a_table_added_later_gets_capture_triggers(ops_db: Database):
+    with ops_db.write() as conn:
+        conn.execute(text("CREATE TABLE comments (id TEXT PRIMARY KEY, body TEXT)"))
+    with ops_db.read() as conn:
+        assert uncovered_tables(conn) == ["comments"]
+    assert time_travel.refresh_capture(ops_db) == ["comments"]
+    assert time_travel.refresh_capture(ops_db) == []
+    with ops_db.write() as conn:
+        conn.execute(text("INSERT INTO comments (id, body) VALUES ('k1', 'hi')"))
+        logged = conn.execute(
+            text("SELECT op, row_id FROM change_log WHERE table_name = 'comments'")
+        ).all()
+    assert [tuple(r) for r in logged] == [("I", "k1")]

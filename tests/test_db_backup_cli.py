@@ -66,6 +66,7 @@ def test_json_export_and_import_skip_existing_rows(
         (lambda d: d["data"].__setitem__("nope", []), "unknown table"),
         (lambda d: d["data"]["media"][0].__setitem__("colour", "red"), "no column"),
         (lambda d: d.__setitem__("data", []), "'data' object"),
+        (lambda d: d.__setitem__("schema_revision", "9999"), "newer than this sonic-cms"),
     ],
 )
 def test_json_with_wrong_types_is_refused_and_nothing_written(

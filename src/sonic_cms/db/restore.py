@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from sonic_cms.clock import Clock
+from sonic_cms.db import migrate
 from sonic_cms.db.backup import create_backup
 from sonic_cms.db.dump_format import DumpError
 from sonic_cms.db.engine import Database
@@ -82,8 +83,6 @@ def restore_to_moment(
 
 def _safety_backup(db: Database, clock: Clock) -> Path | None:
     """A backup of the current state, unless the database has no schema yet."""
-    from sonic_cms.db import migrate
-
     if migrate.current_revision(db) is None:
         return None
     return create_backup(db, clock, prefix="safety").path
