@@ -6,6 +6,7 @@ clear message (and the error's code) when it cannot, leaving the database as it 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import subprocess
@@ -27,7 +28,7 @@ from sonic_cms.db.dump_format import DumpError, open_output
 from sonic_cms.db.engine import Database
 from sonic_cms.db.export_sql import export_dump
 from sonic_cms.db.import_sql import import_dump
-from sonic_cms.db.server_lock import DatabaseBusy
+from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
 
 time_travel_app = typer.Typer(
     help="Restore the database as it was at a moment (wrangler d1 time-travel).",
@@ -113,7 +114,9 @@ def import_command(
                 grid.add_row(name, str(inserted), str(skipped))
             console.print(grid)
             return
-        with _progress_bars() as bars:
+        # Emptying tables under a running server is a restore: it must not run alongside one.
+        guard = exclusive_maintenance(db.settings) if replace else contextlib.nullcontext()
+        with guard, _progress_bars() as bars:
             summary = import_dump(db, file, replace=replace, progress=bars)
     created = " (schema created by the migrations)" if summary.created_schema else ""
     console.print(f"imported {summary.rows} rows into {len(summary.inserted)} tables{created}")
