@@ -290,6 +290,18 @@ class Settings(BaseSettings):
     media_import_allow_loopback: bool = Field(
         False, description="Test/development knob: let URL imports fetch from 127.0.0.0/8 and ::1"
     )
+    backup_dir: Path = Field(
+        Path("./backups"), description="Folder of `sonic db backup` files and time-travel snapshots"
+    )
+    backup_retention_days: int = Field(
+        30, ge=1, description="Days `sonic db backup` keeps older backups before deleting them"
+    )
+    time_travel_interval_seconds: int = Field(
+        3600, ge=0, description="Seconds between the server's automatic snapshots; 0 disables"
+    )
+    time_travel_retention_days: int = Field(
+        30, ge=1, description="Days time-travel snapshots and the change log are kept"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -39,6 +39,7 @@ from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.collection_sync import summary_line, sync_collections
+from sonic_cms.services.server_duties import server_duties
 from sonic_cms.storage import Storage, build_storage
 
 logger = logging.getLogger("sonic_cms")
@@ -68,7 +69,9 @@ def create_app(
             )
             logger.info("%s", summary_line(results))
         background = start_background_tasks(context)
-        yield
+        # The server lock (restore refuses while it is held) and time-travel snapshots.
+        async with server_duties(context.db):
+            yield
         await stop_background_tasks(background)
         if db is None:
             context.db.dispose()

@@ -9,6 +9,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from sonic_cms.cli import db_backup
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
 from sonic_cms.config import ConfigError, toml_environments
 from sonic_cms.db import admin, migrate
@@ -18,6 +19,14 @@ from sonic_cms.db.engine import Database
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
 migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)
 app.add_typer(migrations_app, name="migrations")
+# issue 8: export/import, backup/restore, time travel, SonicJS import, studio (cli/db_backup.py)
+app.command("export")(db_backup.export)
+app.command("import")(db_backup.import_command)
+app.command("backup")(db_backup.backup_command)
+app.command("restore")(db_backup.restore_command)
+app.command("import-sonicjs")(db_backup.import_sonicjs)
+app.command("studio")(db_backup.studio)
+app.add_typer(db_backup.time_travel_app, name="time-travel")
 
 
 def _database(env: str | None, database_url: str | None) -> Database:

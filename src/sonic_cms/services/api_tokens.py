@@ -22,9 +22,9 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import ApiToken, User
+from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.digests import keyed_digest
 from sonic_cms.services.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from sonic_cms.services.roles import role_permissions
 
@@ -56,8 +56,28 @@ def generate_token() -> str:
 
 
 def looks_like_api_token(value: str) -> bool:
-    """Whether ``value`` claims to be an API token (it starts with the prefix)."""
-    return value.startswith(PREFIX)
+    """Whether ``value`` is an API token rather than a JWT access token.
+
+    sonic-cms tokens start with the prefix; a SonicJS token moved in by the importer has no
+    prefix, but neither has it the two dots of a JWT.
+    """
+    return value.startswith(PREFIX) or value.count(".") != 2
+
+
+def legacy_digest(settings: Settings, value: str) -> str:
+    """The stored form of a token imported from SonicJS."""
+    return keyed_digest(settings, LEGACY_API_TOKEN_PURPOSE, value)
+
+
+def _stored_digest(settings: Settings, value: str) -> str:
+    """The digest to look a presented token up by; 401 for a malformed sonic-cms token."""
+    if not value.startswith(PREFIX):
+        if not 16 <= len(value) <= 256:
+            raise Unauthorized(_INVALID, code="invalid_token")
+        return legacy_digest(settings, value)
+    if not is_well_formed(value):
+        raise Unauthorized(_INVALID, code="invalid_token")
+    return keyed_digest(settings, _PURPOSE, value)
 
 
 def is_well_formed(value: str) -> bool:
@@ -181,14 +201,13 @@ def revoke_token(db: Database, actor: Actor, token_id: str) -> None:
 
 def resolve_token(db: Database, settings: Settings, clock: Clock, value: str) -> TokenUse:
     """The actor behind an API token; 401 when malformed, unknown, expired or owner inactive."""
-    if not is_well_formed(value):
-        raise Unauthorized(_INVALID, code="invalid_token")
+    digest = _stored_digest(settings, value)
     now = clock.now_ms()
     with db.read() as conn:
         row = conn.execute(
             select(*ApiToken.__table__.columns, User.role, User.is_active)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token == keyed_digest(settings, _PURPOSE, value))
+            .where(ApiToken.token == digest)
         ).first()
         if row is None or not row.is_active:
             raise Unauthorized(_INVALID, code="invalid_token")

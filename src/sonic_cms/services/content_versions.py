@@ -20,14 +20,15 @@ from sonic_cms.services.errors import BadRequest, NotFound
 _SNAPSHOT_KEYS = frozenset({"title", "slug", "status", "data"})
 
 
-def _as_snapshot(value: Any) -> dict[str, Any]:
+def as_snapshot(value: Any) -> dict[str, Any]:
+    """A version row's value as a snapshot (older rows and imports hold bare ``data``)."""
     if isinstance(value, dict) and set(value) == _SNAPSHOT_KEYS:
         return value
     return {"title": None, "slug": None, "status": None, "data": value}
 
 
 def _serialize(row: Row[Any], current: int | None) -> dict[str, Any]:
-    snap = _as_snapshot(row.data)
+    snap = as_snapshot(row.data)
     return {
         "version": row.version,
         "title": snap["title"],
@@ -103,8 +104,8 @@ def diff_versions(
     """What changed between two versions."""
     with db.read() as conn:
         _readable(conn, actor, item_id, clock.now_ms())
-        old = _as_snapshot(_version(conn, item_id, start).data)
-        new = _as_snapshot(_version(conn, item_id, end).data)
+        old = as_snapshot(_version(conn, item_id, start).data)
+        new = as_snapshot(_version(conn, item_id, end).data)
     return {"from": start, "to": end, "changes": diff_snapshots(old, new)}
 
 
@@ -122,7 +123,7 @@ def rollback(
         raise BadRequest("`version` must be a positive integer", code="invalid_version")
     with db.read() as conn:
         _readable(conn, actor, item_id, clock.now_ms())
-        snap = _as_snapshot(_version(conn, item_id, number).data)
+        snap = as_snapshot(_version(conn, item_id, number).data)
     body: dict[str, Any] = {"data": snap["data"] or {}}
     if snap["title"]:
         body.update(title=snap["title"], slug=snap["slug"])

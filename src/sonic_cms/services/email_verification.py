@@ -12,8 +12,8 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
+from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.digests import keyed_digest, new_secret
 from sonic_cms.services.errors import BadRequest, Conflict, Unauthorized
 from sonic_cms.services.mail import MailMessage, link
 

@@ -19,9 +19,9 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserInsert
 from sonic_cms.db.schema import User
+from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.digests import keyed_digest, new_secret
 from sonic_cms.services.errors import BadRequest, Conflict, ValidationFailed
 from sonic_cms.services.mail import MailMessage, link
 from sonic_cms.services.passwords import hash_password

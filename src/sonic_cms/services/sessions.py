@@ -14,10 +14,10 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthSession, User
+from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.ids import new_id
 from sonic_cms.services.access_tokens import issue_access_token
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.digests import keyed_digest, new_secret
 from sonic_cms.services.errors import NotFound, Unauthorized
 
 REFRESH_PREFIX = "srt_"

@@ -15,7 +15,7 @@ from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import conditional, json_object, query_pairs
-from sonic_cms.services import content, content_versions
+from sonic_cms.services import content, content_history, content_versions
 from sonic_cms.services.content_list import list_content
 from sonic_cms.services.errors import BadRequest
 
@@ -79,11 +79,39 @@ async def check_slug(
 async def get_one(
     request: Request, item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> Response:
-    """The item with its ETag; 304 when If-None-Match matches."""
-    if request.query_params:
-        raise BadRequest("This route takes no query parameters", code="unknown_parameter")
+    """The item with its ETag; 304 when If-None-Match matches.
+
+    ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions.
+    """
+    params = dict(request.query_params)
+    if set(params) - {"as_of"}:
+        raise BadRequest("This route takes only `as_of`", code="unknown_parameter")
+    if "as_of" in params:
+        moment = content_history.parse_as_of(params["as_of"])
+        past = await db.run_read(content_history.content_as_of, db, actor, clock, item_id, moment)
+        return conditional(request, {"data": past})
     item = await db.run_read(content.get_item, db, actor, clock, item_id)
     return conditional(request, {"data": item}, content.etag_of(document_row(item)))
+
+
+@router.post(
+    "/api/content/{item_id}/restore",
+    summary="Bring back the item as it was at a moment",
+    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+)
+async def restore_as_of(
+    item_id: str,
+    db: DbDep,
+    actor: ActorDep,
+    clock: ClockDep,
+    as_of: Annotated[str, Query(max_length=40, description="Epoch ms or ISO 8601 time")],
+) -> JSONBytesResponse:
+    """A new version with the title, slug and data the item had at ``as_of``."""
+    moment = content_history.parse_as_of(as_of)
+    item = await db.run_write(
+        content_history.restore_content_as_of, db, actor, clock, item_id, moment
+    )
+    return JSONBytesResponse({"data": item})
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from sonic_cms.db.schema.access import ApiToken, Permission, RolePermission
 from sonic_cms.db.schema.auth import AuthSession, AuthThrottle, AuthTotpStep
 from sonic_cms.db.schema.base import Base
+from sonic_cms.db.schema.change_log import ChangeLogEntry, ChangeLogPause
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
 from sonic_cms.db.schema.logs import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.db.schema.plugins import (
@@ -31,6 +32,8 @@ __all__ = [
     "AuthThrottle",
     "AuthTotpStep",
     "Base",
+    "ChangeLogEntry",
+    "ChangeLogPause",
     "Collection",
     "Content",
     "ContentVersion",

@@ -13,6 +13,9 @@ import secrets
 
 from sonic_cms.config import Settings
 
+#: The purpose label of API tokens moved in from SonicJS (stored only as this digest).
+LEGACY_API_TOKEN_PURPOSE = "sonicjs_api_token"  # noqa: S105 - a label, not a secret
+
 
 def keyed_digest(settings: Settings, purpose: str, secret: str) -> str:
     """Hex HMAC-SHA256 of ``secret`` under the server key, bound to ``purpose``."""

@@ -1,0 +1,293 @@
+"""`sonic db export/import/backup/restore/time-travel/import-sonicjs/studio`.
+
+Registered on the `db` group by cli/db.py. Every command prints what it did and exits 1 with a
+clear message (and the error's code) when it cannot, leaving the database as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.clock import SystemClock
+from sonic_cms.db import admin, backup, export_json, restore, sonicjs_import, time_travel
+from sonic_cms.db.dump_format import DumpError, open_output
+from sonic_cms.db.engine import Database
+from sonic_cms.db.export_sql import export_dump
+from sonic_cms.db.import_sql import import_dump
+from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
+
+time_travel_app = typer.Typer(
+    help="Restore the database as it was at a moment (wrangler d1 time-travel).",
+    no_args_is_help=True,
+)
+
+FormatOption = Annotated[str, typer.Option("--format", help="sql (default) or json")]
+
+
+@contextmanager
+def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar per table, fed by (table, done, total) callbacks."""
+    bars: dict[str, object] = {}
+    columns = (
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+
+        def update(table: str, done: int, total: int) -> None:
+            if table not in bars:
+                bars[table] = progress.add_task(table, total=max(total, done) or None)
+            task = bars[table]
+            progress.update(task, completed=done, total=max(total, done) or None)  # type: ignore[arg-type]
+
+        yield update
+
+
+@contextmanager
+def _database(env: str | None, database_url: str | None) -> Iterator[Database]:
+    db = Database(settings_from(env, database_url))
+    try:
+        yield db
+    except (DumpError, DatabaseBusy) as exc:
+        fail(escape(f"{exc} (code: {exc.code})"))
+    finally:
+        db.dispose()
+
+
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.sql, FILE.sql.gz or .json")],
+    no_schema: Annotated[bool, typer.Option("--no-schema", help="Rows only")] = False,
+    table: Annotated[
+        list[str] | None, typer.Option("--table", help="Only this table (repeatable)")
+    ] = None,
+    fmt: FormatOption = "sql",
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Write a portable dump (wrangler d1 export), streamed so memory stays flat."""
+    with _database(env, database_url) as db:
+        if fmt == "json":
+            counts = export_json.export_json(db, output, tables=table)
+            console.print(f"wrote {output}: {sum(counts.values())} rows in {len(counts)} tables")
+            return
+        with _progress_bars() as bars, open_output(output) as out:
+            summary = export_dump(
+                db, out, tables=table, include_schema=not no_schema, progress=bars
+            )
+    console.print(
+        f"wrote {output}: {summary.rows} rows in {len(summary.tables)} tables "
+        f"(schema revision {summary.header.schema_revision})"
+    )
+
+
+def import_command(
+    file: Annotated[Path, typer.Option("--file", "-f", help="FILE.sql, FILE.sql.gz or .json")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Empty the dumped tables first (SQL dumps)")
+    ] = False,
+    fmt: FormatOption = "sql",
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Load a dump in one transaction: all of it or none of it."""
+    with _database(env, database_url) as db:
+        if fmt == "json" or file.suffix == ".json":
+            result = export_json.import_json(db, file)
+            grid = Table("table", "inserted", "skipped (already there)")
+            for name, (inserted, skipped) in result.items():
+                grid.add_row(name, str(inserted), str(skipped))
+            console.print(grid)
+            return
+        # Emptying tables under a running server is a restore: it must not run alongside one.
+        guard = exclusive_maintenance(db.settings) if replace else contextlib.nullcontext()
+        with guard, _progress_bars() as bars:
+            summary = import_dump(db, file, replace=replace, progress=bars)
+    created = " (schema created by the migrations)" if summary.created_schema else ""
+    console.print(f"imported {summary.rows} rows into {len(summary.inserted)} tables{created}")
+
+
+def backup_command(
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Write a timestamped, gzipped, verified backup into SONIC_BACKUP_DIR; prune old ones."""
+    clock = SystemClock()
+    with _database(env, database_url) as db:
+        result = backup.create_backup(db, clock)
+        removed = backup.prune_backups(db.settings, clock)
+    console.print(
+        f"Backup completed: {result.path} ({result.rows} rows, {result.size_bytes} bytes, verified)"
+    )
+    if removed:
+        console.print(f"Old backups cleaned up: {len(removed)} removed")
+
+
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup or export (.sql or .sql.gz)")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Replace the database's data with FILE (a safety backup is written first)."""
+    with _database(env, database_url) as db:
+        where = admin.location(db.settings.database_url)
+        if not yes and not typer.confirm(f"Replace all data in {where}?", default=False):
+            fail("not restored")
+        with _progress_bars() as bars:
+            result = restore.restore_backup(db, SystemClock(), file, progress=bars)
+    console.print(f"safety backup: {result.safety_backup}")
+    console.print(f"restored {result.summary.rows} rows from {file}")
+
+
+def _parse_moment(value: str) -> int:
+    """ISO 8601 (``2025-10-01T00:00:00Z``) or epoch milliseconds, as epoch milliseconds."""
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"cannot read the timestamp {value!r}; use 2025-10-01T00:00:00Z or epoch ms")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+TimestampOption = Annotated[
+    str, typer.Option("--timestamp", help="ISO 8601 UTC (2025-10-01T00:00:00Z) or epoch ms")
+]
+
+
+@time_travel_app.command("info")
+def time_travel_info(
+    timestamp: TimestampOption,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Which snapshot and how many logged changes restoring to the moment would use."""
+    with _database(env, database_url) as db:
+        info = time_travel.coverage(db, _parse_moment(timestamp))
+    console.print(f"moment:            {time_travel.iso(info.timestamp_ms)}")
+    if info.snapshot is None:
+        console.print("[red]no snapshot at or before this moment: it cannot be restored[/]")
+    else:
+        console.print(
+            f"snapshot:          {info.snapshot.path} "
+            f"(taken {time_travel.iso(info.snapshot.taken_at_ms)})"
+        )
+        console.print(f"changes to replay: {info.changes_to_replay}")
+    if info.earliest_ms is not None:
+        console.print(f"earliest moment:   {time_travel.iso(info.earliest_ms)}")
+    if info.latest_change_ms is not None:
+        console.print(f"latest change:     {time_travel.iso(info.latest_change_ms)}")
+    if info.uncovered_tables:
+        console.print(f"[yellow]not captured: {', '.join(info.uncovered_tables)}[/]")
+
+
+@time_travel_app.command("restore")
+def time_travel_restore(
+    timestamp: TimestampOption,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Restore the database as it was at the moment (snapshot + replayed changes)."""
+    moment = _parse_moment(timestamp)
+    with _database(env, database_url) as db:
+        when = time_travel.iso(moment)
+        if not yes and not typer.confirm(f"Restore all data to {when}?", default=False):
+            fail("not restored")
+        with _progress_bars() as bars:
+            result = restore.restore_to_moment(db, SystemClock(), moment, progress=bars)
+    assert result.from_snapshot is not None
+    console.print(f"safety backup: {result.safety_backup}")
+    console.print(
+        f"restored to {when}: snapshot of {time_travel.iso(result.from_snapshot.taken_at_ms)} "
+        f"+ {result.replayed_changes} replayed change(s)"
+    )
+
+
+@time_travel_app.command("snapshot")
+def time_travel_snapshot(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Take a snapshot now and prune those past SONIC_TIME_TRAVEL_RETENTION_DAYS."""
+    with _database(env, database_url) as db:
+        time_travel.refresh_capture(db)
+        snapshot = time_travel.take_snapshot(db)
+        removed, entries = time_travel.prune(db, snapshot.taken_at_ms)
+    console.print(f"snapshot {snapshot.path} at {time_travel.iso(snapshot.taken_at_ms)}")
+    if removed or entries:
+        console.print(f"pruned {len(removed)} snapshot(s) and {entries} change-log entries")
+
+
+def import_sonicjs(
+    file: Annotated[Path, typer.Argument(help="A `wrangler d1 export` of a SonicJS database")],
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Move a SonicJS database in: users, collections, content, media, workflow, tokens..."""
+    with _database(env, database_url) as db:
+        try:
+            report = sonicjs_import.import_sonicjs(db, file, SystemClock())
+        except sonicjs_import.SonicJSImportError as exc:
+            fail(escape(f"{exc} (code: {exc.code})"))
+    grid = Table("SonicJS table", "mapped", "skipped", "notes")
+    for line in report.tables:
+        grid.add_row(line.table, str(line.mapped), str(line.skipped), "; ".join(line.notes))
+    console.print(grid)
+    console.print(f"imported {report.total_mapped} rows; nothing was written if this failed")
+
+
+def studio(
+    port: Annotated[int, typer.Option(help="Port Datasette listens on")] = 8001,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Browse the database read-only (drizzle-kit studio): Datasette on SQLite."""
+    settings = settings_from(env, database_url)
+    command = studio_command(settings.database_url, port)
+    if command is None:
+        console.print(postgres_connect_hint(settings.database_url))
+        return
+    if shutil.which("datasette") is None and not _datasette_importable():
+        fail("Datasette is not installed: pip install 'sonic-cms[studio]'")
+    raise typer.Exit(subprocess.call(command))  # noqa: S603 - fixed argv, no shell
+
+
+def studio_command(database_url: str, port: int) -> list[str] | None:
+    """The Datasette command line for a SQLite database (immutable: read-only, no locks)."""
+    if not database_url.startswith("sqlite"):
+        return None
+    path = admin.location(database_url)
+    return [sys.executable, "-m", "datasette", "serve", "-i", path, "--port", str(port)]
+
+
+def postgres_connect_hint(database_url: str) -> str:
+    """How to browse a PostgreSQL database (no secrets printed)."""
+    where = admin.location(database_url)
+    return (
+        f"PostgreSQL: connect with psql or any client (pgAdmin, DBeaver) to {where}\n"
+        '  psql "$SONIC_DATABASE_URL" (drop the +psycopg from the URL), e.g. \\dt to list tables'
+    )
+
+
+def _datasette_importable() -> bool:
+    try:
+        import datasette  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True

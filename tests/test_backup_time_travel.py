@@ -1,0 +1,206 @@
+"""Backups, restore, the server lock and time travel on both engines."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sonic_cms.clock import FrozenClock
+from sonic_cms.config import Settings
+from sonic_cms.db import backup, time_travel
+from sonic_cms.db.change_capture import uncovered_tables
+from sonic_cms.db.dump_format import DumpError
+from sonic_cms.db.engine import Database
+from sonic_cms.db.import_sql import verify_dump
+from sonic_cms.db.restore import restore_backup, restore_to_moment
+from sonic_cms.db.server_lock import DatabaseBusy, server_presence
+from sonic_cms.services.server_duties import snapshot_if_due
+from tests.conftest import make_settings
+from tests.utils.sample_data import seed_sample, table_rows
+
+
+@pytest.fixture
+def ops_db(db_url: str, tmp_path: Path):
+    database = Database(make_settings(db_url, backup_dir=tmp_path / "backups"))
+    yield database
+    database.dispose()
+
+
+def title(db: Database, content_id: str = "c0") -> str:
+    with db.read() as conn:
+        return str(
+            conn.execute(
+                text("SELECT title FROM content WHERE id = :i"), {"i": content_id}
+            ).scalar()
+        )
+
+
+def set_title(db: Database, value: str, content_id: str = "c0") -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE content SET title = :t WHERE id = :i"), {"t": value, "i": content_id}
+        )
+
+
+def db_now(db: Database) -> int:
+    with db.read() as conn:
+        return time_travel.db_now_ms(conn)
+
+
+def pause() -> None:
+    time.sleep(0.02)
+
+
+def test_backup_is_named_gzipped_verified_and_old_ones_pruned(ops_db: Database, clock: FrozenClock):
+    seed_sample(ops_db, clock)
+    old = ops_db.settings.backup_dir / "backup-test-20200101_000000.sql.gz"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"old")
+    os.utime(old, (0, 0))
+    result = backup.create_backup(ops_db, clock)
+    assert result.path.name == "backup-test-20260101_000000.sql.gz"
+    assert gzip.decompress(result.path.read_bytes()).startswith(b"-- sonic-cms dump\n")
+    assert verify_dump(result.path)["content"] == 3
+    assert backup.prune_backups(ops_db.settings, clock) == [old]
+    assert result.path.exists() and not old.exists()
+    assert backup.create_backup(ops_db, clock).path.name.endswith("-2.sql.gz")
+
+
+def test_restore_brings_back_the_backup_and_writes_a_safety_backup(ops_db: Database, clock):
+    seed_sample(ops_db, clock)
+    before = table_rows(ops_db)
+    saved = backup.create_backup(ops_db, clock).path
+    set_title(ops_db, "changed after the backup")
+    result = restore_backup(ops_db, clock, saved)
+    assert table_rows(ops_db) == before
+    assert result.safety_backup is not None and result.safety_backup.name.startswith("safety-")
+    assert b"changed after the backup" in gzip.decompress(result.safety_backup.read_bytes())
+
+
+def test_restore_refuses_while_a_server_runs_and_changes_nothing(ops_db: Database, clock):
+    seed_sample(ops_db, clock)
+    saved = backup.create_backup(ops_db, clock).path
+    set_title(ops_db, "live edit")
+    with server_presence(ops_db.settings), pytest.raises(DatabaseBusy) as busy:
+        restore_backup(ops_db, clock, saved)
+    assert "server is running" in str(busy.value)
+    assert title(ops_db) == "live edit"
+    assert not list(ops_db.settings.backup_dir.glob("safety-*"))
+
+
+def test_restore_refuses_a_damaged_backup_before_touching_anything(ops_db: Database, clock):
+    seed_sample(ops_db, clock)
+    saved = backup.create_backup(ops_db, clock).path
+    saved.write_bytes(saved.read_bytes()[:-40])
+    set_title(ops_db, "kept")
+    with pytest.raises(DumpError):
+        restore_backup(ops_db, clock, saved)
+    assert title(ops_db) == "kept"
+
+
+def test_a_server_app_holds_the_lock(settings: Settings, db: Database, clock):
+    from fastapi.testclient import TestClient
+
+    from sonic_cms.api.app import create_app
+
+    with TestClient(create_app(settings, db=db, clock=clock)), pytest.raises(DatabaseBusy):
+        _exclusive(settings)
+    _exclusive(settings)  # released at shutdown
+
+
+def _exclusive(settings: Settings) -> None:
+    from sonic_cms.db.server_lock import exclusive_maintenance
+
+    with exclusive_maintenance(settings):
+        pass
+
+
+def test_capture_triggers_cover_every_table(db: Database):
+    with db.read() as conn:
+        assert uncovered_tables(conn) == []
+    with db.write() as conn:
+        conn.execute(text("UPDATE workflow_states SET color = '#000000' WHERE id = 'draft'"))
+        rows = conn.execute(text("SELECT table_name, op, row_id FROM change_log ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("workflow_states", "U", "draft")]
+
+
+def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(ops_db: Database, clock):
+    seed_sample(ops_db, clock)
+    time_travel.take_snapshot(ops_db)
+    pause()
+    set_title(ops_db, "first edit")
+    with ops_db.write() as conn:
+        conn.execute(text("DELETE FROM workflow_history"))
+    pause()
+    moment = db_now(ops_db)
+    expected = table_rows(ops_db)
+    pause()
+    set_title(ops_db, "second edit")
+    set_title(ops_db, "other item edited", "c1")
+    with ops_db.write() as conn:
+        conn.execute(text("DELETE FROM content WHERE id = 'c2'"))
+    info = time_travel.coverage(ops_db, moment)
+    assert info.snapshot is not None and info.changes_to_replay == 2
+    result = restore_to_moment(ops_db, clock, moment)
+    assert result.replayed_changes == 2
+    assert title(ops_db) == "first edit"
+    assert table_rows(ops_db) == expected
+    with ops_db.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM change_log_pause")).scalar() == 0
+    # the restore did not log itself, and time travel keeps working after it
+    set_title(ops_db, "after restore")
+    pause()
+    later = db_now(ops_db)
+    restore_to_moment(ops_db, clock, later)
+    assert title(ops_db) == "after restore"
+
+
+def test_time_travel_refuses_moments_it_cannot_serve(ops_db: Database, clock):
+    with pytest.raises(DumpError) as error:
+        restore_to_moment(ops_db, clock, db_now(ops_db) - 1000)
+    assert error.value.code == "no_snapshot"
+    with pytest.raises(DumpError) as future:
+        restore_to_moment(ops_db, clock, db_now(ops_db) + 3_600_000)
+    assert future.value.code == "future_timestamp"
+
+
+def test_prune_drops_old_snapshots_and_the_log_they_alone_needed(ops_db: Database, clock):
+    seed_sample(ops_db, clock)
+    first = time_travel.take_snapshot(ops_db)
+    pause()
+    set_title(ops_db, "between")
+    pause()
+    second = time_travel.take_snapshot(ops_db)
+    set_title(ops_db, "after")
+    now = second.taken_at_ms + 31 * 86_400_000
+    removed, entries = time_travel.prune(ops_db, now)
+    assert removed == [first.path] and entries >= 1
+    assert [s.path for s in time_travel.list_snapshots(ops_db.settings)] == [second.path]
+    with ops_db.read() as conn:
+        left = conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar()
+    assert left == 1  # the edit after the kept snapshot
+
+
+def test_server_snapshot_task_skips_when_a_recent_snapshot_exists(ops_db: Database):
+    assert snapshot_if_due(ops_db) is not None
+    assert snapshot_if_due(ops_db) is None
+
+
+def test_a_table_added_later_gets_capture_triggers(ops_db: Database):
+    with ops_db.write() as conn:
+        conn.execute(text("CREATE TABLE comments (id TEXT PRIMARY KEY, body TEXT)"))
+    with ops_db.read() as conn:
+        assert uncovered_tables(conn) == ["comments"]
+    assert time_travel.refresh_capture(ops_db) == ["comments"]
+    assert time_travel.refresh_capture(ops_db) == []
+    with ops_db.write() as conn:
+        conn.execute(text("INSERT INTO comments (id, body) VALUES ('k1', 'hi')"))
+        logged = conn.execute(
+            text("SELECT op, row_id FROM change_log WHERE table_name = 'comments'")
+        ).all()
+    assert [tuple(r) for r in logged] == [("I", "k1")]

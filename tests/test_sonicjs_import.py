@@ -1,0 +1,117 @@
+"""Moving in from SonicJS: a realistic `wrangler d1 export` mapped into sonic-cms, both engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from sonic_cms.db.engine import Database
+from sonic_cms.db.sonicjs_import import SonicJSImportError, import_sonicjs, slugify, token_digest
+from sonic_cms.services.passwords import needs_rehash, verify_password
+from tests.conftest import make_settings
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sonicjs_export.sql"
+
+
+@pytest.fixture
+def target(db_url: str, tmp_path: Path):
+    database = Database(make_settings(db_url, backup_dir=tmp_path / "backups"))
+    yield database
+    database.dispose()
+
+
+def scalar(db: Database, sql: str, **params):
+    with db.read() as conn:
+        return conn.execute(text(sql), params).scalar()
+
+
+def test_sonicjs_export_is_mapped_and_reported(target: Database, clock):
+    report = import_sonicjs(target, FIXTURE, clock)
+    users = report.table("users")
+    assert (users.mapped, users.skipped) == (3, 0)
+    assert any("superuser" in note for note in users.notes)
+    assert scalar(target, "SELECT role FROM users WHERE id = 'user-weird-role'") == "viewer"
+    assert (
+        scalar(target, "SELECT invited_by FROM users WHERE id = 'user-legacy'") == "admin-user-id"
+    )
+    assert scalar(target, "SELECT bio FROM users WHERE id = 'user-legacy'") == "Line one\nLine two"
+
+    content = report.table("content")
+    assert (content.mapped, content.skipped) == (4, 1)
+    slugs = dict(
+        (r[0], r[1])
+        for r in _rows(target, "SELECT id, slug FROM content WHERE id LIKE 'content-%'")
+    )
+    assert slugs["content-about"] == "about" and slugs["content-about-dup"] == "about-2"
+    assert slugs["content-cafe"] == "cafe-menu"
+    assert any("user-deleted-long-ago" in n for n in content.notes)
+    assert scalar(target, "SELECT collection_id FROM content WHERE id = 'content-cafe'") == (
+        "col-blog-1a2b3c4d"
+    )
+
+    versions = report.table("content_versions")
+    assert versions.mapped == 3 and any("renumbered 3" in n for n in versions.notes)
+
+    assert scalar(target, "SELECT uploaded_at FROM media WHERE id = 'media-1'") == 1756720000000
+    assert scalar(target, "SELECT deleted_at FROM media WHERE id = 'media-2'") == 1756800000000
+    assert (
+        scalar(target, "SELECT installed_at FROM plugins WHERE id = 'plugin-faq'") == 1756720000000
+    )
+    assert scalar(target, "SELECT created_at FROM system_logs WHERE id = 'log-1'") == 1756720800000
+    assert scalar(target, "SELECT category FROM system_logs WHERE id = 'log-2'") == "system"
+
+    history = report.table("workflow_history")
+    assert (history.mapped, history.skipped) == (1, 1)
+    assert (
+        scalar(target, "SELECT to_state_id FROM workflow_history WHERE id = 'wh-1'") == "published"
+    )
+
+    for skipped in ("migrations", "d1_migrations", "faqs", "settings", "forms", "otp_codes"):
+        assert report.table(skipped).mapped == 0
+    assert report.table("faqs").skipped == 1 and report.scratch.exists()
+
+
+def test_passwords_keep_working_and_ask_for_rehash(target: Database, clock):
+    import_sonicjs(target, FIXTURE, clock)
+    legacy = scalar(target, "SELECT password_hash FROM users WHERE id = 'user-legacy'")
+    assert verify_password(legacy, "password123") and needs_rehash(legacy)
+    assert not verify_password(legacy, "wrong")
+
+
+def test_api_tokens_are_stored_as_digests_never_plaintext(target: Database, clock):
+    import_sonicjs(target, FIXTURE, clock)
+    plaintext = "st_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    stored = scalar(target, "SELECT token FROM api_tokens WHERE id = 'tok-1'")
+    assert stored == token_digest(target.settings, plaintext) and plaintext not in stored
+    assert scalar(target, "SELECT COUNT(*) FROM api_tokens WHERE token = :t", t=plaintext) == 0
+
+
+def test_importing_twice_skips_what_is_already_there(target: Database, clock):
+    import_sonicjs(target, FIXTURE, clock)
+    again = import_sonicjs(target, FIXTURE, clock)
+    assert again.table("users").mapped == 0 and again.table("users").skipped == 3
+    assert scalar(target, "SELECT COUNT(*) FROM content WHERE id LIKE 'content-%'") == 4
+
+
+def test_unreadable_export_writes_nothing(target: Database, clock, tmp_path: Path):
+    broken = tmp_path / "broken.sql"
+    broken.write_text(FIXTURE.read_text()[:3000] + "\nINSERT INTO nowhere VALUES(")
+    with pytest.raises(SonicJSImportError) as error:
+        import_sonicjs(target, broken, clock)
+    assert error.value.code == "bad_export"
+    assert scalar(target, "SELECT COUNT(*) FROM users") == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "slug"),
+    [("Legacy Page Ünïcode", "legacy-page-unicode"), ("café-menu", "cafe-menu"), ("日本", "item")],
+)
+def test_slugify_folds_to_ascii(raw: str, slug: str):
+    assert slugify(raw) == slug
+
+
+def _rows(db: Database, sql: str):
+    with db.read() as conn:
+        return conn.execute(text(sql)).all()
