@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.plugins.runtime import PluginRuntime
+from sonic_cms.system_logs.writer import LogWriter
 
 
 @dataclass
@@ -16,3 +20,12 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock
+    cache: TieredCache
+    plugins: PluginRuntime
+    logs: LogWriter
+
+    @property
+    def hooks(self) -> HookBus:
+        """The hook bus services fire on (``hooks.filter`` in the transaction, ``hooks.action``
+        after commit)."""
+        return self.plugins.hooks

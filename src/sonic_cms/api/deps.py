@@ -44,6 +44,7 @@ async def get_actor(request: Request) -> Actor:
     if authenticate is None:
         return ANONYMOUS
     actor: Actor = await authenticate(request)
+    request.state.user_id = actor.user_id  # for the request log
     return actor
 
 

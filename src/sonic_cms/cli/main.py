@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import db, users
+from sonic_cms.cli import cache, db, logs, plugins, users
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -17,6 +17,9 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(plugins.app, name="plugins")
+app.add_typer(logs.app, name="logs")
+app.add_typer(cache.app, name="cache")
 
 
 @app.command("version")
