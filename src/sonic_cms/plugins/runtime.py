@@ -70,14 +70,16 @@ class PluginRuntime:
             self._apply(active)
 
     def _apply(self, active: dict[str, dict[str, Any]]) -> None:
+        """Only plugins known to the registry are managed here; handlers registered directly
+        on the bus (core behaviour, tests) are left alone."""
         bus = self.services.hooks
         registered = bus.plugins()
-        for name in set(self.active) | registered:
-            if name not in active:
+        for name in registered | set(self.active):
+            if name not in active and self.services.registry.get(name) is not None:
                 bus.unregister_plugin(name)
         for name in active:
             spec = self.services.registry.get(name)
-            if spec is not None and name not in self.active:
+            if spec is not None and (name not in self.active or name not in registered):
                 bus.unregister_plugin(name)
                 for hook in spec.hooks:
                     bus.register(hook.bind(name))
