@@ -73,10 +73,18 @@ def test_keys_are_namespace_type_identifier_version():
 
 def test_default_ttls_are_sonicjs_values():
     cache = TieredCache(cache_settings(), FrozenClock(START_MS))
-    assert {ns: cache.ttl(ns) for ns in ("content", "user", "config", "media", "api", "session",
-                                          "plugin", "collection")} == {
-        "content": 3600, "user": 900, "config": 7200, "media": 3600, "api": 300,
-        "session": 1800, "plugin": 3600, "collection": 7200,
+    assert {
+        ns: cache.ttl(ns)
+        for ns in ("content", "user", "config", "media", "api", "session", "plugin", "collection")
+    } == {
+        "content": 3600,
+        "user": 900,
+        "config": 7200,
+        "media": 3600,
+        "api": 300,
+        "session": 1800,
+        "plugin": 3600,
+        "collection": 7200,
     }
 
 

@@ -113,7 +113,9 @@ def test_read_after_write_across_two_server_processes_1000_times(
             writer, reader = (url_a, url_b) if i % 2 else (url_b, url_a)
             # warm the reader's cache with the current value, then write on the other process
             warm = http.get(f"{reader}/api/plugins/faq/")
-            sources[warm.headers["X-Cache-Source"]] = sources.get(warm.headers["X-Cache-Source"], 0) + 1
+            sources[warm.headers["X-Cache-Source"]] = (
+                sources.get(warm.headers["X-Cache-Source"], 0) + 1
+            )
             done = http.put(
                 f"{writer}/api/plugins/faq/{item}", json={"answer": f"v{i}"}, headers=admin
             )

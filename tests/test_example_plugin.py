@@ -34,8 +34,8 @@ SCRIPT = textwrap.dedent(
     migrate.upgrade(db)
     registry = discover()
     assert "hello" in registry.specs, (registry.specs.keys(), registry.invalid)
-    services = lifecycle.PluginServices(db, settings, __import__("sonic_cms.clock").clock.SystemClock(),
-                                        registry, HookBus())
+    from sonic_cms.clock import SystemClock
+    services = lifecycle.PluginServices(db, settings, SystemClock(), registry, HookBus())
     lifecycle.install(services, SYSTEM, "hello")
     lifecycle.activate(services, SYSTEM, "hello")
     lifecycle.update_settings(services, SYSTEM, "hello", {"greeting": "Howdy"})

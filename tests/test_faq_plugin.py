@@ -32,9 +32,7 @@ def admin(db: Database, settings: Settings, clock: FrozenClock) -> dict[str, str
 
 
 @pytest.fixture
-def faq_client(
-    client: TestClient, admin: dict[str, str]
-) -> TestClient:
+def faq_client(client: TestClient, admin: dict[str, str]) -> TestClient:
     enable_faq(client, admin)
     return client
 
@@ -44,10 +42,14 @@ def count_faqs(db: Database) -> int:
         return int(conn.execute(text("SELECT COUNT(*) FROM faqs")).scalar_one())
 
 
-def test_install_creates_the_table_from_the_plugins_own_revision(faq_client: TestClient, db: Database):
+def test_install_creates_the_table_from_the_plugins_own_revision(
+    faq_client: TestClient, db: Database
+):
     with db.read() as conn:
         assert inspect(conn).has_table("faqs")
-        assert conn.execute(text("SELECT version_num FROM alembic_version_faq")).scalar() == "faq_0001"
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version_faq")).scalar() == "faq_0001"
+        )
         core = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert core is not None and not core.startswith("faq")
 
@@ -107,11 +109,16 @@ def test_bad_faq_requests_write_nothing(
     assert count_faqs(db) == 0
 
 
-def test_public_list_is_cached_and_writes_invalidate_it(faq_client: TestClient, admin: dict[str, str]):
+def test_public_list_is_cached_and_writes_invalidate_it(
+    faq_client: TestClient, admin: dict[str, str]
+):
     faq_client.post(FAQ, json={"question": "One?", "answer": "1"}, headers=admin)
     first = faq_client.get(FAQ)
     second = faq_client.get(FAQ)
-    assert (first.headers["X-Cache-Status"], first.headers["X-Cache-Source"]) == ("MISS", "database")
+    assert (first.headers["X-Cache-Status"], first.headers["X-Cache-Source"]) == (
+        "MISS",
+        "database",
+    )
     assert (second.headers["X-Cache-Status"], second.headers["X-Cache-Source"]) == ("HIT", "memory")
     assert first.content == second.content
     faq_client.post(FAQ, json={"question": "Two?", "answer": "2"}, headers=admin)
@@ -124,7 +131,9 @@ def test_public_list_is_cached_and_writes_invalidate_it(faq_client: TestClient, 
 def test_unpublished_entries_are_hidden_from_the_public_and_auth_bypasses_cache(
     faq_client: TestClient, admin: dict[str, str]
 ):
-    faq_client.post(FAQ, json={"question": "Draft?", "answer": "d", "is_published": False}, headers=admin)
+    faq_client.post(
+        FAQ, json={"question": "Draft?", "answer": "d", "is_published": False}, headers=admin
+    )
     public = faq_client.get(FAQ)
     assert public.json()["data"] == []
     managed = faq_client.get(FAQ, headers=admin)
@@ -134,7 +143,9 @@ def test_unpublished_entries_are_hidden_from_the_public_and_auth_bypasses_cache(
     assert faq_client.get(FAQ).json()["data"] == []
 
 
-def test_deactivating_the_cache_plugin_turns_caching_off(faq_client: TestClient, admin: dict[str, str]):
+def test_deactivating_the_cache_plugin_turns_caching_off(
+    faq_client: TestClient, admin: dict[str, str]
+):
     faq_client.get(FAQ)
     assert faq_client.get(FAQ).headers["X-Cache-Status"] == "HIT"
     assert faq_client.post("/admin/api/plugins/cache/deactivate", headers=admin).status_code == 200
@@ -142,7 +153,9 @@ def test_deactivating_the_cache_plugin_turns_caching_off(faq_client: TestClient,
     assert faq_client.get(FAQ).headers["X-Cache-Status"] == "MISS"
 
 
-def test_faq_routes_disappear_when_the_plugin_is_deactivated(faq_client: TestClient, admin: dict[str, str]):
+def test_faq_routes_disappear_when_the_plugin_is_deactivated(
+    faq_client: TestClient, admin: dict[str, str]
+):
     assert faq_client.get(FAQ).status_code == 200
     faq_client.post("/admin/api/plugins/faq/deactivate", headers=admin)
     assert faq_client.get(FAQ).status_code == 404
@@ -151,7 +164,9 @@ def test_faq_routes_disappear_when_the_plugin_is_deactivated(faq_client: TestCli
 # -- the cache admin API -------------------------------------------------------------------
 
 
-def test_cache_admin_is_admin_only(client: TestClient, db: Database, settings: Settings, clock: FrozenClock):
+def test_cache_admin_is_admin_only(
+    client: TestClient, db: Database, settings: Settings, clock: FrozenClock
+):
     editor = bearer_headers(db, settings, clock, "editor")
     for method, path in [
         ("get", "/admin/cache/stats"),
@@ -161,7 +176,10 @@ def test_cache_admin_is_admin_only(client: TestClient, db: Database, settings: S
     ]:
         assert getattr(client, method)(path).status_code == 401
         assert getattr(client, method)(path, headers=editor).status_code == 403
-    assert client.post("/admin/cache/invalidate", json={"pattern": "*"}, headers=editor).status_code == 403
+    assert (
+        client.post("/admin/cache/invalidate", json={"pattern": "*"}, headers=editor).status_code
+        == 403
+    )
 
 
 def test_cache_stats_clear_and_invalidate(faq_client: TestClient, admin: dict[str, str]):
@@ -194,7 +212,9 @@ def test_bad_invalidate_requests(client: TestClient, admin: dict[str, str], body
 
 
 @pytest.fixture
-def two_apps(db: Database, settings: Settings, clock: FrozenClock) -> Iterator[tuple[TestClient, TestClient]]:
+def two_apps(
+    db: Database, settings: Settings, clock: FrozenClock
+) -> Iterator[tuple[TestClient, TestClient]]:
     redis_url = _service_url("SONIC_TEST_REDIS_URL", "Redis")
     shared = settings.model_copy(
         update={"redis_url": redis_url, "cache_redis_prefix": f"t{uuid.uuid4().hex[:8]}:"}

@@ -217,9 +217,11 @@ def test_a_raising_handler_marks_its_plugin_error_is_logged_and_the_request_succ
     context.logs.flush()
     with db.read() as conn:
         row = conn.execute(select(Plugin).where(Plugin.name == "breaker")).mappings().one()
-        actions = conn.execute(
-            select(PluginActivity.action).where(PluginActivity.plugin_id == row["id"])
-        ).scalars().all()
+        actions = (
+            conn.execute(select(PluginActivity.action).where(PluginActivity.plugin_id == row["id"]))
+            .scalars()
+            .all()
+        )
         logged = conn.execute(
             select(SystemLog.level, SystemLog.category, SystemLog.message).where(
                 SystemLog.message.like("%breaker%")
@@ -262,13 +264,24 @@ def test_app_and_request_hooks_fire(settings: Settings, db: Database, clock: Any
     app = create_app(settings, db=db, clock=clock)
     bus = app.state.ctx.hooks
     seen: list[str] = []
-    for hook in ("app:init", "app:ready", "app:shutdown", "db:migrate", "request:start",
-                 "request:end"):
+    for hook in (
+        "app:init",
+        "app:ready",
+        "app:shutdown",
+        "db:migrate",
+        "request:start",
+        "request:end",
+    ):
         bus.register(HookHandler("observer", hook, lambda p, c: seen.append(c.hook)))
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
     assert seen == [
-        "db:migrate", "app:init", "app:ready", "request:start", "request:end", "app:shutdown"
+        "db:migrate",
+        "app:init",
+        "app:ready",
+        "request:start",
+        "request:end",
+        "app:shutdown",
     ]
 
 

@@ -39,7 +39,9 @@ from tests.utils.auth import actor_with_role, bearer_headers
 EXTRA = [test_plugins.SPY, test_plugins.JUDGE]
 
 
-def services(db: Database, settings: Settings, clock: Any, *extra: PluginSpec) -> lifecycle.PluginServices:
+def services(
+    db: Database, settings: Settings, clock: Any, *extra: PluginSpec
+) -> lifecycle.PluginServices:
     registry = discover(autoload=False, extra=extra or EXTRA)
     return lifecycle.PluginServices(db, settings, clock, registry, HookBus())
 
@@ -131,9 +133,11 @@ def test_install_runs_migrations_and_records_hooks_routes_assets_permissions(
         routes = {(r.method, r.path) for r in conn.execute(select(PluginRoute))}
         assets = conn.execute(select(PluginAsset.asset_path)).scalars().all()
         permission = conn.execute(select(Permission.name).where(Permission.name == "spy.write"))
-        recorded = conn.execute(
-            text("SELECT id FROM migrations WHERE id LIKE 'plugin:spy:%'")
-        ).scalars().all()
+        recorded = (
+            conn.execute(text("SELECT id FROM migrations WHERE id LIKE 'plugin:spy:%'"))
+            .scalars()
+            .all()
+        )
         actions = conn.execute(select(PluginActivity.action)).scalars().all()
         assert permission.first() is not None
     assert hooks == [("content:create", "action:record_action")]
@@ -169,11 +173,15 @@ def test_full_lifecycle_is_recorded_and_uninstall_drops_the_plugins_tables(
         assert not inspect(conn).has_table("spy_things")
         assert not inspect(conn).has_table("alembic_version_spy")
         left = conn.execute(select(PluginHook)).all() + conn.execute(select(PluginRoute)).all()
-        actions = conn.execute(
-            select(PluginActivity.action)
-            .where(PluginActivity.plugin_id == plugin_id)
-            .order_by(PluginActivity.timestamp, PluginActivity.action)
-        ).scalars().all()
+        actions = (
+            conn.execute(
+                select(PluginActivity.action)
+                .where(PluginActivity.plugin_id == plugin_id)
+                .order_by(PluginActivity.timestamp, PluginActivity.action)
+            )
+            .scalars()
+            .all()
+        )
         gone = conn.execute(select(Permission).where(Permission.name == "spy.write")).first()
     assert left == []
     assert sorted(actions) == sorted(["install", "activate", "deactivate", "uninstall"])
@@ -375,9 +383,12 @@ def test_settings_round_trip_over_http(
         "/admin/api/plugins/demo-login/settings", json={"email": "try@example.com"}, headers=admin
     )
     assert changed.status_code == 200
-    assert app_client.get("/admin/api/plugins/demo-login/settings", headers=admin).json()[
-        "data"
-    ]["email"] == "try@example.com"
+    assert (
+        app_client.get("/admin/api/plugins/demo-login/settings", headers=admin).json()["data"][
+            "email"
+        ]
+        == "try@example.com"
+    )
     creds = app_client.get("/api/plugins/demo-login/credentials").json()["data"]
     assert creds["email"] == "try@example.com"
 
@@ -385,7 +396,9 @@ def test_settings_round_trip_over_http(
 # -- CLI -----------------------------------------------------------------------------------
 
 
-def test_cli_install_activate_list_deactivate_uninstall(db_url: str, monkeypatch: pytest.MonkeyPatch):
+def test_cli_install_activate_list_deactivate_uninstall(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("SONIC_CONFIG_FILE", "/nonexistent.toml")
     monkeypatch.setenv("SONIC_ENV", "development")
     runner = CliRunner()

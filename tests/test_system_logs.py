@@ -81,7 +81,9 @@ def test_log_config_disabled_and_minimum_level_are_enforced(
     assert writer.filtered == 3
 
 
-def test_a_missing_user_does_not_lose_the_record(db: Database, settings: Settings, clock: FrozenClock):
+def test_a_missing_user_does_not_lose_the_record(
+    db: Database, settings: Settings, clock: FrozenClock
+):
     writer = LogWriter(settings, db, clock)
     writer.start()
     writer.log("info", "auth", "ghost", user_id="no-such-user")
@@ -174,7 +176,11 @@ def insert_log(db: Database, category: str, created_at: int, size: int = 10) -> 
     with db.write() as conn:
         conn.execute(
             insert(SystemLog).values(
-                id=new_id(), level="info", category=category, message="m" * size, created_at=created_at
+                id=new_id(),
+                level="info",
+                category=category,
+                message="m" * size,
+                created_at=created_at,
             )
         )
 
@@ -219,8 +225,14 @@ def seeded(db: Database, clock: FrozenClock) -> dict[str, Any]:
         for level, category, message, status, user_id, source, created in records:
             conn.execute(
                 insert(SystemLog).values(
-                    id=new_id(), level=level, category=category, message=message,
-                    status_code=status, user_id=user_id, source=source, created_at=created,
+                    id=new_id(),
+                    level=level,
+                    category=category,
+                    message=message,
+                    status_code=status,
+                    user_id=user_id,
+                    source=source,
+                    created_at=created,
                 )
             )
     return {"user": user.id, "now": now}
@@ -243,8 +255,13 @@ def seeded(db: Database, clock: FrozenClock) -> dict[str, Any]:
     ],
 )
 def test_query_filters(
-    client: TestClient, db: Database, settings: Settings, clock: FrozenClock,
-    seeded: dict[str, Any], query: str, expected: list[str],
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FrozenClock,
+    seeded: dict[str, Any],
+    query: str,
+    expected: list[str],
 ):
     admin = bearer_headers(db, settings, clock, "admin")
     client.app.state.ctx.logs.enabled = False  # type: ignore[attr-defined]  # keep our own requests out
@@ -268,7 +285,12 @@ def test_query_by_user_and_dates(
     iso = client.get("/admin/api/logs?start_date=2026-01-01T00:00:00Z", headers=admin).json()
     assert [r["message"] for r in iso["data"]] == ["login ok 100%_done"]
     assert window["meta"]["pagination"] == {
-        "page": 1, "limit": 50, "total": 2, "pages": 1, "hasNext": False, "hasPrev": False,
+        "page": 1,
+        "limit": 50,
+        "total": 2,
+        "pages": 1,
+        "hasNext": False,
+        "hasPrev": False,
     }
 
 
@@ -287,8 +309,13 @@ def test_query_by_user_and_dates(
     ],
 )
 def test_bad_queries(
-    client: TestClient, db: Database, settings: Settings, clock: FrozenClock,
-    query: str, status: int, code: str,
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FrozenClock,
+    query: str,
+    status: int,
+    code: str,
 ):
     admin = bearer_headers(db, settings, clock, "admin")
     response = client.get(f"/admin/api/logs?{query}", headers=admin)
@@ -296,12 +323,17 @@ def test_bad_queries(
     assert response.json()["code"] == code
 
 
-def test_logs_need_permissions(client: TestClient, db: Database, settings: Settings, clock: FrozenClock):
+def test_logs_need_permissions(
+    client: TestClient, db: Database, settings: Settings, clock: FrozenClock
+):
     editor = bearer_headers(db, settings, clock, "editor")
     assert client.get("/admin/api/logs").status_code == 401
     assert client.get("/admin/api/logs", headers=editor).status_code == 403
     assert client.post("/admin/api/logs/cleanup", headers=editor).status_code == 403
-    assert client.put("/admin/api/logs/config/api", json={"level": "warn"}, headers=editor).status_code == 403
+    assert (
+        client.put("/admin/api/logs/config/api", json={"level": "warn"}, headers=editor).status_code
+        == 403
+    )
 
 
 def test_export_csv_and_json(
@@ -330,7 +362,9 @@ def test_read_and_change_log_config(
         "/admin/api/logs/config/api", json={"level": "warn", "retention_days": 7}, headers=admin
     )
     assert changed.status_code == 200
-    assert changed.json()["data"]["level"] == "warn" and changed.json()["data"]["retention_days"] == 7
+    assert (
+        changed.json()["data"]["level"] == "warn" and changed.json()["data"]["retention_days"] == 7
+    )
 
 
 @pytest.mark.parametrize(
@@ -346,8 +380,13 @@ def test_read_and_change_log_config(
     ],
 )
 def test_bad_config_changes_write_nothing(
-    client: TestClient, db: Database, settings: Settings, clock: FrozenClock,
-    category: str, body: dict[str, Any], status: int,
+    client: TestClient,
+    db: Database,
+    settings: Settings,
+    clock: FrozenClock,
+    category: str,
+    body: dict[str, Any],
+    status: int,
 ):
     admin = bearer_headers(db, settings, clock, "admin")
     with db.read() as conn:
@@ -358,7 +397,9 @@ def test_bad_config_changes_write_nothing(
         assert conn.execute(select(LogConfig).order_by(LogConfig.category)).all() == before
 
 
-def test_cleanup_over_http(client: TestClient, db: Database, settings: Settings, clock: FrozenClock):
+def test_cleanup_over_http(
+    client: TestClient, db: Database, settings: Settings, clock: FrozenClock
+):
     admin = bearer_headers(db, settings, clock, "admin")
     insert_log(db, "api", clock.now_ms() - 40 * DAY_MS)
     done = client.post("/admin/api/logs/cleanup", headers=admin).json()["data"]
@@ -382,8 +423,9 @@ def test_the_server_prunes_periodically(db: Database, settings: Settings, clock:
 # -- CLI -----------------------------------------------------------------------------------
 
 
-def test_cli_query_export_prune(db_url: str, db: Database, clock: FrozenClock, tmp_path: Any,
-                                monkeypatch: pytest.MonkeyPatch):
+def test_cli_query_export_prune(
+    db_url: str, db: Database, clock: FrozenClock, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("SONIC_CONFIG_FILE", "/nonexistent.toml")
     monkeypatch.setenv("SONIC_ENV", "development")
     import time
