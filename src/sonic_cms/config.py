@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `sonic serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="Port `sonic serve` binds")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes for `sonic serve`")
+    worker_healthcheck_seconds: int = Field(
+        30,
+        ge=1,
+        description="How long uvicorn waits for a worker's health ping before restarting it",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         "FULL", description="SQLite `PRAGMA synchronous`; FULL survives a power cut"
     )
