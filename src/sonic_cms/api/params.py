@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from fastapi import Request
 
 from sonic_cms.services.errors import BadRequest
 
 
-def only_params(*allowed: str) -> Callable[[Request], None]:
-    """A dependency refusing query parameters outside ``allowed``."""
+def only_params(*allowed: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing query parameters outside ``allowed`` (async: no threadpool hop)."""
     permitted = frozenset(allowed)
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:
         reject_unknown(request.query_params.keys(), permitted)
 
     return check

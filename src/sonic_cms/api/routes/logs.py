@@ -51,7 +51,7 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
 
-def log_filters(request: Request) -> log_service.LogQuery:
+async def log_filters(request: Request) -> log_service.LogQuery:
     """The LogQuery of the request's query string."""
     q = request.query_params
     statuses = _split(q.get("status"))
