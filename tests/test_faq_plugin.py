@@ -239,3 +239,30 @@ def test_read_after_write_between_two_apps_sharing_redis(
         writer.put(f"{FAQ}{created['id']}", json={"answer": f"v{i}"}, headers=admin)
         assert reader.get(FAQ).json()["data"][0]["answer"] == f"v{i}"
         assert reader.get(f"{FAQ}{created['id']}").json()["data"]["answer"] == f"v{i}"
+
+
+def test_fast_path_answers_hits_before_routing_and_still_logs(
+    faq_client: TestClient, admin: dict[str, str], db: Database, monkeypatch: pytest.MonkeyPatch
+):
+    from sonic_cms.plugins.builtin.faq import service
+
+    faq_client.post(FAQ, json={"question": "Fast?", "answer": "yes"}, headers=admin)
+    assert faq_client.get(f"{FAQ}?page=1").headers["X-Cache-Status"] == "MISS"
+    calls: list[int] = []
+    original = service.list_faqs
+    monkeypatch.setattr(service, "list_faqs", lambda *a: calls.append(1) or original(*a))
+    context = faq_client.app.state.ctx  # type: ignore[attr-defined]
+    for _ in range(3):
+        hit = faq_client.get(f"{FAQ}?page=1", headers={"X-Request-ID": "fast-1"})
+        assert hit.headers["X-Cache-Status"] == "HIT"
+        assert hit.json()["data"][0]["question"] == "Fast?"
+    assert calls == []
+    assert f"{FAQ}?page=1" in context.cached_urls
+    context.logs.flush()
+    with db.read() as conn:
+        logged = conn.execute(
+            text("SELECT COUNT(*) FROM system_logs WHERE request_id = 'fast-1'")
+        ).scalar_one()
+    assert logged == 3
+    faq_client.post("/admin/api/plugins/faq/deactivate", headers=admin)
+    assert faq_client.get(f"{FAQ}?page=1").status_code == 404

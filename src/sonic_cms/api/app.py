@@ -19,6 +19,7 @@ from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from sonic_cms.api.plugin_mount import mount_plugin_routes
 from sonic_cms.api.request_log import RequestLogMiddleware
+from sonic_cms.api.response_cache import ResponseCacheMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import cache as cache_routes
 from sonic_cms.api.routes import health
@@ -76,6 +77,7 @@ def create_app(
     app.state.ctx = context
     app.state.authenticate = authenticate
     install_error_handlers(app)
+    app.add_middleware(ResponseCacheMiddleware, context=context)
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware, context=context)
     app.add_middleware(RequestIdMiddleware)

@@ -17,6 +17,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from sonic_cms.api.context import AppContext
+from sonic_cms.api.response_cache import remember
 from sonic_cms.api.responses import JSONBytesResponse, dumps
 from sonic_cms.cache import CacheKey, CacheResult
 
@@ -32,6 +33,12 @@ def request_identifier(request: Request) -> str:
     """Path and query string, hashed (keys stay short and free of ``:``)."""
     raw = f"{request.url.path}?{request.url.query}"
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def _url(request: Request) -> str:
+    query = request.scope.get("query_string", b"")
+    path = request.scope.get("path", "")
+    return f"{path}?{query.decode('latin-1')}" if query else path
 
 
 def _bypass(request: Request, context: AppContext) -> bool:
@@ -58,6 +65,7 @@ async def cached_json(
         result = CacheResult(await load(), "database")
     else:
         result = await context.cache.get_or_load(key, load, ttl)
+        remember(context, _url(request), key)
     return JSONBytesResponse(result.value, headers=cache_headers(result))
 
 

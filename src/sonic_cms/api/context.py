@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
@@ -23,6 +23,8 @@ class AppContext:
     cache: TieredCache
     plugins: PluginRuntime
     logs: LogWriter
+    #: URL -> (namespace, type, identifier) of cached routes, for the fast path.
+    cached_urls: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def hooks(self) -> HookBus:

@@ -129,6 +129,22 @@ class TieredCache:
             await self._redis_set(full, value, ttl)
         return CacheResult(value, "database")
 
+    async def peek(self, key: CacheKey) -> CacheResult | None:
+        """The cached bytes for ``key`` from memory or Redis, or None (never loads)."""
+        if not self.enabled:
+            return None
+        version, shared = await self._generation(key.namespace)
+        full = key.render(version)
+        value = self.memory.get_now(full)
+        if value is not None:
+            return CacheResult(value, "memory")
+        if shared and self.redis is not None:
+            value = await self._redis_get(full)
+            if value is not None:
+                self.memory.set_now(full, value, self.ttl(key.namespace))
+                return CacheResult(value, "redis")
+        return None
+
     async def _redis_get(self, full: str) -> bytes | None:
         assert self.redis is not None
         try:
