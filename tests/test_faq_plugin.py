@@ -112,7 +112,7 @@ def test_bad_faq_requests_write_nothing(
 def test_public_list_is_cached_and_writes_invalidate_it(
     faq_client: TestClient, admin: dict[str, str]
 ):
-    faq_client.post(FAQ, json={"question": "One?", "answer": "1"}, headers=admin)
+    faq_client.post(FAQ, json={"question": "One?", "answer": "1", "sort_order": 1}, headers=admin)
     first = faq_client.get(FAQ)
     second = faq_client.get(FAQ)
     assert (first.headers["X-Cache-Status"], first.headers["X-Cache-Source"]) == (
@@ -121,7 +121,7 @@ def test_public_list_is_cached_and_writes_invalidate_it(
     )
     assert (second.headers["X-Cache-Status"], second.headers["X-Cache-Source"]) == ("HIT", "memory")
     assert first.content == second.content
-    faq_client.post(FAQ, json={"question": "Two?", "answer": "2"}, headers=admin)
+    faq_client.post(FAQ, json={"question": "Two?", "answer": "2", "sort_order": 2}, headers=admin)
     third = faq_client.get(FAQ)
     assert third.headers["X-Cache-Status"] == "MISS"
     assert [f["question"] for f in third.json()["data"]] == ["One?", "Two?"]

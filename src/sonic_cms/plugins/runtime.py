@@ -86,7 +86,12 @@ class PluginRuntime:
         self.active = active
 
     def ensure_core(self) -> None:
-        """Install and activate the core built-ins (the cache plugin) on first start."""
+        """Install and activate the core built-ins (the cache plugin) on first start.
+
+        Skipped on a database that was never migrated (the server then fails or migrates first).
+        """
+        if not _has_tables(self.services):
+            return
         for spec in self.services.registry.specs.values():
             if not spec.is_core:
                 continue

@@ -47,9 +47,7 @@ def _include_object(
 
 
 def _is_managed(name: str | None) -> bool:
-    return bool(name) and (
-        name in {"alembic_version"} or str(name).startswith(("content_fts", "sqlite_"))
-    )
+    return bool(name) and (str(name).startswith(("alembic_version", "content_fts", "sqlite_")))
 
 
 def run_migrations_online() -> None:
