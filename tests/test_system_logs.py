@@ -451,3 +451,29 @@ def test_cli_query_export_prune(
     pruned = run("logs", "prune")
     assert pruned.exit_code == 0 and "deleted 1 records" in pruned.output
     assert count(db) == 2
+
+
+def test_requests_never_wait_for_the_log_writer(client: TestClient, db: Database, engine_name: str):
+    """The log table is locked by another transaction: requests still answer at once, and the
+    records are written once the lock goes away."""
+    import time
+
+    writer = client.app.state.ctx.logs  # type: ignore[attr-defined]
+    with db.write() as conn:
+        if engine_name == "postgres":
+            conn.exec_driver_sql("LOCK TABLE system_logs IN ACCESS EXCLUSIVE MODE")
+        # (on SQLite the open write transaction holds the database's only write lock)
+        slowest = 0.0
+        for i in range(20):
+            started = time.perf_counter()
+            response = client.get("/openapi.json", headers={"X-Request-ID": f"locked-{i}"})
+            slowest = max(slowest, time.perf_counter() - started)
+            assert response.status_code == 200
+        time.sleep(0.6)  # the writer has tried (and is waiting) by now
+        assert slowest < 0.5, slowest
+    writer.flush()
+    with db.read() as conn:
+        written = conn.execute(
+            select(func.count()).select_from(SystemLog).where(SystemLog.request_id.like("locked-%"))
+        ).scalar_one()
+    assert written == 20
