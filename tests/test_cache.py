@@ -294,3 +294,29 @@ async def test_redis_unreachable_from_the_start_still_serves(tmp_path: Path):
         assert (await cache.get_or_load(KEY, source.load)).source == "memory"
     finally:
         await cache.close()
+
+
+@pytest.mark.redis
+@pytest.mark.anyio
+async def test_heal_announces_missed_writes_without_waiting_for_traffic(
+    own_redis: RedisProcess,
+):
+    settings = cache_settings(own_redis.url, "heal:", cache_redis_retry_seconds=0.2)
+    clock = FrozenClock(START_MS)
+    a, b = TieredCache(settings, clock), TieredCache(settings, clock)
+    source = Source()
+    try:
+        await b.get_or_load(KEY, source.load)
+        assert (await b.get_or_load(KEY, source.load)).source == "memory"
+        assert a.redis is not None
+        # Redis stops answering but keeps its data: a partition, not a restart
+        a.redis.sync_client.execute_command("CLIENT", "PAUSE", "800", "ALL")
+        source.value = "v2"
+        await a.invalidate("content")  # times out: A cannot announce the write
+        assert a.redis.was_down
+        await anyio.sleep(1.0)  # the pause ends; B never noticed anything
+        assert await a.heal() is True  # what the app's healer task does on its own
+        assert (await b.get_or_load(KEY, source.load)).value == b"v2"
+    finally:
+        await a.close()
+        await b.close()

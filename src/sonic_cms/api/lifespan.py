@@ -37,15 +37,17 @@ def build_lifespan(
         hooks.action("db:migrate", {"applied": applied})
         hooks.action("app:init", {"version": app.version, "env": context.settings.env})
         pruner = _start_pruner(context)
+        healer = _start_cache_healer(context)
         hooks.action("app:ready", {"version": app.version})
         try:
             yield
         finally:
             hooks.action("app:shutdown", {})
-            if pruner is not None:
-                pruner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruner
+            for task in (pruner, healer):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             context.plugins.close()
             logging.getLogger("sonic_cms").removeHandler(handler)
             context.logs.close()
@@ -64,6 +66,19 @@ def _start_logging(context: AppContext) -> SystemLogHandler:
         root.setLevel(logging.INFO)
     root.addHandler(handler)
     return handler
+
+
+def _start_cache_healer(context: AppContext) -> asyncio.Task[None] | None:
+    if context.cache.redis is None:
+        return None
+    interval = context.settings.cache_redis_retry_seconds
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await context.cache.heal()
+
+    return asyncio.create_task(loop(), name="cache-healer")
 
 
 def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:

@@ -98,6 +98,21 @@ class TieredCache:
         self._degraded = False
         logger.warning("redis cache tier reachable again; generations moved, memory dropped")
 
+    async def heal(self) -> bool:
+        """After an outage, move the generations as soon as Redis answers, not at the next
+        read: a write this process could not announce must not wait for traffic. The app calls
+        it every ``cache_redis_retry_seconds``. Returns whether Redis is in use now."""
+        if self.redis is None or not self.redis.was_down:
+            return self.redis is not None
+        if not self.redis.available:
+            return False
+        try:
+            await self._recover()
+        except RedisUnavailable:
+            self._enter_degraded()
+            return False
+        return True
+
     # -- reads ----------------------------------------------------------------------------
     async def get_or_load(
         self, key: CacheKey, loader: Callable[[], Awaitable[bytes]], ttl: int | None = None
