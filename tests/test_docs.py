@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from sonic_cms.config import Settings
+from sonic_cms.plugins.hooks import HOOKS
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -19,3 +20,11 @@ def test_readme_starts_with_the_two_commands():
 def test_every_setting_is_in_the_configuration_table(field: str):
     variable = f"SONIC_{field.upper()}"
     assert re.search(rf"^\| `{variable}` \|", README, re.M), f"{variable} missing from README"
+
+
+PLUGINS_DOC = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
+
+
+@pytest.mark.parametrize("hook", sorted(HOOKS))
+def test_every_hook_is_in_the_hook_reference(hook: str):
+    assert re.search(rf"^\| `{re.escape(hook)}` \|", PLUGINS_DOC, re.M), f"{hook} missing"

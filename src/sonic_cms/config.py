@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `sonic serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="Port `sonic serve` binds")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes for `sonic serve`")
+    worker_healthcheck_seconds: int = Field(
+        30,
+        ge=1,
+        description="How long uvicorn waits for a worker's health ping before restarting it",
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         "FULL", description="SQLite `PRAGMA synchronous`; FULL survives a power cut"
     )
@@ -301,6 +306,64 @@ class Settings(BaseSettings):
     )
     time_travel_retention_days: int = Field(
         30, ge=1, description="Days time-travel snapshots and the change log are kept"
+    )
+    # Cache (issue 7): memory LRU -> Redis -> database.
+    redis_url: str = Field(
+        "", description="Redis URL for the shared cache tier; empty: memory only"
+    )
+    cache_redis_prefix: str = Field(
+        "sonic:", description="Prefix of every Redis key (several sites may share one Redis)"
+    )
+    cache_enabled: bool = Field(True, description="Serve cached reads; false: always the database")
+    cache_memory_max_entries: int = Field(
+        10_000, ge=1, description="Most entries the per-process memory cache holds"
+    )
+    cache_memory_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Byte budget of the per-process memory cache"
+    )
+    cache_ttl_content: int = Field(3600, ge=1, description="TTL of `content` cache entries, s")
+    cache_ttl_user: int = Field(900, ge=1, description="TTL of `user` cache entries, s")
+    cache_ttl_config: int = Field(7200, ge=1, description="TTL of `config` cache entries, s")
+    cache_ttl_media: int = Field(3600, ge=1, description="TTL of `media` cache entries, s")
+    cache_ttl_api: int = Field(300, ge=1, description="TTL of `api` cache entries, s")
+    cache_ttl_session: int = Field(1800, ge=1, description="TTL of `session` cache entries, s")
+    cache_ttl_plugin: int = Field(3600, ge=1, description="TTL of `plugin` cache entries, s")
+    cache_ttl_collection: int = Field(
+        7200, ge=1, description="TTL of `collection` cache entries, s"
+    )
+    cache_degraded_ttl_seconds: int = Field(
+        5,
+        ge=1,
+        description="Memory TTL while Redis is unreachable (bounds cross-process staleness)",
+    )
+    cache_redis_timeout_ms: int = Field(
+        250, ge=10, description="Socket timeout of one Redis call before the tier counts as down"
+    )
+    cache_redis_retry_seconds: float = Field(
+        2.0, gt=0, description="How long to wait before trying Redis again after a failure"
+    )
+    # System logs (issue 7).
+    log_to_database: bool = Field(True, description="Write structured records to system_logs")
+    log_queue_max: int = Field(
+        10_000, ge=10, description="Records waiting for the writer before new ones are dropped"
+    )
+    log_batch_size: int = Field(200, ge=1, description="Most records written in one transaction")
+    log_flush_interval_ms: int = Field(
+        500, ge=10, description="Longest a record waits in the queue before it is written"
+    )
+    log_prune_interval_seconds: int = Field(
+        3600, ge=0, description="How often the server prunes system_logs; 0 disables the task"
+    )
+    log_query_max_limit: int = Field(
+        1000, ge=1, description="Largest page size of the log query API"
+    )
+    log_export_max_rows: int = Field(100_000, ge=1, description="Most rows one log export returns")
+    # Plugins (issue 7).
+    plugins_autoload: bool = Field(
+        True, description="Discover plugins from the `sonic_cms.plugins` entry-point group"
+    )
+    plugin_status_ttl_ms: int = Field(
+        1000, ge=0, description="How long a process trusts its view of which plugins are active"
     )
 
     @field_validator("database_url")

@@ -7,17 +7,19 @@ Tests build as many isolated apps as they like; ``sonic serve`` builds one per w
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 
 from fastapi import FastAPI
 
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
-from sonic_cms.api.background import start_background_tasks, stop_background_tasks
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
+from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from sonic_cms.api.plugin_mount import mount_plugin_routes
+from sonic_cms.api.request_log import RequestLogMiddleware
+from sonic_cms.api.response_cache import ResponseCacheMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import (
     account,
@@ -33,16 +35,40 @@ from sonic_cms.api.routes import (
     workflow,
 )
 from sonic_cms.api.routes import auth as auth_routes
+from sonic_cms.api.routes import cache as cache_routes
+from sonic_cms.api.routes import logs as log_routes
+from sonic_cms.api.routes import plugins as plugin_routes
+from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
-from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import summary_line, sync_collections
-from sonic_cms.services.server_duties import server_duties
+from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.plugins.registry import discover
+from sonic_cms.plugins.runtime import PluginRuntime
+from sonic_cms.plugins.spec import PluginSpec
+from sonic_cms.services.plugins import PluginServices
 from sonic_cms.storage import Storage, build_storage
+from sonic_cms.system_logs.writer import LogWriter
 
 logger = logging.getLogger("sonic_cms")
+
+
+def build_context(
+    settings: Settings,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    plugins: Iterable[PluginSpec] = (),
+) -> AppContext:
+    """The app's collaborators: database, clock, cache, plugin runtime, log writer."""
+    database = db or Database(settings)
+    clock = clock or SystemClock()
+    registry = discover(settings.plugins_autoload, extra=plugins)
+    bus = HookBus()
+    runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
+    cache = TieredCache(settings, clock)
+    bus.resources.update(cache=cache, settings=settings, db=database)
+    writer = LogWriter(settings, database, clock)
+    return AppContext(settings, database, clock, cache, runtime, writer)
 
 
 def create_app(
@@ -51,60 +77,49 @@ def create_app(
     db: Database | None = None,
     clock: Clock | None = None,
     storage: Storage | None = None,
+    plugins: Iterable[PluginSpec] = (),
 ) -> FastAPI:
-    """Build the application for ``settings``; ``db``, ``clock``, ``storage`` may be injected."""
-    context = AppContext(
-        settings=settings, db=db or Database(settings), clock=clock or SystemClock()
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.auto_migrate:
-            applied = await context.db.run_write(migrate.upgrade, context.db)
-            if applied:
-                logger.info("applied migrations: %s", ", ".join(applied))
-        if settings.collections_sync_on_start and settings.collections_dir.is_dir():
-            results = await context.db.run_write(
-                sync_collections, context.db, SYSTEM, context.clock, settings.collections_dir
-            )
-            logger.info("%s", summary_line(results))
-        background = start_background_tasks(context)
-        # The server lock (restore refuses while it is held) and time-travel snapshots.
-        async with server_duties(context.db):
-            yield
-        await stop_background_tasks(background)
-        if db is None:
-            context.db.dispose()
-
+    """Build the application for ``settings``; ``db``, ``clock``, ``storage`` and extra
+    ``plugins`` may be injected by tests."""
+    context = build_context(settings, db, clock, plugins)
     app = FastAPI(
         title="sonic-cms",
         version=__version__,
         description="A headless CMS for Python with SonicJS's data model and REST contract.",
         default_response_class=JSONBytesResponse,
-        lifespan=lifespan,
+        lifespan=build_lifespan(context, owns_db=db is None),
     )
     app.state.ctx = context
     app.state.authenticate = authenticate
     app.state.storage = storage or build_storage(settings, context.clock)
     install_error_handlers(app)
+    app.add_middleware(ResponseCacheMiddleware, context=context)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
         upload_limit=settings.media_max_bytes + settings.media_multipart_overhead_bytes,
     )
+    app.add_middleware(RequestLogMiddleware, context=context)
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health.router)
-    app.include_router(collections.router)
-    app.include_router(content.router)
-    app.include_router(admin_collections.router)
-    app.include_router(workflow.router)
-    app.include_router(media.router)
-    app.include_router(files.router)
-    app.include_router(auth_routes.router)
-    app.include_router(account.router)
-    app.include_router(users_admin.router)
-    app.include_router(permissions_admin.router)
-    app.include_router(api_tokens.router)
+    for module in (
+        health,
+        collections,
+        content,
+        admin_collections,
+        workflow,
+        media,
+        files,
+        auth_routes,
+        account,
+        users_admin,
+        permissions_admin,
+        api_tokens,
+        plugin_routes,
+        log_routes,
+        cache_routes,
+    ):
+        app.include_router(module.router)
+    mount_plugin_routes(app, context.plugins.services.registry)
     return app
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.plugins.runtime import PluginRuntime
+from sonic_cms.system_logs.writer import LogWriter
 
 
 @dataclass
@@ -16,3 +20,14 @@ class AppContext:
     settings: Settings
     db: Database
     clock: Clock
+    cache: TieredCache
+    plugins: PluginRuntime
+    logs: LogWriter
+    #: URL -> (namespace, type, identifier) of cached routes, for the fast path.
+    cached_urls: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    @property
+    def hooks(self) -> HookBus:
+        """The hook bus services fire on (``hooks.filter`` in the transaction, ``hooks.action``
+        after commit)."""
+        return self.plugins.hooks

@@ -51,12 +51,31 @@ async def get_actor(request: Request) -> Actor:
     if authenticate is None:
         return ANONYMOUS
     actor: Actor = await authenticate(request)
+    request.state.user_id = actor.user_id  # for the request log
     return actor
 
 
-ContextDep = Annotated[AppContext, Depends(get_context)]
-DbDep = Annotated[Database, Depends(get_db)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
+# FastAPI runs a sync dependency in the threadpool: one thread hop per request per dependency.
+# These async twins keep the plain functions above callable directly.
+async def _context(request: Request) -> AppContext:
+    return get_context(request)
+
+
+async def _db(request: Request) -> Database:
+    return get_db(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+async def _clock(request: Request) -> Clock:
+    return get_clock(request)
+
+
+ContextDep = Annotated[AppContext, Depends(_context)]
+DbDep = Annotated[Database, Depends(_db)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import collections, db, scheduler, tokens, users
+from sonic_cms.cli import cache, collections, db, logs, plugins, scheduler, tokens, users
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -20,6 +20,9 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(collections.app, name="collections")
 app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(plugins.app, name="plugins")
+app.add_typer(logs.app, name="logs")
+app.add_typer(cache.app, name="cache")
 
 
 @app.command("version")

@@ -33,5 +33,6 @@ def serve(
         workers=None if reload else settings.workers,
         reload=reload,
         log_level="info",
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         proxy_headers=False,
     )

@@ -44,16 +44,14 @@ class RevisionState:
 
 
 #: Objects that revisions own but models do not describe (FTS shadow tables, engine tables).
-ENGINE_MANAGED_PREFIXES = ("content_fts", "sqlite_")
+ENGINE_MANAGED_PREFIXES = ("alembic_version", "content_fts", "sqlite_")
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Autogenerate and drift checks skip objects owned by revisions rather than models."""
-    managed = bool(name) and (
-        name == "alembic_version" or str(name).startswith(ENGINE_MANAGED_PREFIXES)
-    )
+    managed = bool(name) and str(name).startswith(ENGINE_MANAGED_PREFIXES)
     return not (type_ in ("table", "index") and reflected and compare_to is None and managed)
 
 

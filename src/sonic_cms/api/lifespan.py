@@ -1,0 +1,117 @@
+"""Start-up and shut-down: migrations, plugins, log writer, the periodic log pruning, and the
+app:* and db:migrate hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+
+from sonic_cms.api.background import start_background_tasks, stop_background_tasks
+from sonic_cms.api.context import AppContext
+from sonic_cms.db import migrate
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.collection_sync import summary_line, sync_collections
+from sonic_cms.services.server_duties import server_duties
+from sonic_cms.system_logs.handler import SystemLogHandler
+from sonic_cms.system_logs.retention import prune
+
+logger = logging.getLogger("sonic_cms")
+
+
+def build_lifespan(
+    context: AppContext, owns_db: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The lifespan of an app built on ``context``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        handler = _start_logging(context)
+        applied: list[str] = []
+        if context.settings.auto_migrate:
+            applied = await context.db.run_write(migrate.upgrade, context.db)
+            if applied:
+                logger.info("applied migrations: %s", ", ".join(applied))
+        await context.db.run_write(context.plugins.ensure_core)
+        await _sync_collections(context)
+        hooks = context.hooks
+        hooks.action("db:migrate", {"applied": applied})
+        hooks.action("app:init", {"version": app.version, "env": context.settings.env})
+        pruner = _start_pruner(context)
+        healer = _start_cache_healer(context)
+        background = start_background_tasks(context)
+        hooks.action("app:ready", {"version": app.version})
+        try:
+            # The server lock (restore refuses while it is held) and time-travel snapshots.
+            async with server_duties(context.db):
+                yield
+        finally:
+            hooks.action("app:shutdown", {})
+            await stop_background_tasks(background)
+            for task in (pruner, healer):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            context.plugins.close()
+            logging.getLogger("sonic_cms").removeHandler(handler)
+            context.logs.close()
+            await context.cache.close()
+            if owns_db:
+                context.db.dispose()
+
+    return lifespan
+
+
+async def _sync_collections(context: AppContext) -> None:
+    settings = context.settings
+    if settings.collections_sync_on_start and settings.collections_dir.is_dir():
+        results = await context.db.run_write(
+            sync_collections, context.db, SYSTEM, context.clock, settings.collections_dir
+        )
+        logger.info("%s", summary_line(results))
+
+
+def _start_logging(context: AppContext) -> SystemLogHandler:
+    context.logs.start()
+    handler = SystemLogHandler(context.logs)
+    root = logging.getLogger("sonic_cms")
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    return handler
+
+
+def _start_cache_healer(context: AppContext) -> asyncio.Task[None] | None:
+    if context.cache.redis is None:
+        return None
+    interval = context.settings.cache_redis_retry_seconds
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await context.cache.heal()
+
+    return asyncio.create_task(loop(), name="cache-healer")
+
+
+def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:
+    interval = context.settings.log_prune_interval_seconds
+    if interval <= 0 or not context.settings.log_to_database:
+        return None
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                result = await context.db.run_write(prune, context.db, context.clock.now_ms())
+                if result.total:
+                    logger.info("pruned %d system log records", result.total)
+            except Exception:
+                logger.exception("system log pruning failed")
+
+    return asyncio.create_task(loop(), name="system-log-pruner")

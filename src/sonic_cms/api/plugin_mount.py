@@ -1,0 +1,35 @@
+"""Mounting plugin routers under /api/plugins/{name}/, answering 404 unless the plugin is active."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, FastAPI, Request
+
+from sonic_cms.api.context import AppContext
+from sonic_cms.plugins.registry import PluginRegistry
+from sonic_cms.services.errors import NotFound
+
+
+def active_guard(name: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency that hides the plugin's routes while it is not active."""
+
+    async def guard(request: Request) -> None:
+        context: AppContext = request.app.state.ctx
+        if context.plugins.stale():
+            await context.db.run_read(context.plugins.refresh)
+        if not context.plugins.is_active(name):
+            raise NotFound(f"Plugin {name!r} is not active", code="plugin_inactive")
+
+    return guard
+
+
+def mount_plugin_routes(app: FastAPI, registry: PluginRegistry) -> None:
+    """Include every known plugin's router; the guard decides per request."""
+    for spec in registry.specs.values():
+        if spec.router is not None:
+            app.include_router(
+                spec.router(),
+                prefix=f"/api/plugins/{spec.name}",
+                dependencies=[Depends(active_guard(spec.name))],
+            )

@@ -1,0 +1,101 @@
+"""Per-request logging and the request:* hooks, as pure ASGI middleware.
+
+Each request becomes one ``api`` record (request_id, user_id, ip, user agent, method, url with
+secret query parameters masked, status, duration in ms) queued for the background writer, so
+the response never waits on the database. ``request:start`` filters may refuse a request (their
+4xx names the plugin); ``request:end`` and ``request:error`` actions run after the response.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sonic_cms.api.context import AppContext
+from sonic_cms.api.errors import error_response
+from sonic_cms.plugins.hooks import HookCancelled
+from sonic_cms.system_logs.scrub import scrub_query, scrub_text
+
+
+class RequestLogMiddleware:
+    """Fires request hooks and logs every HTTP request in the ``api`` category."""
+
+    def __init__(self, app: ASGIApp, context: AppContext) -> None:
+        self.app = app
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        context = self.context
+        if context.plugins.stale():
+            await context.db.run_read(context.plugins.refresh)
+        started = time.perf_counter()
+        info = _request_info(scope)
+        try:
+            context.hooks.filter("request:start", info)
+        except HookCancelled as cancel:
+            response = error_response(cancel.status, cancel.message, cancel.code, cancel.details)
+            await response(scope, receive, send)
+            self._log(scope, info, cancel.status, started)
+            return
+        context.hooks.action("request:start", info)
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        except BaseException:
+            self._log(scope, info, 500, started)
+            context.hooks.action("request:error", {**info, "status_code": 500})
+            raise
+        self._log(scope, info, status, started)
+        if status >= 500:
+            context.hooks.action("request:error", {**info, "status_code": status})
+        context.hooks.action("request:end", {**info, "status_code": status})
+
+    def _log(self, scope: Scope, info: dict[str, Any], status: int, started: float) -> None:
+        state = scope.get("state", {})
+        level = "error" if status >= 500 else "warn" if status >= 400 else "info"
+        self.context.logs.submit(
+            {
+                "level": level,
+                "category": "api",
+                "message": f"{info['method']} {info['path']} {status}",
+                "request_id": state.get("request_id"),
+                "user_id": state.get("user_id"),
+                "ip_address": info["ip_address"],
+                "user_agent": info["user_agent"],
+                "method": info["method"],
+                "url": info["url"],
+                "status_code": status,
+                "duration": int((time.perf_counter() - started) * 1000),
+                "source": "http",
+            }
+        )
+
+
+def _request_info(scope: Scope) -> dict[str, Any]:
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = scope.get("path", "")
+    client = scope.get("client")
+    agent = None
+    for key, value in scope.get("headers", ()):
+        if key == b"user-agent":
+            agent = scrub_text(value.decode("latin-1"))[:500]
+    return {
+        "method": scope.get("method", ""),
+        "path": path,
+        "url": f"{path}?{scrub_query(query)}" if query else path,
+        "ip_address": client[0] if client else None,
+        "user_agent": agent,
+        "request_id": scope.get("state", {}).get("request_id"),
+    }

@@ -1,0 +1,145 @@
+"""/admin/api/logs: SonicJS's /admin/logs filters, export, log_config, cleanup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from starlette.responses import Response
+
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.params import only_params
+from sonic_cms.services import logs as log_service
+from sonic_cms.services.errors import BadRequest
+
+router = APIRouter(prefix="/admin/api/logs", tags=["logs"])
+
+FILTERS: tuple[str, ...] = (
+    "level",
+    "category",
+    "search",
+    "start_date",
+    "end_date",
+    "source",
+    "user",
+    "status",
+    "request_id",
+)
+
+
+def parse_time(name: str, value: str | None) -> int | None:
+    """Epoch milliseconds, or an ISO 8601 date/time (UTC when no offset)."""
+    if value is None or value == "":
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            f"{name} must be epoch ms or ISO 8601",
+            code="invalid_filter",
+            details=[{"path": name, "message": "not a date"}],
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+async def log_filters(request: Request) -> log_service.LogQuery:
+    """The LogQuery of the request's query string."""
+    q = request.query_params
+    statuses = _split(q.get("status"))
+    if not all(s.isdigit() and 100 <= int(s) <= 599 for s in statuses):
+        raise BadRequest(
+            "status must be HTTP status codes, comma-separated",
+            code="invalid_filter",
+            details=[{"path": "status", "message": "not a status code"}],
+        )
+    return log_service.LogQuery(
+        levels=_split(q.get("level")),
+        categories=_split(q.get("category")),
+        search=q.get("search") or None,
+        start_date=parse_time("start_date", q.get("start_date")),
+        end_date=parse_time("end_date", q.get("end_date")),
+        source=q.get("source") or None,
+        user_id=q.get("user") or None,
+        status_codes=tuple(int(s) for s in statuses),
+        request_id=q.get("request_id") or None,
+    )
+
+
+FiltersDep = Annotated[log_service.LogQuery, Depends(log_filters)]
+
+
+@router.get("", dependencies=[Depends(only_params("page", "limit", *FILTERS))])
+async def query(
+    ctx: ContextDep,
+    actor: ActorDep,
+    filters: FiltersDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1)] = 50,
+) -> dict[str, Any]:
+    """A page of records, newest first."""
+    if limit > ctx.settings.log_query_max_limit:
+        raise BadRequest(
+            f"limit must be at most {ctx.settings.log_query_max_limit}",
+            code="invalid_limit",
+            details=[{"path": "limit", "message": "too large"}],
+        )
+    return await ctx.db.run_read(log_service.query_logs, ctx.db, actor, filters, page, limit)
+
+
+@router.get("/export", dependencies=[Depends(only_params("format", *FILTERS))])
+async def export(
+    ctx: ContextDep,
+    actor: ActorDep,
+    filters: FiltersDep,
+    format: Annotated[str, Query(pattern="^(csv|json)$")] = "json",
+) -> Response:
+    """The matching records as a CSV or JSON download."""
+    body = await ctx.db.run_read(
+        log_service.export_logs, ctx.db, actor, filters, format, ctx.settings.log_export_max_rows
+    )
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    headers = {"Content-Disposition": f'attachment; filename="system-logs.{format}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+@router.get("/config", dependencies=[Depends(only_params())])
+async def get_config(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+    """Every category's log_config."""
+    return {"data": await ctx.db.run_read(log_service.get_config, ctx.db, actor)}
+
+
+@router.put("/config/{category}")
+async def update_config(
+    ctx: ContextDep,
+    actor: ActorDep,
+    category: str,
+    changes: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """Change enabled, level, retention_days or max_size_mb of one category."""
+    row = await ctx.db.run_write(
+        log_service.update_config, ctx.db, actor, ctx.clock, category, changes
+    )
+    ctx.logs.refresh_config()
+    return {"data": row}
+
+
+@router.post("/cleanup")
+async def cleanup(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+    """Apply retention and size limits now."""
+    result = await ctx.db.run_write(log_service.cleanup, ctx.db, actor, ctx.clock)
+    return {"data": {"deleted": result.total, "by_age": result.by_age, "by_size": result.by_size}}
+
+
+@router.get("/{log_id}", dependencies=[Depends(only_params())])
+async def get_one(ctx: ContextDep, actor: ActorDep, log_id: str) -> dict[str, Any]:
+    """One record."""
+    return {"data": await ctx.db.run_read(log_service.get_log, ctx.db, actor, log_id)}

@@ -1,0 +1,255 @@
+"""Memory -> Redis -> loader, as the seed's ``CachedQuery`` reads, made safe across processes.
+
+Every read first learns its namespace's generation (from Redis when configured, one round
+trip), so a write on process A that moved the generation before its response returned is seen
+by a read on process B that starts afterwards: B builds a key no tier has yet and loads from
+the database. Redis down: generations become per-process, memory entries live at most
+``cache_degraded_ttl_seconds``, a warning is logged once; when Redis answers again the process
+drops its memory and moves every generation, so nothing cached before or during the outage is
+served afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from sonic_cms.cache.base import NAMESPACES, CacheKey, TierStats
+from sonic_cms.cache.memory import MemoryStore
+from sonic_cms.cache.redis import RedisStore, RedisUnavailable, new_token
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+
+logger = logging.getLogger("sonic_cms.cache")
+
+Source = Literal["memory", "redis", "database"]
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """A value and where it came from (for X-Cache-Status / X-Cache-Source)."""
+
+    value: bytes
+    source: Source
+
+    @property
+    def hit(self) -> bool:
+        """Whether a cache tier answered."""
+        return self.source != "database"
+
+
+class TieredCache:
+    """The application's cache; one per process, built by the app factory."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.enabled = settings.cache_enabled
+        self.memory = MemoryStore(
+            clock, settings.cache_memory_max_entries, settings.cache_memory_max_bytes
+        )
+        self.redis: RedisStore | None = None
+        if settings.redis_url:
+            self.redis = RedisStore(
+                settings.redis_url,
+                settings.cache_redis_timeout_ms,
+                settings.cache_redis_retry_seconds,
+                settings.cache_redis_prefix,
+            )
+        self.database = TierStats()
+        self._local_generations = {ns: new_token() for ns in NAMESPACES}
+        self._degraded = False
+
+    def ttl(self, namespace: str) -> int:
+        """The namespace's TTL setting (``cache_ttl_<namespace>``), in seconds."""
+        return int(getattr(self.settings, f"cache_ttl_{namespace}"))
+
+    # -- generations ----------------------------------------------------------------------
+    async def _generation(self, namespace: str) -> tuple[str, bool]:
+        """(token, shared): shared is False when Redis is absent or down."""
+        if self.redis is None:
+            return self._local_generations[namespace], False
+        if not self.redis.available:
+            self._enter_degraded()
+            return self._local_generations[namespace], False
+        try:
+            if self.redis.was_down:
+                await self._recover()
+            return await self.redis.generation(namespace), True
+        except RedisUnavailable:
+            self._enter_degraded()
+            return self._local_generations[namespace], False
+
+    def _enter_degraded(self) -> None:
+        if not self._degraded:
+            self.memory.clear_now()
+            self._local_generations = {ns: new_token() for ns in NAMESPACES}
+        self._degraded = True
+
+    async def _recover(self) -> None:
+        """Redis is back: forget memory, move every generation (writes may have been missed)."""
+        assert self.redis is not None
+        await self.redis.bump(list(NAMESPACES))
+        self.memory.clear_now()
+        self._local_generations = {ns: new_token() for ns in NAMESPACES}
+        self.redis.was_down = False
+        self._degraded = False
+        logger.warning("redis cache tier reachable again; generations moved, memory dropped")
+
+    async def heal(self) -> bool:
+        """After an outage, move the generations as soon as Redis answers, not at the next
+        read: a write this process could not announce must not wait for traffic. The app calls
+        it every ``cache_redis_retry_seconds``. Returns whether Redis is in use now."""
+        if self.redis is None or not self.redis.was_down:
+            return self.redis is not None
+        if not self.redis.available:
+            return False
+        try:
+            await self._recover()
+        except RedisUnavailable:
+            self._enter_degraded()
+            return False
+        return True
+
+    # -- reads ----------------------------------------------------------------------------
+    async def get_or_load(
+        self, key: CacheKey, loader: Callable[[], Awaitable[bytes]], ttl: int | None = None
+    ) -> CacheResult:
+        """The cached bytes for ``key``, loading and storing them on a miss."""
+        if not self.enabled:
+            self.database.count("hits", key.namespace)
+            return CacheResult(await loader(), "database")
+        ttl = ttl or self.ttl(key.namespace)
+        version, shared = await self._generation(key.namespace)
+        full = key.render(version)
+        memory_ttl = (
+            ttl
+            if shared or self.redis is None
+            else min(ttl, self.settings.cache_degraded_ttl_seconds)
+        )
+        value = self.memory.get_now(full)
+        if value is not None:
+            return CacheResult(value, "memory")
+        if shared and self.redis is not None:
+            value = await self._redis_get(full)
+            if value is not None:
+                self.memory.set_now(full, value, memory_ttl)
+                return CacheResult(value, "redis")
+        value = await loader()
+        self.database.count("hits", key.namespace)
+        self.memory.set_now(full, value, memory_ttl)
+        if shared and self.redis is not None:
+            await self._redis_set(full, value, ttl)
+        return CacheResult(value, "database")
+
+    async def peek(self, key: CacheKey) -> CacheResult | None:
+        """The cached bytes for ``key`` from memory or Redis, or None (never loads)."""
+        if not self.enabled:
+            return None
+        version, shared = await self._generation(key.namespace)
+        full = key.render(version)
+        value = self.memory.get_now(full)
+        if value is not None:
+            return CacheResult(value, "memory")
+        if shared and self.redis is not None:
+            value = await self._redis_get(full)
+            if value is not None:
+                self.memory.set_now(full, value, self.ttl(key.namespace))
+                return CacheResult(value, "redis")
+        return None
+
+    async def _redis_get(self, full: str) -> bytes | None:
+        assert self.redis is not None
+        try:
+            return await self.redis.get(full)
+        except RedisUnavailable:
+            self._enter_degraded()
+            return None
+
+    async def _redis_set(self, full: str, value: bytes, ttl: int) -> None:
+        assert self.redis is not None
+        try:
+            await self.redis.set(full, value, ttl)
+        except RedisUnavailable:
+            self._enter_degraded()
+
+    # -- invalidation ---------------------------------------------------------------------
+    async def invalidate(self, *namespaces: str) -> None:
+        """Make every cached read of ``namespaces`` unreachable, in every process.
+
+        Call it after the write commits and before its response returns.
+        """
+        names = _checked(namespaces)
+        for ns in names:
+            self._local_generations[ns] = new_token()
+        if self.redis is not None:
+            try:
+                await self.redis.bump(names)
+            except RedisUnavailable:
+                self._enter_degraded()
+
+    def invalidate_sync(self, *namespaces: str) -> None:
+        """:meth:`invalidate` for synchronous callers (services in worker threads, the CLI)."""
+        names = _checked(namespaces)
+        for ns in names:
+            self._local_generations[ns] = new_token()
+        if self.redis is not None:
+            try:
+                self.redis.bump_sync(names)
+            except RedisUnavailable:
+                self._enter_degraded()
+
+    async def invalidate_pattern(self, pattern: str) -> dict[str, int | list[str]]:
+        """Drop keys matching a glob; moves the generation of every namespace it can touch."""
+        head = pattern.split(":", 1)[0]
+        names = [ns for ns in NAMESPACES if _glob_may_match(head, ns)]
+        removed_memory = self.memory.delete_matching_now(pattern)
+        removed_redis = 0
+        if self.redis is not None:
+            try:
+                removed_redis = await self.redis.delete_matching(pattern)
+            except RedisUnavailable:
+                self._enter_degraded()
+        if names:
+            await self.invalidate(*names)
+        return {"memory": removed_memory, "redis": removed_redis, "namespaces": names}
+
+    async def clear(self, namespace: str | None = None) -> dict[str, int | list[str]]:
+        """Drop a namespace (or everything) from every tier."""
+        return await self.invalidate_pattern(f"{namespace}:*" if namespace else "*")
+
+    # -- stats ----------------------------------------------------------------------------
+    async def stats(self, namespace: str | None = None) -> dict[str, object]:
+        """Counters per tier (of one namespace when given)."""
+        memory = {**self.memory.stats.as_dict(namespace), **await self.memory.size()}
+        redis: dict[str, object] = {"configured": self.redis is not None}
+        if self.redis is not None:
+            redis.update(self.redis.stats.as_dict(namespace))
+            redis["connected"] = self.redis.available and not self.redis.was_down
+        database = {"loads": self.database.as_dict(namespace)["hits"]}
+        return {
+            "enabled": self.enabled,
+            "namespace": namespace,
+            "ttl_seconds": self.ttl(namespace) if namespace else None,
+            "memory": memory,
+            "redis": redis,
+            "database": database,
+        }
+
+    async def close(self) -> None:
+        """Close the Redis clients."""
+        if self.redis is not None:
+            await self.redis.close()
+
+
+def _checked(namespaces: tuple[str, ...]) -> list[str]:
+    for ns in namespaces:
+        if ns not in NAMESPACES:
+            raise ValueError(f"unknown cache namespace {ns!r}")
+    return list(namespaces) or list(NAMESPACES)
+
+
+def _glob_may_match(head: str, namespace: str) -> bool:
+    return fnmatchcase(namespace, head)

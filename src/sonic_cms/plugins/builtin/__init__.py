@@ -1,0 +1,1 @@
+"""Plugins shipped inside sonic-cms: cache (core), faq, demo-login."""

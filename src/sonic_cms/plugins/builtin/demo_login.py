@@ -1,0 +1,51 @@
+"""Demo login: pre-fills demo credentials on the login form; refuses to run in production."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from sonic_cms.plugins.spec import ActivationContext, PluginSpec
+from sonic_cms.services.errors import Conflict
+
+
+class DemoLoginSettings(BaseModel):
+    """The credentials the login form is pre-filled with."""
+
+    email: str = Field("admin@example.com", min_length=3, max_length=254)
+    password: str = Field("sonicjs!", min_length=1, max_length=128)
+
+
+def refuse_in_production(context: ActivationContext) -> None:
+    """Demo credentials on a production login form would be an open door."""
+    if context.settings.env == "production":
+        raise Conflict(
+            "demo-login cannot be activated when SONIC_ENV=production",
+            code="demo_login_in_production",
+        )
+
+
+def router() -> APIRouter:
+    """GET /api/plugins/demo-login/credentials: what the login form pre-fills."""
+    api = APIRouter(tags=["plugins: demo-login"])
+
+    @api.get("/credentials")
+    async def credentials(request: Request) -> dict[str, object]:
+        values = request.app.state.ctx.plugins.plugin_settings("demo-login")
+        defaults = DemoLoginSettings().model_dump()
+        return {"data": {**defaults, **values}}
+
+    return api
+
+
+plugin = PluginSpec(
+    name="demo-login",
+    display_name="Demo Login",
+    version="1.0.0",
+    author="sonic-cms",
+    category="development",
+    description="Pre-fills the login form with demo credentials (never in production)",
+    settings_model=DemoLoginSettings,
+    router=router,
+    on_activate=refuse_in_production,
+)

@@ -1,0 +1,58 @@
+"""/api/plugins/faq/: public cached reads, writes for holders of ``faq.manage``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from sonic_cms.api.caching import cached_route
+from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.params import only_params
+from sonic_cms.plugins.builtin.faq import service
+from sonic_cms.plugins.builtin.faq.service import FaqIn, FaqPatch
+
+MAX_LIMIT = 100
+
+
+def router() -> APIRouter:
+    """The plugin's routes (mounted under /api/plugins/faq while the plugin is active)."""
+    api = APIRouter(tags=["plugins: faq"])
+
+    @api.get("/", dependencies=[Depends(only_params("page", "limit", "category"))])
+    @cached_route("plugin", "faq-list")
+    async def list_faqs(
+        request: Request,
+        ctx: ContextDep,
+        actor: ActorDep,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        category: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> object:
+        return await ctx.db.run_read(service.list_faqs, ctx.db, actor, page, limit, category)
+
+    @api.get("/{faq_id}", dependencies=[Depends(only_params())])
+    @cached_route("plugin", "faq-item")
+    async def get_faq(request: Request, ctx: ContextDep, actor: ActorDep, faq_id: str) -> object:
+        return {"data": await ctx.db.run_read(service.get_faq, ctx.db, actor, faq_id)}
+
+    @api.post("/", status_code=201)
+    async def create_faq(ctx: ContextDep, actor: ActorDep, body: FaqIn) -> object:
+        row = await ctx.db.run_write(service.create_faq, ctx.db, actor, ctx.clock, body)
+        await ctx.cache.invalidate("plugin")
+        return {"data": row}
+
+    @api.put("/{faq_id}")
+    async def update_faq(ctx: ContextDep, actor: ActorDep, faq_id: str, body: FaqPatch) -> object:
+        row = await ctx.db.run_write(service.update_faq, ctx.db, actor, ctx.clock, faq_id, body)
+        await ctx.cache.invalidate("plugin")
+        return {"data": row}
+
+    @api.delete("/{faq_id}", status_code=204)
+    async def delete_faq(ctx: ContextDep, actor: ActorDep, faq_id: str) -> Response:
+        await ctx.db.run_write(service.delete_faq, ctx.db, actor, faq_id)
+        await ctx.cache.invalidate("plugin")
+        return Response(status_code=204)
+
+    return api

@@ -1,0 +1,227 @@
+"""The hook bus: SonicJS's hook names, a filter phase inside the caller's transaction and an
+action phase after commit.
+
+Filter handlers run in ascending priority (default 10, ties by plugin name, then handler name),
+each receiving the previous one's result; one may :class:`Cancel` with a reason, which the caller
+gets as a 4xx naming the plugin. Action handlers run after commit and never fail the request.
+A handler that raises anything else marks its plugin ``error`` (through ``on_error``), is logged,
+and is skipped; only a filter handler its plugin declared ``required`` fails the call (503).
+Handlers are synchronous: filters share the caller's connection, which lives in one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import Connection
+
+from sonic_cms.services.actors import Actor
+from sonic_cms.services.errors import ServiceError
+
+logger = logging.getLogger("sonic_cms.plugins")
+
+Phase = Literal["filter", "action"]
+
+#: Every standard hook and who fires it (docs/plugins.md shows this table; a test checks it).
+HOOKS: dict[str, str] = {
+    "app:init": "app lifespan, after migrations and plugin loading",
+    "app:ready": "app lifespan, when the server starts accepting requests",
+    "app:shutdown": "app lifespan, when the server stops",
+    "request:start": "request middleware, before routing (filter may cancel the request)",
+    "request:end": "request middleware, after the response was sent",
+    "request:error": "request middleware, when a request fails with a 5xx",
+    "auth:login": "authentication service, on login (issue 4)",
+    "auth:logout": "authentication service, on logout (issue 4)",
+    "auth:register": "user service, on registration (issue 4)",
+    "content:create": "content service, creating an item (issue 3)",
+    "content:update": "content service, updating an item (issue 3)",
+    "content:delete": "content service, deleting an item (issue 3)",
+    "content:publish": "content service, publishing or unpublishing (issue 3)",
+    "content:save": "content service, on every create or update (issue 3)",
+    "media:upload": "media service, storing an upload (issue 6)",
+    "media:delete": "media service, deleting a file (issue 6)",
+    "media:transform": "media service, transforming an image (issue 6)",
+    "plugin:install": "plugin lifecycle service",
+    "plugin:uninstall": "plugin lifecycle service",
+    "plugin:activate": "plugin lifecycle service",
+    "plugin:deactivate": "plugin lifecycle service",
+    "db:migrate": "app lifespan and `sonic db migrate`, around applying revisions",
+    "db:seed": "seeding commands, around inserting default rows",
+}
+
+
+class Cancel(Exception):
+    """Raised by a filter handler to refuse the operation; ``status`` is a 4xx."""
+
+    def __init__(self, reason: str, status: int = 422) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status if 400 <= status < 500 else 422
+
+
+class HookCancelled(ServiceError):
+    """A plugin's filter handler refused the operation."""
+
+    code = "cancelled_by_plugin"
+
+    def __init__(self, plugin: str, hook: str, reason: str, status: int) -> None:
+        super().__init__(
+            f"Plugin {plugin!r} refused {hook}: {reason}",
+            details=[{"plugin": plugin, "hook": hook, "reason": reason}],
+        )
+        self.status = status
+        self.plugin = plugin
+
+
+class RequiredHookFailed(ServiceError):
+    """A filter handler its plugin declared required raised (503: the operation cannot run)."""
+
+    status = 503
+    code = "plugin_failed"
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """What a handler learns besides the payload."""
+
+    hook: str
+    phase: Phase
+    plugin: str
+    actor: Actor | None = None
+    conn: Connection | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+
+
+HandlerFn = Callable[[Any, HookContext], Any]
+
+
+@dataclass(frozen=True)
+class HookHandler:
+    """One registered handler."""
+
+    plugin: str
+    hook: str
+    fn: HandlerFn
+    phase: Phase = "action"
+    priority: int = 10
+    required: bool = False
+    name: str = ""
+
+    @property
+    def handler_name(self) -> str:
+        """The name recorded in plugin_hooks."""
+        return self.name or getattr(self.fn, "__qualname__", repr(self.fn))
+
+    def sort_key(self) -> tuple[int, str, str]:
+        """Ascending priority, then plugin name, then handler name."""
+        return (self.priority, self.plugin, self.handler_name)
+
+
+ErrorCallback = Callable[[str, str, BaseException], None]
+
+
+class HookBus:
+    """The handlers of the active plugins of this process."""
+
+    def __init__(self, on_error: ErrorCallback | None = None) -> None:
+        self.on_error = on_error
+        #: App collaborators handlers may use (``cache``, ``settings``), set by the app factory.
+        self.resources: dict[str, Any] = {}
+        self._handlers: dict[tuple[str, Phase], list[HookHandler]] = {}
+        self._lock = threading.Lock()
+
+    def register(self, handler: HookHandler) -> None:
+        """Add a handler (a plugin's, when it becomes active)."""
+        if handler.hook not in HOOKS:
+            raise ValueError(f"unknown hook {handler.hook!r}")
+        with self._lock:
+            bucket = [*self._handlers.get((handler.hook, handler.phase), []), handler]
+            self._handlers[(handler.hook, handler.phase)] = sorted(bucket, key=HookHandler.sort_key)
+
+    def unregister_plugin(self, plugin: str) -> None:
+        """Drop every handler of ``plugin`` (deactivated, uninstalled or failed)."""
+        with self._lock:
+            self._handlers = {
+                key: [h for h in handlers if h.plugin != plugin]
+                for key, handlers in self._handlers.items()
+            }
+
+    def handlers(self, hook: str, phase: Phase) -> list[HookHandler]:
+        """The handlers that would run, in order."""
+        return list(self._handlers.get((hook, phase), ()))
+
+    def plugins(self) -> set[str]:
+        """Plugins with at least one handler registered."""
+        return {h.plugin for handlers in self._handlers.values() for h in handlers}
+
+    def filter(
+        self,
+        hook: str,
+        payload: Any,
+        *,
+        conn: Connection | None = None,
+        actor: Actor | None = None,
+        **extra: Any,
+    ) -> Any:
+        """Run the filter chain inside the caller's transaction; returns the final payload.
+
+        Raises:
+            HookCancelled: a handler cancelled (roll the transaction back, answer its 4xx).
+            RequiredHookFailed: a required handler raised.
+        """
+        _check_name(hook)
+        for handler in self.handlers(hook, "filter"):
+            context = HookContext(
+                hook, "filter", handler.plugin, actor, conn, extra, self.resources
+            )
+            try:
+                result = handler.fn(payload, context)
+            except Cancel as cancel:
+                raise HookCancelled(handler.plugin, hook, cancel.reason, cancel.status) from None
+            except Exception as exc:
+                self._failed(handler, exc)
+                if handler.required:
+                    raise RequiredHookFailed(
+                        f"Plugin {handler.plugin!r} failed in required hook {hook}",
+                        details=[{"plugin": handler.plugin, "hook": hook}],
+                    ) from exc
+                continue
+            if result is not None:
+                payload = result
+        return payload
+
+    def action(self, hook: str, payload: Any, *, actor: Actor | None = None, **extra: Any) -> None:
+        """Run the action handlers after commit; never raises."""
+        _check_name(hook)
+        for handler in self.handlers(hook, "action"):
+            context = HookContext(
+                hook, "action", handler.plugin, actor, None, extra, self.resources
+            )
+            try:
+                handler.fn(payload, context)
+            except Exception as exc:  # noqa: BLE001 (an action never fails the request)
+                self._failed(handler, exc)
+
+    def _failed(self, handler: HookHandler, exc: BaseException) -> None:
+        logger.error(
+            "plugin %s handler %s failed in %s: %s",
+            handler.plugin,
+            handler.handler_name,
+            handler.hook,
+            exc,
+            exc_info=exc,
+            extra={"category": "plugin"},
+        )
+        self.unregister_plugin(handler.plugin)
+        if self.on_error is not None:
+            self.on_error(handler.plugin, handler.hook, exc)
+
+
+def _check_name(hook: str) -> None:
+    if hook not in HOOKS:
+        raise ValueError(f"unknown hook {hook!r}")

@@ -1,0 +1,77 @@
+"""Finding plugins: the built-ins shipped in the package and the ``sonic_cms.plugins`` entry
+points of installed distributions. Invalid manifests are kept with their problems, so
+``sonic plugins list`` can say why a plugin cannot be installed instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from sonic_cms.plugins.spec import PluginSpec
+from sonic_cms.plugins.validation import validate_spec
+
+logger = logging.getLogger("sonic_cms.plugins")
+
+ENTRY_POINT_GROUP = "sonic_cms.plugins"
+
+
+@dataclass
+class PluginRegistry:
+    """Known plugins by name, and the ones that failed to load or validate."""
+
+    specs: dict[str, PluginSpec] = field(default_factory=dict)
+    invalid: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, spec: PluginSpec, origin: str) -> None:
+        """Validate and keep ``spec``; a second plugin with the same name is refused."""
+        problems = validate_spec(spec)
+        if spec.name in self.specs:
+            problems.append(f"another plugin is already named {spec.name!r} ({origin})")
+        if problems:
+            self.invalid[spec.name or origin] = problems
+            logger.warning("plugin %s from %s is invalid: %s", spec.name, origin, problems)
+            return
+        self.specs[spec.name] = spec
+
+    def get(self, name: str) -> PluginSpec | None:
+        """The valid plugin named ``name``."""
+        return self.specs.get(name)
+
+
+def builtin_specs() -> list[PluginSpec]:
+    """The plugins shipped inside sonic-cms."""
+    from sonic_cms.plugins.builtin import cache, demo_login, faq
+
+    return [cache.plugin, faq.plugin, demo_login.plugin]
+
+
+def discover(autoload: bool = True, extra: Iterable[PluginSpec] = ()) -> PluginRegistry:
+    """Built-ins, then entry points (when ``autoload``), then ``extra`` (tests)."""
+    registry = PluginRegistry()
+    for spec in builtin_specs():
+        registry.add(spec, "builtin")
+    if autoload:
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            loaded = _load(entry.name, entry.load)
+            if loaded is None:
+                registry.invalid[entry.name] = [f"entry point {entry.value} did not load"]
+            else:
+                registry.add(loaded, f"entry point {entry.value}")
+    for spec in extra:
+        registry.add(spec, "extra")
+    return registry
+
+
+def _load(name: str, load: Callable[[], object]) -> PluginSpec | None:
+    obj: object
+    try:
+        obj = load()
+        if callable(obj) and not isinstance(obj, PluginSpec):
+            obj = obj()
+    except Exception:
+        logger.exception("plugin entry point %s failed to load", name)
+        return None
+    return obj if isinstance(obj, PluginSpec) else None

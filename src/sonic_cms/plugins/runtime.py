@@ -1,0 +1,128 @@
+"""One process's view of the plugins: which are active, their handlers on the bus, their routes.
+
+Plugin state lives in the database, so several server processes agree: each process re-reads
+the active set at most every ``plugin_status_ttl_ms`` (and at once after its own lifecycle
+calls). A handler failure is recorded off the failing call's thread, because a filter runs
+inside the caller's transaction and on SQLite a second writer would wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import inspect
+
+from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.services import plugins as lifecycle
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.errors import NotFound
+from sonic_cms.services.plugins import PluginServices
+
+logger = logging.getLogger("sonic_cms.plugins")
+
+
+class PluginRuntime:
+    """Keeps the hook bus in step with the plugins table."""
+
+    def __init__(self, services: PluginServices) -> None:
+        self.services = services
+        self.active: dict[str, dict[str, Any]] = {}
+        self._checked_at = -1.0
+        self._tables_exist = False
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugin-errors")
+        self._pending: list[Future[None]] = []
+        services.hooks.on_error = self._handler_failed
+
+    @property
+    def hooks(self) -> HookBus:
+        """The bus services fire hooks on."""
+        return self.services.hooks
+
+    def is_active(self, name: str) -> bool:
+        """Whether ``name`` is active, as of the last refresh."""
+        return name in self.active
+
+    def plugin_settings(self, name: str) -> dict[str, Any]:
+        """The active plugin's settings."""
+        return self.active.get(name, {})
+
+    def stale(self) -> bool:
+        """Whether the active set is older than ``plugin_status_ttl_ms``."""
+        ttl = self.services.settings.plugin_status_ttl_ms / 1000
+        return time.monotonic() - self._checked_at >= ttl
+
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the active set when it is older than the TTL; (un)register handlers."""
+        if not force and not self.stale():
+            return
+        with self._lock:
+            if not self._tables_exist:
+                self._tables_exist = _has_tables(self.services)
+                if not self._tables_exist:
+                    return
+            active = lifecycle.active_plugins(self.services.db)
+            self._checked_at = time.monotonic()
+            self._apply(active)
+
+    def _apply(self, active: dict[str, dict[str, Any]]) -> None:
+        """Only plugins known to the registry are managed here; handlers registered directly
+        on the bus (core behaviour, tests) are left alone."""
+        bus = self.services.hooks
+        registered = bus.plugins()
+        for name in registered | set(self.active):
+            if name not in active and self.services.registry.get(name) is not None:
+                bus.unregister_plugin(name)
+        for name in active:
+            spec = self.services.registry.get(name)
+            if spec is not None and (name not in self.active or name not in registered):
+                bus.unregister_plugin(name)
+                for hook in spec.hooks:
+                    bus.register(hook.bind(name))
+        self.active = active
+
+    def ensure_core(self) -> None:
+        """Install and activate the core built-ins (the cache plugin) on first start.
+
+        Skipped on a database that was never migrated (the server then fails or migrates first).
+        """
+        if not _has_tables(self.services):
+            return
+        for spec in self.services.registry.specs.values():
+            if not spec.is_core:
+                continue
+            try:
+                lifecycle.get_plugin(self.services, SYSTEM, spec.name)
+            except NotFound:
+                lifecycle.install(self.services, SYSTEM, spec.name)
+                lifecycle.activate(self.services, SYSTEM, spec.name)
+        self.refresh(force=True)
+
+    def _handler_failed(self, plugin: str, hook: str, exc: BaseException) -> None:
+        self.active.pop(plugin, None)
+        message = f"{hook}: {type(exc).__name__}: {exc}"
+        future = self._executor.submit(lifecycle.mark_error, self.services, plugin, message)
+        self._pending.append(future)
+
+    def drain(self) -> None:
+        """Wait until every recorded failure is written."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            try:
+                future.result(timeout=60)
+            except Exception:
+                logger.exception("could not record a plugin failure")
+
+    def close(self) -> None:
+        """Write pending failures and stop the recorder thread."""
+        self.drain()
+        self._executor.shutdown(wait=True)
+
+
+def _has_tables(services: PluginServices) -> bool:
+    with services.db.engine.connect() as conn:
+        return inspect(conn).has_table("plugins")

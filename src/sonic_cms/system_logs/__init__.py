@@ -1,0 +1,1 @@
+"""Structured records in system_logs, written off the request path by a background writer."""
