@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     content_max_limit: int = Field(
         1000, ge=1, le=10000, description="Largest `limit` a content list accepts (400 beyond)"
     )
+    content_import_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Items per transaction of `sonic content import`"
+    )
     filter_max_depth: int = Field(
         5, ge=1, le=20, description="Deepest nesting of and/or groups in a `where` filter"
     )
