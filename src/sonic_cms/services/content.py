@@ -8,8 +8,8 @@ write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update

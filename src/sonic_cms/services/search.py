@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import (
     BindParameter,
-    Connection,
     ColumnElement,
+    Connection,
     Float,
     Select,
     bindparam,
