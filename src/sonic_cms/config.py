@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     content_max_limit: int = Field(
         1000, ge=1, le=10000, description="Largest `limit` a content list accepts (400 beyond)"
     )
+    content_count_limit: int = Field(
+        10_000,
+        ge=1,
+        description="Page-numbered lists count matches up to this many (`totalCapped` beyond)",
+    )
     content_import_batch_size: int = Field(
         1000, ge=1, le=100_000, description="Items per transaction of `sonic content import`"
     )

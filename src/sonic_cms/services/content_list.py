@@ -269,13 +269,14 @@ def _run(
     settings: Settings,
 ) -> dict[str, Any]:
     base: Select[Any] = select(*_columns(query)).where(*conditions)
-    counted: Select[Any] = select(func.count()).select_from(CONTENT).where(*conditions)
+    matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
     sort = query.sort or DEFAULT_SORT
     order = [sort_expression(k, dialect) for k in sort]
     if query.search is not None:
         hits = search_subquery(dialect, parse_search(query.search, settings.search_max_length))
         base = base.join(hits, hits.c.content_id == CONTENT.c.id)
-        counted = counted.join(hits, hits.c.content_id == CONTENT.c.id)
+        # a semi-join, not a join: SQLite would otherwise probe the FTS index once per row
+        matching = matching.where(CONTENT.c.id.in_(select(hits.c.content_id)))
         order = order if query.sort else [hits.c.rank.desc()]
     order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
     if query.cursor is not None:
@@ -298,9 +299,21 @@ def _run(
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
     if query.cursor is None:
-        total = conn.execute(counted).scalar_one()
-        meta["pagination"] = _pagination(query, total)
+        meta["pagination"] = _pagination(query, _count(conn, matching, settings), has_more)
     return {"data": items, "meta": meta}
+
+
+def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple[int, bool]:
+    """How many rows match, counting at most ``content_count_limit`` (and whether it stopped).
+
+    An exact count reads every matching row (or index entry); a filter on a ``data`` field
+    cannot use an index, so at 100k items one page would cost a full scan. Counting stops at
+    the limit, which bounds the cost of every page; ``hasNext`` stays exact regardless.
+    """
+    cap = settings.content_count_limit
+    bounded = matching.limit(cap + 1).subquery("matching")
+    total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+    return min(total, cap), total > cap
 
 
 def _keyset_ok(sort: list[SortKey], query: ListQuery) -> bool:
@@ -325,18 +338,22 @@ def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:
     return {name: m[ITEM_FIELDS[name]] for name in fields}
 
 
-def _pagination(query: ListQuery, total: int) -> dict[str, Any]:
+def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> dict[str, Any]:
+    total, capped = counted
     pages = -(-total // query.limit)
     page = query.offset // query.limit + 1
-    return {
+    pagination: dict[str, Any] = {
         "page": page,
         "limit": query.limit,
         "offset": query.offset,
         "total": total,
         "pages": pages,
-        "hasNext": query.offset + query.limit < total,
+        "hasNext": has_more,
         "hasPrev": query.offset > 0,
     }
+    if capped:
+        pagination["totalCapped"] = True
+    return pagination
 
 
 def content_stats(db: Database, actor: Actor) -> dict[str, Any]:
