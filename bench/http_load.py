@@ -70,7 +70,15 @@ def _run_wrk(
     script = tmp / "paths.lua"
     quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
     script.write_text(_LUA % ("{" + quoted + "}"))
-    command = ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--latency", "-s", str(script)]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{concurrency}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
     done = subprocess.run(
         [*command, base_url], check=True, capture_output=True, text=True, timeout=duration + 60
     )
@@ -94,7 +102,9 @@ def parse_wrk(output: str) -> LoadResult:
     if not (p50 and p99 and rps and total):
         raise RuntimeError(f"cannot read wrk's report:\n{output}")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
     return LoadResult(
         requests_per_s=float(rps.group(1)),

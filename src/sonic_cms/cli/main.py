@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import collections, db, users
+from sonic_cms.cli import collections, content, db, users
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(collections.app, name="collections")
+app.add_typer(content.app, name="content")
 
 
 @app.command("version")

@@ -10,11 +10,12 @@ and costs the same at page 2,000 as at page 1.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, select, tuple_
 
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -226,13 +227,17 @@ def _include(raw: str | None) -> set[str]:
     return names
 
 
-def field_set(conn: Connection, collection_id: str | None) -> FieldSet:
+def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
     """Filterable data fields: the collection's, or every active collection's when listing all."""
-    query = select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
-    if collection_id is not None:
-        query = select(COLLECTIONS).where(COLLECTIONS.c.id == collection_id)
+    rows: Iterable[Row[Any]] = (
+        [collection]
+        if collection is not None
+        else conn.execute(
+            select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
+        )
+    )
     fields: dict[str, FieldInfo] = {}
-    for row in conn.execute(query):
+    for row in rows:
         fields.update(compiled_schema(row).fields)
     return FieldSet(fields)
 
@@ -247,13 +252,13 @@ def list_content(
     """``{data, meta}`` for a list request, obeying the actor's visibility."""
     scope = visibility(actor)
     with db.read() as conn:
-        collection_id = None
+        collection_id, row = None, None
         if collection is not None:
             row = find_collection(conn, collection)
             if row is None or not row.is_active:
                 raise NotFound("Collection not found", code="collection_not_found")
             collection_id = row.id
-        query = parse_list(pairs, field_set(conn, collection_id), settings)
+        query = parse_list(pairs, field_set(conn, row), settings)
         conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
         if collection_id is not None:
             conditions.append(CONTENT.c.collection_id == collection_id)
