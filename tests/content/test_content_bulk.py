@@ -60,7 +60,7 @@ def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, 
     found = list_content(db, ANONYMOUS, settings, [("search", "zanzibar"), ("limit", "100")])
     assert found["meta"]["count"] == 25
     one = list_content(db, ANONYMOUS, settings, [("search", "number 7")])
-    assert [i["title"] for i in one["data"]][0] == "Post number 7"
+    assert one["data"][0]["title"] == "Post number 7"
 
 
 def test_generated_slugs_stay_unique_within_the_batch_and_against_the_table(db, clock, author):
