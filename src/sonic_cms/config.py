@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         1000, ge=1, le=10000, description="Largest `limit` a content list accepts (400 beyond)"
     )
     content_count_limit: int = Field(
-        10_000,
+        1000,
         ge=1,
         description="Page-numbered lists count matches up to this many (`totalCapped` beyond)",
     )

@@ -90,8 +90,10 @@ VALUES = st.recursive(
     | st.floats(allow_nan=False, allow_infinity=False, width=32)
     | SAMPLES
     | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["blockType", "body", "by", "k"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["blockType", "body", "by", "k"]), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Row, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, select, tuple_
 
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -280,8 +280,11 @@ def _run(
     if query.search is not None:
         hits = search_subquery(dialect, parse_search(query.search, settings.search_max_length))
         base = base.join(hits, hits.c.content_id == CONTENT.c.id)
-        # a semi-join, not a join: SQLite would otherwise probe the FTS index once per row
-        matching = matching.where(CONTENT.c.id.in_(select(hits.c.content_id)))
+        # Count from the search hits, checking each against the conditions: a join or IN lets
+        # SQLite walk every visible row of the collection and probe the FTS index per row.
+        matching = select(hits.c.content_id).where(
+            exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+        )
         order = order if query.sort else [hits.c.rank.desc()]
     order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
     if query.cursor is not None:
