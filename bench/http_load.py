@@ -75,6 +75,8 @@ def _run_wrk(
         "-t2",
         f"-c{concurrency}",
         f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
         "--latency",
         "-s",
         str(script),

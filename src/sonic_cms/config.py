@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         30000, ge=0, description="How long a SQLite writer waits for the lock, in ms"
     )
+    sqlite_cache_size_mb: int = Field(
+        64, ge=1, description="SQLite page cache per connection, in MiB (`PRAGMA cache_size`)"
+    )
+    sqlite_mmap_size_mb: int = Field(
+        256, ge=0, description="SQLite memory-mapped I/O per connection, in MiB; 0 turns it off"
+    )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size per process")
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest JSON request body accepted (413 beyond)"
