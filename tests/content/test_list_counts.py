@@ -1,4 +1,4 @@
-"""List totals: capped at SONIC_CONTENT_COUNT_LIMIT, exact below it, search counts obey visibility."""
+"""List totals: capped at SONIC_CONTENT_COUNT_LIMIT, exact below it; search counts visible rows."""
 
 from __future__ import annotations
 
