@@ -139,6 +139,10 @@ def bulk_create_items(
         except _Rejected as rejected:
             result.problems = rejected.problems
         report.batches.append(result)
+    if report.created and db.dialect == "postgresql":
+        # fresh statistics: without them the planner may scan content for a search (seconds)
+        with db.write() as conn:
+            conn.exec_driver_sql("ANALYZE content")
     return report
 
 
