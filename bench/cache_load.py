@@ -156,7 +156,7 @@ def main() -> None:
     floor = start(
         [
             str(BIN / "uvicorn"),
-            "bench.floor_app:app",
+            "bench.floor_single:app",
             "--port",
             str(port),
             "--workers",

@@ -1,17 +1,56 @@
-"""The floor: a bare ASGI app answering precomputed bytes (read from BENCH_FLOOR_BODY)."""
+"""The floor: a bare ASGI app answering each benchmarked URL with the API's bytes, precomputed.
+
+Served by the same uvicorn settings as the real server, it measures what the HTTP stack, the
+load generator and the machine cost on their own; a route's ratio to it is the share of that
+ceiling the application reaches. ``BENCH_FLOOR_FILE`` names a JSON file
+``{"/path?query": "<body as text>"}`` written by content_load.py from the real server's replies.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-BODY = Path(os.environ["BENCH_FLOOR_BODY"]).read_bytes()
-HEADERS = [(b"content-type", b"application/json"), (b"content-length", str(len(BODY)).encode())]
+import orjson
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_HEADERS = [(b"content-type", b"application/json")]
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    if scope["type"] != "http":
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": BODY})
+def load_bodies(path: Path) -> dict[bytes, bytes]:
+    """URL (path plus query, as the client sent it) -> response body."""
+    raw: dict[str, str] = orjson.loads(path.read_bytes())
+    return {url.encode(): body.encode() for url, body in raw.items()}
+
+
+def make_app(bodies: dict[bytes, bytes]) -> Callable[[Message, Receive, Send], Awaitable[None]]:
+    """An ASGI app that looks the request up and sends the stored bytes (404 if unknown)."""
+
+    async def app(scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                kind = (await receive())["type"]
+                await send({"type": kind + ".complete"})
+                if kind == "lifespan.shutdown":
+                    return
+        url = scope["raw_path"]
+        if scope["query_string"]:
+            url += b"?" + scope["query_string"]
+        body = bodies.get(url)
+        status = 200 if body is not None else 404
+        body = body if body is not None else b'{"error":"not in the floor"}'
+        headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def app_from_environment() -> Callable[[Message, Receive, Send], Awaitable[None]]:
+    """uvicorn factory: the bodies named by ``BENCH_FLOOR_FILE``."""
+    return make_app(load_bodies(Path(os.environ["BENCH_FLOOR_FILE"])))

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         30000, ge=0, description="How long a SQLite writer waits for the lock, in ms"
     )
+    sqlite_cache_size_mb: int = Field(
+        64, ge=1, description="SQLite page cache per connection, in MiB (`PRAGMA cache_size`)"
+    )
+    sqlite_mmap_size_mb: int = Field(
+        256, ge=0, description="SQLite memory-mapped I/O per connection, in MiB; 0 turns it off"
+    )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size per process")
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest JSON request body accepted (413 beyond)"
@@ -149,6 +155,14 @@ class Settings(BaseSettings):
     )
     content_max_limit: int = Field(
         1000, ge=1, le=10000, description="Largest `limit` a content list accepts (400 beyond)"
+    )
+    content_count_limit: int = Field(
+        1000,
+        ge=1,
+        description="Page-numbered lists count matches up to this many (`totalCapped` beyond)",
+    )
+    content_import_batch_size: int = Field(
+        1000, ge=1, le=100_000, description="Items per transaction of `sonic content import`"
     )
     filter_max_depth: int = Field(
         5, ge=1, le=20, description="Deepest nesting of and/or groups in a `where` filter"

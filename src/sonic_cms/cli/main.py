@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import cache, collections, db, logs, plugins, scheduler, tokens, users
+from sonic_cms.cli import cache, collections, content, db, logs, plugins, scheduler, tokens, users
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(plugins.app, name="plugins")
 app.add_typer(logs.app, name="logs")
 app.add_typer(cache.app, name="cache")
+app.add_typer(content.app, name="content")
 
 
 @app.command("version")

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
@@ -77,6 +79,36 @@ def _is_datetime(value: object) -> bool:
     return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
+def _fast_format(check: Callable[[object], bool]) -> Callable[[str], bool]:
+    def run(value: str) -> bool:
+        try:
+            return check(value)
+        except ValueError:
+            return False
+
+    return run
+
+
+#: The same format rules for the fast validator (jsonschema-rs), so both accept the same data.
+_FAST_FORMATS = {
+    "email": _fast_format(_is_email),
+    "uri": _fast_format(_is_url),
+    "date": _fast_format(_is_date),
+    "date-time": _fast_format(_is_datetime),
+}
+
+
+def _fast_validator(json_schema: dict[str, Any]) -> Any:
+    """A compiled jsonschema-rs validator, or None when it cannot take the schema (a regex
+    Python's ``re`` accepts but Rust's engine does not): then every check uses jsonschema."""
+    try:
+        return jsonschema_rs.validator_for(
+            json_schema, formats=_FAST_FORMATS, validate_formats=True
+        )
+    except (ValueError, jsonschema_rs.ValidationError):
+        return None
+
+
 @dataclass(frozen=True)
 class FieldInfo:
     """A top-level field of a collection: what the query layer may filter and sort on."""
@@ -100,6 +132,8 @@ class CompiledSchema:
     media: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict)
     slug_fields: tuple[str, ...] = ()
+    #: jsonschema-rs validator of the same JSON Schema: answers "valid?" about 50x faster
+    fast: Any = None
 
 
 def _required_names(schema: dict[str, Any]) -> set[str]:
@@ -295,6 +329,7 @@ def _compile_cached(canonical: bytes) -> CompiledSchema:
         media=tuple(n for n, c in props.items() if c["type"] in {"media", "file"}),
         defaults={n: c["default"] for n, c in props.items() if "default" in c},
         slug_fields=tuple(n for n, c in props.items() if c["type"] == "slug"),
+        fast=_fast_validator(json_schema),
     )
 
 
@@ -311,7 +346,15 @@ def schema_problems(schema: Any) -> list[dict[str, str]]:
 
 
 def data_errors(compiled: CompiledSchema, data: Any) -> list[dict[str, str]]:
-    """One entry per failing field path, in a stable order."""
+    """One entry per failing field path, in a stable order.
+
+    Valid data (nearly every write) is accepted by the fast validator alone; only data it
+    refuses goes through jsonschema, which names each failing path. A fast validator that
+    refuses what jsonschema accepts costs time, never correctness; the converse is guarded by
+    tests/content/test_fast_validator.py (both validators agree on generated data).
+    """
+    if compiled.fast is not None and compiled.fast.is_valid(data):
+        return []
     details: list[dict[str, str]] = []
     for error in compiled.validator.iter_errors(data):
         details.extend(_describe(error))

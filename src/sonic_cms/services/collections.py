@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from sonic_cms.clock import Clock
@@ -64,11 +64,11 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
 
 
 def find_collection(conn: Connection, key: str) -> Row[Any] | None:
-    """A collection row by id or by name."""
-    row = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.id == key)).first()
-    if row is None:
-        row = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.name == key)).first()
-    return row
+    """A collection row by id or by name (an id match wins); one query either way."""
+    rows = conn.execute(
+        select(COLLECTIONS).where(or_(COLLECTIONS.c.id == key, COLLECTIONS.c.name == key))
+    ).all()
+    return next((r for r in rows if r.id == key), rows[0] if rows else None)
 
 
 def compiled_schema(row: Row[Any]) -> CompiledSchema:

@@ -8,6 +8,7 @@ write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -98,7 +99,7 @@ def get_item(db: Database, actor: Actor, clock: Clock, item_id: str) -> dict[str
 
 
 @dataclass
-class _Target:
+class Target:
     """The collection an item belongs to, with its compiled schema."""
 
     id: str
@@ -106,7 +107,8 @@ class _Target:
     schema: CompiledSchema
 
 
-def _target(conn: Connection, key: Any) -> _Target:
+def resolve_target(conn: Connection, key: Any) -> Target:
+    """The active collection named or identified by ``key``; 404 otherwise."""
     if not isinstance(key, str) or not key:
         raise ValidationFailed(
             "Validation failed", details=[{"path": "collectionId", "message": "is required"}]
@@ -114,22 +116,26 @@ def _target(conn: Connection, key: Any) -> _Target:
     row = find_collection(conn, key)
     if row is None or not row.is_active:
         raise NotFound("Collection not found", code="collection_not_found")
-    return _Target(row.id, row.name, compiled_schema(row))
+    return Target(row.id, row.name, compiled_schema(row))
+
+
+def unknown_field_problems(body: dict[str, Any], allowed: frozenset[str]) -> list[dict[str, str]]:
+    """One entry per key of ``body`` outside ``allowed``."""
+    return [
+        {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"}
+        for n in sorted(set(body) - allowed)
+    ]
 
 
 def _check_body(body: dict[str, Any], allowed: frozenset[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise BadRequest(
-            f"Unknown fields: {', '.join(unknown)}",
-            code="unknown_field",
-            details=[
-                {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"} for n in unknown
-            ],
-        )
+    details = unknown_field_problems(body, allowed)
+    if details:
+        names = ", ".join(d["path"] for d in details)
+        raise BadRequest(f"Unknown fields: {names}", code="unknown_field", details=details)
 
 
-def _field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, str]]:
+def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, str]]:
+    """Shape problems of the item's own fields: title, slug, status, data, version."""
     problems = []
     title = body.get("title")
     if (creating or "title" in body) and (
@@ -151,7 +157,7 @@ def _field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, s
 
 
 def _prepare_data(
-    target: _Target, data: dict[str, Any], title: str, slug: str, *, creating: bool
+    target: Target, data: dict[str, Any], title: str, slug: str, *, creating: bool
 ) -> dict[str, Any]:
     """Fill defaults on create; mirror title and slug into fields the schema declares."""
     out = dict(data)
@@ -166,7 +172,7 @@ def _prepare_data(
 
 
 def _existence_problems(
-    conn: Connection, target: _Target, data: dict[str, Any]
+    conn: Connection, target: Target, data: dict[str, Any]
 ) -> list[dict[str, str]]:
     """References and media ids must exist (one query per field kind, never per item)."""
     problems = []
@@ -218,18 +224,24 @@ def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | 
     return conn.execute(query.limit(1)).first() is not None
 
 
-def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
+def unique_slug(title: str, taken: Callable[[str], bool]) -> str:
+    """The generated slug for ``title``: its slugified form, numbered ``-2``, ``-3``... if taken."""
     base = slugify(title) or "item"
     candidate, number = base, 1
-    while _slug_taken(conn, collection_id, candidate, None):
+    while taken(candidate):
         number += 1
         candidate = numbered(base, number)
     return candidate
 
 
-def _validated(
-    conn: Connection, target: _Target, fields: dict[str, Any], *, creating: bool
-) -> dict[str, Any]:
+def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
+    return unique_slug(title, lambda slug: _slug_taken(conn, collection_id, slug, None))
+
+
+def checked_data(
+    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The data to store (defaults, mirrored title and slug) and its problems, paths ``data.*``."""
     data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
     problems = data_errors(target.schema, data)
     problems = [
@@ -238,9 +250,28 @@ def _validated(
     problems += [
         {**p, "path": f"data.{p['path']}"} for p in _existence_problems(conn, target, data)
     ]
+    return data, problems
+
+
+def _validated(
+    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+) -> dict[str, Any]:
+    data, problems = checked_data(conn, target, fields, creating=creating)
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     return data
+
+
+def version_row(item: dict[str, Any], author_id: str, now: int) -> dict[str, Any]:
+    """The ``content_versions`` row of ``item`` at its current version number."""
+    return {
+        "id": new_id(),
+        "content_id": item["id"],
+        "version": item["version_number"],
+        "data": snapshot(item),
+        "author_id": author_id,
+        "created_at": now,
+    }
 
 
 def _write_version(
@@ -257,11 +288,7 @@ def _write_version(
             .values(**values)
         )
         return
-    conn.execute(
-        insert(VERSIONS).values(
-            id=new_id(), content_id=item["id"], version=item["version_number"], **values
-        )
-    )
+    conn.execute(insert(VERSIONS).values(**version_row(item, author_id, now)))
 
 
 def _actor_user(actor: Actor) -> str:
@@ -274,7 +301,7 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
     """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
     actor.require("content.create")
     _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
-    problems = _field_problems(body, creating=True)
+    problems = field_problems(body, creating=True)
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     status = body.get("status", "draft")
@@ -283,7 +310,7 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
         body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
     )
     with db.write() as conn:
-        target = _target(conn, body.get("collectionId", body.get("collection_id")))
+        target = resolve_target(conn, body.get("collectionId", body.get("collection_id")))
         item = _new_item(conn, target, clock.now_ms(), body, str(author), status)
         _insert_item(conn, item, target)
         _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
@@ -291,7 +318,7 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
 
 
 def _new_item(
-    conn: Connection, target: _Target, now: int, body: dict[str, Any], author: str, status: str
+    conn: Connection, target: Target, now: int, body: dict[str, Any], author: str, status: str
 ) -> dict[str, Any]:
     title = body["title"].strip()
     slug = body.get("slug")
@@ -300,6 +327,19 @@ def _new_item(
     slug = slug or _auto_slug(conn, target.id, title)
     fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
     data = _validated(conn, target, fields, creating=True)
+    return new_item_row(target, now, fields | {"data": data}, author, status, body)
+
+
+def new_item_row(
+    target: Target,
+    now: int,
+    fields: dict[str, Any],
+    author: str,
+    status: str,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """A new ``content`` row at version 1 from checked ``fields`` (title, slug, data)."""
+    title, slug, data = fields["title"], fields["slug"], fields["data"]
     return {
         "id": new_id(),
         "collection_id": target.id,
@@ -318,14 +358,14 @@ def _new_item(
     }
 
 
-def _featured(target: _Target, data: dict[str, Any]) -> str | None:
+def _featured(target: Target, data: dict[str, Any]) -> str | None:
     for name in ("featuredImage", "featured_image", *target.schema.media):
         if name in target.schema.media and isinstance(data.get(name), str):
             return str(data[name])
     return None
 
 
-def _insert_item(conn: Connection, item: dict[str, Any], target: _Target) -> None:
+def _insert_item(conn: Connection, item: dict[str, Any], target: Target) -> None:
     try:
         conn.execute(insert(CONTENT).values(**item))
     except IntegrityError as exc:
@@ -357,7 +397,7 @@ def update_item(
     """Partial update (title, slug, status, data replace what is given) plus a new version."""
     require_signed_in(actor)
     _check_body(body, WRITABLE)
-    problems = _field_problems(body, creating=False)
+    problems = field_problems(body, creating=False)
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     with db.write() as conn:
@@ -365,7 +405,7 @@ def update_item(
         _check_concurrency(row, body, if_match)
         require_status_change(actor, row.status, body.get("status", row.status))
         row = workflow.follow_edit(conn, row, actor, body.get("status", row.status), clock.now_ms())
-        target = _target(conn, row.collection_id)
+        target = resolve_target(conn, row.collection_id)
         item = _updated_item(conn, target, row, body, clock.now_ms())
         _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
     return item
@@ -384,7 +424,7 @@ def _editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
 
 
 def _updated_item(
-    conn: Connection, target: _Target, row: Row[Any], body: dict[str, Any], now: int
+    conn: Connection, target: Target, row: Row[Any], body: dict[str, Any], now: int
 ) -> dict[str, Any]:
     item = dict(row._mapping)
     title = body["title"].strip() if "title" in body else row.title
@@ -412,7 +452,7 @@ def _updated_item(
 
 
 def _save(
-    conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: _Target
+    conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: Target
 ) -> None:
     try:
         conn.execute(
@@ -473,5 +513,5 @@ def slug_available(
     """SonicJS's check-slug: whether ``slug`` is free in the collection."""
     actor.require("content.read")
     with db.read() as conn:
-        target = _target(conn, collection)
+        target = resolve_target(conn, collection)
         return not _slug_taken(conn, target.id, slug, exclude_id)

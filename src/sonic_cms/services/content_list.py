@@ -10,11 +10,12 @@ and costs the same at page 2,000 as at page 1.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, select, tuple_
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -227,13 +228,17 @@ def _include(raw: str | None) -> set[str]:
     return names
 
 
-def field_set(conn: Connection, collection_id: str | None) -> FieldSet:
+def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
     """Filterable data fields: the collection's, or every active collection's when listing all."""
-    query = select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
-    if collection_id is not None:
-        query = select(COLLECTIONS).where(COLLECTIONS.c.id == collection_id)
+    rows: Iterable[Row[Any]] = (
+        [collection]
+        if collection is not None
+        else conn.execute(
+            select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
+        )
+    )
     fields: dict[str, FieldInfo] = {}
-    for row in conn.execute(query):
+    for row in rows:
         fields.update(compiled_schema(row).fields)
     return FieldSet(fields)
 
@@ -249,13 +254,13 @@ def list_content(
     """``{data, meta}`` for a list request, obeying the actor's visibility now."""
     scope = visibility(actor, clock.now_ms())
     with db.read() as conn:
-        collection_id = None
+        collection_id, row = None, None
         if collection is not None:
             row = find_collection(conn, collection)
             if row is None or not row.is_active:
                 raise NotFound("Collection not found", code="collection_not_found")
             collection_id = row.id
-        query = parse_list(pairs, field_set(conn, collection_id), settings)
+        query = parse_list(pairs, field_set(conn, row), settings)
         conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
         if collection_id is not None:
             conditions.append(CONTENT.c.collection_id == collection_id)
@@ -271,13 +276,17 @@ def _run(
     settings: Settings,
 ) -> dict[str, Any]:
     base: Select[Any] = select(*_columns(query)).where(*conditions)
-    counted: Select[Any] = select(func.count()).select_from(CONTENT).where(*conditions)
+    matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
     sort = query.sort or DEFAULT_SORT
     order = [sort_expression(k, dialect) for k in sort]
     if query.search is not None:
         hits = search_subquery(dialect, parse_search(query.search, settings.search_max_length))
         base = base.join(hits, hits.c.content_id == CONTENT.c.id)
-        counted = counted.join(hits, hits.c.content_id == CONTENT.c.id)
+        # Count from the search hits, checking each against the conditions: a join or IN lets
+        # SQLite walk every visible row of the collection and probe the FTS index per row.
+        matching = select(hits.c.content_id).where(
+            exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+        )
         order = order if query.sort else [hits.c.rank.desc()]
     order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
     if query.cursor is not None:
@@ -300,9 +309,21 @@ def _run(
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
     if query.cursor is None:
-        total = conn.execute(counted).scalar_one()
-        meta["pagination"] = _pagination(query, total)
+        meta["pagination"] = _pagination(query, _count(conn, matching, settings), has_more)
     return {"data": items, "meta": meta}
+
+
+def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple[int, bool]:
+    """How many rows match, counting at most ``content_count_limit`` (and whether it stopped).
+
+    An exact count reads every matching row (or index entry); a filter on a ``data`` field
+    cannot use an index, so at 100k items one page would cost a full scan. Counting stops at
+    the limit, which bounds the cost of every page; ``hasNext`` stays exact regardless.
+    """
+    cap = settings.content_count_limit
+    bounded = matching.limit(cap + 1).subquery("matching")
+    total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+    return min(total, cap), total > cap
 
 
 def _keyset_ok(sort: list[SortKey], query: ListQuery) -> bool:
@@ -327,18 +348,22 @@ def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:
     return {name: m[ITEM_FIELDS[name]] for name in fields}
 
 
-def _pagination(query: ListQuery, total: int) -> dict[str, Any]:
+def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> dict[str, Any]:
+    total, capped = counted
     pages = -(-total // query.limit)
     page = query.offset // query.limit + 1
-    return {
+    pagination: dict[str, Any] = {
         "page": page,
         "limit": query.limit,
         "offset": query.offset,
         "total": total,
         "pages": pages,
-        "hasNext": query.offset + query.limit < total,
+        "hasNext": has_more,
         "hasPrev": query.offset > 0,
     }
+    if capped:
+        pagination["totalCapped"] = True
+    return pagination
 
 
 def content_stats(db: Database, actor: Actor, clock: Clock) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class Pagination(BaseModel):
     pages: int
     hasNext: bool  # noqa: N815
     hasPrev: bool  # noqa: N815
+    #: present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT: total is a lower bound
+    totalCapped: bool | None = None  # noqa: N815
 
 
 class ListMeta(BaseModel):

@@ -1,0 +1,160 @@
+"""Load generation in a separate process: wrk when installed, else an asyncio + httpx client.
+
+Both keep ``concurrency`` requests in flight for ``duration`` seconds, cycling through a list of
+paths (so "get by slug" reads many items, not one), and report requests/s, p50 and p99 in ms.
+Run as a module, the Python generator prints its result as JSON:
+``python -m bench.http_load BASE_URL PATHS_FILE --duration 8 --concurrency 32``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+
+
+@dataclass
+class LoadResult:
+    """What one load run measured."""
+
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def has_wrk() -> bool:
+    """Whether wrk is on PATH."""
+    return shutil.which("wrk") is not None
+
+
+def run(
+    base_url: str, paths: list[str], duration: float, concurrency: int, tool: str
+) -> LoadResult:
+    """One load run with ``tool`` (``wrk`` or ``python``), each in its own process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if tool == "wrk":
+            return _run_wrk(base_url, paths, duration, concurrency, Path(tmp))
+        paths_file = Path(tmp) / "paths.json"
+        paths_file.write_bytes(orjson.dumps(paths))
+        command = [sys.executable, "-m", "bench.http_load", base_url, str(paths_file)]
+        command += ["--duration", str(duration), "--concurrency", str(concurrency)]
+        done = subprocess.run(command, check=True, capture_output=True, timeout=duration + 60)
+        return LoadResult(**orjson.loads(done.stdout))
+
+
+_LUA = """local paths = %s
+local i = math.random(#paths)
+request = function()
+  i = (i %% #paths) + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def _run_wrk(
+    base_url: str, paths: list[str], duration: float, concurrency: int, tmp: Path
+) -> LoadResult:
+    script = tmp / "paths.lua"
+    quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
+    script.write_text(_LUA % ("{" + quoted + "}"))
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{concurrency}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
+    done = subprocess.run(
+        [*command, base_url], check=True, capture_output=True, text=True, timeout=duration + 60
+    )
+    return parse_wrk(done.stdout)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def parse_wrk(output: str) -> LoadResult:
+    """The figures of wrk's ``--latency`` report."""
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if not (p50 and p99 and rps and total):
+        raise RuntimeError(f"cannot read wrk's report:\n{output}")
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return LoadResult(
+        requests_per_s=float(rps.group(1)),
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        requests=int(total.group(1)),
+        errors=errors,
+    )
+
+
+async def _python_load(
+    base_url: str, paths: list[str], duration: float, concurrency: int
+) -> LoadResult:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + duration
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < deadline:
+                i = (i + 1) % len(paths)
+                started = time.perf_counter()
+                response = await client.get(paths[i])
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code >= 400
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n * 7) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return LoadResult(len(latencies) / elapsed, cuts[49], cuts[98], len(latencies), errors)
+
+
+def main() -> None:
+    """Entry point of the Python load process: prints a LoadResult as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("base_url")
+    parser.add_argument("paths_file", type=Path)
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    paths: list[str] = orjson.loads(args.paths_file.read_bytes())
+    result = asyncio.run(_python_load(args.base_url, paths, args.duration, args.concurrency))
+    sys.stdout.write(orjson.dumps(asdict(result)).decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""``sonic content ...``: bulk import of content items (registered by cli/main.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from sqlalchemy import or_, select
+
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, fail, settings_from
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.content_bulk import USERS, Malformed, bulk_create_items
+from sonic_cms.services.errors import ServiceError
+
+app = typer.Typer(help="Content items", no_args_is_help=True)
+
+
+def read_jsonl(path: Path) -> Iterator[Any]:
+    """One parsed value per line (blank lines skipped but counted); bad JSON as Malformed."""
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.strip():
+                yield Malformed("empty line")
+                continue
+            try:
+                yield orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield Malformed(str(exc)[:200])
+
+
+def _author(db: Database, key: str | None) -> str:
+    """The user id for ``--author`` (an id, email or username), else the oldest admin."""
+    with db.read() as conn:
+        query = select(USERS.c.id)
+        if key:
+            query = query.where(
+                or_(USERS.c.id == key, USERS.c.email == key.lower(), USERS.c.username == key)
+            )
+        else:
+            query = query.where(USERS.c.role == "admin").order_by(USERS.c.created_at)
+        found = conn.execute(query.limit(1)).scalar()
+    if found is None:
+        fail(f"no user {key!r}" if key else "no admin user: pass --author or create one first")
+    return str(found)
+
+
+@app.command("import")
+def import_items(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: one item object per line")],
+    collection: Annotated[str, typer.Option("--collection", help="Collection name or id")],
+    author: Annotated[
+        str | None, typer.Option(help="Author (user id, email or username); default: first admin")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Items per transaction (SONIC_CONTENT_IMPORT_BATCH_SIZE)")
+    ] = None,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Import items ({title, slug?, status?, data?, author_id?} per line) in batches.
+
+    A bad line fails its whole batch (nothing of it is written) and is reported with its line
+    number; other batches are written. Exits 1 if any batch failed.
+    """
+    settings = settings_from(env, database_url)
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    db = Database(settings)
+    try:
+        started = time.perf_counter()
+        report = bulk_create_items(
+            db,
+            SYSTEM,
+            SystemClock(),
+            collection,
+            read_jsonl(file),
+            batch_size=batch_size or settings.content_import_batch_size,
+            author_id=_author(db, author),
+        )
+        seconds = time.perf_counter() - started
+    except ServiceError as exc:
+        fail(str(exc))
+    finally:
+        db.dispose()
+    for batch in report.rejected:
+        typer.echo(
+            f"! lines {batch.first_line}-{batch.last_line}: batch not written "
+            f"({len(batch.problems)} problem(s))",
+            err=True,
+        )
+        for problem in batch.problems:
+            typer.echo(f"  line {problem.line}: {problem.path}: {problem.message}", err=True)
+    rate = report.created / seconds if seconds > 0 else 0.0
+    rejected = sum(b.last_line - b.first_line + 1 for b in report.rejected)
+    typer.echo(
+        f"Imported {report.created} items into {collection} in {seconds:.2f} s "
+        f"({rate:,.0f} items/s); {len(report.rejected)} batch(es) rejected, "
+        f"{rejected} line(s) not written"
+    )
+    if report.rejected:
+        raise typer.Exit(1)

@@ -1,0 +1,207 @@
+"""Bulk import: the service (both engines) and `sonic content import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
+
+from sonic_cms.cli.main import app
+from sonic_cms.db.schema import Content, ContentVersion
+from sonic_cms.services.actors import ANONYMOUS, SYSTEM
+from sonic_cms.services.content import create_item
+from sonic_cms.services.content_bulk import Malformed, bulk_create_items
+from sonic_cms.services.content_list import list_content
+from sonic_cms.services.errors import NotFound
+from tests.content.helpers import counts, sync_examples
+from tests.utils.auth import actor_with_role, create_random_user
+
+runner = CliRunner()
+
+
+def _post(n: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": f"Post number {n}",
+        "status": "published",
+        "data": {"content": f"<p>body {n} zanzibar</p>", "category": "news"},
+        **extra,
+    }
+
+
+@pytest.fixture
+def author(db, clock) -> str:
+    sync_examples(db, clock)
+    return create_random_user(db, clock, "editor").id
+
+
+def _import(db, clock, items, author, batch_size=10, actor=SYSTEM):
+    return bulk_create_items(
+        db, actor, clock, "blog-posts", items, batch_size=batch_size, author_id=author
+    )
+
+
+def _slugs(db) -> list[str]:
+    with db.read() as conn:
+        return sorted(conn.execute(select(Content.slug)).scalars())
+
+
+def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, author, settings):
+    report = _import(db, clock, [_post(n) for n in range(25)], author)
+    assert report.created == 25 and len(report.batches) == 3 and not report.rejected
+    assert counts(db)[1:] == (25, 25)
+    with db.read() as conn:
+        versions = conn.execute(select(ContentVersion.version, ContentVersion.data)).all()
+    assert {v.version for v in versions} == {1}
+    assert all(v.data["title"].startswith("Post number") for v in versions)
+    found = list_content(db, ANONYMOUS, settings, [("search", "zanzibar"), ("limit", "100")])
+    assert found["meta"]["count"] == 25
+    one = list_content(db, ANONYMOUS, settings, [("search", "number 7")])
+    assert one["data"][0]["title"] == "Post number 7"
+
+
+def test_generated_slugs_stay_unique_within_the_batch_and_against_the_table(db, clock, author):
+    actor = actor_with_role(db, clock, "admin")
+    body = {"collectionId": "blog-posts", "title": "Same title", "data": {"content": "x"}}
+    create_item(db, actor, clock, body)
+    report = _import(db, clock, [_post(1, title="Same title") for _ in range(3)], author)
+    assert report.created == 3
+    assert _slugs(db) == ["same-title", "same-title-2", "same-title-3", "same-title-4"]
+
+
+def test_bad_row_fails_its_whole_batch_only(db, clock, author):
+    items = [_post(n) for n in range(30)]
+    items[13]["data"]["category"] = "gossip"  # line 14, in the batch of lines 11-20
+    items[16] = Malformed("unexpected character")  # line 17, same batch
+    report = _import(db, clock, items, author)
+    assert report.created == 20
+    [bad] = report.rejected
+    assert (bad.first_line, bad.last_line, bad.written) == (11, 20, 0)
+    assert [(p.line, p.path) for p in bad.problems] == [(14, "data.category"), (17, "line")]
+    assert "must be one of" in bad.problems[0].message
+    assert counts(db)[1:] == (20, 20)
+    assert "post-number-10" not in _slugs(db) and "post-number-20" in _slugs(db)
+
+
+@pytest.mark.parametrize(
+    ("item", "path"),
+    [
+        ({"title": ""}, "title"),
+        ({"title": "ok", "status": "live"}, "status"),
+        ({"title": "ok", "slug": "Not A Slug"}, "slug"),
+        ({"title": "ok", "data": []}, "data"),
+        ({"title": "ok", "data": {"content": 5}}, "data.content"),
+        ({"title": "ok", "data": {}}, "data.content"),
+        ({"title": "ok", "colour": "red"}, "colour"),
+        ({"title": "ok", "author_id": "nobody"}, "author_id"),
+        ("not an object", "line"),
+    ],
+)
+def test_each_kind_of_bad_item_is_reported(db, clock, author, item, path):
+    report = _import(db, clock, [_post(1), item], author)
+    assert report.created == 0
+    assert [p.path for p in report.rejected[0].problems] == [path]
+    assert {p.line for p in report.rejected[0].problems} == {2}
+    assert counts(db)[1:] == (0, 0)
+
+
+def test_explicit_slug_taken_in_table_or_batch_is_refused(db, clock, author):
+    _import(db, clock, [_post(1, slug="taken")], author)
+    report = _import(db, clock, [_post(2, slug="fresh"), _post(3, slug="fresh")], author)
+    assert [(p.line, p.path) for p in report.rejected[0].problems] == [(2, "slug")]
+    report = _import(db, clock, [_post(4, slug="taken")], author)
+    assert report.rejected[0].problems[0].message == "'taken' is already used in blog-posts"
+    assert _slugs(db) == ["taken"]
+
+
+def test_a_user_actor_needs_publish_permission_and_cannot_name_authors(db, clock, author):
+    actor = actor_with_role(db, clock, "author")
+    items = [_post(1, status="draft"), _post(2), _post(3, status="draft", author_id=author)]
+    report = _import(db, clock, items, None, actor=actor)
+    assert [(p.line, p.path) for p in report.rejected[0].problems] == [
+        (2, "status"),
+        (3, "author_id"),
+    ]
+    report = _import(db, clock, [_post(1, status="draft")], None, actor=actor)
+    assert report.created == 1
+    with db.read() as conn:
+        assert conn.execute(select(Content.author_id)).scalar_one() == actor.user_id
+
+
+def test_unknown_collection_is_a_404_before_any_input_is_read(db, clock, author):
+    def never() -> Any:
+        raise AssertionError("input read")
+        yield
+
+    with pytest.raises(NotFound):
+        bulk_create_items(db, SYSTEM, clock, "nope", never(), batch_size=5, author_id=author)
+
+
+def test_sqlite_search_index_matches_what_the_trigger_writes(sqlite_db, clock):
+    sync_examples(sqlite_db, clock)
+    actor = actor_with_role(sqlite_db, clock, "admin")
+    data = {"content": "<p>Crème brûlée</p>", "excerpt": "nested", "tags": ["python", "cms"]}
+    one = create_item(
+        sqlite_db, actor, clock, {"collectionId": "blog-posts", "title": "One", "data": data}
+    )
+    _import(sqlite_db, clock, [{"title": "Two", "data": data}], actor.user_id, actor=SYSTEM)
+    with sqlite_db.read() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT c.id, f.title, f.body FROM content_fts f "
+                "JOIN content_fts_ids i ON i.rowid = f.rowid JOIN content c ON c.id = i.content_id"
+            )
+        ).all()
+        triggers = conn.execute(
+            text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+        ).scalar()
+    bodies = {r.title: r.body for r in rows}
+    # data mirrors each item's title and slug; everything else is the same document
+    assert len(rows) == 2 and bodies["One"].replace("One one", "Two two") == bodies["Two"]
+    assert "brûlée" in bodies["Two"] and triggers == 3
+    assert one["id"] in {r.id for r in rows}
+
+
+def _write_jsonl(path: Path, lines: list[Any]) -> Path:
+    path.write_bytes(
+        b"\n".join(x if isinstance(x, bytes) else orjson.dumps(x) for x in lines) + b"\n"
+    )
+    return path
+
+
+def _cli(*args: str, url: str):
+    return runner.invoke(
+        app, [*args, "--database-url", url], env={"SONIC_CONFIG_FILE": "/nonexistent"}
+    )
+
+
+def test_cli_import_reports_bad_lines_and_writes_the_other_batches(
+    db, db_url, clock, author, tmp_path
+):
+    lines: list[Any] = [_post(n) for n in range(6)]
+    lines[4] = b'{"title": "broken'
+    path = _write_jsonl(tmp_path / "posts.jsonl", lines)
+    argv = ["content", "import", str(path), "--collection", "blog-posts", "--batch-size", "3"]
+    result = _cli(*argv, "--author", author, url=db_url)
+    assert result.exit_code == 1, result.output
+    assert "lines 4-6: batch not written" in result.output
+    assert "line 5: line: not JSON" in result.output
+    assert "Imported 3 items into blog-posts" in result.output
+    assert counts(db)[1:] == (3, 3)
+
+
+def test_cli_import_of_a_clean_file_exits_zero(db, db_url, clock, author, tmp_path):
+    path = _write_jsonl(tmp_path / "posts.jsonl", [_post(n) for n in range(5)])
+    result = _cli("content", "import", str(path), "--collection", "blog-posts", url=db_url)
+    assert result.exit_code == 1 and "no admin user" in result.output
+    result = _cli(
+        "content", "import", str(path), "--collection", "blog-posts", "--author", author,
+        url=db_url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Imported 5 items" in result.output and counts(db)[1:] == (5, 5)
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(Content)).scalar_one() == 5
