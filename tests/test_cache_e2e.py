@@ -20,10 +20,9 @@ from sonic_cms.db.engine import Database
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
 from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.access_tokens import issue_access_token
 from sonic_cms.services.actors import SYSTEM
 from tests.conftest import _service_url, make_settings
-from tests.utils.auth import create_random_user
+from tests.utils.auth import create_random_user, headers_for
 from tests.utils.redis_server import free_port
 
 SONIC = str(Path(sys.executable).parent / "sonic")
@@ -57,7 +56,7 @@ def servers(db_url: str, tmp_path: Path) -> Iterator[tuple[str, str, dict[str, s
         lifecycle.install(services, SYSTEM, name)
         lifecycle.activate(services, SYSTEM, name)
     admin = create_random_user(db, SystemClock(), "admin")
-    token = issue_access_token(settings, SystemClock(), user_id=admin.id, role="admin")
+    token = headers_for(db, settings, SystemClock(), admin)["Authorization"].split()[1]
     db.dispose()
     env = {
         **os.environ,

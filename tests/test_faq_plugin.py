@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -231,7 +232,11 @@ def test_read_after_write_between_two_apps_sharing_redis(
     a, b = two_apps
     enable_faq(a, admin)
     created = a.post(FAQ, json={"question": "Q?", "answer": "v0"}, headers=admin).json()["data"]
-    b.get(FAQ)
+    # B learns of the activation within the plugin status TTL; wait until it serves the route.
+    deadline = time.monotonic() + 10
+    while b.get(FAQ).status_code != 200:
+        assert time.monotonic() < deadline, "app B never saw the FAQ plugin as active"
+        time.sleep(0.05)
     assert b.get(FAQ).headers["X-Cache-Source"] == "memory"
     assert a.get(FAQ).headers["X-Cache-Source"] == "redis"
     for i in range(1, 60):

@@ -57,9 +57,9 @@ def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, 
         versions = conn.execute(select(ContentVersion.version, ContentVersion.data)).all()
     assert {v.version for v in versions} == {1}
     assert all(v.data["title"].startswith("Post number") for v in versions)
-    found = list_content(db, ANONYMOUS, settings, [("search", "zanzibar"), ("limit", "100")])
+    found = list_content(db, ANONYMOUS, clock, settings, [("search", "zanzibar"), ("limit", "100")])
     assert found["meta"]["count"] == 25
-    one = list_content(db, ANONYMOUS, settings, [("search", "number 7")])
+    one = list_content(db, ANONYMOUS, clock, settings, [("search", "number 7")])
     assert one["data"][0]["title"] == "Post number 7"
 
 
@@ -156,7 +156,10 @@ def test_sqlite_search_index_matches_what_the_trigger_writes(sqlite_db, clock):
             )
         ).all()
         triggers = conn.execute(
-            text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+            text(
+                "SELECT count(*) FROM sqlite_master "
+                "WHERE type = 'trigger' AND name LIKE 'content\\_fts\\_%' ESCAPE '\\'"
+            )
         ).scalar()
     bodies = {r.title: r.body for r in rows}
     # data mirrors each item's title and slug; everything else is the same document

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from sonic_cms.clock import FrozenClock
 from sonic_cms.services.actors import ANONYMOUS, SYSTEM
 from sonic_cms.services.content_bulk import bulk_create_items
 from sonic_cms.services.content_list import list_content
+from tests.conftest import START_MS
 from tests.content.helpers import sync_examples
 from tests.utils.auth import actor_with_role, create_random_user
 
@@ -32,7 +34,8 @@ def seeded(db, clock):
 def _pagination(db, settings, actor, pairs, limit=None):
     if limit is not None:
         settings = settings.model_copy(update={"content_count_limit": limit})
-    return list_content(db, actor, settings, pairs, "blog-posts")["meta"]["pagination"]
+    clock = FrozenClock(START_MS)
+    return list_content(db, actor, clock, settings, pairs, "blog-posts")["meta"]["pagination"]
 
 
 def test_total_is_exact_below_the_limit(db, settings, seeded):
