@@ -64,6 +64,7 @@ def build_context(
     clock = clock or SystemClock()
     registry = discover(settings.plugins_autoload, extra=plugins)
     bus = HookBus()
+    database.hooks = bus
     runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
     cache = TieredCache(settings, clock)
     bus.resources.update(cache=cache, settings=settings, db=database)

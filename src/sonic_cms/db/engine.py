@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from sonic_cms.config import Settings
+from sonic_cms.db import write_tracking
+from sonic_cms.plugins.hooks import HookBus
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -86,6 +88,13 @@ class Database:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or build_engine(settings)
+        write_tracking.install(self.engine)
+        #: Called with the tables a write transaction touched, after it committed (caches).
+        self.commit_listeners: list[write_tracking.CommitListener] = []
+        #: The hook bus services fire SonicJS's hooks on. It travels with the database handle
+        #: because every write path (route, CLI, scheduler, plugin) holds one; the app and the
+        #: CLI load the active plugins' handlers onto it.
+        self.hooks: HookBus = HookBus()
 
     @property
     def dialect(self) -> str:
@@ -99,9 +108,17 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that may write: BEGIN IMMEDIATE on SQLite; commits or rolls back whole."""
+        """A transaction that may write: BEGIN IMMEDIATE on SQLite; commits or rolls back whole.
+
+        After the commit, :attr:`commit_listeners` learn which tables it touched.
+        """
         with self.engine.begin() as conn:
-            yield conn
+            write_tracking.start(conn)
+            try:
+                yield conn
+            finally:
+                touched = write_tracking.finish(conn)
+        write_tracking.announce(self.commit_listeners, touched)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

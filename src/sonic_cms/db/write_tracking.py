@@ -1,0 +1,72 @@
+"""Which tables a write transaction changed, announced after it commits.
+
+Caches must drop what a write changed before the write's response returns, whatever path wrote
+(a route, the CLI, the scheduler, a plugin, an import). Asking every service to remember an
+invalidation call is how SonicJS ended up serving stale pages; here the engine itself records
+the tables each statement of a :meth:`~sonic_cms.db.engine.Database.write` transaction touches
+and hands the set to the database's commit listeners once the commit succeeded. A textual
+statement that may write (``exec``, raw SQL of ``sonic db execute``) cannot be attributed to a
+table and counts as touching everything: coarser, never finer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import TextClause
+
+logger = logging.getLogger("sonic_cms.db")
+
+#: Stands for "some table a textual statement wrote".
+EVERYTHING = "*"
+#: ``Connection.info`` key holding the set of a tracked transaction (absent: not tracked).
+TOUCHED = "sonic_touched_tables"
+
+CommitListener = Callable[[frozenset[str]], None]
+
+_READ_ONLY_PREFIXES = ("select", "with", "pragma", "explain", "values", "show")
+
+
+def install(engine: Engine) -> None:
+    """Record the tables DML statements touch on connections that are being tracked."""
+
+    @event.listens_for(engine, "before_execute")
+    def _record(conn: Connection, clause: Any, *_args: Any) -> None:
+        touched: set[str] | None = conn.info.get(TOUCHED)
+        if touched is None:
+            return
+        if isinstance(clause, UpdateBase):
+            table = getattr(clause, "table", None)
+            touched.add(getattr(table, "name", EVERYTHING))
+        elif isinstance(clause, TextClause | str) and _may_write(str(clause)):
+            touched.add(EVERYTHING)
+
+
+def _may_write(sql: str) -> bool:
+    return not sql.lstrip().lower().startswith(_READ_ONLY_PREFIXES)
+
+
+def start(conn: Connection) -> None:
+    """Begin recording on ``conn`` (a fresh set per transaction)."""
+    conn.info[TOUCHED] = set()
+
+
+def finish(conn: Connection) -> frozenset[str]:
+    """Stop recording on ``conn``; the tables touched since :func:`start`."""
+    return frozenset(conn.info.pop(TOUCHED, ()) or ())
+
+
+def announce(listeners: list[CommitListener], touched: frozenset[str]) -> None:
+    """Tell every listener; one failing listener is logged and does not stop the others (the
+    data is committed: the write must not look failed to its caller)."""
+    if not touched:
+        return
+    for listener in listeners:
+        try:
+            listener(touched)
+        except Exception:
+            logger.exception("commit listener %r failed", listener)
