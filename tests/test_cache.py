@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,9 +19,15 @@ from tests.conftest import START_MS, _service_url
 from tests.utils.redis_server import RedisProcess
 
 
-def cache_settings(redis_url: str = "", prefix: str | None = None, **more: object) -> Settings:
+def cache_settings(
+    redis_url: str = "",
+    prefix: str | None = None,
+    database_url: str = "sqlite://",
+    **more: object,
+) -> Settings:
     return Settings(  # type: ignore[call-arg]
         env="test",
+        database_url=database_url,
         secret_key="test-secret-key-0123456789abcdefghijklmnop",
         config_file=Path("/nonexistent.toml"),
         redis_url=redis_url,
@@ -127,8 +134,10 @@ async def redis_pair() -> AsyncIterator[tuple[TieredCache, TieredCache]]:
 async def _pair(backend_url: str) -> AsyncIterator[tuple[TieredCache, TieredCache]]:
     prefix = f"t{uuid.uuid4().hex[:10]}:"
     clock = FrozenClock(START_MS)
-    a = TieredCache(cache_settings(backend_url, prefix), clock)
-    b = TieredCache(cache_settings(backend_url, prefix), clock)
+    # Both "processes" serve the same SQLite file, so they share its generations file.
+    url = f"sqlite:///{tempfile.mkdtemp(prefix='sonic-cache-')}/sonic.db"
+    a = TieredCache(cache_settings(backend_url, prefix, url), clock)
+    b = TieredCache(cache_settings(backend_url, prefix, url), clock)
     yield a, b
     await a.clear()
     await a.close()
@@ -184,8 +193,8 @@ async def test_invalidate_sync_from_a_worker_thread(pair: tuple[TieredCache, Tie
     await b.get_or_load(KEY, source.load)
     source.value = "v2"
     await anyio.to_thread.run_sync(a.invalidate_sync, "content")
-    expected = "database" if a.redis is not None else "memory"  # memory-only: per process
-    assert (await b.get_or_load(KEY, source.load)).source == expected
+    # With Redis through the shared generation, without it through the generations file.
+    assert (await b.get_or_load(KEY, source.load)).source == "database"
 
 
 @pytest.mark.redis

@@ -345,6 +345,11 @@ class Settings(BaseSettings):
     cache_ttl_collection: int = Field(
         7200, ge=1, description="TTL of `collection` cache entries, s"
     )
+    cache_generations_file: str = Field(
+        "",
+        description="File the processes of one host share cache generations through; "
+        "empty: next to the SQLite file, or in the temporary directory for PostgreSQL",
+    )
     cache_degraded_ttl_seconds: int = Field(
         5,
         ge=1,

@@ -1,9 +1,11 @@
-"""Cached JSON responses: ``X-Cache-Status: HIT|MISS`` and ``X-Cache-Source``.
+"""Cached JSON responses: ``X-Cache-Status: HIT|MISS``, ``X-Cache-Source`` and an ETag.
 
-:func:`cached_route` is the decorator for public read routes (content by id/slug, list pages,
-collections); :func:`cached_json` is the same as a call. Requests with credentials bypass the
-cache (their answer depends on who asks) and say ``MISS`` / ``database``. So does everything
-while the core cache plugin is inactive or ``SONIC_CACHE_ENABLED`` is false.
+:func:`cached_route` is the decorator for public read routes; :func:`cached_json` is the same as
+a call. Only anonymous requests are cached: a request with credentials (an Authorization header
+or the session cookie) may see drafts, so it bypasses the cache and says ``MISS`` /
+``database``. So does everything while the core cache plugin is inactive or
+``SONIC_CACHE_ENABLED`` is false. A cached answer keeps its ETag, so If-None-Match gets a 304
+from the cache as it would from the route.
 """
 
 from __future__ import annotations
@@ -11,17 +13,29 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ParamSpec
 
 from fastapi import Request
 from starlette.responses import Response
 
 from sonic_cms.api.context import AppContext
-from sonic_cms.api.response_cache import remember
+from sonic_cms.api.etags import body_etag, etag_matches, pack, unpack
+from sonic_cms.api.response_cache import has_credentials, remember, request_url
 from sonic_cms.api.responses import JSONBytesResponse, dumps
-from sonic_cms.cache import CacheKey, CacheResult
+from sonic_cms.cache import CacheKey, CacheResult, Loaded
 
 P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Document:
+    """What a cached route computed: the JSON document, its ETag (default: a weak ETag of the
+    body) and, when it must not live as long as its namespace's TTL, how long it may live."""
+
+    content: Any
+    etag: str | None = None
+    max_age_seconds: int | None = None
 
 
 def cache_headers(result: CacheResult) -> dict[str, str]:
@@ -35,18 +49,21 @@ def request_identifier(request: Request) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def _url(request: Request) -> str:
-    query = request.scope.get("query_string", b"")
-    path = request.scope.get("path", "")
-    return f"{path}?{query.decode('latin-1')}" if query else path
-
-
 def _bypass(request: Request, context: AppContext) -> bool:
     return (
-        "authorization" in request.headers
+        has_credentials(request.scope)
         or not context.cache.enabled
         or not context.plugins.is_active("cache")
     )
+
+
+def _packed(built: Any) -> bytes | Loaded:
+    document = built if isinstance(built, Document) else Document(built)
+    body = dumps(document.content)
+    value = pack(document.etag or body_etag(body), body)
+    if document.max_age_seconds is None:
+        return value
+    return Loaded(value, max(0, document.max_age_seconds))
 
 
 async def cached_json(
@@ -55,18 +72,24 @@ async def cached_json(
     build: Callable[[], Awaitable[Any]],
     ttl: int | None = None,
 ) -> Response:
-    """The JSON of ``build()``, served from the cache when it holds it."""
+    """The JSON of ``build()`` (a document or a :class:`Document`), from the cache when it
+    holds it; 304 when If-None-Match names its ETag."""
     context: AppContext = request.app.state.ctx
 
-    async def load() -> bytes:
-        return dumps(await build())
+    async def load() -> bytes | Loaded:
+        return _packed(await build())
 
     if _bypass(request, context):
-        result = CacheResult(await load(), "database")
+        loaded = await load()
+        result = CacheResult(loaded.value if isinstance(loaded, Loaded) else loaded, "database")
     else:
         result = await context.cache.get_or_load(key, load, ttl)
-        remember(context, _url(request), key)
-    return JSONBytesResponse(result.value, headers=cache_headers(result))
+        remember(context, request_url(request.scope), key)
+    etag, body = unpack(result.value)
+    headers = {**cache_headers(result), "ETag": etag}
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return JSONBytesResponse(body, headers=headers)
 
 
 def cached_route(
@@ -77,8 +100,9 @@ def cached_route(
 ) -> Callable[[Callable[P, Awaitable[Any]]], Callable[P, Awaitable[Response]]]:
     """Cache a read route's JSON under ``namespace:type_:identifier(request):generation``.
 
-    The route must take ``request: Request`` as a keyword parameter and return JSON-able data.
-    Writes that change what it returns call ``cache.invalidate(namespace)`` before responding.
+    The route must take ``request: Request`` as a keyword parameter and return JSON-able data
+    or a :class:`Document`. Writes invalidate through the database's commit listener (the
+    tables they touched), so routes need not remember to.
     """
 
     def decorate(fn: Callable[P, Awaitable[Any]]) -> Callable[P, Awaitable[Response]]:

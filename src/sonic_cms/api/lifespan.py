@@ -60,6 +60,8 @@ def build_lifespan(
             context.plugins.close()
             logging.getLogger("sonic_cms").removeHandler(handler)
             context.logs.close()
+            with contextlib.suppress(ValueError):
+                context.db.commit_listeners.remove(context.cache.invalidate_tables)
             await context.cache.close()
             if owns_db:
                 context.db.dispose()

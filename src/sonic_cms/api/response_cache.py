@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sonic_cms.api.auth import ACCESS_COOKIE
 from sonic_cms.api.context import AppContext
+from sonic_cms.api.etags import etag_matches, unpack
 from sonic_cms.cache import CacheKey
 
 #: Most URLs the fast path remembers per process (a bounded map; the oldest are forgotten).
 MAX_ROUTES = 50_000
+_COOKIE_MARK = ACCESS_COOKIE.encode() + b"="
 
 
 class ResponseCacheMiddleware:
@@ -30,22 +33,30 @@ class ResponseCacheMiddleware:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        known = self.context.cached_urls.get(_url(scope))
-        if known is None or _has_credentials(scope) or not self._enabled():
+        known = self.context.cached_urls.get(request_url(scope))
+        if known is None or has_credentials(scope) or not self._enabled():
             await self.app(scope, receive, send)
             return
         result = await self.context.cache.peek(CacheKey(*known))
         if result is None:
             await self.app(scope, receive, send)
             return
+        etag, body = unpack(result.value)
         headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(result.value)).encode()),
+            (b"etag", etag.encode()),
             (b"x-cache-status", b"HIT"),
             (b"x-cache-source", result.source.encode()),
         ]
+        if etag_matches(_header(scope, b"if-none-match"), etag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers += [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": result.value})
+        await send({"type": "http.response.body", "body": body})
 
     def _enabled(self) -> bool:
         return self.context.cache.enabled and self.context.plugins.is_active("cache")
@@ -59,11 +70,23 @@ def remember(context: AppContext, url: str, key: CacheKey) -> None:
     urls[url] = (key.namespace, key.type, key.identifier)
 
 
-def _url(scope: Scope) -> str:
+def request_url(scope: Scope) -> str:
+    """Path and raw query string: the fast path's lookup key for a request."""
     query = scope.get("query_string", b"")
     path = scope.get("path", "")
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
-def _has_credentials(scope: Scope) -> bool:
-    return any(name == b"authorization" for name, _ in scope.get("headers", ()))
+def has_credentials(scope: Scope) -> bool:
+    """Whether the request may be authenticated (its answer then depends on who asks)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" or (name == b"cookie" and _COOKIE_MARK in value):
+            return True
+    return False
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == wanted:
+            return bytes(value).decode("latin-1")
+    return None

@@ -35,6 +35,18 @@ class CacheKey:
         return f"{self.namespace}:{self.type}:{self.identifier}:{version}"
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """A loader's value with a shorter lifetime than its namespace's TTL.
+
+    ``ttl_seconds`` 0 means "answer with it, but do not keep it" (the data changes within a
+    second, e.g. an item's embargo ends).
+    """
+
+    value: bytes
+    ttl_seconds: int
+
+
 @dataclass
 class TierStats:
     """Counters of one tier, overall and per namespace."""

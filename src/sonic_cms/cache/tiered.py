@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
 
-from sonic_cms.cache.base import NAMESPACES, CacheKey, TierStats
+from sonic_cms.cache.base import NAMESPACES, CacheKey, Loaded, TierStats
+from sonic_cms.cache.generations import open_generations
+from sonic_cms.cache.invalidation import namespaces_for_tables
 from sonic_cms.cache.memory import MemoryStore
-from sonic_cms.cache.redis import RedisStore, RedisUnavailable, new_token
+from sonic_cms.cache.redis import RedisStore, RedisUnavailable
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 
@@ -59,7 +61,9 @@ class TieredCache:
                 settings.cache_redis_prefix,
             )
         self.database = TierStats()
-        self._local_generations = {ns: new_token() for ns in NAMESPACES}
+        #: Generations without Redis (or while it is down): shared by this host's processes
+        #: through a file, or private to this process for an in-memory database.
+        self.local = open_generations(settings.database_url, settings.cache_generations_file)
         self._degraded = False
 
     def ttl(self, namespace: str) -> int:
@@ -70,22 +74,22 @@ class TieredCache:
     async def _generation(self, namespace: str) -> tuple[str, bool]:
         """(token, shared): shared is False when Redis is absent or down."""
         if self.redis is None:
-            return self._local_generations[namespace], False
+            return self.local.get(namespace), self.local.shared
         if not self.redis.available:
             self._enter_degraded()
-            return self._local_generations[namespace], False
+            return self.local.get(namespace), False
         try:
             if self.redis.was_down:
                 await self._recover()
             return await self.redis.generation(namespace), True
         except RedisUnavailable:
             self._enter_degraded()
-            return self._local_generations[namespace], False
+            return self.local.get(namespace), False
 
     def _enter_degraded(self) -> None:
         if not self._degraded:
             self.memory.clear_now()
-            self._local_generations = {ns: new_token() for ns in NAMESPACES}
+            self.local.bump(NAMESPACES)
         self._degraded = True
 
     async def _recover(self) -> None:
@@ -93,7 +97,7 @@ class TieredCache:
         assert self.redis is not None
         await self.redis.bump(list(NAMESPACES))
         self.memory.clear_now()
-        self._local_generations = {ns: new_token() for ns in NAMESPACES}
+        self.local.bump(NAMESPACES)
         self.redis.was_down = False
         self._degraded = False
         logger.warning("redis cache tier reachable again; generations moved, memory dropped")
@@ -115,12 +119,18 @@ class TieredCache:
 
     # -- reads ----------------------------------------------------------------------------
     async def get_or_load(
-        self, key: CacheKey, loader: Callable[[], Awaitable[bytes]], ttl: int | None = None
+        self,
+        key: CacheKey,
+        loader: Callable[[], Awaitable[bytes | Loaded]],
+        ttl: int | None = None,
     ) -> CacheResult:
-        """The cached bytes for ``key``, loading and storing them on a miss."""
+        """The cached bytes for ``key``, loading and storing them on a miss.
+
+        A loader returning :class:`Loaded` shortens the lifetime of what it loaded.
+        """
         if not self.enabled:
             self.database.count("hits", key.namespace)
-            return CacheResult(await loader(), "database")
+            return CacheResult(_value(await loader()), "database")
         ttl = ttl or self.ttl(key.namespace)
         version, shared = await self._generation(key.namespace)
         full = key.render(version)
@@ -137,11 +147,15 @@ class TieredCache:
             if value is not None:
                 self.memory.set_now(full, value, memory_ttl)
                 return CacheResult(value, "redis")
-        value = await loader()
+        loaded = await loader()
         self.database.count("hits", key.namespace)
-        self.memory.set_now(full, value, memory_ttl)
-        if shared and self.redis is not None:
-            await self._redis_set(full, value, ttl)
+        value = _value(loaded)
+        if isinstance(loaded, Loaded):
+            ttl, memory_ttl = min(ttl, loaded.ttl_seconds), min(memory_ttl, loaded.ttl_seconds)
+        if ttl > 0:
+            self.memory.set_now(full, value, memory_ttl)
+            if shared and self.redis is not None:
+                await self._redis_set(full, value, ttl)
         return CacheResult(value, "database")
 
     async def peek(self, key: CacheKey) -> CacheResult | None:
@@ -182,8 +196,7 @@ class TieredCache:
         Call it after the write commits and before its response returns.
         """
         names = _checked(namespaces)
-        for ns in names:
-            self._local_generations[ns] = new_token()
+        self.local.bump(names)
         if self.redis is not None:
             try:
                 await self.redis.bump(names)
@@ -193,13 +206,18 @@ class TieredCache:
     def invalidate_sync(self, *namespaces: str) -> None:
         """:meth:`invalidate` for synchronous callers (services in worker threads, the CLI)."""
         names = _checked(namespaces)
-        for ns in names:
-            self._local_generations[ns] = new_token()
+        self.local.bump(names)
         if self.redis is not None:
             try:
                 self.redis.bump_sync(names)
             except RedisUnavailable:
                 self._enter_degraded()
+
+    def invalidate_tables(self, tables: frozenset[str]) -> None:
+        """The database's commit listener: drop what a committed write may have changed."""
+        names = namespaces_for_tables(tables)
+        if names:
+            self.invalidate_sync(*names)
 
     async def invalidate_pattern(self, pattern: str) -> dict[str, int | list[str]]:
         """Drop keys matching a glob; moves the generation of every namespace it can touch."""
@@ -239,9 +257,20 @@ class TieredCache:
         }
 
     async def close(self) -> None:
-        """Close the Redis clients."""
+        """Close the Redis clients and the generations file."""
         if self.redis is not None:
             await self.redis.close()
+        self.local.close()
+
+    def close_sync(self) -> None:
+        """:meth:`close` for synchronous owners (the CLI never opened the async client)."""
+        if self.redis is not None:
+            self.redis.sync_client.close()
+        self.local.close()
+
+
+def _value(loaded: bytes | Loaded) -> bytes:
+    return loaded.value if isinstance(loaded, Loaded) else loaded
 
 
 def _checked(namespaces: tuple[str, ...]) -> list[str]:

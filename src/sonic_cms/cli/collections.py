@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_database, settings_from
 from sonic_cms.clock import SystemClock
-from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.collection_sync import summary_line, sync_collections
 
@@ -25,7 +24,7 @@ def sync(
 ) -> None:
     """Create, update or deactivate collections to match the files; exit 1 on any error."""
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         results = sync_collections(db, SYSTEM, SystemClock(), folder or settings.collections_dir)
     finally:

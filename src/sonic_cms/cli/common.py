@@ -9,6 +9,8 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from sonic_cms.cache.tiered import TieredCache
+from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.db.engine import Database
 from sonic_cms.services.errors import ServiceError
@@ -46,11 +48,22 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
 def open_database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
     """Settings and Database for a command; a bad configuration exits 2 with its reason."""
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         yield settings, db
     finally:
         db.dispose()
+
+
+def command_database(settings: Settings) -> Database:
+    """The Database of a command. Its writes move the cache generations running servers read
+    (through Redis or the generations file), so what an operator changes from the CLI is what
+    the next API read returns."""
+    db = Database(settings)
+    cache = TieredCache(settings, SystemClock())
+    db.commit_listeners.append(cache.invalidate_tables)
+    db.dispose_callbacks.append(cache.close_sync)
+    return db
 
 
 def run(call: Callable[[], T]) -> T:

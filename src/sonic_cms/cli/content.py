@@ -11,7 +11,7 @@ import orjson
 import typer
 from sqlalchemy import or_, select
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, fail, settings_from
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_database, fail, settings_from
 from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
@@ -71,7 +71,7 @@ def import_items(
     settings = settings_from(env, database_url)
     if not file.is_file():
         fail(f"no such file: {file}")
-    db = Database(settings)
+    db = command_database(settings)
     try:
         started = time.perf_counter()
         report = bulk_create_items(

@@ -10,7 +10,14 @@ import typer
 from rich.table import Table
 
 from sonic_cms.cli import db_backup
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_database,
+    console,
+    fail,
+    settings_from,
+)
 from sonic_cms.config import ConfigError, toml_environments
 from sonic_cms.db import admin, migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
@@ -30,7 +37,7 @@ app.add_typer(db_backup.time_travel_app, name="time-travel")
 
 
 def _database(env: str | None, database_url: str | None) -> Database:
-    return Database(settings_from(env, database_url))
+    return command_database(settings_from(env, database_url))
 
 
 @app.command("create")
@@ -107,7 +114,7 @@ def _environment_row(name: str, env: str | None, database_url: str | None) -> li
     try:
         if not admin.exists(url):
             return [engine, admin.location(url), "-", "not created"]
-        db = Database(settings)
+        db = command_database(settings)
         try:
             return [
                 engine,
@@ -210,7 +217,7 @@ def execute(
         fail("give exactly one of --command or --file")
     script = command if command is not None else _read_script(file)
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         results = connect(db).execute_script(script)
     except D1Error as exc:

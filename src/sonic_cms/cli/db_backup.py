@@ -21,7 +21,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_database,
+    console,
+    fail,
+    settings_from,
+)
 from sonic_cms.clock import SystemClock
 from sonic_cms.db import admin, backup, export_json, restore, sonicjs_import, time_travel
 from sonic_cms.db.dump_format import DumpError, open_output
@@ -61,7 +68,7 @@ def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
 
 @contextmanager
 def _database(env: str | None, database_url: str | None) -> Iterator[Database]:
-    db = Database(settings_from(env, database_url))
+    db = command_database(settings_from(env, database_url))
     try:
         yield db
     except (DumpError, DatabaseBusy) as exc:

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_database,
+    console,
+    fail,
+    settings_from,
+)
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -32,7 +39,7 @@ SearchOption = Annotated[str | None, typer.Option("--search", help="Text in mess
 @contextmanager
 def _database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         yield settings, db
     except ServiceError as exc:

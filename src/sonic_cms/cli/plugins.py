@@ -10,9 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_database,
+    console,
+    fail,
+    settings_from,
+)
 from sonic_cms.clock import SystemClock
-from sonic_cms.db.engine import Database
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
 from sonic_cms.services import plugins as lifecycle
@@ -27,7 +33,7 @@ app.add_typer(settings_app, name="settings")
 @contextmanager
 def _services(env: str | None, database_url: str | None) -> Iterator[lifecycle.PluginServices]:
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         yield lifecycle.PluginServices(
             db, settings, SystemClock(), discover(settings.plugins_autoload), HookBus()

@@ -7,9 +7,14 @@ from typing import Annotated
 
 import typer
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_database,
+    console,
+    settings_from,
+)
 from sonic_cms.clock import SystemClock
-from sonic_cms.db.engine import Database
 from sonic_cms.services.scheduler import run_due
 
 app = typer.Typer(
@@ -28,7 +33,7 @@ def run(
 ) -> None:
     """Run due jobs; safe beside the server's own executor (each job runs exactly once)."""
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     pause = interval if interval is not None else settings.scheduler_interval_seconds
     try:
         while True:

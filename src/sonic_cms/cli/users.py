@@ -14,6 +14,7 @@ import typer
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
+    command_database,
     console,
     fail,
     open_database,
@@ -21,7 +22,6 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
-from sonic_cms.db.engine import Database
 from sonic_cms.services import user_admin
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.errors import ServiceError
@@ -47,7 +47,7 @@ def create(
     if not password_stdin:
         fail("give the password on standard input with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
-    db = Database(settings_from(env, database_url))
+    db = command_database(settings_from(env, database_url))
     try:
         user = create_user(
             db,
@@ -72,7 +72,7 @@ def create(
 def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Create the first admin unless an active admin exists (SONIC_ADMIN_EMAIL/_PASSWORD)."""
     settings = settings_from(env, database_url)
-    db = Database(settings)
+    db = command_database(settings)
     try:
         user, generated = ensure_admin(
             db,

@@ -95,6 +95,8 @@ class Database:
         #: because every write path (route, CLI, scheduler, plugin) holds one; the app and the
         #: CLI load the active plugins' handlers onto it.
         self.hooks: HookBus = HookBus()
+        #: Called once by :meth:`dispose` (owners of resources tied to this handle).
+        self.dispose_callbacks: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -143,5 +145,8 @@ class Database:
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, then release what was tied to this handle."""
         self.engine.dispose()
+        callbacks, self.dispose_callbacks = self.dispose_callbacks, []
+        for callback in callbacks:
+            callback()

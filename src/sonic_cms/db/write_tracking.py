@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import TextClause
 
 logger = logging.getLogger("sonic_cms.db")
 
@@ -34,15 +33,17 @@ _READ_ONLY_PREFIXES = ("select", "with", "pragma", "explain", "values", "show")
 def install(engine: Engine) -> None:
     """Record the tables DML statements touch on connections that are being tracked."""
 
-    @event.listens_for(engine, "before_execute")
-    def _record(conn: Connection, clause: Any, *_args: Any) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _record(
+        conn: Connection, _cursor: Any, sql: str, _params: Any, context: Any, _many: Any
+    ) -> None:
         touched: set[str] | None = conn.info.get(TOUCHED)
         if touched is None:
             return
-        if isinstance(clause, UpdateBase):
-            table = getattr(clause, "table", None)
-            touched.add(getattr(table, "name", EVERYTHING))
-        elif isinstance(clause, TextClause | str) and _may_write(str(clause)):
+        statement = getattr(getattr(context, "compiled", None), "statement", None)
+        if isinstance(statement, UpdateBase):
+            touched.add(getattr(getattr(statement, "table", None), "name", EVERYTHING))
+        elif _may_write(sql):
             touched.add(EVERYTHING)
 
 

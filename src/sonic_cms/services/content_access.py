@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, and_, or_, true
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, func, or_, select, true
 
+from sonic_cms.clock import Clock
+from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Forbidden, Unauthorized
@@ -36,6 +38,26 @@ def is_public(now_ms: int | None) -> ColumnElement[bool]:
         or_(CONTENT.c.embargo_until.is_(None), CONTENT.c.embargo_until <= now_ms),
         or_(CONTENT.c.expires_at.is_(None), CONTENT.c.expires_at > now_ms),
     )
+
+
+def next_visibility_change(conn: Connection, now_ms: int) -> int | None:
+    """The next moment after ``now_ms`` an item's embargo ends or it expires (None: never).
+
+    A cached public read must not outlive it. Two seeks on partial indexes (revision 0006).
+    """
+    embargo = select(func.min(CONTENT.c.embargo_until)).where(CONTENT.c.embargo_until > now_ms)
+    expiry = select(func.min(CONTENT.c.expires_at)).where(CONTENT.c.expires_at > now_ms)
+    row = conn.execute(select(embargo.scalar_subquery(), expiry.scalar_subquery())).one()
+    moments = [int(moment) for moment in row if moment is not None]
+    return min(moments) if moments else None
+
+
+def public_view_lifetime(db: Database, clock: Clock) -> int | None:
+    """Whole seconds the public view of content stays as it is now (None: until a write)."""
+    now = clock.now_ms()
+    with db.read() as conn:
+        moment = next_visibility_change(conn, now)
+    return None if moment is None else (moment - now) // 1000
 
 
 def row_is_public(row: Row[Any], now_ms: int | None) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import orjson
 from fastapi import Request
-from starlette.responses import Response
 
-from sonic_cms.api.responses import JSONBytesResponse, dumps
+from sonic_cms.api.caching import Document
+from sonic_cms.clock import Clock
+from sonic_cms.db.engine import Database
+from sonic_cms.services import content_access
+from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import BadRequest, UnsupportedMediaType
 
 
@@ -37,24 +39,13 @@ def query_pairs(request: Request) -> list[tuple[str, str]]:
     return request.query_params.multi_items()
 
 
-def body_etag(body: bytes) -> str:
-    """A weak ETag of a response body (lists and other computed documents)."""
-    return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") in (bare, "*") for tag in header.split(","))
-
-
-def conditional(
-    request: Request, document: Any, etag: str | None = None, status_code: int = 200
-) -> Response:
-    """Serialize ``document`` with its ETag; 304 with no body when If-None-Match matches."""
-    body = dumps(document)
-    tag = etag or body_etag(body)
-    if status_code == 200 and _matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag})
-    return JSONBytesResponse(body, status_code=status_code, headers={"ETag": tag})
+async def public_document(
+    db: Database, actor: Actor, clock: Clock, content: Any, etag: str | None = None
+) -> Document:
+    """A content read for :func:`~sonic_cms.api.caching.cached_route`; an anonymous caller's
+    copy lives no longer than the next embargo end or expiry, when the public view changes
+    without a write."""
+    if actor.is_authenticated:
+        return Document(content, etag)
+    lifetime = await db.run_read(content_access.public_view_lifetime, db, clock)
+    return Document(content, etag, lifetime)

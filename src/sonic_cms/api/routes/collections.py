@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from typing import Any
 
+from fastapi import APIRouter, Request
+
+from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
-from sonic_cms.api.routes._io import conditional, json_object, query_pairs
+from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.services import collections, content
 from sonic_cms.services.content_list import list_content
 
@@ -20,10 +22,11 @@ router = APIRouter(tags=["collections"])
     summary="Active collections",
     responses={200: {"model": docs.CollectionList}, **docs.ERRORS},
 )
-async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Response:
+@cached_route("collection", "list")
+async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Any:
     """Active collections, ``schema`` as an object."""
     rows = await db.run_read(collections.list_collections, db, actor)
-    return conditional(request, {"data": rows, "meta": {"count": len(rows)}})
+    return {"data": rows, "meta": {"count": len(rows)}}
 
 
 @router.get(
@@ -31,10 +34,11 @@ async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Resp
     summary="One collection",
     responses={200: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
 )
-async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep) -> Response:
+@cached_route("collection", "item")
+async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep) -> Any:
     """By name (or id); 404 ``Collection not found``."""
     row = await db.run_read(collections.get_collection, db, actor, name)
-    return conditional(request, {"data": row})
+    return {"data": row}
 
 
 @router.get(
@@ -43,14 +47,15 @@ async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep
     responses={200: {"model": docs.ContentList}, **docs.ERRORS},
     openapi_extra={"parameters": docs.LIST_PARAMETERS},
 )
+@cached_route("content", "list")
 async def list_collection_content(
     request: Request, name: str, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
-) -> Response:
+) -> Any:
     """The same query language as ``/api/content``, with the collection's data fields."""
     document = await db.run_read(
         list_content, db, actor, clock, settings, query_pairs(request), name
     )
-    return conditional(request, document)
+    return await public_document(db, actor, clock, document)
 
 
 @router.post(

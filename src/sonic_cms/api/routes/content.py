@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from starlette.responses import Response
 
+from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
-from sonic_cms.api.routes._io import conditional, json_object, query_pairs
+from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.services import content, content_history, content_versions
 from sonic_cms.services.content_list import list_content
 from sonic_cms.services.errors import BadRequest
@@ -42,12 +42,13 @@ def document_row(item: dict[str, Any]) -> dict[str, Any]:
     responses={200: {"model": docs.ContentList}, **docs.ERRORS},
     openapi_extra={"parameters": docs.LIST_PARAMETERS},
 )
+@cached_route("content", "list")
 async def list_all(
     request: Request, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
-) -> Response:
+) -> Any:
     """Published items for anonymous callers; filters, sort, paging, search, fields, include."""
     document = await db.run_read(list_content, db, actor, clock, settings, query_pairs(request))
-    return conditional(request, document)
+    return await public_document(db, actor, clock, document)
 
 
 @router.get(
@@ -76,9 +77,10 @@ async def check_slug(
         **docs.ERRORS,
     },
 )
+@cached_route("content", "item")
 async def get_one(
     request: Request, item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> Response:
+) -> Any:
     """The item with its ETag; 304 when If-None-Match matches.
 
     ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions.
@@ -89,9 +91,10 @@ async def get_one(
     if "as_of" in params:
         moment = content_history.parse_as_of(params["as_of"])
         past = await db.run_read(content_history.content_as_of, db, actor, clock, item_id, moment)
-        return conditional(request, {"data": past})
+        return await public_document(db, actor, clock, {"data": past})
     item = await db.run_read(content.get_item, db, actor, clock, item_id)
-    return conditional(request, {"data": item}, content.etag_of(document_row(item)))
+    etag = content.etag_of(document_row(item))
+    return await public_document(db, actor, clock, {"data": item}, etag)
 
 
 @router.post(

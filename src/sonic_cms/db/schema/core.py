@@ -189,6 +189,19 @@ class Content(Base):
 # Indexes with a DESC key are declared on the columns themselves, so that reflection can
 # compare them with the database (a text "published_at DESC" reads as an opaque expression).
 Index("idx_content_author_status", Content.author_id, Content.status, Content.published_at.desc())
+# Time windows (revision 0006): only rows that have one, for the next visibility change.
+Index(
+    "idx_content_embargo_pending",
+    Content.embargo_until,
+    sqlite_where=text("embargo_until IS NOT NULL"),
+    postgresql_where=text("embargo_until IS NOT NULL"),
+)
+Index(
+    "idx_content_expiry_pending",
+    Content.expires_at,
+    sqlite_where=text("expires_at IS NOT NULL"),
+    postgresql_where=text("expires_at IS NOT NULL"),
+)
 Index(
     "idx_published_content",
     Content.published_at.desc(),

@@ -1,0 +1,55 @@
+"""Which cache namespaces a committed write invalidates, from the tables it touched.
+
+The database announces the tables of every committed write transaction
+(:mod:`sonic_cms.db.write_tracking`); the cache moves the generations of the namespaces whose
+cached reads those tables feed. The map errs on the side of invalidating: a table it does not
+know (a plugin's own table, a textual statement) invalidates every namespace. Only tables that
+no cached read depends on and that are written all the time (logs, sessions, throttling) are
+listed as touching nothing, so they never empty the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sonic_cms.cache.base import NAMESPACES
+
+#: Namespaces whose cached reads depend on each core table.
+TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
+    # Public content reads embed the collection, the author (name) and the featured image.
+    "content": ("content",),
+    "content_versions": ("content",),
+    "collections": ("collection", "content"),
+    "media": ("media", "content"),
+    "users": ("user", "content"),
+    "permissions": ("user", "content"),
+    "role_permissions": ("user", "content"),
+    "api_tokens": ("user",),
+    "workflow_states": ("content",),
+    "workflow_transitions": ("content",),
+    "workflows": ("content",),
+    "scheduled_content": ("content",),
+    "plugins": NAMESPACES,
+    "plugin_hooks": ("plugin",),
+    "plugin_routes": ("plugin",),
+    "plugin_assets": ("plugin",),
+    # Written constantly, read by no cached route.
+    "system_logs": (),
+    "log_config": ("config",),
+    "auth_sessions": (),
+    "auth_throttle": (),
+    "auth_totp_steps": (),
+    "change_log": (),
+    "change_log_pause": (),
+    "plugin_activity_log": (),
+    "workflow_history": (),
+    "migrations": NAMESPACES,
+}
+
+
+def namespaces_for_tables(tables: Iterable[str]) -> tuple[str, ...]:
+    """The namespaces to invalidate after a write touched ``tables`` (in NAMESPACES order)."""
+    wanted: set[str] = set()
+    for table in tables:
+        wanted.update(TABLE_NAMESPACES.get(table, NAMESPACES))
+    return tuple(ns for ns in NAMESPACES if ns in wanted)
