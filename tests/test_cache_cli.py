@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,11 +19,12 @@ from tests.test_cache import cache_settings
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> str:
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     prefix = f"cli{uuid.uuid4().hex[:8]}:"
     monkeypatch.setenv("SONIC_CONFIG_FILE", "/nonexistent.toml")
     monkeypatch.setenv("SONIC_ENV", "development")
     monkeypatch.setenv("SONIC_CACHE_REDIS_PREFIX", prefix)
+    monkeypatch.setenv("SONIC_DATABASE_URL", f"sqlite:///{tmp_path}/cli.db")
     return prefix
 
 
@@ -60,8 +62,36 @@ def test_cli_clear_reaches_every_process_through_redis(
     anyio.run(scenario)
 
 
-def test_cli_clear_without_redis_says_why(cli_env: str, monkeypatch: pytest.MonkeyPatch):
+def test_cli_clear_without_redis_reaches_this_hosts_processes(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    url = f"sqlite:///{tmp_path}/sonic.db"
     monkeypatch.delenv("SONIC_REDIS_URL", raising=False)
+    monkeypatch.setenv("SONIC_DATABASE_URL", url)
+    key = CacheKey("content", "list", "1")
+
+    async def load() -> bytes:
+        return b"x"
+
+    async def scenario() -> None:
+        server = TieredCache(cache_settings("", cli_env, url), FrozenClock(START_MS))
+        try:
+            await server.get_or_load(key, load)
+            assert (await server.get_or_load(key, load)).source == "memory"
+            result = await anyio.to_thread.run_sync(
+                lambda: CliRunner().invoke(cli, ["cache", "clear", "content"])
+            )
+            assert result.exit_code == 0, result.output
+            assert (await server.get_or_load(key, load)).source == "database"
+        finally:
+            await server.close()
+
+    anyio.run(scenario)
+
+
+def test_cli_clear_of_an_in_memory_database_says_why(cli_env: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SONIC_REDIS_URL", raising=False)
+    monkeypatch.setenv("SONIC_DATABASE_URL", "sqlite://")
     result = CliRunner().invoke(cli, ["cache", "clear"])
     assert result.exit_code == 1
-    assert "SONIC_REDIS_URL is not set" in result.output
+    assert "in memory" in result.output

@@ -14,12 +14,14 @@ from sqlalchemy import update
 
 from sonic_cms.cache.generations import FileGenerations, generations_file
 from sonic_cms.cache.invalidation import namespaces_for_tables
+from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db import write_tracking
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content
 from sonic_cms.services import content as content_service
+from sonic_cms.services import roles
 from sonic_cms.services.scheduler import run_due
 from sonic_cms.services.scheduling import schedule
 from tests.content.helpers import sync_examples
@@ -299,3 +301,26 @@ def test_a_cli_write_in_another_process_invalidates_a_running_app(
         )
         assert result.returncode == 0, result.stderr
         assert anonymous(client, f"/api/content/{item}").json()["data"]["title"] == "After"
+
+
+def test_a_revoked_permission_is_seen_at_once_by_another_process_of_the_host(
+    sqlite_db: Database, clock: FrozenClock
+):
+    """Two Database handles on one file, each with its own cache, as two server processes."""
+    settings = sqlite_db.settings.model_copy(update={"permission_cache_ttl_seconds": 3600})
+    a, b = Database(settings), Database(settings)
+    caches = [TieredCache(settings, clock) for _ in range(2)]
+    caches[0].attach(a)
+    caches[1].attach(b)
+    try:
+        admin = actor_with_role(a, clock, "admin")
+        assert "content.publish" in roles.role_permissions(b, "editor")
+        roles.revoke(a, admin, role="editor", permission="content.publish")
+        assert "content.publish" not in roles.role_permissions(b, "editor")
+        roles.grant(a, admin, clock, role="editor", permission="content.publish")
+        assert "content.publish" in roles.role_permissions(b, "editor")
+    finally:
+        for cache, db in zip(caches, (a, b), strict=True):
+            cache.detach(db)
+            cache.close_sync()
+            db.dispose()

@@ -67,7 +67,7 @@ def build_context(
     database.hooks = bus
     runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
     cache = TieredCache(settings, clock)
-    database.commit_listeners.append(cache.invalidate_tables)
+    cache.attach(database)
     bus.resources.update(cache=cache, settings=settings, db=database)
     writer = LogWriter(settings, database, clock)
     return AppContext(settings, database, clock, cache, runtime, writer)

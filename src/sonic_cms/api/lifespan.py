@@ -60,8 +60,7 @@ def build_lifespan(
             context.plugins.close()
             logging.getLogger("sonic_cms").removeHandler(handler)
             context.logs.close()
-            with contextlib.suppress(ValueError):
-                context.db.commit_listeners.remove(context.cache.invalidate_tables)
+            context.cache.detach(context.db)
             await context.cache.close()
             if owns_db:
                 context.db.dispose()

@@ -11,6 +11,7 @@ served afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from sonic_cms.cache.memory import MemoryStore
 from sonic_cms.cache.redis import RedisStore, RedisUnavailable
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
 
 logger = logging.getLogger("sonic_cms.cache")
 
@@ -212,6 +214,19 @@ class TieredCache:
                 self.redis.bump_sync(names)
             except RedisUnavailable:
                 self._enter_degraded()
+
+    def attach(self, db: Database) -> None:
+        """Follow ``db``'s commits (invalidate what they touched) and lend it this host's
+        generations (for the permission cache)."""
+        db.commit_listeners.append(self.invalidate_tables)
+        db.generation_of = self.local.get
+
+    def detach(self, db: Database) -> None:
+        """Undo :meth:`attach` (the cache is closing; the database may live on)."""
+        with contextlib.suppress(ValueError):
+            db.commit_listeners.remove(self.invalidate_tables)
+        if db.generation_of == self.local.get:
+            db.generation_of = None
 
     def invalidate_tables(self, tables: frozenset[str]) -> None:
         """The database's commit listener: drop what a committed write may have changed."""

@@ -1,8 +1,9 @@
-"""`sonic cache clear|stats`: the shared tier (Redis) and the generations every process reads.
+"""`sonic cache clear|stats`: the shared tier (Redis) and the generations every process reads
+(through Redis, or through the generations file for the processes of this host).
 
-A CLI process has no view of a server's memory tier; clearing moves the generations in Redis,
-which makes every server's memory entries unreachable too. Without Redis there is nothing
-shared to clear, and the command says so.
+A CLI process has no view of a server's memory tier; clearing moves the generations (in Redis
+and in the host's generations file), which makes every server's memory entries unreachable too.
+Only a server on an in-memory database shares nothing, and the command says so.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from sonic_cms.cache import NAMESPACES
+from sonic_cms.cache.generations import generations_file
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, console, fail, settings_from
 from sonic_cms.clock import SystemClock
@@ -32,13 +34,15 @@ def _check(namespace: str | None) -> None:
 def clear(
     namespace: NamespaceArg = None, env: EnvOption = None, database_url: DatabaseUrlOption = None
 ) -> None:
-    """Clear one namespace or everything, for every server sharing this Redis."""
+    """Clear one namespace or everything, for every server sharing this Redis or this host."""
     _check(namespace)
     settings = settings_from(env, database_url)
-    if not settings.redis_url:
+    if not settings.redis_url and (
+        generations_file(settings.database_url, settings.cache_generations_file) is None
+    ):
         fail(
-            "SONIC_REDIS_URL is not set: each server's cache is in its own memory; "
-            "use POST /admin/cache/clear on each",
+            "the database is in memory, so is its server's cache; "
+            "use POST /admin/cache/clear on the server",
             code=1,
         )
 

@@ -61,7 +61,7 @@ def command_database(settings: Settings) -> Database:
     the next API read returns."""
     db = Database(settings)
     cache = TieredCache(settings, SystemClock())
-    db.commit_listeners.append(cache.invalidate_tables)
+    cache.attach(db)
     db.dispose_callbacks.append(cache.close_sync)
     return db
 

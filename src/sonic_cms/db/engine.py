@@ -95,6 +95,9 @@ class Database:
         #: because every write path (route, CLI, scheduler, plugin) holds one; the app and the
         #: CLI load the active plugins' handlers onto it.
         self.hooks: HookBus = HookBus()
+        #: The current generation of a cache namespace as this host shares it (set by the
+        #: cache wiring; None: no cache), for caches kept below the HTTP layer (permissions).
+        self.generation_of: Callable[[str], str] | None = None
         #: Called once by :meth:`dispose` (owners of resources tied to this handle).
         self.dispose_callbacks: list[Callable[[], None]] = []
 

@@ -1,8 +1,11 @@
 """Roles and their permissions: a per-process cache over permissions/role_permissions.
 
 Every request needs its actor's permission set, so role permissions are cached per Database.
-A grant or revoke through this process clears the cache at once; other processes see the change
-within ``permission_cache_ttl_seconds`` (the cache is a hint, the tables are the truth).
+Each entry remembers the ``user`` cache generation it was read under (``Database.
+generation_of``, wired by the cache): a grant or revoke in any process of this host moves that
+generation when it commits (the tables it touched), so the next check everywhere on the host
+reads the tables again. Processes on other hosts see the change within
+``permission_cache_ttl_seconds`` (the cache is a hint, the tables are the truth).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, NotFound
 from sonic_cms.services.permissions import permissions_for_role
 
-_CacheEntry = tuple[float, frozenset[str]]
+_CacheEntry = tuple[float, str | None, frozenset[str]]
 _CACHE: weakref.WeakKeyDictionary[Database, dict[str, _CacheEntry]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -31,17 +34,18 @@ def role_permissions(db: Database, role: str, conn: Connection | None = None) ->
     ttl = db.settings.permission_cache_ttl_seconds
     # A cache age is not a stored timestamp: the monotonic clock is the right one here.
     now = time.monotonic()
+    generation = db.generation_of("user") if db.generation_of is not None else None
     with _LOCK:
         entry = _CACHE.get(db, {}).get(role)
-    if entry is not None and now - entry[0] < ttl:
-        return entry[1]
+    if entry is not None and now - entry[0] < ttl and entry[1] == generation:
+        return entry[2]
     if conn is not None:
         permissions = permissions_for_role(conn, role)
     else:
         with db.read() as own:
             permissions = permissions_for_role(own, role)
     with _LOCK:
-        _CACHE.setdefault(db, {})[role] = (now, permissions)
+        _CACHE.setdefault(db, {})[role] = (now, generation, permissions)
     return permissions
 
 
