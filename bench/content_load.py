@@ -7,6 +7,9 @@
    the floor (bench/floor_app.py) with those exact bytes under the same uvicorn settings.
 3. For each route, runs the load generator (wrk, or the Python fallback) against the server and
    then against the floor, ``--runs`` times, and prints requests/s, p50, p99 and the ratio.
+4. With ``--cache both`` (the default) all of it twice: the response cache off
+   (``SONIC_CACHE_ENABLED=false``: every request runs the query) and on (the default
+   configuration: anonymous reads are served from the memory tier once read).
 
 SQLite by default (a temporary file); ``--database-url postgresql+psycopg://user@host:port/db``
 creates a scratch database on that server and drops it afterwards.
@@ -145,6 +148,14 @@ def capture(base: str, paths: dict[str, list[str]]) -> dict[str, str]:
     return bodies
 
 
+def warm(base: str, paths: dict[str, list[str]]) -> None:
+    """Read every benchmarked URL once (what :func:`capture` does for the first server)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for urls in paths.values():
+            for url in urls:
+                client.get(url).raise_for_status()
+
+
 def _check_cursor_page(client: httpx.Client, paths: dict[str, list[str]]) -> None:
     """The constructed cursor must land exactly on the page-numbered list's page 2,000."""
     cursor_url, page_url = paths[CURSOR_ROUTE]
@@ -230,6 +241,9 @@ def _line(name: str, number: int, real: LoadResult, bare: LoadResult) -> str:
     )
 
 
+CACHE_MODES = {"on": (True,), "off": (False,), "both": (False, True)}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Seed, serve, load, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -241,6 +255,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--cache",
+        choices=("on", "off", "both"),
+        default="both",
+        help="the response cache of the app (SONIC_CACHE_ENABLED); both: off, then on",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--workdir", default="/var/tmp", help="where the scratch files go")
     args = parser.parse_args(argv)
@@ -269,11 +289,18 @@ def _bench(url: str, tmp: Path, args: argparse.Namespace, tool: str) -> dict[str
     finally:
         db.dispose()
     floor_file = tmp / "floor.json"
-    env = server_env(url, floor_file)
-    with serve("sonic_cms.api.app:app_from_environment", env, args.workers, tmp) as app:
-        floor_file.write_bytes(orjson.dumps(capture(app, paths)))
-        with serve("bench.floor_app:app_from_environment", env, args.workers, tmp) as floor:
-            results = measure(app, floor, paths, args, tool)
+    results = []
+    for cache in CACHE_MODES[args.cache]:
+        env = {**server_env(url, floor_file), "SONIC_CACHE_ENABLED": str(cache).lower()}
+        print(f"-- response cache {'on' if cache else 'off'}", flush=True)
+        with serve("sonic_cms.api.app:app_from_environment", env, args.workers, tmp) as app:
+            if not floor_file.exists():
+                floor_file.write_bytes(orjson.dumps(capture(app, paths)))
+            else:
+                warm(app, paths)
+            with serve("bench.floor_app:app_from_environment", env, args.workers, tmp) as floor:
+                for row in measure(app, floor, paths, args, tool):
+                    results.append({**row, "cache": cache})
     return {
         "engine": engine,
         "items": seeded.items,

@@ -422,3 +422,25 @@ def test_cli_install_activate_list_deactivate_uninstall(
     assert run("plugins", "uninstall", "faq").exit_code == 0
     missing = run("plugins", "activate", "faq")
     assert missing.exit_code == 1 and "not installed" in missing.output
+
+
+def test_a_worker_that_loses_the_core_install_race_still_starts(
+    db: Database, settings: Settings, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+):
+    """Two workers of one server check "is the cache plugin installed?" together; the one that
+    installs second must not fail its start-up (it did, in the benchmark's 2-worker server)."""
+    from sonic_cms.plugins.runtime import PluginRuntime
+
+    services = lifecycle.PluginServices(db, settings, clock, discover(autoload=False), HookBus())
+    with db.write() as conn:
+        conn.execute(text("DELETE FROM plugins WHERE name = 'cache'"))
+    PluginRuntime(services).ensure_core()  # the winner: installs and activates
+
+    def not_yet(*_args: Any) -> Any:
+        raise NotFound("Plugin 'cache' is not installed")
+
+    monkeypatch.setattr(lifecycle, "get_plugin", not_yet)  # the loser checked before that
+    loser = PluginRuntime(services)
+    loser.ensure_core()
+    assert loser.is_active("cache")
+    loser.close()

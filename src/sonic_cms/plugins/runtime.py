@@ -19,7 +19,7 @@ from sqlalchemy import inspect
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.services import plugins as lifecycle
 from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import NotFound
+from sonic_cms.services.errors import Conflict, NotFound
 from sonic_cms.services.plugins import PluginServices
 
 logger = logging.getLogger("sonic_cms.plugins")
@@ -89,6 +89,8 @@ class PluginRuntime:
         """Install and activate the core built-ins (the cache plugin) on first start.
 
         Skipped on a database that was never migrated (the server then fails or migrates first).
+        Workers of one server start together: the one that loses the race to install leaves
+        the activation to the winner.
         """
         if not _has_tables(self.services):
             return
@@ -98,7 +100,10 @@ class PluginRuntime:
             try:
                 lifecycle.get_plugin(self.services, SYSTEM, spec.name)
             except NotFound:
-                lifecycle.install(self.services, SYSTEM, spec.name)
+                try:
+                    lifecycle.install(self.services, SYSTEM, spec.name)
+                except Conflict:
+                    continue  # another worker starting at the same moment installed it
                 lifecycle.activate(self.services, SYSTEM, spec.name)
         self.refresh(force=True)
 
