@@ -321,6 +321,11 @@ class Settings(BaseSettings):
     time_travel_retention_days: int = Field(
         30, ge=1, description="Days time-travel snapshots and the change log are kept"
     )
+    telemetry_enabled: bool = Field(
+        False,
+        description="FastAPI's native OpenTelemetry instrumentation (tracing, metrics, logs) "
+        "when an OpenTelemetry provider is configured",
+    )
     # Cache (issue 7): memory LRU -> Redis -> database.
     redis_url: str = Field(
         "", description="Redis URL for the shared cache tier; empty: memory only"

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
@@ -73,6 +74,10 @@ def build_context(
     return AppContext(settings, database, clock, cache, runtime, writer)
 
 
+def _telemetry(enabled: bool) -> TelemetryConfig:
+    return {"tracing": enabled, "metrics": enabled, "logs": enabled}
+
+
 def create_app(
     settings: Settings,
     *,
@@ -89,6 +94,7 @@ def create_app(
         version=__version__,
         description="A headless CMS for Python with SonicJS's data model and REST contract.",
         default_response_class=JSONBytesResponse,
+        telemetry=_telemetry(settings.telemetry_enabled),
         lifespan=build_lifespan(context, owns_db=db is None),
     )
     app.state.ctx = context

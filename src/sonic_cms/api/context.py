@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sonic_cms.cache.base import CacheKey
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -23,8 +24,8 @@ class AppContext:
     cache: TieredCache
     plugins: PluginRuntime
     logs: LogWriter
-    #: URL -> (namespace, type, identifier) of cached routes, for the fast path.
-    cached_urls: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: URL -> the key of the cached route that answered it, for the fast path.
+    cached_urls: dict[str, CacheKey] = field(default_factory=dict)
 
     @property
     def hooks(self) -> HookBus:

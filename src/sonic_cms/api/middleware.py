@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonic_cms.api.errors import error_response
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: Request ids: a random per-process prefix and a counter. Unique across processes without
+#: asking the kernel for randomness per request (uuid4's os.urandom cost 7 us here, a third
+#: of a cached read); a request id names a request in the logs, it is not a secret.
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """A fresh 32-hex-digit request id."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+
+
 #: Multipart upload routes (/upload and /upload-multiple); other media routes take JSON.
 UPLOAD_PATH_PREFIX = "/api/media/upload"
 
@@ -27,12 +39,13 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         await self.app(scope, receive, send_with_id)

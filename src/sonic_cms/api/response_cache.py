@@ -37,7 +37,7 @@ class ResponseCacheMiddleware:
         if known is None or has_credentials(scope) or not self._enabled():
             await self.app(scope, receive, send)
             return
-        result = await self.context.cache.peek(CacheKey(*known))
+        result = await self.context.cache.peek(known)
         if result is None:
             await self.app(scope, receive, send)
             return
@@ -67,7 +67,7 @@ def remember(context: AppContext, url: str, key: CacheKey) -> None:
     urls = context.cached_urls
     if url not in urls and len(urls) >= MAX_ROUTES:
         urls.pop(next(iter(urls)))
-    urls[url] = (key.namespace, key.type, key.identifier)
+    urls[url] = key
 
 
 def request_url(scope: Scope) -> str:
