@@ -178,10 +178,17 @@ def _data_cond(cond: Cond, js: JsonFields, dialect: str) -> ColumnElement[bool]:
 
 
 def sort_expression(key: SortKey, dialect: str) -> ColumnElement[Any]:
-    """The ORDER BY term of a sort key, NULLs last on both engines."""
+    """The ORDER BY term of a sort key, NULLs last on both engines.
+
+    A NOT NULL column gets no NULLS clause: PostgreSQL reads a B-tree backwards as DESC NULLS
+    FIRST, so ``created_at DESC NULLS LAST`` could not use the list indexes and sorted every
+    visible row of the collection for page 1 (13 ms at 20k items instead of 0.1 ms).
+    """
     if key.field.startswith("data."):
         expr: ColumnElement[Any] = JsonFields(dialect).value(key.field[5:])
+        nullable = True
     else:
-        expr = CONTENT.c[key.field]
+        column = CONTENT.c[key.field]
+        expr, nullable = column, bool(column.nullable)
     ordered = expr.desc() if key.descending else expr.asc()
-    return ordered.nulls_last()
+    return ordered.nulls_last() if nullable else ordered
