@@ -168,6 +168,49 @@ def test_sqlite_search_index_matches_what_the_trigger_writes(sqlite_db, clock):
     assert one["id"] in {r.id for r in rows}
 
 
+def test_sqlite_change_log_of_a_bulk_import_is_what_the_triggers_write(sqlite_db, clock):
+    """The bulk path logs for time travel with one statement per table; the entries must be
+    the ones the per-row capture triggers write for the same rows (same JSON, same order)."""
+    sync_examples(sqlite_db, clock)
+    actor = actor_with_role(sqlite_db, clock, "admin")
+    data = {"content": "<p>Crème brûlée</p>", "tags": ["python"]}
+    create_item(
+        sqlite_db, actor, clock, {"collectionId": "blog-posts", "title": "One", "data": data}
+    )
+    _import(
+        sqlite_db, clock, [{"title": f"Bulk {n}", "data": data} for n in range(3)], actor.user_id
+    )
+    with sqlite_db.read() as conn:
+        entries = conn.execute(
+            text(
+                "SELECT table_name, op, row_id, row_data FROM change_log "
+                "WHERE table_name IN ('content', 'content_versions') ORDER BY id"
+            )
+        ).all()
+        paused = conn.execute(text("SELECT count(*) FROM change_log_pause")).scalar()
+        rows = {
+            table: {
+                r["id"]: dict(r) for r in conn.execute(text(f"SELECT * FROM {table}")).mappings()
+            }
+            for table in ("content", "content_versions")
+        }
+    # the trigger wrote the create's pair; the bulk path wrote 3 content then 3 version entries
+    assert [(e.table_name, e.op) for e in entries] == [
+        ("content", "I"),
+        ("content_versions", "I"),
+        *[("content", "I")] * 3,
+        *[("content_versions", "I")] * 3,
+    ]
+    for entry in entries:
+        assert orjson.loads(entry.row_data) == rows[entry.table_name][entry.row_id]
+    assert {orjson.loads(e.row_data)["title"] for e in entries[2:5]} == {
+        "Bulk 0",
+        "Bulk 1",
+        "Bulk 2",
+    }
+    assert paused == 0
+
+
 def _write_jsonl(path: Path, lines: list[Any]) -> Path:
     path.write_bytes(
         b"\n".join(x if isinstance(x, bytes) else orjson.dumps(x) for x in lines) + b"\n"

@@ -12,6 +12,9 @@ so a replay can tell which transactions a snapshot already contains.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, inspect, text
 
 #: Never captured: the log itself, migration bookkeeping, engine-managed tables.
@@ -173,3 +176,39 @@ def uncovered_tables(conn: Connection) -> list[str]:
         for table, columns in captured_tables(conn).items()
         if any(existing.get(n) != s for n, s in sqlite_trigger_sql(table, columns).items())
     ]
+
+
+@contextmanager
+def capture_paused(conn: Connection) -> Iterator[bool]:
+    """Silence the capture triggers inside this transaction; yields whether the caller must log
+    its own changes (False when capture was already paused, e.g. by a restore).
+
+    The pause row is inserted and deleted in the caller's transaction, so no other transaction
+    ever sees it: SQLite has one writer and readers see committed data only; on PostgreSQL the
+    uncommitted row is invisible to other transactions.
+    """
+    if conn.exec_driver_sql("SELECT 1 FROM change_log_pause LIMIT 1").first() is not None:
+        yield False
+        return
+    conn.exec_driver_sql("INSERT INTO change_log_pause (id) VALUES (1)")
+    yield True
+    conn.exec_driver_sql("DELETE FROM change_log_pause WHERE id = 1")
+
+
+def last_rowid(conn: Connection, table: str) -> int:
+    """The highest SQLite rowid of ``table`` (rows inserted afterwards get larger ones)."""
+    return int(conn.exec_driver_sql(f'SELECT coalesce(max(rowid), 0) FROM "{table}"').scalar_one())
+
+
+def sqlite_log_inserted(conn: Connection, table: str, after_rowid: int) -> None:
+    """Log the rows of ``table`` past ``after_rowid`` exactly as its insert trigger would have,
+    in insertion order, with one statement (the bulk import's set-based capture: about a third
+    of the per-row trigger's cost)."""
+    columns = [c["name"] for c in inspect(conn).get_columns(table)]
+    row = f'"{table}"'
+    conn.exec_driver_sql(
+        "INSERT INTO change_log (table_name, op, row_id, row_data, changed_at) "
+        f"SELECT '{table}', 'I', {row}.\"id\", {_json_object(columns, row)}, {SQLITE_NOW_MS} "
+        f"FROM {row} WHERE rowid > ? ORDER BY rowid",
+        (after_rowid,),
+    )

@@ -22,6 +22,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, insert, select
 
 from sonic_cms.clock import Clock
+from sonic_cms.db.change_capture import capture_paused, last_rowid, sqlite_log_inserted
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
 from sonic_cms.services.actors import Actor
@@ -220,30 +221,42 @@ def _write_batch(
             versions.append(version_row(item, item["author_id"], now))
     if problems:
         raise _Rejected(problems)
-    _insert_items(conn, rows)
-    conn.execute(insert(VERSIONS), versions)
+    _insert_items(conn, rows, versions)
     return len(rows)
 
 
-def _insert_items(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert content rows; on SQLite index them for search as one set (see index_new_items).
+def _insert_items(
+    conn: Connection, rows: list[dict[str, Any]], versions: list[dict[str, Any]]
+) -> None:
+    """Insert a batch's content rows and version rows.
 
-    The FTS trigger is dropped and re-created inside the batch's transaction, so no other
-    connection ever sees the table without it and a failure restores it with the rollback.
+    On SQLite the per-row work of triggers is done for the batch as a set instead, inside the
+    same transaction: the FTS trigger is dropped and re-created around the insert and the rows
+    are indexed in one statement (see index_new_items), and time travel's capture triggers are
+    paused while one statement per table logs exactly what they would have (same JSON, same
+    order). No other connection ever sees the table without its triggers; a failure restores
+    them with the rollback.
     """
-    trigger = None
-    if conn.dialect.name == "sqlite":
-        trigger = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-            (FTS_INSERT_TRIGGER,),
-        ).scalar()
-    if trigger is None:
+    if conn.dialect.name != "sqlite":
         conn.execute(insert(CONTENT), rows)
+        conn.execute(insert(VERSIONS), versions)
         return
-    conn.exec_driver_sql(f"DROP TRIGGER {FTS_INSERT_TRIGGER}")
-    conn.execute(insert(CONTENT), rows)
-    index_new_items(conn, [r["id"] for r in rows])
-    conn.exec_driver_sql(trigger)
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+        (FTS_INSERT_TRIGGER,),
+    ).scalar()
+    marks = {table: last_rowid(conn, table) for table in ("content", "content_versions")}
+    with capture_paused(conn) as log_ourselves:
+        if trigger is not None:
+            conn.exec_driver_sql(f"DROP TRIGGER {FTS_INSERT_TRIGGER}")
+        conn.execute(insert(CONTENT), rows)
+        conn.execute(insert(VERSIONS), versions)
+        if trigger is not None:
+            index_new_items(conn, [r["id"] for r in rows])
+            conn.exec_driver_sql(trigger)
+        if log_ourselves:
+            for table, mark in marks.items():
+                sqlite_log_inserted(conn, table, mark)
 
 
 def _known_authors(conn: Connection, batch: list[Any], default: str | None) -> set[str]:
