@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -123,6 +124,10 @@ class HookHandler:
 
 
 ErrorCallback = Callable[[str, str, BaseException], None]
+#: Opens a read transaction (``Database.read``): loads an action's payload after commit.
+Reader = Callable[[], AbstractContextManager[Connection]]
+#: Builds an action's payload from a connection that sees the committed write.
+Loader = Callable[[Connection], Any]
 
 
 class HookBus:
@@ -155,6 +160,16 @@ class HookBus:
         """The handlers that would run, in order."""
         return list(self._handlers.get((hook, phase), ()))
 
+    def has(self, hook: str, phase: Phase) -> bool:
+        """Whether any handler would run: callers skip building a payload nobody reads."""
+        return bool(self._handlers.get((hook, phase)))
+
+    def scope(
+        self, conn: Connection, actor: Actor | None, reader: Reader | None = None
+    ) -> HookScope:
+        """The hooks of one write transaction on ``conn`` (see :class:`HookScope`)."""
+        return HookScope(self, conn, actor, reader)
+
     def plugins(self) -> set[str]:
         """Plugins with at least one handler registered."""
         return {h.plugin for handlers in self._handlers.values() for h in handlers}
@@ -175,7 +190,8 @@ class HookBus:
             RequiredHookFailed: a required handler raised.
         """
         _check_name(hook)
-        for handler in self.handlers(hook, "filter"):
+        # the stored list is replaced, never mutated, so it can be walked without a copy
+        for handler in self._handlers.get((hook, "filter"), ()):
             context = HookContext(
                 hook, "filter", handler.plugin, actor, conn, extra, self.resources
             )
@@ -195,10 +211,29 @@ class HookBus:
                 payload = result
         return payload
 
+    def filter_dict(
+        self,
+        hook: str,
+        payload: dict[str, Any],
+        *,
+        conn: Connection | None = None,
+        actor: Actor | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """:meth:`filter` for an object payload; a chain that returns anything else is a 503
+        (a broken plugin must not make the caller store garbage)."""
+        result = self.filter(hook, payload, conn=conn, actor=actor, **extra)
+        if not isinstance(result, dict):
+            raise RequiredHookFailed(
+                f"The {hook} filters returned {type(result).__name__}, not an object",
+                details=[{"hook": hook}],
+            )
+        return result
+
     def action(self, hook: str, payload: Any, *, actor: Actor | None = None, **extra: Any) -> None:
         """Run the action handlers after commit; never raises."""
         _check_name(hook)
-        for handler in self.handlers(hook, "action"):
+        for handler in self._handlers.get((hook, "action"), ()):
             context = HookContext(
                 hook, "action", handler.plugin, actor, None, extra, self.resources
             )
@@ -220,6 +255,81 @@ class HookBus:
         self.unregister_plugin(handler.plugin)
         if self.on_error is not None:
             self.on_error(handler.plugin, handler.hook, exc)
+
+
+class HookScope:
+    """The hooks of one write transaction: filters run at once on its connection, actions wait
+    until it has committed.
+
+    A service opens one inside ``with db.write() as conn`` and calls :meth:`fire` after the
+    block. Code deep inside the transaction (a workflow move that publishes on approval) queues
+    its actions here, so they run only when the whole transaction committed and never for work
+    that was rolled back; :meth:`discard` drops them when part of a transaction is undone.
+    """
+
+    def __init__(
+        self, bus: HookBus, conn: Connection, actor: Actor | None, reader: Reader | None = None
+    ) -> None:
+        self.bus = bus
+        self.conn = conn
+        self.actor = actor
+        self._reader = reader
+        self._queued: list[tuple[str, Any, bool, dict[str, Any]]] = []
+
+    def wants(self, hook: str, phase: Phase = "filter") -> bool:
+        """Whether ``hook`` has handlers in ``phase`` (so the payload is worth building)."""
+        return self.bus.has(hook, phase)
+
+    def filter(self, hook: str, payload: Any, **extra: Any) -> Any:
+        """:meth:`HookBus.filter` on this transaction's connection, as its actor."""
+        return self.bus.filter(hook, payload, conn=self.conn, actor=self.actor, **extra)
+
+    def filter_dict(self, hook: str, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """:meth:`HookBus.filter_dict` on this transaction's connection, as its actor."""
+        return self.bus.filter_dict(hook, payload, conn=self.conn, actor=self.actor, **extra)
+
+    def after_commit(self, hook: str, payload: Any, **extra: Any) -> None:
+        """Queue ``hook``'s action with ``payload`` for :meth:`fire`."""
+        if self.bus.has(hook, "action"):
+            self._queued.append((hook, payload, False, extra))
+
+    def after_commit_read(self, hook: str, load: Loader, **extra: Any) -> None:
+        """Queue ``hook``'s action with a payload ``load`` reads once the write committed.
+
+        For payloads only the committed row can give (an item a transition published, after
+        everything else the transaction did to it).
+        """
+        if self._reader is None:
+            raise ValueError("after_commit_read needs a scope built with a reader")
+        if self.bus.has(hook, "action"):
+            self._queued.append((hook, load, True, extra))
+
+    def discard(self) -> None:
+        """Forget the queued actions (their part of the transaction was rolled back)."""
+        self._queued.clear()
+
+    def fire(self) -> None:
+        """Run the queued actions in order; like every action, never raises."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        payloads = self._payloads(queued)
+        for (hook, _, _, extra), payload in zip(queued, payloads, strict=True):
+            if payload is not _UNREADABLE:
+                self.bus.action(hook, payload, actor=self.actor, **extra)
+
+    def _payloads(self, queued: list[tuple[str, Any, bool, dict[str, Any]]]) -> list[Any]:
+        if not any(lazy for _, _, lazy, _ in queued) or self._reader is None:
+            return [payload for _, payload, _, _ in queued]
+        try:
+            with self._reader() as conn:
+                return [load(conn) if lazy else load for _, load, lazy, _ in queued]
+        except Exception as exc:
+            logger.error("could not read the payload of an action hook: %s", exc, exc_info=exc)
+            return [_UNREADABLE if lazy else payload for _, payload, lazy, _ in queued]
+
+
+_UNREADABLE = object()
 
 
 def _check_name(hook: str) -> None:
