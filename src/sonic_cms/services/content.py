@@ -36,6 +36,7 @@ from sonic_cms.services.content_access import (
     require_signed_in,
     require_status_change,
 )
+from sonic_cms.services.content_state import publish_filter, publishes
 from sonic_cms.services.errors import (
     BadRequest,
     Conflict,
@@ -321,6 +322,7 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
         )
         body = _filtered(hooks, "create", payload, body, None)
         item = _new_item(conn, target, clock.now_ms(), body, author, body.get("status", "draft"))
+        publish_created(hooks, item)
         _insert_item(conn, item, target)
         _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
         after_write(hooks, "create", item)
@@ -359,6 +361,16 @@ def _acting(hooks: HookScope) -> Actor:
     if hooks.actor is None:  # content scopes are always opened with the caller's actor
         raise ValueError("content hooks need an actor")
     return hooks.actor
+
+
+def publish_created(hooks: HookScope, item: dict[str, Any]) -> None:
+    """``content:publish`` for a new item born published: the filter before its insert, the
+    action queued with the item as written."""
+    if publishes(None, item["status"]):
+        state = item["workflow_state_id"]
+        publish_filter(hooks, item["id"], item["collection_id"], None, item["status"], state)
+        if hooks.wants("content:publish", "action"):
+            hooks.after_commit("content:publish", serialize_item(item))
 
 
 def after_write(hooks: HookScope, operation: str, item: dict[str, Any]) -> None:

@@ -40,6 +40,7 @@ from sonic_cms.services.content import (
     checked_data,
     field_problems,
     new_item_row,
+    publish_created,
     resolve_target,
     unique_slug,
     unknown_field_problems,
@@ -306,7 +307,12 @@ def _prepare(
     data, problems = checked_data(conn, target, fields, creating=True)
     if problems:
         return None, problems
-    return new_item_row(target, now, fields | {"data": data}, str(author), status, raw), []
+    item = new_item_row(target, now, fields | {"data": data}, str(author), status, raw)
+    try:
+        publish_created(hooks, item)
+    except HookCancelled as refused:
+        return None, [{"path": "plugin", "message": refused.message}]
+    return item, []
 
 
 def _shape_problems(

@@ -54,8 +54,9 @@ def apply_state(
     may refuse it) and queues its action on ``hooks`` for after the commit.
     """
     status = status_for_state(state)
-    if status != row.status and "published" in (status, row.status):
-        publish_hooks(hooks, row, status, state)
+    if publishes(row.status, status):
+        publish_filter(hooks, row.id, row.collection_id, row.status, status, state)
+        hooks.after_commit_read("content:publish", partial(_committed_item, row.id))
     changes: dict[str, Any] = {"workflow_state_id": state, "status": status, "updated_at": now_ms}
     if status == "published" and row.status != "published":
         changes["published_at"] = now_ms
@@ -66,19 +67,31 @@ def apply_state(
     return changes
 
 
-def publish_hooks(hooks: HookScope, row: Any, status: str, state: str) -> None:
-    """``content:publish``: the filter now (refusal only: changes to its payload are ignored,
-    a plugin may stop a publish but not redirect it), the action with the committed item."""
+def publishes(from_status: str | None, status: str) -> bool:
+    """Whether going from ``from_status`` (None: a new item) to ``status`` publishes or
+    unpublishes, which is what ``content:publish`` announces."""
+    return status != from_status and "published" in (status, from_status)
+
+
+def publish_filter(
+    hooks: HookScope,
+    item_id: str,
+    collection_id: str,
+    from_status: str | None,
+    status: str,
+    state: str,
+) -> None:
+    """``content:publish``'s filter, before the write. Refusal only: changes to its payload
+    are ignored (a plugin may stop a publish, not redirect it)."""
     if hooks.wants("content:publish"):
         payload = {
-            "id": row.id,
-            "collection_id": row.collection_id,
-            "from_status": row.status,
+            "id": item_id,
+            "collection_id": collection_id,
+            "from_status": from_status,
             "status": status,
             "workflow_state_id": state,
         }
         hooks.filter("content:publish", payload)
-    hooks.after_commit_read("content:publish", partial(_committed_item, row.id))
 
 
 def _committed_item(item_id: str, conn: Connection) -> dict[str, Any] | None:
