@@ -35,23 +35,27 @@ HOOKS: dict[str, str] = {
     "request:start": "request middleware, before routing (filter may cancel the request)",
     "request:end": "request middleware, after the response was sent",
     "request:error": "request middleware, when a request fails with a 5xx",
-    "auth:login": "authentication service, on login (issue 4)",
-    "auth:logout": "authentication service, on logout (issue 4)",
-    "auth:register": "user service, on registration (issue 4)",
-    "content:create": "content service, creating an item (issue 3)",
-    "content:update": "content service, updating an item (issue 3)",
-    "content:delete": "content service, deleting an item (issue 3)",
-    "content:publish": "content service, publishing or unpublishing (issue 3)",
-    "content:save": "content service, on every create or update (issue 3)",
-    "media:upload": "media service, storing an upload (issue 6)",
-    "media:delete": "media service, deleting a file (issue 6)",
-    "media:transform": "media service, transforming an image (issue 6)",
+    "auth:login": "login service, when the credentials (and 2FA code) are right, in the "
+    "transaction that opens the session",
+    "auth:logout": "session service: logout, signing one session out, signing out everywhere",
+    "auth:register": "user service, on every new account: self-registration, admin API and "
+    "CLI, invitations",
+    "content:create": "content service and bulk import, creating an item",
+    "content:update": "content service: edits, rollbacks and restores",
+    "content:delete": "content service, deleting an item",
+    "content:publish": "every status change into or out of published: create, edit, "
+    "publish/unpublish, workflow transitions, the scheduler, bulk import",
+    "content:save": "content service and bulk import, on every create and update",
+    "media:upload": "media service, storing an upload (single, multiple, import from a URL)",
+    "media:delete": "media service: soft delete, bulk delete and purge",
+    "media:transform": "file serving, making a resized image variant",
     "plugin:install": "plugin lifecycle service",
     "plugin:uninstall": "plugin lifecycle service",
     "plugin:activate": "plugin lifecycle service",
     "plugin:deactivate": "plugin lifecycle service",
-    "db:migrate": "app lifespan and `sonic db migrate`, around applying revisions",
-    "db:seed": "seeding commands, around inserting default rows",
+    "db:migrate": "app lifespan and `sonic db migrate`, after applying revisions",
+    "db:seed": "not fired by core (its default rows come with the migrations: see db:migrate); "
+    "for plugins' own seeding commands",
 }
 
 
