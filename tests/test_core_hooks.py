@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
 from sonic_cms.api.app import create_app
@@ -665,7 +665,7 @@ def test_cli_import_scheduler_and_user_creation_fire_hooks(db, db_url, clock, pr
     item_id = probe[0][1]["id"]
     with db.write() as conn:
         conn.execute(
-            ScheduledContent.__table__.insert().values(
+            insert(ScheduledContent).values(
                 id="job-1",
                 content_id=item_id,
                 action="publish",
@@ -704,3 +704,38 @@ def test_commands_on_an_unmigrated_database_load_no_plugins(empty_db_url: str):
             assert database.hooks.plugins() == set()
     finally:
         database.dispose()
+
+
+# -- HookScope: actions wait for the commit --------------------------------------------------
+
+
+def test_scope_actions_wait_for_fire_and_discard_drops_them(db: Database):
+    seen = Recorder(db.hooks, "content:save", "content:delete")
+    with db.write() as conn:
+        scope = db.hooks.scope(conn, SYSTEM, db.read)
+        scope.after_commit("content:save", {"n": 1})
+        scope.discard()
+        scope.after_commit("content:delete", {"n": 2})
+        scope.after_commit("content:update", {"n": 3})  # nobody listens: not even queued
+        assert seen.calls == []
+    scope.fire()
+    assert [(c.hook, c.payload) for c in seen.calls] == [("content:delete", {"n": 2})]
+    scope.fire()  # fired once only
+    assert len(seen.calls) == 1
+
+
+def test_a_payload_that_cannot_be_read_skips_its_action_and_fire_never_raises(
+    db: Database, caplog: pytest.LogCaptureFixture
+):
+    seen = Recorder(db.hooks, "content:publish", "content:save")
+
+    def broken(conn: Any) -> Any:
+        raise RuntimeError("gone")
+
+    with db.write() as conn:
+        scope = db.hooks.scope(conn, SYSTEM, db.read)
+        scope.after_commit_read("content:publish", broken)
+        scope.after_commit("content:save", {"kept": True})
+    scope.fire()
+    assert [(c.hook, c.payload) for c in seen.calls] == [("content:save", {"kept": True})]
+    assert "could not read the payload" in caplog.text

@@ -28,9 +28,10 @@ class Recorder:
 
     def __init__(self, bus: HookBus, *hooks: str, plugin: str = "recorder") -> None:
         self.calls: list[Call] = []
+        phases: tuple[Phase, ...] = ("filter", "action")
         for hook in hooks:
-            for phase in ("filter", "action"):
-                bus.register(HookHandler(plugin, hook, self._handler(phase), phase))  # type: ignore[arg-type]
+            for phase in phases:
+                bus.register(HookHandler(plugin, hook, self._handler(phase), phase))
 
     def _handler(self, phase: Phase) -> Callable[[Any, HookContext], None]:
         def record(payload: Any, context: HookContext) -> None:

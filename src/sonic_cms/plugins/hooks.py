@@ -168,10 +168,9 @@ class HookBus:
         """Whether any handler would run: callers skip building a payload nobody reads."""
         return bool(self._handlers.get((hook, phase)))
 
-    def scope(
-        self, conn: Connection, actor: Actor | None, reader: Reader | None = None
-    ) -> HookScope:
-        """The hooks of one write transaction on ``conn`` (see :class:`HookScope`)."""
+    def scope(self, conn: Connection, actor: Actor | None, reader: Reader) -> HookScope:
+        """The hooks of one write transaction on ``conn`` (see :class:`HookScope`);
+        ``reader`` (``db.read``) loads the payloads only the committed rows can give."""
         return HookScope(self, conn, actor, reader)
 
     def plugins(self) -> set[str]:
@@ -271,9 +270,7 @@ class HookScope:
     that was rolled back; :meth:`discard` drops them when part of a transaction is undone.
     """
 
-    def __init__(
-        self, bus: HookBus, conn: Connection, actor: Actor | None, reader: Reader | None = None
-    ) -> None:
+    def __init__(self, bus: HookBus, conn: Connection, actor: Actor | None, reader: Reader) -> None:
         self.bus = bus
         self.conn = conn
         self.actor = actor
@@ -303,8 +300,6 @@ class HookScope:
         For payloads only the committed row can give (an item a transition published, after
         everything else the transaction did to it).
         """
-        if self._reader is None:
-            raise ValueError("after_commit_read needs a scope built with a reader")
         if self.bus.has(hook, "action"):
             self._queued.append((hook, load, True, extra))
 
@@ -323,7 +318,7 @@ class HookScope:
                 self.bus.action(hook, payload, actor=self.actor, **extra)
 
     def _payloads(self, queued: list[tuple[str, Any, bool, dict[str, Any]]]) -> list[Any]:
-        if not any(lazy for _, _, lazy, _ in queued) or self._reader is None:
+        if not any(lazy for _, _, lazy, _ in queued):
             return [payload for _, payload, _, _ in queued]
         try:
             with self._reader() as conn:

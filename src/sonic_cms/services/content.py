@@ -592,7 +592,7 @@ def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | Non
     """Delete an item with its versions (``content:delete`` gets the item as it was)."""
     require_signed_in(actor)
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = load_item(conn, item_id)
         if row is None or not can_read_row(actor, row):
             raise NotFound("Content not found", code="content_not_found")

@@ -143,7 +143,7 @@ def bulk_create_items(
         result = BatchResult(first_line=start, last_line=start + len(batch) - 1)
         try:
             with db.write() as conn:
-                hooks = db.hooks.scope(conn, actor)
+                hooks = db.hooks.scope(conn, actor, db.read)
                 result.written = _write_batch(
                     hooks, clock.now_ms(), collection, batch, start, default_author
                 )

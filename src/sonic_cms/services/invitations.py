@@ -74,7 +74,7 @@ def invite(
     except ValidationError as exc:
         raise ValidationFailed("Validation failed", details=validation_details(exc)) from exc
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         record = filter_registration(hooks, record, "invitation")
         refuse_duplicates(conn, record.email, record.username)
         conn.execute(

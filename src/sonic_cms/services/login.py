@@ -124,7 +124,7 @@ def _complete(
         "user_agent": user_agent,
     }
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, None)
+        hooks = db.hooks.scope(conn, None, db.read)
         hooks.filter("auth:login", dict(event))
         # The account key is cleared; the address only gets this attempt back, so one success
         # does not unlock an address that is guessing at other accounts.

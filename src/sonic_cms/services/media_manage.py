@@ -163,7 +163,7 @@ def _summary(
 def soft_delete(db: Database, clock: Clock, actor: Actor, media_id: str) -> None:
     """Mark the item deleted (``deleted_at``); its object stays until purged."""
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = _load(conn, actor, media_id, "media.delete")
         _delete_filter(hooks, row, permanent=False)
         now = clock.now_ms()
@@ -240,7 +240,7 @@ def restore_media(db: Database, clock: Clock, actor: Actor, media_id: str) -> di
 def purge_media(db: Database, storage: Storage, actor: Actor, media_id: str) -> None:
     """Remove the objects (a missing one is fine), then the row and references to it."""
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = _load_deleted(conn, actor, media_id)
         _delete_filter(hooks, row, permanent=True)
     storage.delete(row["r2_key"])

@@ -181,7 +181,7 @@ def upload_media(
             _put(storage, thumb, io.BytesIO(checked.thumbnail), "image/webp", None, written)
             row["thumbnail_url"] = storage.public_url(thumb)
         with db.write() as conn:
-            hooks = db.hooks.scope(conn, actor)
+            hooks = db.hooks.scope(conn, actor, db.read)
             row = _filtered(hooks, row, settings)
             conn.execute(insert(Media).values(**row))
             hooks.after_commit("media:upload", media_item(row))

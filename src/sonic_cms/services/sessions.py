@@ -132,7 +132,7 @@ def revoke_session(
     if not conditions:
         return
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, None)
+        hooks = db.hooks.scope(conn, None, db.read)
         live = conn.execute(
             select(AuthSession.id, AuthSession.user_id).where(
                 or_(*conditions), AuthSession.revoked_at.is_(None)
@@ -225,7 +225,7 @@ def revoke_own_session(db: Database, actor: Actor, clock: Clock, session_id: str
         AuthSession.revoked_at.is_(None),
     )
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         if conn.execute(select(AuthSession.id).where(*own_live)).first() is None:
             raise NotFound("Session not found", code="session_not_found")
         _logout_hooks(hooks, user_id, session_id)
@@ -238,7 +238,7 @@ def revoke_user_sessions(db: Database, actor: Actor, clock: Clock, user_id: str)
     if actor.user_id != user_id or actor.kind != "user":
         actor.require("users.update")
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         _logout_hooks(hooks, user_id, None)
         revoke_all_sessions(conn, clock, user_id)
     hooks.fire()

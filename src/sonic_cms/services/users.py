@@ -74,7 +74,7 @@ def create_user(
         }
     )
     with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor)
+        hooks = db.hooks.scope(conn, actor, db.read)
         record = filter_registration(hooks, record, method)
         if password is not None:
             check_password_policy(password, email=record.email, username=record.username)
