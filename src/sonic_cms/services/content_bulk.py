@@ -145,7 +145,7 @@ def bulk_create_items(
             with db.write() as conn:
                 hooks = db.hooks.scope(conn, actor, db.read)
                 result.written = _write_batch(
-                    hooks, clock.now_ms(), collection, batch, start, default_author
+                    hooks, actor, clock.now_ms(), collection, batch, start, default_author
                 )
             hooks.fire()
         except _Rejected as rejected:
@@ -211,14 +211,14 @@ def _slug_book(conn: Connection, target: Target, batch: list[Any]) -> _SlugBook:
 
 def _write_batch(
     hooks: HookScope,
+    actor: Actor,
     now: int,
     collection: str,
     batch: list[Any],
     start: int,
     default_author: str | None,
 ) -> int:
-    conn, actor = hooks.conn, hooks.actor
-    assert actor is not None
+    conn = hooks.conn
     target = resolve_target(conn, collection)
     slugs = _slug_book(conn, target, batch)
     authors = _known_authors(conn, batch, default_author) if actor.is_system else set()

@@ -133,13 +133,14 @@ def revoke_session(
         return
     with db.write() as conn:
         hooks = db.hooks.scope(conn, None, db.read)
-        live = conn.execute(
-            select(AuthSession.id, AuthSession.user_id).where(
-                or_(*conditions), AuthSession.revoked_at.is_(None)
-            )
-        ).all()
-        for session in live:
-            _logout_hooks(hooks, session.user_id, session.id)
+        if hooks.wants("auth:logout") or hooks.wants("auth:logout", "action"):
+            live = conn.execute(
+                select(AuthSession.id, AuthSession.user_id).where(
+                    or_(*conditions), AuthSession.revoked_at.is_(None)
+                )
+            ).all()
+            for session in live:
+                _logout_hooks(hooks, session.user_id, session.id)
         for condition in conditions:
             conn.execute(
                 update(AuthSession)
