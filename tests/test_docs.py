@@ -27,4 +27,7 @@ PLUGINS_DOC = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
 
 @pytest.mark.parametrize("hook", sorted(HOOKS))
 def test_every_hook_is_in_the_hook_reference(hook: str):
-    assert re.search(rf"^\| `{re.escape(hook)}` \|", PLUGINS_DOC, re.M), f"{hook} missing"
+    row = re.search(rf"^\| `{re.escape(hook)}` \|.*\|$", PLUGINS_DOC, re.M)
+    assert row, f"{hook} missing"
+    fired_by = row.group(0).rstrip("|").rsplit("|", 1)[-1].strip()
+    assert fired_by == HOOKS[hook], f"{hook}: the docs say {fired_by!r}, HOOKS {HOOKS[hook]!r}"

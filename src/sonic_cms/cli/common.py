@@ -13,6 +13,7 @@ from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.db.engine import Database
+from sonic_cms.plugins.runtime import command_hooks
 from sonic_cms.services.errors import ServiceError
 
 T = TypeVar("T")
@@ -48,9 +49,18 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
 def open_database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
     """Settings and Database for a command; a bad configuration exits 2 with its reason."""
     settings = settings_from(env, database_url)
+    with database_for(settings) as db:
+        yield settings, db
+
+
+@contextmanager
+def database_for(settings: Settings) -> Iterator[Database]:
+    """The Database of ``settings`` with the active plugins' hook handlers on ``db.hooks``,
+    so the services a command calls fire the same hooks as in the server; disposed after."""
     db = command_database(settings)
     try:
-        yield settings, db
+        with command_hooks(db, settings, SystemClock()):
+            yield db
     finally:
         db.dispose()
 

@@ -11,7 +11,7 @@ import orjson
 import typer
 from sqlalchemy import or_, select
 
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_database, fail, settings_from
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, database_for, fail, settings_from
 from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
@@ -71,23 +71,21 @@ def import_items(
     settings = settings_from(env, database_url)
     if not file.is_file():
         fail(f"no such file: {file}")
-    db = command_database(settings)
-    try:
-        started = time.perf_counter()
-        report = bulk_create_items(
-            db,
-            SYSTEM,
-            SystemClock(),
-            collection,
-            read_jsonl(file),
-            batch_size=batch_size or settings.content_import_batch_size,
-            author_id=_author(db, author),
-        )
-        seconds = time.perf_counter() - started
-    except ServiceError as exc:
-        fail(str(exc))
-    finally:
-        db.dispose()
+    with database_for(settings) as db:
+        try:
+            started = time.perf_counter()
+            report = bulk_create_items(
+                db,
+                SYSTEM,
+                SystemClock(),
+                collection,
+                read_jsonl(file),
+                batch_size=batch_size or settings.content_import_batch_size,
+                author_id=_author(db, author),
+            )
+            seconds = time.perf_counter() - started
+        except ServiceError as exc:
+            fail(str(exc))
     for batch in report.rejected:
         typer.echo(
             f"! lines {batch.first_line}-{batch.last_line}: batch not written "

@@ -18,10 +18,13 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
+from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, toml_environments
 from sonic_cms.db import admin, migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
 from sonic_cms.db.engine import Database
+from sonic_cms.plugins.runtime import command_hooks
+from sonic_cms.services.actors import SYSTEM
 
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
 migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)
@@ -150,18 +153,25 @@ def _human_size(size: int | None) -> str:
 
 @app.command("migrate")
 def migrate_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
-    """Apply pending migrations, each in its own transaction; stop and exit 1 on a failure."""
-    db = _database(env, database_url)
+    """Apply pending migrations, each in its own transaction; stop and exit 1 on a failure.
+
+    Then fires ``db:migrate`` with ``{"applied": [...]}`` through the active plugins' handlers
+    (loaded after the migrations: before the first one there is no plugins table), as the
+    server's start does.
+    """
+    settings = settings_from(env, database_url)
+    db = command_database(settings)
     try:
-        pending = migrate.pending_revisions(db)
-        if not pending:
-            console.print("All migrations are up to date")
-            return
-        applied = migrate.upgrade(db)
+        applied = migrate.upgrade(db) if migrate.pending_revisions(db) else []
+        with command_hooks(db, settings, SystemClock()):
+            db.hooks.action("db:migrate", {"applied": applied}, actor=SYSTEM)
     except migrate.MigrationError as exc:
         fail(f"migration {exc.revision} failed: {exc.cause}")
     finally:
         db.dispose()
+    if not applied:
+        console.print("All migrations are up to date")
+        return
     for revision in applied:
         console.print(f"applied {revision}")
     console.print(f"Applied {len(applied)} migration(s)")

@@ -15,6 +15,7 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
+from sonic_cms.plugins.runtime import command_hooks
 from sonic_cms.services.scheduler import run_due
 
 app = typer.Typer(
@@ -31,17 +32,23 @@ def run(
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Run due jobs; safe beside the server's own executor (each job runs exactly once)."""
+    """Run due jobs; safe beside the server's own executor (each job runs exactly once).
+
+    Publishing fires ``content:publish`` through the active plugins' handlers, re-read as
+    the server does (at most every SONIC_PLUGIN_STATUS_TTL_MS).
+    """
     settings = settings_from(env, database_url)
-    db = command_database(settings)
     pause = interval if interval is not None else settings.scheduler_interval_seconds
+    db = command_database(settings)
     try:
-        while True:
-            report = run_due(db, SystemClock())
-            console.print(f"{len(report.completed)} completed, {len(report.failed)} failed")
-            if once:
-                return
-            time.sleep(max(pause, 1.0))
+        with command_hooks(db, settings, SystemClock()) as plugins:
+            while True:
+                plugins.refresh()
+                report = run_due(db, SystemClock())
+                console.print(f"{len(report.completed)} completed, {len(report.failed)} failed")
+                if once:
+                    return
+                time.sleep(max(pause, 1.0))
     except KeyboardInterrupt:
         console.print("stopped")
     finally:

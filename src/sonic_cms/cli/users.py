@@ -14,12 +14,10 @@ import typer
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
-    command_database,
     console,
     fail,
     open_database,
     run,
-    settings_from,
 )
 from sonic_cms.clock import SystemClock
 from sonic_cms.services import user_admin
@@ -47,44 +45,39 @@ def create(
     if not password_stdin:
         fail("give the password on standard input with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
-    db = command_database(settings_from(env, database_url))
-    try:
-        user = create_user(
-            db,
-            SYSTEM,
-            SystemClock(),
-            email=email,
-            username=username,
-            password=password,
-            role=role,
-            first_name=first_name,
-            last_name=last_name,
-        )
-    except ServiceError as exc:
-        details = "; ".join(f"{d['path']}: {d['message']}" for d in exc.details if "path" in d)
-        fail(f"{exc.message}{': ' + details if details else ''}")
-    finally:
-        db.dispose()
+    with open_database(env, database_url) as (_settings, db):
+        try:
+            user = create_user(
+                db,
+                SYSTEM,
+                SystemClock(),
+                email=email,
+                username=username,
+                password=password,
+                role=role,
+                first_name=first_name,
+                last_name=last_name,
+            )
+        except ServiceError as exc:
+            details = "; ".join(f"{d['path']}: {d['message']}" for d in exc.details if "path" in d)
+            fail(f"{exc.message}{': ' + details if details else ''}")
     console.print(f"created {user.role} [bold]{user.username}[/] <{user.email}> id={user.id}")
 
 
 @app.command("ensure-admin")
 def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Create the first admin unless an active admin exists (SONIC_ADMIN_EMAIL/_PASSWORD)."""
-    settings = settings_from(env, database_url)
-    db = command_database(settings)
-    try:
-        user, generated = ensure_admin(
-            db,
-            SYSTEM,
-            SystemClock(),
-            email=settings.admin_email,
-            password=settings.admin_password,
-        )
-    except ServiceError as exc:
-        fail(exc.message)
-    finally:
-        db.dispose()
+    with open_database(env, database_url) as (settings, db):
+        try:
+            user, generated = ensure_admin(
+                db,
+                SYSTEM,
+                SystemClock(),
+                email=settings.admin_email,
+                password=settings.admin_password,
+            )
+        except ServiceError as exc:
+            fail(exc.message)
     if user is None:
         console.print("an active admin exists; nothing to do")
         return

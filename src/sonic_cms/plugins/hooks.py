@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,23 +35,27 @@ HOOKS: dict[str, str] = {
     "request:start": "request middleware, before routing (filter may cancel the request)",
     "request:end": "request middleware, after the response was sent",
     "request:error": "request middleware, when a request fails with a 5xx",
-    "auth:login": "authentication service, on login (issue 4)",
-    "auth:logout": "authentication service, on logout (issue 4)",
-    "auth:register": "user service, on registration (issue 4)",
-    "content:create": "content service, creating an item (issue 3)",
-    "content:update": "content service, updating an item (issue 3)",
-    "content:delete": "content service, deleting an item (issue 3)",
-    "content:publish": "content service, publishing or unpublishing (issue 3)",
-    "content:save": "content service, on every create or update (issue 3)",
-    "media:upload": "media service, storing an upload (issue 6)",
-    "media:delete": "media service, deleting a file (issue 6)",
-    "media:transform": "media service, transforming an image (issue 6)",
+    "auth:login": "login service, when the credentials (and 2FA code) are right, in the "
+    "transaction that opens the session",
+    "auth:logout": "session service: logout, signing one session out, signing out everywhere",
+    "auth:register": "user service, on every new account: self-registration, admin API and "
+    "CLI, invitations",
+    "content:create": "content service and bulk import, creating an item",
+    "content:update": "content service: edits, rollbacks and restores",
+    "content:delete": "content service, deleting an item",
+    "content:publish": "every status change into or out of published: create, edit, "
+    "publish/unpublish, workflow transitions, the scheduler, bulk import",
+    "content:save": "content service and bulk import, on every create and update",
+    "media:upload": "media service, storing an upload (single, multiple, import from a URL)",
+    "media:delete": "media service: soft delete, bulk delete and purge",
+    "media:transform": "file serving, making a resized image variant",
     "plugin:install": "plugin lifecycle service",
     "plugin:uninstall": "plugin lifecycle service",
     "plugin:activate": "plugin lifecycle service",
     "plugin:deactivate": "plugin lifecycle service",
-    "db:migrate": "app lifespan and `sonic db migrate`, around applying revisions",
-    "db:seed": "seeding commands, around inserting default rows",
+    "db:migrate": "app lifespan and `sonic db migrate`, after applying revisions",
+    "db:seed": "not fired by core (its default rows come with the migrations: see db:migrate); "
+    "for plugins' own seeding commands",
 }
 
 
@@ -123,6 +128,10 @@ class HookHandler:
 
 
 ErrorCallback = Callable[[str, str, BaseException], None]
+#: Opens a read transaction (``Database.read``): loads an action's payload after commit.
+Reader = Callable[[], AbstractContextManager[Connection]]
+#: Builds an action's payload from a connection that sees the committed write.
+Loader = Callable[[Connection], Any]
 
 
 class HookBus:
@@ -155,6 +164,15 @@ class HookBus:
         """The handlers that would run, in order."""
         return list(self._handlers.get((hook, phase), ()))
 
+    def has(self, hook: str, phase: Phase) -> bool:
+        """Whether any handler would run: callers skip building a payload nobody reads."""
+        return bool(self._handlers.get((hook, phase)))
+
+    def scope(self, conn: Connection, actor: Actor | None, reader: Reader) -> HookScope:
+        """The hooks of one write transaction on ``conn`` (see :class:`HookScope`);
+        ``reader`` (``db.read``) loads the payloads only the committed rows can give."""
+        return HookScope(self, conn, actor, reader)
+
     def plugins(self) -> set[str]:
         """Plugins with at least one handler registered."""
         return {h.plugin for handlers in self._handlers.values() for h in handlers}
@@ -175,7 +193,8 @@ class HookBus:
             RequiredHookFailed: a required handler raised.
         """
         _check_name(hook)
-        for handler in self.handlers(hook, "filter"):
+        # the stored list is replaced, never mutated, so it can be walked without a copy
+        for handler in self._handlers.get((hook, "filter"), ()):
             context = HookContext(
                 hook, "filter", handler.plugin, actor, conn, extra, self.resources
             )
@@ -195,10 +214,29 @@ class HookBus:
                 payload = result
         return payload
 
+    def filter_dict(
+        self,
+        hook: str,
+        payload: dict[str, Any],
+        *,
+        conn: Connection | None = None,
+        actor: Actor | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """:meth:`filter` for an object payload; a chain that returns anything else is a 503
+        (a broken plugin must not make the caller store garbage)."""
+        result = self.filter(hook, payload, conn=conn, actor=actor, **extra)
+        if not isinstance(result, dict):
+            raise RequiredHookFailed(
+                f"The {hook} filters returned {type(result).__name__}, not an object",
+                details=[{"hook": hook}],
+            )
+        return result
+
     def action(self, hook: str, payload: Any, *, actor: Actor | None = None, **extra: Any) -> None:
         """Run the action handlers after commit; never raises."""
         _check_name(hook)
-        for handler in self.handlers(hook, "action"):
+        for handler in self._handlers.get((hook, "action"), ()):
             context = HookContext(
                 hook, "action", handler.plugin, actor, None, extra, self.resources
             )
@@ -220,6 +258,77 @@ class HookBus:
         self.unregister_plugin(handler.plugin)
         if self.on_error is not None:
             self.on_error(handler.plugin, handler.hook, exc)
+
+
+class HookScope:
+    """The hooks of one write transaction: filters run at once on its connection, actions wait
+    until it has committed.
+
+    A service opens one inside ``with db.write() as conn`` and calls :meth:`fire` after the
+    block. Code deep inside the transaction (a workflow move that publishes on approval) queues
+    its actions here, so they run only when the whole transaction committed and never for work
+    that was rolled back; :meth:`discard` drops them when part of a transaction is undone.
+    """
+
+    def __init__(self, bus: HookBus, conn: Connection, actor: Actor | None, reader: Reader) -> None:
+        self.bus = bus
+        self.conn = conn
+        self.actor = actor
+        self._reader = reader
+        self._queued: list[tuple[str, Any, bool, dict[str, Any]]] = []
+
+    def wants(self, hook: str, phase: Phase = "filter") -> bool:
+        """Whether ``hook`` has handlers in ``phase`` (so the payload is worth building)."""
+        return self.bus.has(hook, phase)
+
+    def filter(self, hook: str, payload: Any, **extra: Any) -> Any:
+        """:meth:`HookBus.filter` on this transaction's connection, as its actor."""
+        return self.bus.filter(hook, payload, conn=self.conn, actor=self.actor, **extra)
+
+    def filter_dict(self, hook: str, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """:meth:`HookBus.filter_dict` on this transaction's connection, as its actor."""
+        return self.bus.filter_dict(hook, payload, conn=self.conn, actor=self.actor, **extra)
+
+    def after_commit(self, hook: str, payload: Any, **extra: Any) -> None:
+        """Queue ``hook``'s action with ``payload`` for :meth:`fire`."""
+        if self.bus.has(hook, "action"):
+            self._queued.append((hook, payload, False, extra))
+
+    def after_commit_read(self, hook: str, load: Loader, **extra: Any) -> None:
+        """Queue ``hook``'s action with a payload ``load`` reads once the write committed.
+
+        For payloads only the committed row can give (an item a transition published, after
+        everything else the transaction did to it).
+        """
+        if self.bus.has(hook, "action"):
+            self._queued.append((hook, load, True, extra))
+
+    def discard(self) -> None:
+        """Forget the queued actions (their part of the transaction was rolled back)."""
+        self._queued.clear()
+
+    def fire(self) -> None:
+        """Run the queued actions in order; like every action, never raises."""
+        queued, self._queued = self._queued, []
+        if not queued:
+            return
+        payloads = self._payloads(queued)
+        for (hook, _, _, extra), payload in zip(queued, payloads, strict=True):
+            if payload is not _UNREADABLE:
+                self.bus.action(hook, payload, actor=self.actor, **extra)
+
+    def _payloads(self, queued: list[tuple[str, Any, bool, dict[str, Any]]]) -> list[Any]:
+        if not any(lazy for _, _, lazy, _ in queued):
+            return [payload for _, payload, _, _ in queued]
+        try:
+            with self._reader() as conn:
+                return [load(conn) if lazy else load for _, load, lazy, _ in queued]
+        except Exception as exc:
+            logger.error("could not read the payload of an action hook: %s", exc, exc_info=exc)
+            return [_UNREADABLE if lazy else payload for _, payload, lazy, _ in queued]
+
+
+_UNREADABLE = object()
 
 
 def _check_name(hook: str) -> None:

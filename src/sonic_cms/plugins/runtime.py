@@ -4,6 +4,10 @@ Plugin state lives in the database, so several server processes agree: each proc
 the active set at most every ``plugin_status_ttl_ms`` (and at once after its own lifecycle
 calls). A handler failure is recorded off the failing call's thread, because a filter runs
 inside the caller's transaction and on SQLite a second writer would wait for it.
+
+A CLI command has no app: :func:`command_hooks` loads the active plugins' handlers onto its
+database's bus, so ``sonic content import`` or ``sonic scheduler run`` fire the same hooks as
+the server.
 """
 
 from __future__ import annotations
@@ -11,12 +15,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import inspect
 
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
 from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.plugins.registry import discover
 from sonic_cms.services import plugins as lifecycle
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.errors import Conflict, NotFound
@@ -131,3 +141,20 @@ class PluginRuntime:
 def _has_tables(services: PluginServices) -> bool:
     with services.db.engine.connect() as conn:
         return inspect(conn).has_table("plugins")
+
+
+@contextmanager
+def command_hooks(db: Database, settings: Settings, clock: Clock) -> Iterator[PluginRuntime]:
+    """The active plugins' handlers on ``db.hooks`` for the length of one command.
+
+    A database without the plugins table (not migrated yet) simply gets no handlers. On exit
+    the failures handlers had are written (plugin status ``error``) before the command ends.
+    """
+    registry = discover(settings.plugins_autoload)
+    runtime = PluginRuntime(PluginServices(db, settings, clock, registry, db.hooks))
+    db.hooks.resources.update(settings=settings, db=db)
+    try:
+        runtime.refresh(force=True)
+        yield runtime
+    finally:
+        runtime.close()

@@ -4,6 +4,9 @@ Every write is one transaction: the item, its version row and (through triggers)
 entry commit together. ``data`` is validated against the collection's compiled schema on every
 write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``If-Match`` is a
 412 and a stale ``version`` in the body a 409, so two racing editors never overwrite each other.
+
+Every write fires its ``content:*`` hooks (docs/plugins.md): filters inside the transaction
+before validation (see content_hooks), actions after the commit with the serialized item.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import ContentVersion, Media
 from sonic_cms.ids import new_id
-from sonic_cms.services import workflow
+from sonic_cms.plugins.hooks import HookScope
+from sonic_cms.services import content_hooks, workflow
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.collection_schema import CompiledSchema, data_errors
 from sonic_cms.services.collections import COLLECTIONS, compiled_schema, find_collection
@@ -32,6 +36,7 @@ from sonic_cms.services.content_access import (
     require_signed_in,
     require_status_change,
 )
+from sonic_cms.services.content_state import publish_filter, publishes
 from sonic_cms.services.errors import (
     BadRequest,
     Conflict,
@@ -301,20 +306,79 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
     """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
     actor.require("content.create")
     _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
-    problems = field_problems(body, creating=True)
-    if problems:
-        raise ValidationFailed("Validation failed", details=problems)
-    status = body.get("status", "draft")
-    require_status_change(actor, None, status)
-    author = (
+    _check_fields(actor, body, None, creating=True)
+    author = str(
         body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
     )
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         target = resolve_target(conn, body.get("collectionId", body.get("collection_id")))
-        item = _new_item(conn, target, clock.now_ms(), body, str(author), status)
+        payload = content_hooks.write_payload(
+            {**body, "status": body.get("status", "draft")},
+            item_id=None,
+            collection_id=target.id,
+            collection=target.name,
+            author_id=author,
+        )
+        body = _filtered(hooks, "create", payload, body, None)
+        item = _new_item(conn, target, clock.now_ms(), body, author, body.get("status", "draft"))
+        publish_created(hooks, item)
         _insert_item(conn, item, target)
         _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
+        after_write(hooks, "create", item)
+    hooks.fire()
     return item
+
+
+def _check_fields(
+    actor: Actor, body: dict[str, Any], from_status: str | None, *, creating: bool
+) -> None:
+    """Field shapes (422 per field) and the right to set the status the body asks for."""
+    problems = field_problems(body, creating=creating)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    if creating or "status" in body:
+        require_status_change(actor, from_status, body.get("status", from_status or "draft"))
+
+
+def _filtered(
+    hooks: HookScope,
+    operation: str,
+    payload: dict[str, Any],
+    body: dict[str, Any],
+    from_status: str | None,
+) -> dict[str, Any]:
+    """The body with the fields plugins' filters changed, checked again like a client's."""
+    changes = content_hooks.filter_write(hooks, operation, payload)
+    if not changes:
+        return body
+    changed = {**body, **changes}
+    _check_fields(_acting(hooks), changed, from_status, creating=operation == "create")
+    return changed
+
+
+def _acting(hooks: HookScope) -> Actor:
+    if hooks.actor is None:  # content scopes are always opened with the caller's actor
+        raise ValueError("content hooks need an actor")
+    return hooks.actor
+
+
+def publish_created(hooks: HookScope, item: dict[str, Any]) -> None:
+    """``content:publish`` for a new item born published: the filter before its insert, the
+    action queued with the item as written."""
+    if publishes(None, item["status"]):
+        state = item["workflow_state_id"]
+        publish_filter(hooks, item["id"], item["collection_id"], None, item["status"], state)
+        if hooks.wants("content:publish", "action"):
+            hooks.after_commit("content:publish", serialize_item(item))
+
+
+def after_write(hooks: HookScope, operation: str, item: dict[str, Any]) -> None:
+    """Queue the actions ``content:<operation>`` and ``content:save`` with the written item."""
+    if hooks.wants(f"content:{operation}", "action") or hooks.wants("content:save", "action"):
+        written = serialize_item(item)
+        hooks.after_commit(f"content:{operation}", written, operation=operation)
+        hooks.after_commit("content:save", written, operation=operation)
 
 
 def _new_item(
@@ -401,14 +465,42 @@ def update_item(
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = _editable(conn, actor, item_id)
         _check_concurrency(row, body, if_match)
-        require_status_change(actor, row.status, body.get("status", row.status))
-        row = workflow.follow_edit(conn, row, actor, body.get("status", row.status), clock.now_ms())
         target = resolve_target(conn, row.collection_id)
+        payload = _update_payload(hooks, target, row, body)
+        body = _filtered(hooks, "update", payload, body, row.status)
+        require_status_change(actor, row.status, body.get("status", row.status))
+        status = body.get("status", row.status)
+        row = workflow.follow_edit(conn, row, actor, status, clock.now_ms(), hooks=hooks)
         item = _updated_item(conn, target, row, body, clock.now_ms())
         _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
+        after_write(hooks, "update", item)
+    hooks.fire()
     return item
+
+
+def _update_payload(
+    hooks: HookScope, target: Target, row: Row[Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """The update's filter payload: the values to be written, and the item as it is now."""
+    if not hooks.wants("content:update") and not hooks.wants("content:save"):
+        return {}
+    values = {
+        "title": body.get("title", row.title),
+        "slug": body.get("slug") or row.slug,
+        "status": body.get("status", row.status),
+        "data": body.get("data", row.data) or {},
+    }
+    return content_hooks.write_payload(
+        values,
+        item_id=row.id,
+        collection_id=target.id,
+        collection=target.name,
+        author_id=row.author_id,
+        previous=serialize_item(row),
+    )
 
 
 def _actor_user_or(actor: Actor, fallback: str) -> str:
@@ -486,25 +578,32 @@ def set_status(
     """
     actor.require("content.publish")
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = _editable(conn, actor, item_id)
         _check_concurrency(row, {}, if_match)
-        workflow.change_status(conn, row, actor, status, clock.now_ms())
+        workflow.change_status(conn, row, actor, status, clock.now_ms(), hooks=hooks)
         fresh = load_item(conn, item_id)
+    hooks.fire()
     assert fresh is not None
     return serialize_item(fresh)
 
 
 def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
-    """Delete an item with its versions."""
+    """Delete an item with its versions (``content:delete`` gets the item as it was)."""
     require_signed_in(actor)
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = load_item(conn, item_id)
         if row is None or not can_read_row(actor, row):
             raise NotFound("Content not found", code="content_not_found")
         require_delete(actor, row)
         _check_concurrency(row, {}, if_match)
+        if hooks.wants("content:delete") or hooks.wants("content:delete", "action"):
+            hooks.filter("content:delete", serialize_item(row))
+            hooks.after_commit("content:delete", serialize_item(row))
         conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id == item_id))
         conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
+    hooks.fire()
 
 
 def slug_available(

@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -22,12 +22,17 @@ from sonic_cms.db.schema import User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import BadRequest, Conflict, ValidationFailed
+from sonic_cms.services.errors import BadRequest, ValidationFailed
 from sonic_cms.services.mail import MailMessage, link
 from sonic_cms.services.passwords import hash_password
 from sonic_cms.services.sessions import IssuedTokens, open_session
 from sonic_cms.services.user_admin import check_role_assignable, public_user
-from sonic_cms.services.users import check_password_policy, validation_details
+from sonic_cms.services.users import (
+    check_password_policy,
+    filter_registration,
+    refuse_duplicates,
+    validation_details,
+)
 
 PURPOSE = "invitation"
 INVALID = "Invalid or expired invitation"
@@ -69,9 +74,9 @@ def invite(
     except ValidationError as exc:
         raise ValidationFailed("Validation failed", details=validation_details(exc)) from exc
     with db.write() as conn:
-        taken = conn.execute(select(User.id).where(func.lower(User.email) == record.email)).first()
-        if taken is not None:
-            raise Conflict("A user with this email already exists", code="duplicate_email")
+        hooks = db.hooks.scope(conn, actor, db.read)
+        record = filter_registration(hooks, record, "invitation")
+        refuse_duplicates(conn, record.email, record.username)
         conn.execute(
             insert(User).values(
                 **record.model_dump(),
@@ -83,6 +88,8 @@ def invite(
         user = public_user(
             conn.execute(select(*User.__table__.columns).where(User.id == record.id)).one()
         )
+        hooks.after_commit("auth:register", user, method="invitation")
+    hooks.fire()
     days = max(1, settings.invitation_ttl_seconds // 86400)
     body = (
         f"You have been invited to sonic-cms as {role}.\n\n"

@@ -3,6 +3,9 @@
 Unknown users and wrong passwords get the same answer after the same work (a verification
 against a dummy hash), so neither the message nor the timing tells them apart. Failures count
 per account and per client address; a locked key answers 429 even to the right password.
+
+A successful check fires ``auth:login``: its filter runs in the transaction that opens the
+session (a plugin may refuse the sign-in; the attempt then stays counted), its action after.
 """
 
 from __future__ import annotations
@@ -110,7 +113,19 @@ def _complete(
     values: dict[str, object] = {"last_login_at": now}
     if needs_rehash(stored):
         values["password_hash"] = hash_password(password)
+    two_factor = bool(user.two_factor_enabled and user.two_factor_secret)
+    event = {
+        "user_id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "role": user.role,
+        "method": "password+totp" if two_factor else "password",
+        "ip_address": ip,
+        "user_agent": user_agent,
+    }
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, None, db.read)
+        hooks.filter("auth:login", dict(event))
         # The account key is cleared; the address only gets this attempt back, so one success
         # does not unlock an address that is guessing at other accounts.
         throttling.reset(conn, [limits[0].key])
@@ -125,5 +140,7 @@ def _complete(
             user_agent=user_agent,
             ip_address=ip,
         )
+        hooks.after_commit("auth:login", event | {"session_id": tokens.session_id})
+    hooks.fire()
     record = UserSelect.model_validate(dict(user._mapping) | {"last_login_at": now})
     return LoginResult(record, tokens)

@@ -5,6 +5,10 @@ media, which editors and admins do, or its uploader while they may still upload.
 changes its ``folder`` but not its object key, so URLs already published in content keep working.
 Soft delete keeps the object (restore brings it back); purge removes the objects first and the
 row after, so a purge that fails half-way can simply be run again.
+
+Both fire ``media:delete`` (``context.extra["permanent"]`` tells them apart) with the media
+item: the filter in a write transaction before anything is changed (for a purge, before the
+objects are removed, since storage cannot roll back), the action after the commit.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, Media
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from sonic_cms.services.media_names import check_folder, derived_prefix
@@ -158,11 +163,22 @@ def _summary(
 def soft_delete(db: Database, clock: Clock, actor: Actor, media_id: str) -> None:
     """Mark the item deleted (``deleted_at``); its object stays until purged."""
     with db.write() as conn:
-        _load(conn, actor, media_id, "media.delete")
+        hooks = db.hooks.scope(conn, actor, db.read)
+        row = _load(conn, actor, media_id, "media.delete")
+        _delete_filter(hooks, row, permanent=False)
         now = clock.now_ms()
         conn.execute(
             update(Media).where(Media.id == media_id).values(deleted_at=now, updated_at=now)
         )
+        deleted = {**row, "deleted_at": now, "updated_at": now}
+        hooks.after_commit("media:delete", media_item(deleted), permanent=False)
+    hooks.fire()
+
+
+def _delete_filter(hooks: HookScope, row: RowMapping, *, permanent: bool) -> None:
+    """``media:delete``'s filter: a plugin may refuse; changes to the payload are ignored."""
+    if hooks.wants("media:delete"):
+        hooks.filter("media:delete", media_item(row), permanent=permanent)
 
 
 def bulk_delete(
@@ -223,8 +239,10 @@ def restore_media(db: Database, clock: Clock, actor: Actor, media_id: str) -> di
 
 def purge_media(db: Database, storage: Storage, actor: Actor, media_id: str) -> None:
     """Remove the objects (a missing one is fine), then the row and references to it."""
-    with db.read() as conn:
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = _load_deleted(conn, actor, media_id)
+        _delete_filter(hooks, row, permanent=True)
     storage.delete(row["r2_key"])
     storage.delete_prefix(derived_prefix(media_id))
     with db.write() as conn:
@@ -234,6 +252,7 @@ def purge_media(db: Database, storage: Storage, actor: Actor, media_id: str) -> 
             .values(featured_image_id=None)
         )
         conn.execute(delete(Media).where(Media.id == media_id))
+    db.hooks.action("media:delete", media_item(row), actor=actor, permanent=True)
 
 
 def created_folders(storage: Storage) -> list[str]:

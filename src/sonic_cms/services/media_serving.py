@@ -5,6 +5,11 @@ variants under ``_derived/<id>/``. Soft-deleted media answer 404 unless the URL 
 presigned one. Variants (``?w=&h=&fit=``) exist for raster images only, within
 ``SONIC_MEDIA_VARIANT_MAX_DIMENSION``, and are stored after the first request so the next one
 is a plain read.
+
+Making a variant fires ``media:transform``: the filter before the resize (no transaction: it
+writes no row) may change ``width``, ``height`` and ``fit`` (checked again like the query
+string) or refuse; the action follows once the variant is stored. Serving a stored variant
+fires nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import io
 import tempfile
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
@@ -19,6 +25,7 @@ from sqlalchemy.engine import RowMapping
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
+from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.services.errors import BadRequest, Forbidden, NotFound
 from sonic_cms.services.media_images import FITS, Fit, resize_image
 from sonic_cms.services.media_names import media_id_of_derived_key, variant_key
@@ -120,7 +127,7 @@ def resolve_file(
     if variant is not None:
         if not is_original or not is_raster_image(row["mime_type"]):
             raise BadRequest("Only images can be resized", code="not_resizable")
-        key = _ensure_variant(storage, settings, row, variant)
+        key = _ensure_variant(db.hooks, storage, settings, row, variant)
     info = storage.head(key)
     if info is None:
         raise _not_found()
@@ -129,10 +136,24 @@ def resolve_file(
     return ServedObject(key=key, info=info, mime_type=mime, download_name=name)
 
 
-def _ensure_variant(storage: Storage, settings: Settings, row: RowMapping, variant: Variant) -> str:
+def _ensure_variant(
+    hooks: HookBus, storage: Storage, settings: Settings, row: RowMapping, variant: Variant
+) -> str:
     key = variant_key(row["id"], variant.width, variant.height, variant.fit)
     if storage.exists(key):
         return key
+    event: dict[str, Any] = {
+        "media_id": row["id"],
+        "source_key": row["r2_key"],
+        "key": key,
+        "mime_type": "image/webp",
+        "width": variant.width,
+        "height": variant.height,
+        "fit": variant.fit,
+    }
+    if hooks.has("media:transform", "filter"):
+        event = _filtered(hooks, event, settings)
+        variant = Variant(event["width"], event["height"], event["fit"])
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as original:
         stream = storage.open(row["r2_key"])
         try:
@@ -145,4 +166,14 @@ def _ensure_variant(storage: Storage, settings: Settings, row: RowMapping, varia
             original, settings.media_max_image_pixels, variant.width, variant.height, variant.fit
         )
     storage.put(key, io.BytesIO(data), "image/webp")
+    hooks.action("media:transform", {**event, "size": len(data)})
     return key
+
+
+def _filtered(hooks: HookBus, event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The ``media:transform`` filters' result; only ``width``, ``height`` and ``fit`` count."""
+    result = hooks.filter_dict("media:transform", dict(event))
+    chosen = check_variant(result.get("width"), result.get("height"), result.get("fit"), settings)
+    if chosen is None:
+        raise BadRequest("A media:transform filter removed the size", code="invalid_variant")
+    return {**event, "width": chosen.width, "height": chosen.height, "fit": chosen.fit}

@@ -5,6 +5,11 @@ chunks and never held whole in memory. The order makes failures clean: every che
 refuse the file (size, sniffed type, image decode) runs before anything is stored; then the
 object and its thumbnail are written; then the row is inserted in one transaction. If the row
 cannot be written the objects are deleted again, so a failed upload leaves no orphan.
+
+``media:upload`` filters run in that transaction, before the insert, with the row about to be
+written; they may change ``alt``, ``caption``, ``tags`` and ``folder`` (checked again like a
+client's; a new folder keeps the object key, as a move does) or refuse the file, which is then
+removed from storage like any failed upload. The action gets the media item after the commit.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
 from sonic_cms.ids import new_id
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import (
     PayloadTooLarge,
@@ -175,11 +181,36 @@ def upload_media(
             _put(storage, thumb, io.BytesIO(checked.thumbnail), "image/webp", None, written)
             row["thumbnail_url"] = storage.public_url(thumb)
         with db.write() as conn:
+            hooks = db.hooks.scope(conn, actor, db.read)
+            row = _filtered(hooks, row, settings)
             conn.execute(insert(Media).values(**row))
+            hooks.after_commit("media:upload", media_item(row))
     except BaseException:
         _remove(storage, written)
         raise
+    hooks.fire()
     return media_item(row)
+
+
+#: The row fields a ``media:upload`` filter may change.
+FILTERABLE = ("alt", "caption", "tags", "folder")
+
+
+def _filtered(hooks: HookScope, row: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The row after the ``media:upload`` filters, changed fields checked like a client's."""
+    if not hooks.wants("media:upload"):
+        return row
+    result = hooks.filter_dict("media:upload", {**row, "tags": list(row["tags"])})
+    changed = {k: result.get(k) for k in FILTERABLE if result.get(k) != row[k]}
+    if "alt" in changed:
+        changed["alt"] = check_text(changed["alt"], "alt", settings)
+    if "caption" in changed:
+        changed["caption"] = check_text(changed["caption"], "caption", settings)
+    if "tags" in changed:
+        changed["tags"] = check_tags(changed["tags"] or [], settings) or []
+    if "folder" in changed:
+        changed["folder"] = check_folder(changed["folder"])
+    return {**row, **changed}
 
 
 def _put(

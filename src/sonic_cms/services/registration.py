@@ -46,6 +46,7 @@ def register(
         role="viewer",
         first_name=first_name,
         last_name=last_name,
+        method="registration",
     )
     with db.write() as conn:
         tokens = open_session(conn, settings, clock, user_id=user.id, role=user.role)

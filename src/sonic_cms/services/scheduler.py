@@ -5,7 +5,8 @@ Every job runs in its own transaction that claims it with a conditional UPDATE (
 are picked with ``FOR UPDATE SKIP LOCKED`` so executors in several processes share the work
 without waiting on each other; on SQLite every write transaction begins IMMEDIATE, so claims are
 serialized. A crash mid-job rolls the whole job back to pending. A failing action marks its job
-``failed`` with the error and does not stop the others.
+``failed`` with the error and does not stop the others; a plugin refusing the publish
+(``content:publish`` filter) is such a failure. Hooks fire as the job's user (a system actor).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, Row, select, update
 from sonic_cms.clock import Clock, utc_datetime
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ScheduledContent
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.audit import log_in_transaction
 from sonic_cms.services.content_state import apply_state
@@ -63,16 +65,21 @@ def _run_next(db: Database, clock: Clock) -> tuple[str, bool] | None:
         job = _claim_next(conn, now)
         if job is None:
             return None
+        actor = Actor(kind="system", user_id=job.user_id)
+        hooks = db.hooks.scope(conn, actor, db.read)
         savepoint = conn.begin_nested()
         try:
-            _apply(conn, job, now)
+            _apply(conn, job, now, actor, hooks)
             savepoint.commit()
-            return job.id, True
+            outcome = job.id, True
         except Exception as exc:  # noqa: BLE001 - any failure fails this job, not the executor
             savepoint.rollback()
+            hooks.discard()
             message = str(exc) if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
             _mark_failed(conn, job, now, message)
-            return job.id, False
+            outcome = job.id, False
+    hooks.fire()
+    return outcome
 
 
 def _claim_next(conn: Connection, now: int) -> Row[Any] | None:
@@ -96,7 +103,7 @@ def _claim_next(conn: Connection, now: int) -> Row[Any] | None:
     return job if claimed.rowcount == 1 else None
 
 
-def _apply(conn: Connection, job: Row[Any], now: int) -> None:
+def _apply(conn: Connection, job: Row[Any], now: int, actor: Actor, hooks: HookScope) -> None:
     row = conn.execute(select(Content).where(Content.id == job.content_id)).first()
     if row is None:
         raise JobFailed("content no longer exists")
@@ -105,9 +112,8 @@ def _apply(conn: Connection, job: Row[Any], now: int) -> None:
         raise JobFailed(f"unknown action {job.action!r}")
     state = current_state(row)
     workflow = workflow_for_collection(conn, row.collection_id)
-    actor = Actor(kind="system", user_id=job.user_id)
-    move = Move(actor, target, f"Scheduled {job.action}", now)
-    apply_state(conn, row, target, now)
+    move = Move(actor, target, f"Scheduled {job.action}", now, hooks)
+    apply_state(conn, row, target, now, hooks=hooks)
     record_history(conn, row.id, workflow.id, state, move, {"scheduled": job.id})
     sync_content_schedule(conn, row.id)
     log_in_transaction(

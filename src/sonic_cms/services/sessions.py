@@ -2,13 +2,17 @@
 
 The refresh token is an opaque random secret (prefix ``srt_``), stored as a keyed digest and
 replaced on every refresh; it is not a JWT, so it can never pass as an access token.
+
+Signing out (logout, signing one session out, signing out everywhere) fires ``auth:logout``
+with ``{"user_id", "session_id", "all_sessions"}``; revocations that are not a sign-out (a
+password change or reset, a deactivated account, a replayed refresh token) fire nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -16,6 +20,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthSession, User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.ids import new_id
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.access_tokens import issue_access_token
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import NotFound, Unauthorized
@@ -127,12 +132,32 @@ def revoke_session(
     if not conditions:
         return
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, None, db.read)
+        if hooks.wants("auth:logout") or hooks.wants("auth:logout", "action"):
+            live = conn.execute(
+                select(AuthSession.id, AuthSession.user_id).where(
+                    or_(*conditions), AuthSession.revoked_at.is_(None)
+                )
+            ).all()
+            for session in live:
+                _logout_hooks(hooks, session.user_id, session.id)
         for condition in conditions:
             conn.execute(
                 update(AuthSession)
                 .where(condition, AuthSession.revoked_at.is_(None))
                 .values(revoked_at=clock.now_ms())
             )
+    hooks.fire()
+
+
+def _logout_hooks(hooks: HookScope, user_id: str, session_id: str | None) -> None:
+    """``auth:logout``: the filter now (a plugin may refuse), the action after the commit.
+
+    ``session_id`` None means every session of the user.
+    """
+    event = {"user_id": user_id, "session_id": session_id, "all_sessions": session_id is None}
+    hooks.filter("auth:logout", dict(event))
+    hooks.after_commit("auth:logout", event)
 
 
 def revoke_all_sessions(
@@ -195,18 +220,18 @@ def list_sessions(db: Database, actor: Actor, clock: Clock) -> list[dict[str, ob
 def revoke_own_session(db: Database, actor: Actor, clock: Clock, session_id: str) -> None:
     """Sign one of one's own sessions out; 404 for anybody else's."""
     user_id = _signed_in(actor)
+    own_live = (
+        AuthSession.id == session_id,
+        AuthSession.user_id == user_id,
+        AuthSession.revoked_at.is_(None),
+    )
     with db.write() as conn:
-        result = conn.execute(
-            update(AuthSession)
-            .where(
-                AuthSession.id == session_id,
-                AuthSession.user_id == user_id,
-                AuthSession.revoked_at.is_(None),
-            )
-            .values(revoked_at=clock.now_ms())
-        )
-    if result.rowcount == 0:
-        raise NotFound("Session not found", code="session_not_found")
+        hooks = db.hooks.scope(conn, actor, db.read)
+        if conn.execute(select(AuthSession.id).where(*own_live)).first() is None:
+            raise NotFound("Session not found", code="session_not_found")
+        _logout_hooks(hooks, user_id, session_id)
+        conn.execute(update(AuthSession).where(*own_live).values(revoked_at=clock.now_ms()))
+    hooks.fire()
 
 
 def revoke_user_sessions(db: Database, actor: Actor, clock: Clock, user_id: str) -> None:
@@ -214,4 +239,7 @@ def revoke_user_sessions(db: Database, actor: Actor, clock: Clock, user_id: str)
     if actor.user_id != user_id or actor.kind != "user":
         actor.require("users.update")
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        _logout_hooks(hooks, user_id, None)
         revoke_all_sessions(conn, clock, user_id)
+    hooks.fire()

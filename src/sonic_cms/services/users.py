@@ -1,7 +1,8 @@
 """Users: creation, lookup and the first admin.
 
 Every function takes the acting principal and checks it, so the CLI, the API and plugins share
-one set of rules.
+one set of rules. Every new account fires ``auth:register`` (``context.extra["method"]`` says
+how it came: ``registration``, ``admin`` for the admin API and the CLI, ``invitation``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserInsert, UserSelect
 from sonic_cms.db.schema import User
 from sonic_cms.ids import new_id
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, ValidationFailed
 from sonic_cms.services.passwords import MAX_PASSWORD_LENGTH, hash_password
@@ -48,33 +50,74 @@ def create_user(
     role: str = "viewer",
     first_name: str = "",
     last_name: str = "",
+    method: str = "admin",
 ) -> UserSelect:
-    """Create a user; 409 when the email (case-insensitively) or username is taken."""
+    """Create a user; 409 when the email (case-insensitively) or username is taken.
+
+    ``method`` is how the account came (``auth:register``'s ``context.extra["method"]``).
+    """
     actor.require("users.create")
     if password is not None:
         check_password_policy(password, email=email, username=username)
     now = clock.now_ms()
+    record = _validated_record(
+        {
+            "id": new_id(),
+            "email": email.strip().lower(),
+            "username": username,
+            "first_name": first_name or username,
+            "last_name": last_name or "-",
+            "password_hash": hash_password(password) if password is not None else None,
+            "role": role,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        record = filter_registration(hooks, record, method)
+        if password is not None:
+            check_password_policy(password, email=record.email, username=record.username)
+        refuse_duplicates(conn, record.email, record.username)
+        conn.execute(insert(User).values(**record.model_dump()))
+        user = UserSelect.model_validate(record.model_dump())
+        hooks.after_commit("auth:register", user.model_dump(), method=method)
+    hooks.fire()
+    return user
+
+
+#: The fields of a new account an ``auth:register`` filter may change (never the role: roles
+#: are granted by people with the right to, not by a filter).
+REGISTRATION_FIELDS = ("email", "username", "first_name", "last_name")
+
+
+def _validated_record(values: dict[str, object]) -> UserInsert:
     try:
-        record = UserInsert(
-            id=new_id(),
-            email=email.strip().lower(),
-            username=username,
-            first_name=first_name or username,
-            last_name=last_name or "-",
-            password_hash=hash_password(password) if password is not None else None,
-            role=role,
-            created_at=now,
-            updated_at=now,
-        )
+        return UserInsert.model_validate(values)
     except ValidationError as exc:
         raise ValidationFailed("Validation failed", details=validation_details(exc)) from exc
-    with db.write() as conn:
-        _refuse_duplicates(conn, record.email, record.username)
-        conn.execute(insert(User).values(**record.model_dump()))
-    return UserSelect.model_validate(record.model_dump())
 
 
-def _refuse_duplicates(conn: Connection, email: str, username: str) -> None:
+def filter_registration(hooks: HookScope, record: UserInsert, method: str) -> UserInsert:
+    """Run the ``auth:register`` filters on a new account (inside its transaction, before the
+    insert); changed fields are validated again like a client's (422 with field paths).
+
+    The payload is ``{"email", "username", "first_name", "last_name", "role"}``: no secret.
+    """
+    if not hooks.wants("auth:register"):
+        return record
+    payload = {key: getattr(record, key) for key in (*REGISTRATION_FIELDS, "role")}
+    result = hooks.filter_dict("auth:register", dict(payload), method=method)
+    changes = {k: result[k] for k in REGISTRATION_FIELDS if k in result and result[k] != payload[k]}
+    if not changes:
+        return record
+    if isinstance(changes.get("email"), str):
+        changes["email"] = changes["email"].strip().lower()
+    return _validated_record({**record.model_dump(), **changes})
+
+
+def refuse_duplicates(conn: Connection, email: str, username: str) -> None:
+    """409 when the email (case-insensitively) or the username is taken."""
     taken = conn.execute(
         select(User.email, User.username).where(
             (func.lower(User.email) == email) | (User.username == username)

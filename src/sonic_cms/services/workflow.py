@@ -9,7 +9,7 @@ their own content; ``auto_publish`` publishes on approval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
@@ -18,6 +18,7 @@ from sonic_cms.clock import Clock, epoch_ms, utc_datetime
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, WorkflowHistory
 from sonic_cms.ids import new_id
+from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.audit import log_in_transaction
 from sonic_cms.services.content_access import can_read_row
@@ -31,12 +32,14 @@ REVIEW_STATES = frozenset({"approved", "rejected"})
 
 @dataclass(frozen=True)
 class Move:
-    """One requested move and who asks for it."""
+    """One requested move, who asks for it, and the hooks of its transaction (a move that
+    publishes or unpublishes fires ``content:publish``)."""
 
     actor: Actor
     to_state: str
     comment: str | None
     now_ms: int
+    hooks: HookScope
 
 
 def current_state(row: Row[Any]) -> str:
@@ -65,18 +68,20 @@ def state_for_status(status: str) -> str:
     return status if status in ("published", "archived") else "draft"
 
 
-def change_status(conn: Connection, row: Row[Any], actor: Actor, status: str, now_ms: int) -> None:
+def change_status(
+    conn: Connection, row: Row[Any], actor: Actor, status: str, now_ms: int, *, hooks: HookScope
+) -> None:
     """Publish, unpublish or archive inside the caller's transaction, as a workflow move.
 
     Asking for the state the item is already in changes nothing.
     """
     target = state_for_status(status)
     if target != current_state(row):
-        _move(conn, row, Move(actor, target, None, now_ms))
+        _move(conn, row, Move(actor, target, None, now_ms, hooks))
 
 
 def follow_edit(
-    conn: Connection, row: Row[Any], actor: Actor, status: str, now_ms: int
+    conn: Connection, row: Row[Any], actor: Actor, status: str, now_ms: int, *, hooks: HookScope
 ) -> Row[Any]:
     """Keep the workflow in step with an edit; returns the row as it now is.
 
@@ -84,10 +89,10 @@ def follow_edit(
     content reopens it as a draft.
     """
     if status != row.status:
-        change_status(conn, row, actor, status, now_ms)
+        change_status(conn, row, actor, status, now_ms, hooks=hooks)
     elif current_state(row) == "rejected":
         workflow_row = workflow_for_collection(conn, row.collection_id)
-        reopen = Move(actor, "draft", "Edited after rejection", now_ms)
+        reopen = Move(actor, "draft", "Edited after rejection", now_ms, hooks)
         _enter(conn, row, workflow_row, "rejected", reopen)
     else:
         return row
@@ -98,12 +103,15 @@ def transition(
     db: Database, actor: Actor, clock: Clock, content_id: str, to_state: Any, comment: Any = None
 ) -> dict[str, Any]:
     """Move content to ``to_state``; returns the new state and the history written."""
-    move = Move(actor, _checked_state(to_state), _checked_comment(comment), clock.now_ms())
+    state, note = _checked_state(to_state), _checked_comment(comment)
     with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
         row = load_for_update(conn, content_id)
         if row is None or not can_see(actor, row):
             raise NotFound("Content not found", code="content_not_found")
-        return _move(conn, row, move)
+        result = _move(conn, row, Move(actor, state, note, clock.now_ms(), hooks))
+    hooks.fire()
+    return result
 
 
 def _checked_state(value: Any) -> str:
@@ -145,7 +153,7 @@ def _move(conn: Connection, row: Row[Any], move: Move) -> dict[str, Any]:
     final = move.to_state
     if final == "approved" and workflow.auto_publish:
         fresh = conn.execute(select(Content).where(Content.id == row.id)).one()
-        auto = Move(move.actor, "published", "Published automatically on approval", move.now_ms)
+        auto = replace(move, to_state="published", comment="Published automatically on approval")
         _enter(conn, fresh, workflow, "approved", auto, automatic=True)
         final = "published"
     return _result(conn, row.id, final, None, workflow.approval_levels)
@@ -193,7 +201,7 @@ def _enter(
             "reviewed_at": move.now_ms,
             "review_notes": move.comment,
         }
-    apply_state(conn, row, move.to_state, move.now_ms, extra=extra)
+    apply_state(conn, row, move.to_state, move.now_ms, hooks=move.hooks, extra=extra)
     data = {"automatic": automatic, **(metadata or {})}
     record_history(conn, row.id, workflow.id, state, move, data)
     log_in_transaction(
@@ -250,7 +258,7 @@ def _record_approval(conn: Connection, row: Row[Any], workflow: Row[Any], move: 
     if move.actor.user_id in approvers:
         raise Conflict("You have already approved this content", code="already_approved")
     approvers.add(move.actor.user_id)
-    step = Move(move.actor, "pending-review", move.comment, move.now_ms)
+    step = replace(move, to_state="pending-review")
     if len(approvers) < workflow.approval_levels:
         record_history(
             conn,

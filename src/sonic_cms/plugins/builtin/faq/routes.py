@@ -40,19 +40,16 @@ def router() -> APIRouter:
     @api.post("/", status_code=201)
     async def create_faq(ctx: ContextDep, actor: ActorDep, body: FaqIn) -> object:
         row = await ctx.db.run_write(service.create_faq, ctx.db, actor, ctx.clock, body)
-        await ctx.cache.invalidate("plugin")
         return {"data": row}
 
     @api.put("/{faq_id}")
     async def update_faq(ctx: ContextDep, actor: ActorDep, faq_id: str, body: FaqPatch) -> object:
         row = await ctx.db.run_write(service.update_faq, ctx.db, actor, ctx.clock, faq_id, body)
-        await ctx.cache.invalidate("plugin")
         return {"data": row}
 
     @api.delete("/{faq_id}", status_code=204)
     async def delete_faq(ctx: ContextDep, actor: ActorDep, faq_id: str) -> Response:
         await ctx.db.run_write(service.delete_faq, ctx.db, actor, faq_id)
-        await ctx.cache.invalidate("plugin")
         return Response(status_code=204)
 
     return api
