@@ -324,3 +324,23 @@ def test_a_revoked_permission_is_seen_at_once_by_another_process_of_the_host(
             cache.detach(db)
             cache.close_sync()
             db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        ("INSERT INTO content (id) VALUES (?)", {"content"}),
+        ('insert or replace into "media"(id) values (1)', {"media"}),
+        ("UPDATE users SET role = 'admin'", {"users"}),
+        ("DELETE FROM collections WHERE id = 'x'", {"collections"}),
+        ("SELECT * FROM content", set()),
+        ("PRAGMA foreign_keys", set()),
+        ("CREATE TRIGGER t AFTER INSERT ON content BEGIN SELECT 1; END", set()),
+        ("WITH x AS (SELECT 1) SELECT * FROM x", set()),
+        ("WITH gone AS (DELETE FROM content RETURNING id) SELECT count(*) FROM gone", {"*"}),
+        ("DROP TABLE content", {"*"}),
+        ("ALTER TABLE content ADD COLUMN x", {"*"}),
+    ],
+)
+def test_textual_statements_name_their_target_or_count_as_everything(sql: str, tables: set[str]):
+    assert write_tracking.textual_targets(sql) == tables

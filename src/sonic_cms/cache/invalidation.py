@@ -19,6 +19,8 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     # Public content reads embed the collection, the author (name) and the featured image.
     "content": ("content",),
     "content_versions": ("content",),
+    "content_fts": ("content",),
+    "content_fts_ids": ("content",),
     "collections": ("collection", "content"),
     "media": ("media", "content"),
     "users": ("user", "content"),

@@ -12,6 +12,7 @@ table and counts as touching everything: coarser, never finer.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,20 @@ TOUCHED = "sonic_touched_tables"
 
 CommitListener = Callable[[frozenset[str]], None]
 
-_READ_ONLY_PREFIXES = ("select", "with", "pragma", "explain", "values", "show")
+_READ_ONLY_PREFIXES = (
+    "select",
+    "pragma",
+    "explain",
+    "values",
+    "show",
+    "create trigger",
+    "drop trigger",
+)
+_WRITE_WORD = re.compile(r"\b(?:insert|update|delete|replace)\b")
+_DML_TARGET = re.compile(
+    r'\s*(?:insert\s+(?:or\s+\w+\s+)?into|update(?:\s+or\s+\w+)?|delete\s+from)\s+"?(?P<table>\w+)"?[\s(]',
+    re.IGNORECASE,
+)
 
 
 def install(engine: Engine) -> None:
@@ -43,12 +57,20 @@ def install(engine: Engine) -> None:
         statement = getattr(getattr(context, "compiled", None), "statement", None)
         if isinstance(statement, UpdateBase):
             touched.add(getattr(getattr(statement, "table", None), "name", EVERYTHING))
-        elif _may_write(sql):
-            touched.add(EVERYTHING)
+        else:
+            touched.update(textual_targets(sql))
 
 
-def _may_write(sql: str) -> bool:
-    return not sql.lstrip().lower().startswith(_READ_ONLY_PREFIXES)
+def textual_targets(sql: str) -> set[str]:
+    """The tables a textual statement may write: the target of a plain INSERT, UPDATE or
+    DELETE, nothing for reads and trigger definitions, :data:`EVERYTHING` for the rest."""
+    head = sql.lstrip().lower()
+    if head.startswith(_READ_ONLY_PREFIXES):
+        return set()
+    if head.startswith("with"):  # a CTE may end in (or hold) an INSERT, UPDATE or DELETE
+        return {EVERYTHING} if _WRITE_WORD.search(head) else set()
+    match = _DML_TARGET.match(sql)
+    return {match.group("table")} if match else {EVERYTHING}
 
 
 def start(conn: Connection) -> None:

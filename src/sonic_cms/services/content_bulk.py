@@ -264,14 +264,29 @@ def _insert_items(
     with capture_paused(conn) as log_ourselves:
         if trigger is not None:
             conn.exec_driver_sql(f"DROP TRIGGER {FTS_INSERT_TRIGGER}")
-        conn.execute(insert(CONTENT), rows)
-        conn.execute(insert(VERSIONS), versions)
+        _sqlite_insert(conn, CONTENT, rows)
+        _sqlite_insert(conn, VERSIONS, versions)
         if trigger is not None:
             index_new_items(conn, [r["id"] for r in rows])
             conn.exec_driver_sql(trigger)
         if log_ourselves:
             for table, mark in marks.items():
                 sqlite_log_inserted(conn, table, mark)
+
+
+def _sqlite_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``INSERT ... VALUES`` for many rows straight through the driver, with each column's own
+    bind processing (JSON, booleans): SQLAlchemy's per-row parameter handling cost more than
+    SQLite's insert of a content row without its indexes."""
+    if not rows:
+        return
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(conn.dialect) for name in names]
+    steps = list(zip(names, processors, strict=True))
+    columns = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" * len(names))
+    sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'
+    conn.exec_driver_sql(sql, [tuple(p(row[n]) if p else row[n] for n, p in steps) for row in rows])
 
 
 def _known_authors(conn: Connection, batch: list[Any], default: str | None) -> set[str]:
