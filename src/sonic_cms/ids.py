@@ -1,18 +1,19 @@
-"""Identifiers for new rows: random UUIDs, as SonicJS's crypto.randomUUID()."""
+"""Identifiers for new rows: time-ordered UUIDs (RFC 9562 version 7).
+
+SonicJS uses crypto.randomUUID() (version 4); a version 7 id is the same 36-character UUID text
+to every client and to imported SonicJS data. Its first 48 bits are the creation time in
+milliseconds, the other 74 free bits random, so ids cannot be guessed, but rows created one
+after another get neighbouring ids: every index keyed by an id (the primary keys, the versions'
+``content_id``) grows at its end instead of at a random page. A bulk import of 100,000 items
+dirtied several times fewer index pages per commit and ran about 40% faster than with random
+ids (bench/README.md). The id tells when a row was created, as ``created_at`` already does.
+"""
 
 from __future__ import annotations
 
-import os
+import uuid_utils
 
 
 def new_id() -> str:
-    """A random UUID (version 4) as text, the primary key of every row sonic-cms creates.
-
-    Formatted directly from 16 random bytes: ``str(uuid.uuid4())`` builds a UUID object and an
-    int first, a quarter of the Python cost of a bulk-imported item (two ids each).
-    """
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A new UUID version 7 as text, the primary key of every row sonic-cms creates."""
+    return str(uuid_utils.uuid7())

@@ -176,7 +176,7 @@ def _prepare_data(
     return out
 
 
-def _existence_problems(
+def existence_problems(
     conn: Connection, target: Target, data: dict[str, Any]
 ) -> list[dict[str, str]]:
     """References and media ids must exist (one query per field kind, never per item)."""
@@ -229,9 +229,10 @@ def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | 
     return conn.execute(query.limit(1)).first() is not None
 
 
-def unique_slug(title: str, taken: Callable[[str], bool]) -> str:
-    """The generated slug for ``title``: its slugified form, numbered ``-2``, ``-3``... if taken."""
-    base = slugify(title) or "item"
+def unique_slug(title: str, taken: Callable[[str], bool], base: str | None = None) -> str:
+    """The generated slug for ``title``: its slugified form (``base`` when the caller already
+    computed it), numbered ``-2``, ``-3``... if taken."""
+    base = base or slugify(title) or "item"
     candidate, number = base, 1
     while taken(candidate):
         number += 1
@@ -252,9 +253,7 @@ def checked_data(
     problems = [
         {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
     ]
-    problems += [
-        {**p, "path": f"data.{p['path']}"} for p in _existence_problems(conn, target, data)
-    ]
+    problems += [{**p, "path": f"data.{p['path']}"} for p in existence_problems(conn, target, data)]
     return data, problems
 
 

@@ -7,7 +7,6 @@ script and folds accents only by NFKC normalization, so ``Crème brûlée`` -> `
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
@@ -17,13 +16,8 @@ _UNDERSCORES = re.compile(r"_+")
 VALID_SLUG = re.compile(r"^[^\W_]+(?:-[^\W_]+)*$")
 
 
-@functools.lru_cache(maxsize=4096)
 def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:
-    """A slug for ``text``; empty when the text has no letters or digits at all.
-
-    Memoized (a pure function of short strings): the bulk import slugs each title twice, once
-    to prefetch the batch's taken slugs and once to choose the item's.
-    """
+    """A slug for ``text``; empty when the text has no letters or digits at all."""
     normalized = unicodedata.normalize("NFKC", text).casefold()
     words = _NON_WORD.sub("-", _UNDERSCORES.sub("-", normalized)).strip("-")
     slug = re.sub(r"-{2,}", "-", words)[:max_length].strip("-")
