@@ -251,3 +251,70 @@ def test_cli_import_of_a_clean_file_exits_zero(db, db_url, clock, author, tmp_pa
     assert "Imported 5 items" in result.output and counts(db)[1:] == (5, 5)
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(Content)).scalar_one() == 5
+
+
+def test_a_slug_taken_between_preparing_and_writing_a_batch_is_prepared_again(
+    db, clock, author, monkeypatch
+):
+    """Batches are prepared outside their write transaction (in a thread); a writer that takes
+    one of a prepared batch's slugs in between must not make the import fail or collide."""
+    from sonic_cms.services import content_bulk
+
+    prepare_outside = content_bulk._Import._prepare_outside
+    raced: list[str] = []
+
+    def prepare_then_race(self, start, batch):
+        prepared = prepare_outside(self, start, batch)
+        if not raced:  # another editor creates an item with the first prepared slug
+            actor = actor_with_role(db, clock, "admin")
+            taken = prepared.rows[0]["slug"]
+            create_item(
+                db,
+                actor,
+                clock,
+                {
+                    "collectionId": "blog-posts",
+                    "title": "Racer",
+                    "slug": taken,
+                    "data": {"content": "x"},
+                },
+            )
+            raced.append(taken)
+        return prepared
+
+    monkeypatch.setattr(content_bulk._Import, "_prepare_outside", prepare_then_race)
+    report = _import(db, clock, [_post(1), _post(2), _post(3)], author, batch_size=2)
+    assert report.created == 3 and not report.rejected
+    slugs = _slugs(db)
+    assert raced == ["post-number-1"]
+    assert len(slugs) == len(set(slugs)) == 4
+    assert "post-number-1-2" in slugs  # the imported item took the next free slug
+
+
+def test_a_schema_change_between_preparing_and_writing_is_checked_again(
+    db, clock, author, monkeypatch
+):
+    from sonic_cms.services import content_bulk
+
+    prepare_outside = content_bulk._Import._prepare_outside
+
+    def prepare_then_tighten(self, start, batch):
+        prepared = prepare_outside(self, start, batch)
+        with db.write() as conn:  # the collection now requires an excerpt nobody sent
+            schema = conn.execute(
+                text("SELECT schema FROM collections WHERE name = 'blog-posts'")
+            ).scalar_one()
+            schema = orjson.loads(schema) if isinstance(schema, str) else schema
+            schema["properties"]["excerpt"]["required"] = True
+            schema.setdefault("required", []).append("excerpt")
+            conn.execute(
+                text("UPDATE collections SET schema = :s WHERE name = 'blog-posts'"),
+                {"s": orjson.dumps(schema).decode()},
+            )
+        return prepared
+
+    monkeypatch.setattr(content_bulk._Import, "_prepare_outside", prepare_then_tighten)
+    report = _import(db, clock, [_post(1)], author)
+    assert report.created == 0
+    assert [p.path for p in report.rejected[0].problems] == ["data.excerpt"]
+    assert counts(db)[1:] == (0, 0)

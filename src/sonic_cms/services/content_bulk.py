@@ -3,9 +3,12 @@
 Seeding a site or migrating one means thousands of items; one transaction per item is dominated
 by commits. Items are taken in batches: every item of a batch is checked exactly as
 :func:`sonic_cms.services.content.create_item` checks it (the same compiled schema, defaults,
-slug rules, references), then the batch's content rows and their version-1 rows are written with
-two executemany inserts in one transaction. Search stays consistent on its own: SQLite's FTS5
-triggers fire per row, PostgreSQL's GIN index is over an expression of the row.
+slug rules, references), then the batch's content rows and their version-1 rows are written in
+one transaction. On SQLite the rows go in as sets (one statement per table, see
+:class:`_JsonRows`), and the search index and time travel's change log are filled set-wise with
+exactly what their per-row triggers would write; PostgreSQL's GIN index is over an expression
+of the row and its capture trigger runs as usual. The next batch is prepared while this one is
+written (see :class:`_Import`).
 
 A bad item fails its whole batch: nothing of that batch is written, and every problem of the
 batch is reported with its line number, so a caller can fix the file and import the rest again.
