@@ -103,6 +103,17 @@ def test_create_info_and_delete_a_database(empty_db_url: str, engine_name: str):
         admin.create(empty_db_url)  # the fixture drops it afterwards
 
 
+def test_delete_is_refused_while_a_server_runs_on_the_database(db_url: str):
+    from sonic_cms.db.server_lock import server_presence
+    from tests.conftest import make_settings
+
+    with server_presence(make_settings(db_url)):  # what every `sonic serve` worker holds
+        refused = sonic("db", "delete", "--yes", url=db_url)
+    assert refused.exit_code == 1, refused.output
+    assert "server_running" in refused.output
+    assert admin.exists(db_url)
+
+
 def test_list_shows_every_environment(tmp_path: Path):
     config = tmp_path / "sonic.toml"
     config.write_text(

@@ -23,6 +23,7 @@ from sonic_cms.config import ConfigError, toml_environments
 from sonic_cms.db import admin, migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
 from sonic_cms.db.engine import Database
+from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
 from sonic_cms.plugins.runtime import command_hooks
 from sonic_cms.services.actors import SYSTEM
 
@@ -60,13 +61,20 @@ def delete(
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Drop the database and everything in it."""
-    url = settings_from(env, database_url).database_url
+    """Drop the database and everything in it (refused while a server is running on it)."""
+    settings = settings_from(env, database_url)
+    url = settings.database_url
     where = admin.location(url)
     if not yes and not typer.confirm(f"Delete {where} and all its data?", default=False):
         fail("not deleted", code=1)
     try:
+        # The lock a restore takes, held for a moment: a running server holds it shared. (Not
+        # held while dropping: on PostgreSQL the lock lives on a connection to the database.)
+        with exclusive_maintenance(settings):
+            pass
         admin.delete(url)
+    except DatabaseBusy as exc:
+        fail(f"{exc} (code: {exc.code})")
     except admin.DatabaseAdminError as exc:
         fail(str(exc))
     console.print(f"deleted {where}")
