@@ -12,7 +12,7 @@ from sonic_cms.ids import new_id
 
 def make_collection(db: Database, clock: Clock, name: str = "articles") -> str:
     """A collection with a permissive schema; returns its id."""
-    collection_id = f"col-{name}-{new_id()[:8]}"
+    collection_id = f"col-{name}-{new_id()[-8:]}"
     now = clock.now_ms()
     with db.write() as conn:
         conn.execute(
@@ -39,7 +39,7 @@ def make_content(
             insert(Content).values(
                 id=content_id,
                 collection_id=collection_id,
-                slug=f"item-{content_id[:8]}",
+                slug=f"item-{content_id[-12:]}",
                 title="An item",
                 data={"body": "text"},
                 status=status,

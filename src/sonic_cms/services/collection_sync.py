@@ -73,7 +73,7 @@ def _sync_one(conn: Connection, clock: Clock, values: dict[str, Any]) -> tuple[s
     if existing is None:
         conn.execute(
             insert(COLLECTIONS).values(
-                id=f"col-{values['name']}-{new_id()[:8]}", created_at=now, updated_at=now, **values
+                id=f"col-{values['name']}-{new_id()[-8:]}", created_at=now, updated_at=now, **values
             )
         )
         return "created", f'Created collection "{label}"'

@@ -108,7 +108,7 @@ def create_collection(
         raise ValidationFailed("Invalid collection", details=errors)
     now = clock.now_ms()
     row = {
-        "id": f"col-{values['name']}-{new_id()[:8]}",
+        "id": f"col-{values['name']}-{new_id()[-8:]}",
         "name": values["name"],
         "display_name": values["display_name"].strip(),
         "description": values.get("description"),
