@@ -329,3 +329,55 @@ async def test_heal_announces_missed_writes_without_waiting_for_traffic(
     finally:
         await a.close()
         await b.close()
+
+
+@pytest.mark.anyio
+async def test_concurrent_misses_of_one_key_load_once(pair: tuple[TieredCache, TieredCache]):
+    """A cold process meeting many requests for one page queries the database once."""
+    a, _ = pair
+    calls = 0
+
+    async def slow_load() -> bytes:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.05)
+        return b"page"
+
+    results: list[bytes] = []
+
+    async def read() -> None:
+        results.append((await a.get_or_load(KEY, slow_load)).value)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(10):
+            group.start_soon(read)
+    assert results == [b"page"] * 10 and calls == 1
+
+
+@pytest.mark.anyio
+async def test_a_failed_load_fails_its_waiters_and_the_next_read_loads_again(
+    pair: tuple[TieredCache, TieredCache],
+):
+    a, _ = pair
+    calls = 0
+
+    async def failing() -> bytes:
+        nonlocal calls
+        calls += 1
+        await anyio.sleep(0.02)
+        raise LookupError("gone")
+
+    outcomes: list[str] = []
+
+    async def read() -> None:
+        try:
+            await a.get_or_load(KEY, failing)
+        except LookupError as exc:
+            outcomes.append(str(exc))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(read)
+    assert outcomes == ["gone"] * 4 and calls == 1
+    source = Source()
+    assert (await a.get_or_load(KEY, source.load)).source == "database" and source.loads == 1
