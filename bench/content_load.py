@@ -261,6 +261,12 @@ def main(argv: list[str] | None = None) -> None:
         default="both",
         help="the response cache of the app (SONIC_CACHE_ENABLED); both: off, then on",
     )
+    parser.add_argument(
+        "--db-log",
+        choices=("on", "off"),
+        default="on",
+        help="each request's api record in system_logs (SONIC_LOG_TO_DATABASE), as shipped",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--workdir", default="/var/tmp", help="where the scratch files go")
     args = parser.parse_args(argv)
@@ -291,7 +297,11 @@ def _bench(url: str, tmp: Path, args: argparse.Namespace, tool: str) -> dict[str
     floor_file = tmp / "floor.json"
     results = []
     for cache in CACHE_MODES[args.cache]:
-        env = {**server_env(url, floor_file), "SONIC_CACHE_ENABLED": str(cache).lower()}
+        env = {
+            **server_env(url, floor_file),
+            "SONIC_CACHE_ENABLED": str(cache).lower(),
+            "SONIC_LOG_TO_DATABASE": "true" if args.db_log == "on" else "false",
+        }
         print(f"-- response cache {'on' if cache else 'off'}", flush=True)
         with serve("sonic_cms.api.app:app_from_environment", env, args.workers, tmp) as app:
             if not floor_file.exists():
