@@ -15,7 +15,10 @@ from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
+from sonic_cms.clock import Clock
+from sonic_cms.db.engine import Database
 from sonic_cms.services import content, content_history, content_versions
+from sonic_cms.services.actors import Actor
 from sonic_cms.services.content_list import list_content
 from sonic_cms.services.errors import BadRequest
 
@@ -176,11 +179,8 @@ async def remove(
 async def publish(
     item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
 ) -> JSONBytesResponse:
-    """Status published; sets published_at; writes a version."""
-    item = await db.run_write(
-        content.set_status, db, actor, clock, item_id, "published", if_match=if_match
-    )
-    return _with_etag(item)
+    """Status published; sets published_at. A status change writes no version."""
+    return await _move(db, actor, clock, item_id, "published", if_match)
 
 
 @router.post(
@@ -191,9 +191,16 @@ async def publish(
 async def unpublish(
     item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
 ) -> JSONBytesResponse:
-    """Back to draft; the version history keeps the published versions."""
+    """Back to draft; the version history keeps every version."""
+    return await _move(db, actor, clock, item_id, "draft", if_match)
+
+
+async def _move(
+    db: Database, actor: Actor, clock: Clock, item_id: str, status: str, if_match: str | None
+) -> JSONBytesResponse:
+    """Publish or unpublish through the workflow (content.set_status)."""
     item = await db.run_write(
-        content.set_status, db, actor, clock, item_id, "draft", if_match=if_match
+        content.set_status, db, actor, clock, item_id, status, if_match=if_match
     )
     return _with_etag(item)
 
