@@ -163,6 +163,7 @@ def bulk_create_items(
         # fresh statistics: without them the planner may scan content for a search (seconds)
         with db.write() as conn:
             conn.exec_driver_sql("ANALYZE content")
+            conn.exec_driver_sql("ANALYZE content_fts_vectors")
     return report
 
 

@@ -1,7 +1,8 @@
 """Full-text search over titles and the string values of ``data``, with ranking.
 
 One call, two engines: SQLite's FTS5 table ``content_fts`` (kept in sync by triggers, revision
-0002) and PostgreSQL's weighted tsvector with its GIN index. The user's text is parsed into words,
+0002) and PostgreSQL's weighted tsvector per item, stored in ``content_fts_vectors`` by a trigger
+and indexed with GIN (revision 0007). The user's text is parsed into words,
 quoted phrases and ``word*`` prefixes; only letters and digits survive into the engine's query
 syntax, and that query is a bound parameter, never SQL text.
 """
@@ -31,11 +32,6 @@ from sonic_cms.services.errors import BadRequest
 MAX_TERMS = 12
 _TOKEN = re.compile(r'"([^"]*)"|(\w+)(\*?)')
 _WORD = re.compile(r"\w+")
-PG_VECTOR = (
-    "(setweight(to_tsvector('simple'::regconfig, coalesce(content.title, '')), 'A') || "
-    "setweight(jsonb_to_tsvector('simple'::regconfig, coalesce(content.data, '{}'::jsonb), "
-    "'[\"string\"]'::jsonb), 'B'))"
-)
 
 
 #: The FTS5 document text of a content row: the string values of ``data``. The same expression as
@@ -103,13 +99,13 @@ def search_subquery(dialect: str, terms: list[Term]) -> Subquery:
     query: Select[tuple[str, float]]
     if dialect == "postgresql":
         ts = func.to_tsquery(text("'simple'::regconfig"), bindparam("search_q", tsquery(terms)))
-        vector: ColumnElement[Any] = literal_column(PG_VECTOR)
+        vector: ColumnElement[Any] = literal_column("content_fts_vectors.document")
         query = (
             select(
-                literal_column("content.id").label("content_id"),
+                literal_column("content_fts_vectors.content_id").label("content_id"),
                 func.ts_rank(vector, ts, type_=Float).label("rank"),
             )
-            .select_from(text("content"))
+            .select_from(text("content_fts_vectors"))
             .where(vector.op("@@")(ts))
         )
         return query.subquery("search_hits")
