@@ -222,7 +222,12 @@ def test_table_map_invalidates_dependents_and_unknown_tables_coarsely():
     assert namespaces_for_tables({"content"}) == ("content",)
     assert set(namespaces_for_tables({"collections"})) == {"collection", "content"}
     assert namespaces_for_tables({"system_logs", "auth_sessions"}) == ()
-    assert len(namespaces_for_tables({"faq_entries"})) == 8
+    assert len(namespaces_for_tables({"faq_entries"})) == 8  # nobody declared it
+    assert namespaces_for_tables({"faqs"}, frozenset({"faqs"})) == ("plugin",)
+    assert set(namespaces_for_tables({"faqs", "content"}, frozenset({"faqs"}))) == {
+        "plugin",
+        "content",
+    }
     assert len(namespaces_for_tables({write_tracking.EVERYTHING})) == 8
 
 
@@ -344,3 +349,15 @@ def test_a_revoked_permission_is_seen_at_once_by_another_process_of_the_host(
 )
 def test_textual_statements_name_their_target_or_count_as_everything(sql: str, tables: set[str]):
     assert write_tracking.textual_targets(sql) == tables
+
+
+def test_a_plugin_table_write_moves_only_the_plugin_namespace(client: TestClient, db: Database):
+    """The app learns the tables its plugins declare (the FAQ plugin's ``faqs``): writing one
+    must not empty the cached content, only what the plugin's routes cached."""
+    cache = client.app.state.ctx.cache
+    assert "faqs" in cache.plugin_tables
+    before = {ns: cache.local.get(ns) for ns in ("content", "plugin", "collection")}
+    cache.invalidate_tables(frozenset({"faqs"}))
+    after = {ns: cache.local.get(ns) for ns in ("content", "plugin", "collection")}
+    assert after["plugin"] != before["plugin"]
+    assert after["content"] == before["content"] and after["collection"] == before["collection"]

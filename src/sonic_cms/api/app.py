@@ -68,6 +68,7 @@ def build_context(
     database.hooks = bus
     runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
     cache = TieredCache(settings, clock)
+    cache.plugin_tables = registry.tables()
     cache.attach(database)
     bus.resources.update(cache=cache, settings=settings, db=database)
     writer = LogWriter(settings, database, clock)

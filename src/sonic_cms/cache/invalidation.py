@@ -3,7 +3,9 @@
 The database announces the tables of every committed write transaction
 (:mod:`sonic_cms.db.write_tracking`); the cache moves the generations of the namespaces whose
 cached reads those tables feed. The map errs on the side of invalidating: a table it does not
-know (a plugin's own table, a textual statement) invalidates every namespace. Only tables that
+know (undeclared, or a textual statement that is not a plain INSERT/UPDATE/DELETE) invalidates
+every namespace; a table an installed plugin declared in its spec moves ``plugin`` only. Only
+tables that
 no cached read depends on and that are written all the time (logs, sessions, throttling) are
 listed as touching nothing, so they never empty the cache.
 """
@@ -49,9 +51,21 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
 }
 
 
-def namespaces_for_tables(tables: Iterable[str]) -> tuple[str, ...]:
-    """The namespaces to invalidate after a write touched ``tables`` (in NAMESPACES order)."""
+#: A plugin's own tables (declared in its spec) feed its routes, cached under ``plugin``.
+PLUGIN_TABLE_NAMESPACES: tuple[str, ...] = ("plugin",)
+
+
+def namespaces_for_tables(
+    tables: Iterable[str], plugin_tables: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The namespaces to invalidate after a write touched ``tables`` (in NAMESPACES order).
+
+    ``plugin_tables`` are the tables installed plugins declared: they move ``plugin`` only.
+    """
     wanted: set[str] = set()
     for table in tables:
-        wanted.update(TABLE_NAMESPACES.get(table, NAMESPACES))
+        if table in plugin_tables and table not in TABLE_NAMESPACES:
+            wanted.update(PLUGIN_TABLE_NAMESPACES)
+        else:
+            wanted.update(TABLE_NAMESPACES.get(table, NAMESPACES))
     return tuple(ns for ns in NAMESPACES if ns in wanted)

@@ -68,6 +68,8 @@ class TieredCache:
         #: through a file, or private to this process for an in-memory database.
         self.local = open_generations(settings.database_url, settings.cache_generations_file)
         self._degraded = False
+        #: Tables the known plugins declared: their writes move only the ``plugin`` namespace.
+        self.plugin_tables: frozenset[str] = frozenset()
         #: Loads in progress in this process, by full key (see :meth:`_load_once`).
         self._loading: dict[str, asyncio.Future[bytes]] = {}
 
@@ -272,7 +274,7 @@ class TieredCache:
 
     def invalidate_tables(self, tables: frozenset[str]) -> None:
         """The database's commit listener: drop what a committed write may have changed."""
-        names = namespaces_for_tables(tables)
+        names = namespaces_for_tables(tables, self.plugin_tables)
         if names:
             self.invalidate_sync(*names)
 

@@ -13,6 +13,7 @@ from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.db.engine import Database
+from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.runtime import command_hooks
 from sonic_cms.services.errors import ServiceError
 
@@ -71,6 +72,7 @@ def command_database(settings: Settings) -> Database:
     the next API read returns."""
     db = Database(settings)
     cache = TieredCache(settings, SystemClock())
+    cache.plugin_tables = discover(settings.plugins_autoload).tables()
     cache.attach(db)
     db.dispose_callbacks.append(cache.close_sync)
     return db

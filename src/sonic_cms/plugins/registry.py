@@ -36,6 +36,10 @@ class PluginRegistry:
             return
         self.specs[spec.name] = spec
 
+    def tables(self) -> frozenset[str]:
+        """Every table the known plugins declare (their revisions create them)."""
+        return frozenset(table for spec in self.specs.values() for table in spec.tables)
+
     def get(self, name: str) -> PluginSpec | None:
         """The valid plugin named ``name``."""
         return self.specs.get(name)
