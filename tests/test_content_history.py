@@ -15,9 +15,10 @@ def admin(db: Database, settings: Settings, clock: FrozenClock) -> dict[str, str
     return bearer_headers(db, settings, clock, "admin")
 
 
-def test_as_of_between_two_edits_gives_the_first_edit(client, admin, clock, db, settings):
-    editor = bearer_headers(db, settings, clock, "editor")
-    client.post(
+@pytest.fixture
+def notes(client, admin) -> str:
+    """A `notes` collection with a string `body`."""
+    created = client.post(
         "/admin/api/collections",
         json={
             "name": "notes",
@@ -26,6 +27,12 @@ def test_as_of_between_two_edits_gives_the_first_edit(client, admin, clock, db, 
         },
         headers=admin,
     )
+    assert created.status_code == 201, created.text
+    return "notes"
+
+
+def test_as_of_between_two_edits_gives_the_first_edit(client, admin, clock, db, settings, notes):
+    editor = bearer_headers(db, settings, clock, "editor")
     created = client.post(
         "/api/content",
         json={"collectionId": "notes", "title": "Note", "data": {"body": "first"}},
@@ -56,17 +63,10 @@ def test_as_of_between_two_edits_gives_the_first_edit(client, admin, clock, db, 
     assert len(versions) == 4  # history is never rewritten
 
 
-def test_as_of_obeys_the_read_policy_and_checks_its_input(client, admin, clock, db, settings):
+def test_as_of_obeys_the_read_policy_and_checks_its_input(
+    client, admin, clock, db, settings, notes
+):
     editor = bearer_headers(db, settings, clock, "editor")
-    client.post(
-        "/admin/api/collections",
-        json={
-            "name": "notes",
-            "display_name": "Notes",
-            "schema": {"type": "object", "properties": {"body": {"type": "string"}}},
-        },
-        headers=admin,
-    )
     item = client.post(
         "/api/content",
         json={"collectionId": "notes", "title": "Draft", "data": {"body": "secret"}},

@@ -44,9 +44,9 @@ def cache_headers(result: CacheResult) -> dict[str, str]:
 
 
 def request_identifier(request: Request) -> str:
-    """Path and query string, hashed (keys stay short and free of ``:``)."""
-    raw = f"{request.url.path}?{request.url.query}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+    """The URL the fast path looks up (path and raw query string), hashed: keys stay short and
+    free of ``:``."""
+    return hashlib.sha256(request_url(request.scope).encode()).hexdigest()[:24]
 
 
 def _bypass(request: Request, context: AppContext) -> bool:

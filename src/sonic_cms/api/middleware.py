@@ -38,7 +38,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header_value(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
@@ -71,7 +71,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        declared = _header(scope, b"content-length")
+        declared = header_value(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._reject(scope, receive, send, limit)
             return
@@ -108,7 +108,8 @@ class _BodyTooLarge(HTTPException):
         super().__init__(status_code=413, detail=_too_large_message(limit))
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header_value(scope: Scope, name: bytes) -> str | None:
+    """The first value of header ``name`` (lower-case bytes) in an ASGI scope, or None."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))

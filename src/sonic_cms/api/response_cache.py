@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sonic_cms.api.auth import ACCESS_COOKIE
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.etags import etag_matches, unpack
+from sonic_cms.api.middleware import header_value
 from sonic_cms.cache import CacheKey
 
 #: Most URLs the fast path remembers per process (a bounded map; the oldest are forgotten).
@@ -47,7 +48,7 @@ class ResponseCacheMiddleware:
             (b"x-cache-status", b"HIT"),
             (b"x-cache-source", result.source.encode()),
         ]
-        if etag_matches(_header(scope, b"if-none-match"), etag):
+        if etag_matches(header_value(scope, b"if-none-match"), etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -83,10 +84,3 @@ def has_credentials(scope: Scope) -> bool:
         if name == b"authorization" or (name == b"cookie" and _COOKIE_MARK in value):
             return True
     return False
-
-
-def _header(scope: Scope, wanted: bytes) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == wanted:
-            return bytes(value).decode("latin-1")
-    return None

@@ -146,6 +146,14 @@ class TieredCache:
             if shared or self.redis is None
             else min(ttl, self.settings.cache_degraded_ttl_seconds)
         )
+        cached = await self._from_tiers(full, shared, memory_ttl)
+        if cached is not None:
+            return cached
+        value = await self._load_once(key.namespace, full, loader, ttl, memory_ttl, shared)
+        return CacheResult(value, "database")
+
+    async def _from_tiers(self, full: str, shared: bool, memory_ttl: int) -> CacheResult | None:
+        """``full`` from memory, else from Redis (kept in memory for ``memory_ttl``)."""
         value = self.memory.get_now(full)
         if value is not None:
             return CacheResult(value, "memory")
@@ -154,10 +162,11 @@ class TieredCache:
             if value is not None:
                 self.memory.set_now(full, value, memory_ttl)
                 return CacheResult(value, "redis")
-        return CacheResult(await self._load_once(full, loader, ttl, memory_ttl, shared), "database")
+        return None
 
     async def _load_once(
         self,
+        namespace: str,
         full: str,
         loader: Callable[[], Awaitable[bytes | Loaded]],
         ttl: int,
@@ -197,7 +206,7 @@ class TieredCache:
             future.cancel()
             raise
         else:
-            self.database.count("hits", full.split(":", 1)[0])
+            self.database.count("hits", namespace)
             future.set_result(value)
             return value
         finally:
@@ -209,16 +218,7 @@ class TieredCache:
         if not self.enabled:
             return None
         version, shared = await self._generation(key.namespace)
-        full = key.render(version)
-        value = self.memory.get_now(full)
-        if value is not None:
-            return CacheResult(value, "memory")
-        if shared and self.redis is not None:
-            value = await self._redis_get(full)
-            if value is not None:
-                self.memory.set_now(full, value, self.ttl(key.namespace))
-                return CacheResult(value, "redis")
-        return None
+        return await self._from_tiers(key.render(version), shared, self.ttl(key.namespace))
 
     async def _redis_get(self, full: str) -> bytes | None:
         assert self.redis is not None

@@ -24,7 +24,7 @@ from sonic_cms.db import admin, migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
 from sonic_cms.db.engine import Database
 from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
-from sonic_cms.plugins.runtime import command_hooks
+from sonic_cms.plugins.runtime import command_hooks, command_registry
 from sonic_cms.services.actors import SYSTEM
 
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
@@ -168,10 +168,11 @@ def migrate_command(env: EnvOption = None, database_url: DatabaseUrlOption = Non
     server's start does.
     """
     settings = settings_from(env, database_url)
-    db = command_database(settings)
+    registry = command_registry(settings)
+    db = command_database(settings, registry)
     try:
         applied = migrate.upgrade(db) if migrate.pending_revisions(db) else []
-        with command_hooks(db, settings, SystemClock()):
+        with command_hooks(db, settings, SystemClock(), registry):
             db.hooks.action("db:migrate", {"applied": applied}, actor=SYSTEM)
     except migrate.MigrationError as exc:
         fail(f"migration {exc.revision} failed: {exc.cause}")

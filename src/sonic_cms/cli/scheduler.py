@@ -15,7 +15,7 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
-from sonic_cms.plugins.runtime import command_hooks
+from sonic_cms.plugins.runtime import command_hooks, command_registry
 from sonic_cms.services.scheduler import run_due
 
 app = typer.Typer(
@@ -39,9 +39,10 @@ def run(
     """
     settings = settings_from(env, database_url)
     pause = interval if interval is not None else settings.scheduler_interval_seconds
-    db = command_database(settings)
+    registry = command_registry(settings)
+    db = command_database(settings, registry)
     try:
-        with command_hooks(db, settings, SystemClock()) as plugins:
+        with command_hooks(db, settings, SystemClock(), registry) as plugins:
             while True:
                 plugins.refresh()
                 report = run_due(db, SystemClock())

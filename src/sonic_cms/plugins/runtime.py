@@ -26,7 +26,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import discover
+from sonic_cms.plugins.registry import PluginRegistry, discover
 from sonic_cms.services import plugins as lifecycle
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.errors import Conflict, NotFound
@@ -143,15 +143,23 @@ def _has_tables(services: PluginServices) -> bool:
         return inspect(conn).has_table("plugins")
 
 
+def command_registry(settings: Settings) -> PluginRegistry:
+    """The plugins a command knows: discovered once per command, shared by its cache (their
+    tables) and its hook bus (their handlers)."""
+    return discover(settings.plugins_autoload)
+
+
 @contextmanager
-def command_hooks(db: Database, settings: Settings, clock: Clock) -> Iterator[PluginRuntime]:
+def command_hooks(
+    db: Database, settings: Settings, clock: Clock, registry: PluginRegistry | None = None
+) -> Iterator[PluginRuntime]:
     """The active plugins' handlers on ``db.hooks`` for the length of one command.
 
     A database without the plugins table (not migrated yet) simply gets no handlers. On exit
     the failures handlers had are written (plugin status ``error``) before the command ends.
     """
-    registry = discover(settings.plugins_autoload)
-    runtime = PluginRuntime(PluginServices(db, settings, clock, registry, db.hooks))
+    known = registry or command_registry(settings)
+    runtime = PluginRuntime(PluginServices(db, settings, clock, known, db.hooks))
     db.hooks.resources.update(settings=settings, db=db)
     try:
         runtime.refresh(force=True)

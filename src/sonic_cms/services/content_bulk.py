@@ -222,6 +222,11 @@ def _slug_book(conn: Connection, target: Target, batch: list[Any], claimed: set[
     return _SlugBook(conn, target, {s: s in found for s in wanted}, bases, claimed)
 
 
+def _batch_result(start: int, batch: list[Any], problems: list[Problem]) -> BatchResult:
+    """The report line of the batch of ``batch`` starting at line ``start``."""
+    return BatchResult(first_line=start, last_line=start + len(batch) - 1, problems=problems)
+
+
 @dataclass
 class _Prepared:
     """A batch checked and turned into rows, not yet written."""
@@ -252,8 +257,7 @@ class _Prepared:
 
     def result(self) -> BatchResult:
         """The report line of this batch, before it is written."""
-        last = self.start + len(self.batch) - 1
-        return BatchResult(first_line=self.start, last_line=last, problems=self.problems)
+        return _batch_result(self.start, self.batch, self.problems)
 
 
 @dataclass
@@ -308,7 +312,7 @@ class _Import:
                 prepared = self.prepare(hooks, resolve_target(conn, self.collection), start, batch)
                 written = self._store(prepared, hooks)
         except _Rejected as rejected:
-            return BatchResult(start, start + len(batch) - 1, problems=rejected.problems)
+            return _batch_result(start, batch, rejected.problems)
         hooks.fire()
         return written
 
@@ -344,9 +348,7 @@ class _Import:
                 written = self._store(prepared, hooks)
         except _Rejected as rejected:
             prepared.hooks.discard()
-            return BatchResult(
-                prepared.start, prepared.start + len(prepared.batch) - 1, problems=rejected.problems
-            )
+            return _batch_result(prepared.start, prepared.batch, rejected.problems)
         if prepared.hooks is not hooks:
             prepared.hooks.fire()  # content:publish actions queued while preparing
         hooks.fire()

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
 from sonic_cms.api.deps import ContextDep, StorageDep
+from sonic_cms.api.etags import etag_matches
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.media_serving import (
     ServedObject,
@@ -86,13 +87,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _etag_matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
-
-
 @router.head("/files/{key:path}", include_in_schema=False)
 @router.get("/files/{key:path}", summary="A media object")
 async def serve_file(
@@ -118,7 +112,7 @@ async def serve_file(
         partial(resolve_file, ctx.db, storage, ctx.settings, key, variant, signed)
     )
     headers = file_headers(served, ctx.settings.media_cache_max_age_seconds, signed is not None)
-    if _etag_matches(request.headers.get("if-none-match"), served.info.etag):
+    if etag_matches(request.headers.get("if-none-match"), served.info.etag):
         return Response(status_code=304, headers=_without_body_headers(headers))
     size = served.info.size
     try:
