@@ -34,6 +34,7 @@ from sonic_cms.services.content_access import (
     require_delete,
     require_edit,
     require_signed_in,
+    require_slug_check,
     require_status_change,
 )
 from sonic_cms.services.content_state import publish_filter, publishes
@@ -538,8 +539,16 @@ def _updated_item(
     if status == "published" and row.status != "published":
         item["published_at"] = now
     # consecutive auto-saves (and the save that ends them) share one version row
-    item["version_number"] = row.version_number if row.is_auto_saved else row.version_number + 1
+    item["version_number"] = row.version_number + (0 if replaces_auto_save(row) else 1)
     return item
+
+
+def replaces_auto_save(row: Row[Any]) -> bool:
+    """Whether a save overwrites the current version instead of adding one: only an auto-saved
+    draft. A published version is never overwritten, and a status change ends a run of
+    auto-saves (``content_state.apply_state``), so every text the public saw keeps its version
+    and time, and ``as_of`` never mistakes a never-published draft for what was public."""
+    return bool(row.is_auto_saved) and row.status != "published"
 
 
 def _save(
@@ -555,7 +564,7 @@ def _save(
         raise Conflict(
             f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
         ) from exc
-    _write_version(conn, item, author, item["updated_at"], replace=bool(row.is_auto_saved))
+    _write_version(conn, item, author, item["updated_at"], replace=replaces_auto_save(row))
 
 
 def set_status(
@@ -608,8 +617,9 @@ def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | Non
 def slug_available(
     db: Database, actor: Actor, collection: str, slug: str, exclude_id: str | None = None
 ) -> bool:
-    """SonicJS's check-slug: whether ``slug`` is free in the collection."""
-    actor.require("content.read")
+    """SonicJS's check-slug: whether ``slug`` is free in the collection (for content writers
+    only: the answer discloses drafts' slugs)."""
+    require_slug_check(actor)
     with db.read() as conn:
         target = resolve_target(conn, collection)
         return not _slug_taken(conn, target.id, slug, exclude_id)

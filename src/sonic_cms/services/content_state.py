@@ -58,6 +58,10 @@ def apply_state(
         publish_filter(hooks, row.id, row.collection_id, row.status, status, state)
         hooks.after_commit_read("content:publish", partial(_committed_item, row.id))
     changes: dict[str, Any] = {"workflow_state_id": state, "status": status, "updated_at": now_ms}
+    if status != row.status:
+        # a status change ends a run of auto-saves: the next save writes a new version, so a
+        # version's time span never crosses a publish or unpublish (content.replaces_auto_save)
+        changes["is_auto_saved"] = False
     if status == "published" and row.status != "published":
         changes["published_at"] = now_ms
     if state in REVIEW_STATUS_OF_STATE:

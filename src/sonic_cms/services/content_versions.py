@@ -2,6 +2,9 @@
 
 A version row's ``data`` holds a snapshot ``{title, slug, status, data}``. Rows imported from
 SonicJS hold the bare ``data`` object; they read as a snapshot with only ``data``.
+
+Every route here reads history, drafts included, so each goes through
+:func:`~sonic_cms.services.content_access.require_history` first (draft access).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.content import VERSIONS, load_item, update_item
-from sonic_cms.services.content_access import can_read_row
+from sonic_cms.services.content_access import require_history
 from sonic_cms.services.errors import BadRequest, NotFound
 
 _SNAPSHOT_KEYS = frozenset({"title", "slug", "status", "data"})
@@ -42,11 +45,7 @@ def _serialize(row: Row[Any], current: int | None) -> dict[str, Any]:
 
 
 def _readable(conn: Connection, actor: Actor, item_id: str, now_ms: int) -> Row[Any]:
-    actor.require("content.read")
-    row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row, now_ms):
-        raise NotFound("Content not found", code="content_not_found")
-    return row
+    return require_history(actor, load_item(conn, item_id), now_ms)
 
 
 def list_versions(db: Database, actor: Actor, clock: Clock, item_id: str) -> list[dict[str, Any]]:

@@ -10,12 +10,17 @@ from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Forbidden, Unauthorized
 
 
+def holds_own_or_any(actor: Actor, any_permission: str, owner_id: str | None) -> bool:
+    """Whether the actor holds ``any_permission``, or ``<any_permission>_own`` and owns the row."""
+    if actor.can(any_permission):
+        return True
+    own = f"{any_permission}_own"
+    return actor.can(own) and owner_id is not None and actor.user_id == owner_id
+
+
 def require_own_or_any(actor: Actor, any_permission: str, owner_id: str | None) -> None:
     """Allow with ``any_permission``, or with ``<any_permission>_own`` when the actor owns it."""
-    if actor.can(any_permission):
-        return
-    own = f"{any_permission}_own"
-    if actor.can(own) and owner_id is not None and actor.user_id == owner_id:
+    if holds_own_or_any(actor, any_permission, owner_id):
         return
     if not actor.is_authenticated:
         raise Unauthorized("Authentication required")

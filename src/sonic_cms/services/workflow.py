@@ -21,7 +21,7 @@ from sonic_cms.ids import new_id
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.audit import log_in_transaction
-from sonic_cms.services.content_access import can_read_row
+from sonic_cms.services.content_access import can_read_row, require_history
 from sonic_cms.services.content_state import apply_state
 from sonic_cms.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sonic_cms.services.workflow_definitions import transitions_from, workflow_for_collection
@@ -342,12 +342,16 @@ def serialize_history(row: Row[Any]) -> dict[str, Any]:
 
 
 def content_history(db: Database, actor: Actor, content_id: str) -> list[dict[str, Any]]:
-    """Every state change of an item, oldest first."""
+    """Every state change of an item, oldest first.
+
+    History tells of the item's unpublished life (its comments are review notes on drafts), so
+    besides reviewers only callers with draft access read it (content_access.require_history).
+    """
     actor.require("workflow.read")
     with db.read() as conn:
         row = conn.execute(select(Content).where(Content.id == content_id)).first()
-        if row is None or not can_see(actor, row):
-            raise NotFound("Content not found", code="content_not_found")
+        if row is None or not actor.can("content.review"):
+            require_history(actor, row, None)
         return [serialize_history(r) for r in history_rows(conn, content_id)]
 
 
