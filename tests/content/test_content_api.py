@@ -51,9 +51,7 @@ def test_check_slug(client, admin):
     item = _create(client, admin, slug="taken").json()["data"]
     url = "/api/content/check-slug?collectionId=products&slug=taken"
     assert client.get(url, headers=admin).json() == {"available": False}
-    assert client.get(url + f"&excludeId={item['id']}", headers=admin).json() == {
-        "available": True
-    }
+    assert client.get(url + f"&excludeId={item['id']}", headers=admin).json() == {"available": True}
 
 
 def test_stale_if_match_is_412_and_stale_version_is_409(client, admin, clock):

@@ -41,7 +41,9 @@ def test_readme_walkthrough(client, db, settings, clock):
         json={"title": "Big hammer", "data": {"price": 15}},
     )
     assert second.json()["data"]["version_number"] == 3
-    diff = client.get(f"/api/content/{item_id}/versions/diff?from=1&to=3").json()["data"]
+    diff_url = f"/api/content/{item_id}/versions/diff?from=1&to=3"
+    assert client.get(diff_url).status_code == 401  # history needs draft access
+    diff = client.get(diff_url, headers=admin).json()["data"]
     changes = {c["field"]: (c["from"], c["to"]) for c in diff["changes"]}
     assert changes["title"] == ("Hammer", "Big hammer")
     assert changes["data.price"] == (10, 15)
@@ -51,6 +53,7 @@ def test_readme_walkthrough(client, db, settings, clock):
     assert rolled.json()["data"]["title"] == "Hammer"
     versions = client.get(f"/api/content/{item_id}/versions", headers=admin).json()["data"]
     assert [v["version"] for v in versions] == [4, 3, 2, 1]
-    assert client.get(f"/api/content/{item_id}/versions/4").json()["data"]["data"]["price"] == 10
+    fourth = client.get(f"/api/content/{item_id}/versions/4", headers=admin).json()["data"]
+    assert fourth["data"]["price"] == 10
     listing = client.get("/api/collections/products/content").json()
     assert listing["meta"]["pagination"]["total"] == 1
