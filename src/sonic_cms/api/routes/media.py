@@ -187,10 +187,12 @@ async def upload_multiple(
 async def import_url(
     body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
-    """Fetch a public URL (SSRF-checked) and store it like an upload."""
+    """Fetch a public URL (SSRF-checked, one deadline, capped per user and in total) and store
+    it like an upload; the download is awaited here, not run in a worker thread."""
     meta = MediaMeta(folder=body.folder, alt=body.alt, caption=body.caption, tags=body.tags)
-    call = partial(import_from_url, ctx.db, storage, ctx.settings, ctx.clock, actor, body.url, meta)
-    item = await _in_thread(call)
+    item = await import_from_url(
+        ctx.db, storage, ctx.settings, ctx.clock, actor, ctx.import_slots, body.url, meta
+    )
     return {"success": True, "file": item, "uploaded": [item], "errors": []}
 
 
