@@ -187,9 +187,12 @@ async def upload_multiple(
 async def import_url(
     body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
-    """Fetch a public URL (SSRF-checked, one deadline, capped per user and in total) and store
-    it like an upload; the download is awaited here, not run in a worker thread."""
+    """Fetch a public URL (SSRF-checked) and store it like an upload: 504 `import_timeout` past
+    SONIC_MEDIA_IMPORT_TIMEOUT_SECONDS in total, 429 `too_many_imports` over the per-user or
+    global cap on imports in flight."""
     meta = MediaMeta(folder=body.folder, alt=body.alt, caption=body.caption, tags=body.tags)
+    # awaited, not sent to a worker thread: the download runs on the event loop and only the
+    # ingest after it takes a thread (and one short transaction)
     item = await import_from_url(
         ctx.db, storage, ctx.settings, ctx.clock, actor, ctx.import_slots, body.url, meta
     )
