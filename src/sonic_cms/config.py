@@ -301,7 +301,21 @@ class Settings(BaseSettings):
         50, ge=1, le=1000, description="Most ids one bulk-delete or bulk-move request may name"
     )
     media_import_timeout_seconds: float = Field(
-        10.0, gt=0, le=300, description="Connect and read timeout of URL imports, in seconds"
+        10.0,
+        gt=0,
+        le=300,
+        description="Total deadline of one URL import (DNS, connect, every redirect hop, "
+        "headers and body together), in seconds",
+    )
+    media_import_max_concurrent: int = Field(
+        20, ge=1, le=10_000, description="Most URL imports in flight at once, per server process"
+    )
+    media_import_max_concurrent_per_user: int = Field(
+        3,
+        ge=1,
+        le=10_000,
+        description="Most URL imports one user (all their sessions and tokens) may have in "
+        "flight at once, per server process",
     )
     media_import_max_redirects: int = Field(
         3, ge=0, le=10, description="Most redirects a URL import follows (each one re-checked)"

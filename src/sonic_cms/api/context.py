@@ -11,6 +11,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.runtime import PluginRuntime
+from sonic_cms.services.media_import import ImportSlots
 from sonic_cms.system_logs.writer import LogWriter
 
 
@@ -26,6 +27,8 @@ class AppContext:
     logs: LogWriter
     #: URL -> the key of the cached route that answered it, for the fast path.
     cached_urls: dict[str, CacheKey] = field(default_factory=dict)
+    #: URL imports in flight in this process, for their concurrency caps.
+    import_slots: ImportSlots = field(default_factory=ImportSlots)
 
     @property
     def hooks(self) -> HookBus:

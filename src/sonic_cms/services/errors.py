@@ -93,3 +93,10 @@ class TooManyRequests(ServiceError):
     def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+
+
+class GatewayTimeout(ServiceError):
+    """A remote server this request depends on did not answer in time (504)."""
+
+    status = 504
+    code = "gateway_timeout"

@@ -187,10 +187,15 @@ async def upload_multiple(
 async def import_url(
     body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
-    """Fetch a public URL (SSRF-checked) and store it like an upload."""
+    """Fetch a public URL (SSRF-checked) and store it like an upload: 504 `import_timeout` past
+    SONIC_MEDIA_IMPORT_TIMEOUT_SECONDS in total, 429 `too_many_imports` over the per-user or
+    global cap on imports in flight."""
     meta = MediaMeta(folder=body.folder, alt=body.alt, caption=body.caption, tags=body.tags)
-    call = partial(import_from_url, ctx.db, storage, ctx.settings, ctx.clock, actor, body.url, meta)
-    item = await _in_thread(call)
+    # awaited, not sent to a worker thread: the download runs on the event loop and only the
+    # ingest after it takes a thread (and one short transaction)
+    item = await import_from_url(
+        ctx.db, storage, ctx.settings, ctx.clock, actor, ctx.import_slots, body.url, meta
+    )
     return {"success": True, "file": item, "uploaded": [item], "errors": []}
 
 

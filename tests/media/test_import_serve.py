@@ -1,0 +1,187 @@
+"""URL imports against a real `sonic serve`: 45 slow imports in flight (more than the 40
+worker threads Starlette gives sync work) leave the server answering content reads and writes
+promptly, the caps refuse the next ones with 429, and every slow import ends at its deadline
+without leaving a row or a file behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from tests.conftest import make_settings
+from tests.media.helpers import media_count
+from tests.media.slow_origin import slow_origin
+from tests.utils.auth import create_random_user, headers_for
+from tests.utils.redis_server import free_port
+
+SONIC = str(Path(sys.executable).parent / "sonic")
+SECRET = "import-e2e-secret-0123456789abcdefghijklmn"
+DEADLINE = 6
+PER_USER = 15
+USERS = 3
+IN_FLIGHT = PER_USER * USERS  # 45: more than anyio's 40 worker threads
+PROMPT = 1.5  # seconds a plain content request may take while the imports drip
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    db: Database
+    media_dir: Path
+    authors: list[dict[str, str]]
+    admin: dict[str, str]
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "server did not start in 90 s"
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
+    """`sonic serve` (one worker) with a 6 s import deadline and caps of 45 / 15 per user."""
+    db = Database(make_settings(db_url, secret_key=SECRET))
+    clock = SystemClock()
+    settings = db.settings
+    authors = [
+        headers_for(db, settings, clock, create_random_user(db, clock, "author"))
+        for _ in range(USERS + 1)
+    ]
+    admin = headers_for(db, settings, clock, create_random_user(db, clock, "admin"))
+    media_dir = tmp_path / "media"
+    env = {
+        **os.environ,
+        "SONIC_ENV": "test",
+        "SONIC_SECRET_KEY": SECRET,
+        "SONIC_DATABASE_URL": db_url,
+        "SONIC_CONFIG_FILE": str(tmp_path / "none.toml"),
+        "SONIC_LOG_PRUNE_INTERVAL_SECONDS": "0",
+        "SONIC_MEDIA_STORAGE": "local",
+        "SONIC_MEDIA_LOCAL_DIR": str(media_dir),
+        "SONIC_MEDIA_IMPORT_ALLOW_LOOPBACK": "true",
+        "SONIC_MEDIA_IMPORT_TIMEOUT_SECONDS": str(DEADLINE),
+        "SONIC_MEDIA_IMPORT_MAX_CONCURRENT": str(IN_FLIGHT),
+        "SONIC_MEDIA_IMPORT_MAX_CONCURRENT_PER_USER": str(PER_USER),
+    }
+    env.pop("SONIC_WORKERS", None)
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [SONIC, "serve", "--port", str(port), "--workers", "1"],
+            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_for(url, process, log_path)
+            yield Server(url, db, media_dir, authors, admin)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            db.dispose()
+
+
+def _import(server: Server, headers: dict[str, str], url: str) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = httpx.post(
+        f"{server.url}/api/media/import", headers=headers, json={"url": url}, timeout=60
+    )
+    return response, time.monotonic() - started
+
+
+def _timed(call: httpx.Request) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as http:
+        response = http.send(call)
+    return response, time.monotonic() - started
+
+
+def _collection(server: Server) -> str:
+    name = f"notes_{uuid.uuid4().hex[:8]}"
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}}
+    response = httpx.post(
+        f"{server.url}/admin/api/collections", headers=server.admin, timeout=30,
+        json={"name": name, "display_name": "Notes", "schema": schema},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    return name
+
+
+def _content_answers_promptly(server: Server, collection: str) -> None:
+    """A plain write and a plain read, each within PROMPT seconds."""
+    body = {"collectionId": collection, "title": "Written during the imports"}
+    post = httpx.Request("POST", f"{server.url}/api/content", headers=server.admin, json=body)
+    created, took = _timed(post)
+    assert created.status_code == 201, created.text
+    assert took < PROMPT, f"POST /api/content took {took:.2f} s while imports dripped"
+    listed, took = _timed(httpx.Request("GET", f"{server.url}/api/content?limit=5"))
+    assert listed.status_code == 200, listed.text
+    assert took < PROMPT, f"GET /api/content took {took:.2f} s while imports dripped"
+
+
+def _busy(server: Server, headers: dict[str, str], url: str, limit: str) -> None:
+    response, took = _import(server, headers, url)
+    assert response.status_code == 429, response.text
+    assert response.json()["code"] == "too_many_imports"
+    assert response.json()["details"][0]["limit"] == limit
+    assert response.headers["Retry-After"] == str(DEADLINE)
+    assert took < PROMPT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "combination",
+    [("sqlite", "local"), pytest.param(("postgres", "local"), marks=pytest.mark.postgres)],
+    ids=["sqlite", "postgres"],
+)
+def test_slow_imports_are_capped_cut_at_the_deadline_and_block_nothing(server: Server):
+    collection = _collection(server)
+    with slow_origin() as origin, ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        drip = origin.url + "/drip"
+        imports: list[Future[tuple[httpx.Response, float]]] = [
+            pool.submit(_import, server, author, drip)
+            for author in server.authors[:USERS]
+            for _ in range(PER_USER)
+        ]
+        origin.wait_for_drips(IN_FLIGHT, seconds=DEADLINE - 1)
+        _content_answers_promptly(server, collection)
+        _busy(server, server.authors[0], drip, "per_user")
+        _busy(server, server.authors[USERS], origin.url + "/img.png", "global")
+        results = [future.result() for future in imports]
+    assert [response.status_code for response, _ in results] == [504] * IN_FLIGHT
+    assert {response.json()["code"] for response, _ in results} == {"import_timeout"}
+    slowest = max(took for _, took in results)
+    assert slowest < DEADLINE + 3, f"an import took {slowest:.1f} s against a {DEADLINE} s deadline"
+    assert media_count(server.db) == 0
+    assert [p for p in server.media_dir.rglob("*") if p.is_file()] == []
+    _after_the_drips(server)
+
+
+def _after_the_drips(server: Server) -> None:
+    """The slots are free again and the SSRF guard still holds on redirects."""
+    with slow_origin() as origin:
+        refused, _ = _import(server, server.authors[0], f"{origin.url}/to?u=http://10.0.0.1/")
+        assert refused.status_code == 400 and refused.json()["code"] == "url_not_allowed"
+        done, _ = _import(server, server.authors[0], origin.url + "/img.png")
+        assert done.status_code == 200, done.text
+    assert media_count(server.db) == 1
