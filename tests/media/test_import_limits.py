@@ -25,6 +25,9 @@ from tests.media.slow_origin import SlowOrigin, slow_origin
 from tests.utils.auth import bearer_headers
 
 ClientFactory = Callable[..., TestClient]
+#: Seconds of scheduling delay a busy 2-core machine may add; the drips last 60 s.
+SLACK = 5.0
+CAP_DEADLINE = 6
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +78,8 @@ def test_a_slow_origin_is_cut_off_at_the_total_deadline(
     body = response.json()
     assert body["code"] == "import_timeout" and "1 s" in body["error"]
     assert body["details"][0]["path"] == "url"
-    assert elapsed < 1.6, f"the import took {elapsed:.1f} s against a 1 s deadline"
+    # generous for a loaded CI machine, and still far below the drip's 60 s
+    assert elapsed < 1.0 + SLACK, f"the import took {elapsed:.1f} s against a 1 s deadline"
     assert media_count(media_db) == 0 and stored_keys(media_storage) == []
 
 
@@ -108,7 +112,7 @@ def _expect_busy(
     """Refused at once (no queueing for a slot), with the error body and Retry-After."""
     started = time.monotonic()
     response = _import(client, headers, url)
-    assert time.monotonic() - started < 1.0, "a refusal must not wait for a slot"
+    assert time.monotonic() - started < SLACK, "a refusal must not wait for a slot"
     assert response.status_code == 429, response.text
     body = response.json()
     assert body["code"] == "too_many_imports"
@@ -123,7 +127,7 @@ def test_per_user_and_global_caps_answer_429_and_free_their_slots(
     """Two drips by A fill A's cap (2); one by B fills the global cap (3). A third import by A,
     and one by C, are refused at once; once the drips time out, the slots are free again."""
     client = make_client(
-        media_import_timeout_seconds=3.0,
+        media_import_timeout_seconds=CAP_DEADLINE,
         media_import_max_concurrent=3,
         media_import_max_concurrent_per_user=2,
     )
@@ -134,10 +138,10 @@ def test_per_user_and_global_caps_answer_429_and_free_their_slots(
         slow: list[Future[httpx.Response]] = [pool.submit(_import, client, a, drip)]
         slow.append(pool.submit(_import, client, a, drip))
         origin.wait_for_drips(before + 2)
-        _expect_busy(client, a, drip, "per_user", 3)
+        _expect_busy(client, a, drip, "per_user", CAP_DEADLINE)
         slow.append(pool.submit(_import, client, b, drip))
         origin.wait_for_drips(before + 3)
-        _expect_busy(client, c, origin.url + "/img.png", "global", 3)
+        _expect_busy(client, c, origin.url + "/img.png", "global", CAP_DEADLINE)
         assert [f.result().status_code for f in slow] == [504, 504, 504]
     assert media_count(media_db) == 0 and stored_keys(media_storage) == []
     assert _import(client, a, origin.url + "/img.png").status_code == 200
