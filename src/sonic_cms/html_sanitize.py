@@ -253,9 +253,11 @@ def _walk(plan: HtmlPlan, value: Any, path: str, changed: list[str] | None) -> A
         if not isinstance(value, str):
             return value
         cleaned = clean_html(value)
-        if cleaned != value and changed is not None:
+        if cleaned == value:
+            return value
+        if changed is not None:
             changed.append(path)
-        return cleaned if cleaned != value else value
+        return cleaned
     if isinstance(value, dict) and plan.fields:
         return _walk_fields(plan.fields, value, path, changed)
     if isinstance(value, list) and (plan.items is not None or plan.blocks):

@@ -24,8 +24,8 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
-from sonic_cms.services.collection_schema import CompiledSchema, clean_data
-from sonic_cms.services.collections import COLLECTIONS, compiled_schema
+from sonic_cms.html_sanitize import HtmlPlan, plan_for_schema, sanitize
+from sonic_cms.services.collections import COLLECTIONS
 from sonic_cms.services.content import VERSIONS, version_row
 from sonic_cms.services.content_access import CONTENT
 from sonic_cms.services.errors import BadRequest, NotFound
@@ -72,7 +72,7 @@ def sanitize_stored(
     if batch_size < 1:
         raise BadRequest("batch_size must be at least 1", code="invalid_batch_size")
     report = SanitizeReport(dry_run=dry_run)
-    for collection_id, name, schema in _collections(db, collection):
+    for collection_id, name, plan in _collections(db, collection):
         after = ""
         while True:
             with db.read() if dry_run else db.write() as conn:
@@ -83,7 +83,7 @@ def sanitize_stored(
                 report.scanned += len(rows)
                 now = clock.now_ms()
                 for row in rows:
-                    found = _clean_row(conn, schema, row, now, author_id, dry_run=dry_run)
+                    found = _clean_row(conn, plan, row, now, author_id, dry_run=dry_run)
                     if found is not None:
                         report.changed.append(Cleaned(name, row.id, *found))
                 after = rows[-1].id
@@ -92,17 +92,18 @@ def sanitize_stored(
     return report
 
 
-def _collections(db: Database, only: str | None) -> list[tuple[str, str, CompiledSchema]]:
-    """The collections that hold HTML, with their compiled schemas (inactive ones too: their
-    rows are still served to whoever can read them once reactivated)."""
+def _collections(db: Database, only: str | None) -> list[tuple[str, str, HtmlPlan]]:
+    """The collections that hold HTML, with where it is (inactive ones too: their rows are
+    served again once reactivated). The plan is read from the schema as stored, without
+    compiling it, so a schema the compiler would refuse (an old import) is still cleaned."""
     with db.read() as conn:
         rows = conn.execute(select(COLLECTIONS).order_by(COLLECTIONS.c.name)).all()
     if only is not None:
         rows = [r for r in rows if only in (r.name, r.id)]
         if not rows:
             raise NotFound(f"Collection {only!r} not found", code="collection_not_found")
-    compiled = [(r.id, r.name, compiled_schema(r)) for r in rows]
-    return [(cid, name, schema) for cid, name, schema in compiled if schema.html is not None]
+    plans = [(r.id, r.name, plan_for_schema(r.schema)) for r in rows]
+    return [(cid, name, plan) for cid, name, plan in plans if plan is not None]
 
 
 def _batch(conn: Connection, collection_id: str, after: str, size: int) -> list[Row[Any]]:
@@ -118,7 +119,7 @@ def _batch(conn: Connection, collection_id: str, after: str, size: int) -> list[
 
 def _clean_row(
     conn: Connection,
-    schema: CompiledSchema,
+    plan: HtmlPlan,
     row: Row[Any],
     now: int,
     author_id: str | None,
@@ -127,7 +128,7 @@ def _clean_row(
 ) -> tuple[tuple[str, ...], int | None] | None:
     """The changed paths (and the new version, when written); None when the item is clean."""
     paths: list[str] = []
-    data = clean_data(schema, row.data, paths)
+    data = sanitize(plan, row.data, paths)
     if data is row.data:
         return None
     found = tuple(f"data.{p}" for p in paths)
