@@ -6,10 +6,18 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from sonic_cms.cli.main import app
 from sonic_cms.db import admin, migrate
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import Content, ContentVersion
+from sonic_cms.services.actors import SYSTEM
+from sonic_cms.services.collections import create_collection
+from sonic_cms.services.content import create_item
+from tests.conftest import make_settings
+from tests.utils.auth import create_random_user
 
 runner = CliRunner()
 
@@ -208,3 +216,102 @@ def test_production_without_secret_refuses_with_exit_2(tmp_path: Path):
     )
     assert result.exit_code == 2
     assert "SONIC_SECRET_KEY" in result.output
+
+
+# -- sonic content sanitize: rich text stored before writes were cleaned -----------------------
+
+_DIRTY = '<p>Hi</p><script>alert(1)</script><a href="javascript:x()" onclick="y()">go</a>'
+_CLEAN = '<p>Hi</p><a rel="noopener noreferrer">go</a>'
+
+
+def _rich_text_rows(db_url: str, clock) -> tuple[Database, dict[str, str]]:
+    """Items as an older sonic-cms stored them: raw HTML in rich text, top-level and nested."""
+    db = Database(make_settings(db_url))
+    admin_user = create_random_user(db, clock, "admin")
+    schema = {
+        "type": "object",
+        "properties": {
+            "body": {"type": "richtext"},
+            "md": {"type": "markdown"},
+            "blocks": {
+                "type": "array",
+                "blocks": {"text": {"properties": {"html": {"type": "quill"}}}},
+            },
+        },
+    }
+    values = {"name": "notes", "display_name": "Notes", "schema": schema}
+    create_collection(db, SYSTEM, clock, values)
+    ids = {}
+    for key in ("dirty", "nested", "clean"):
+        body = {"collectionId": "notes", "title": key, "author_id": admin_user.id}
+        ids[key] = create_item(db, SYSTEM, clock, {**body, "data": {"body": "<p>ok</p>"}})["id"]
+    raw = {
+        "dirty": {"body": _DIRTY, "md": _DIRTY},
+        "nested": {"body": "<p>ok</p>", "blocks": [{"blockType": "text", "html": _DIRTY}]},
+    }
+    with db.write() as conn:
+        for key, data in raw.items():
+            conn.execute(update(Content).where(Content.id == ids[key]).values(data=data))
+    return db, ids
+
+
+def _state(db: Database) -> list[tuple[object, ...]]:
+    with db.read() as conn:
+        items = conn.execute(
+            select(Content.id, Content.data, Content.version_number).order_by(Content.id)
+        ).all()
+        versions = conn.execute(
+            select(ContentVersion.content_id, ContentVersion.version, ContentVersion.data)
+        ).all()
+    return sorted(tuple(r) for r in items) + sorted(
+        (r[0], r[1], json.dumps(r[2], sort_keys=True)) for r in versions
+    )
+
+
+def test_content_sanitize_dry_run_reports_and_writes_nothing(db_url: str, clock):
+    db, ids = _rich_text_rows(db_url, clock)
+    try:
+        before = _state(db)
+        result = sonic("content", "sanitize", "--dry-run", "--batch-size", "2", url=db_url)
+        assert result.exit_code == 0, result.output
+        assert f"notes/{ids['dirty']}: data.body\n" in result.output
+        assert f"notes/{ids['nested']}: data.blocks.0.html\n" in result.output
+        assert ids["clean"] not in result.output
+        assert "notes: 2 item(s) would change" in result.output
+        assert "Dry run: 2 of 3 item(s) with rich text would change (2 batch(es))" in result.output
+        assert _state(db) == before
+    finally:
+        db.dispose()
+
+
+def test_content_sanitize_cleans_writes_a_version_and_a_second_run_changes_nothing(
+    db_url: str, clock
+):
+    db, ids = _rich_text_rows(db_url, clock)
+    try:
+        result = sonic("content", "sanitize", "--batch-size", "2", url=db_url)
+        assert result.exit_code == 0, result.output
+        assert f"notes/{ids['dirty']} (version 2): data.body\n" in result.output
+        assert "2 of 3 item(s) with rich text changed" in result.output
+        with db.read() as conn:
+            rows = {r.id: r for r in conn.execute(select(Content)).all()}
+            versions = conn.execute(
+                select(ContentVersion).where(ContentVersion.content_id == ids["dirty"])
+            ).all()
+        dirty = rows[ids["dirty"]]
+        assert dirty.data == {"body": _CLEAN, "md": _DIRTY}  # markdown stays as written
+        assert dirty.version_number == 2 and not dirty.is_auto_saved
+        assert rows[ids["nested"]].data["blocks"] == [{"blockType": "text", "html": _CLEAN}]
+        assert rows[ids["clean"]].version_number == 1
+        newest = max(versions, key=lambda v: v.version)
+        assert (newest.version, newest.data["data"]) == (2, dirty.data)
+        again = sonic("content", "sanitize", url=db_url)
+        assert again.exit_code == 0, again.output
+        assert "0 of 3 item(s) with rich text changed" in again.output
+    finally:
+        db.dispose()
+
+
+def test_content_sanitize_unknown_collection_fails(db_url: str):
+    result = sonic("content", "sanitize", "--dry-run", "--collection", "nope", url=db_url)
+    assert result.exit_code == 1 and "not found" in result.output

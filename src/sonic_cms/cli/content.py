@@ -1,4 +1,5 @@
-"""``sonic content ...``: bulk import of content items (registered by cli/main.py)."""
+"""``sonic content ...``: bulk import of content items, and cleaning stored rich text
+(registered by cli/main.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
 from sonic_cms.services.actors import SYSTEM
 from sonic_cms.services.content_bulk import USERS, Malformed, bulk_create_items
+from sonic_cms.services.content_sanitize import sanitize_stored
 from sonic_cms.services.errors import ServiceError
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
@@ -103,3 +105,55 @@ def import_items(
     )
     if report.rejected:
         raise typer.Exit(1)
+
+
+@app.command("sanitize")
+def sanitize(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would change; write nothing")
+    ] = False,
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="Only this collection (name or id)")
+    ] = None,
+    author: Annotated[
+        str | None,
+        typer.Option(
+            help="Author of the versions written (user id, email or username); default: first admin"
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Items read and rewritten per transaction")] = 500,
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Clean the rich text stored before writes were cleaned (the HTML allow-list of
+    docs/content.md).
+
+    Lists every item whose HTML fields would change, with the fields. Without --dry-run each
+    such item is rewritten with a new version (history shows the cleaning); a second run
+    changes nothing. Reads never rewrite rows: this command is how old rows get cleaned.
+    """
+    settings = settings_from(env, database_url)
+    with database_for(settings) as db:
+        signer = None if dry_run else _author(db, author)
+        try:
+            report = sanitize_stored(
+                db,
+                SystemClock(),
+                author_id=signer,
+                dry_run=dry_run,
+                collection=collection,
+                batch_size=batch_size,
+            )
+        except ServiceError as exc:
+            fail(str(exc))
+    verb = "would change" if dry_run else "changed"
+    for item in report.changed:
+        version = f" (version {item.version})" if item.version is not None else ""
+        typer.echo(f"{item.collection}/{item.item_id}{version}: {', '.join(item.paths)}")
+    for name, count in sorted(report.per_collection().items()):
+        typer.echo(f"  {name}: {count} item(s) {verb}")
+    prefix = "Dry run: " if dry_run else ""
+    typer.echo(
+        f"{prefix}{len(report.changed)} of {report.scanned} item(s) with rich text {verb} "
+        f"({report.batches} batch(es))"
+    )

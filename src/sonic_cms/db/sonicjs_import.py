@@ -11,7 +11,9 @@ timestamps in seconds (media, plugins, system_logs) become milliseconds; ``workf
 older shape (action, from_status, to_status) becomes states and metadata; duplicate
 ``content_versions`` numbers are renumbered; slugs that clash within a collection or hold
 non-ASCII letters are rewritten; API tokens are stored as keyed digests, never in plaintext;
-password hashes (PBKDF2 or the old salted SHA-256) are kept and replaced by argon2id at login.
+password hashes (PBKDF2 or the old salted SHA-256) are kept and replaced by argon2id at login;
+rich text (and the HTML in every version row) is cleaned on the way in by the same allow-list as
+every write (sonic_cms.html_sanitize), so nothing imported serves a ``<script>``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import LOG_CATEGORIES, metadata
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
+from sonic_cms.html_sanitize import HtmlPlan, plan_for_schema, sanitize
 
 #: Epoch values below this are seconds (1e11 ms is 1973; 1e11 s is the year 5138).
 SECONDS_LIMIT = 100_000_000_000
@@ -67,6 +70,8 @@ class TableReport:
     mapped: int = 0
     skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    #: rows whose rich text the HTML allow-list changed
+    html_cleaned: int = 0
 
     def note(self, text: str) -> None:
         """Record a reason or a rewrite (kept short: the first 20 per table)."""
@@ -171,6 +176,9 @@ class _Mapper:
         self.settings = settings
         self.report = report
         self.ids: dict[str, set[str]] = {}
+        #: collection id -> where its HTML fields are; content id -> its collection's plan
+        self.html_plans: dict[str, HtmlPlan | None] = {}
+        self.item_plans: dict[str, HtmlPlan | None] = {}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.source.execute(f'SELECT * FROM "{table}" ORDER BY rowid')]
@@ -195,6 +203,19 @@ class _Mapper:
             return self.skip(line, f"{row.get('id')}: {reason}")
         line.mapped += 1
         self.ids[table.name].add(str(row["id"]))
+        return True
+
+    @staticmethod
+    def clean_html(row: dict[str, Any], plan: HtmlPlan | None) -> bool:
+        """Clean the row's ``data`` (JSON text) where its collection holds HTML; whether it
+        changed."""
+        if plan is None or row.get("data") is None:
+            return False
+        data = _convert(row["data"], _table("content").c.data)
+        cleaned = sanitize(plan, data)
+        if cleaned is data:
+            return False
+        row["data"] = cleaned
         return True
 
     def skip(self, line: TableReport, reason: str) -> bool:
@@ -252,10 +273,12 @@ def _map_users(m: _Mapper) -> None:
 def _map_collections(m: _Mapper) -> None:
     line = m.start("collections")
     for row in m.rows("collections"):
-        if not isinstance(_convert(row["schema"], _table("collections").c.schema), dict):
+        schema = _convert(row["schema"], _table("collections").c.schema)
+        if not isinstance(schema, dict):
             m.skip(line, f"{row['id']}: schema is not a JSON object")
             continue
-        m.write(line, _table("collections"), row)
+        if m.write(line, _table("collections"), row):
+            m.html_plans[str(row["id"])] = plan_for_schema(schema)
 
 
 def _map_media(m: _Mapper) -> None:
@@ -289,8 +312,18 @@ def _map_content(m: _Mapper) -> None:
             line.note(f"{row['id']}: featured image {row['featured_image_id']} missing, dropped")
             row["featured_image_id"] = None
         row["slug"] = _free_slug(line, row, taken)
+        plan = m.html_plans.get(str(row["collection_id"]))
+        cleaned = m.clean_html(row, plan)
         if m.write(line, content, row):
             taken.add((row["collection_id"], row["slug"]))
+            m.item_plans[str(row["id"])] = plan
+            line.html_cleaned += cleaned
+    _note_cleaned(line)
+
+
+def _note_cleaned(line: TableReport) -> None:
+    if line.html_cleaned:
+        line.note(f"{line.html_cleaned} row(s): rich text cleaned by the HTML allow-list")
 
 
 def _free_slug(line: TableReport, row: dict[str, Any], taken: set[tuple[str, str]]) -> str:
@@ -320,8 +353,11 @@ def _map_content_versions(m: _Mapper) -> None:
             new = max(numbers) + 1
             line.note(f"{row['id']}: duplicate version {row['version']} renumbered {new}")
             row["version"] = new
+        cleaned = m.clean_html(row, m.item_plans.get(str(row["content_id"])))
         if m.write(line, versions, row):
             numbers.add(int(row["version"]))
+            line.html_cleaned += cleaned
+    _note_cleaned(line)
 
 
 def _map_workflow_history(m: _Mapper) -> None:

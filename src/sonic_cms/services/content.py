@@ -25,7 +25,7 @@ from sonic_cms.ids import new_id
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services import content_hooks, workflow
 from sonic_cms.services.actors import Actor
-from sonic_cms.services.collection_schema import CompiledSchema, data_errors
+from sonic_cms.services.collection_schema import CompiledSchema, clean_data, data_errors
 from sonic_cms.services.collections import COLLECTIONS, compiled_schema, find_collection
 from sonic_cms.services.content_access import (
     CONTENT,
@@ -248,8 +248,15 @@ def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
 def checked_data(
     conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """The data to store (defaults, mirrored title and slug) and its problems, paths ``data.*``."""
+    """The data to store (defaults, mirrored title and slug, HTML fields cleaned) and its
+    problems, paths ``data.*``.
+
+    Every write path goes through here (create, update and autosave, rollback, bulk import, and
+    what plugins' filters return), so rich text is cleaned in one place; the schema then checks
+    the value as it will be stored.
+    """
     data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
+    data = clean_data(target.schema, data)
     problems = data_errors(target.schema, data)
     problems = [
         {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
