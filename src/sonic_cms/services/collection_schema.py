@@ -48,7 +48,7 @@ FIELD_TYPES = STRING_TYPES | frozenset(
     }
 )
 ENUM_TYPES = frozenset({"select", "multiselect", "radio"})
-SLUG_PATTERN = r"^[\w]+(?:-[\w]+)*$"
+_SLUG = re.compile(r"[\w]+(?:-[\w]+)*")
 COLOR_PATTERN = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_SCHEMA_DEPTH = 8
@@ -69,6 +69,13 @@ def _is_url(value: object) -> bool:
         not isinstance(value, str)
         or re.fullmatch(r"(?i)(https?|mailto|ftp)://\S+|/\S*", value) is not None
     )
+
+
+@_FORMATS.checks("slug")
+def _is_slug(value: object) -> bool:
+    # A format, not a ``pattern``: jsonschema-rs reads ``\w`` as ASCII (ECMA-262) while Python's
+    # ``re`` reads it as Unicode, so a pattern made the two validators disagree on "东京".
+    return not isinstance(value, str) or _SLUG.fullmatch(value) is not None
 
 
 @_FORMATS.checks("date", raises=ValueError)
@@ -95,6 +102,7 @@ def _fast_format(check: Callable[[object], bool]) -> Callable[[str], bool]:
 _FAST_FORMATS = {
     "email": _fast_format(_is_email),
     "uri": _fast_format(_is_url),
+    "slug": _fast_format(_is_slug),
     "date": _fast_format(_is_date),
     "date-time": _fast_format(_is_datetime),
 }
@@ -241,7 +249,7 @@ def _base_schema(kind: str, config: dict[str, Any]) -> dict[str, Any]:
         "datetime": {"type": "string", "format": "date-time"},
         "email": {"type": "string", "format": "email"},
         "url": {"type": "string", "format": "uri"},
-        "slug": {"type": "string", "pattern": SLUG_PATTERN},
+        "slug": {"type": "string", "format": "slug"},
         "color": {"type": "string", "pattern": COLOR_PATTERN},
         "media": {"type": "string", "minLength": 1},
         "file": {"type": "string", "minLength": 1},
