@@ -73,6 +73,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "auto_migrate": False,
         "collections_sync_on_start": False,
         "scheduler_interval_seconds": 0,
+        "public_url": "http://testserver",  # TestClient's origin
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

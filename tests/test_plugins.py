@@ -241,20 +241,6 @@ def test_settings_are_validated_by_the_plugins_model(
     assert lifecycle.get_settings(ps, SYSTEM, "demo-login")["email"] == "demo@example.org"
 
 
-def test_demo_login_refuses_to_activate_in_production(db_url: str, clock: FrozenClock):
-    production = make_settings(db_url, env="production")
-    database = Database(production)
-    try:
-        ps = services(database, production, clock, test_plugins.SPY)
-        lifecycle.install(ps, SYSTEM, "demo-login")
-        with pytest.raises(Conflict) as caught:
-            lifecycle.activate(ps, SYSTEM, "demo-login")
-        assert caught.value.code == "demo_login_in_production"
-        assert plugin_row(database, "demo-login")["status"] == "inactive"
-    finally:
-        database.dispose()
-
-
 def test_core_plugins_cannot_be_uninstalled(db: Database, settings: Settings, clock: FrozenClock):
     ps = services(db, settings, clock)
     lifecycle.install(ps, SYSTEM, "cache")
@@ -373,24 +359,22 @@ def test_bad_plugin_requests(
         assert conn.execute(text("SELECT name, status, settings FROM plugins")).all() == before
 
 
-def test_settings_round_trip_over_http(
-    app_client: TestClient, db: Database, settings: Settings, clock: FrozenClock
-):
+def test_settings_round_trip_over_http(db_url: str, db: Database, clock: FrozenClock):
+    settings = make_settings(db_url, env="development")  # demo-login runs nowhere else
     admin = bearer_headers(db, settings, clock, "admin")
-    app_client.post("/admin/api/plugins/demo-login/install", headers=admin)
-    app_client.post("/admin/api/plugins/demo-login/activate", headers=admin)
-    changed = app_client.put(
-        "/admin/api/plugins/demo-login/settings", json={"email": "try@example.com"}, headers=admin
-    )
-    assert changed.status_code == 200
-    assert (
-        app_client.get("/admin/api/plugins/demo-login/settings", headers=admin).json()["data"][
-            "email"
-        ]
-        == "try@example.com"
-    )
-    creds = app_client.get("/api/plugins/demo-login/credentials").json()["data"]
-    assert creds["email"] == "try@example.com"
+    with TestClient(create_app(settings, db=db, clock=clock, plugins=EXTRA)) as app_client:
+        app_client.post("/admin/api/plugins/demo-login/install", headers=admin)
+        app_client.post("/admin/api/plugins/demo-login/activate", headers=admin)
+        changed = app_client.put(
+            "/admin/api/plugins/demo-login/settings",
+            json={"email": "try@example.com"},
+            headers=admin,
+        )
+        assert changed.status_code == 200
+        stored = app_client.get("/admin/api/plugins/demo-login/settings", headers=admin)
+        assert stored.json()["data"]["email"] == "try@example.com"
+        creds = app_client.get("/api/plugins/demo-login/credentials").json()["data"]
+        assert creds["email"] == "try@example.com"
 
 
 # -- CLI -----------------------------------------------------------------------------------

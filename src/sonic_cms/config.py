@@ -14,8 +14,9 @@ import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -186,7 +187,9 @@ class Settings(BaseSettings):
         True, description="Mark the auth cookies Secure (sent over HTTPS only)"
     )
     csrf_trusted_origins: str = Field(
-        "", description="Comma-separated extra origins allowed to make cookie-authenticated writes"
+        "",
+        description="Comma-separated extra origins (`https://admin.example.com`) allowed to make "
+        "cookie-authenticated writes, besides `SONIC_PUBLIC_URL`'s",
     )
     trusted_proxies: str = Field(
         "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
@@ -220,7 +223,9 @@ class Settings(BaseSettings):
     )
     totp_issuer: str = Field("sonic-cms", description="Issuer name in TOTP provisioning URIs")
     public_url: str = Field(
-        "http://127.0.0.1:8000", description="Base URL used in links sent by mail"
+        "",
+        description="Public base URL of the site (`https://cms.example.com`, a path allowed): "
+        "links in mail start with it, and cookie-authenticated writes must come from its origin",
     )
     mail_sender: Literal["console", "smtp"] = Field(
         "console", description="Where outgoing mail goes: `console` (stdout) or `smtp`"
@@ -413,6 +418,14 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("public_url", "csrf_trusted_origins")
+    @classmethod
+    def _http_origins(cls, value: str, info: ValidationInfo) -> str:
+        for url in _split_list(value):
+            if origin_of(url) is None:
+                raise ValueError(f"{info.field_name}: {url!r} is not an http(s)://host[:port] URL")
+        return value.strip()
+
     @model_validator(mode="after")
     def _secret_outside_development(self) -> Settings:
         if self.env != "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -435,6 +448,30 @@ class Settings(BaseSettings):
         return _DEVELOPMENT_KEY
 
     @property
+    def site_url(self) -> str:
+        """The base of the links we send: ``public_url``, else this server's loopback address."""
+        return self.public_url.rstrip("/") or f"http://127.0.0.1:{self.port}"
+
+    @property
+    def trusted_origins(self) -> frozenset[str]:
+        """The origins a cookie-authenticated write may come from (never the request's Host).
+
+        ``public_url``'s origin and ``csrf_trusted_origins``. In development without a
+        ``public_url``, the server's own addresses (``http://127.0.0.1:<port>``,
+        ``http://localhost:<port>``, ``http://[::1]:<port>`` and the bind address), so
+        ``make run`` and a local admin UI work without configuration.
+        """
+        origins = {origin_of(url) for url in _split_list(self.csrf_trusted_origins)}
+        if self.public_url:
+            origins.add(origin_of(self.public_url))
+        elif self.env == "development":
+            hosts = {"127.0.0.1", "localhost", "[::1]"}
+            if self.host not in WILDCARD_HOSTS:
+                hosts.add(f"[{self.host}]" if ":" in self.host else self.host)
+            origins.update(origin_of(f"http://{host}:{self.port}") for host in hosts)
+        return frozenset(origin for origin in origins if origin is not None)
+
+    @property
     def is_sqlite(self) -> bool:
         """Whether the configured engine is SQLite."""
         return self.database_url.startswith("sqlite")
@@ -455,6 +492,38 @@ class Settings(BaseSettings):
         env_name = init_values.get("env") or os.environ.get("SONIC_ENV")
         toml_source = TomlEnvSource(settings_cls, path, env_name)
         return init_settings, env_settings, dotenv_settings, toml_source
+
+
+#: Bind addresses that mean "every interface": not an origin a browser can name.
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 (names them, binds nothing)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, as browsers send it in ``Origin``.
+
+    Lower-case, the default port dropped, any path ignored; None for anything else (other
+    schemes, no host, a bad port, userinfo).
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _split_list(value: str) -> list[str]:
+    """The non-empty items of a comma-separated setting."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -3,18 +3,16 @@
 - ``Authorization: Bearer`` carries an API token (``sonic_...``) or a signed access token; a
   request with that header never uses cookies.
 - Otherwise the ``auth_token`` cookie (set by ``/auth/login``) is read. Cookies ride along on
-  cross-site requests, so a cookie-authenticated unsafe method must come from our own origin
-  (Origin or Referer matches, or ``Sec-Fetch-Site: same-origin``); anything else is 403.
+  cross-site requests, so a cookie-authenticated unsafe method must come from a configured
+  origin (``SONIC_PUBLIC_URL``, ``SONIC_CSRF_TRUSTED_ORIGINS``; see ``same_origin``); else 403.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import Request
 
 from sonic_cms.api.context import AppContext
-from sonic_cms.config import Settings
+from sonic_cms.config import Settings, origin_of
 from sonic_cms.services import api_tokens
 from sonic_cms.services.actors import ANONYMOUS, Actor
 from sonic_cms.services.authentication import actor_for_bearer
@@ -55,30 +53,18 @@ async def _bearer_actor(context: AppContext, credential: str) -> Actor:
     return await db.run_read(actor_for_bearer, db, settings, clock, credential)
 
 
-def _origin_of(url: str) -> str | None:
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def trusted_origins(request: Request, settings: Settings) -> set[str]:
-    """Our own origin (as the request and ``public_url`` name it) plus configured extras."""
-    origins = {f"{request.url.scheme}://{request.url.netloc}".lower()}
-    public = _origin_of(settings.public_url)
-    if public:
-        origins.add(public)
-    extras = (o.strip() for o in settings.csrf_trusted_origins.split(","))
-    origins.update(o.rstrip("/").lower() for o in extras if o)
-    return origins
-
-
 def same_origin(request: Request, settings: Settings) -> bool:
-    """Whether an unsafe cookie-authenticated request provably comes from a trusted origin."""
+    """Whether an unsafe cookie-authenticated request provably comes from a trusted origin.
+
+    ``Origin`` (or, when it is absent or ``null``, the origin of ``Referer``) must be one of
+    ``settings.trusted_origins``: the configured public origins, never the request's own
+    ``Host``, which a client or a permissive proxy controls. With neither header, the
+    browser's own ``Sec-Fetch-Site: same-origin`` (a header pages cannot set) is accepted.
+    """
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
+    if origin is None or origin.strip() == "null":
         referer = request.headers.get("referer")
-        origin = _origin_of(referer) if referer else None
+        origin = referer if referer else None
     if origin is not None:
-        return origin.rstrip("/").lower() in trusted_origins(request, settings)
+        return origin_of(origin) in settings.trusted_origins
     return request.headers.get("sec-fetch-site") == "same-origin"

@@ -37,6 +37,7 @@ def build_lifespan(
             if applied:
                 logger.info("applied migrations: %s", ", ".join(applied))
         await context.db.run_write(context.plugins.ensure_core)
+        _warn_without_public_url(context)
         await _sync_collections(context)
         hooks = context.hooks
         hooks.action("db:migrate", {"applied": applied})
@@ -116,3 +117,15 @@ def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:
                 logger.exception("system log pruning failed")
 
     return asyncio.create_task(loop(), name="system-log-pruner")
+
+
+def _warn_without_public_url(context: AppContext) -> None:
+    """Outside development an unset SONIC_PUBLIC_URL leaves no origin to accept cookie writes
+    from (the request's Host is never trusted) and points mail links at the loopback."""
+    settings = context.settings
+    if settings.env != "development" and not settings.public_url:
+        logger.warning(
+            "SONIC_PUBLIC_URL is not set: cookie-authenticated writes are refused unless their "
+            "origin is in SONIC_CSRF_TRUSTED_ORIGINS, and mail links point at %s",
+            settings.site_url,
+        )

@@ -25,6 +25,9 @@ def serve(
     if env:
         os.environ["SONIC_ENV"] = env
     os.environ["SONIC_DATABASE_URL"] = settings.database_url
+    # The app derives its default public origin (links, cookie writes) from the bind address.
+    os.environ["SONIC_HOST"] = settings.host
+    os.environ["SONIC_PORT"] = str(settings.port)
     uvicorn.run(
         "sonic_cms.api.app:app_from_environment",
         factory=True,

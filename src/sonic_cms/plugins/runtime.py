@@ -46,6 +46,7 @@ class PluginRuntime:
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugin-errors")
         self._pending: list[Future[None]] = []
+        self._warned_env: set[str] = set()
         services.hooks.on_error = self._handler_failed
 
     @property
@@ -75,9 +76,33 @@ class PluginRuntime:
                 self._tables_exist = _has_tables(self.services)
                 if not self._tables_exist:
                     return
-            active = lifecycle.active_plugins(self.services.db)
+            active = self._allowed(lifecycle.active_plugins(self.services.db))
             self._checked_at = time.monotonic()
             self._apply(active)
+
+    def _allowed(self, active: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The active rows minus plugins not allowed in this ``SONIC_ENV``, each warned once.
+
+        Activation refuses them, but a row can still say ``active`` (a database copied from
+        development to production): such a plugin gets no hooks and its routes answer 404.
+        """
+        env = self.services.settings.env
+        allowed = {}
+        for name, settings in active.items():
+            spec = self.services.registry.get(name)
+            if spec is None or spec.allowed_in(env):
+                allowed[name] = settings
+            elif name not in self._warned_env:
+                self._warned_env.add(name)
+                logger.warning(
+                    "plugin %s is marked active but only runs with SONIC_ENV in (%s); "
+                    "SONIC_ENV=%s, so it stays off: deactivate it (sonic plugins deactivate %s)",
+                    name,
+                    ", ".join(spec.environments),
+                    env,
+                    name,
+                )
+        return allowed
 
     def _apply(self, active: dict[str, dict[str, Any]]) -> None:
         """Only plugins known to the registry are managed here; handlers registered directly

@@ -81,6 +81,9 @@ class PluginSpec:
         tables: the tables those revisions create (never a core table name).
         router: a function returning a FastAPI router mounted under /api/plugins/{name}.
         on_activate: may raise a ServiceError to refuse activation.
+        environments: the ``SONIC_ENV`` values the plugin may run in (an allow-list; empty:
+            any). Elsewhere it cannot be activated, and a row left active (a database copied
+            from development) is treated as inactive: no hooks, routes answer 404.
     """
 
     name: str
@@ -100,7 +103,12 @@ class PluginSpec:
     assets: tuple[AssetSpec, ...] = ()
     is_core: bool = False
     on_activate: Callable[[ActivationContext], None] | None = None
+    environments: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def allowed_in(self, env: str) -> bool:
+        """Whether the plugin may be active under ``SONIC_ENV=env``."""
+        return not self.environments or env in self.environments
 
     def default_settings(self) -> dict[str, Any]:
         """The settings model's defaults, as stored at install."""

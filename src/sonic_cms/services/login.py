@@ -2,7 +2,8 @@
 
 Unknown users and wrong passwords get the same answer after the same work (a verification
 against a dummy hash), so neither the message nor the timing tells them apart. Failures count
-per account and per client address; a locked key answers 429 even to the right password.
+per account (whichever of its names was used), per unknown name and per client address (see
+``throttling``); a locked key answers 429 even to the right password.
 
 A successful check fires ``auth:login``: its filter runs in the transaction that opens the
 session (a plugin may refuse the sign-in; the attempt then stays counted), its action after.
@@ -11,9 +12,9 @@ session (a plugin may refuse the sign-in; the attempt then stays counted), its a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Connection, Row, func, or_, select, update
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
@@ -37,18 +38,21 @@ class LoginResult:
     tokens: IssuedTokens
 
 
-def _limits(settings: Settings, identifier: str, ip: str | None) -> list[throttling.Limit]:
-    window = settings.login_throttle_window_seconds * 1000
-    limits = [
-        throttling.Limit(
-            "account:" + identifier.strip().lower()[:320],
-            settings.login_max_failures_per_account,
-            window,
+def find_account(conn: Connection, identifier: str) -> Row[Any] | None:
+    """The user an identifier names: an email (any letter case) first, else a username exactly.
+
+    Several identifiers name one account; the throttle counts on what this returns, so every
+    one of them shares the account's counter.
+    """
+    name = identifier.strip()
+    rows = conn.execute(
+        select(*User.__table__.columns).where(
+            or_(func.lower(User.email) == name.lower(), User.username == name)
         )
-    ]
-    if ip:
-        limits.append(throttling.Limit("ip:" + ip, settings.login_max_failures_per_ip, window))
-    return limits
+    ).all()
+    by_email = [row for row in rows if row.email.lower() == name.lower()]
+    found = by_email or rows
+    return found[0] if found else None
 
 
 def login(
@@ -63,39 +67,34 @@ def login(
     user_agent: str | None = None,
 ) -> LoginResult:
     """Check credentials and open a session; 401 (same message) for any bad credential."""
-    limits = _limits(settings, identifier, ip)
     with db.write() as conn:
-        # Counted before the password is checked, in the same transaction as the check, so
+        user = find_account(conn, identifier)
+        subject = (
+            throttling.account_key(user.id)
+            if user is not None
+            else throttling.unknown_name_key(identifier)
+        )
+        limits = throttling.credential_limits(settings, subject, ip)
+        # Counted before the password is checked, in the same transaction as the lookup, so
         # parallel guesses cannot overshoot the limit; a success gives the attempt back.
         throttling.record_failure(conn, clock, limits)
-        user = conn.execute(
-            select(*User.__table__.columns).where(
-                or_(
-                    func.lower(User.email) == identifier.strip().lower(),
-                    User.username == identifier.strip(),
-                )
-            )
-        ).first()
     stored = user.password_hash if user is not None else None
     if not verify_password(stored, password) or user is None or stored is None:
-        _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if not user.is_active:
-        _fail(db, clock, limits, BAD_CREDENTIALS, "invalid_credentials")
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if user.two_factor_enabled and user.two_factor_secret:
         if not totp_code:
+            # The password was right: asking for the code is no failure, so it is given back
+            # (but nothing is reset before the second factor is proven too).
+            with db.write() as conn:
+                throttling.forgive(conn, limits)
             raise Unauthorized("Two-factor code required", code="two_factor_required")
         with db.write() as conn:
             fresh = consume_code(conn, user.id, user.two_factor_secret, totp_code, clock)
-        if not fresh:  # wrong, stale, or already used once (no replay)
-            _fail(db, clock, limits, "Invalid two-factor code", "invalid_two_factor_code")
+        if not fresh:  # wrong, stale, or already used once (no replay); stays counted
+            raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
     return _complete(db, settings, clock, user, stored, password, limits, ip, user_agent)
-
-
-def _fail(
-    db: Database, clock: Clock, limits: list[throttling.Limit], message: str, code: str
-) -> NoReturn:
-    """Refuse; the attempt was already counted when it began."""
-    raise Unauthorized(message, code=code)
 
 
 def _complete(
@@ -126,10 +125,7 @@ def _complete(
     with db.write() as conn:
         hooks = db.hooks.scope(conn, None, db.read)
         hooks.filter("auth:login", dict(event))
-        # The account key is cleared; the address only gets this attempt back, so one success
-        # does not unlock an address that is guessing at other accounts.
-        throttling.reset(conn, [limits[0].key])
-        throttling.forgive(conn, limits[1:])
+        throttling.password_verified(conn, limits)
         conn.execute(update(User).where(User.id == user.id).values(**values))
         tokens = open_session(
             conn,

@@ -100,4 +100,4 @@ def deliver(settings: Settings, message: MailMessage | None) -> None:
 
 def link(settings: Settings, path: str, token: str) -> str:
     """An absolute link to ``path`` carrying ``token``."""
-    return f"{settings.public_url.rstrip('/')}{path}?token={token}"
+    return f"{settings.site_url}{path}?token={token}"

@@ -287,6 +287,7 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
                 code="dependency_inactive",
                 details=[{"path": "dependencies", "message": d} for d in inactive],
             )
+        refuse_outside_environments(spec, ps.settings)
         if spec.on_activate is not None:
             spec.on_activate(ActivationContext(ps.settings, dict(row["settings"] or {})))
         payload = ps.hooks.filter("plugin:activate", describe(row), conn=conn, actor=actor)
@@ -306,6 +307,21 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
         result = describe(_row(conn, name))
     ps.hooks.action("plugin:activate", {**payload, **result}, actor=actor)
     return result
+
+
+def refuse_outside_environments(spec: PluginSpec, settings: Settings) -> None:
+    """409 ``plugin_not_allowed_in_env`` when ``SONIC_ENV`` is not on the plugin's allow-list.
+
+    An allow-list, not "not production": a ``staging`` or misspelt environment is refused too.
+    """
+    if not spec.allowed_in(settings.env):
+        allowed = ", ".join(spec.environments)
+        raise Conflict(
+            f"{spec.name} can only be activated when SONIC_ENV is one of: {allowed} "
+            f"(it is {settings.env!r})",
+            code="plugin_not_allowed_in_env",
+            details=[{"path": "env", "message": f"allowed: {allowed}"}],
+        )
 
 
 def deactivate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:

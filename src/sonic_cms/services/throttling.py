@@ -1,8 +1,16 @@
 """Failure counters with lockout, shared by every worker through the auth_throttle table.
 
-A key (``account:<email>``, ``ip:<address>``) that collects ``limit`` failures within the window
-is locked for one window; while locked, even a correct password answers 429 with Retry-After, so
-guessing stays slow however the attempts are spread across processes.
+A key (``user:<id>``, ``name:<identifier>``, ``ip:<address>``, ``reset:<email>`` ...) that
+collects ``limit`` failures within the window is locked for one window; while locked, even a
+correct password answers 429 with Retry-After, so guessing stays slow however the attempts are
+spread across processes.
+
+Every check of a password or a second factor (sign-in, its TOTP step, password change, 2FA
+confirm and disable) is charged through :func:`credential_limits`: to the ACCOUNT it names (its
+user id, whichever identifier named it, so switching from the email to the username or to
+another letter case gains nothing), to the client address, and, for a name that is no account,
+to that name, normalised the way an account's names are (emails case-insensitively, usernames
+exactly), so unknown names are throttled exactly like real ones and the answers tell nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthThrottle, Base
 from sonic_cms.services.errors import TooManyRequests
 
@@ -90,3 +100,58 @@ def forgive(conn: Connection, limits: list[Limit]) -> None:
         if failures < limit.failures:
             values["locked_until"] = None
         conn.execute(update(AuthThrottle).where(AuthThrottle.key == limit.key).values(**values))
+
+
+# -- password and second-factor checks ------------------------------------------------------
+
+#: Longest identifier kept in a ``name:`` key (the login body allows no more).
+MAX_IDENTIFIER = 320
+
+
+def account_key(user_id: str) -> str:
+    """The counter of one account, however it was named."""
+    return "user:" + user_id
+
+
+def unknown_name_key(identifier: str) -> str:
+    """The counter of a name that is no account.
+
+    Normalised as an account's names match: an email (it has an ``@``) case-insensitively, a
+    username exactly. Locking ``Ghost@x`` then trying ``ghost@x`` answers as it would for a
+    real account, so the pair of answers cannot tell a real name from an invented one.
+    """
+    name = identifier.strip()
+    return "name:" + (name.lower() if "@" in name else name)[:MAX_IDENTIFIER]
+
+
+def credential_limits(settings: Settings, subject_key: str, ip: str | None) -> list[Limit]:
+    """The limits one password or second-factor check counts against.
+
+    ``subject_key`` (from :func:`account_key` or :func:`unknown_name_key`) first, then the
+    client address when it is known.
+    """
+    window = settings.login_throttle_window_seconds * 1000
+    limits = [Limit(subject_key, settings.login_max_failures_per_account, window)]
+    if ip:
+        limits.append(Limit("ip:" + ip, settings.login_max_failures_per_ip, window))
+    return limits
+
+
+def charge(db: Database, clock: Clock, limits: list[Limit]) -> None:
+    """Count one attempt in its own committed transaction, before the secret is checked.
+
+    A failing check then raises inside its own transaction without taking the count back; 429
+    (nothing counted) while a key is locked.
+    """
+    with db.write() as conn:
+        record_failure(conn, clock, limits)
+
+
+def password_verified(conn: Connection, limits: list[Limit]) -> None:
+    """The password was right: clear the account's failures, give the address this attempt back.
+
+    The address is only forgiven one attempt, so a success does not unlock an address that is
+    guessing at other accounts.
+    """
+    reset(conn, [limits[0].key])
+    forgive(conn, limits[1:])

@@ -16,6 +16,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthTotpStep, User
+from sonic_cms.services import throttling
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from sonic_cms.services.throttling import insert_missing
@@ -81,9 +82,12 @@ def enroll(db: Database, actor: Actor, settings: Settings) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name=settings.totp_issuer)
 
 
-def confirm(db: Database, actor: Actor, clock: Clock, code: str) -> None:
+def confirm(
+    db: Database, actor: Actor, settings: Settings, clock: Clock, code: str, ip: str | None = None
+) -> None:
     """Enable 2FA once the user proves their app produces the right codes."""
     user_id = _self(actor)
+    limits = _charge_code_check(db, settings, clock, user_id, ip)
     with db.write() as conn:
         row = conn.execute(
             select(User.two_factor_secret, User.two_factor_enabled).where(User.id == user_id)
@@ -92,30 +96,53 @@ def confirm(db: Database, actor: Actor, clock: Clock, code: str) -> None:
             raise Conflict("Two-factor authentication is already enabled", code="2fa_enabled")
         if not row.two_factor_secret:
             raise Conflict("Start enrolment first", code="2fa_not_enrolled")
-        if not consume_code(conn, user_id, row.two_factor_secret, code, clock):
-            raise ValidationFailed(
-                "Validation failed", details=[{"path": "code", "message": "invalid code"}]
-            )
+        _require_fresh_code(conn, user_id, row.two_factor_secret, code, clock)
+        throttling.forgive(conn, limits)
         conn.execute(update(User).where(User.id == user_id).values(two_factor_enabled=True))
 
 
-def disable(db: Database, actor: Actor, clock: Clock, code: str) -> None:
+def disable(
+    db: Database, actor: Actor, settings: Settings, clock: Clock, code: str, ip: str | None = None
+) -> None:
     """Turn 2FA off; needs a current code so a stolen session alone cannot do it."""
     user_id = _self(actor)
+    limits = _charge_code_check(db, settings, clock, user_id, ip)
     with db.write() as conn:
         row = conn.execute(
             select(User.two_factor_secret, User.two_factor_enabled).where(User.id == user_id)
         ).one()
         if not row.two_factor_enabled or not row.two_factor_secret:
             raise Conflict("Two-factor authentication is not enabled", code="2fa_disabled")
-        if not consume_code(conn, user_id, row.two_factor_secret, code, clock):
-            raise ValidationFailed(
-                "Validation failed", details=[{"path": "code", "message": "invalid code"}]
-            )
+        _require_fresh_code(conn, user_id, row.two_factor_secret, code, clock)
+        throttling.forgive(conn, limits)
         conn.execute(
             update(User)
             .where(User.id == user_id)
             .values(two_factor_enabled=False, two_factor_secret=None)
+        )
+
+
+def _charge_code_check(
+    db: Database, settings: Settings, clock: Clock, user_id: str, ip: str | None
+) -> list[throttling.Limit]:
+    """Count a code check against the sign-in throttle before it runs (429 while locked).
+
+    A right code only gives its own attempt back (``forgive``), never clears the account's
+    password failures: a stolen session could otherwise enrol a secret of its own and confirm
+    it to wipe the counter between password guesses.
+    """
+    limits = throttling.credential_limits(settings, throttling.account_key(user_id), ip)
+    throttling.charge(db, clock, limits)
+    return limits
+
+
+def _require_fresh_code(
+    conn: Connection, user_id: str, secret: str, code: str, clock: Clock
+) -> None:
+    """422 unless ``code`` is a current code not used before."""
+    if not consume_code(conn, user_id, secret, code, clock):
+        raise ValidationFailed(
+            "Validation failed", details=[{"path": "code", "message": "invalid code"}]
         )
 
 

@@ -16,9 +16,11 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES, UserSelect
 from sonic_cms.db.schema import ApiToken, User
+from sonic_cms.services import throttling
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import (
     Conflict,
@@ -322,14 +324,31 @@ def set_password(db: Database, actor: Actor, clock: Clock, user_id: str, passwor
     _store_password(db, clock, user_id, password)
 
 
-def change_password(db: Database, actor: Actor, clock: Clock, *, current: str, new: str) -> None:
-    """A user changes their own password; other sessions are revoked, this one stays."""
+def change_password(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock,
+    *,
+    current: str,
+    new: str,
+    ip: str | None = None,
+) -> None:
+    """A user changes their own password; other sessions are revoked, this one stays.
+
+    The current password is checked under the sign-in throttle (the account's and the
+    address's counters), so a stolen session cannot guess it faster than a login could.
+    """
     if actor.kind != "user" or actor.user_id is None:
         raise Unauthorized("Sign in to change your password")
+    limits = throttling.credential_limits(settings, throttling.account_key(actor.user_id), ip)
+    throttling.charge(db, clock, limits)
     with db.read() as conn:
         stored = conn.execute(select(User.password_hash).where(User.id == actor.user_id)).scalar()
     if not verify_password(stored, current):
         raise Forbidden("Current password is incorrect", code="wrong_password")
+    with db.write() as conn:
+        throttling.password_verified(conn, limits)
     _store_password(db, clock, actor.user_id, new, keep_session=actor.session_id)
 
 

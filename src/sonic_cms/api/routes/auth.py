@@ -208,9 +208,11 @@ async def change_password_route(
         user_admin.change_password,
         ctx.db,
         actor,
+        ctx.settings,
         ctx.clock,
         current=body.current_password,
         new=body.new_password,
+        ip=client_ip(request),
     )
     return {"message": "Password changed"}
 
@@ -226,7 +228,9 @@ async def enroll_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
 async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA on with a first valid code."""
     body = await read_body(request, CodeBody)
-    await ctx.db.run_write(two_factor.confirm, ctx.db, actor, ctx.clock, body.code)
+    await ctx.db.run_write(
+        two_factor.confirm, ctx.db, actor, ctx.settings, ctx.clock, body.code, client_ip(request)
+    )
     return {"data": {"two_factor_enabled": True}}
 
 
@@ -234,7 +238,9 @@ async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> d
 async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA off with a current code."""
     body = await read_body(request, CodeBody)
-    await ctx.db.run_write(two_factor.disable, ctx.db, actor, ctx.clock, body.code)
+    await ctx.db.run_write(
+        two_factor.disable, ctx.db, actor, ctx.settings, ctx.clock, body.code, client_ip(request)
+    )
     return {"data": {"two_factor_enabled": False}}
 
 

@@ -1,12 +1,17 @@
-"""Demo login: pre-fills demo credentials on the login form; refuses to run in production."""
+"""Demo login: pre-fills demo credentials on the login form, in development only.
+
+Demo credentials on a real login form are an open door, so the plugin runs only with
+``SONIC_ENV=development`` (an allow-list: ``test``, ``staging``, ``production`` or a typo are all
+refused). Activation elsewhere is 409 ``plugin_not_allowed_in_env``; a row left active by a
+database copied from development is ignored (routes 404, a warning at start-up).
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from sonic_cms.plugins.spec import ActivationContext, PluginSpec
-from sonic_cms.services.errors import Conflict
+from sonic_cms.plugins.spec import PluginSpec
 
 
 class DemoLoginSettings(BaseModel):
@@ -14,15 +19,6 @@ class DemoLoginSettings(BaseModel):
 
     email: str = Field("admin@example.com", min_length=3, max_length=254)
     password: str = Field("sonicjs!", min_length=1, max_length=128)
-
-
-def refuse_in_production(context: ActivationContext) -> None:
-    """Demo credentials on a production login form would be an open door."""
-    if context.settings.env == "production":
-        raise Conflict(
-            "demo-login cannot be activated when SONIC_ENV=production",
-            code="demo_login_in_production",
-        )
 
 
 def router() -> APIRouter:
@@ -44,8 +40,8 @@ plugin = PluginSpec(
     version="1.0.0",
     author="sonic-cms",
     category="development",
-    description="Pre-fills the login form with demo credentials (never in production)",
+    description="Pre-fills the login form with demo credentials (development only)",
     settings_model=DemoLoginSettings,
     router=router,
-    on_activate=refuse_in_production,
+    environments=("development",),
 )
