@@ -314,7 +314,10 @@ def test_media_user_and_admin_answers_match_their_schemas(
     c.call("GET", "/admin/api/plugins")
     c.call("POST", "/admin/api/plugins/faq/install", "/admin/api/plugins/{name}/install")
     c.call("POST", "/admin/api/plugins/faq/activate", "/admin/api/plugins/{name}/activate")
+    settings = "/admin/api/plugins/{name}/settings"
+    c.call("PUT", "/admin/api/plugins/faq/settings", settings, json={})
     c.call("POST", "/api/plugins/faq/", json={"question": "Why?", "answer": "Because."})
+    c.call("POST", "/auth/login", headers={}, json={"email": "x@example.com", "password": "no"})
     c.call("GET", "/api/plugins/faq/", headers={})
     logs = c.call("GET", "/admin/api/logs")
     c.call("GET", f"/admin/api/logs/{logs['data'][0]['id']}", "/admin/api/logs/{log_id}")

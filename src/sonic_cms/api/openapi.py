@@ -96,6 +96,12 @@ def error(status: int, description: str | None = None) -> dict[str, Any]:
     }
 
 
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for errors a route raises that its dependencies do not show
+    (a failed sign-in is 401 on a route that takes no actor)."""
+    return {status: error(status) for status in statuses}
+
+
 def ok(
     model: type[BaseModel], status: int = 200, description: str = "Success"
 ) -> dict[int | str, dict[str, Any]]:

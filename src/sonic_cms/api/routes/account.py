@@ -22,7 +22,7 @@ from sonic_cms.api.bodies import (
     read_body,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
-from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.openapi import DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes import _docs_users as udocs
@@ -96,7 +96,7 @@ def as_400(call: Callable[[], T]) -> T:
     "/auth/register",
     status_code=201,
     openapi_extra=body_doc(RegisterBody),
-    responses=ok(udocs.SignedIn, 201),
+    responses={**ok(udocs.SignedIn, 201), **errors(403)},
 )
 async def register_route(
     request: Request, ctx: ContextDep, tasks: BackgroundTasks

@@ -22,7 +22,7 @@ from sonic_cms.api.bodies import (
     read_json_object,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
-from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
+from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes import _docs_users as udocs
@@ -126,7 +126,11 @@ def auth_user(user: dict[str, Any]) -> dict[str, Any]:
     return {**user, "firstName": user["first_name"], "lastName": user["last_name"]}
 
 
-@router.post("/login", openapi_extra=body_doc(LoginBody), responses=ok(udocs.SignedIn))
+@router.post(
+    "/login",
+    openapi_extra=body_doc(LoginBody),
+    responses={**ok(udocs.SignedIn), **errors(401, 403)},
+)
 async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Sign in with email or username and password (and a TOTP code when 2FA is on)."""
     body = await read_body(request, LoginBody)
@@ -148,7 +152,11 @@ async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, result.tokens, {"user": user})
 
 
-@router.post("/refresh", openapi_extra=body_doc(RefreshBody), responses=ok(udocs.Refreshed))
+@router.post(
+    "/refresh",
+    openapi_extra=body_doc(RefreshBody),
+    responses={**ok(udocs.Refreshed), **errors(401)},
+)
 async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """A new access token (and rotated refresh token) for a live session."""
     body = await read_body(request, RefreshBody, optional=True)

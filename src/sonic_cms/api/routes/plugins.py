@@ -75,7 +75,7 @@ async def get_settings(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str,
     return {"data": data}
 
 
-@router.put("/{name}/settings", responses=ok(adocs.PluginEnvelope))
+@router.put("/{name}/settings", responses=ok(adocs.PluginSettings))
 async def update_settings(
     ctx: ContextDep, actor: ActorDep, name: str, changes: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
