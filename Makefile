@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ typecheck: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run_all
+
+## assets: re-vendor Swagger UI and ReDoc (versions pinned in assets/package-lock.json) into the
+## package, so /docs and /redoc need no CDN; the copies are committed, so running needs no Node
+VENDOR := src/sonic_cms/api/static/vendor
+assets:
+	cd assets && npm ci
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui $(VENDOR)/redoc
+	cd assets/node_modules/swagger-ui-dist && cp swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt \
+		swagger-ui.css favicon-32x32.png LICENSE NOTICE package.json ../../../$(VENDOR)/swagger-ui/
+	cd assets/node_modules/redoc && cp bundles/redoc.standalone.js \
+		bundles/redoc.standalone.js.LICENSE.txt LICENSE package.json ../../../$(VENDOR)/redoc/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -18,6 +18,7 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from sonic_cms.api.openapi import install_docs
 from sonic_cms.api.plugin_mount import mount_plugin_routes
 from sonic_cms.api.request_log import RequestLogMiddleware
 from sonic_cms.api.response_cache import ResponseCacheMiddleware
@@ -95,6 +96,8 @@ def create_app(
         version=__version__,
         description="A headless CMS for Python with SonicJS's data model and REST contract.",
         default_response_class=JSONBytesResponse,
+        docs_url=None,
+        redoc_url=None,
         telemetry=_telemetry(settings.telemetry_enabled),
         lifespan=build_lifespan(context, owns_db=db is None),
     )
@@ -129,6 +132,7 @@ def create_app(
     ):
         app.include_router(module.router)
     mount_plugin_routes(app, context.plugins.services.registry)
+    install_docs(app)
     return app
 
 

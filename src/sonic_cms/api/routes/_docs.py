@@ -15,26 +15,143 @@ class ErrorBody(BaseModel):
     """Every error: SonicJS clients read ``error`` as a string."""
 
     error: str
-    code: str
-    details: list[Any] = []
+    code: str = Field(description="A machine-readable code, e.g. `content_not_found`")
+    details: list[Any] = Field(description="Per-field problems: `{path, message}` objects")
+
+
+class Success(BaseModel):
+    """``{"success": true}``."""
+
+    success: bool
+
+
+class Message(BaseModel):
+    """``{"message": "..."}``: a write that returns no resource."""
+
+    message: str
+
+
+class SeedPagination(BaseModel):
+    """The seed's pagination block, as the media, users, logs and plugin lists give it."""
+
+    page: int
+    limit: int
+    total: int
+    pages: int
+    hasNext: bool  # noqa: N815 - SonicJS's field name
+    hasPrev: bool  # noqa: N815
+
+
+class PagedMeta(BaseModel):
+    """``meta`` of a paged list."""
+
+    pagination: SeedPagination
+
+
+class CountMeta(BaseModel):
+    """``meta`` of a complete list: how many items it holds."""
+
+    count: int
+
+
+class Author(BaseModel):
+    """``include=author``: ``email`` only for signed-in callers."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+class CollectionRef(BaseModel):
+    """``include=collection``."""
+
+    id: str
+    name: str
+    display_name: str
+
+
+class ImageRef(BaseModel):
+    """``include=featured_image``: the media row's public fields."""
+
+    id: str
+    filename: str
+    mime_type: str
+    public_url: str
+    thumbnail_url: str | None
+    alt: str | None
+    caption: str | None
+    width: int | None
+    height: int | None
 
 
 class ContentItem(BaseModel):
-    """A content item: SonicJS's fields plus sonic-cms's."""
+    """A content item as reads return it: SonicJS's fields plus sonic-cms's.
+
+    ``data`` holds the collection's fields (its shape is the collection's schema).
+    """
 
     id: str
     title: str
     slug: str
-    status: Literal["draft", "published", "archived"]
+    status: str = Field(description="draft, published or archived")
     collectionId: str  # noqa: N815 - SonicJS's field name
     data: dict[str, Any]
     created_at: int
     updated_at: int
     author_id: str
     published_at: int | None
-    version_number: int
+    version_number: int | None
     is_auto_saved: bool
     featured_image_id: str | None
+    author: Author | None = Field(None, description="With `include=author`")
+    collection: CollectionRef | None = Field(None, description="With `include=collection`")
+    featured_image: ImageRef | None = Field(None, description="With `include=featured_image`")
+    version: int | None = Field(None, description="With `as_of`: the version shown")
+    as_of: int | None = Field(None, description="With `as_of`: the moment asked for (epoch ms)")
+
+
+class ContentListItem(BaseModel):
+    """A listed item: the fields of :class:`ContentItem`, only those named by ``fields=``
+    when it is given."""
+
+    id: str | None = None
+    title: str | None = None
+    slug: str | None = None
+    status: str | None = None
+    collectionId: str | None = None  # noqa: N815
+    data: dict[str, Any] | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    author_id: str | None = None
+    published_at: int | None = None
+    version_number: int | None = None
+    is_auto_saved: bool | None = None
+    featured_image_id: str | None = None
+    author: Author | None = None
+    collection: CollectionRef | None = None
+    featured_image: ImageRef | None = None
+
+
+class ContentRecord(BaseModel):
+    """The written ``content`` row, as creates, updates, rollbacks and restores return it
+    (``collection_id``, and on updates every column of the row)."""
+
+    id: str
+    collection_id: str
+    title: str
+    slug: str
+    data: dict[str, Any]
+    status: str
+    workflow_state_id: str | None
+    author_id: str
+    created_at: int
+    updated_at: int
+    published_at: int | None
+    version_number: int | None
+    is_auto_saved: bool | None
+    featured_image_id: str | None
+    restored_from: int | None = Field(None, description="Restores: the version brought back")
+    as_of: int | None = Field(None, description="Restores: the moment asked for")
 
 
 class Pagination(BaseModel):
@@ -55,14 +172,14 @@ class ListMeta(BaseModel):
     """``count`` as in SonicJS, plus totals and the keyset cursor."""
 
     count: int
-    pagination: Pagination | None = None
-    next_cursor: str | None = None
+    pagination: Pagination | None = Field(None, description="Absent when paging by cursor")
+    next_cursor: str | None = Field(None, description="Present when keyset paging is possible")
 
 
 class ContentList(BaseModel):
     """A page of items."""
 
-    data: list[ContentItem]
+    data: list[ContentListItem]
     meta: ListMeta
 
 
@@ -70,6 +187,12 @@ class ContentEnvelope(BaseModel):
     """One item."""
 
     data: ContentItem
+
+
+class ContentRecordEnvelope(BaseModel):
+    """One written item."""
+
+    data: ContentRecord
 
 
 class ContentCreate(BaseModel):
@@ -116,6 +239,7 @@ class VersionList(BaseModel):
     """An item's versions, newest first."""
 
     data: list[Version]
+    meta: CountMeta
 
 
 class VersionEnvelope(BaseModel):
@@ -125,7 +249,7 @@ class VersionEnvelope(BaseModel):
 
 
 class Change(BaseModel):
-    """One changed field."""
+    """One changed field: ``title``, ``slug``, ``status`` or ``data.<name>``."""
 
     field: str
     from_: Any = Field(alias="from")
@@ -133,10 +257,18 @@ class Change(BaseModel):
     change: str | None = None
 
 
+class DiffBody(BaseModel):
+    """The two versions compared and the fields that differ."""
+
+    from_: int = Field(alias="from")
+    to: int
+    changes: list[Change]
+
+
 class Diff(BaseModel):
     """What changed between two versions."""
 
-    data: dict[str, Any]
+    data: DiffBody
 
 
 class Collection(BaseModel):
@@ -157,7 +289,7 @@ class CollectionList(BaseModel):
     """Active collections."""
 
     data: list[Collection]
-    meta: dict[str, Any]
+    meta: CountMeta
 
 
 class CollectionEnvelope(BaseModel):
@@ -183,12 +315,6 @@ class CollectionUpdate(BaseModel):
     description: str | None = None
     schema_: dict[str, Any] | None = Field(None, alias="schema")
     is_active: bool | None = None
-
-
-class Success(BaseModel):
-    """``{"success": true}``."""
-
-    success: bool
 
 
 class SlugCheck(BaseModel):

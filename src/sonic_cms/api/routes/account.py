@@ -22,13 +22,18 @@ from sonic_cms.api.bodies import (
     read_body,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
 from sonic_cms.services import email_verification, invitations, password_reset, registration
 from sonic_cms.services.errors import ValidationFailed
 from sonic_cms.services.mail import deliver
 
-router = APIRouter(tags=["account"], dependencies=[Depends(no_nul_in_params)])
+router = APIRouter(
+    tags=["account"], dependencies=[Depends(no_nul_in_params)], route_class=DocumentedRoute
+)
 T = TypeVar("T")
 TokenQuery = Annotated[str, Query(min_length=1, max_length=200)]
 RESET_ANSWER = "If an account exists for this email, a reset link has been sent"
@@ -87,7 +92,12 @@ def as_400(call: Callable[[], T]) -> T:
         raise invalid(exc.details) from exc
 
 
-@router.post("/auth/register", status_code=201, openapi_extra=body_doc(RegisterBody))
+@router.post(
+    "/auth/register",
+    status_code=201,
+    openapi_extra=body_doc(RegisterBody),
+    responses={**ok(udocs.SignedIn, 201), **errors(403)},
+)
 async def register_route(
     request: Request, ctx: ContextDep, tasks: BackgroundTasks
 ) -> JSONBytesResponse:
@@ -115,7 +125,9 @@ async def register_route(
     return response
 
 
-@router.post("/auth/request-password-reset", openapi_extra=body_doc(EmailBody))
+@router.post(
+    "/auth/request-password-reset", openapi_extra=body_doc(EmailBody), responses=ok(docs.Message)
+)
 async def request_reset_route(
     request: Request, ctx: ContextDep, tasks: BackgroundTasks
 ) -> dict[str, str]:
@@ -133,14 +145,14 @@ async def request_reset_route(
     return {"message": RESET_ANSWER}
 
 
-@router.get("/auth/reset-password")
+@router.get("/auth/reset-password", responses=ok(udocs.ValidEnvelope))
 async def check_reset_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
     """Whether a reset link is still usable (the reset page asks before showing the form)."""
     await ctx.db.run_read(password_reset.check_token, ctx.db, ctx.settings, ctx.clock, token)
     return {"data": {"valid": True}}
 
 
-@router.post("/auth/reset-password", openapi_extra=body_doc(ResetBody))
+@router.post("/auth/reset-password", openapi_extra=body_doc(ResetBody), responses=ok(docs.Message))
 async def reset_route(request: Request, ctx: ContextDep) -> dict[str, str]:
     """Set a new password with a reset token; every session of the user is revoked."""
     body = await read_body(request, ResetBody)
@@ -154,7 +166,7 @@ async def reset_route(request: Request, ctx: ContextDep) -> dict[str, str]:
     return {"message": "Password has been reset; please sign in"}
 
 
-@router.post("/admin/api/users/invite", status_code=201)
+@router.post("/admin/api/users/invite", status_code=201, responses=ok(udocs.UserEnvelope, 201))
 async def invite_route(
     body: InviteBody, actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
 ) -> JSONBytesResponse:
@@ -174,7 +186,7 @@ async def invite_route(
     return JSONBytesResponse({"data": user}, status_code=201, background=tasks)
 
 
-@router.get("/auth/accept-invitation")
+@router.get("/auth/accept-invitation", responses=ok(udocs.InvitationEnvelope))
 async def invitation_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
     """Who the invitation is for (400 when it is unknown, used or expired)."""
     details = await ctx.db.run_read(
@@ -183,7 +195,9 @@ async def invitation_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]
     return {"data": details}
 
 
-@router.post("/auth/accept-invitation", openapi_extra=body_doc(AcceptBody))
+@router.post(
+    "/auth/accept-invitation", openapi_extra=body_doc(AcceptBody), responses=ok(udocs.SignedIn)
+)
 async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Set the password once; the account becomes active and signed in."""
     body = await read_body(request, AcceptBody)
@@ -203,14 +217,14 @@ async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, tokens, {"user": auth_user(user)})
 
 
-@router.get("/auth/verify-email")
+@router.get("/auth/verify-email", responses=ok(udocs.EmailVerifiedEnvelope))
 async def verify_email_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
     """Confirm an email address with the mailed token."""
     await ctx.db.run_write(email_verification.verify, ctx.db, ctx.settings, ctx.clock, token)
     return {"data": {"email_verified": True}}
 
 
-@router.post("/auth/resend-verification")
+@router.post("/auth/resend-verification", responses=ok(docs.Message))
 async def resend_verification_route(
     actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
 ) -> dict[str, str]:

@@ -5,20 +5,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes import _docs_admin
 from sonic_cms.api.routes._io import json_object
 from sonic_cms.services import collections
 from sonic_cms.services.content_list import content_stats
 from sonic_cms.services.errors import Unauthorized
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
 
 
 @router.get(
     "/admin/api/collections",
     summary="All collections, inactive ones included",
-    responses={200: {"model": docs.CollectionList}, **docs.ERRORS},
+    responses=ok(docs.CollectionList),
+    openapi_extra=PUBLIC,  # anonymous callers get the active ones, as from /api/collections
 )
 async def all_collections(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     """Every collection the actor may manage."""
@@ -30,7 +33,7 @@ async def all_collections(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     "/admin/api/collections",
     status_code=201,
     summary="Create a collection",
-    responses={201: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+    responses=ok(docs.CollectionEnvelope, 201),
     openapi_extra=docs.body(docs.CollectionCreate),
 )
 async def create(
@@ -45,7 +48,7 @@ async def create(
 @router.patch(
     "/admin/api/collections/{key}",
     summary="Change a collection",
-    responses={200: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+    responses=ok(docs.CollectionEnvelope),
     openapi_extra=docs.body(docs.CollectionUpdate),
 )
 async def patch(
@@ -60,7 +63,7 @@ async def patch(
 @router.delete(
     "/admin/api/collections/{key}",
     summary="Delete an empty collection",
-    responses={200: {"model": docs.Success}, **docs.ERRORS},
+    responses=ok(docs.Success),
 )
 async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     """A collection that has content answers 400; a managed one 409."""
@@ -71,7 +74,7 @@ async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
 @router.get(
     "/admin/api/stats",
     summary="Content counts per status and per collection",
-    responses=docs.ERRORS,
+    responses=ok(_docs_admin.StatsEnvelope),
 )
 async def stats(db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
     """Counts of what the signed-in actor may read."""

@@ -9,15 +9,20 @@ from pydantic import Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.services import api_tokens
 
 #: 9999-12-31T23:59:59.999Z: later values overflow BIGINT-sized dates in clients.
 MAX_EPOCH_MS = 253_402_300_799_999
 
 router = APIRouter(
-    prefix="/api/tokens", tags=["api tokens"], dependencies=[Depends(no_nul_in_params)]
+    prefix="/api/tokens",
+    tags=["api tokens"],
+    dependencies=[Depends(no_nul_in_params)],
+    route_class=DocumentedRoute,
 )
 
 
@@ -29,7 +34,7 @@ class NewToken(StrictModel):
     expires_at: int | None = Field(None, ge=0, le=MAX_EPOCH_MS)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=ok(udocs.NewApiTokenEnvelope, 201))
 async def create_token_route(body: NewToken, actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
     """Create a token; ``token`` in the answer is the only copy of the secret."""
     row, secret = await ctx.db.run_write(
@@ -45,7 +50,7 @@ async def create_token_route(body: NewToken, actor: ActorDep, ctx: ContextDep) -
     return JSONBytesResponse({"data": {**row, "token": secret}}, status_code=201)
 
 
-@router.get("")
+@router.get("", responses=ok(udocs.ApiTokenList))
 async def list_tokens_route(
     request: Request, actor: ActorDep, ctx: ContextDep, all: bool = False
 ) -> dict[str, Any]:
@@ -55,7 +60,7 @@ async def list_tokens_route(
     return {"data": tokens}
 
 
-@router.delete("/{token_id}")
+@router.delete("/{token_id}", responses=ok(udocs.RevokedEnvelope))
 async def revoke_token_route(token_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Revoke a token: it answers 401 from the next request on."""
     await ctx.db.run_write(api_tokens.revoke_token, ctx.db, actor, token_id)

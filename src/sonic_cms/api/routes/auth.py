@@ -22,14 +22,22 @@ from sonic_cms.api.bodies import (
     read_json_object,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs as docs
+from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.config import Settings
 from sonic_cms.services import sessions, two_factor, user_admin
 from sonic_cms.services.errors import Unauthorized
 from sonic_cms.services.login import login
 from sonic_cms.services.sessions import IssuedTokens
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_nul_in_params)])
+router = APIRouter(
+    prefix="/auth",
+    tags=["auth"],
+    dependencies=[Depends(no_nul_in_params)],
+    route_class=DocumentedRoute,
+)
 
 
 class LoginBody(StrictBody):
@@ -118,7 +126,11 @@ def auth_user(user: dict[str, Any]) -> dict[str, Any]:
     return {**user, "firstName": user["first_name"], "lastName": user["last_name"]}
 
 
-@router.post("/login", openapi_extra=body_doc(LoginBody))
+@router.post(
+    "/login",
+    openapi_extra=body_doc(LoginBody),
+    responses={**ok(udocs.SignedIn), **errors(401, 403)},
+)
 async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Sign in with email or username and password (and a TOTP code when 2FA is on)."""
     body = await read_body(request, LoginBody)
@@ -140,7 +152,11 @@ async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, result.tokens, {"user": user})
 
 
-@router.post("/refresh", openapi_extra=body_doc(RefreshBody))
+@router.post(
+    "/refresh",
+    openapi_extra=body_doc(RefreshBody),
+    responses={**ok(udocs.Refreshed), **errors(401)},
+)
 async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """A new access token (and rotated refresh token) for a live session."""
     body = await read_body(request, RefreshBody, optional=True)
@@ -151,7 +167,9 @@ async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     return session_response(ctx.settings, tokens, {})
 
 
-@router.post("/logout", openapi_extra=body_doc(RefreshBody))
+@router.post(
+    "/logout", openapi_extra={**PUBLIC, **body_doc(RefreshBody)}, responses=ok(docs.Message)
+)
 async def logout_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     """Revoke the session server-side (access and refresh token alike) and clear the cookies."""
     session_id = None
@@ -182,15 +200,15 @@ def _signed_in_user_id(actor: Any) -> str:
     return str(actor.user_id)
 
 
-@router.get("/me")
+@router.get("/me", responses=ok(udocs.Me))
 async def me_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """The signed-in user, without any secret field."""
     user = await ctx.db.run_read(user_admin.get_user, ctx.db, actor, _signed_in_user_id(actor))
     return {"user": auth_user(user)}
 
 
-@router.patch("/me")
-@router.put("/me", operation_id="replace_me_route_auth_me_put")
+@router.patch("/me", responses=ok(udocs.Me))
+@router.put("/me", operation_id="replace_me_route_auth_me_put", responses=ok(udocs.Me))
 async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Edit one's own profile; role, status and token fields are refused with 403."""
     changes = await read_json_object(request)
@@ -198,7 +216,9 @@ async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) ->
     return {"user": auth_user(user)}
 
 
-@router.post("/change-password", openapi_extra=body_doc(ChangePasswordBody))
+@router.post(
+    "/change-password", openapi_extra=body_doc(ChangePasswordBody), responses=ok(docs.Message)
+)
 async def change_password_route(
     request: Request, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, str]:
@@ -217,14 +237,16 @@ async def change_password_route(
     return {"message": "Password changed"}
 
 
-@router.post("/2fa/enroll")
+@router.post("/2fa/enroll", responses=ok(udocs.ProvisioningEnvelope))
 async def enroll_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Start TOTP enrolment; the provisioning URI is the only time the secret is shown."""
     uri = await ctx.db.run_write(two_factor.enroll, ctx.db, actor, ctx.settings)
     return {"data": {"provisioning_uri": uri}}
 
 
-@router.post("/2fa/confirm", openapi_extra=body_doc(CodeBody))
+@router.post(
+    "/2fa/confirm", openapi_extra=body_doc(CodeBody), responses=ok(udocs.TwoFactorEnvelope)
+)
 async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA on with a first valid code."""
     body = await read_body(request, CodeBody)
@@ -234,7 +256,9 @@ async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> d
     return {"data": {"two_factor_enabled": True}}
 
 
-@router.post("/2fa/disable", openapi_extra=body_doc(CodeBody))
+@router.post(
+    "/2fa/disable", openapi_extra=body_doc(CodeBody), responses=ok(udocs.TwoFactorEnvelope)
+)
 async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn 2FA off with a current code."""
     body = await read_body(request, CodeBody)
@@ -244,20 +268,20 @@ async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> d
     return {"data": {"two_factor_enabled": False}}
 
 
-@router.get("/sessions")
+@router.get("/sessions", responses=ok(udocs.SessionList))
 async def sessions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """One's live sign-in sessions (device, address, times), the current one marked."""
     return {"data": await ctx.db.run_read(sessions.list_sessions, ctx.db, actor, ctx.clock)}
 
 
-@router.delete("/sessions/{session_id}")
+@router.delete("/sessions/{session_id}", responses=ok(udocs.RevokedEnvelope))
 async def revoke_session_route(session_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Sign one of one's sessions out (a lost phone, a shared computer)."""
     await ctx.db.run_write(sessions.revoke_own_session, ctx.db, actor, ctx.clock, session_id)
     return {"data": {"id": session_id, "revoked": True}}
 
 
-@router.post("/logout-all")
+@router.post("/logout-all", responses=ok(docs.Message))
 async def logout_all_route(actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
     """Sign out everywhere, this session included, and clear the cookies."""
     user_id = _signed_in_user_id(actor)

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
+from sonic_cms.api.routes import _docs_admin as adocs
 from sonic_cms.cache import NAMESPACES
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import NotFound
 
-router = APIRouter(prefix="/admin/cache", tags=["cache"])
+router = APIRouter(prefix="/admin/cache", tags=["cache"], route_class=DocumentedRoute)
 
 
 class InvalidateBody(BaseModel):
@@ -36,35 +38,39 @@ def _namespace(namespace: str) -> str:
     return namespace
 
 
-@router.get("/stats", dependencies=[Depends(only_params())])
+@router.get("/stats", dependencies=[Depends(only_params())], responses=ok(adocs.CacheStatsEnvelope))
 async def stats(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """Hits, misses, sets, evictions and errors per tier, with sizes."""
     _admin(actor)
     return {"data": await ctx.cache.stats()}
 
 
-@router.get("/stats/{namespace}", dependencies=[Depends(only_params())])
+@router.get(
+    "/stats/{namespace}",
+    dependencies=[Depends(only_params())],
+    responses=ok(adocs.CacheStatsEnvelope),
+)
 async def namespace_stats(ctx: ContextDep, actor: ActorDep, namespace: str) -> dict[str, Any]:
     """The counters of one namespace."""
     _admin(actor)
     return {"data": await ctx.cache.stats(_namespace(namespace))}
 
 
-@router.post("/clear")
+@router.post("/clear", responses=ok(adocs.ClearedEnvelope))
 async def clear(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """Drop everything, in every tier and (through the generations) every process."""
     _admin(actor)
     return {"data": await ctx.cache.clear()}
 
 
-@router.post("/clear/{namespace}")
+@router.post("/clear/{namespace}", responses=ok(adocs.ClearedEnvelope))
 async def clear_namespace(ctx: ContextDep, actor: ActorDep, namespace: str) -> dict[str, Any]:
     """Drop one namespace."""
     _admin(actor)
     return {"data": await ctx.cache.clear(_namespace(namespace))}
 
 
-@router.post("/invalidate")
+@router.post("/invalidate", responses=ok(adocs.ClearedEnvelope))
 async def invalidate(ctx: ContextDep, actor: ActorDep, body: InvalidateBody) -> dict[str, Any]:
     """Drop keys matching ``pattern`` and move the generations of the namespaces it touches."""
     _admin(actor)

@@ -8,19 +8,21 @@ from fastapi import APIRouter, Request
 
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.services import collections, content
 from sonic_cms.services.content_list import list_content
 
-router = APIRouter(tags=["collections"])
+router = APIRouter(tags=["collections"], route_class=DocumentedRoute)
 
 
 @router.get(
     "/api/collections",
     summary="Active collections",
-    responses={200: {"model": docs.CollectionList}, **docs.ERRORS},
+    responses={**ok(docs.CollectionList), **NOT_MODIFIED},
+    openapi_extra=PUBLIC,
 )
 @cached_route("collection", "list")
 async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Any:
@@ -32,7 +34,8 @@ async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Any:
 @router.get(
     "/api/collections/{name}",
     summary="One collection",
-    responses={200: {"model": docs.CollectionEnvelope}, **docs.ERRORS},
+    responses={**ok(docs.CollectionEnvelope), **NOT_MODIFIED},
+    openapi_extra=PUBLIC,
 )
 @cached_route("collection", "item")
 async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep) -> Any:
@@ -44,8 +47,8 @@ async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep
 @router.get(
     "/api/collections/{name}/content",
     summary="Content of a collection",
-    responses={200: {"model": docs.ContentList}, **docs.ERRORS},
-    openapi_extra={"parameters": docs.LIST_PARAMETERS},
+    responses={**ok(docs.ContentList), **NOT_MODIFIED},
+    openapi_extra={**PUBLIC, "parameters": docs.LIST_PARAMETERS},
 )
 @cached_route("content", "list")
 async def list_collection_content(
@@ -62,7 +65,7 @@ async def list_collection_content(
     "/api/collections/{name}/content",
     status_code=201,
     summary="Create an item",
-    responses={201: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentRecordEnvelope, 201),
     openapi_extra=docs.body(docs.ContentUpdate),
 )
 async def create_in_collection(

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Request
 
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
@@ -22,7 +23,7 @@ from sonic_cms.services.actors import Actor
 from sonic_cms.services.content_list import list_content
 from sonic_cms.services.errors import BadRequest
 
-router = APIRouter(tags=["content"])
+router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
@@ -42,8 +43,8 @@ def document_row(item: dict[str, Any]) -> dict[str, Any]:
 @router.get(
     "/api/content",
     summary="List content across collections",
-    responses={200: {"model": docs.ContentList}, **docs.ERRORS},
-    openapi_extra={"parameters": docs.LIST_PARAMETERS},
+    responses={**ok(docs.ContentList), **NOT_MODIFIED},
+    openapi_extra={**PUBLIC, "parameters": docs.LIST_PARAMETERS},
 )
 @cached_route("content", "list")
 async def list_all(
@@ -57,7 +58,7 @@ async def list_all(
 @router.get(
     "/api/content/check-slug",
     summary="Is a slug free in a collection",
-    responses={200: {"model": docs.SlugCheck}, **docs.ERRORS},
+    responses=ok(docs.SlugCheck),
 )
 async def check_slug(
     db: DbDep,
@@ -74,11 +75,8 @@ async def check_slug(
 @router.get(
     "/api/content/{item_id}",
     summary="One item",
-    responses={
-        200: {"model": docs.ContentEnvelope},
-        304: {"description": "Not modified"},
-        **docs.ERRORS,
-    },
+    responses={**ok(docs.ContentEnvelope), **NOT_MODIFIED},
+    openapi_extra=PUBLIC,
 )
 @cached_route("content", "item")
 async def get_one(
@@ -103,7 +101,7 @@ async def get_one(
 @router.post(
     "/api/content/{item_id}/restore",
     summary="Bring back the item as it was at a moment",
-    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentRecordEnvelope),
 )
 async def restore_as_of(
     item_id: str,
@@ -124,7 +122,7 @@ async def restore_as_of(
     "/api/content",
     status_code=201,
     summary="Create an item",
-    responses={201: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentRecordEnvelope, 201),
     openapi_extra=docs.body(docs.ContentCreate),
 )
 async def create(
@@ -139,7 +137,7 @@ async def create(
 @router.put(
     "/api/content/{item_id}",
     summary="Update an item (partial)",
-    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentRecordEnvelope),
     openapi_extra=docs.body(docs.ContentUpdate),
 )
 async def update(
@@ -161,7 +159,7 @@ async def update(
 @router.delete(
     "/api/content/{item_id}",
     summary="Delete an item",
-    responses={200: {"model": docs.Success}, **docs.ERRORS},
+    responses=ok(docs.Success),
 )
 async def remove(
     item_id: str, db: DbDep, actor: ActorDep, if_match: IfMatch = None
@@ -174,7 +172,7 @@ async def remove(
 @router.post(
     "/api/content/{item_id}/publish",
     summary="Publish an item",
-    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentEnvelope),
 )
 async def publish(
     item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
@@ -186,7 +184,7 @@ async def publish(
 @router.post(
     "/api/content/{item_id}/unpublish",
     summary="Unpublish an item",
-    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentEnvelope),
 )
 async def unpublish(
     item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
@@ -208,7 +206,8 @@ async def _move(
 @router.get(
     "/api/content/{item_id}/versions",
     summary="An item's versions",
-    responses={200: {"model": docs.VersionList}, **docs.ERRORS},
+    responses=ok(docs.VersionList),
+    openapi_extra=PUBLIC,
 )
 async def versions(item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
     """Newest first."""
@@ -219,7 +218,8 @@ async def versions(item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep) ->
 @router.get(
     "/api/content/{item_id}/versions/diff",
     summary="Diff two versions",
-    responses={200: {"model": docs.Diff}, **docs.ERRORS},
+    responses=ok(docs.Diff),
+    openapi_extra=PUBLIC,
 )
 async def diff(
     item_id: str,
@@ -239,7 +239,8 @@ async def diff(
 @router.get(
     "/api/content/{item_id}/versions/{number}",
     summary="One version",
-    responses={200: {"model": docs.VersionEnvelope}, **docs.ERRORS},
+    responses=ok(docs.VersionEnvelope),
+    openapi_extra=PUBLIC,
 )
 async def version(
     item_id: str, number: int, db: DbDep, actor: ActorDep, clock: ClockDep
@@ -252,7 +253,7 @@ async def version(
 @router.post(
     "/api/content/{item_id}/rollback",
     summary="Roll back to a version",
-    responses={200: {"model": docs.ContentEnvelope}, **docs.ERRORS},
+    responses=ok(docs.ContentRecordEnvelope),
     openapi_extra=docs.body(docs.Rollback),
 )
 async def rollback(

@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from sonic_cms.api.deps import ContextDep, StorageDep
 from sonic_cms.api.etags import etag_matches
+from sonic_cms.api.openapi import DocumentedRoute, file_responses
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.media_serving import (
     ServedObject,
@@ -29,7 +30,7 @@ from sonic_cms.services.media_serving import (
 )
 from sonic_cms.services.media_types import renders_inline
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], route_class=DocumentedRoute)
 
 SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 _ALLOWED_PARAMS = frozenset({"w", "h", "fit", "expires", "signature"})
@@ -88,7 +89,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 @router.head("/files/{key:path}", include_in_schema=False)
-@router.get("/files/{key:path}", summary="A media object")
+@router.get(
+    "/files/{key:path}",
+    summary="A media object",
+    response_class=Response,
+    responses=file_responses(),
+)
 async def serve_file(
     key: str,
     request: Request,

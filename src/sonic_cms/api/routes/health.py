@@ -9,11 +9,13 @@ from sqlalchemy import text
 
 from sonic_cms import __version__
 from sonic_cms.api.deps import DbDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes._docs_admin import Health
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=DocumentedRoute)
 
 
 def health_report(db: Database) -> dict[str, Any]:
@@ -31,7 +33,14 @@ def health_report(db: Database) -> dict[str, Any]:
     }
 
 
-@router.get("/health", summary="Server, database and migration state")
+@router.get(
+    "/health",
+    summary="Server, database and migration state",
+    responses={
+        **ok(Health, description="Up, migrations applied"),
+        503: {"model": Health, "description": "Degraded or no database"},
+    },
+)
 async def health(db: DbDep) -> JSONBytesResponse:
     """200 when the database answers and migrations are applied; 503 otherwise."""
     try:

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.responses import Response
 
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
+from sonic_cms.api.routes import _docs_admin as adocs
 from sonic_cms.services import logs as log_service
 from sonic_cms.services.errors import BadRequest
 
-router = APIRouter(prefix="/admin/api/logs", tags=["logs"])
+router = APIRouter(prefix="/admin/api/logs", tags=["logs"], route_class=DocumentedRoute)
 
 FILTERS: tuple[str, ...] = (
     "level",
@@ -77,7 +79,11 @@ async def log_filters(request: Request) -> log_service.LogQuery:
 FiltersDep = Annotated[log_service.LogQuery, Depends(log_filters)]
 
 
-@router.get("", dependencies=[Depends(only_params("page", "limit", *FILTERS))])
+@router.get(
+    "",
+    dependencies=[Depends(only_params("page", "limit", *FILTERS))],
+    responses=ok(adocs.LogList),
+)
 async def query(
     ctx: ContextDep,
     actor: ActorDep,
@@ -95,7 +101,12 @@ async def query(
     return await ctx.db.run_read(log_service.query_logs, ctx.db, actor, filters, page, limit)
 
 
-@router.get("/export", dependencies=[Depends(only_params("format", *FILTERS))])
+@router.get(
+    "/export",
+    dependencies=[Depends(only_params("format", *FILTERS))],
+    response_class=Response,
+    responses=adocs.EXPORT_RESPONSES,
+)
 async def export(
     ctx: ContextDep,
     actor: ActorDep,
@@ -111,13 +122,13 @@ async def export(
     return Response(body, media_type=media, headers=headers)
 
 
-@router.get("/config", dependencies=[Depends(only_params())])
+@router.get("/config", dependencies=[Depends(only_params())], responses=ok(adocs.LogConfigList))
 async def get_config(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """Every category's log_config."""
     return {"data": await ctx.db.run_read(log_service.get_config, ctx.db, actor)}
 
 
-@router.put("/config/{category}")
+@router.put("/config/{category}", responses=ok(adocs.LogConfigEnvelope))
 async def update_config(
     ctx: ContextDep,
     actor: ActorDep,
@@ -132,14 +143,14 @@ async def update_config(
     return {"data": row}
 
 
-@router.post("/cleanup")
+@router.post("/cleanup", responses=ok(adocs.CleanupEnvelope))
 async def cleanup(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """Apply retention and size limits now."""
     result = await ctx.db.run_write(log_service.cleanup, ctx.db, actor, ctx.clock)
     return {"data": {"deleted": result.total, "by_age": result.by_age, "by_size": result.by_size}}
 
 
-@router.get("/{log_id}", dependencies=[Depends(only_params())])
+@router.get("/{log_id}", dependencies=[Depends(only_params())], responses=ok(adocs.LogEnvelope))
 async def get_one(ctx: ContextDep, actor: ActorDep, log_id: str) -> dict[str, Any]:
     """One record."""
     return {"data": await ctx.db.run_read(log_service.get_log, ctx.db, actor, log_id)}

@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
 
 from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs_media as mdocs
 from sonic_cms.services import media_manage as manage
 from sonic_cms.services.errors import BadRequest, ValidationFailed
 from sonic_cms.services.media_import import import_from_url
@@ -32,7 +34,7 @@ from sonic_cms.services.media_queries import (
 )
 from sonic_cms.services.media_upload import MediaMeta, NamedSource, upload_many, upload_media
 
-router = APIRouter(prefix="/api/media", tags=["media"])
+router = APIRouter(prefix="/api/media", tags=["media"], route_class=DocumentedRoute)
 T = TypeVar("T")
 
 _MULTIPART_DOC = {
@@ -140,7 +142,12 @@ async def _form(request: Request, max_files: int) -> FormData:
     return await request.form(max_files=max_files, max_fields=50)
 
 
-@router.post("/upload", summary="Upload one file (multipart `file`)", openapi_extra=_MULTIPART_DOC)
+@router.post(
+    "/upload",
+    summary="Upload one file (multipart `file`)",
+    openapi_extra=_MULTIPART_DOC,
+    responses=ok(mdocs.UploadResult),
+)
 async def upload(request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
     """SonicJS's single upload: ``{success, file, uploaded, errors}``."""
     actor.require("media.upload")
@@ -161,7 +168,7 @@ async def upload(request: Request, ctx: ContextDep, storage: StorageDep, actor: 
 
 @router.post(
     "/upload-multiple", summary="Upload several files (multipart `files`)",
-    openapi_extra=_MULTIPART_DOC,
+    openapi_extra=_MULTIPART_DOC, responses=ok(mdocs.UploadManyResult),
 )  # fmt: skip
 async def upload_multiple(
     request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep
@@ -183,7 +190,9 @@ async def upload_multiple(
         await form.close()
 
 
-@router.post("/import", summary="Import a file from an http(s) URL")
+@router.post(
+    "/import", summary="Import a file from an http(s) URL", responses=ok(mdocs.UploadResult)
+)
 async def import_url(
     body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
@@ -199,14 +208,18 @@ async def import_url(
     return {"success": True, "file": item, "uploaded": [item], "errors": []}
 
 
-@router.post("/bulk-delete", summary="Soft-delete up to 50 files")
+@router.post(
+    "/bulk-delete", summary="Soft-delete up to 50 files", responses=ok(mdocs.BulkDeleteResult)
+)
 async def bulk_delete(body: IdsBody, ctx: ContextDep, actor: ActorDep) -> Any:
     """SonicJS's bulk delete: ``{success, deleted, errors, summary}``."""
     call = partial(manage.bulk_delete, ctx.db, ctx.settings, ctx.clock, actor, body.fileIds)
     return await _in_thread(call)
 
 
-@router.post("/bulk-move", summary="Move up to 50 files to a folder")
+@router.post(
+    "/bulk-move", summary="Move up to 50 files to a folder", responses=ok(mdocs.BulkMoveResult)
+)
 async def bulk_move(body: MoveBody, ctx: ContextDep, actor: ActorDep) -> Any:
     """SonicJS's bulk move: ``{success, moved, errors, summary}``."""
     call = partial(
@@ -215,7 +228,7 @@ async def bulk_move(body: MoveBody, ctx: ContextDep, actor: ActorDep) -> Any:
     return await _in_thread(call)
 
 
-@router.post("/create-folder", summary="Create an empty folder")
+@router.post("/create-folder", summary="Create an empty folder", responses=ok(mdocs.FolderCreated))
 async def create_folder(
     body: FolderBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
@@ -229,7 +242,7 @@ _LIST_PARAMS = frozenset(
 )  # fmt: skip
 
 
-@router.get("", summary="List media, filtered and paged")
+@router.get("", summary="List media, filtered and paged", responses=ok(mdocs.MediaList))
 async def list_items(
     request: Request,
     ctx: ContextDep,
@@ -268,13 +281,21 @@ async def list_items(
     return {"data": items, "meta": {"pagination": pagination}}
 
 
-@router.get("/stats", summary="Media statistics (count, total and average size, per type)")
+@router.get(
+    "/stats",
+    summary="Media statistics (count, total and average size, per type)",
+    responses=ok(mdocs.MediaStatsEnvelope),
+)
 async def stats(ctx: ContextDep, actor: ActorDep) -> Any:
     """The seed's media statistics query, plus a per-type breakdown."""
     return {"data": await ctx.db.run_read(media_statistics, ctx.db, actor)}
 
 
-@router.get("/folders", summary="Folders with their file count and total size")
+@router.get(
+    "/folders",
+    summary="Folders with their file count and total size",
+    responses=ok(mdocs.FolderList),
+)
 async def folders(ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
     """Folders in use plus those made with create-folder."""
     actor.require("media.read")
@@ -282,13 +303,17 @@ async def folders(ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
     return {"data": await ctx.db.run_read(media_folders, ctx.db, actor, created)}
 
 
-@router.get("/{media_id}", summary="One media item")
+@router.get("/{media_id}", summary="One media item", responses=ok(mdocs.MediaEnvelope))
 async def get_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
     """``{data: item}``; 404 when missing or deleted."""
     return {"data": await ctx.db.run_read(get_media, ctx.db, actor, media_id)}
 
 
-@router.get("/{media_id}/presigned-url", summary="A time-limited URL to the object")
+@router.get(
+    "/{media_id}/presigned-url",
+    summary="A time-limited URL to the object",
+    responses=ok(mdocs.PresignedEnvelope),
+)
 async def presigned_url(
     media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> Any:
@@ -299,7 +324,9 @@ async def presigned_url(
     return {"data": {"url": url, "expiresIn": ttl}}
 
 
-@router.patch("/{media_id}", summary="Update alt, caption, tags or folder")
+@router.patch(
+    "/{media_id}", summary="Update alt, caption, tags or folder", responses=ok(mdocs.FileUpdated)
+)
 async def patch_item(media_id: str, body: PatchBody, ctx: ContextDep, actor: ActorDep) -> Any:
     """SonicJS's update: ``{success, message}``, plus the updated ``file``."""
     given = body.model_dump(exclude_unset=True)
@@ -309,21 +336,27 @@ async def patch_item(media_id: str, body: PatchBody, ctx: ContextDep, actor: Act
     return {"success": True, "message": "File updated successfully", "file": item}
 
 
-@router.delete("/{media_id}", summary="Soft-delete one file")
+@router.delete("/{media_id}", summary="Soft-delete one file", responses=ok(mdocs.Done))
 async def delete_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
     """SonicJS's delete: ``{success, message}``; the object stays until purged."""
     await _in_thread(partial(manage.soft_delete, ctx.db, ctx.clock, actor, media_id))
     return {"success": True, "message": "File deleted successfully"}
 
 
-@router.post("/{media_id}/restore", summary="Restore a soft-deleted file")
+@router.post(
+    "/{media_id}/restore", summary="Restore a soft-deleted file", responses=ok(mdocs.FileRestored)
+)
 async def restore_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
     """``{success, file}``; 409 when the file is not deleted."""
     item = await _in_thread(partial(manage.restore_media, ctx.db, ctx.clock, actor, media_id))
     return {"success": True, "file": item}
 
 
-@router.post("/{media_id}/purge", summary="Delete a file and its objects for good")
+@router.post(
+    "/{media_id}/purge",
+    summary="Delete a file and its objects for good",
+    responses=ok(mdocs.Done),
+)
 async def purge_item(
     media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
 ) -> JSONBytesResponse:

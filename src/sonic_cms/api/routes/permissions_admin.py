@@ -9,10 +9,15 @@ from pydantic import Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.services import roles
 
 router = APIRouter(
-    prefix="/admin/api", tags=["permissions"], dependencies=[Depends(no_nul_in_params)]
+    prefix="/admin/api",
+    tags=["permissions"],
+    dependencies=[Depends(no_nul_in_params)],
+    route_class=DocumentedRoute,
 )
 
 
@@ -22,19 +27,19 @@ class GrantBody(StrictModel):
     permission: str = Field(min_length=1, max_length=100)
 
 
-@router.get("/permissions")
+@router.get("/permissions", responses=ok(udocs.PermissionList))
 async def list_permissions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Every permission and the roles holding it."""
     return {"data": await ctx.db.run_read(roles.list_permissions, ctx.db, actor)}
 
 
-@router.get("/roles")
+@router.get("/roles", responses=ok(udocs.RoleMatrix))
 async def list_roles_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Every role with its permissions."""
     return {"data": await ctx.db.run_read(roles.roles_matrix, ctx.db, actor)}
 
 
-@router.post("/roles/{role}/permissions")
+@router.post("/roles/{role}/permissions", responses=ok(udocs.GrantEnvelope))
 async def grant_route(
     role: str, body: GrantBody, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -47,7 +52,7 @@ async def grant_route(
     }
 
 
-@router.delete("/roles/{role}/permissions/{permission}")
+@router.delete("/roles/{role}/permissions/{permission}", responses=ok(udocs.GrantEnvelope))
 async def revoke_route(
     role: str, permission: str, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, Any]:

@@ -7,20 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
+from sonic_cms.api.routes import _docs_admin as adocs
 from sonic_cms.services import plugins as lifecycle
 
-router = APIRouter(prefix="/admin/api/plugins", tags=["plugins"])
+router = APIRouter(prefix="/admin/api/plugins", tags=["plugins"], route_class=DocumentedRoute)
 
 
-@router.get("", dependencies=[Depends(only_params())])
+@router.get("", dependencies=[Depends(only_params())], responses=ok(adocs.PluginList))
 async def list_plugins(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     """Every known plugin with its state, and invalid ones with their problems."""
     data = await ctx.db.run_read(lifecycle.list_plugins, ctx.plugins.services, actor)
     return {"data": data}
 
 
-@router.get("/{name}", dependencies=[Depends(only_params())])
+@router.get("/{name}", dependencies=[Depends(only_params())], responses=ok(adocs.PluginEnvelope))
 async def get_plugin(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str, Any]:
     """One installed plugin."""
     return {"data": await ctx.db.run_read(lifecycle.get_plugin, ctx.plugins.services, actor, name)}
@@ -32,25 +34,29 @@ async def _lifecycle(ctx: ContextDep, step: Any, *args: Any) -> dict[str, Any]:
     return {"data": row}
 
 
-@router.post("/{name}/install", status_code=201)
+@router.post("/{name}/install", status_code=201, responses=ok(adocs.PluginEnvelope, 201))
 async def install(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str, Any]:
     """Install: run its revisions and record what it registers."""
     return await _lifecycle(ctx, lifecycle.install, actor, name)
 
 
-@router.post("/{name}/activate")
+@router.post("/{name}/activate", responses=ok(adocs.PluginEnvelope))
 async def activate(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str, Any]:
     """Activate (its dependencies must be active)."""
     return await _lifecycle(ctx, lifecycle.activate, actor, name)
 
 
-@router.post("/{name}/deactivate")
+@router.post("/{name}/deactivate", responses=ok(adocs.PluginEnvelope))
 async def deactivate(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str, Any]:
     """Deactivate (no active plugin may need it)."""
     return await _lifecycle(ctx, lifecycle.deactivate, actor, name)
 
 
-@router.delete("/{name}", dependencies=[Depends(only_params("keep_data"))])
+@router.delete(
+    "/{name}",
+    dependencies=[Depends(only_params("keep_data"))],
+    responses=ok(adocs.PluginEnvelope),
+)
 async def uninstall(
     ctx: ContextDep, actor: ActorDep, name: str, keep_data: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
@@ -58,14 +64,18 @@ async def uninstall(
     return await _lifecycle(ctx, lifecycle.uninstall, actor, name, keep_data)
 
 
-@router.get("/{name}/settings", dependencies=[Depends(only_params())])
+@router.get(
+    "/{name}/settings",
+    dependencies=[Depends(only_params())],
+    responses=ok(adocs.PluginSettings),
+)
 async def get_settings(ctx: ContextDep, actor: ActorDep, name: str) -> dict[str, Any]:
     """The plugin's settings."""
     data = await ctx.db.run_read(lifecycle.get_settings, ctx.plugins.services, actor, name)
     return {"data": data}
 
 
-@router.put("/{name}/settings")
+@router.put("/{name}/settings", responses=ok(adocs.PluginSettings))
 async def update_settings(
     ctx: ContextDep, actor: ActorDep, name: str, changes: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:

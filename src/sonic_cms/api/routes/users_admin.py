@@ -14,12 +14,17 @@ from pydantic import EmailStr, Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.services import sessions, two_factor, user_admin
 
 router = APIRouter(
-    prefix="/admin/api/users", tags=["users"], dependencies=[Depends(no_nul_in_params)]
+    prefix="/admin/api/users",
+    tags=["users"],
+    dependencies=[Depends(no_nul_in_params)],
+    route_class=DocumentedRoute,
 )
 MAX_PAGE_SIZE = 100
 
@@ -35,7 +40,7 @@ class NewUser(StrictModel):
     last_name: str = Field("", max_length=100)
 
 
-@router.get("")
+@router.get("", responses=ok(udocs.UserList))
 async def list_users_route(
     request: Request,
     actor: ActorDep,
@@ -70,7 +75,7 @@ async def list_users_route(
     return {"data": items, "meta": {"pagination": pagination}}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=ok(udocs.UserEnvelope, 201))
 async def create_user_route(body: NewUser, actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
     """Create a user (``users.create``; the role must be within the creator's rights)."""
     user = await ctx.db.run_write(
@@ -88,14 +93,18 @@ async def create_user_route(body: NewUser, actor: ActorDep, ctx: ContextDep) -> 
     return JSONBytesResponse({"data": user}, status_code=201)
 
 
-@router.get("/{user_id}")
+@router.get("/{user_id}", responses=ok(udocs.UserEnvelope))
 async def get_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """One user."""
     return {"data": await ctx.db.run_read(user_admin.get_user, ctx.db, actor, user_id)}
 
 
-@router.patch("/{user_id}")
-@router.put("/{user_id}", operation_id="replace_user_route_admin_api_users_put")
+@router.patch("/{user_id}", responses=ok(udocs.UserEnvelope))
+@router.put(
+    "/{user_id}",
+    operation_id="replace_user_route_admin_api_users_put",
+    responses=ok(udocs.UserEnvelope),
+)
 async def update_user_route(
     user_id: str, request: Request, actor: ActorDep, ctx: ContextDep
 ) -> dict[str, Any]:
@@ -107,28 +116,28 @@ async def update_user_route(
     return {"data": user}
 
 
-@router.post("/{user_id}/deactivate")
+@router.post("/{user_id}/deactivate", responses=ok(udocs.UserEnvelope))
 async def deactivate_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Deactivate a user: sessions and API tokens stop working at once."""
     user = await ctx.db.run_write(user_admin.deactivate_user, ctx.db, actor, ctx.clock, user_id)
     return {"data": user}
 
 
-@router.delete("/{user_id}")
+@router.delete("/{user_id}", responses=ok(udocs.UserDeletedEnvelope))
 async def delete_user_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Delete a user (never the last active admin; 409 while they own content)."""
     await ctx.db.run_write(user_admin.delete_user, ctx.db, actor, user_id)
     return {"data": {"id": user_id, "deleted": True}}
 
 
-@router.post("/{user_id}/revoke-sessions")
+@router.post("/{user_id}/revoke-sessions", responses=ok(udocs.SessionsRevokedEnvelope))
 async def revoke_sessions_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Sign a user out everywhere (``users.update``); their API tokens are not affected."""
     await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
     return {"data": {"id": user_id, "sessions_revoked": True}}
 
 
-@router.post("/{user_id}/reset-2fa")
+@router.post("/{user_id}/reset-2fa", responses=ok(udocs.TwoFactorResetEnvelope))
 async def reset_two_factor_route(user_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
     """Turn a user's two-factor authentication off (lost device; ``users.update``)."""
     await ctx.db.run_write(two_factor.admin_reset, ctx.db, actor, user_id)

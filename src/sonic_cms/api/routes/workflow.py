@@ -7,16 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.routes import _docs_workflow as wdocs
 from sonic_cms.api.routes._io import json_object
 from sonic_cms.services import scheduling, workflow, workflow_definitions
 
-router = APIRouter(tags=["workflow"])
+router = APIRouter(tags=["workflow"], route_class=DocumentedRoute)
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-@router.post("/api/content/{content_id}/transitions", summary="Move content to another state")
+@router.post(
+    "/api/content/{content_id}/transitions",
+    summary="Move content to another state",
+    responses=ok(wdocs.TransitionResultEnvelope),
+)
 async def post_transition(
     content_id: str, request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -34,20 +40,32 @@ async def post_transition(
     return {"data": result}
 
 
-@router.get("/api/content/{content_id}/transitions", summary="Moves the caller may take")
+@router.get(
+    "/api/content/{content_id}/transitions",
+    summary="Moves the caller may take",
+    responses=ok(wdocs.MoveList),
+)
 async def get_transitions(content_id: str, db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """The states the caller may move the item to from its current state."""
     return {"data": await db.run_read(workflow.allowed_transitions, db, actor, content_id)}
 
 
-@router.get("/api/content/{content_id}/history", summary="Every state change of an item")
+@router.get(
+    "/api/content/{content_id}/history",
+    summary="Every state change of an item",
+    responses=ok(wdocs.HistoryList),
+)
 async def get_history(content_id: str, db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """Oldest first, with who, when, from, to and the comment."""
     entries = await db.run_read(workflow.content_history, db, actor, content_id)
     return {"data": entries, "meta": {"count": len(entries)}}
 
 
-@router.get("/api/workflow/queue", summary="Content awaiting the caller's review")
+@router.get(
+    "/api/workflow/queue",
+    summary="Content awaiting the caller's review",
+    responses=ok(wdocs.Queue),
+)
 async def get_queue(
     db: DbDep, actor: ActorDep, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
@@ -56,13 +74,18 @@ async def get_queue(
     return {"data": page["items"], "meta": {"count": len(page["items"]), "total": page["total"]}}
 
 
-@router.get("/admin/api/workflow/states", summary="Workflow states")
+@router.get("/admin/api/workflow/states", summary="Workflow states", responses=ok(wdocs.StateList))
 async def get_states(db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """The six default states and any added ones."""
     return {"data": await db.run_read(workflow_definitions.list_states, db, actor)}
 
 
-@router.post("/admin/api/workflow/states", status_code=201, summary="Add a workflow state")
+@router.post(
+    "/admin/api/workflow/states",
+    status_code=201,
+    summary="Add a workflow state",
+    responses=ok(wdocs.StateEnvelope, 201),
+)
 async def post_state(
     request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -72,13 +95,22 @@ async def post_state(
     return {"data": state}
 
 
-@router.get("/admin/api/workflows", summary="Workflows and their transitions")
+@router.get(
+    "/admin/api/workflows",
+    summary="Workflows and their transitions",
+    responses=ok(wdocs.WorkflowList),
+)
 async def get_workflows(db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """The default workflow and every collection's own."""
     return {"data": await db.run_read(workflow_definitions.list_workflows, db, actor)}
 
 
-@router.post("/admin/api/workflows", status_code=201, summary="Give a collection a workflow")
+@router.post(
+    "/admin/api/workflows",
+    status_code=201,
+    summary="Give a collection a workflow",
+    responses=ok(wdocs.WorkflowEnvelope, 201),
+)
 async def post_workflow(
     request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -88,7 +120,11 @@ async def post_workflow(
     return {"data": created}
 
 
-@router.patch("/admin/api/workflows/{workflow_id}", summary="Change a workflow")
+@router.patch(
+    "/admin/api/workflows/{workflow_id}",
+    summary="Change a workflow",
+    responses=ok(wdocs.WorkflowEnvelope),
+)
 async def patch_workflow(
     workflow_id: str, request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -100,7 +136,12 @@ async def patch_workflow(
     return {"data": changed}
 
 
-@router.post("/api/content/{content_id}/schedule", status_code=201, summary="Schedule an action")
+@router.post(
+    "/api/content/{content_id}/schedule",
+    status_code=201,
+    summary="Schedule an action",
+    responses=ok(wdocs.ScheduleEnvelope, 201),
+)
 async def post_schedule(
     content_id: str, request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -110,14 +151,18 @@ async def post_schedule(
     return {"data": created}
 
 
-@router.get("/api/content/{content_id}/schedules", summary="An item's schedules")
+@router.get(
+    "/api/content/{content_id}/schedules",
+    summary="An item's schedules",
+    responses=ok(wdocs.ScheduleList),
+)
 async def get_content_schedules(content_id: str, db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """Every schedule of the item, soonest first."""
     rows = await db.run_read(scheduling.list_schedules, db, actor, content_id=content_id)
     return {"data": rows, "meta": {"count": len(rows)}}
 
 
-@router.get("/api/schedules", summary="Scheduled actions")
+@router.get("/api/schedules", summary="Scheduled actions", responses=ok(wdocs.ScheduleList))
 async def get_schedules(
     db: DbDep,
     actor: ActorDep,
@@ -132,7 +177,11 @@ async def get_schedules(
     return {"data": rows, "meta": {"count": len(rows)}}
 
 
-@router.delete("/api/schedules/{schedule_id}", summary="Cancel a pending schedule")
+@router.delete(
+    "/api/schedules/{schedule_id}",
+    summary="Cancel a pending schedule",
+    responses=ok(wdocs.ScheduleEnvelope),
+)
 async def delete_schedule(
     schedule_id: str, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -140,7 +189,11 @@ async def delete_schedule(
     return {"data": await db.run_write(scheduling.cancel, db, actor, clock, schedule_id)}
 
 
-@router.put("/api/content/{content_id}/embargo", summary="Hide published content until a moment")
+@router.put(
+    "/api/content/{content_id}/embargo",
+    summary="Hide published content until a moment",
+    responses=ok(wdocs.EmbargoEnvelope),
+)
 async def put_embargo(
     content_id: str, request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.plugins.spec import PluginSpec
 
 
@@ -21,11 +22,17 @@ class DemoLoginSettings(BaseModel):
     password: str = Field("sonicjs!", min_length=1, max_length=128)
 
 
+class DemoCredentials(BaseModel):
+    """``{"data": {"email", "password"}}``: what the login form pre-fills."""
+
+    data: DemoLoginSettings
+
+
 def router() -> APIRouter:
     """GET /api/plugins/demo-login/credentials: what the login form pre-fills."""
-    api = APIRouter(tags=["plugins: demo-login"])
+    api = APIRouter(tags=["plugins: demo-login"], route_class=DocumentedRoute)
 
-    @api.get("/credentials")
+    @api.get("/credentials", responses=ok(DemoCredentials))
     async def credentials(request: Request) -> dict[str, object]:
         values = request.app.state.ctx.plugins.plugin_settings("demo-login")
         defaults = DemoLoginSettings().model_dump()
