@@ -12,9 +12,9 @@ from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.services import api_tokens
+from sonic_cms.services.integers import MAX_EPOCH_MS
 
 #: 9999-12-31T23:59:59.999Z: later values overflow BIGINT-sized dates in clients.
-MAX_EPOCH_MS = 253_402_300_799_999
 
 router = APIRouter(
     prefix="/api/tokens", tags=["api tokens"], dependencies=[Depends(no_nul_in_params)]

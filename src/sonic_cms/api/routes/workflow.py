@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.params import int_query
 from sonic_cms.api.routes._io import json_object
 from sonic_cms.services import scheduling, workflow, workflow_definitions
 
 router = APIRouter(tags=["workflow"])
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, int_query(ge=1, le=200)]
+Offset = Annotated[int, int_query(ge=0)]
 
 
 @router.post("/api/content/{content_id}/transitions", summary="Move content to another state")
