@@ -249,7 +249,7 @@ async def list_items(
     unknown = sorted(set(request.query_params) - _LIST_PARAMS)
     if unknown:
         raise BadRequest(f"Unknown query parameter: {unknown[0]}", code="unknown_parameter")
-    checked_int("limit", limit, 1, ctx.settings.media_page_size_max)
+    checked_int("limit", limit, 1, ctx.settings.media_page_size_max, code="bad_request")
     filters = MediaFilter(
         folder=folder, type=type, uploaded_by=uploadedBy, tag=tag,
         uploaded_after=uploadedAfter, uploaded_before=uploadedBefore,
