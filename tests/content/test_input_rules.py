@@ -228,3 +228,27 @@ def test_control_characters_in_user_names_are_refused_naming_the_field(
     )
     assert token.status_code in (400, 422), token.text
     assert any(p.endswith("name") or p == "body" for p in _paths(token))
+
+
+def test_a_trailing_newline_does_not_slip_past_a_name_pattern(
+    client: TestClient, admin: dict[str, str]
+):
+    """``re.match(r"^...$")`` accepts "users\\n": patterns end with ``\\Z``."""
+    bad_name = {"name": "users\n", "display_name": "X", "schema": SCHEMA}
+    response = client.post("/admin/api/collections", headers=admin, json=bad_name)
+    assert response.status_code == 422 and _paths(response) == ["name"], response.text
+    field = {"type": "object", "properties": {"title\n": {"type": "string"}}}
+    bad_field = {"name": "notes", "display_name": "X", "schema": field}
+    response = client.post("/admin/api/collections", headers=admin, json=bad_field)
+    assert response.status_code == 422, response.text
+    assert _paths(response) == ["schema.properties.title\n"]
+    slug = client.post(
+        "/api/content",
+        headers=admin,
+        json={"collectionId": "blog-posts", "title": "T", "slug": "t\n", "data": {"content": "x"}},
+    )
+    assert slug.status_code == 422 and "slug" in _paths(slug), slug.text
+    state = client.post(
+        "/admin/api/workflow/states", headers=admin, json={"id": "late\n", "name": "Late"}
+    )
+    assert state.status_code == 422 and "id" in _paths(state), state.text

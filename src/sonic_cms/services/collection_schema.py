@@ -48,7 +48,7 @@ FIELD_TYPES = STRING_TYPES | frozenset(
 ENUM_TYPES = frozenset({"select", "multiselect", "radio"})
 SLUG_PATTERN = r"^[\w]+(?:-[\w]+)*$"
 COLOR_PATTERN = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
-FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 MAX_SCHEMA_DEPTH = 8
 #: Names that reach a JavaScript object's prototype when a client copies data into an object
 #: (``obj[name] = value``): refused in any letter case, at every nesting level.

@@ -22,7 +22,7 @@ from sonic_cms.services.collection_schema import CompiledSchema, compile_schema,
 from sonic_cms.services.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.services.text_rules import control_problems
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 COLLECTIONS = cast(Table, Collection.__table__)
 EDITABLE = ("display_name", "description", "schema", "is_active")

@@ -75,7 +75,7 @@ CONDITION_KEYS = frozenset({"field", "operator", "value"})
 MAX_IN_VALUES = 100
 MAX_NUMBER = 2**63 - 1
 MAX_VALUE_LENGTH = 500
-_BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?$")
+_BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?\Z")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ router = APIRouter(tags=["media"])
 
 SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 _ALLOWED_PARAMS = frozenset({"w", "h", "fit", "expires", "signature"})
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)\Z")
 
 
 def _disposition(served: ServedObject) -> str:
