@@ -61,15 +61,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONBytesResponse:
     return error_response(exc.status_code, message, code, headers=headers)
 
 
+def _validation_detail(err: Mapping[str, Any]) -> dict[str, str]:
+    """One problem: a parameter is named by itself (``offset``), a body field by its path."""
+    loc = [str(part) for part in err.get("loc", ())]
+    where = loc[0] if loc else "request"
+    if where in ("query", "path", "header", "cookie") and len(loc) > 1:
+        return {"path": ".".join(loc[1:]), "in": where, "message": err.get("msg", "invalid")}
+    return {"path": ".".join(loc), "message": err.get("msg", "invalid")}
+
+
 async def _request_validation_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    """A bad query, path or header parameter is a 400 (DESIGN.md); a bad body is a 422."""
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {
-            "path": ".".join(str(part) for part in err.get("loc", ())),
-            "message": err.get("msg", "invalid"),
-        }
-        for err in exc.errors()
-    ]
+    details = [_validation_detail(err) for err in exc.errors()]
     in_body = any(str(err.get("loc", ("",))[0]) == "body" for err in exc.errors())
     if in_body:
         return error_response(422, "Validation failed", "validation_failed", details)

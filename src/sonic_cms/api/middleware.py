@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonic_cms.api.errors import error_response
 
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 #: Request ids: a random per-process prefix and a counter. Unique across processes without
 #: asking the kernel for randomness per request (uuid4's os.urandom cost 7 us here, a third
 #: of a cached read); a request id names a request in the logs, it is not a secret.

@@ -13,7 +13,14 @@ from sonic_cms.services.collection_sync import summary_line, sync_collections
 
 app = typer.Typer(help="Config-managed collections", no_args_is_help=True)
 
-_ICONS = {"created": "+", "updated": "~", "unchanged": "=", "error": "!", "deactivated": "-"}
+_ICONS = {
+    "created": "+",
+    "updated": "~",
+    "unchanged": "=",
+    "error": "!",
+    "deactivated": "-",
+    "warning": "?",
+}
 
 
 @app.command("sync")

@@ -50,8 +50,11 @@ FIELD_TYPES = STRING_TYPES | frozenset(
 ENUM_TYPES = frozenset({"select", "multiselect", "radio"})
 _SLUG = re.compile(r"[\w]+(?:-[\w]+)*")
 COLOR_PATTERN = r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$"
-FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 MAX_SCHEMA_DEPTH = 8
+#: Names that reach a JavaScript object's prototype when a client copies data into an object
+#: (``obj[name] = value``): refused in any letter case, at every nesting level.
+RESERVED_FIELD_NAMES = frozenset({"__proto__", "constructor", "prototype"})
 
 _FORMATS = FormatChecker(formats=())
 
@@ -170,14 +173,31 @@ def definition_errors(schema: Any, path: str = "schema", depth: int = 0) -> list
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(n, str) for n in required):
         errors.append({"path": f"{path}.required", "message": "must be a list of field names"})
+    errors.extend(_name_clashes(props, f"{path}.properties"))
     for name, config in props.items():
         errors.extend(_field_errors(name, config, f"{path}.properties.{name}", depth))
+    return errors
+
+
+def _name_clashes(props: dict[str, Any], path: str) -> list[dict[str, str]]:
+    """Two field names equal but for letter case (``Title`` beside ``title``) would be two
+    fields to the API and one to every case-insensitive consumer (forms, SQL on some engines)."""
+    first: dict[str, str] = {}
+    errors = []
+    for name in props:
+        seen = first.setdefault(str(name).casefold(), name)
+        if seen != name:
+            message = f"differs from field {seen!r} only in letter case"
+            errors.append({"path": f"{path}.{name}", "message": message})
     return errors
 
 
 def _field_errors(name: str, config: Any, path: str, depth: int) -> list[dict[str, str]]:
     if not FIELD_NAME.match(name):
         return [{"path": path, "message": "field names are letters, digits and _ (max 64)"}]
+    if name.casefold() in RESERVED_FIELD_NAMES:
+        reserved = ", ".join(sorted(RESERVED_FIELD_NAMES))
+        return [{"path": path, "message": f"is a reserved name ({reserved})"}]
     if not isinstance(config, dict):
         return [{"path": path, "message": "field config must be an object"}]
     kind = config.get("type")

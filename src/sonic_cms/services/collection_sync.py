@@ -20,6 +20,12 @@ from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
+from sonic_cms.services.collection_names import (
+    RESERVED_MESSAGE,
+    is_reserved,
+    reserved_name_problems,
+    reserved_tables,
+)
 from sonic_cms.services.collections import COLLECTIONS, collection_input_errors
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -28,7 +34,8 @@ MAX_FILE_BYTES = 1_048_576
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What happened to one file: created, updated, unchanged, deactivated or error."""
+    """What happened to one file: created, updated, unchanged, deactivated, error, or a
+    warning about an existing collection (a reserved name)."""
 
     file: str
     name: str
@@ -107,6 +114,7 @@ def sync_collections(db: Database, actor: Actor, clock: Clock, folder: Path) -> 
         seen.add(result.name)
         results.append(result)
     results.extend(_deactivate_missing(db, clock, seen))
+    results.extend(reserved_name_warnings(db))
     return results
 
 
@@ -121,8 +129,27 @@ def _sync_file(db: Database, clock: Clock, path: Path) -> SyncResult:
         reasons = ", ".join(f"{e['path']}: {e['message']}" for e in errors)
         return SyncResult(path.name, name, "error", f"Validation failed: {reasons}")
     with db.write() as conn:
+        exists = conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == name)).first()
+        reserved = reserved_name_problems(conn, name)
+        if reserved and exists is None:
+            return SyncResult(
+                path.name, name, "error", f"Validation failed: name {RESERVED_MESSAGE}"
+            )
         status, message = _sync_one(conn, clock, values)
     return SyncResult(path.name, name, status, message)
+
+
+def reserved_name_warnings(db: Database) -> list[SyncResult]:
+    """One warning per existing collection whose name is now reserved (made before the rule,
+    or imported): it keeps working, and the operator learns it should be renamed."""
+    with db.read() as conn:
+        tables = reserved_tables(conn)
+        names = conn.execute(select(COLLECTIONS.c.name).order_by(COLLECTIONS.c.name)).scalars()
+        return [
+            SyncResult("", name, "warning", f"Collection name {name!r} {RESERVED_MESSAGE}")
+            for name in names
+            if is_reserved(name, tables)
+        ]
 
 
 def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[SyncResult]:
@@ -157,7 +184,7 @@ def summary_line(results: list[SyncResult]) -> str:
     """The seed's summary: ``N created, N updated, N unchanged, N errors``."""
     counts = {
         status: sum(r.status == status for r in results)
-        for status in ("created", "updated", "unchanged", "error", "deactivated")
+        for status in ("created", "updated", "unchanged", "error", "deactivated", "warning")
     }
     line = (
         f"✅ Collection sync complete: {counts['created']} created, {counts['updated']} updated, "
@@ -165,4 +192,6 @@ def summary_line(results: list[SyncResult]) -> str:
     )
     if counts["deactivated"]:
         line += f", {counts['deactivated']} deactivated"
+    if counts["warning"]:
+        line += f", {counts['warning']} warnings"
     return line

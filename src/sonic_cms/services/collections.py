@@ -17,10 +17,12 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection, Content
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
+from sonic_cms.services.collection_names import reserved_name_problems
 from sonic_cms.services.collection_schema import CompiledSchema, compile_schema, schema_problems
 from sonic_cms.services.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from sonic_cms.services.text_rules import control_problems
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 COLLECTIONS = cast(Table, Collection.__table__)
 EDITABLE = ("display_name", "description", "schema", "is_active")
@@ -56,6 +58,7 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
     description = values.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 2000):
         errors.append({"path": "description", "message": "must be text of at most 2000 characters"})
+    errors += control_problems(values, "name", "display_name", "description")
     if not partial or "schema" in values:
         errors.extend(schema_problems(values.get("schema")))
     if "is_active" in values and not isinstance(values["is_active"], bool):
@@ -119,6 +122,9 @@ def create_collection(
         "updated_at": now,
     }
     with db.write() as conn:
+        reserved = reserved_name_problems(conn, row["name"])
+        if reserved:
+            raise ValidationFailed("Invalid collection", details=reserved)
         if conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == row["name"])).first():
             raise Conflict(f"Collection {row['name']!r} already exists", code="collection_exists")
         conn.execute(insert(COLLECTIONS).values(**row))

@@ -46,6 +46,7 @@ from sonic_cms.services.errors import (
     ValidationFailed,
 )
 from sonic_cms.services.slugs import is_valid_slug, numbered, slugify
+from sonic_cms.services.text_rules import NUL_MESSAGE, control_problems, nul_paths
 
 VERSIONS = cast(Table, ContentVersion.__table__)
 MEDIA = cast(Table, Media.__table__)
@@ -157,6 +158,8 @@ def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, st
         problems.append({"path": "status", "message": f"must be one of {list(STATUSES)}"})
     if "data" in body and not isinstance(body["data"], dict):
         problems.append({"path": "data", "message": "must be an object"})
+    problems += control_problems(body, "title", "slug")
+    problems += [{"path": p, "message": NUL_MESSAGE} for p in nul_paths(body.get("data"), "data")]
     if "version" in body and (type(body["version"]) is not int):
         problems.append({"path": "version", "message": "must be an integer"})
     return problems

@@ -33,13 +33,14 @@ from sonic_cms.services.content_access import (
 from sonic_cms.services.content_state import status_for_state
 from sonic_cms.services.content_versions import as_snapshot, rollback
 from sonic_cms.services.errors import BadRequest, NotFound
+from sonic_cms.services.integers import is_whole_number
 from sonic_cms.services.workflow import history_rows
 
 
 def parse_as_of(value: str) -> int:
     """Epoch ms from ``as_of``: epoch milliseconds or an ISO 8601 time (UTC without offset)."""
     text = value.strip()
-    if text.isdigit() and len(text) <= 15:
+    if is_whole_number(text) and len(text) <= 15:
         return int(text)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -39,6 +39,7 @@ from sonic_cms.services.content_query import (
 )
 from sonic_cms.services.content_sql import build_where, sort_expression
 from sonic_cms.services.errors import BadRequest, NotFound
+from sonic_cms.services.integers import INT64_MAX, INT64_MIN, parse_int
 from sonic_cms.services.search import parse_search, search_subquery
 
 PARAMS = (
@@ -98,18 +99,8 @@ def _bad_param(name: str, message: str) -> BadRequest:
     )
 
 
-def _int(params: dict[str, str], name: str, low: int, high: int | None = None) -> int | None:
-    if name not in params:
-        return None
-    raw = params[name]
-    if not raw.isdigit() or len(raw) > 9:
-        raise _bad_param(name, f"must be a whole number of at least {low}")
-    value = int(raw)
-    if value < low or (high is not None and value > high):
-        raise _bad_param(
-            name, f"must be between {low} and {high}" if high else f"must be at least {low}"
-        )
-    return value
+def _int(params: dict[str, str], name: str, low: int, high: int) -> int | None:
+    return parse_int(name, params[name], low, high) if name in params else None
 
 
 def _single(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -200,6 +191,7 @@ def _decode_cursor(token: str, sort: list[SortKey]) -> tuple[Any, str]:
         or decoded[0] != signature
         or not isinstance(decoded[2], str)
         or not isinstance(decoded[1], str | int)
+        or (type(decoded[1]) is int and not INT64_MIN <= decoded[1] <= INT64_MAX)
     ):
         raise _bad_param("cursor", "does not belong to this sort order")
     return decoded[1], decoded[2]

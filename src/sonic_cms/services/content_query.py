@@ -70,10 +70,12 @@ BRACKET_OPERATORS = (
     "nin",
     "exists",
 )
+#: The keys of a ``where`` condition; any other key is a 400, never silently ignored.
+CONDITION_KEYS = frozenset({"field", "operator", "value"})
 MAX_IN_VALUES = 100
 MAX_NUMBER = 2**63 - 1
 MAX_VALUE_LENGTH = 500
-_BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?$")
+_BRACKET = re.compile(r"^filter\[([A-Za-z0-9_.]{1,80})\](?:\[([a-z_]{1,20})\])?\Z")
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,12 @@ def _node(
         raise _bad(path, f"more than {limits.max_conditions} conditions")
     if not isinstance(item, dict) or not isinstance(item.get("field"), str):
         raise _bad(path, 'a condition is {"field", "operator", "value"}')
+    unknown = sorted(str(key) for key in item if key not in CONDITION_KEYS)
+    if unknown:
+        raise _bad(
+            f"{path}.{unknown[0][:40]}",
+            f"unknown key {unknown[0][:40]!r}; a condition has only field, operator and value",
+        )
     operator = item.get("operator", "equals")
     if operator not in WHERE_OPERATORS:
         raise _bad(

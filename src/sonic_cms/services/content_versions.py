@@ -19,6 +19,7 @@ from sonic_cms.services.actors import Actor
 from sonic_cms.services.content import VERSIONS, load_item, update_item
 from sonic_cms.services.content_access import require_history
 from sonic_cms.services.errors import BadRequest, NotFound
+from sonic_cms.services.integers import checked_int
 
 _SNAPSHOT_KEYS = frozenset({"title", "slug", "status", "data"})
 
@@ -120,6 +121,7 @@ def rollback(
     """Restore version ``number``'s title, slug and data as a new version; history stays."""
     if type(number) is not int or number < 1:
         raise BadRequest("`version` must be a positive integer", code="invalid_version")
+    checked_int("version", number, 1, in_body=True)
     with db.read() as conn:
         _readable(conn, actor, item_id, clock.now_ms())
         snap = as_snapshot(_version(conn, item_id, number).data)

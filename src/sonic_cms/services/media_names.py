@@ -18,7 +18,7 @@ from sonic_cms.services.errors import ValidationFailed
 
 DEFAULT_FOLDER = "uploads"
 #: SonicJS's folder rule (create-folder): lower-case letters, digits, hyphens, underscores.
-FOLDER_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}$")
+FOLDER_PATTERN = re.compile(r"^[a-z0-9_-]{1,64}\Z")
 _RESERVED_CHARS = re.compile(r'[<>:"/\\|?*]')
 _WINDOWS_DEVICES = frozenset(
     {"con", "prn", "aux", "nul"}

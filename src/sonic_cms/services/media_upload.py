@@ -44,6 +44,7 @@ from sonic_cms.services.media_names import (
 )
 from sonic_cms.services.media_queries import media_item
 from sonic_cms.services.media_types import SNIFF_BYTES, is_raster_image, sniff_mime_type
+from sonic_cms.services.text_rules import CONTROL_MESSAGE, has_control
 from sonic_cms.storage import ObjectTooLarge, Storage
 
 logger = logging.getLogger("sonic_cms.media")
@@ -72,6 +73,10 @@ def check_text(value: str | None, path: str, settings: Settings) -> str | None:
     """Alt text or caption: control characters refused, length bounded."""
     if value is None:
         return None
+    if has_control(value):
+        raise ValidationFailed(
+            "Validation failed", details=[{"path": path, "message": CONTROL_MESSAGE}]
+        )
     if len(value) > settings.media_max_text_chars:
         message = f"must be at most {settings.media_max_text_chars} characters"
         raise ValidationFailed("Validation failed", details=[{"path": path, "message": message}])
@@ -87,6 +92,10 @@ def check_tags(tags: list[str] | None, settings: Settings) -> list[str] | None:
         {"path": f"tags.{i}", "message": "must be at most 64 characters"}
         for i, tag in enumerate(cleaned)
         if len(tag) > 64
+    ] + [
+        {"path": f"tags.{i}", "message": CONTROL_MESSAGE}
+        for i, tag in enumerate(cleaned)
+        if has_control(tag)
     ]
     if len(cleaned) > settings.media_max_tags:
         problems.append({"path": "tags", "message": f"at most {settings.media_max_tags} tags"})

@@ -22,6 +22,7 @@ from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.audit import log_in_transaction
 from sonic_cms.services.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from sonic_cms.services.integers import MAX_EPOCH_MS, checked_int
 from sonic_cms.services.workflow import can_see
 
 ACTIONS = ("publish", "unpublish", "archive")
@@ -57,7 +58,7 @@ def _zone_names() -> frozenset[str]:
 def parse_moment(value: Any, zone: ZoneInfo, path: str = "scheduled_at") -> int:
     """Epoch ms of an ISO 8601 moment; a moment without offset is read in ``zone``."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return checked_int(path, value, 0, MAX_EPOCH_MS, in_body=True)
     if not isinstance(value, str) or len(value) > 64:
         raise _problem(path, "an ISO 8601 date-time or epoch milliseconds")
     try:

@@ -13,7 +13,7 @@ import unicodedata
 MAX_SLUG_LENGTH = 200
 _NON_WORD = re.compile(r"[^\w]+")
 _UNDERSCORES = re.compile(r"_+")
-VALID_SLUG = re.compile(r"^[^\W_]+(?:-[^\W_]+)*$")
+VALID_SLUG = re.compile(r"^[^\W_]+(?:-[^\W_]+)*\Z")
 
 
 def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:

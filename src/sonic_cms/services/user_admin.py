@@ -32,7 +32,13 @@ from sonic_cms.services.errors import (
 from sonic_cms.services.passwords import hash_password, verify_password
 from sonic_cms.services.roles import role_permissions
 from sonic_cms.services.sessions import revoke_all_sessions
-from sonic_cms.services.users import check_password_policy, create_user, validation_details
+from sonic_cms.services.text_rules import control_problems
+from sonic_cms.services.users import (
+    NAME_FIELDS,
+    check_password_policy,
+    create_user,
+    validation_details,
+)
 
 PROFILE_FIELDS = frozenset(
     {
@@ -189,10 +195,10 @@ def _parse_changes(changes: dict[str, Any]) -> dict[str, Any]:
         values["email"] = str(values["email"]).lower()
     required = {"first_name", "last_name", "email", "username", "role", "is_active"}
     nulls = sorted(k for k in required & values.keys() if values[k] is None)
-    if nulls:
-        raise ValidationFailed(
-            "Validation failed", details=[{"path": k, "message": "may not be null"} for k in nulls]
-        )
+    problems = [{"path": k, "message": "may not be null"} for k in nulls]
+    problems += control_problems(values, *NAME_FIELDS)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
     return values
 
 

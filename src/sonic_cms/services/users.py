@@ -21,6 +21,7 @@ from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, ValidationFailed
 from sonic_cms.services.passwords import MAX_PASSWORD_LENGTH, hash_password
+from sonic_cms.services.text_rules import control_problems
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -91,7 +92,14 @@ def create_user(
 REGISTRATION_FIELDS = ("email", "username", "first_name", "last_name")
 
 
+#: The user fields people name themselves with: the control-character rule applies.
+NAME_FIELDS = ("username", "first_name", "last_name")
+
+
 def _validated_record(values: dict[str, object]) -> UserInsert:
+    problems = control_problems(values, *NAME_FIELDS)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
     try:
         return UserInsert.model_validate(values)
     except ValidationError as exc:

@@ -17,10 +17,11 @@ from sonic_cms.db.schema import Collection, Workflow, WorkflowState, WorkflowTra
 from sonic_cms.ids import new_id
 from sonic_cms.services.actors import Actor
 from sonic_cms.services.errors import Conflict, NotFound, ValidationFailed
+from sonic_cms.services.text_rules import control_problems
 
 DEFAULT_WORKFLOW_ID = "default"
-STATE_ID = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+STATE_ID = re.compile(r"^[a-z][a-z0-9-]{0,62}\Z")
+COLOR = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
 WORKFLOW_FIELDS = (
     "name",
     "description",
@@ -127,6 +128,7 @@ def _state_values(body: dict[str, Any]) -> dict[str, Any]:
     for flag in ("is_initial", "is_final"):
         if not isinstance(body.get(flag, False), bool):
             problems.append({"path": flag, "message": "a boolean"})
+    problems += control_problems(body, "id", "name", "description")
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     assert isinstance(name, str)
@@ -242,6 +244,7 @@ def _workflow_values(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
         values[key] = value
     if creating and "name" not in values:
         problems.append({"path": "name", "message": "required"})
+    problems += control_problems(values, "name", "description")
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
     return values

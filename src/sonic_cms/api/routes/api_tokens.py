@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
@@ -14,9 +14,8 @@ from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.services import api_tokens
-
-#: 9999-12-31T23:59:59.999Z: later values overflow BIGINT-sized dates in clients.
-MAX_EPOCH_MS = 253_402_300_799_999
+from sonic_cms.services.integers import MAX_EPOCH_MS
+from sonic_cms.services.text_rules import check_clean
 
 router = APIRouter(
     prefix="/api/tokens",
@@ -29,7 +28,7 @@ router = APIRouter(
 class NewToken(StrictModel):
     """Name, the permissions (a subset of the creator's) and an optional expiry (epoch ms)."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, AfterValidator(check_clean)] = Field(min_length=1, max_length=200)
     permissions: list[Annotated[str, Field(max_length=100)]] = Field(max_length=200)
     expires_at: int | None = Field(None, ge=0, le=MAX_EPOCH_MS)
 

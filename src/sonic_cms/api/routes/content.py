@@ -13,6 +13,7 @@ from fastapi import APIRouter, Header, Query, Request
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
+from sonic_cms.api.params import int_path, int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
@@ -225,8 +226,8 @@ async def diff(
     item_id: str,
     db: DbDep,
     actor: ActorDep,
-    start: Annotated[int, Query(alias="from", ge=1)],
-    end: Annotated[int, Query(alias="to", ge=1)],
+    start: Annotated[int, int_query(alias="from", ge=1)],
+    end: Annotated[int, int_query(alias="to", ge=1)],
     clock: ClockDep,
 ) -> JSONBytesResponse:
     """Per-field changes of title, slug, status and each data field."""
@@ -243,7 +244,11 @@ async def diff(
     openapi_extra=PUBLIC,
 )
 async def version(
-    item_id: str, number: int, db: DbDep, actor: ActorDep, clock: ClockDep
+    item_id: str,
+    number: Annotated[int, int_path(ge=1)],
+    db: DbDep,
+    actor: ActorDep,
+    clock: ClockDep,
 ) -> JSONBytesResponse:
     """One version's snapshot."""
     row = await db.run_read(content_versions.get_version, db, actor, clock, item_id, number)

@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from sonic_cms.api.deps import ContextDep, StorageDep
 from sonic_cms.api.etags import etag_matches
 from sonic_cms.api.openapi import DocumentedRoute, file_responses
+from sonic_cms.api.params import int_query
 from sonic_cms.services.errors import BadRequest
 from sonic_cms.services.media_serving import (
     ServedObject,
@@ -34,7 +35,7 @@ router = APIRouter(tags=["media"], route_class=DocumentedRoute)
 
 SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 _ALLOWED_PARAMS = frozenset({"w", "h", "fit", "expires", "signature"})
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)\Z")
 
 
 def _disposition(served: ServedObject) -> str:
@@ -100,10 +101,10 @@ async def serve_file(
     request: Request,
     ctx: ContextDep,
     storage: StorageDep,
-    w: Annotated[int | None, Query()] = None,
-    h: Annotated[int | None, Query()] = None,
+    w: Annotated[int | None, int_query()] = None,
+    h: Annotated[int | None, int_query()] = None,
     fit: str | None = None,
-    expires: int | None = None,
+    expires: Annotated[int | None, int_query(ge=0)] = None,
     signature: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Any:
     """The object, a byte range of it (206), 304 when the ETag matches, 416 out of range."""

@@ -10,10 +10,11 @@ from starlette.responses import Response
 
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.openapi import DocumentedRoute, ok
-from sonic_cms.api.params import only_params
+from sonic_cms.api.params import int_query, only_params
 from sonic_cms.api.routes import _docs_admin as adocs
 from sonic_cms.services import logs as log_service
 from sonic_cms.services.errors import BadRequest
+from sonic_cms.services.integers import MAX_EPOCH_MS, checked_int, is_whole_number, parse_int
 
 router = APIRouter(prefix="/admin/api/logs", tags=["logs"], route_class=DocumentedRoute)
 
@@ -34,8 +35,8 @@ def parse_time(name: str, value: str | None) -> int | None:
     """Epoch milliseconds, or an ISO 8601 date/time (UTC when no offset)."""
     if value is None or value == "":
         return None
-    if value.isdigit():
-        return int(value)
+    if is_whole_number(value):
+        return parse_int(name, value, 0, MAX_EPOCH_MS, code="invalid_filter")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -57,7 +58,7 @@ async def log_filters(request: Request) -> log_service.LogQuery:
     """The LogQuery of the request's query string."""
     q = request.query_params
     statuses = _split(q.get("status"))
-    if not all(s.isdigit() and 100 <= int(s) <= 599 for s in statuses):
+    if not all(is_whole_number(s) and 100 <= int(s) <= 599 for s in statuses):
         raise BadRequest(
             "status must be HTTP status codes, comma-separated",
             code="invalid_filter",
@@ -88,16 +89,11 @@ async def query(
     ctx: ContextDep,
     actor: ActorDep,
     filters: FiltersDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1)] = 50,
+    page: Annotated[int, int_query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, int_query(ge=1)] = 50,
 ) -> dict[str, Any]:
     """A page of records, newest first."""
-    if limit > ctx.settings.log_query_max_limit:
-        raise BadRequest(
-            f"limit must be at most {ctx.settings.log_query_max_limit}",
-            code="invalid_limit",
-            details=[{"path": "limit", "message": "too large"}],
-        )
+    checked_int("limit", limit, 1, ctx.settings.log_query_max_limit, code="invalid_limit")
     return await ctx.db.run_read(log_service.query_logs, ctx.db, actor, filters, page, limit)
 
 

@@ -20,10 +20,12 @@ from starlette.datastructures import FormData, UploadFile
 
 from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
 from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs_media as mdocs
 from sonic_cms.services import media_manage as manage
 from sonic_cms.services.errors import BadRequest, ValidationFailed
+from sonic_cms.services.integers import checked_int
 from sonic_cms.services.media_import import import_from_url
 from sonic_cms.services.media_queries import (
     MediaFilter,
@@ -236,6 +238,8 @@ async def create_folder(
     return await _in_thread(partial(manage.create_folder, ctx.db, storage, actor, body.folderName))
 
 
+#: The last page a list serves: page * limit stays far inside 64 bits.
+MAX_PAGE = 1_000_000
 _LIST_PARAMS = frozenset(
     {"page", "limit", "folder", "type", "uploadedBy", "tag", "uploadedAfter", "uploadedBefore",
      "search", "sort", "deleted"}
@@ -247,14 +251,14 @@ async def list_items(
     request: Request,
     ctx: ContextDep,
     actor: ActorDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    limit: Annotated[int, Query(ge=1)] = 24,
+    page: Annotated[int, int_query(ge=1, le=MAX_PAGE)] = 1,
+    limit: Annotated[int, int_query(ge=1)] = 24,
     folder: str | None = None,
     type: str | None = None,
     uploadedBy: str | None = None,  # noqa: N803 - query parameter name
     tag: str | None = None,
-    uploadedAfter: int | None = None,  # noqa: N803
-    uploadedBefore: int | None = None,  # noqa: N803
+    uploadedAfter: Annotated[int | None, int_query(ge=0)] = None,  # noqa: N803
+    uploadedBefore: Annotated[int | None, int_query(ge=0)] = None,  # noqa: N803
     search: Annotated[str | None, Query(max_length=200)] = None,
     sort: str = "-uploaded_at",
     deleted: bool = False,
@@ -263,8 +267,7 @@ async def list_items(
     unknown = sorted(set(request.query_params) - _LIST_PARAMS)
     if unknown:
         raise BadRequest(f"Unknown query parameter: {unknown[0]}", code="unknown_parameter")
-    if limit > ctx.settings.media_page_size_max:
-        raise BadRequest(f"limit must be at most {ctx.settings.media_page_size_max}")
+    checked_int("limit", limit, 1, ctx.settings.media_page_size_max, code="bad_request")
     filters = MediaFilter(
         folder=folder, type=type, uploaded_by=uploadedBy, tag=tag,
         uploaded_after=uploadedAfter, uploaded_before=uploadedBefore,

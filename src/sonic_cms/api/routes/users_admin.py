@@ -15,6 +15,7 @@ from pydantic import EmailStr, Field
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.params import int_query
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import _docs_users as udocs
@@ -45,8 +46,8 @@ async def list_users_route(
     request: Request,
     actor: ActorDep,
     ctx: ContextDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
+    page: Annotated[int, int_query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, int_query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     role: Annotated[str | None, Query(pattern="^(admin|editor|author|viewer)$")] = None,
     active: bool | None = None,
     search: Annotated[str | None, Query(max_length=200)] = None,

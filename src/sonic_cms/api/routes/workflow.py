@@ -8,14 +8,15 @@ from fastapi import APIRouter, Query, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
 from sonic_cms.api.openapi import DocumentedRoute, ok
+from sonic_cms.api.params import int_query
 from sonic_cms.api.routes import _docs_workflow as wdocs
 from sonic_cms.api.routes._io import json_object
 from sonic_cms.services import scheduling, workflow, workflow_definitions
 
 router = APIRouter(tags=["workflow"], route_class=DocumentedRoute)
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, int_query(ge=1, le=200)]
+Offset = Annotated[int, int_query(ge=0)]
 
 
 @router.post(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
-from sonic_cms.api.params import only_params
+from sonic_cms.api.params import int_query, only_params
 from sonic_cms.api.routes._docs import PagedMeta
 from sonic_cms.plugins.builtin.faq import service
 from sonic_cms.plugins.builtin.faq.service import FaqIn, FaqPatch
@@ -61,8 +61,8 @@ def router() -> APIRouter:
         request: Request,
         ctx: ContextDep,
         actor: ActorDep,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+        page: Annotated[int, int_query(ge=1, le=100_000)] = 1,
+        limit: Annotated[int, int_query(ge=1, le=MAX_LIMIT)] = 50,
         category: Annotated[str | None, Query(max_length=100)] = None,
     ) -> object:
         return await ctx.db.run_read(service.list_faqs, ctx.db, actor, page, limit, category)
