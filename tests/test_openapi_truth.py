@@ -341,6 +341,9 @@ def test_docs_pages_load_only_from_this_server(page: str):
         html = client.get(page)
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
         assert "http://" not in html.text and "https://" not in html.text
+        # the bundles themselves may name other hosts (ReDoc's logo): the browser is told not to go
+        policy = html.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "img-src 'self' data:" in policy
         urls = [a or b for a, b in _URL.findall(html.text)]
         assets = [u for u in urls if Path(u).suffix in _TYPES]
         assert len(assets) >= (3 if page == "/docs" else 2) and "/openapi.json" in html.text

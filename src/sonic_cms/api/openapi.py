@@ -183,6 +183,21 @@ def _document(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+#: The documentation pages may load nothing from another host. ReDoc's bundle shows Redocly's
+#: logo from a CDN (hidden by its own onError when blocked); FastAPI's pages start the viewers
+#: with an inline script, and ReDoc runs its search in a blob: worker.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _local_only(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = DOCS_CSP
+    return page
+
+
 def install_docs(app: FastAPI) -> None:
     """``/openapi.json`` with security schemes, and ``/docs`` and ``/redoc`` on local assets.
 
@@ -194,22 +209,26 @@ def install_docs(app: FastAPI) -> None:
     openapi_url = app.openapi_url or "/openapi.json"
 
     async def swagger(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/swagger-ui/favicon-32x32.png",
-            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        return _local_only(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} - Swagger UI",
+                swagger_js_url=f"{ASSETS_URL}/swagger-ui/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS_URL}/swagger-ui/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS_URL}/swagger-ui/favicon-32x32.png",
+                swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+            )
         )
 
     async def redoc(request: Request) -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url,
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{ASSETS_URL}/redoc/redoc.standalone.js",
-            redoc_favicon_url=f"{ASSETS_URL}/swagger-ui/favicon-32x32.png",
-            with_google_fonts=False,
+        return _local_only(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=f"{ASSETS_URL}/redoc/redoc.standalone.js",
+                redoc_favicon_url=f"{ASSETS_URL}/swagger-ui/favicon-32x32.png",
+                with_google_fonts=False,
+            )
         )
 
     app.add_route("/docs", swagger, include_in_schema=False)
