@@ -50,7 +50,7 @@ from tests.utils.api_fuzz import (
     pin_path_parameters,
 )
 from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
-from tests.utils.live_server import SECRET, live_server
+from tests.utils.live_server import SECRET, LiveServer, live_server
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi.json"
 
@@ -289,7 +289,7 @@ def _checks() -> list[Any]:
 
 
 @pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
+def server(db_url: str, tmp_path: Path) -> Iterator[tuple[LiveServer, dict[str, str], str]]:
     """A real server on a migrated database, with an admin and two sessions of theirs."""
     settings = make_settings(db_url, secret_key=SECRET)
     db = Database(settings)
@@ -300,19 +300,17 @@ def server(db_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], s
     with live_server(db_url, tmp_path) as live:
         sessions = httpx.get(f"{live.url}/auth/sessions", headers=spare, timeout=30)
         spare_id = next(s["id"] for s in _ok(sessions)["data"] if s.get("current"))
-        try:
-            yield live.url, headers, spare_id
-        except BaseException:
-            print(live.log_tail())
-            raise
+        yield live, headers, spare_id
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_on_any_operation(
-    server: tuple[str, dict[str, str], str],
+    server: tuple[LiveServer, dict[str, str], str],
     engine_name: str,
-    capsys: pytest.CaptureFixture[str],
+    record_property: Any,
 ) -> None:
-    base_url, admin, spare_session = server
+    live, admin, spare_session = server
+    base_url = live.url
     started = time.monotonic()
     with httpx.Client(base_url=base_url, timeout=30) as http:
         seeded = seed(http, admin, spare_session)
@@ -335,8 +333,9 @@ def test_schemathesis_finds_no_server_error_on_any_operation(
     fuzz.run(Caller("admin", admin, ADMIN_EXAMPLES), order)
     summary = report.summary(engine_name, len(operations))
     summary += f"\n  took {time.monotonic() - started:.0f} s"
-    with capsys.disabled():
-        print("\n" + summary)
+    if report.failures:
+        summary += f"\n  exceptions in the server log: {live.logged_exceptions()}"
+    record_property("schemathesis", summary)  # printed at the end by tests/conftest.py
     if os.environ.get("SONIC_SCHEMATHESIS_REPORT"):  # a JSON-lines file of every finding
         report.dump(f"{os.environ['SONIC_SCHEMATHESIS_REPORT']}.{engine_name}")
     unexercised = sorted(set(operations) - report.operations("admin"))

@@ -9,6 +9,7 @@ hundreds of passwords would otherwise spend minutes in argon2.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from tests.utils.redis_server import free_port
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).with_name("serve_cheap_hashing.py")
 SECRET = "live-server-secret-0123456789abcdefghijklmnop"
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,14 @@ class LiveServer:
 
     def log_tail(self, chars: int = 6000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
+
+    def logged_exceptions(self) -> dict[str, int]:
+        """The final line of every traceback in the log ("OverflowError: ..."), counted."""
+        found: dict[str, int] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            if _EXCEPTION_LINE.match(line):
+                found[line[:300]] = found.get(line[:300], 0) + 1
+        return found
 
 
 def _wait_until_healthy(server: LiveServer, seconds: float) -> None:
