@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -174,3 +175,14 @@ def _cheap_password_hashing() -> Iterator[None]:
         patch.setattr(passwords, "_HASHER", cheap)
         patch.setattr(passwords, "DUMMY_HASH", cheap.hash("sonic-cms dummy password for timing"))
         yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the schemathesis run's counts (tests/test_schemathesis.py records them as a
+    property, which also crosses from xdist workers) at the end of every run that has them."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get(
+        "failed", []
+    ):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "schemathesis" and report.when == "call":
+                terminalreporter.write_line(str(value))

@@ -17,7 +17,11 @@ from sonic_cms.api.auth import authenticate
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
-from sonic_cms.api.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from sonic_cms.api.middleware import (
+    BodyLimitMiddleware,
+    RefuseNulInUrlMiddleware,
+    RequestIdMiddleware,
+)
 from sonic_cms.api.openapi import install_docs
 from sonic_cms.api.plugin_mount import mount_plugin_routes
 from sonic_cms.api.request_log import RequestLogMiddleware
@@ -106,6 +110,7 @@ def create_app(
     app.state.storage = storage or build_storage(settings, context.clock)
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
+    app.add_middleware(RefuseNulInUrlMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

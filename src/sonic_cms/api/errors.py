@@ -10,8 +10,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sonic_cms.api.responses import JSONBytesResponse
@@ -80,6 +82,29 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONByt
     return error_response(400, "Invalid request parameters", "bad_request", details)
 
 
+def _is_nul_refusal(exc: DataError) -> bool:
+    """PostgreSQL refusing a NUL: psycopg will not send one in a text parameter, and the server
+    cannot turn ``\\u0000`` in JSON into jsonb text. SQLite stores both; nothing else matches."""
+    if isinstance(exc.orig, psycopg.errors.UntranslatableCharacter):
+        return True
+    return isinstance(exc.orig, psycopg.DataError) and "NUL (0x00)" in str(exc.orig)
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    """A NUL in a JSON body reaching PostgreSQL is bad input (422), not a server error; the
+    fields with their own text rules refuse it earlier, with the field's path, on both
+    engines. Any other DataError is unexpected."""
+    assert isinstance(exc, DataError)
+    if _is_nul_refusal(exc):
+        return error_response(
+            422,
+            "Validation failed",
+            "validation_failed",
+            [{"path": "body", "message": "text may not contain NUL characters"}],
+        )
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONBytesResponse:
     request_id = getattr(request.state, "request_id", None)
     logger.exception("unhandled error (request %s)", request_id)
@@ -93,4 +118,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -61,7 +61,15 @@ def list_versions(db: Database, actor: Actor, clock: Clock, item_id: str) -> lis
     return [_serialize(r, item.version_number) for r in rows]
 
 
+#: content_versions.version is INTEGER: 32-bit signed on PostgreSQL, so no version past this
+#: exists, and comparing the column with a larger number is an error there, not "no row".
+MAX_VERSION = 2**31 - 1
+
+
 def _version(conn: Connection, item_id: str, number: int) -> Row[Any]:
+    """Version ``number`` of the item (every lookup by number goes through here), or 404."""
+    if not 1 <= number <= MAX_VERSION:
+        raise NotFound(f"Version {number} not found", code="version_not_found")
     row = conn.execute(
         select(VERSIONS).where(VERSIONS.c.content_id == item_id, VERSIONS.c.version == number)
     ).first()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import delete, func, insert, select, update
 
 from sonic_cms.clock import Clock
@@ -31,16 +32,25 @@ class FaqIn(BaseModel):
 
 
 class FaqPatch(BaseModel):
-    """Changes to an FAQ entry; absent fields stay as they are."""
+    """Changes to an FAQ entry; absent fields stay as they are. Only ``category`` may be set
+    to null (cleared): the other columns are NOT NULL, so a null there is a 422, not a 500."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    question: str | None = Field(None, min_length=1, max_length=500)
-    answer: str | None = Field(None, min_length=1, max_length=10_000)
+    question: str | SkipJsonSchema[None] = Field(None, min_length=1, max_length=500)
+    answer: str | SkipJsonSchema[None] = Field(None, min_length=1, max_length=10_000)
     category: str | None = Field(None, max_length=100)
-    tags: list[str] | None = Field(None, max_length=20)
-    is_published: bool | None = None
-    sort_order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    tags: list[str] | SkipJsonSchema[None] = Field(None, max_length=20)
+    is_published: bool | SkipJsonSchema[None] = None
+    sort_order: int | SkipJsonSchema[None] = Field(None, ge=-1_000_000, le=1_000_000)
+
+    @field_validator("question", "answer", "tags", "is_published", "sort_order", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        """Runs only on sent fields (defaults are not validated), so absent stays allowed."""
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep its value")
+        return value
 
 
 def _visible(actor: Actor) -> Any:
