@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -76,6 +77,9 @@ def build_engine(settings: Settings) -> Engine:
         return engine
     return create_engine(
         url,
+        # jsonb prints a float past 2**64 without an exponent, so the stdlib reads it back as an
+        # int that orjson cannot write: orjson reads it as the float the client sent.
+        json_deserializer=orjson.loads,
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC"},
