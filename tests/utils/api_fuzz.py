@@ -134,7 +134,7 @@ class FuzzReport:
                 for who in callers
             ),
             f"  responses by status: {dict(sorted(self.statuses.items()))}",
-            f"  failures: {len(self.failures)}; excused (known, fixed on other branches): "
+            f"  failures: {len(self.failures)}; excused: "
             f"{len(self.excused)}",
         ]
         if self.not_sent:
