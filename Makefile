@@ -31,6 +31,7 @@ test: $(DEV_STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 lint: $(DEV_STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 

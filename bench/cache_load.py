@@ -22,15 +22,15 @@ from pathlib import Path
 
 import httpx
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.builtin_plugins.faq.service import FaqIn, create_faq
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
-from sonic_cms.plugins.builtin.faq.service import FaqIn, create_faq
+from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
 
 BIN = Path(sys.executable).parent
 SECRET = "bench-secret-key-0123456789abcdefghijklmnop"

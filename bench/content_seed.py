@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth.users import create_user
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
+from sonic_cms.content.bulk import bulk_create_items
+from sonic_cms.content.collection_sync import sync_collections
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import sync_collections
-from sonic_cms.services.content_bulk import bulk_create_items
-from sonic_cms.services.users import create_user
 
 COLLECTION = "blog-posts"
 COLLECTIONS_DIR = Path(__file__).resolve().parent.parent / "collections"

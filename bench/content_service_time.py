@@ -22,11 +22,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bench.content_load import CURSOR_ROUTE, routes, scratch_database
 from bench.content_seed import bench_settings, seed
+from sonic_cms.actors import ANONYMOUS
 from sonic_cms.clock import SystemClock
+from sonic_cms.content.items import get_item
+from sonic_cms.content.lists import list_content
 from sonic_cms.db.engine import Database
-from sonic_cms.services.actors import ANONYMOUS
-from sonic_cms.services.content import get_item
-from sonic_cms.services.content_list import list_content
 
 
 def service_call(db: Database, url: str) -> Callable[[], Any]:

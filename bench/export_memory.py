@@ -33,9 +33,9 @@ import resource
 import sys
 from pathlib import Path
 from sonic_cms.config import Settings
-from sonic_cms.db.dump_format import open_output
+from sonic_cms.operations.dump_format import open_output
 from sonic_cms.db.engine import Database
-from sonic_cms.db.export_sql import export_dump
+from sonic_cms.operations.export_sql import export_dump
 PAGE = os.sysconf("SC_PAGE_SIZE")
 during = [0]
 def sample(table, done, total):

@@ -26,13 +26,13 @@ from pathlib import Path
 import httpx
 import psutil
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth.access_tokens import issue_access_token
+from sonic_cms.auth.users import create_user
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
-from sonic_cms.services.access_tokens import issue_access_token
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.users import create_user
 
 BUDGET_MB = 50.0
 SECRET = "bench-secret-key-0123456789abcdefghijklmnop"

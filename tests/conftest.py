@@ -168,7 +168,7 @@ def _cheap_password_hashing() -> Iterator[None]:
     """argon2id with minimal cost for tests (production parameters take ~0.4 s per hash here)."""
     from argon2 import PasswordHasher
 
-    from sonic_cms.services import passwords
+    from sonic_cms.auth import passwords
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     with pytest.MonkeyPatch.context() as patch:

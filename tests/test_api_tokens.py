@@ -6,12 +6,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth import api_tokens, roles, user_admin
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import ApiToken
-from sonic_cms.services import api_tokens, roles, user_admin
-from sonic_cms.services.actors import SYSTEM
 from tests.utils.auth import create_random_user, headers_for
 
 
@@ -133,7 +133,7 @@ def test_token_shrinks_with_owner_and_dies_with_deactivation(
     roles.revoke(db, SYSTEM, role="editor", permission="content.publish")
     assert not api_tokens.resolve_token(db, settings, clock, secret).actor.can("content.publish")
     user_admin.deactivate_user(db, SYSTEM, clock, owner.id)
-    from sonic_cms.services.errors import Unauthorized
+    from sonic_cms.errors import Unauthorized
 
     with pytest.raises(Unauthorized):
         api_tokens.resolve_token(db, settings, clock, secret)

@@ -8,10 +8,10 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from sonic_cms.auth.access_tokens import ALGORITHM, AUDIENCE, ISSUER
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services.access_tokens import ALGORITHM, AUDIENCE, ISSUER
 from tests.utils.auth import TEST_PASSWORD, create_random_user
 
 SECRET_KEYS = {
@@ -319,7 +319,7 @@ def test_unknown_user_costs_one_hash_verification_like_a_wrong_password(
 ):
     from argon2 import PasswordHasher
 
-    from sonic_cms.services import passwords
+    from sonic_cms.auth import passwords
 
     calls: list[str] = []
 

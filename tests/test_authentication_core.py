@@ -1,11 +1,11 @@
 import jwt
 import pytest
 
+from sonic_cms.auth.access_tokens import decode_access_token
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services.access_tokens import decode_access_token
-from sonic_cms.services.errors import Unauthorized
+from sonic_cms.errors import Unauthorized
 from tests.utils.auth import actor_with_role, bearer_headers
 
 

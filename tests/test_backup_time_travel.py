@@ -12,14 +12,14 @@ from sqlalchemy import text
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
-from sonic_cms.db import backup, time_travel
 from sonic_cms.db.change_capture import uncovered_tables
-from sonic_cms.db.dump_format import DumpError
 from sonic_cms.db.engine import Database
-from sonic_cms.db.import_sql import verify_dump
-from sonic_cms.db.restore import restore_backup, restore_to_moment
-from sonic_cms.db.server_lock import DatabaseBusy, server_presence
-from sonic_cms.services.server_duties import snapshot_if_due
+from sonic_cms.operations import backup, time_travel
+from sonic_cms.operations.dump_format import DumpError
+from sonic_cms.operations.import_sql import verify_dump
+from sonic_cms.operations.restore import restore_backup, restore_to_moment
+from sonic_cms.operations.server_duties import snapshot_if_due
+from sonic_cms.operations.server_lock import DatabaseBusy, server_presence
 from tests.conftest import make_settings
 from tests.utils.sample_data import seed_sample, table_rows
 
@@ -114,7 +114,7 @@ def test_a_server_app_holds_the_lock(settings: Settings, db: Database, clock):
 
 
 def _exclusive(settings: Settings) -> None:
-    from sonic_cms.db.server_lock import exclusive_maintenance
+    from sonic_cms.operations.server_lock import exclusive_maintenance
 
     with exclusive_maintenance(settings):
         pass

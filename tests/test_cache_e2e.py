@@ -16,13 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.clock import SystemClock
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
 from tests.conftest import _service_url, make_settings
 from tests.utils.auth import create_random_user, headers_for
 from tests.utils.redis_server import free_port

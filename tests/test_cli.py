@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.main import app
-from sonic_cms.db import admin, migrate
+from sonic_cms.content.collections import create_collection
+from sonic_cms.content.items import create_item
+from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ContentVersion
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collections import create_collection
-from sonic_cms.services.content import create_item
+from sonic_cms.operations import databases as admin
 from tests.conftest import make_settings
 from tests.utils.auth import create_random_user
 
@@ -112,7 +113,7 @@ def test_create_info_and_delete_a_database(empty_db_url: str, engine_name: str):
 
 
 def test_delete_is_refused_while_a_server_runs_on_the_database(db_url: str):
-    from sonic_cms.db.server_lock import server_presence
+    from sonic_cms.operations.server_lock import server_presence
     from tests.conftest import make_settings
 
     with server_presence(make_settings(db_url)):  # what every `sonic serve` worker holds

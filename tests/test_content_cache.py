@@ -12,18 +12,18 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from sonic_cms.auth import roles
 from sonic_cms.cache.generations import FileGenerations, generations_file
 from sonic_cms.cache.invalidation import namespaces_for_tables
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.content import items as content_service
 from sonic_cms.db import write_tracking
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content
-from sonic_cms.services import content as content_service
-from sonic_cms.services import roles
-from sonic_cms.services.scheduler import run_due
-from sonic_cms.services.scheduling import schedule
+from sonic_cms.workflow.executor import run_due
+from sonic_cms.workflow.scheduling import schedule
 from tests.content.helpers import sync_examples
 from tests.utils.auth import actor_with_role, bearer_headers
 

@@ -12,10 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock, SystemClock, utc_datetime
 from sonic_cms.config import Settings
+from sonic_cms.content.bulk import bulk_create_items
+from sonic_cms.content.items import get_item
+from sonic_cms.content.rows import serialize_item
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import (
@@ -26,16 +30,13 @@ from sonic_cms.db.schema import (
     User,
     WorkflowHistory,
 )
-from sonic_cms.plugins import runtime as plugin_runtime
+from sonic_cms.extensions import lifecycle
+from sonic_cms.extensions import runtime as plugin_runtime
+from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.plugins.hooks import Cancel, HookBus, HookContext, HookHandler
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import HookSpec, PluginSpec
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.content import get_item, serialize_item
-from sonic_cms.services.content_bulk import bulk_create_items
-from sonic_cms.services.plugins import PluginServices
-from sonic_cms.services.scheduler import run_due
+from sonic_cms.workflow.executor import run_due
 from tests.conftest import make_settings
 from tests.content.helpers import counts, sync_examples
 from tests.test_workflow import People, move

@@ -9,15 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
+from sonic_cms.errors import Conflict
+from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import Conflict
 from tests.conftest import make_settings
 from tests.utils.auth import bearer_headers
 

@@ -24,8 +24,8 @@ SCRIPT = textwrap.dedent(
     from sonic_cms.db import migrate
     from sonic_cms.db.engine import Database
     from sonic_cms.plugins.registry import discover
-    from sonic_cms.services import plugins as lifecycle
-    from sonic_cms.services.actors import SYSTEM
+    from sonic_cms.extensions import lifecycle
+    from sonic_cms.actors import SYSTEM
     from sonic_cms.plugins.hooks import Cancel, HookBus, HookCancelled
 
     settings = Settings(database_url=sys.argv[1], env="development",

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sonic_cms.db import migrate
-from sonic_cms.db.dump_format import DumpError, open_output
 from sonic_cms.db.engine import Database
-from sonic_cms.db.export_sql import export_dump
-from sonic_cms.db.import_sql import import_dump, verify_dump
 from sonic_cms.db.schema import Content
+from sonic_cms.operations.dump_format import DumpError, open_output
+from sonic_cms.operations.export_sql import export_dump
+from sonic_cms.operations.import_sql import import_dump, verify_dump
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.utils.sample_data import NASTY, seed_sample, table_rows
 

@@ -262,7 +262,7 @@ def test_read_after_write_between_two_apps_sharing_redis(
 def test_fast_path_answers_hits_before_routing_and_still_logs(
     faq_client: TestClient, admin: dict[str, str], db: Database, monkeypatch: pytest.MonkeyPatch
 ):
-    from sonic_cms.plugins.builtin.faq import service
+    from sonic_cms.builtin_plugins.faq import service
 
     faq_client.post(FAQ, json={"question": "Fast?", "answer": "yes"}, headers=admin)
     assert faq_client.get(f"{FAQ}?page=1").headers["X-Cache-Status"] == "MISS"

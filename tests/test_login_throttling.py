@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from sonic_cms.api.app import create_app
+from sonic_cms.auth.passwords import hash_password
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
-from sonic_cms.services.passwords import hash_password
 from tests.conftest import make_settings
 from tests.utils.auth import TEST_PASSWORD, create_random_user
 
@@ -120,8 +120,8 @@ def test_parallel_guesses_cannot_overshoot_the_limit(
 ):
     import threading
 
-    from sonic_cms.services.errors import TooManyRequests, Unauthorized
-    from sonic_cms.services.login import login
+    from sonic_cms.auth.login import login
+    from sonic_cms.errors import TooManyRequests, Unauthorized
 
     user = create_random_user(db, clock)
     barrier = threading.Barrier(8)

@@ -1,7 +1,7 @@
 """Role x permission x own/other, table-driven, over every write route this area owns.
 
 Content routes are written elsewhere; their ownership rule is checked here at the service layer
-(services/ownership.py), which those routes call.
+(auth/ownership.py), which those routes call.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from sonic_cms.actors import ANONYMOUS, SYSTEM
+from sonic_cms.auth import api_tokens
+from sonic_cms.auth.ownership import require_own_or_any
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services import api_tokens
-from sonic_cms.services.actors import ANONYMOUS, SYSTEM
-from sonic_cms.services.errors import Forbidden, Unauthorized
-from sonic_cms.services.ownership import require_own_or_any
+from sonic_cms.errors import Forbidden, Unauthorized
 from tests.utils.auth import actor_with_role, create_random_user, headers_for
 
 ROLES = ("admin", "editor", "author", "viewer", "anonymous")

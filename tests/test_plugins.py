@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
@@ -24,14 +25,13 @@ from sonic_cms.db.schema import (
     PluginHook,
     PluginRoute,
 )
+from sonic_cms.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins import migrations as plugin_migrations
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import HookSpec, PluginSpec
 from sonic_cms.plugins.validation import validate_spec
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.conftest import make_settings
 from tests.utils import plugins as test_plugins
 from tests.utils.auth import actor_with_role, bearer_headers
@@ -413,7 +413,7 @@ def test_a_worker_that_loses_the_core_install_race_still_starts(
 ):
     """Two workers of one server check "is the cache plugin installed?" together; the one that
     installs second must not fail its start-up (it did, in the benchmark's 2-worker server)."""
-    from sonic_cms.plugins.runtime import PluginRuntime
+    from sonic_cms.extensions.runtime import PluginRuntime
 
     services = lifecycle.PluginServices(db, settings, clock, discover(autoload=False), HookBus())
     with db.write() as conn:

@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from sonic_cms.auth.passwords import needs_rehash, verify_password
 from sonic_cms.db.engine import Database
-from sonic_cms.db.sonicjs_import import SonicJSImportError, import_sonicjs, slugify, token_digest
-from sonic_cms.services.passwords import needs_rehash, verify_password
+from sonic_cms.operations.sonicjs_import import (
+    SonicJSImportError,
+    import_sonicjs,
+    slugify,
+    token_digest,
+)
 from tests.conftest import make_settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sonicjs_export.sql"

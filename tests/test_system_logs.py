@@ -21,10 +21,10 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import LogConfig, SystemLog
 from sonic_cms.ids import new_id
-from sonic_cms.system_logs.handler import SystemLogHandler
-from sonic_cms.system_logs.retention import DAY_MS, prune
-from sonic_cms.system_logs.scrub import scrub_data, scrub_query, scrub_text
-from sonic_cms.system_logs.writer import LogWriter
+from sonic_cms.logs.handler import SystemLogHandler
+from sonic_cms.logs.retention import DAY_MS, prune
+from sonic_cms.logs.scrub import scrub_data, scrub_query, scrub_text
+from sonic_cms.logs.writer import LogWriter
 from tests.utils.auth import bearer_headers, create_random_user
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth import user_admin
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services import user_admin
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import Conflict, Forbidden
+from sonic_cms.errors import Conflict, Forbidden
 from tests.utils.auth import actor_with_role, create_random_user, headers_for
 
 SECRET_KEYS = {
@@ -209,7 +209,7 @@ def test_non_admins_cannot_manage_users(
 
 
 def test_role_escalation_through_granted_users_update_is_refused(db: Database, clock: FrozenClock):
-    from sonic_cms.services import roles
+    from sonic_cms.auth import roles
 
     roles.grant(db, SYSTEM, clock, role="editor", permission="users.update")
     editor = actor_with_role(db, clock, "editor")
@@ -247,7 +247,7 @@ def test_change_password_revokes_other_sessions(
 
 
 def test_password_policy(db: Database, clock: FrozenClock):
-    from sonic_cms.services.errors import ValidationFailed
+    from sonic_cms.errors import ValidationFailed
 
     user = create_random_user(db, clock)
     for bad in (
@@ -289,7 +289,7 @@ def test_deleting_an_author_of_content_is_409_and_changes_nothing(db: Database, 
     from sqlalchemy import insert
 
     from sonic_cms.db.schema import Collection, Content
-    from sonic_cms.services.errors import NotFound
+    from sonic_cms.errors import NotFound
 
     author = create_random_user(db, clock, "author")
     now = clock.now_ms()

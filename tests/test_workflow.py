@@ -6,12 +6,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, SystemLog, Workflow, WorkflowHistory
-from sonic_cms.services import workflow
-from sonic_cms.services.authentication import actor_for_user
+from sonic_cms.workflow import transitions as workflow
 from tests.utils.auth import create_random_user, headers_for
 from tests.utils.content_rows import make_collection, make_content
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.clock import Clock
+from sonic_cms.content.collection_sync import sync_collections
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection, Content, ContentVersion
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import sync_collections
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "collections"
 

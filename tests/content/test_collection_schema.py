@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sonic_cms.services.collection_schema import compile_schema, data_errors, schema_problems
+from sonic_cms.content.schema import compile_schema, data_errors, schema_problems
 from tests.content.helpers import PRODUCT_SCHEMA
 
 BLOCKS = {

@@ -7,10 +7,10 @@ import shutil
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.collections import app
+from sonic_cms.content.collection_sync import summary_line, sync_collections
 from sonic_cms.db.schema import Collection
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import summary_line, sync_collections
 from tests.content.helpers import EXAMPLES
 from tests.utils.auth import bearer_headers
 

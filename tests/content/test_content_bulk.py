@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
+from sonic_cms.actors import ANONYMOUS, SYSTEM
 from sonic_cms.cli.main import app
+from sonic_cms.content.bulk import Malformed, bulk_create_items
+from sonic_cms.content.items import create_item
+from sonic_cms.content.lists import list_content
 from sonic_cms.db.schema import Content, ContentVersion
-from sonic_cms.services.actors import ANONYMOUS, SYSTEM
-from sonic_cms.services.content import create_item
-from sonic_cms.services.content_bulk import Malformed, bulk_create_items
-from sonic_cms.services.content_list import list_content
-from sonic_cms.services.errors import NotFound
+from sonic_cms.errors import NotFound
 from tests.content.helpers import counts, sync_examples
 from tests.utils.auth import actor_with_role, create_random_user
 
@@ -258,7 +258,7 @@ def test_a_slug_taken_between_preparing_and_writing_a_batch_is_prepared_again(
 ):
     """Batches are prepared outside their write transaction (in a thread); a writer that takes
     one of a prepared batch's slugs in between must not make the import fail or collide."""
-    from sonic_cms.services import content_bulk
+    from sonic_cms.content import bulk as content_bulk
 
     prepare_outside = content_bulk._Import._prepare_outside
     raced: list[str] = []
@@ -294,7 +294,7 @@ def test_a_slug_taken_between_preparing_and_writing_a_batch_is_prepared_again(
 def test_a_schema_change_between_preparing_and_writing_is_checked_again(
     db, clock, author, monkeypatch
 ):
-    from sonic_cms.services import content_bulk
+    from sonic_cms.content import bulk as content_bulk
 
     prepare_outside = content_bulk._Import._prepare_outside
 

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sonic_cms.services.collection_schema import compile_schema, data_errors
-from sonic_cms.services.collection_sync import load_config
+from sonic_cms.content.collection_sync import load_config
+from sonic_cms.content.schema import compile_schema, data_errors
 from tests.content.helpers import EXAMPLES, PRODUCT_SCHEMA
 
 EDGE_SCHEMA: dict[str, Any] = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from sonic_cms.actors import ANONYMOUS, SYSTEM
 from sonic_cms.clock import FrozenClock
-from sonic_cms.services.actors import ANONYMOUS, SYSTEM
-from sonic_cms.services.content_bulk import bulk_create_items
-from sonic_cms.services.content_list import list_content
+from sonic_cms.content.bulk import bulk_create_items
+from sonic_cms.content.lists import list_content
 from tests.conftest import START_MS
 from tests.content.helpers import sync_examples
 from tests.utils.auth import actor_with_role, create_random_user

@@ -6,10 +6,10 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sonic_cms.services.collection_schema import FieldInfo
-from sonic_cms.services.content_query import FieldSet, Group, Limits, parse_brackets, parse_where
-from sonic_cms.services.errors import BadRequest
-from sonic_cms.services.slugs import MAX_SLUG_LENGTH, is_valid_slug, numbered, slugify
+from sonic_cms.content.query import FieldSet, Group, Limits, parse_brackets, parse_where
+from sonic_cms.content.schema import FieldInfo
+from sonic_cms.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, numbered, slugify
+from sonic_cms.errors import BadRequest
 
 FIELDS = FieldSet(
     {

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.content.bulk import bulk_create_items
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ContentVersion
-from sonic_cms.db.sonicjs_import import import_sonicjs
-from sonic_cms.html_sanitize import HtmlPlan, clean_html, plan_for_schema, sanitize
+from sonic_cms.inputs.html import HtmlPlan, clean_html, plan_for_schema, sanitize
+from sonic_cms.operations.sonicjs_import import import_sonicjs
 from sonic_cms.plugins.hooks import HookContext
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.content_bulk import bulk_create_items
 from tests.conftest import make_settings
 from tests.utils.auth import bearer_headers, create_random_user
 from tests.utils.hook_recorder import register_filter

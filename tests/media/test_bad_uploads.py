@@ -151,7 +151,7 @@ def test_ten_thousand_character_name_is_cut_by_the_service(
     media_settings: Settings, media_db: Database, clock: FrozenClock, media_storage: Storage
 ):
     """Imports and the CLI reach the service without the parser's cap; it cuts the name."""
-    from sonic_cms.services.media_upload import MediaMeta, upload_media
+    from sonic_cms.media.upload import MediaMeta, upload_media
     from tests.utils.auth import actor_with_role
 
     actor = actor_with_role(media_db, clock, "editor")
@@ -228,8 +228,8 @@ def test_a_failed_row_insert_removes_the_objects(
     media_settings: Settings, media_db: Database, clock: FrozenClock, media_storage: Storage
 ):
     """An uploader id that breaks the foreign key makes the insert fail after the put."""
-    from sonic_cms.services.actors import Actor
-    from sonic_cms.services.media_upload import MediaMeta, upload_media
+    from sonic_cms.actors import Actor
+    from sonic_cms.media.upload import MediaMeta, upload_media
 
     ghost = Actor(kind="user", user_id="no-such-user", permissions=frozenset({"media.upload"}))
     with pytest.raises(Exception, match=r"(?i)foreign key|violates"):

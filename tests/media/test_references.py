@@ -9,12 +9,12 @@ from sqlalchemy import insert, select
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.content.items import create_item
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection, Content
-from sonic_cms.services.content import create_item
-from sonic_cms.services.errors import ValidationFailed
-from sonic_cms.services.media_manage import purge_media, soft_delete
-from sonic_cms.services.media_upload import MediaMeta, upload_media
+from sonic_cms.errors import ValidationFailed
+from sonic_cms.media.manage import purge_media, soft_delete
+from sonic_cms.media.upload import MediaMeta, upload_media
 from sonic_cms.storage import Storage
 from tests.media.helpers import image_bytes, media_count, stored_keys
 from tests.utils.auth import actor_with_role

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+from sonic_cms.actors import SYSTEM, Actor
+from sonic_cms.auth.authentication import actor_for_user
+from sonic_cms.auth.sessions import open_session
+from sonic_cms.auth.users import create_user
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserSelect
-from sonic_cms.services.actors import SYSTEM, Actor
-from sonic_cms.services.authentication import actor_for_user
-from sonic_cms.services.sessions import open_session
-from sonic_cms.services.users import create_user
 
 TEST_PASSWORD = "correct horse battery staple"
 

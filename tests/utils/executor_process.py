@@ -5,7 +5,7 @@ from __future__ import annotations
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services.scheduler import run_due
+from sonic_cms.workflow.executor import run_due
 
 
 def execute_until_idle(url: str, now_ms: int) -> list[str]:

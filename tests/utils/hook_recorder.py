@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sonic_cms.actors import Actor
 from sonic_cms.plugins.hooks import Cancel, HookBus, HookContext, HookHandler, Phase
-from sonic_cms.services.actors import Actor
 
 
 @dataclass(frozen=True)

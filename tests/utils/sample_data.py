@@ -9,8 +9,8 @@ from sqlalchemy import insert, select, text
 
 from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
-from sonic_cms.db.export_sql import dump_tables
 from sonic_cms.db.schema import Collection, Content, Media, Plugin, User, WorkflowHistory
+from sonic_cms.operations.export_sql import dump_tables
 from tests.utils.auth import create_random_user
 
 NASTY = (

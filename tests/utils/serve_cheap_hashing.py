@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 
+from sonic_cms.auth import passwords
 from sonic_cms.cli.main import main
-from sonic_cms.services import passwords
 
 
 def _cheap_hashing() -> None:

@@ -48,13 +48,13 @@ from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
+from sonic_cms.extensions.lifecycle import PluginServices
+from sonic_cms.extensions.runtime import PluginRuntime
+from sonic_cms.logs.writer import LogWriter
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
-from sonic_cms.plugins.runtime import PluginRuntime
 from sonic_cms.plugins.spec import PluginSpec
-from sonic_cms.services.plugins import PluginServices
 from sonic_cms.storage import Storage, build_storage
-from sonic_cms.system_logs.writer import LogWriter
 
 logger = logging.getLogger("sonic_cms")
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
+from sonic_cms.auth import api_tokens
+from sonic_cms.auth.authentication import actor_for_bearer
 from sonic_cms.config import Settings, origin_of
-from sonic_cms.services import api_tokens
-from sonic_cms.services.actors import ANONYMOUS, Actor
-from sonic_cms.services.authentication import actor_for_bearer
-from sonic_cms.services.errors import Forbidden, Unauthorized
+from sonic_cms.errors import Forbidden, Unauthorized
 
 ACCESS_COOKIE = "auth_token"
 REFRESH_COOKIE = "refresh_token"

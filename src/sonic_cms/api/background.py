@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 
 from sonic_cms.api.context import AppContext
-from sonic_cms.services.scheduler import run_forever
+from sonic_cms.workflow.executor import run_forever
 
 
 def start_background_tasks(context: AppContext) -> list[asyncio.Task[None]]:

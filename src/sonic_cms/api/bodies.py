@@ -12,8 +12,8 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from sonic_cms.services.errors import BadRequest
-from sonic_cms.services.users import validation_details
+from sonic_cms.auth.users import validation_details
+from sonic_cms.errors import BadRequest
 
 M = TypeVar("M", bound=BaseModel)
 

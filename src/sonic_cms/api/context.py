@@ -9,10 +9,10 @@ from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.extensions.runtime import PluginRuntime
+from sonic_cms.logs.writer import LogWriter
+from sonic_cms.media.url_import import ImportSlots
 from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.runtime import PluginRuntime
-from sonic_cms.services.media_import import ImportSlots
-from sonic_cms.system_logs.writer import LogWriter
 
 
 @dataclass

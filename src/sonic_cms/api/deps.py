@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services.actors import ANONYMOUS, Actor
 from sonic_cms.storage import Storage
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.services.errors import ServiceError, TooManyRequests
+from sonic_cms.errors import ServiceError, TooManyRequests
 
 logger = logging.getLogger("sonic_cms.api")
 

@@ -11,14 +11,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.api.background import start_background_tasks, stop_background_tasks
 from sonic_cms.api.context import AppContext
+from sonic_cms.content.collection_sync import summary_line, sync_collections
 from sonic_cms.db import migrate
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import summary_line, sync_collections
-from sonic_cms.services.server_duties import server_duties
-from sonic_cms.system_logs.handler import SystemLogHandler
-from sonic_cms.system_logs.retention import prune
+from sonic_cms.logs.handler import SystemLogHandler
+from sonic_cms.logs.retention import prune
+from sonic_cms.operations.server_duties import server_duties
 
 logger = logging.getLogger("sonic_cms")
 

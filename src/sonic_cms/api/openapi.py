@@ -24,13 +24,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from sonic_cms.api.deps import get_actor
-from sonic_cms.api.routes._docs import ErrorBody
 
 #: Where the vendored Swagger UI and ReDoc files are served from.
 ASSETS_URL = "/docs/assets"
@@ -79,6 +78,14 @@ _ERROR_TEXT: dict[int, str] = {
     429: "Too many requests: see Retry-After",
     500: "Internal server error: `details` holds the request id to quote",
 }
+
+
+class ErrorBody(BaseModel):
+    """Every error: SonicJS clients read ``error`` as a string."""
+
+    error: str
+    code: str = Field(description="A machine-readable code, e.g. `content_not_found`")
+    details: list[Any] = Field(description="Per-field problems: `{path, message}` objects")
 
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import Path, Query, Request
 
-from sonic_cms.services.errors import BadRequest
-from sonic_cms.services.integers import clamp_bounds
+from sonic_cms.errors import BadRequest
+from sonic_cms.inputs.integers import clamp_bounds
 
 
 def int_query(

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, FastAPI, Request
 
 from sonic_cms.api.context import AppContext
+from sonic_cms.errors import NotFound
 from sonic_cms.plugins.registry import PluginRegistry
-from sonic_cms.services.errors import NotFound
 
 
 def active_guard(name: str) -> Callable[[Request], Awaitable[None]]:

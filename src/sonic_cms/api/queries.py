@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from sonic_cms.services.errors import BadRequest
+from sonic_cms.errors import BadRequest
 
 
 def only_known_params(request: Request, *known: str) -> None:

@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
+from sonic_cms.logs.scrub import scrub_query, scrub_text
 from sonic_cms.plugins.hooks import HookCancelled
-from sonic_cms.system_logs.scrub import scrub_query, scrub_text
 
 
 class RequestLogMiddleware:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_database, settings_from
 from sonic_cms.clock import SystemClock
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.collection_sync import summary_line, sync_collections
+from sonic_cms.content.collection_sync import summary_line, sync_collections
 
 app = typer.Typer(help="Config-managed collections", no_args_is_help=True)
 

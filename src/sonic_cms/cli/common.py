@@ -13,9 +13,9 @@ from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.db.engine import Database
+from sonic_cms.errors import ServiceError
+from sonic_cms.extensions.runtime import command_hooks, command_registry
 from sonic_cms.plugins.registry import PluginRegistry
-from sonic_cms.plugins.runtime import command_hooks, command_registry
-from sonic_cms.services.errors import ServiceError
 
 T = TypeVar("T")
 

@@ -12,13 +12,13 @@ import orjson
 import typer
 from sqlalchemy import or_, select
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, database_for, fail, settings_from
 from sonic_cms.clock import SystemClock
+from sonic_cms.content.bulk import USERS, Malformed, bulk_create_items
+from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.db.engine import Database
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.content_bulk import USERS, Malformed, bulk_create_items
-from sonic_cms.services.content_sanitize import sanitize_stored
-from sonic_cms.services.errors import ServiceError
+from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
 

@@ -9,6 +9,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli import db_backup
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
@@ -20,12 +21,12 @@ from sonic_cms.cli.common import (
 )
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, toml_environments
-from sonic_cms.db import admin, migrate
+from sonic_cms.db import migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
 from sonic_cms.db.engine import Database
-from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
-from sonic_cms.plugins.runtime import command_hooks, command_registry
-from sonic_cms.services.actors import SYSTEM
+from sonic_cms.extensions.runtime import command_hooks, command_registry
+from sonic_cms.operations import databases as admin
+from sonic_cms.operations.server_lock import DatabaseBusy, exclusive_maintenance
 
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
 migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)

@@ -30,12 +30,13 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
-from sonic_cms.db import admin, backup, export_json, restore, sonicjs_import, time_travel
-from sonic_cms.db.dump_format import DumpError, open_output
 from sonic_cms.db.engine import Database
-from sonic_cms.db.export_sql import export_dump
-from sonic_cms.db.import_sql import import_dump
-from sonic_cms.db.server_lock import DatabaseBusy, exclusive_maintenance
+from sonic_cms.operations import backup, export_json, restore, sonicjs_import, time_travel
+from sonic_cms.operations import databases as admin
+from sonic_cms.operations.dump_format import DumpError, open_output
+from sonic_cms.operations.export_sql import export_dump
+from sonic_cms.operations.import_sql import import_dump
+from sonic_cms.operations.server_lock import DatabaseBusy, exclusive_maintenance
 
 time_travel_app = typer.Typer(
     help="Restore the database as it was at a moment (wrangler d1 time-travel).",

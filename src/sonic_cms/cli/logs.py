@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
@@ -22,10 +23,9 @@ from sonic_cms.cli.common import (
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.services import logs as log_service
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import ServiceError
-from sonic_cms.system_logs.retention import prune as prune_logs
+from sonic_cms.errors import ServiceError
+from sonic_cms.logs import queries as log_service
+from sonic_cms.logs.retention import prune as prune_logs
 
 app = typer.Typer(help="Query, follow, export and prune system logs.", no_args_is_help=True)
 

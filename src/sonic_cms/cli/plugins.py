@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
@@ -19,11 +20,10 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
+from sonic_cms.errors import ServiceError
+from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
-from sonic_cms.services import plugins as lifecycle
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import ServiceError
 
 app = typer.Typer(help="Install, activate and configure plugins.", no_args_is_help=True)
 settings_app = typer.Typer(help="Read and change a plugin's settings.", no_args_is_help=True)

@@ -15,8 +15,8 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.clock import SystemClock
-from sonic_cms.plugins.runtime import command_hooks, command_registry
-from sonic_cms.services.scheduler import run_due
+from sonic_cms.extensions.runtime import command_hooks, command_registry
+from sonic_cms.workflow.executor import run_due
 
 app = typer.Typer(
     help="Run scheduled publish, unpublish and archive actions.", no_args_is_help=True

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth import api_tokens, user_admin
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, open_database, run
 from sonic_cms.clock import SystemClock
-from sonic_cms.services import api_tokens, user_admin
-from sonic_cms.services.actors import SYSTEM
 
 app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 

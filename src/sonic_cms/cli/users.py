@@ -11,6 +11,9 @@ from typing import Annotated
 
 import typer
 
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth import user_admin
+from sonic_cms.auth.users import create_user, ensure_admin
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
@@ -20,10 +23,7 @@ from sonic_cms.cli.common import (
     run,
 )
 from sonic_cms.clock import SystemClock
-from sonic_cms.services import user_admin
-from sonic_cms.services.actors import SYSTEM
-from sonic_cms.services.errors import ServiceError
-from sonic_cms.services.users import create_user, ensure_admin
+from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Manage users.", no_args_is_help=True)
 

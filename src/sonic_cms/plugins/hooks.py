@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import ServiceError
+from sonic_cms.actors import Actor
+from sonic_cms.errors import ServiceError
 
 logger = logging.getLogger("sonic_cms.plugins")
 

@@ -16,6 +16,9 @@ from sonic_cms.plugins.validation import validate_spec
 logger = logging.getLogger("sonic_cms.plugins")
 
 ENTRY_POINT_GROUP = "sonic_cms.plugins"
+#: The plugins shipped inside sonic-cms (pyproject.toml), loaded whatever ``autoload`` says:
+#: the core cache plugin must always be there.
+BUILTIN_GROUP = "sonic_cms.builtin_plugins"
 
 
 @dataclass
@@ -45,28 +48,24 @@ class PluginRegistry:
         return self.specs.get(name)
 
 
-def builtin_specs() -> list[PluginSpec]:
-    """The plugins shipped inside sonic-cms."""
-    from sonic_cms.plugins.builtin import cache, demo_login, faq
-
-    return [cache.plugin, faq.plugin, demo_login.plugin]
-
-
 def discover(autoload: bool = True, extra: Iterable[PluginSpec] = ()) -> PluginRegistry:
-    """Built-ins, then entry points (when ``autoload``), then ``extra`` (tests)."""
+    """Built-ins, then third-party entry points (when ``autoload``), then ``extra`` (tests)."""
     registry = PluginRegistry()
-    for spec in builtin_specs():
-        registry.add(spec, "builtin")
+    _add_group(registry, BUILTIN_GROUP, "builtin")
     if autoload:
-        for entry in entry_points(group=ENTRY_POINT_GROUP):
-            loaded = _load(entry.name, entry.load)
-            if loaded is None:
-                registry.invalid[entry.name] = [f"entry point {entry.value} did not load"]
-            else:
-                registry.add(loaded, f"entry point {entry.value}")
+        _add_group(registry, ENTRY_POINT_GROUP, "entry point")
     for spec in extra:
         registry.add(spec, "extra")
     return registry
+
+
+def _add_group(registry: PluginRegistry, group: str, kind: str) -> None:
+    for entry in sorted(entry_points(group=group), key=lambda e: e.name):
+        loaded = _load(entry.name, entry.load)
+        if loaded is None:
+            registry.invalid[entry.name] = [f"{kind} {entry.value} did not load"]
+        else:
+            registry.add(loaded, f"{kind} {entry.value}")
 
 
 def _load(name: str, load: Callable[[], object]) -> PluginSpec | None:

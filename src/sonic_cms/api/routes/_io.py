@@ -7,12 +7,12 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from sonic_cms.actors import Actor
 from sonic_cms.api.caching import Document
 from sonic_cms.clock import Clock
+from sonic_cms.content import access as content_access
 from sonic_cms.db.engine import Database
-from sonic_cms.services import content_access
-from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import BadRequest, UnsupportedMediaType
+from sonic_cms.errors import BadRequest, UnsupportedMediaType
 
 
 async def json_object(request: Request) -> dict[str, Any]:

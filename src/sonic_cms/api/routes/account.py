@@ -22,14 +22,14 @@ from sonic_cms.api.bodies import (
     read_body,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import common as docs
+from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs as docs
-from sonic_cms.api.routes import _docs_users as udocs
 from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
-from sonic_cms.services import email_verification, invitations, password_reset, registration
-from sonic_cms.services.errors import ValidationFailed
-from sonic_cms.services.mail import deliver
+from sonic_cms.auth import email_verification, invitations, password_reset, registration
+from sonic_cms.auth.mail import deliver
+from sonic_cms.errors import ValidationFailed
 
 router = APIRouter(
     tags=["account"], dependencies=[Depends(no_nul_in_params)], route_class=DocumentedRoute

@@ -5,14 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.models import admin as _docs_admin
+from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs as docs
-from sonic_cms.api.routes import _docs_admin
 from sonic_cms.api.routes._io import json_object
-from sonic_cms.services import collections
-from sonic_cms.services.content_list import content_stats
-from sonic_cms.services.errors import Unauthorized
+from sonic_cms.content import collections
+from sonic_cms.content.lists import content_stats
+from sonic_cms.errors import Unauthorized
 
 router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
 

@@ -9,13 +9,13 @@ from pydantic import AfterValidator, Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs_users as udocs
-from sonic_cms.services import api_tokens
-from sonic_cms.services.integers import MAX_EPOCH_MS
-from sonic_cms.services.text_rules import check_clean
+from sonic_cms.auth import api_tokens
+from sonic_cms.inputs.integers import MAX_EPOCH_MS
+from sonic_cms.inputs.text import check_clean
 
 router = APIRouter(
     prefix="/api/tokens",

@@ -22,15 +22,15 @@ from sonic_cms.api.bodies import (
     read_json_object,
 )
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import common as docs
+from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs as docs
-from sonic_cms.api.routes import _docs_users as udocs
+from sonic_cms.auth import sessions, two_factor, user_admin
+from sonic_cms.auth.login import login
+from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.config import Settings
-from sonic_cms.services import sessions, two_factor, user_admin
-from sonic_cms.services.errors import Unauthorized
-from sonic_cms.services.login import login
-from sonic_cms.services.sessions import IssuedTokens
+from sonic_cms.errors import Unauthorized
 
 router = APIRouter(
     prefix="/auth",

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
+from sonic_cms.actors import Actor
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
-from sonic_cms.api.routes import _docs_admin as adocs
 from sonic_cms.cache import NAMESPACES
-from sonic_cms.services.actors import Actor
-from sonic_cms.services.errors import NotFound
+from sonic_cms.errors import NotFound
 
 router = APIRouter(prefix="/admin/cache", tags=["cache"], route_class=DocumentedRoute)
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Request
 
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
-from sonic_cms.services import collections, content
-from sonic_cms.services.content_list import list_content
+from sonic_cms.content import collections, rows
+from sonic_cms.content import items as content
+from sonic_cms.content.lists import list_content
 
 router = APIRouter(tags=["collections"], route_class=DocumentedRoute)
 
@@ -75,6 +76,4 @@ async def create_in_collection(
     body = await json_object(request)
     body.pop("collectionId", None)
     item = await db.run_write(content.create_item, db, actor, clock, {**body, "collectionId": name})
-    return JSONBytesResponse(
-        {"data": item}, status_code=201, headers={"ETag": content.etag_of(item)}
-    )
+    return JSONBytesResponse({"data": item}, status_code=201, headers={"ETag": rows.etag_of(item)})

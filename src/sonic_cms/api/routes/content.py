@@ -10,19 +10,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
+from sonic_cms.actors import Actor
 from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.params import int_path, int_query
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs as docs
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.clock import Clock
+from sonic_cms.content import history as content_history
+from sonic_cms.content import items as content
+from sonic_cms.content import rows
+from sonic_cms.content import versions as content_versions
+from sonic_cms.content.lists import list_content
 from sonic_cms.db.engine import Database
-from sonic_cms.services import content, content_history, content_versions
-from sonic_cms.services.actors import Actor
-from sonic_cms.services.content_list import list_content
-from sonic_cms.services.errors import BadRequest
+from sonic_cms.errors import BadRequest
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -32,7 +35,7 @@ def _with_etag(document: dict[str, Any], status_code: int = 200) -> JSONBytesRes
     return JSONBytesResponse(
         {"data": document},
         status_code=status_code,
-        headers={"ETag": content.etag_of(document_row(document))},
+        headers={"ETag": rows.etag_of(document_row(document))},
     )
 
 
@@ -95,7 +98,7 @@ async def get_one(
         past = await db.run_read(content_history.content_as_of, db, actor, clock, item_id, moment)
         return await public_document(db, actor, clock, {"data": past})
     item = await db.run_read(content.get_item, db, actor, clock, item_id)
-    etag = content.etag_of(document_row(item))
+    etag = rows.etag_of(document_row(item))
     return await public_document(db, actor, clock, {"data": item}, etag)
 
 

@@ -22,14 +22,14 @@ from sonic_cms.api.deps import ContextDep, StorageDep
 from sonic_cms.api.etags import etag_matches
 from sonic_cms.api.openapi import DocumentedRoute, file_responses
 from sonic_cms.api.params import int_query
-from sonic_cms.services.errors import BadRequest
-from sonic_cms.services.media_serving import (
+from sonic_cms.errors import BadRequest
+from sonic_cms.media.serving import (
     ServedObject,
     Signature,
     check_variant,
     resolve_file,
 )
-from sonic_cms.services.media_types import renders_inline
+from sonic_cms.media.types import renders_inline
 
 router = APIRouter(tags=["media"], route_class=DocumentedRoute)
 

@@ -9,9 +9,9 @@ from sqlalchemy import text
 
 from sonic_cms import __version__
 from sonic_cms.api.deps import DbDep
+from sonic_cms.api.models.admin import Health
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes._docs_admin import Health
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 

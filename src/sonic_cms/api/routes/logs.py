@@ -9,12 +9,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.responses import Response
 
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query, only_params
-from sonic_cms.api.routes import _docs_admin as adocs
-from sonic_cms.services import logs as log_service
-from sonic_cms.services.errors import BadRequest
-from sonic_cms.services.integers import MAX_EPOCH_MS, checked_int, is_whole_number, parse_int
+from sonic_cms.errors import BadRequest
+from sonic_cms.inputs.integers import MAX_EPOCH_MS, checked_int, is_whole_number, parse_int
+from sonic_cms.logs import queries as log_service
 
 router = APIRouter(prefix="/admin/api/logs", tags=["logs"], route_class=DocumentedRoute)
 

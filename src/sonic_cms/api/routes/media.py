@@ -19,22 +19,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
 
 from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
+from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs_media as mdocs
-from sonic_cms.services import media_manage as manage
-from sonic_cms.services.errors import BadRequest, ValidationFailed
-from sonic_cms.services.integers import checked_int
-from sonic_cms.services.media_import import import_from_url
-from sonic_cms.services.media_queries import (
+from sonic_cms.errors import BadRequest, ValidationFailed
+from sonic_cms.inputs.integers import checked_int
+from sonic_cms.media import manage
+from sonic_cms.media.queries import (
     MediaFilter,
     get_media,
     list_media,
     media_folders,
     media_statistics,
 )
-from sonic_cms.services.media_upload import MediaMeta, NamedSource, upload_many, upload_media
+from sonic_cms.media.upload import MediaMeta, NamedSource, upload_many, upload_media
+from sonic_cms.media.url_import import import_from_url
 
 router = APIRouter(prefix="/api/media", tags=["media"], route_class=DocumentedRoute)
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from pydantic import Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
-from sonic_cms.api.routes import _docs_users as udocs
-from sonic_cms.services import roles
+from sonic_cms.auth import roles
 
 router = APIRouter(
     prefix="/admin/api",

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
-from sonic_cms.api.routes import _docs_admin as adocs
-from sonic_cms.services import plugins as lifecycle
+from sonic_cms.extensions import lifecycle
 
 router = APIRouter(prefix="/admin/api/plugins", tags=["plugins"], route_class=DocumentedRoute)
 

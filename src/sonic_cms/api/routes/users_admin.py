@@ -1,7 +1,7 @@
 """``/admin/api/users``: list, create, edit, deactivate and delete users (SonicJS's admin area).
 
 Every rule (permissions, last admin, no self-escalation, role within one's own rights) lives in
-services/user_admin.py; these routes only parse and render.
+auth/user_admin.py; these routes only parse and render.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pydantic import EmailStr, Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params, read_json_object
 from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes import _docs_users as udocs
-from sonic_cms.services import sessions, two_factor, user_admin
+from sonic_cms.auth import sessions, two_factor, user_admin
 
 router = APIRouter(
     prefix="/admin/api/users",

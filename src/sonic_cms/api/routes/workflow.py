@@ -7,11 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.models import workflow as wdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
-from sonic_cms.api.routes import _docs_workflow as wdocs
 from sonic_cms.api.routes._io import json_object
-from sonic_cms.services import scheduling, workflow, workflow_definitions
+from sonic_cms.workflow import definitions as workflow_definitions
+from sonic_cms.workflow import scheduling
+from sonic_cms.workflow import transitions as workflow
 
 router = APIRouter(tags=["workflow"], route_class=DocumentedRoute)
 

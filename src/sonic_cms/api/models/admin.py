@@ -1,0 +1,258 @@
+"""OpenAPI models of the health, stats, plugin, log and cache routes' answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, RootModel
+
+from sonic_cms.api.models.common import PagedMeta
+
+
+class DatabaseState(BaseModel):
+    """Which engine, and whether it answered."""
+
+    engine: str = Field(description="sqlite or postgresql")
+    reachable: bool
+    error: str | None = Field(None, description="The exception's type when unreachable")
+
+
+class MigrationState(BaseModel):
+    """The applied revision, the newest shipped one, and those not yet applied."""
+
+    current: str | None
+    head: str | None
+    pending: list[str]
+
+
+class Health(BaseModel):
+    """``ok`` (200), ``degraded`` (503: migrations pending) or ``error`` (503: no database)."""
+
+    status: str = Field(description="ok, degraded or error")
+    version: str
+    database: DatabaseState
+    migrations: MigrationState | None = Field(None, description="Absent when unreachable")
+
+
+class CollectionCounts(BaseModel):
+    """One collection's counts."""
+
+    collection_id: str
+    name: str | None
+    total: int
+    by_status: dict[str, int]
+
+
+class Stats(BaseModel):
+    """Counts of what the caller may read."""
+
+    total: int
+    by_status: dict[str, int]
+    by_collection: list[CollectionCounts]
+    collections: int
+
+
+class StatsEnvelope(BaseModel):
+    """``GET /admin/api/stats``."""
+
+    data: Stats
+
+
+class PluginSummary(BaseModel):
+    """A known plugin (installed or not) or an invalid one with its problems."""
+
+    name: str
+    installed: bool
+    status: str | None = Field(description="active, inactive, not_installed, invalid, error")
+    problems: list[str]
+    display_name: str | None = None
+    version: str | None = None
+    category: str | None = None
+    description: str | None = None
+    dependencies: list[str] | None = None
+    is_core: bool | None = None
+    error_message: str | None = None
+
+
+class PluginList(BaseModel):
+    """``GET /admin/api/plugins``."""
+
+    data: list[PluginSummary]
+
+
+class PluginRow(BaseModel):
+    """An installed plugin's row."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str | None
+    version: str
+    author: str
+    category: str
+    icon: str | None
+    status: str | None
+    is_core: bool | None
+    settings: dict[str, Any] | None
+    permissions: list[str] | None
+    dependencies: list[str] | None
+    download_count: int | None
+    rating: float | None
+    installed_at: int
+    activated_at: int | None
+    last_updated: int
+    error_message: str | None
+    created_at: int | None
+    updated_at: int | None
+
+
+class PluginEnvelope(BaseModel):
+    """One installed plugin."""
+
+    data: PluginRow
+
+
+class PluginSettings(BaseModel):
+    """A plugin's settings: their shape is the plugin's settings model."""
+
+    data: dict[str, Any]
+
+
+class LogRecord(BaseModel):
+    """One system log record."""
+
+    id: str
+    level: str
+    category: str
+    message: str
+    data: Any = Field(description="Structured context, or null")
+    user_id: str | None
+    session_id: str | None
+    request_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    method: str | None
+    url: str | None
+    status_code: int | None
+    duration: int | None
+    stack_trace: str | None
+    tags: Any
+    source: str | None
+    created_at: int
+
+
+class LogList(BaseModel):
+    """A page of records, newest first."""
+
+    data: list[LogRecord]
+    meta: PagedMeta
+
+
+class LogEnvelope(BaseModel):
+    """One record."""
+
+    data: LogRecord
+
+
+class LogConfig(BaseModel):
+    """One category's logging settings."""
+
+    id: str
+    category: str
+    enabled: bool
+    level: str
+    retention_days: int
+    max_size_mb: int
+    created_at: int
+    updated_at: int
+
+
+class LogConfigList(BaseModel):
+    """``GET /admin/api/logs/config``."""
+
+    data: list[LogConfig]
+
+
+class LogConfigEnvelope(BaseModel):
+    """``PUT /admin/api/logs/config/{category}``."""
+
+    data: LogConfig
+
+
+class Cleanup(BaseModel):
+    """Records deleted, per category, by age and by size."""
+
+    deleted: int
+    by_age: dict[str, int]
+    by_size: dict[str, int]
+
+
+class CleanupEnvelope(BaseModel):
+    """``POST /admin/api/logs/cleanup``."""
+
+    data: Cleanup
+
+
+class TierCounters(BaseModel):
+    """A tier's counters (memory also reports its size; Redis whether it is configured)."""
+
+    hits: int | None = None
+    misses: int | None = None
+    sets: int | None = None
+    evictions: int | None = None
+    errors: int | None = None
+    hit_rate: float | None = None
+    entries: int | None = None
+    bytes: int | None = None
+    configured: bool | None = None
+    connected: bool | None = None
+
+
+class DatabaseTier(BaseModel):
+    """Loads that fell through to the database."""
+
+    loads: int
+
+
+class CacheStats(BaseModel):
+    """Counters per tier (of one namespace when asked)."""
+
+    enabled: bool
+    namespace: str | None
+    ttl_seconds: int | None
+    memory: TierCounters
+    redis: TierCounters
+    database: DatabaseTier
+
+
+class CacheStatsEnvelope(BaseModel):
+    """``GET /admin/cache/stats``."""
+
+    data: CacheStats
+
+
+class Cleared(BaseModel):
+    """Entries dropped per tier and the namespaces whose generation moved."""
+
+    memory: int
+    redis: int
+    namespaces: list[str]
+
+
+class ClearedEnvelope(BaseModel):
+    """``POST /admin/cache/clear`` and ``/invalidate``."""
+
+    data: Cleared
+
+
+class LogExport(RootModel[list[LogRecord]]):
+    """``GET /admin/api/logs/export?format=json``: the records as a JSON array."""
+
+
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": LogExport,
+        "description": "A download: a JSON array (format=json) or CSV (format=csv)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}

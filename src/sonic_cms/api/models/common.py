@@ -1,0 +1,359 @@
+"""OpenAPI models: the documented shapes of requests and responses.
+
+Routes serialize with orjson straight to bytes (no response_model validation on the hot path);
+these models only describe the contract in ``/openapi.json`` and ``/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sonic_cms.api.openapi import ErrorBody
+
+__all__ = ["ErrorBody"]
+
+
+class Success(BaseModel):
+    """``{"success": true}``."""
+
+    success: bool
+
+
+class Message(BaseModel):
+    """``{"message": "..."}``: a write that returns no resource."""
+
+    message: str
+
+
+class SeedPagination(BaseModel):
+    """The seed's pagination block, as the media, users, logs and plugin lists give it."""
+
+    page: int
+    limit: int
+    total: int
+    pages: int
+    hasNext: bool  # noqa: N815 - SonicJS's field name
+    hasPrev: bool  # noqa: N815
+
+
+class PagedMeta(BaseModel):
+    """``meta`` of a paged list."""
+
+    pagination: SeedPagination
+
+
+class CountMeta(BaseModel):
+    """``meta`` of a complete list: how many items it holds."""
+
+    count: int
+
+
+class Author(BaseModel):
+    """``include=author``: ``email`` only for signed-in callers."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+class CollectionRef(BaseModel):
+    """``include=collection``."""
+
+    id: str
+    name: str
+    display_name: str
+
+
+class ImageRef(BaseModel):
+    """``include=featured_image``: the media row's public fields."""
+
+    id: str
+    filename: str
+    mime_type: str
+    public_url: str
+    thumbnail_url: str | None
+    alt: str | None
+    caption: str | None
+    width: int | None
+    height: int | None
+
+
+class ContentItem(BaseModel):
+    """A content item as reads return it: SonicJS's fields plus sonic-cms's.
+
+    ``data`` holds the collection's fields (its shape is the collection's schema).
+    """
+
+    id: str
+    title: str
+    slug: str
+    status: str = Field(description="draft, published or archived")
+    collectionId: str  # noqa: N815 - SonicJS's field name
+    data: dict[str, Any]
+    created_at: int
+    updated_at: int
+    author_id: str
+    published_at: int | None
+    version_number: int | None
+    is_auto_saved: bool
+    featured_image_id: str | None
+    author: Author | None = Field(None, description="With `include=author`")
+    collection: CollectionRef | None = Field(None, description="With `include=collection`")
+    featured_image: ImageRef | None = Field(None, description="With `include=featured_image`")
+    version: int | None = Field(None, description="With `as_of`: the version shown")
+    as_of: int | None = Field(None, description="With `as_of`: the moment asked for (epoch ms)")
+
+
+class ContentListItem(BaseModel):
+    """A listed item: the fields of :class:`ContentItem`, only those named by ``fields=``
+    when it is given."""
+
+    id: str | None = None
+    title: str | None = None
+    slug: str | None = None
+    status: str | None = None
+    collectionId: str | None = None  # noqa: N815
+    data: dict[str, Any] | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+    author_id: str | None = None
+    published_at: int | None = None
+    version_number: int | None = None
+    is_auto_saved: bool | None = None
+    featured_image_id: str | None = None
+    author: Author | None = None
+    collection: CollectionRef | None = None
+    featured_image: ImageRef | None = None
+
+
+class ContentRecord(BaseModel):
+    """The written ``content`` row, as creates, updates, rollbacks and restores return it
+    (``collection_id``, and on updates every column of the row)."""
+
+    id: str
+    collection_id: str
+    title: str
+    slug: str
+    data: dict[str, Any]
+    status: str
+    workflow_state_id: str | None
+    author_id: str
+    created_at: int
+    updated_at: int
+    published_at: int | None
+    version_number: int | None
+    is_auto_saved: bool | None
+    featured_image_id: str | None
+    restored_from: int | None = Field(None, description="Restores: the version brought back")
+    as_of: int | None = Field(None, description="Restores: the moment asked for")
+
+
+class Pagination(BaseModel):
+    """The seed's pagination object."""
+
+    page: int
+    limit: int
+    offset: int
+    total: int
+    pages: int
+    hasNext: bool  # noqa: N815
+    hasPrev: bool  # noqa: N815
+    #: present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT: total is a lower bound
+    totalCapped: bool | None = None  # noqa: N815
+
+
+class ListMeta(BaseModel):
+    """``count`` as in SonicJS, plus totals and the keyset cursor."""
+
+    count: int
+    pagination: Pagination | None = Field(None, description="Absent when paging by cursor")
+    next_cursor: str | None = Field(None, description="Present when keyset paging is possible")
+
+
+class ContentList(BaseModel):
+    """A page of items."""
+
+    data: list[ContentListItem]
+    meta: ListMeta
+
+
+class ContentEnvelope(BaseModel):
+    """One item."""
+
+    data: ContentItem
+
+
+class ContentRecordEnvelope(BaseModel):
+    """One written item."""
+
+    data: ContentRecord
+
+
+class ContentCreate(BaseModel):
+    """``POST /api/content``."""
+
+    collectionId: str  # noqa: N815
+    title: str = Field(max_length=500)
+    slug: str | None = None
+    status: Literal["draft", "published", "archived"] = "draft"
+    data: dict[str, Any] = {}
+
+
+class ContentUpdate(BaseModel):
+    """``PUT /api/content/{id}``: every field optional; ``version`` for optimistic concurrency."""
+
+    title: str | None = None
+    slug: str | None = None
+    status: Literal["draft", "published", "archived"] | None = None
+    data: dict[str, Any] | None = None
+    version: int | None = None
+    is_auto_saved: bool | None = None
+
+
+class Rollback(BaseModel):
+    """``POST /api/content/{id}/rollback``."""
+
+    version: int
+
+
+class Version(BaseModel):
+    """One version's snapshot."""
+
+    version: int
+    title: str | None
+    slug: str | None
+    status: str | None
+    data: Any
+    author_id: str
+    created_at: int
+    is_current: bool
+
+
+class VersionList(BaseModel):
+    """An item's versions, newest first."""
+
+    data: list[Version]
+    meta: CountMeta
+
+
+class VersionEnvelope(BaseModel):
+    """One version."""
+
+    data: Version
+
+
+class Change(BaseModel):
+    """One changed field: ``title``, ``slug``, ``status`` or ``data.<name>``."""
+
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+    change: str | None = None
+
+
+class DiffBody(BaseModel):
+    """The two versions compared and the fields that differ."""
+
+    from_: int = Field(alias="from")
+    to: int
+    changes: list[Change]
+
+
+class Diff(BaseModel):
+    """What changed between two versions."""
+
+    data: DiffBody
+
+
+class Collection(BaseModel):
+    """A collection with its SonicJS schema as an object."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str | None
+    schema_: dict[str, Any] = Field(alias="schema")
+    is_active: bool
+    managed: bool
+    created_at: int
+    updated_at: int
+
+
+class CollectionList(BaseModel):
+    """Active collections."""
+
+    data: list[Collection]
+    meta: CountMeta
+
+
+class CollectionEnvelope(BaseModel):
+    """One collection."""
+
+    data: Collection
+
+
+class CollectionCreate(BaseModel):
+    """``POST /admin/api/collections``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    display_name: str
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema")
+    is_active: bool = True
+
+
+class CollectionUpdate(BaseModel):
+    """``PATCH /admin/api/collections/{id}``."""
+
+    display_name: str | None = None
+    description: str | None = None
+    schema_: dict[str, Any] | None = Field(None, alias="schema")
+    is_active: bool | None = None
+
+
+class SlugCheck(BaseModel):
+    """``{"available": bool}``."""
+
+    available: bool
+
+
+def body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a JSON request body the route reads itself."""
+    schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Bad request"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (412, "Precondition failed"),
+        (415, "Unsupported media type"),
+        (422, "Invalid data"),
+    )
+}
+
+LIST_PARAMETERS: list[dict[str, Any]] = [
+    {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": text}
+    for name, kind, text in (
+        ("where", "string", 'SonicJS filter JSON: {"and": [{"field", "operator", "value"}]}'),
+        ("limit", "integer", "Page size (default 50, at most SONIC_CONTENT_MAX_LIMIT)"),
+        ("offset", "integer", "Rows to skip"),
+        ("page", "integer", "1-based page number"),
+        ("sort", "string", 'JSON array [{"field": "created_at", "order": "desc"}] or -field,field'),
+        ("status", "string", "draft, published or archived"),
+        ("collection_id", "string", "Collection id"),
+        ("collection", "string", "Collection name"),
+        ("author", "string", "Author id"),
+        ("cursor", "string", "Keyset cursor from meta.next_cursor"),
+        ("search", "string", 'Full-text query: words, "phrases", prefix*'),
+        ("fields", "string", "Comma-separated item fields to return"),
+        ("include", "string", "author, collection, featured_image"),
+    )
+]

@@ -1,0 +1,73 @@
+"""Short-lived signed access tokens (JWT, HS256 pinned) for signed-in users.
+
+The algorithm is fixed on decode, so ``alg: none`` and key-confusion tokens are refused; the
+issuer and audience bind a token to this deployment's key and name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import jwt
+
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.errors import Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "sonic-cms"
+AUDIENCE = "sonic-cms-api"
+
+
+def issue_access_token(
+    settings: Settings, clock: Clock, *, user_id: str, role: str, session_id: str
+) -> str:
+    """A signed access token for ``user_id`` valid for ``access_token_ttl_seconds``.
+
+    ``sid`` names the sign-in session, so revoking the session (logout, password reset)
+    invalidates the token before it expires.
+    """
+    now = clock.now_ms() // 1000
+    claims = {
+        "sub": user_id,
+        "role": role,
+        "typ": "access",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "nbf": now,
+        "exp": now + settings.access_token_ttl_seconds,
+        "jti": uuid.uuid4().hex,
+        "sid": session_id,
+    }
+    return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
+
+
+def decode_access_token(settings: Settings, clock: Clock, token: str) -> dict[str, Any]:
+    """The claims of a valid access token; raises Unauthorized for anything else."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            signing_key(settings),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub", "typ", "jti", "sid"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("Invalid or expired token", code="invalid_token") from exc
+    # Expiry is checked against the injectable clock, not the wall clock.
+    if (
+        claims.get("typ") != "access"
+        or not isinstance(claims.get("sid"), str)
+        or not isinstance(claims.get("sub"), str)
+        or claims["exp"] <= clock.now_ms() // 1000
+    ):
+        raise Unauthorized("Invalid or expired token", code="invalid_token")
+    return claims
+
+
+def signing_key(settings: Settings) -> str:
+    """The HMAC key for tokens: the configured secret (development generates one per process)."""
+    return settings.effective_secret_key

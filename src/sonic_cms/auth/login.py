@@ -1,0 +1,142 @@
+"""Signing in: credentials, throttling, two-factor, rehash and a new session.
+
+Unknown users and wrong passwords get the same answer after the same work (a verification
+against a dummy hash), so neither the message nor the timing tells them apart. Failures count
+per account (whichever of its names was used), per unknown name and per client address (see
+``throttling``); a locked key answers 429 even to the right password.
+
+A successful check fires ``auth:login``: its filter runs in the transaction that opens the
+session (a plugin may refuse the sign-in; the attempt then stays counted), its action after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, or_, select, update
+
+from sonic_cms.auth import throttling
+from sonic_cms.auth.passwords import hash_password, needs_rehash, verify_password
+from sonic_cms.auth.sessions import IssuedTokens, open_session
+from sonic_cms.auth.two_factor import consume_code
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.db.records import UserSelect
+from sonic_cms.db.schema import User
+from sonic_cms.errors import Unauthorized
+
+BAD_CREDENTIALS = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The signed-in user and the tokens to hand over."""
+
+    user: UserSelect
+    tokens: IssuedTokens
+
+
+def find_account(conn: Connection, identifier: str) -> Row[Any] | None:
+    """The user an identifier names: an email (any letter case) first, else a username exactly.
+
+    Several identifiers name one account; the throttle counts on what this returns, so every
+    one of them shares the account's counter.
+    """
+    name = identifier.strip()
+    rows = conn.execute(
+        select(*User.__table__.columns).where(
+            or_(func.lower(User.email) == name.lower(), User.username == name)
+        )
+    ).all()
+    by_email = [row for row in rows if row.email.lower() == name.lower()]
+    found = by_email or rows
+    return found[0] if found else None
+
+
+def login(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    identifier: str,
+    password: str,
+    totp_code: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> LoginResult:
+    """Check credentials and open a session; 401 (same message) for any bad credential."""
+    with db.write() as conn:
+        user = find_account(conn, identifier)
+        subject = (
+            throttling.account_key(user.id)
+            if user is not None
+            else throttling.unknown_name_key(identifier)
+        )
+        limits = throttling.credential_limits(settings, subject, ip)
+        # Counted before the password is checked, in the same transaction as the lookup, so
+        # parallel guesses cannot overshoot the limit; a success gives the attempt back.
+        throttling.record_failure(conn, clock, limits)
+    stored = user.password_hash if user is not None else None
+    if not verify_password(stored, password) or user is None or stored is None:
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
+    if not user.is_active:
+        raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
+    if user.two_factor_enabled and user.two_factor_secret:
+        if not totp_code:
+            # The password was right: asking for the code is no failure, so it is given back
+            # (but nothing is reset before the second factor is proven too).
+            with db.write() as conn:
+                throttling.forgive(conn, limits)
+            raise Unauthorized("Two-factor code required", code="two_factor_required")
+        with db.write() as conn:
+            fresh = consume_code(conn, user.id, user.two_factor_secret, totp_code, clock)
+        if not fresh:  # wrong, stale, or already used once (no replay); stays counted
+            raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
+    return _complete(db, settings, clock, user, stored, password, limits, ip, user_agent)
+
+
+def _complete(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    user: Row[Any],
+    stored: str,
+    password: str,
+    limits: list[throttling.Limit],
+    ip: str | None,
+    user_agent: str | None,
+) -> LoginResult:
+    now = clock.now_ms()
+    values: dict[str, object] = {"last_login_at": now}
+    if needs_rehash(stored):
+        values["password_hash"] = hash_password(password)
+    two_factor = bool(user.two_factor_enabled and user.two_factor_secret)
+    event = {
+        "user_id": user.id,
+        "email": user.email,
+        "username": user.username,
+        "role": user.role,
+        "method": "password+totp" if two_factor else "password",
+        "ip_address": ip,
+        "user_agent": user_agent,
+    }
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, None, db.read)
+        hooks.filter("auth:login", dict(event))
+        throttling.password_verified(conn, limits)
+        conn.execute(update(User).where(User.id == user.id).values(**values))
+        tokens = open_session(
+            conn,
+            settings,
+            clock,
+            user_id=user.id,
+            role=user.role,
+            user_agent=user_agent,
+            ip_address=ip,
+        )
+        hooks.after_commit("auth:login", event | {"session_id": tokens.session_id})
+    hooks.fire()
+    record = UserSelect.model_validate(dict(user._mapping) | {"last_login_at": now})
+    return LoginResult(record, tokens)

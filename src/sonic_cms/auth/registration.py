@@ -1,0 +1,55 @@
+"""Self-registration: off by default; when on, it creates viewers and nothing more.
+
+The first admin comes from the CLI (``sonic users ensure-admin``), never from an open form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from sonic_cms.actors import SYSTEM
+from sonic_cms.auth import email_verification
+from sonic_cms.auth.mail import MailMessage
+from sonic_cms.auth.sessions import IssuedTokens, open_session
+from sonic_cms.auth.user_admin import public_user
+from sonic_cms.auth.users import create_user
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import User
+from sonic_cms.errors import Forbidden
+
+
+def register(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    email: str,
+    password: str,
+    username: str,
+    first_name: str,
+    last_name: str,
+) -> tuple[dict[str, Any], IssuedTokens, MailMessage]:
+    """Create a viewer, sign them in and prepare the verification mail; 403 when disabled."""
+    if not settings.registration_enabled:
+        raise Forbidden("Registration is currently disabled", code="registration_disabled")
+    user = create_user(
+        db,
+        SYSTEM,
+        clock,
+        email=email,
+        username=username,
+        password=password,
+        role="viewer",
+        first_name=first_name,
+        last_name=last_name,
+        method="registration",
+    )
+    with db.write() as conn:
+        tokens = open_session(conn, settings, clock, user_id=user.id, role=user.role)
+        mail = email_verification.issue(conn, settings, clock, user.id)
+        stored = conn.execute(select(*User.__table__.columns).where(User.id == user.id)).one()
+    return public_user(stored), tokens, mail

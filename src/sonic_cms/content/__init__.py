@@ -1,0 +1,1 @@
+"""The content domain: collections, schemas, items, versions, lists, search, bulk import."""

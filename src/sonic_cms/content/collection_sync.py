@@ -1,0 +1,197 @@
+"""Config-managed collections: the seed's "Collection Sync System", from a folder of files.
+
+Each ``*.yaml``/``*.yml``/``*.json`` file in ``SONIC_COLLECTIONS_DIR`` describes one collection
+(SonicJS's CollectionConfig: name, displayName, description, schema, managed, isActive). Sync is
+idempotent: a second run reports every file unchanged. A managed collection whose file is gone is
+deactivated, never deleted: its content stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from sqlalchemy import Connection, insert, select, update
+
+from sonic_cms.actors import Actor
+from sonic_cms.clock import Clock
+from sonic_cms.content.collection_names import (
+    RESERVED_MESSAGE,
+    is_reserved,
+    reserved_name_problems,
+    reserved_tables,
+)
+from sonic_cms.content.collections import COLLECTIONS, collection_input_errors
+from sonic_cms.db.engine import Database
+from sonic_cms.ids import new_id
+
+SUFFIXES = (".yaml", ".yml", ".json")
+MAX_FILE_BYTES = 1_048_576
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What happened to one file: created, updated, unchanged, deactivated, error, or a
+    warning about an existing collection (a reserved name)."""
+
+    file: str
+    name: str
+    status: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Parse one collection file; ValueError with a readable reason when it cannot be read."""
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"file is larger than {MAX_FILE_BYTES} bytes")
+    text = path.read_text(encoding="utf-8")
+    try:
+        parsed = orjson.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot parse: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(parsed, dict):
+        raise ValueError("top level must be a mapping")
+    return parsed
+
+
+def config_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The collection columns a config file asks for, SonicJS's camelCase keys mapped."""
+    return {
+        "name": config.get("name"),
+        "display_name": config.get("displayName", config.get("display_name")),
+        "description": config.get("description"),
+        "schema": config.get("schema"),
+        "is_active": config.get("isActive", config.get("is_active", True)) is not False,
+        "managed": config.get("managed", True) is not False,
+    }
+
+
+def _sync_one(conn: Connection, clock: Clock, values: dict[str, Any]) -> tuple[str, str]:
+    existing = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.name == values["name"])).first()
+    now = clock.now_ms()
+    label = values["display_name"]
+    if existing is None:
+        conn.execute(
+            insert(COLLECTIONS).values(
+                id=f"col-{values['name']}-{new_id()[-8:]}", created_at=now, updated_at=now, **values
+            )
+        )
+        return "created", f'Created collection "{label}"'
+    current = {key: getattr(existing, key) for key in values}
+    current["is_active"], current["managed"] = bool(existing.is_active), bool(existing.managed)
+    if current == values:
+        return "unchanged", f'Collection "{label}" is up to date'
+    conn.execute(
+        update(COLLECTIONS).where(COLLECTIONS.c.id == existing.id).values(updated_at=now, **values)
+    )
+    return "updated", f'Updated collection "{label}"'
+
+
+def collection_files(folder: Path) -> list[Path]:
+    """The collection files of a folder, in name order."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+
+
+def sync_collections(db: Database, actor: Actor, clock: Clock, folder: Path) -> list[SyncResult]:
+    """Sync every file in ``folder``; one result per file, plus one per deactivated collection.
+
+    Each file syncs in its own transaction, so one bad file never blocks the others.
+    """
+    actor.require("collections.update")
+    results: list[SyncResult] = []
+    seen: set[str] = set()
+    for path in collection_files(folder):
+        result = _sync_file(db, clock, path)
+        seen.add(result.name)
+        results.append(result)
+    results.extend(_deactivate_missing(db, clock, seen))
+    results.extend(reserved_name_warnings(db))
+    return results
+
+
+def _sync_file(db: Database, clock: Clock, path: Path) -> SyncResult:
+    try:
+        values = config_values(load_config(path))
+    except (OSError, ValueError) as exc:
+        return SyncResult(path.name, path.stem, "error", str(exc))
+    name = str(values["name"] or path.stem)
+    errors = collection_input_errors(values, partial=False)
+    if errors:
+        reasons = ", ".join(f"{e['path']}: {e['message']}" for e in errors)
+        return SyncResult(path.name, name, "error", f"Validation failed: {reasons}")
+    with db.write() as conn:
+        exists = conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == name)).first()
+        reserved = reserved_name_problems(conn, name)
+        if reserved and exists is None:
+            return SyncResult(
+                path.name, name, "error", f"Validation failed: name {RESERVED_MESSAGE}"
+            )
+        status, message = _sync_one(conn, clock, values)
+    return SyncResult(path.name, name, status, message)
+
+
+def reserved_name_warnings(db: Database) -> list[SyncResult]:
+    """One warning per existing collection whose name is now reserved (made before the rule,
+    or imported): it keeps working, and the operator learns it should be renamed."""
+    with db.read() as conn:
+        tables = reserved_tables(conn)
+        names = conn.execute(select(COLLECTIONS.c.name).order_by(COLLECTIONS.c.name)).scalars()
+        return [
+            SyncResult("", name, "warning", f"Collection name {name!r} {RESERVED_MESSAGE}")
+            for name in names
+            if is_reserved(name, tables)
+        ]
+
+
+def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[SyncResult]:
+    results = []
+    with db.write() as conn:
+        rows = conn.execute(
+            select(COLLECTIONS.c.id, COLLECTIONS.c.name).where(
+                COLLECTIONS.c.managed == True,  # noqa: E712
+                COLLECTIONS.c.is_active == True,  # noqa: E712
+            )
+        ).all()
+        for row in rows:
+            if row.name in seen:
+                continue
+            conn.execute(
+                update(COLLECTIONS)
+                .where(COLLECTIONS.c.id == row.id)
+                .values(is_active=False, updated_at=clock.now_ms())
+            )
+            results.append(
+                SyncResult(
+                    "",
+                    row.name,
+                    "deactivated",
+                    f'Collection "{row.name}" has no config file; deactivated',
+                )
+            )
+    return results
+
+
+def summary_line(results: list[SyncResult]) -> str:
+    """The seed's summary: ``N created, N updated, N unchanged, N errors``."""
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("created", "updated", "unchanged", "error", "deactivated", "warning")
+    }
+    line = (
+        f"✅ Collection sync complete: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['error']} errors"
+    )
+    if counts["deactivated"]:
+        line += f", {counts['deactivated']} deactivated"
+    if counts["warning"]:
+        line += f", {counts['warning']} warnings"
+    return line

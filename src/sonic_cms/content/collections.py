@@ -1,0 +1,183 @@
+"""Collections: CRUD through services, with managed (config-file) collections read-only here.
+
+A collection managed by config (``managed = 1``) changes only through its file and
+``sonic collections sync``; the API answers 409 so two sources of truth never fight.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
+from sqlalchemy import delete as sql_delete
+
+from sonic_cms.actors import Actor
+from sonic_cms.clock import Clock
+from sonic_cms.content.collection_names import reserved_name_problems
+from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import Collection, Content
+from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from sonic_cms.ids import new_id
+from sonic_cms.inputs.text import control_problems
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
+MAX_NAME_LENGTH = 64
+COLLECTIONS = cast(Table, Collection.__table__)
+EDITABLE = ("display_name", "description", "schema", "is_active")
+
+
+def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
+    """The public shape: the seed's columns, ``schema`` as an object, booleans as booleans."""
+    m = dict(row._mapping) if isinstance(row, Row) else dict(row)
+    return {
+        "id": m["id"],
+        "name": m["name"],
+        "display_name": m["display_name"],
+        "description": m["description"],
+        "schema": m["schema"] or {},
+        "is_active": bool(m["is_active"]),
+        "managed": bool(m["managed"]),
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+    }
+
+
+def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[dict[str, str]]:
+    """Per-field problems with a collection's name, display name, description and schema."""
+    errors: list[dict[str, str]] = []
+    if not partial or "name" in values:
+        name = values.get("name")
+        if not isinstance(name, str) or not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+            errors.append({"path": "name", "message": "must match ^[a-z][a-z0-9_-]*$ (max 64)"})
+    if not partial or "display_name" in values:
+        display = values.get("display_name")
+        if not isinstance(display, str) or not display.strip() or len(display) > 200:
+            errors.append({"path": "display_name", "message": "must be 1-200 characters"})
+    description = values.get("description")
+    if description is not None and (not isinstance(description, str) or len(description) > 2000):
+        errors.append({"path": "description", "message": "must be text of at most 2000 characters"})
+    errors += control_problems(values, "name", "display_name", "description")
+    if not partial or "schema" in values:
+        errors.extend(schema_problems(values.get("schema")))
+    if "is_active" in values and not isinstance(values["is_active"], bool):
+        errors.append({"path": "is_active", "message": "must be a boolean"})
+    return errors
+
+
+def find_collection(conn: Connection, key: str) -> Row[Any] | None:
+    """A collection row by id or by name (an id match wins); one query either way."""
+    rows = conn.execute(
+        select(COLLECTIONS).where(or_(COLLECTIONS.c.id == key, COLLECTIONS.c.name == key))
+    ).all()
+    return next((r for r in rows if r.id == key), rows[0] if rows else None)
+
+
+def compiled_schema(row: Row[Any]) -> CompiledSchema:
+    """The compiled validator of a collection row (cached per distinct schema)."""
+    return compile_schema(row.schema or {})
+
+
+def list_collections(
+    db: Database, actor: Actor, *, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    """Collections by name; inactive ones only for those who may edit collections."""
+    actor.require("collections.read")
+    query = select(COLLECTIONS).order_by(COLLECTIONS.c.name)
+    if not (include_inactive and actor.can("collections.update")):
+        query = query.where(COLLECTIONS.c.is_active == True)  # noqa: E712
+    with db.read() as conn:
+        return [serialize_collection(row) for row in conn.execute(query)]
+
+
+def get_collection(db: Database, actor: Actor, key: str) -> dict[str, Any]:
+    """One active collection by name or id; 404 ``Collection not found`` otherwise."""
+    actor.require("collections.read")
+    with db.read() as conn:
+        row = find_collection(conn, key)
+    if row is None or not (row.is_active or actor.can("collections.update")):
+        raise NotFound("Collection not found", code="collection_not_found")
+    return serialize_collection(row)
+
+
+def create_collection(
+    db: Database, actor: Actor, clock: Clock, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Create an API-managed collection; 409 when the name is taken."""
+    actor.require("collections.create")
+    errors = collection_input_errors(values, partial=False)
+    if errors:
+        raise ValidationFailed("Invalid collection", details=errors)
+    now = clock.now_ms()
+    row = {
+        "id": f"col-{values['name']}-{new_id()[-8:]}",
+        "name": values["name"],
+        "display_name": values["display_name"].strip(),
+        "description": values.get("description"),
+        "schema": values["schema"],
+        "is_active": values.get("is_active", True),
+        "managed": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with db.write() as conn:
+        reserved = reserved_name_problems(conn, row["name"])
+        if reserved:
+            raise ValidationFailed("Invalid collection", details=reserved)
+        if conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == row["name"])).first():
+            raise Conflict(f"Collection {row['name']!r} already exists", code="collection_exists")
+        conn.execute(insert(COLLECTIONS).values(**row))
+    return serialize_collection(row)
+
+
+def _editable_row(conn: Connection, key: str) -> Row[Any]:
+    row = find_collection(conn, key)
+    if row is None:
+        raise NotFound("Collection not found", code="collection_not_found")
+    if row.managed:
+        raise Conflict(
+            f"Collection {row.name!r} is managed by config; edit its file and run "
+            "`sonic collections sync`",
+            code="collection_managed",
+        )
+    return row
+
+
+def update_collection(
+    db: Database, actor: Actor, clock: Clock, key: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Change display name, description, schema or is_active of an API-managed collection."""
+    actor.require("collections.update")
+    unknown = sorted(set(values) - set(EDITABLE))
+    if unknown:
+        raise BadRequest(
+            f"Unknown or read-only fields: {', '.join(unknown)}",
+            code="unknown_field",
+            details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
+        )
+    errors = collection_input_errors(values, partial=True)
+    if errors:
+        raise ValidationFailed("Invalid collection", details=errors)
+    with db.write() as conn:
+        row = _editable_row(conn, key)
+        changes = {**values, "updated_at": clock.now_ms()}
+        conn.execute(update(COLLECTIONS).where(COLLECTIONS.c.id == row.id).values(**changes))
+        fresh = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.id == row.id)).one()
+    return serialize_collection(fresh)
+
+
+def delete_collection(db: Database, actor: Actor, key: str) -> None:
+    """Delete an empty API-managed collection; one that has content is a 400."""
+    actor.require("collections.delete")
+    with db.write() as conn:
+        row = _editable_row(conn, key)
+        count = conn.execute(
+            select(func.count()).select_from(Content).where(Content.collection_id == row.id)
+        ).scalar_one()
+        if count:
+            raise BadRequest(
+                f"Collection {row.name!r} has {count} content items; delete them first",
+                code="collection_not_empty",
+            )
+        conn.execute(sql_delete(COLLECTIONS).where(COLLECTIONS.c.id == row.id))

@@ -1,0 +1,128 @@
+"""Per-item time travel: an item as it was at a moment, and bringing that state back.
+
+Works from ``content_versions`` (each version holds the item's title, slug, status and data as
+of its ``created_at``), so it needs neither snapshots nor the change log. Reading obeys the
+content read policy; restoring is a rollback to the version current at that moment, so it is
+validated and versioned like any edit and never rewrites history.
+
+Callers with draft access (the item's author, editors, admins) see any past state. Everyone
+else sees a past state only if the public saw it then: the item is readable by them now, its
+status at that moment (from the workflow history, which records every status change) was
+``published``, and the moment lies inside its embargo/expiry window. Embargo and expiry
+changes are not recorded, so the window is the one the item has now; a moment outside it is a
+404 even if the window was different then (never the other way round).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from sonic_cms.actors import Actor
+from sonic_cms.clock import Clock, utc_datetime
+from sonic_cms.content.access import (
+    can_read_row,
+    has_draft_access,
+    require_history,
+    window_open,
+)
+from sonic_cms.content.items import VERSIONS
+from sonic_cms.content.rows import load_item, serialize_item
+from sonic_cms.content.state import status_for_state
+from sonic_cms.content.versions import as_snapshot, rollback
+from sonic_cms.db.engine import Database
+from sonic_cms.errors import BadRequest, NotFound
+from sonic_cms.inputs.integers import is_whole_number
+from sonic_cms.workflow.transitions import history_rows
+
+
+def parse_as_of(value: str) -> int:
+    """Epoch ms from ``as_of``: epoch milliseconds or an ISO 8601 time (UTC without offset)."""
+    text = value.strip()
+    if is_whole_number(text) and len(text) <= 15:
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            "as_of must be epoch milliseconds or an ISO 8601 time", code="bad_as_of"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def content_as_of(
+    db: Database, actor: Actor, clock: Clock, content_id: str, as_of_ms: int
+) -> dict[str, Any]:
+    """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``.
+
+    Raises:
+        NotFound: no such item (or not readable), or it did not exist yet (``not_yet``).
+    """
+    actor.require("content.read")
+    with db.read() as conn:
+        row = load_item(conn, content_id)
+        if row is None or not can_read_row(actor, row, clock.now_ms()):
+            raise NotFound("Content not found", code="content_not_found")
+        number, stored = _version_at(conn, row, as_of_ms)
+        public_only = not has_draft_access(actor, row)
+        if public_only and not _was_public(conn, row, as_of_ms):
+            raise NotFound("The item was not public at that time", code="not_public_at")
+    snap = as_snapshot(stored)
+    item = serialize_item(row)
+    for key in ("title", "slug", "status", "data"):
+        if snap[key] is not None:
+            item[key] = snap[key]
+    if public_only:
+        item["status"] = "published"
+    return {**item, "version": number, "as_of": as_of_ms}
+
+
+def status_at(conn: Connection, row: Any, moment_ms: int) -> str:
+    """The item's status at ``moment_ms``, from its workflow history.
+
+    Every status change (publish, unpublish, transitions, the scheduler, an edit that changes
+    status) writes a history row through ``content_state.apply_state``; before the first one the
+    item had the state that row moved it from, and with none at all it never changed status.
+    """
+    rows = history_rows(conn, row.id)
+    moment = utc_datetime(moment_ms)
+    before = [r for r in rows if r.created_at <= moment]
+    if before:
+        return status_for_state(before[-1].to_state_id)
+    if rows:
+        return status_for_state(rows[0].from_state_id or "draft")
+    return str(row.status)
+
+
+def _was_public(conn: Connection, row: Any, moment_ms: int) -> bool:
+    return status_at(conn, row, moment_ms) == "published" and window_open(row, moment_ms)
+
+
+def restore_content_as_of(
+    db: Database, actor: Actor, clock: Clock, content_id: str, as_of_ms: int
+) -> dict[str, Any]:
+    """Bring back the item as it was at ``as_of_ms`` as a new version (reads history, so it
+    needs draft access before anything about the past is looked up)."""
+    with db.read() as conn:
+        row = require_history(actor, load_item(conn, content_id), clock.now_ms())
+        number, _ = _version_at(conn, row, as_of_ms)
+    restored = rollback(db, actor, clock, content_id, number)
+    return {**restored, "restored_from": number, "as_of": as_of_ms}
+
+
+def _version_at(conn: Connection, row: Any, as_of_ms: int) -> tuple[int, Any]:
+    if row.created_at > as_of_ms:
+        raise NotFound("The item did not exist at that time", code="not_yet")
+    version = conn.execute(
+        select(VERSIONS.c.version, VERSIONS.c.data)
+        .where(VERSIONS.c.content_id == row.id, VERSIONS.c.created_at <= as_of_ms)
+        .order_by(VERSIONS.c.created_at.desc(), VERSIONS.c.version.desc())
+        .limit(1)
+    ).first()
+    if version is None:
+        raise NotFound("No version of the item covers that time", code="no_version_at")
+    return int(version.version), version.data

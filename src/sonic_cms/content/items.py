@@ -1,0 +1,596 @@
+"""Content items: create, read, update, delete, publish, with a version row for every write.
+
+Every write is one transaction: the item, its version row and (through triggers) its search
+entry commit together. ``data`` is validated against the collection's compiled schema on every
+write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``If-Match`` is a
+412 and a stale ``version`` in the body a 409, so two racing editors never overwrite each other.
+
+Every write fires its ``content:*`` hooks (docs/plugins.md): filters inside the transaction
+before validation (see content_hooks), actions after the commit with the serialized item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sonic_cms.actors import Actor
+from sonic_cms.clock import Clock
+from sonic_cms.content import hook_payloads as content_hooks
+from sonic_cms.content.access import (
+    CONTENT,
+    STATUSES,
+    can_read_row,
+    require_delete,
+    require_edit,
+    require_signed_in,
+    require_slug_check,
+    require_status_change,
+)
+from sonic_cms.content.collections import COLLECTIONS, compiled_schema, find_collection
+from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
+from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors
+from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
+from sonic_cms.content.state import publish_filter, publishes
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import ContentVersion, Media
+from sonic_cms.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from sonic_cms.ids import new_id
+from sonic_cms.inputs.text import NUL_MESSAGE, control_problems, nul_paths
+from sonic_cms.plugins.hooks import HookScope
+from sonic_cms.workflow import transitions as workflow
+
+VERSIONS = cast(Table, ContentVersion.__table__)
+MEDIA = cast(Table, Media.__table__)
+MAX_TITLE_LENGTH = 500
+WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
+
+
+def get_item(db: Database, actor: Actor, clock: Clock, item_id: str) -> dict[str, Any]:
+    """One item the actor may read now; 404 otherwise (a draft's existence is not disclosed)."""
+    actor.require("content.read")
+    with db.read() as conn:
+        row = load_item(conn, item_id)
+    if row is None or not can_read_row(actor, row, clock.now_ms()):
+        raise NotFound("Content not found", code="content_not_found")
+    return serialize_item(row)
+
+
+@dataclass
+class Target:
+    """The collection an item belongs to, with its compiled schema."""
+
+    id: str
+    name: str
+    schema: CompiledSchema
+
+
+def resolve_target(conn: Connection, key: Any) -> Target:
+    """The active collection named or identified by ``key``; 404 otherwise."""
+    if not isinstance(key, str) or not key:
+        raise ValidationFailed(
+            "Validation failed", details=[{"path": "collectionId", "message": "is required"}]
+        )
+    row = find_collection(conn, key)
+    if row is None or not row.is_active:
+        raise NotFound("Collection not found", code="collection_not_found")
+    return Target(row.id, row.name, compiled_schema(row))
+
+
+def unknown_field_problems(body: dict[str, Any], allowed: frozenset[str]) -> list[dict[str, str]]:
+    """One entry per key of ``body`` outside ``allowed``."""
+    return [
+        {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"}
+        for n in sorted(set(body) - allowed)
+    ]
+
+
+def _check_body(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    details = unknown_field_problems(body, allowed)
+    if details:
+        names = ", ".join(d["path"] for d in details)
+        raise BadRequest(f"Unknown fields: {names}", code="unknown_field", details=details)
+
+
+def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, str]]:
+    """Shape problems of the item's own fields: title, slug, status, data, version."""
+    problems = []
+    title = body.get("title")
+    if (creating or "title" in body) and (
+        not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_LENGTH
+    ):
+        problems.append(
+            {"path": "title", "message": f"is required: 1-{MAX_TITLE_LENGTH} characters"}
+        )
+    slug = body.get("slug")
+    if slug is not None and (not isinstance(slug, str) or not is_valid_slug(slug)):
+        problems.append({"path": "slug", "message": "must be lower-case words joined by hyphens"})
+    if "status" in body and body["status"] not in STATUSES:
+        problems.append({"path": "status", "message": f"must be one of {list(STATUSES)}"})
+    if "data" in body and not isinstance(body["data"], dict):
+        problems.append({"path": "data", "message": "must be an object"})
+    problems += control_problems(body, "title", "slug")
+    problems += [{"path": p, "message": NUL_MESSAGE} for p in nul_paths(body.get("data"), "data")]
+    if "version" in body and (type(body["version"]) is not int):
+        problems.append({"path": "version", "message": "must be an integer"})
+    return problems
+
+
+def _prepare_data(
+    target: Target, data: dict[str, Any], title: str, slug: str, *, creating: bool
+) -> dict[str, Any]:
+    """Fill defaults on create; mirror title and slug into fields the schema declares."""
+    out = dict(data)
+    if creating:
+        for name, value in target.schema.defaults.items():
+            out.setdefault(name, value)
+    if "title" in target.schema.fields:
+        out["title"] = title
+    for name in target.schema.slug_fields:
+        out[name] = slug
+    return out
+
+
+def existence_problems(
+    conn: Connection, target: Target, data: dict[str, Any]
+) -> list[dict[str, str]]:
+    """References and media ids must exist (one query per field kind, never per item)."""
+    problems = []
+    refs = {n: data[n] for n in target.schema.references if isinstance(data.get(n), str)}
+    if refs:
+        rows = conn.execute(
+            select(CONTENT.c.id, CONTENT.c.collection_id).where(
+                CONTENT.c.id.in_(set(refs.values()))
+            )
+        ).all()
+        found = {r.id: r.collection_id for r in rows}
+        for name, ref in refs.items():
+            allowed = target.schema.references[name]
+            allowed_ids = _collection_ids(conn, allowed)
+            if ref not in found or (allowed and found[ref] not in allowed_ids):
+                problems.append({"path": name, "message": f"references no item in {list(allowed)}"})
+    media = {n: data[n] for n in target.schema.media if isinstance(data.get(n), str)}
+    if media:
+        ids = set(
+            conn.execute(
+                select(MEDIA.c.id).where(
+                    MEDIA.c.id.in_(set(media.values())), MEDIA.c.deleted_at.is_(None)
+                )
+            ).scalars()
+        )
+        problems += [
+            {"path": n, "message": "no such media"} for n, v in media.items() if v not in ids
+        ]
+    return problems
+
+
+def _collection_ids(conn: Connection, names: tuple[str, ...]) -> set[str]:
+    if not names:
+        return set()
+    rows = conn.execute(
+        select(COLLECTIONS.c.id).where(
+            or_(COLLECTIONS.c.name.in_(names), COLLECTIONS.c.id.in_(names))
+        )
+    )
+    return set(rows.scalars())
+
+
+def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | None) -> bool:
+    query = select(CONTENT.c.id).where(
+        CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug
+    )
+    if exclude:
+        query = query.where(CONTENT.c.id != exclude)
+    return conn.execute(query.limit(1)).first() is not None
+
+
+def unique_slug(title: str, taken: Callable[[str], bool], base: str | None = None) -> str:
+    """The generated slug for ``title``: its slugified form (``base`` when the caller already
+    computed it), numbered ``-2``, ``-3``... if taken."""
+    base = base or slugify(title) or "item"
+    candidate, number = base, 1
+    while taken(candidate):
+        number += 1
+        candidate = numbered(base, number)
+    return candidate
+
+
+def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
+    return unique_slug(title, lambda slug: _slug_taken(conn, collection_id, slug, None))
+
+
+def checked_data(
+    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The data to store (defaults, mirrored title and slug, HTML fields cleaned) and its
+    problems, paths ``data.*``.
+
+    Every write path goes through here (create, update and autosave, rollback, bulk import, and
+    what plugins' filters return), so rich text is cleaned in one place; the schema then checks
+    the value as it will be stored.
+    """
+    data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
+    data = clean_data(target.schema, data)
+    problems = data_errors(target.schema, data)
+    problems = [
+        {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
+    ]
+    problems += [{**p, "path": f"data.{p['path']}"} for p in existence_problems(conn, target, data)]
+    return data, problems
+
+
+def _validated(
+    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+) -> dict[str, Any]:
+    data, problems = checked_data(conn, target, fields, creating=creating)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    return data
+
+
+def version_row(item: dict[str, Any], author_id: str, now: int) -> dict[str, Any]:
+    """The ``content_versions`` row of ``item`` at its current version number."""
+    return {
+        "id": new_id(),
+        "content_id": item["id"],
+        "version": item["version_number"],
+        "data": snapshot(item),
+        "author_id": author_id,
+        "created_at": now,
+    }
+
+
+def _write_version(
+    conn: Connection, item: dict[str, Any], author_id: str, now: int, *, replace: bool
+) -> None:
+    """Insert the item's version row, or overwrite it when it is an auto-saved draft."""
+    values = {"data": snapshot(item), "author_id": author_id, "created_at": now}
+    if replace:
+        conn.execute(
+            update(VERSIONS)
+            .where(
+                VERSIONS.c.content_id == item["id"], VERSIONS.c.version == item["version_number"]
+            )
+            .values(**values)
+        )
+        return
+    conn.execute(insert(VERSIONS).values(**version_row(item, author_id, now)))
+
+
+def _actor_user(actor: Actor) -> str:
+    if not actor.user_id:
+        raise BadRequest("Content needs an author: act as a user", code="author_required")
+    return actor.user_id
+
+
+def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) -> dict[str, Any]:
+    """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
+    actor.require("content.create")
+    _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
+    _check_fields(actor, body, None, creating=True)
+    author = str(
+        body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
+    )
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        target = resolve_target(conn, body.get("collectionId", body.get("collection_id")))
+        payload = content_hooks.write_payload(
+            {**body, "status": body.get("status", "draft")},
+            item_id=None,
+            collection_id=target.id,
+            collection=target.name,
+            author_id=author,
+        )
+        body = _filtered(hooks, "create", payload, body, None)
+        item = _new_item(conn, target, clock.now_ms(), body, author, body.get("status", "draft"))
+        publish_created(hooks, item)
+        _insert_item(conn, item, target)
+        _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
+        after_write(hooks, "create", item)
+    hooks.fire()
+    return item
+
+
+def _check_fields(
+    actor: Actor, body: dict[str, Any], from_status: str | None, *, creating: bool
+) -> None:
+    """Field shapes (422 per field) and the right to set the status the body asks for."""
+    problems = field_problems(body, creating=creating)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    if creating or "status" in body:
+        require_status_change(actor, from_status, body.get("status", from_status or "draft"))
+
+
+def _filtered(
+    hooks: HookScope,
+    operation: str,
+    payload: dict[str, Any],
+    body: dict[str, Any],
+    from_status: str | None,
+) -> dict[str, Any]:
+    """The body with the fields plugins' filters changed, checked again like a client's."""
+    changes = content_hooks.filter_write(hooks, operation, payload)
+    if not changes:
+        return body
+    changed = {**body, **changes}
+    _check_fields(_acting(hooks), changed, from_status, creating=operation == "create")
+    return changed
+
+
+def _acting(hooks: HookScope) -> Actor:
+    if hooks.actor is None:  # content scopes are always opened with the caller's actor
+        raise ValueError("content hooks need an actor")
+    return hooks.actor
+
+
+def publish_created(hooks: HookScope, item: dict[str, Any]) -> None:
+    """``content:publish`` for a new item born published: the filter before its insert, the
+    action queued with the item as written."""
+    if publishes(None, item["status"]):
+        state = item["workflow_state_id"]
+        publish_filter(hooks, item["id"], item["collection_id"], None, item["status"], state)
+        if hooks.wants("content:publish", "action"):
+            hooks.after_commit("content:publish", serialize_item(item))
+
+
+def after_write(hooks: HookScope, operation: str, item: dict[str, Any]) -> None:
+    """Queue the actions ``content:<operation>`` and ``content:save`` with the written item."""
+    if hooks.wants(f"content:{operation}", "action") or hooks.wants("content:save", "action"):
+        written = serialize_item(item)
+        hooks.after_commit(f"content:{operation}", written, operation=operation)
+        hooks.after_commit("content:save", written, operation=operation)
+
+
+def _new_item(
+    conn: Connection, target: Target, now: int, body: dict[str, Any], author: str, status: str
+) -> dict[str, Any]:
+    title = body["title"].strip()
+    slug = body.get("slug")
+    if slug is not None and _slug_taken(conn, target.id, slug, None):
+        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
+    slug = slug or _auto_slug(conn, target.id, title)
+    fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
+    data = _validated(conn, target, fields, creating=True)
+    return new_item_row(target, now, fields | {"data": data}, author, status, body)
+
+
+def new_item_row(
+    target: Target,
+    now: int,
+    fields: dict[str, Any],
+    author: str,
+    status: str,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """A new ``content`` row at version 1 from checked ``fields`` (title, slug, data)."""
+    title, slug, data = fields["title"], fields["slug"], fields["data"]
+    return {
+        "id": new_id(),
+        "collection_id": target.id,
+        "title": title,
+        "slug": slug,
+        "data": data,
+        "status": status,
+        "workflow_state_id": workflow.state_for_status(status),
+        "author_id": author,
+        "created_at": now,
+        "updated_at": now,
+        "published_at": now if status == "published" else None,
+        "version_number": 1,
+        "is_auto_saved": bool(body.get("is_auto_saved", False)),
+        "featured_image_id": _featured(target, data),
+    }
+
+
+def _featured(target: Target, data: dict[str, Any]) -> str | None:
+    for name in ("featuredImage", "featured_image", *target.schema.media):
+        if name in target.schema.media and isinstance(data.get(name), str):
+            return str(data[name])
+    return None
+
+
+def _insert_item(conn: Connection, item: dict[str, Any], target: Target) -> None:
+    try:
+        conn.execute(insert(CONTENT).values(**item))
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
+
+
+def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None) -> None:
+    if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag_of(row):
+        raise PreconditionFailed("The item changed since you read it (If-Match does not match)")
+    if "version" in body and body["version"] != row.version_number:
+        raise Conflict(
+            f"Stale version {body['version']}: the item is at version {row.version_number}",
+            code="version_conflict",
+            details=[{"path": "version", "message": f"current version is {row.version_number}"}],
+        )
+
+
+def update_item(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
+    """Partial update (title, slug, status, data replace what is given) plus a new version."""
+    require_signed_in(actor)
+    _check_body(body, WRITABLE)
+    problems = field_problems(body, creating=False)
+    if problems:
+        raise ValidationFailed("Validation failed", details=problems)
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        row = _editable(conn, actor, item_id)
+        _check_concurrency(row, body, if_match)
+        target = resolve_target(conn, row.collection_id)
+        payload = _update_payload(hooks, target, row, body)
+        body = _filtered(hooks, "update", payload, body, row.status)
+        require_status_change(actor, row.status, body.get("status", row.status))
+        status = body.get("status", row.status)
+        row = workflow.follow_edit(conn, row, actor, status, clock.now_ms(), hooks=hooks)
+        item = _updated_item(conn, target, row, body, clock.now_ms())
+        _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
+        after_write(hooks, "update", item)
+    hooks.fire()
+    return item
+
+
+def _update_payload(
+    hooks: HookScope, target: Target, row: Row[Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """The update's filter payload: the values to be written, and the item as it is now."""
+    if not hooks.wants("content:update") and not hooks.wants("content:save"):
+        return {}
+    values = {
+        "title": body.get("title", row.title),
+        "slug": body.get("slug") or row.slug,
+        "status": body.get("status", row.status),
+        "data": body.get("data", row.data) or {},
+    }
+    return content_hooks.write_payload(
+        values,
+        item_id=row.id,
+        collection_id=target.id,
+        collection=target.name,
+        author_id=row.author_id,
+        previous=serialize_item(row),
+    )
+
+
+def _actor_user_or(actor: Actor, fallback: str) -> str:
+    return actor.user_id or fallback
+
+
+def _editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
+    row = load_item(conn, item_id)
+    if row is None or not can_read_row(actor, row):
+        raise NotFound("Content not found", code="content_not_found")
+    require_edit(actor, row)
+    return row
+
+
+def _updated_item(
+    conn: Connection, target: Target, row: Row[Any], body: dict[str, Any], now: int
+) -> dict[str, Any]:
+    item = dict(row._mapping)
+    title = body["title"].strip() if "title" in body else row.title
+    slug = body.get("slug") or row.slug
+    if slug != row.slug and _slug_taken(conn, target.id, slug, row.id):
+        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
+    fields = {"title": title, "slug": slug, "data": body.get("data", row.data) or {}}
+    data = _validated(conn, target, fields, creating=False)
+    status = body.get("status", row.status)
+    auto = bool(body.get("is_auto_saved", False))
+    item.update(
+        title=title,
+        slug=slug,
+        data=data,
+        status=status,
+        updated_at=now,
+        is_auto_saved=auto,
+        featured_image_id=_featured(target, data),
+    )
+    if status == "published" and row.status != "published":
+        item["published_at"] = now
+    # consecutive auto-saves (and the save that ends them) share one version row
+    item["version_number"] = row.version_number + (0 if replaces_auto_save(row) else 1)
+    return item
+
+
+def replaces_auto_save(row: Row[Any]) -> bool:
+    """Whether a save overwrites the current version instead of adding one: only an auto-saved
+    draft. A published version is never overwritten, and a status change ends a run of
+    auto-saves (``content_state.apply_state``), so every text the public saw keeps its version
+    and time, and ``as_of`` never mistakes a never-published draft for what was public."""
+    return bool(row.is_auto_saved) and row.status != "published"
+
+
+def _save(
+    conn: Connection, item: dict[str, Any], row: Row[Any], author: str, target: Target
+) -> None:
+    try:
+        conn.execute(
+            update(CONTENT)
+            .where(CONTENT.c.id == row.id)
+            .values(**{k: v for k, v in item.items() if k != "id"})
+        )
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Slug {item['slug']!r} is already used in {target.name}", code="slug_taken"
+        ) from exc
+    _write_version(conn, item, author, item["updated_at"], replace=replaces_auto_save(row))
+
+
+def set_status(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    item_id: str,
+    status: str,
+    *,
+    if_match: str | None = None,
+) -> dict[str, Any]:
+    """Publish (sets published_at), unpublish (back to draft) or archive.
+
+    A status change is not an edit: it writes no version, so the history reads as the edits
+    made (the README walkthrough: create, publish, edit twice -> versions 1 to 3), and
+    unpublishing keeps every version. It is a workflow move: the collection's workflow must
+    allow it (a workflow that requires approval refuses to publish unapproved content), and it
+    is recorded in the workflow history.
+    """
+    actor.require("content.publish")
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        row = _editable(conn, actor, item_id)
+        _check_concurrency(row, {}, if_match)
+        workflow.change_status(conn, row, actor, status, clock.now_ms(), hooks=hooks)
+        fresh = load_item(conn, item_id)
+    hooks.fire()
+    assert fresh is not None
+    return serialize_item(fresh)
+
+
+def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
+    """Delete an item with its versions (``content:delete`` gets the item as it was)."""
+    require_signed_in(actor)
+    with db.write() as conn:
+        hooks = db.hooks.scope(conn, actor, db.read)
+        row = load_item(conn, item_id)
+        if row is None or not can_read_row(actor, row):
+            raise NotFound("Content not found", code="content_not_found")
+        require_delete(actor, row)
+        _check_concurrency(row, {}, if_match)
+        if hooks.wants("content:delete") or hooks.wants("content:delete", "action"):
+            hooks.filter("content:delete", serialize_item(row))
+            hooks.after_commit("content:delete", serialize_item(row))
+        conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id == item_id))
+        conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
+    hooks.fire()
+
+
+def slug_available(
+    db: Database, actor: Actor, collection: str, slug: str, exclude_id: str | None = None
+) -> bool:
+    """SonicJS's check-slug: whether ``slug`` is free in the collection (for content writers
+    only: the answer discloses drafts' slugs)."""
+    require_slug_check(actor)
+    with db.read() as conn:
+        target = resolve_target(conn, collection)
+        return not _slug_taken(conn, target.id, slug, exclude_id)

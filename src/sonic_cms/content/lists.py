@@ -1,0 +1,391 @@
+"""Content lists: one service call behind ``/api/content`` and ``/api/collections/{name}/content``.
+
+Parameters are SonicJS's (``where``, ``limit``, ``offset``, ``sort``, ``status``,
+``collection_id``) plus ours (``page``, ``cursor``, ``search``, ``fields``, ``include``,
+``filter[...]``). An unknown parameter is a 400 with the allowed list, never silently ignored.
+Page paging returns the seed's pagination object; cursor (keyset) paging returns ``next_cursor``
+and costs the same at page 2,000 as at page 1.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, select, tuple_
+
+from sonic_cms.actors import Actor
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.content.access import CONTENT, visibility
+from sonic_cms.content.collections import COLLECTIONS, compiled_schema, find_collection
+from sonic_cms.content.includes import INCLUDES, attach_includes
+from sonic_cms.content.query import (
+    Cond,
+    FieldSet,
+    Group,
+    Limits,
+    SortKey,
+    make_cond,
+    parse_brackets,
+    parse_sort,
+    parse_where,
+)
+from sonic_cms.content.rows import serialize_item
+from sonic_cms.content.schema import FieldInfo
+from sonic_cms.content.search import parse_search, search_subquery
+from sonic_cms.content.sql import build_where, sort_expression
+from sonic_cms.db.engine import Database
+from sonic_cms.errors import BadRequest, NotFound
+from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
+
+PARAMS = (
+    "where",
+    "limit",
+    "offset",
+    "page",
+    "sort",
+    "status",
+    "collection_id",
+    "collection",
+    "cursor",
+    "search",
+    "fields",
+    "include",
+    "author",
+)
+ITEM_FIELDS = {
+    "id": "id",
+    "title": "title",
+    "slug": "slug",
+    "status": "status",
+    "collectionId": "collection_id",
+    "data": "data",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "author_id": "author_id",
+    "published_at": "published_at",
+    "version_number": "version_number",
+    "is_auto_saved": "is_auto_saved",
+    "featured_image_id": "featured_image_id",
+}
+KEYSET_FIELDS = ("created_at", "updated_at", "title", "slug", "id", "version_number")
+DEFAULT_SORT = [SortKey("created_at", True, "integer")]
+
+
+@dataclass
+class ListQuery:
+    """A parsed, checked list request."""
+
+    filters: list[Cond | Group] = field(default_factory=list)
+    sort: list[SortKey] = field(default_factory=list)
+    limit: int = 50
+    offset: int = 0
+    page: int = 1
+    cursor: tuple[Any, str] | None = None
+    fields: list[str] | None = None
+    include: set[str] = field(default_factory=set)
+    search: str | None = None
+
+
+def _bad_param(name: str, message: str) -> BadRequest:
+    return BadRequest(
+        "Invalid filter parameters",
+        code="invalid_parameter",
+        details=[{"path": name, "message": message}],
+    )
+
+
+def _int(params: dict[str, str], name: str, low: int, high: int) -> int | None:
+    return parse_int(name, params[name], low, high) if name in params else None
+
+
+def _single(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    plain: dict[str, str] = {}
+    brackets = []
+    for key, value in pairs:
+        if key.startswith("filter["):
+            brackets.append((key, value))
+        elif key not in PARAMS:
+            raise BadRequest(
+                f"Unknown query parameter {key[:60]!r}",
+                code="unknown_parameter",
+                details=[
+                    {
+                        "path": key[:60],
+                        "message": f"allowed: {', '.join(PARAMS)}, filter[<field>][<op>]",
+                    }
+                ],
+            )
+        elif key in plain:
+            raise _bad_param(key, "given more than once")
+        else:
+            plain[key] = value
+    return plain, brackets
+
+
+def parse_list(pairs: list[tuple[str, str]], fields: FieldSet, settings: Settings) -> ListQuery:
+    """Check every parameter; 400 with a clear message for the first bad one."""
+    params, brackets = _single(pairs)
+    limits = Limits(settings.filter_max_depth, settings.filter_max_conditions)
+    query = ListQuery(
+        limit=_int(params, "limit", 1, settings.content_max_limit) or settings.content_default_limit
+    )
+    if "where" in params:
+        query.filters.append(parse_where(params["where"], fields, limits))
+    query.filters.extend(parse_brackets(brackets, fields, limits))
+    for name, column in (
+        ("status", "status"),
+        ("collection_id", "collection_id"),
+        ("collection", "collection"),
+        ("author", "author_id"),
+    ):
+        if name in params:
+            query.filters.append(make_cond(column, "eq", params[name], fields, from_text=True))
+    query.sort = parse_sort(params["sort"], fields) if "sort" in params else []
+    _paging(query, params)
+    query.fields = _fields(params.get("fields"))
+    query.include = _include(params.get("include"))
+    query.search = params.get("search")
+    if query.search is not None and query.cursor is not None:
+        raise _bad_param("cursor", "cannot be combined with search")
+    return query
+
+
+def _paging(query: ListQuery, params: dict[str, str]) -> None:
+    given = [p for p in ("offset", "page", "cursor") if p in params]
+    if len(given) > 1:
+        raise _bad_param(given[1], f"cannot be combined with {given[0]}")
+    page = _int(params, "page", 1, 10_000_000)
+    offset = _int(params, "offset", 0, 1_000_000_000)
+    query.page = page or 1
+    query.offset = offset if offset is not None else (query.page - 1) * query.limit
+    if "cursor" in params:
+        query.cursor = _decode_cursor(params["cursor"], query.sort or DEFAULT_SORT)
+
+
+def _sort_signature(sort: list[SortKey]) -> str:
+    if len(sort) != 1 or sort[0].field not in KEYSET_FIELDS:
+        raise _bad_param("cursor", f"needs a single sort on one of {', '.join(KEYSET_FIELDS)}")
+    return f"{sort[0].field}:{'desc' if sort[0].descending else 'asc'}"
+
+
+def encode_cursor(sort: list[SortKey], value: Any, item_id: str) -> str:
+    """An opaque token for the page after the row ``(value, item_id)``."""
+    raw = orjson.dumps([_sort_signature(sort), value, item_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(token: str, sort: list[SortKey]) -> tuple[Any, str]:
+    signature = _sort_signature(sort)
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        raise _bad_param("cursor", "is not a cursor this API issued") from None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != 3
+        or decoded[0] != signature
+        or not isinstance(decoded[2], str)
+        or not isinstance(decoded[1], str | int)
+        or (type(decoded[1]) is int and not INT64_MIN <= decoded[1] <= INT64_MAX)
+    ):
+        raise _bad_param("cursor", "does not belong to this sort order")
+    return decoded[1], decoded[2]
+
+
+def _fields(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ITEM_FIELDS]
+    if unknown or not names:
+        raise _bad_param(
+            "fields",
+            f"unknown field {(unknown or [''])[0][:60]!r}; allowed: {', '.join(ITEM_FIELDS)}",
+        )
+    return names
+
+
+def _include(raw: str | None) -> set[str]:
+    names = {n.strip() for n in (raw or "").split(",") if n.strip()}
+    unknown = sorted(names - set(INCLUDES))
+    if unknown:
+        raise _bad_param(
+            "include", f"unknown include {unknown[0][:60]!r}; allowed: {', '.join(INCLUDES)}"
+        )
+    return names
+
+
+def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
+    """Filterable data fields: the collection's, or every active collection's when listing all."""
+    rows: Iterable[Row[Any]] = (
+        [collection]
+        if collection is not None
+        else conn.execute(
+            select(COLLECTIONS).where(COLLECTIONS.c.is_active == True)  # noqa: E712
+        )
+    )
+    fields: dict[str, FieldInfo] = {}
+    for row in rows:
+        fields.update(compiled_schema(row).fields)
+    return FieldSet(fields)
+
+
+def list_content(
+    db: Database,
+    actor: Actor,
+    clock: Clock,
+    settings: Settings,
+    pairs: list[tuple[str, str]],
+    collection: str | None = None,
+) -> dict[str, Any]:
+    """``{data, meta}`` for a list request, obeying the actor's visibility now."""
+    scope = visibility(actor, clock.now_ms())
+    with db.read() as conn:
+        collection_id, row = None, None
+        if collection is not None:
+            row = find_collection(conn, collection)
+            if row is None or not row.is_active:
+                raise NotFound("Collection not found", code="collection_not_found")
+            collection_id = row.id
+        query = parse_list(pairs, field_set(conn, row), settings)
+        conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
+        if collection_id is not None:
+            conditions.append(CONTENT.c.collection_id == collection_id)
+        return _run(conn, db.dialect, actor, query, conditions, settings)
+
+
+def _run(
+    conn: Connection,
+    dialect: str,
+    actor: Actor,
+    query: ListQuery,
+    conditions: list[ColumnElement[bool]],
+    settings: Settings,
+) -> dict[str, Any]:
+    base: Select[Any] = select(*_columns(query)).where(*conditions)
+    matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
+    sort = query.sort or DEFAULT_SORT
+    order = [sort_expression(k, dialect) for k in sort]
+    if query.search is not None:
+        hits = search_subquery(dialect, parse_search(query.search, settings.search_max_length))
+        base = base.join(hits, hits.c.content_id == CONTENT.c.id)
+        # Count from the search hits, checking each against the conditions: a join or IN lets
+        # SQLite walk every visible row of the collection and probe the FTS index per row.
+        matching = select(hits.c.content_id).where(
+            exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+        )
+        order = order if query.sort else [hits.c.rank.desc()]
+    order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
+    if query.cursor is not None:
+        column = CONTENT.c[sort[0].field]
+        key = tuple_(column, CONTENT.c.id)
+        mark = tuple_(*query.cursor)
+        base = base.where(key < mark if sort[0].descending else key > mark)
+    else:
+        base = base.offset(query.offset)
+    rows = conn.execute(base.order_by(*order).limit(query.limit + 1)).all()
+    has_more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = [_shape(row, query.fields) for row in rows]
+    if query.include:
+        attach_includes(conn, items, rows, query.include, show_email=actor.is_authenticated)
+    meta: dict[str, Any] = {"count": len(items)}
+    if _keyset_ok(sort, query):
+        last = rows[-1] if rows and has_more else None
+        meta["next_cursor"] = (
+            encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
+        )
+    if query.cursor is None:
+        meta["pagination"] = _pagination(query, _count(conn, matching, settings), has_more)
+    return {"data": items, "meta": meta}
+
+
+def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple[int, bool]:
+    """How many rows match, counting at most ``content_count_limit`` (and whether it stopped).
+
+    An exact count reads every matching row (or index entry); a filter on a ``data`` field
+    cannot use an index, so at 100k items one page would cost a full scan. Counting stops at
+    the limit, which bounds the cost of every page; ``hasNext`` stays exact regardless.
+    """
+    cap = settings.content_count_limit
+    bounded = matching.limit(cap + 1).subquery("matching")
+    total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+    return min(total, cap), total > cap
+
+
+def _keyset_ok(sort: list[SortKey], query: ListQuery) -> bool:
+    return query.search is None and len(sort) == 1 and sort[0].field in KEYSET_FIELDS
+
+
+def _columns(query: ListQuery) -> list[ColumnElement[Any]]:
+    names = (
+        set(ITEM_FIELDS.values())
+        if query.fields is None
+        else {ITEM_FIELDS[f] for f in query.fields}
+    )
+    names |= {"id", "author_id", "collection_id", "featured_image_id"}
+    names |= {k.field for k in query.sort if not k.field.startswith("data.")} | {"created_at"}
+    return [CONTENT.c[n] for n in sorted(names)]
+
+
+def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:
+    if fields is None:
+        return serialize_item(row)
+    m = row._mapping
+    return {name: m[ITEM_FIELDS[name]] for name in fields}
+
+
+def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> dict[str, Any]:
+    total, capped = counted
+    pages = -(-total // query.limit)
+    page = query.offset // query.limit + 1
+    pagination: dict[str, Any] = {
+        "page": page,
+        "limit": query.limit,
+        "offset": query.offset,
+        "total": total,
+        "pages": pages,
+        "hasNext": has_more,
+        "hasPrev": query.offset > 0,
+    }
+    if capped:
+        pagination["totalCapped"] = True
+    return pagination
+
+
+def content_stats(db: Database, actor: Actor, clock: Clock) -> dict[str, Any]:
+    """Counts per status and per collection, of what the actor may read now."""
+    scope = visibility(actor, clock.now_ms())
+    with db.read() as conn:
+        rows = conn.execute(
+            select(CONTENT.c.collection_id, CONTENT.c.status, func.count().label("n"))
+            .where(scope)
+            .group_by(CONTENT.c.collection_id, CONTENT.c.status)
+        ).all()
+        names = {r.id: r.name for r in conn.execute(select(COLLECTIONS.c.id, COLLECTIONS.c.name))}
+    by_status: dict[str, int] = {}
+    by_collection: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_status[row.status] = by_status.get(row.status, 0) + row.n
+        entry = by_collection.setdefault(
+            row.collection_id,
+            {
+                "collection_id": row.collection_id,
+                "name": names.get(row.collection_id),
+                "total": 0,
+                "by_status": {},
+            },
+        )
+        entry["total"] += row.n
+        entry["by_status"][row.status] = row.n
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "by_collection": sorted(by_collection.values(), key=lambda e: str(e["name"])),
+        "collections": len(names),
+    }

@@ -1,0 +1,54 @@
+"""One content row: reading it by id and its one serializer, below every content service.
+
+The workflow's state changes and the content services both load and serialize items; keeping
+these here lets both import them without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from sonic_cms.content.access import CONTENT
+
+
+def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
+    """SonicJS's item shape plus sonic-cms's columns."""
+    m = row._mapping if isinstance(row, Row) else row
+    return {
+        "id": m["id"],
+        "title": m["title"],
+        "slug": m["slug"],
+        "status": m["status"],
+        "collectionId": m["collection_id"],
+        "data": m["data"],
+        "created_at": m["created_at"],
+        "updated_at": m["updated_at"],
+        "author_id": m["author_id"],
+        "published_at": m["published_at"],
+        "version_number": m["version_number"],
+        "is_auto_saved": bool(m["is_auto_saved"]),
+        "featured_image_id": m["featured_image_id"],
+    }
+
+
+def etag_of(item: dict[str, Any] | Row[Any]) -> str:
+    """The item's ETag: its version number and last write time."""
+    m = item._mapping if isinstance(item, Row) else item
+    return f'"v{m["version_number"]}-{m["updated_at"]}"'
+
+
+def snapshot(item: dict[str, Any]) -> dict[str, Any]:
+    """What a version row holds: the fields a diff and a rollback need."""
+    return {
+        "title": item["title"],
+        "slug": item["slug"],
+        "status": item["status"],
+        "data": item["data"],
+    }
+
+
+def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
+    """One content row by id."""
+    return conn.execute(select(CONTENT).where(CONTENT.c.id == item_id)).first()

@@ -1,0 +1,1 @@
+"""Plugin lifecycle on top of the plugin framework: install, activate, runtime."""

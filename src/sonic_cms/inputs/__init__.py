@@ -1,0 +1,1 @@
+"""Rules for values that come from outside: integers and text, written once."""

@@ -1,0 +1,1 @@
+"""The media domain: upload, URL import, serving, images, metadata."""

@@ -1,0 +1,1 @@
+"""Operations: backup, restore, export/import, time travel, the SonicJS importer."""

@@ -1,1 +1,0 @@
-"""The domain: every rule about content, users, collections and the rest lives here."""

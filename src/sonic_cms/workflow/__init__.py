@@ -1,0 +1,1 @@
+"""The workflow domain: definitions, transitions, scheduling and its executor."""
