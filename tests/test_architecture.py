@@ -28,7 +28,8 @@ def test_no_folder_holds_more_than_twenty_modules():
     crowded = {
         str(folder.relative_to(PACKAGE)): count
         for folder in [PACKAGE, *PACKAGE.rglob("*")]
-        if folder.is_dir() and "static" not in folder.parts
+        if folder.is_dir()
+        and "static" not in folder.parts
         and (count := len(list(folder.glob("*.py")))) > MAX_MODULES
     }
     assert crowded == {}
