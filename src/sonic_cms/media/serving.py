@@ -33,7 +33,6 @@ from sonic_cms.media.types import is_raster_image
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.storage import ObjectInfo, Storage
 from sonic_cms.storage.base import InvalidKey, validate_key
-from sonic_cms.storage.local import LocalStorage
 
 _SPOOL_BYTES = 1024 * 1024
 
@@ -99,9 +98,10 @@ def _owner_row(db: Database, key: str) -> RowMapping | None:
 def _check_signature(storage: Storage, key: str, signature: Signature | None) -> bool:
     if signature is None:
         return False
-    if not isinstance(storage, LocalStorage):
+    genuine = storage.verify(key, signature.expires, signature.signature)
+    if genuine is None:
         raise BadRequest("This storage signs its own URLs", code="invalid_signature")
-    if not storage.verify(key, signature.expires, signature.signature):
+    if not genuine:
         raise Forbidden("Invalid or expired signature", code="invalid_signature")
     return True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.storage.base import (
@@ -26,14 +28,7 @@ __all__ = [
 ]
 
 
-def build_storage(settings: Settings, clock: Clock) -> Storage:
-    """The backend ``SONIC_MEDIA_STORAGE`` names, configured from ``settings``."""
-    if settings.media_storage == "s3":
-        from sonic_cms.storage.s3 import S3Storage, s3_client
-
-        return S3Storage(
-            s3_client(settings), settings.media_s3_bucket, settings.media_public_base_url
-        )
+def _local(settings: Settings, clock: Clock) -> Storage:
     from sonic_cms.storage.local import LocalStorage
 
     return LocalStorage(
@@ -42,3 +37,19 @@ def build_storage(settings: Settings, clock: Clock) -> Storage:
         settings.effective_secret_key,
         clock,
     )
+
+
+def _s3(settings: Settings, clock: Clock) -> Storage:
+    from sonic_cms.storage.s3 import S3Storage, s3_client
+
+    return S3Storage(s3_client(settings), settings.media_s3_bucket, settings.media_public_base_url)
+
+
+#: ``SONIC_MEDIA_STORAGE`` -> the builder of that backend (imported only when chosen, so boto3
+#: loads only for S3). A new backend is one module and one entry here.
+BACKENDS: dict[str, Callable[[Settings, Clock], Storage]] = {"local": _local, "s3": _s3}
+
+
+def build_storage(settings: Settings, clock: Clock) -> Storage:
+    """The backend ``SONIC_MEDIA_STORAGE`` names, configured from ``settings``."""
+    return BACKENDS[settings.media_storage](settings, clock)

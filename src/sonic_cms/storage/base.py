@@ -142,6 +142,12 @@ class Storage(ABC):
     def __init__(self, public_base_url: str) -> None:
         self.public_base_url = public_base_url.rstrip("/")
 
+    def verify(self, key: str, expires: int, signature: str) -> bool | None:
+        """Whether a presigned URL that this app serves (``/files/...?expires=&signature=``) is
+        genuine and unexpired; None when the backend's presigned URLs point at the backend
+        itself (S3), so the app never sees them."""
+        return None
+
     @abstractmethod
     def put(
         self,
