@@ -1,18 +1,12 @@
-"""Query-string discipline: an unknown parameter is a 400, never silently ignored (DESIGN.md)."""
+"""Query-string discipline for routes that read their parameters from the request itself."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
-from sonic_cms.errors import BadRequest
+from sonic_cms.api.params import reject_unknown
 
 
 def only_known_params(request: Request, *known: str) -> None:
     """Raise 400 naming every query parameter the route does not define."""
-    unknown = sorted(set(request.query_params) - set(known))
-    if unknown:
-        raise BadRequest(
-            "Unknown query parameter",
-            code="unknown_parameter",
-            details=[{"path": name, "message": "unknown parameter"} for name in unknown],
-        )
+    reject_unknown(request.query_params.keys(), frozenset(known))

@@ -15,7 +15,7 @@ from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
-from sonic_cms.api.params import int_path, int_query
+from sonic_cms.api.params import int_path, int_query, reject_unknown
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.clock import Clock
@@ -26,6 +26,9 @@ from sonic_cms.content import versions as content_versions
 from sonic_cms.content.lists import list_content
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import BadRequest
+
+#: The one query parameter a single item's read takes.
+_ITEM_PARAMS = frozenset({"as_of"})
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -91,8 +94,7 @@ async def get_one(
     ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions.
     """
     params = dict(request.query_params)
-    if set(params) - {"as_of"}:
-        raise BadRequest("This route takes only `as_of`", code="unknown_parameter")
+    reject_unknown(params, _ITEM_PARAMS)
     if "as_of" in params:
         moment = content_history.parse_as_of(params["as_of"])
         past = await db.run_read(content_history.content_as_of, db, actor, clock, item_id, moment)

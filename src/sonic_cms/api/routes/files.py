@@ -21,8 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from sonic_cms.api.deps import ContextDep, StorageDep
 from sonic_cms.api.etags import etag_matches
 from sonic_cms.api.openapi import DocumentedRoute, file_responses
-from sonic_cms.api.params import int_query
-from sonic_cms.errors import BadRequest
+from sonic_cms.api.params import int_query, reject_unknown
 from sonic_cms.media.serving import (
     ServedObject,
     Signature,
@@ -108,9 +107,7 @@ async def serve_file(
     signature: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Any:
     """The object, a byte range of it (206), 304 when the ETag matches, 416 out of range."""
-    unknown = sorted(set(request.query_params) - _ALLOWED_PARAMS)
-    if unknown:
-        raise BadRequest(f"Unknown query parameter: {unknown[0]}", code="unknown_parameter")
+    reject_unknown(request.query_params.keys(), _ALLOWED_PARAMS)
     variant = check_variant(w, h, fit, ctx.settings)
     signed = None
     if expires is not None or signature is not None:

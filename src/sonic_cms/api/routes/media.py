@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
 from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
-from sonic_cms.api.params import int_query
+from sonic_cms.api.params import int_query, reject_unknown
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.errors import BadRequest, ValidationFailed
 from sonic_cms.inputs.integers import checked_int
@@ -264,9 +264,7 @@ async def list_items(
     deleted: bool = False,
 ) -> Any:
     """``{data: [items], meta: {pagination}}``; ``deleted=true`` lists the trash."""
-    unknown = sorted(set(request.query_params) - _LIST_PARAMS)
-    if unknown:
-        raise BadRequest(f"Unknown query parameter: {unknown[0]}", code="unknown_parameter")
+    reject_unknown(request.query_params.keys(), _LIST_PARAMS)
     checked_int("limit", limit, 1, ctx.settings.media_page_size_max, code="bad_request")
     filters = MediaFilter(
         folder=folder, type=type, uploaded_by=uploadedBy, tag=tag,
