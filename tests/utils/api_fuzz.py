@@ -134,8 +134,7 @@ class FuzzReport:
                 for who in callers
             ),
             f"  responses by status: {dict(sorted(self.statuses.items()))}",
-            f"  failures: {len(self.failures)}; excused: "
-            f"{len(self.excused)}",
+            f"  failures: {len(self.failures)}; excused: {len(self.excused)}",
         ]
         if self.not_sent:
             parts.append(f"  cases the client could not send: {self.not_sent}")
