@@ -35,6 +35,7 @@ class SlowOrigin(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._dripping = 0
+        self._started = 0
 
     @property
     def url(self) -> str:
@@ -45,15 +46,30 @@ class SlowOrigin(ThreadingHTTPServer):
         with self._lock:
             return self._dripping
 
+    @property
+    def started(self) -> int:
+        """Drips begun since the server started; never goes down, unlike :attr:`dripping`,
+        so drips still ending from an earlier test cannot hide new ones."""
+        with self._lock:
+            return self._started
+
     def adjust(self, delta: int) -> None:
         with self._lock:
             self._dripping += delta
+            self._started += max(delta, 0)
 
     def wait_for_drips(self, count: int, seconds: float = 30.0) -> None:
         """Block until ``count`` drips are in progress, or fail."""
         deadline = time.monotonic() + seconds
         while self.dripping < count:
             assert time.monotonic() < deadline, f"only {self.dripping} of {count} drips started"
+            time.sleep(0.02)
+
+    def wait_for_started(self, count: int, seconds: float = 30.0) -> None:
+        """Block until ``count`` drips have begun since the server started, or fail."""
+        deadline = time.monotonic() + seconds
+        while self.started < count:
+            assert time.monotonic() < deadline, f"only {self.started} of {count} drips began"
             time.sleep(0.02)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

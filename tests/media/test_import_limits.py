@@ -133,14 +133,14 @@ def test_per_user_and_global_caps_answer_429_and_free_their_slots(
     )
     a, b, c = (_author(media_db, media_settings, clock) for _ in range(3))
     drip = origin.url + "/drip"
-    before = origin.dripping
+    before = origin.started
     with ThreadPoolExecutor(max_workers=3) as pool:
         slow: list[Future[httpx.Response]] = [pool.submit(_import, client, a, drip)]
         slow.append(pool.submit(_import, client, a, drip))
-        origin.wait_for_drips(before + 2)
+        origin.wait_for_started(before + 2)
         _expect_busy(client, a, drip, "per_user", CAP_DEADLINE)
         slow.append(pool.submit(_import, client, b, drip))
-        origin.wait_for_drips(before + 3)
+        origin.wait_for_started(before + 3)
         _expect_busy(client, c, origin.url + "/img.png", "global", CAP_DEADLINE)
         assert [f.result().status_code for f in slow] == [504, 504, 504]
     assert media_count(media_db) == 0 and stored_keys(media_storage) == []
