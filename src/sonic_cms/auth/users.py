@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.passwords import MAX_PASSWORD_LENGTH, hash_password
@@ -135,6 +135,21 @@ def refuse_duplicates(conn: Connection, email: str, username: str) -> None:
         return
     field = "email" if taken.email.lower() == email else "username"
     raise Conflict(f"A user with this {field} already exists", code=f"duplicate_{field}")
+
+
+def find_user_id(db: Database, key: str | None) -> str | None:
+    """The id of the user ``key`` names (an id, an email in any case, or a username), or with
+    no key the oldest admin: whom a maintenance command acts as when told nobody else."""
+    with db.read() as conn:
+        query = select(User.id)
+        if key:
+            query = query.where(
+                or_(User.id == key, User.email == key.lower(), User.username == key)
+            )
+        else:
+            query = query.where(User.role == "admin").order_by(User.created_at)
+        found = conn.execute(query.limit(1)).scalar()
+    return None if found is None else str(found)
 
 
 def count_active_admins(db: Database) -> int:

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 import orjson
 import typer
-from sqlalchemy import or_, select
 
 from sonic_cms.actors import SYSTEM
+from sonic_cms.auth.users import find_user_id
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, database_for, fail, settings_from
 from sonic_cms.clock import SystemClock
-from sonic_cms.content.bulk import USERS, Malformed, bulk_create_items
+from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import ServiceError
@@ -38,18 +38,10 @@ def read_jsonl(path: Path) -> Iterator[Any]:
 
 def _author(db: Database, key: str | None) -> str:
     """The user id for ``--author`` (an id, email or username), else the oldest admin."""
-    with db.read() as conn:
-        query = select(USERS.c.id)
-        if key:
-            query = query.where(
-                or_(USERS.c.id == key, USERS.c.email == key.lower(), USERS.c.username == key)
-            )
-        else:
-            query = query.where(USERS.c.role == "admin").order_by(USERS.c.created_at)
-        found = conn.execute(query.limit(1)).scalar()
+    found = find_user_id(db, key)
     if found is None:
         fail(f"no user {key!r}" if key else "no admin user: pass --author or create one first")
-    return str(found)
+    return found
 
 
 @app.command("import")

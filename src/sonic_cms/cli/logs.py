@@ -25,7 +25,6 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import ServiceError
 from sonic_cms.logs import queries as log_service
-from sonic_cms.logs.retention import prune as prune_logs
 
 app = typer.Typer(help="Query, follow, export and prune system logs.", no_args_is_help=True)
 
@@ -118,7 +117,7 @@ def tail(
 def prune(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Delete records past each category's retention_days, then trim to max_size_mb."""
     with _database(env, database_url) as (_, db):
-        result = prune_logs(db, SystemClock().now_ms())
+        result = log_service.cleanup(db, SYSTEM, SystemClock())
     for category in sorted(result.by_age):
         console.print(
             f"{category}: {result.by_age[category]} by age, "

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from sonic_cms import __version__
 from sonic_cms.api.deps import DbDep
 from sonic_cms.api.models.admin import Health
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.db import migrate
-from sonic_cms.db.engine import Database
+from sonic_cms.operations.health import health_report
 
 router = APIRouter(tags=["health"], route_class=DocumentedRoute)
-
-
-def health_report(db: Database) -> dict[str, Any]:
-    """The health document: engine, database reachability and migration state."""
-    with db.read() as conn:
-        conn.execute(text("SELECT 1"))
-    current = migrate.current_revision(db)
-    head = migrate.head_revision()
-    pending = [script.revision for script in migrate.pending_revisions(db)]
-    return {
-        "status": "ok" if not pending else "degraded",
-        "version": __version__,
-        "database": {"engine": db.dialect, "reachable": True},
-        "migrations": {"current": current, "head": head, "pending": pending},
-    }
 
 
 @router.get(
