@@ -98,7 +98,6 @@ def test_inactive_user_is_refused(client: TestClient, db: Database, clock: Froze
         {"email": {"$ne": 1}, "password": "x"},
         {"email": "a@example.com", "password": ["x"]},
         {"password": "x"},
-        [],
     ],
 )
 def test_login_validation_is_400_with_sonicjs_shape(client: TestClient, body: object):
@@ -107,11 +106,16 @@ def test_login_validation_is_400_with_sonicjs_shape(client: TestClient, body: ob
     assert response.json()["error"] == "Validation failed" and response.json()["details"]
 
 
-def test_malformed_json_is_400(client: TestClient):
-    response = client.post(
-        "/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}
-    )
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'"x"'])
+@pytest.mark.parametrize("path", ["/auth/login", "/api/content"])
+def test_a_malformed_or_non_object_body_is_one_error_everywhere(
+    client: TestClient, path: str, raw: bytes
+):
+    """One body reader: the sign-in route and the content route answer the same fault alike."""
+    response = client.post(path, content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
+    assert response.json()["details"][0]["path"] == "body"
 
 
 def test_form_login_works_like_sonicjs_pages(client: TestClient, db: Database, clock: FrozenClock):

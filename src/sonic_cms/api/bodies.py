@@ -60,6 +60,26 @@ def invalid(details: list[dict[str, Any]]) -> BadRequest:
     return BadRequest("Validation failed", code="validation_failed", details=details)
 
 
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` as a JSON object: the one rule for a malformed or non-object body on every route
+    (400 ``invalid_json`` naming ``body``)."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(
+            "Malformed JSON body",
+            code="invalid_json",
+            details=[{"path": "body", "message": str(exc)[:200]}],
+        ) from None
+    if not isinstance(data, dict):
+        raise BadRequest(
+            "The body must be a JSON object",
+            code="invalid_json",
+            details=[{"path": "body", "message": "must be an object"}],
+        )
+    return data
+
+
 async def read_body(request: Request, model: type[M], *, optional: bool = False) -> M:
     """The request body as ``model``; 400 for malformed JSON, a non-object or invalid fields."""
     content_type = request.headers.get("content-type", "")
@@ -69,15 +89,7 @@ async def read_body(request: Request, model: type[M], *, optional: bool = False)
         data = {key: value for key, value in form.items() if isinstance(value, str)}
     else:
         raw = await request.body()
-        if not raw.strip() and optional:
-            data = {}
-        else:
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise invalid([{"path": "body", "message": "invalid JSON"}]) from None
-    if not isinstance(data, dict):
-        raise invalid([{"path": "body", "message": "must be an object"}])
+        data = {} if not raw.strip() and optional else parse_json_object(raw)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -86,12 +98,7 @@ async def read_body(request: Request, model: type[M], *, optional: bool = False)
 
 async def read_json_object(request: Request) -> dict[str, Any]:
     """A JSON object body, left unvalidated for services that check field by field."""
-    try:
-        data = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise invalid([{"path": "body", "message": "invalid JSON"}]) from None
-    if not isinstance(data, dict):
-        raise invalid([{"path": "body", "message": "must be an object"}])
+    data = parse_json_object(await request.body())
     if has_nul(data):
         raise invalid([{"path": "body", "message": "text may not contain NUL characters"}])
     return data

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from fastapi import Request
 
 from sonic_cms.actors import Actor
+from sonic_cms.api.bodies import parse_json_object
 from sonic_cms.api.caching import Document
 from sonic_cms.clock import Clock
 from sonic_cms.content import access as content_access
 from sonic_cms.db.engine import Database
-from sonic_cms.errors import BadRequest, UnsupportedMediaType
+from sonic_cms.errors import UnsupportedMediaType
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -20,18 +20,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType("Send the body as application/json")
-    raw = await request.body()
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(
-            "Malformed JSON body",
-            code="invalid_json",
-            details=[{"path": "body", "message": str(exc)[:200]}],
-        ) from None
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object", code="invalid_json")
-    return body
+    return parse_json_object(await request.body())
 
 
 def query_pairs(request: Request) -> list[tuple[str, str]]:
