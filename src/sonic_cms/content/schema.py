@@ -20,6 +20,7 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from sonic_cms.content.slugs import VALID_SLUG
 from sonic_cms.inputs.html import (
     HtmlPlan,
     plan_for_schema,
@@ -53,7 +54,6 @@ FIELD_TYPES = STRING_TYPES | frozenset(
     }
 )
 ENUM_TYPES = frozenset({"select", "multiselect", "radio"})
-_SLUG = re.compile(r"[\w]+(?:-[\w]+)*")
 _COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 MAX_SCHEMA_DEPTH = 8
@@ -83,7 +83,7 @@ def _is_url(value: object) -> bool:
 def _is_slug(value: object) -> bool:
     # A format, not a ``pattern``: jsonschema-rs reads ``\w`` as ASCII (ECMA-262) while Python's
     # ``re`` reads it as Unicode, so a pattern made the two validators disagree on "东京".
-    return not isinstance(value, str) or _SLUG.fullmatch(value) is not None
+    return not isinstance(value, str) or VALID_SLUG.match(value) is not None
 
 
 @_FORMATS.checks("color")

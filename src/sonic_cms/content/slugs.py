@@ -13,7 +13,10 @@ import unicodedata
 MAX_SLUG_LENGTH = 200
 _NON_WORD = re.compile(r"[^\w]+")
 _UNDERSCORES = re.compile(r"_+")
-VALID_SLUG = re.compile(r"^[^\W_]+(?:-[^\W_]+)*\Z")
+#: Letters, digits and underscores of any script in hyphen-separated words: every slug a SonicJS
+#: install can hold (``my_post`` included), so moved-in URLs keep working. :func:`slugify` itself
+#: never makes underscores.
+VALID_SLUG = re.compile(r"^\w+(?:-\w+)*\Z")
 
 
 def slugify(text: str, max_length: int = MAX_SLUG_LENGTH) -> str:

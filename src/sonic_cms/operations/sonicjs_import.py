@@ -19,9 +19,7 @@ every write (sonic_cms.inputs.html), so nothing imported serves a ``<script>``.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from sqlalchemy import Connection, Table, exc, func, insert, select
 
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
+from sonic_cms.content.slugs import is_valid_slug, slugify
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
@@ -101,10 +100,10 @@ def token_digest(settings: Settings, plaintext: str) -> str:
     return keyed_digest(settings, LEGACY_API_TOKEN_PURPOSE, plaintext)
 
 
-def slugify(value: str) -> str:
-    """An ASCII slug: accents folded (é → e), anything else but [a-z0-9_-] becomes '-'."""
-    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9_-]+", "-", folded)).strip("-") or "item"
+def imported_slug(value: str) -> str:
+    """A SonicJS slug as it is when the API would accept it (its URL keeps working), else one
+    made by the API's own rule (``content.slugs``); ``item`` when nothing is left."""
+    return value if is_valid_slug(value) else (slugify(value) or "item")
 
 
 def load_scratch(export: Path, target: Path) -> Path:
@@ -328,9 +327,9 @@ def _note_cleaned(line: TableReport) -> None:
 
 def _free_slug(line: TableReport, row: dict[str, Any], taken: set[tuple[str, str]]) -> str:
     original = str(row["slug"])
-    slug = slugify(original)
+    slug = imported_slug(original)
     if slug != original:
-        line.note(f"{row['id']}: slug {original!r} → {slug!r} (ASCII only)")
+        line.note(f"{row['id']}: slug {original!r} → {slug!r} (not a valid slug)")
     candidate, number = slug, 1
     while (row["collection_id"], candidate) in taken:
         number += 1
