@@ -33,6 +33,7 @@ from sonic_cms.db.schema import (
 from sonic_cms.extensions import lifecycle
 from sonic_cms.extensions import runtime as plugin_runtime
 from sonic_cms.extensions.lifecycle import PluginServices
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import Cancel, HookBus, HookContext, HookHandler
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import HookSpec, PluginSpec
@@ -714,10 +715,10 @@ def test_scope_actions_wait_for_fire_and_discard_drops_them(db: Database):
     seen = Recorder(db.hooks, "content:save", "content:delete")
     with db.write() as conn:
         scope = db.hooks.scope(conn, SYSTEM, db.read)
-        scope.after_commit("content:save", {"n": 1})
+        scope.after_commit(hookspecs.CONTENT_SAVE, {"n": 1})
         scope.discard()
-        scope.after_commit("content:delete", {"n": 2})
-        scope.after_commit("content:update", {"n": 3})  # nobody listens: not even queued
+        scope.after_commit(hookspecs.CONTENT_DELETE, {"n": 2})
+        scope.after_commit(hookspecs.CONTENT_UPDATE, {"n": 3})  # nobody listens: not even queued
         assert seen.calls == []
     scope.fire()
     assert [(c.hook, c.payload) for c in seen.calls] == [("content:delete", {"n": 2})]
@@ -735,8 +736,8 @@ def test_a_payload_that_cannot_be_read_skips_its_action_and_fire_never_raises(
 
     with db.write() as conn:
         scope = db.hooks.scope(conn, SYSTEM, db.read)
-        scope.after_commit_read("content:publish", broken)
-        scope.after_commit("content:save", {"kept": True})
+        scope.after_commit_read(hookspecs.CONTENT_PUBLISH, broken)
+        scope.after_commit(hookspecs.CONTENT_SAVE, {"kept": True})
     scope.fire()
     assert [(c.hook, c.payload) for c in seen.calls] == [("content:save", {"kept": True})]
     assert "could not read the payload" in caplog.text

@@ -23,6 +23,7 @@ SCRIPT = textwrap.dedent(
     from sonic_cms.config import Settings
     from sonic_cms.db import migrate
     from sonic_cms.db.engine import Database
+    from sonic_cms.plugins import hookspecs
     from sonic_cms.plugins.registry import discover
     from sonic_cms.extensions import lifecycle
     from sonic_cms.actors import SYSTEM
@@ -43,9 +44,9 @@ SCRIPT = textwrap.dedent(
         body = client.get("/api/plugins/hello/greeting").json()
         assert body == {"data": {"message": "Howdy, world"}}, body
         bus = client.app.state.ctx.hooks
-        assert bus.filter("content:create", {"title": " fine "}) == {"title": "fine"}
+        assert bus.filter(hookspecs.CONTENT_CREATE, {"title": " fine "}) == {"title": "fine"}
         try:
-            bus.filter("content:create", {"title": "a forbidden title"})
+            bus.filter(hookspecs.CONTENT_CREATE, {"title": "a forbidden title"})
         except HookCancelled as exc:
             assert exc.plugin == "hello"
         else:

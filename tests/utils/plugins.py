@@ -12,6 +12,7 @@ from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
 from sonic_cms.api.deps import ActorDep, ContextDep
 from sonic_cms.ids import new_id
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import Cancel, HookContext
 from sonic_cms.plugins.spec import AssetSpec, HookSpec, PluginSpec
 
@@ -40,10 +41,12 @@ def spy_router() -> APIRouter:
 
         def work() -> dict[str, Any]:
             with ctx.db.write() as conn:
-                payload = ctx.hooks.filter("content:create", dict(body), conn=conn, actor=actor)
+                payload = ctx.hooks.filter(
+                    hookspecs.CONTENT_CREATE, dict(body), conn=conn, actor=actor
+                )
                 row = {"id": new_id(), "title": payload["title"]}
                 conn.execute(insert(spy_things).values(**row))
-            ctx.hooks.action("content:create", row, actor=actor)
+            ctx.hooks.action(hookspecs.CONTENT_CREATE, row, actor=actor)
             return row
 
         return {"data": await ctx.db.run_write(work)}

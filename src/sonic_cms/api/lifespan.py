@@ -19,6 +19,7 @@ from sonic_cms.db import migrate
 from sonic_cms.logs.handler import SystemLogHandler
 from sonic_cms.logs.retention import prune
 from sonic_cms.operations.server_duties import server_duties
+from sonic_cms.plugins import hookspecs
 
 logger = logging.getLogger("sonic_cms")
 
@@ -40,18 +41,18 @@ def build_lifespan(
         _warn_without_public_url(context)
         await _sync_collections(context)
         hooks = context.hooks
-        hooks.action("db:migrate", {"applied": applied})
-        hooks.action("app:init", {"version": app.version, "env": context.settings.env})
+        hooks.action(hookspecs.DB_MIGRATE, {"applied": applied})
+        hooks.action(hookspecs.APP_INIT, {"version": app.version, "env": context.settings.env})
         pruner = _start_pruner(context)
         healer = _start_cache_healer(context)
         background = start_background_tasks(context)
-        hooks.action("app:ready", {"version": app.version})
+        hooks.action(hookspecs.APP_READY, {"version": app.version})
         try:
             # The server lock (restore refuses while it is held) and time-travel snapshots.
             async with server_duties(context.db):
                 yield
         finally:
-            hooks.action("app:shutdown", {})
+            hooks.action(hookspecs.APP_SHUTDOWN, {})
             await stop_background_tasks(background)
             for task in (pruner, healer):
                 if task is not None:

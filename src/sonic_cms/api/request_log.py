@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
 from sonic_cms.logs.scrub import scrub_query, scrub_text
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled
 
 
@@ -36,13 +37,13 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         info = _request_info(scope)
         try:
-            context.hooks.filter("request:start", info)
+            context.hooks.filter(hookspecs.REQUEST_START, info)
         except HookCancelled as cancel:
             response = error_response(cancel.status, cancel.message, cancel.code, cancel.details)
             await response(scope, receive, send)
             self._log(scope, info, cancel.status, started)
             return
-        context.hooks.action("request:start", info)
+        context.hooks.action(hookspecs.REQUEST_START, info)
         status = 500
 
         async def send_and_watch(message: Message) -> None:
@@ -55,12 +56,12 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_and_watch)
         except BaseException:
             self._log(scope, info, 500, started)
-            context.hooks.action("request:error", {**info, "status_code": 500})
+            context.hooks.action(hookspecs.REQUEST_ERROR, {**info, "status_code": 500})
             raise
         self._log(scope, info, status, started)
         if status >= 500:
-            context.hooks.action("request:error", {**info, "status_code": status})
-        context.hooks.action("request:end", {**info, "status_code": status})
+            context.hooks.action(hookspecs.REQUEST_ERROR, {**info, "status_code": status})
+        context.hooks.action(hookspecs.REQUEST_END, {**info, "status_code": status})
 
     def _log(self, scope: Scope, info: dict[str, Any], status: int, started: float) -> None:
         state = scope.get("state", {})

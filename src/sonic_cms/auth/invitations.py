@@ -33,6 +33,7 @@ from sonic_cms.db.schema import User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.errors import BadRequest, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.plugins import hookspecs
 
 PURPOSE = "invitation"
 INVALID = "Invalid or expired invitation"
@@ -88,7 +89,7 @@ def invite(
         user = public_user(
             conn.execute(select(*User.__table__.columns).where(User.id == record.id)).one()
         )
-        hooks.after_commit("auth:register", user, method="invitation")
+        hooks.after_commit(hookspecs.AUTH_REGISTER, user, method="invitation")
     hooks.fire()
     days = max(1, settings.invitation_ttl_seconds // 86400)
     body = (

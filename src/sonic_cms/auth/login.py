@@ -26,6 +26,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserSelect
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Unauthorized
+from sonic_cms.plugins import hookspecs
 
 BAD_CREDENTIALS = "Invalid email or password"
 
@@ -124,7 +125,7 @@ def _complete(
     }
     with db.write() as conn:
         hooks = db.hooks.scope(conn, None, db.read)
-        hooks.filter("auth:login", dict(event))
+        hooks.filter(hookspecs.AUTH_LOGIN, dict(event))
         throttling.password_verified(conn, limits)
         conn.execute(update(User).where(User.id == user.id).values(**values))
         tokens = open_session(
@@ -136,7 +137,7 @@ def _complete(
             user_agent=user_agent,
             ip_address=ip,
         )
-        hooks.after_commit("auth:login", event | {"session_id": tokens.session_id})
+        hooks.after_commit(hookspecs.AUTH_LOGIN, event | {"session_id": tokens.session_id})
     hooks.fire()
     record = UserSelect.model_validate(dict(user._mapping) | {"last_login_at": now})
     return LoginResult(record, tokens)

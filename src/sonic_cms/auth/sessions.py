@@ -23,6 +23,7 @@ from sonic_cms.db.schema import AuthSession, User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.errors import NotFound, Unauthorized
 from sonic_cms.ids import new_id
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
 REFRESH_PREFIX = "srt_"
@@ -133,7 +134,7 @@ def revoke_session(
         return
     with db.write() as conn:
         hooks = db.hooks.scope(conn, None, db.read)
-        if hooks.wants("auth:logout") or hooks.wants("auth:logout", "action"):
+        if hooks.wants(hookspecs.AUTH_LOGOUT) or hooks.wants(hookspecs.AUTH_LOGOUT, "action"):
             live = conn.execute(
                 select(AuthSession.id, AuthSession.user_id).where(
                     or_(*conditions), AuthSession.revoked_at.is_(None)
@@ -156,8 +157,8 @@ def _logout_hooks(hooks: HookScope, user_id: str, session_id: str | None) -> Non
     ``session_id`` None means every session of the user.
     """
     event = {"user_id": user_id, "session_id": session_id, "all_sessions": session_id is None}
-    hooks.filter("auth:logout", dict(event))
-    hooks.after_commit("auth:logout", event)
+    hooks.filter(hookspecs.AUTH_LOGOUT, dict(event))
+    hooks.after_commit(hookspecs.AUTH_LOGOUT, event)
 
 
 def revoke_all_sessions(

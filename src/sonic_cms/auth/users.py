@@ -21,6 +21,7 @@ from sonic_cms.db.schema import User
 from sonic_cms.errors import Conflict, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.text import control_problems
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
 MIN_PASSWORD_LENGTH = 8
@@ -82,7 +83,7 @@ def create_user(
         refuse_duplicates(conn, record.email, record.username)
         conn.execute(insert(User).values(**record.model_dump()))
         user = UserSelect.model_validate(record.model_dump())
-        hooks.after_commit("auth:register", user.model_dump(), method=method)
+        hooks.after_commit(hookspecs.AUTH_REGISTER, user.model_dump(), method=method)
     hooks.fire()
     return user
 
@@ -112,10 +113,10 @@ def filter_registration(hooks: HookScope, record: UserInsert, method: str) -> Us
 
     The payload is ``{"email", "username", "first_name", "last_name", "role"}``: no secret.
     """
-    if not hooks.wants("auth:register"):
+    if not hooks.wants(hookspecs.AUTH_REGISTER):
         return record
     payload = {key: getattr(record, key) for key in (*REGISTRATION_FIELDS, "role")}
-    result = hooks.filter_dict("auth:register", dict(payload), method=method)
+    result = hooks.filter_dict(hookspecs.AUTH_REGISTER, dict(payload), method=method)
     changes = {k: result[k] for k in REGISTRATION_FIELDS if k in result and result[k] != payload[k]}
     if not changes:
         return record

@@ -27,6 +27,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.extensions.runtime import command_hooks, command_registry
 from sonic_cms.operations import databases as admin
 from sonic_cms.operations.server_lock import DatabaseBusy, exclusive_maintenance
+from sonic_cms.plugins import hookspecs
 
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
 migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)
@@ -174,7 +175,7 @@ def migrate_command(env: EnvOption = None, database_url: DatabaseUrlOption = Non
     try:
         applied = migrate.upgrade(db) if migrate.pending_revisions(db) else []
         with command_hooks(db, settings, SystemClock(), registry):
-            db.hooks.action("db:migrate", {"applied": applied}, actor=SYSTEM)
+            db.hooks.action(hookspecs.DB_MIGRATE, {"applied": applied}, actor=SYSTEM)
     except migrate.MigrationError as exc:
         fail(f"migration {exc.revision} failed: {exc.cause}")
     finally:

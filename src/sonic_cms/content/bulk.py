@@ -58,12 +58,13 @@ from sonic_cms.db.change_capture import capture_paused, last_rowid, sqlite_log_i
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
 from sonic_cms.errors import BadRequest
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled, HookScope
 
 USERS = cast(Table, User.__table__)
 IMPORTABLE = frozenset({"title", "slug", "status", "data", "author_id"})
 #: Filters that must run inside the batch's transaction, one item at a time.
-_ITEM_FILTERS = ("content:create", "content:save", "content:publish")
+_ITEM_FILTERS = (hookspecs.CONTENT_CREATE, hookspecs.CONTENT_SAVE, hookspecs.CONTENT_PUBLISH)
 #: Bound parameters per IN list (SQLite allows 32,766 per statement; keep well under).
 _IN_CHUNK = 500
 
@@ -549,7 +550,7 @@ def _filtered(
     hooks: HookScope, target: Target, raw: dict[str, Any], default_author: str | None
 ) -> tuple[dict[str, Any], bool]:
     """The item after the ``content:create``/``content:save`` filters; whether they changed it."""
-    if not hooks.wants("content:create") and not hooks.wants("content:save"):
+    if not hooks.wants(hookspecs.CONTENT_CREATE) and not hooks.wants(hookspecs.CONTENT_SAVE):
         return raw, False
     payload = content_hooks.write_payload(
         {**raw, "status": raw.get("status", "draft")},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
 #: The payload keys a filter may change; every other key is read-only context.
@@ -49,9 +50,9 @@ def filter_write(hooks: HookScope, operation: str, payload: dict[str, Any]) -> d
     The handlers get a deep copy, so ``payload`` stays the baseline even when a handler edits
     ``data`` in place. ``content:save`` learns the operation from ``context.extra``.
     """
-    hook = f"content:{operation}"
-    if not hooks.wants(hook) and not hooks.wants("content:save"):
+    hook = hookspecs.BY_NAME[f"content:{operation}"]
+    if not hooks.wants(hook) and not hooks.wants(hookspecs.CONTENT_SAVE):
         return {}
     result = hooks.filter_dict(hook, copy.deepcopy(payload), operation=operation)
-    result = hooks.filter_dict("content:save", result, operation=operation)
+    result = hooks.filter_dict(hookspecs.CONTENT_SAVE, result, operation=operation)
     return {key: result.get(key) for key in FILTERABLE if result.get(key) != payload[key]}

@@ -47,6 +47,7 @@ from sonic_cms.errors import (
 )
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.text import NUL_MESSAGE, control_problems, nul_paths
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.workflow import transitions as workflow
 
@@ -340,16 +341,17 @@ def publish_created(hooks: HookScope, item: dict[str, Any]) -> None:
     if publishes(None, item["status"]):
         state = item["workflow_state_id"]
         publish_filter(hooks, item["id"], item["collection_id"], None, item["status"], state)
-        if hooks.wants("content:publish", "action"):
-            hooks.after_commit("content:publish", serialize_item(item))
+        if hooks.wants(hookspecs.CONTENT_PUBLISH, "action"):
+            hooks.after_commit(hookspecs.CONTENT_PUBLISH, serialize_item(item))
 
 
 def after_write(hooks: HookScope, operation: str, item: dict[str, Any]) -> None:
     """Queue the actions ``content:<operation>`` and ``content:save`` with the written item."""
-    if hooks.wants(f"content:{operation}", "action") or hooks.wants("content:save", "action"):
+    hook = hookspecs.BY_NAME[f"content:{operation}"]
+    if hooks.wants(hook, "action") or hooks.wants(hookspecs.CONTENT_SAVE, "action"):
         written = serialize_item(item)
-        hooks.after_commit(f"content:{operation}", written, operation=operation)
-        hooks.after_commit("content:save", written, operation=operation)
+        hooks.after_commit(hook, written, operation=operation)
+        hooks.after_commit(hookspecs.CONTENT_SAVE, written, operation=operation)
 
 
 def _new_item(
@@ -456,7 +458,7 @@ def _update_payload(
     hooks: HookScope, target: Target, row: Row[Any], body: dict[str, Any]
 ) -> dict[str, Any]:
     """The update's filter payload: the values to be written, and the item as it is now."""
-    if not hooks.wants("content:update") and not hooks.wants("content:save"):
+    if not hooks.wants(hookspecs.CONTENT_UPDATE) and not hooks.wants(hookspecs.CONTENT_SAVE):
         return {}
     values = {
         "title": body.get("title", row.title),
@@ -577,9 +579,9 @@ def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | Non
             raise NotFound("Content not found", code="content_not_found")
         require_delete(actor, row)
         _check_concurrency(row, {}, if_match)
-        if hooks.wants("content:delete") or hooks.wants("content:delete", "action"):
-            hooks.filter("content:delete", serialize_item(row))
-            hooks.after_commit("content:delete", serialize_item(row))
+        if hooks.wants(hookspecs.CONTENT_DELETE) or hooks.wants(hookspecs.CONTENT_DELETE, "action"):
+            hooks.filter(hookspecs.CONTENT_DELETE, serialize_item(row))
+            hooks.after_commit(hookspecs.CONTENT_DELETE, serialize_item(row))
         conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id == item_id))
         conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
     hooks.fire()

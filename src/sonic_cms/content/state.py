@@ -15,6 +15,7 @@ from sqlalchemy import Connection, update
 
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.db.schema import Content
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
 #: The public status each workflow state maps to.
@@ -57,7 +58,7 @@ def apply_state(
     status = status_for_state(state)
     if publishes(row.status, status):
         publish_filter(hooks, row.id, row.collection_id, row.status, status, state)
-        hooks.after_commit_read("content:publish", partial(_committed_item, row.id))
+        hooks.after_commit_read(hookspecs.CONTENT_PUBLISH, partial(_committed_item, row.id))
     changes: dict[str, Any] = {"workflow_state_id": state, "status": status, "updated_at": now_ms}
     if status != row.status:
         # a status change ends a run of auto-saves: the next save writes a new version, so a
@@ -88,7 +89,7 @@ def publish_filter(
 ) -> None:
     """``content:publish``'s filter, before the write. Refusal only: changes to its payload
     are ignored (a plugin may stop a publish, not redirect it)."""
-    if hooks.wants("content:publish"):
+    if hooks.wants(hookspecs.CONTENT_PUBLISH):
         payload = {
             "id": item_id,
             "collection_id": collection_id,
@@ -96,7 +97,7 @@ def publish_filter(
             "status": status,
             "workflow_state_id": state,
         }
-        hooks.filter("content:publish", payload)
+        hooks.filter(hookspecs.CONTENT_PUBLISH, payload)
 
 
 def _committed_item(item_id: str, conn: Connection) -> dict[str, Any] | None:

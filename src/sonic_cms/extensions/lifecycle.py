@@ -31,6 +31,7 @@ from sonic_cms.db.schema import (
 )
 from sonic_cms.errors import Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins import migrations as plugin_migrations
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import PluginRegistry
@@ -161,7 +162,7 @@ def install(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
         if spec.migrations:
             plugin_migrations.downgrade(ps.db, name, spec.migrations)
         raise
-    ps.hooks.action("plugin:install", row, actor=actor)
+    ps.hooks.action(hookspecs.PLUGIN_INSTALL, row, actor=actor)
     return row
 
 
@@ -190,7 +191,7 @@ def _record_install(
             "created_at": now,
             "updated_at": now,
         }
-        values = ps.hooks.filter("plugin:install", values, conn=conn, actor=actor)
+        values = ps.hooks.filter(hookspecs.PLUGIN_INSTALL, values, conn=conn, actor=actor)
         conn.execute(insert(Plugin).values(**values))
         _record_registrations(conn, spec, plugin_id, now)
         _add_permissions(conn, spec, now)
@@ -290,7 +291,7 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
         refuse_outside_environments(spec, ps.settings)
         if spec.on_activate is not None:
             spec.on_activate(ActivationContext(ps.settings, dict(row["settings"] or {})))
-        payload = ps.hooks.filter("plugin:activate", describe(row), conn=conn, actor=actor)
+        payload = ps.hooks.filter(hookspecs.PLUGIN_ACTIVATE, describe(row), conn=conn, actor=actor)
         now = ps.clock.now_ms()
         conn.execute(
             update(Plugin)
@@ -305,7 +306,7 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
         )
         _log(conn, ps, row["id"], "activate", actor, {"from": row["status"]})
         result = describe(_row(conn, name))
-    ps.hooks.action("plugin:activate", {**payload, **result}, actor=actor)
+    ps.hooks.action(hookspecs.PLUGIN_ACTIVATE, {**payload, **result}, actor=actor)
     return result
 
 
@@ -336,14 +337,14 @@ def deactivate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
                 code="required_by_active_plugin",
                 details=[{"path": "dependents", "message": d} for d in dependents],
             )
-        ps.hooks.filter("plugin:deactivate", describe(row), conn=conn, actor=actor)
+        ps.hooks.filter(hookspecs.PLUGIN_DEACTIVATE, describe(row), conn=conn, actor=actor)
         now = ps.clock.now_ms()
         conn.execute(
             update(Plugin).where(Plugin.name == name).values(status="inactive", updated_at=now)
         )
         _log(conn, ps, row["id"], "deactivate", actor, {"from": row["status"]})
         result = describe(_row(conn, name))
-    ps.hooks.action("plugin:deactivate", result, actor=actor)
+    ps.hooks.action(hookspecs.PLUGIN_DEACTIVATE, result, actor=actor)
     return result
 
 
@@ -368,7 +369,7 @@ def uninstall(
                 f"{', '.join(needed_by)} depend on {name}; uninstall them first",
                 code="required_by_installed_plugin",
             )
-        ps.hooks.filter("plugin:uninstall", describe(row), conn=conn, actor=actor)
+        ps.hooks.filter(hookspecs.PLUGIN_UNINSTALL, describe(row), conn=conn, actor=actor)
         conn.execute(delete(Plugin).where(Plugin.name == name))
         if spec is not None:
             _remove_permissions(conn, spec)
@@ -377,7 +378,7 @@ def uninstall(
     roles.invalidate(ps.db)
     if spec is not None and spec.migrations and not keep_data:
         plugin_migrations.downgrade(ps.db, name, spec.migrations)
-    ps.hooks.action("plugin:uninstall", result, actor=actor)
+    ps.hooks.action(hookspecs.PLUGIN_UNINSTALL, result, actor=actor)
     return result
 
 

@@ -29,6 +29,7 @@ from sonic_cms.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceE
 from sonic_cms.media.names import check_folder, derived_prefix
 from sonic_cms.media.queries import fetch_row, media_folders, media_item
 from sonic_cms.media.upload import check_tags, check_text
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.storage import Storage
 
@@ -171,14 +172,14 @@ def soft_delete(db: Database, clock: Clock, actor: Actor, media_id: str) -> None
             update(Media).where(Media.id == media_id).values(deleted_at=now, updated_at=now)
         )
         deleted = {**row, "deleted_at": now, "updated_at": now}
-        hooks.after_commit("media:delete", media_item(deleted), permanent=False)
+        hooks.after_commit(hookspecs.MEDIA_DELETE, media_item(deleted), permanent=False)
     hooks.fire()
 
 
 def _delete_filter(hooks: HookScope, row: RowMapping, *, permanent: bool) -> None:
     """``media:delete``'s filter: a plugin may refuse; changes to the payload are ignored."""
-    if hooks.wants("media:delete"):
-        hooks.filter("media:delete", media_item(row), permanent=permanent)
+    if hooks.wants(hookspecs.MEDIA_DELETE):
+        hooks.filter(hookspecs.MEDIA_DELETE, media_item(row), permanent=permanent)
 
 
 def bulk_delete(
@@ -252,7 +253,7 @@ def purge_media(db: Database, storage: Storage, actor: Actor, media_id: str) -> 
             .values(featured_image_id=None)
         )
         conn.execute(delete(Media).where(Media.id == media_id))
-    db.hooks.action("media:delete", media_item(row), actor=actor, permanent=True)
+    db.hooks.action(hookspecs.MEDIA_DELETE, media_item(row), actor=actor, permanent=True)
 
 
 def created_folders(storage: Storage) -> list[str]:

@@ -30,6 +30,7 @@ from sonic_cms.media.images import FITS, Fit, resize_image
 from sonic_cms.media.names import media_id_of_derived_key, variant_key
 from sonic_cms.media.queries import fetch_row
 from sonic_cms.media.types import is_raster_image
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.storage import ObjectInfo, Storage
 from sonic_cms.storage.base import InvalidKey, validate_key
@@ -151,7 +152,7 @@ def _ensure_variant(
         "height": variant.height,
         "fit": variant.fit,
     }
-    if hooks.has("media:transform", "filter"):
+    if hooks.has(hookspecs.MEDIA_TRANSFORM, "filter"):
         event = _filtered(hooks, event, settings)
         variant = Variant(event["width"], event["height"], event["fit"])
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as original:
@@ -166,13 +167,13 @@ def _ensure_variant(
             original, settings.media_max_image_pixels, variant.width, variant.height, variant.fit
         )
     storage.put(key, io.BytesIO(data), "image/webp")
-    hooks.action("media:transform", {**event, "size": len(data)})
+    hooks.action(hookspecs.MEDIA_TRANSFORM, {**event, "size": len(data)})
     return key
 
 
 def _filtered(hooks: HookBus, event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The ``media:transform`` filters' result; only ``width``, ``height`` and ``fit`` count."""
-    result = hooks.filter_dict("media:transform", dict(event))
+    result = hooks.filter_dict(hookspecs.MEDIA_TRANSFORM, dict(event))
     chosen = check_variant(result.get("width"), result.get("height"), result.get("fit"), settings)
     if chosen is None:
         raise BadRequest("A media:transform filter removed the size", code="invalid_variant")

@@ -44,6 +44,7 @@ from sonic_cms.media.names import (
 )
 from sonic_cms.media.queries import media_item
 from sonic_cms.media.types import SNIFF_BYTES, is_raster_image, sniff_mime_type
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.storage import ObjectTooLarge, Storage
 
@@ -193,7 +194,7 @@ def upload_media(
             hooks = db.hooks.scope(conn, actor, db.read)
             row = _filtered(hooks, row, settings)
             conn.execute(insert(Media).values(**row))
-            hooks.after_commit("media:upload", media_item(row))
+            hooks.after_commit(hookspecs.MEDIA_UPLOAD, media_item(row))
     except BaseException:
         _remove(storage, written)
         raise
@@ -207,9 +208,9 @@ FILTERABLE = ("alt", "caption", "tags", "folder")
 
 def _filtered(hooks: HookScope, row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The row after the ``media:upload`` filters, changed fields checked like a client's."""
-    if not hooks.wants("media:upload"):
+    if not hooks.wants(hookspecs.MEDIA_UPLOAD):
         return row
-    result = hooks.filter_dict("media:upload", {**row, "tags": list(row["tags"])})
+    result = hooks.filter_dict(hookspecs.MEDIA_UPLOAD, {**row, "tags": list(row["tags"])})
     changed = {k: result.get(k) for k in FILTERABLE if result.get(k) != row[k]}
     if "alt" in changed:
         changed["alt"] = check_text(changed["alt"], "alt", settings)

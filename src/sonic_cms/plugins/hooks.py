@@ -16,47 +16,18 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection
 
 from sonic_cms.actors import Actor
 from sonic_cms.errors import ServiceError
+from sonic_cms.plugins.hookspecs import SPECS, HookSpec, Phase
 
 logger = logging.getLogger("sonic_cms.plugins")
 
-Phase = Literal["filter", "action"]
-
 #: Every standard hook and who fires it (docs/plugins.md shows this table; a test checks it).
-HOOKS: dict[str, str] = {
-    "app:init": "app lifespan, after migrations and plugin loading",
-    "app:ready": "app lifespan, when the server starts accepting requests",
-    "app:shutdown": "app lifespan, when the server stops",
-    "request:start": "request middleware, before routing (filter may cancel the request)",
-    "request:end": "request middleware, after the response was sent",
-    "request:error": "request middleware, when a request fails with a 5xx",
-    "auth:login": "login service, when the credentials (and 2FA code) are right, in the "
-    "transaction that opens the session",
-    "auth:logout": "session service: logout, signing one session out, signing out everywhere",
-    "auth:register": "user service, on every new account: self-registration, admin API and "
-    "CLI, invitations",
-    "content:create": "content service and bulk import, creating an item",
-    "content:update": "content service: edits, rollbacks and restores",
-    "content:delete": "content service, deleting an item",
-    "content:publish": "every status change into or out of published: create, edit, "
-    "publish/unpublish, workflow transitions, the scheduler, bulk import",
-    "content:save": "content service and bulk import, on every create and update",
-    "media:upload": "media service, storing an upload (single, multiple, import from a URL)",
-    "media:delete": "media service: soft delete, bulk delete and purge",
-    "media:transform": "file serving, making a resized image variant",
-    "plugin:install": "plugin lifecycle service",
-    "plugin:uninstall": "plugin lifecycle service",
-    "plugin:activate": "plugin lifecycle service",
-    "plugin:deactivate": "plugin lifecycle service",
-    "db:migrate": "app lifespan and `sonic db migrate`, after applying revisions",
-    "db:seed": "not fired by core (its default rows come with the migrations: see db:migrate); "
-    "for plugins' own seeding commands",
-}
+HOOKS: dict[str, str] = {spec.name: spec.fired_by for spec in SPECS}
 
 
 class Cancel(Exception):
@@ -164,9 +135,9 @@ class HookBus:
         """The handlers that would run, in order."""
         return list(self._handlers.get((hook, phase), ()))
 
-    def has(self, hook: str, phase: Phase) -> bool:
+    def has(self, hook: HookSpec, phase: Phase) -> bool:
         """Whether any handler would run: callers skip building a payload nobody reads."""
-        return bool(self._handlers.get((hook, phase)))
+        return bool(self._handlers.get((hook.name, phase)))
 
     def scope(self, conn: Connection, actor: Actor | None, reader: Reader) -> HookScope:
         """The hooks of one write transaction on ``conn`` (see :class:`HookScope`);
@@ -179,7 +150,7 @@ class HookBus:
 
     def filter(
         self,
-        hook: str,
+        hook: HookSpec,
         payload: Any,
         *,
         conn: Connection | None = None,
@@ -192,22 +163,22 @@ class HookBus:
             HookCancelled: a handler cancelled (roll the transaction back, answer its 4xx).
             RequiredHookFailed: a required handler raised.
         """
-        _check_name(hook)
+        name = hook.name
         # the stored list is replaced, never mutated, so it can be walked without a copy
-        for handler in self._handlers.get((hook, "filter"), ()):
+        for handler in self._handlers.get((name, "filter"), ()):
             context = HookContext(
-                hook, "filter", handler.plugin, actor, conn, extra, self.resources
+                name, "filter", handler.plugin, actor, conn, extra, self.resources
             )
             try:
                 result = handler.fn(payload, context)
             except Cancel as cancel:
-                raise HookCancelled(handler.plugin, hook, cancel.reason, cancel.status) from None
+                raise HookCancelled(handler.plugin, name, cancel.reason, cancel.status) from None
             except Exception as exc:
                 self._failed(handler, exc)
                 if handler.required:
                     raise RequiredHookFailed(
-                        f"Plugin {handler.plugin!r} failed in required hook {hook}",
-                        details=[{"plugin": handler.plugin, "hook": hook}],
+                        f"Plugin {handler.plugin!r} failed in required hook {name}",
+                        details=[{"plugin": handler.plugin, "hook": name}],
                     ) from exc
                 continue
             if result is not None:
@@ -216,7 +187,7 @@ class HookBus:
 
     def filter_dict(
         self,
-        hook: str,
+        hook: HookSpec,
         payload: dict[str, Any],
         *,
         conn: Connection | None = None,
@@ -233,12 +204,13 @@ class HookBus:
             )
         return result
 
-    def action(self, hook: str, payload: Any, *, actor: Actor | None = None, **extra: Any) -> None:
+    def action(
+        self, hook: HookSpec, payload: Any, *, actor: Actor | None = None, **extra: Any
+    ) -> None:
         """Run the action handlers after commit; never raises."""
-        _check_name(hook)
-        for handler in self._handlers.get((hook, "action"), ()):
+        for handler in self._handlers.get((hook.name, "action"), ()):
             context = HookContext(
-                hook, "action", handler.plugin, actor, None, extra, self.resources
+                hook.name, "action", handler.plugin, actor, None, extra, self.resources
             )
             try:
                 handler.fn(payload, context)
@@ -275,26 +247,26 @@ class HookScope:
         self.conn = conn
         self.actor = actor
         self._reader = reader
-        self._queued: list[tuple[str, Any, bool, dict[str, Any]]] = []
+        self._queued: list[tuple[HookSpec, Any, bool, dict[str, Any]]] = []
 
-    def wants(self, hook: str, phase: Phase = "filter") -> bool:
+    def wants(self, hook: HookSpec, phase: Phase = "filter") -> bool:
         """Whether ``hook`` has handlers in ``phase`` (so the payload is worth building)."""
         return self.bus.has(hook, phase)
 
-    def filter(self, hook: str, payload: Any, **extra: Any) -> Any:
+    def filter(self, hook: HookSpec, payload: Any, **extra: Any) -> Any:
         """:meth:`HookBus.filter` on this transaction's connection, as its actor."""
         return self.bus.filter(hook, payload, conn=self.conn, actor=self.actor, **extra)
 
-    def filter_dict(self, hook: str, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    def filter_dict(self, hook: HookSpec, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
         """:meth:`HookBus.filter_dict` on this transaction's connection, as its actor."""
         return self.bus.filter_dict(hook, payload, conn=self.conn, actor=self.actor, **extra)
 
-    def after_commit(self, hook: str, payload: Any, **extra: Any) -> None:
+    def after_commit(self, hook: HookSpec, payload: Any, **extra: Any) -> None:
         """Queue ``hook``'s action with ``payload`` for :meth:`fire`."""
         if self.bus.has(hook, "action"):
             self._queued.append((hook, payload, False, extra))
 
-    def after_commit_read(self, hook: str, load: Loader, **extra: Any) -> None:
+    def after_commit_read(self, hook: HookSpec, load: Loader, **extra: Any) -> None:
         """Queue ``hook``'s action with a payload ``load`` reads once the write committed.
 
         For payloads only the committed row can give (an item a transition published, after
@@ -317,7 +289,7 @@ class HookScope:
             if payload is not _UNREADABLE:
                 self.bus.action(hook, payload, actor=self.actor, **extra)
 
-    def _payloads(self, queued: list[tuple[str, Any, bool, dict[str, Any]]]) -> list[Any]:
+    def _payloads(self, queued: list[tuple[HookSpec, Any, bool, dict[str, Any]]]) -> list[Any]:
         if not any(lazy for _, _, lazy, _ in queued):
             return [payload for _, payload, _, _ in queued]
         try:
@@ -329,8 +301,3 @@ class HookScope:
 
 
 _UNREADABLE = object()
-
-
-def _check_name(hook: str) -> None:
-    if hook not in HOOKS:
-        raise ValueError(f"unknown hook {hook!r}")

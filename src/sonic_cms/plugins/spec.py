@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from sonic_cms.plugins.hooks import HandlerFn, HookHandler, Phase
+from sonic_cms.plugins.hooks import HandlerFn, HookHandler
+from sonic_cms.plugins.hookspecs import Phase
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

@@ -1,0 +1,219 @@
+"""Every standard hook, declared once and typed, the way datasette declares its hookspecs.
+
+Services fire these objects, never a string, so a misspelt hook is a name error that mypy and
+import catch. Plugins register handlers by the hook's ``name`` (what SonicJS plugins use);
+docs/plugins.md's table is checked against these specs (tests/test_docs.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Phase = Literal["filter", "action"]
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """One hook: its SonicJS name, the phases core fires, its payload, who fires it."""
+
+    name: str
+    phases: tuple[Phase, ...]
+    #: The payload's shape, as docs/plugins.md shows it.
+    payload: str
+    #: Which code paths fire it.
+    fired_by: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+APP_INIT = HookSpec(
+    "app:init",
+    ("action",),
+    '`{"version", "env"}`',
+    "app lifespan, after migrations and plugin loading",
+)
+
+APP_READY = HookSpec(
+    "app:ready",
+    ("action",),
+    '`{"version"}`',
+    "app lifespan, when the server starts accepting requests",
+)
+
+APP_SHUTDOWN = HookSpec(
+    "app:shutdown",
+    ("action",),
+    "`{}`",
+    "app lifespan, when the server stops",
+)
+
+REQUEST_START = HookSpec(
+    "request:start",
+    ("filter", "action"),
+    '`{"method", "path", "url", "ip_address", "user_agent", "request_id"}`',
+    "request middleware, before routing (filter may cancel the request)",
+)
+
+REQUEST_END = HookSpec(
+    "request:end",
+    ("action",),
+    "request payload + `status_code`",
+    "request middleware, after the response was sent",
+)
+
+REQUEST_ERROR = HookSpec(
+    "request:error",
+    ("action",),
+    "request payload + `status_code` (5xx)",
+    "request middleware, when a request fails with a 5xx",
+)
+
+AUTH_LOGIN = HookSpec(
+    "auth:login",
+    ("filter", "action"),
+    '`{"user_id", "email", "username", "role", "method", "ip_address", "user_agent"}`; action adds `session_id`',
+    "login service, when the credentials (and 2FA code) are right, in the transaction that opens the session",
+)
+
+AUTH_LOGOUT = HookSpec(
+    "auth:logout",
+    ("filter", "action"),
+    '`{"user_id", "session_id", "all_sessions"}`',
+    "session service: logout, signing one session out, signing out everywhere",
+)
+
+AUTH_REGISTER = HookSpec(
+    "auth:register",
+    ("filter", "action"),
+    'filter: `{"email", "username", "first_name", "last_name", "role"}`; action: the user (public fields)',
+    "user service, on every new account: self-registration, admin API and CLI, invitations",
+)
+
+CONTENT_CREATE = HookSpec(
+    "content:create",
+    ("filter", "action"),
+    "filter: the write payload; action: the item",
+    "content service and bulk import, creating an item",
+)
+
+CONTENT_UPDATE = HookSpec(
+    "content:update",
+    ("filter", "action"),
+    "filter: the write payload with `previous`; action: the item",
+    "content service: edits, rollbacks and restores",
+)
+
+CONTENT_DELETE = HookSpec(
+    "content:delete",
+    ("filter", "action"),
+    "the item (both phases)",
+    "content service, deleting an item",
+)
+
+CONTENT_PUBLISH = HookSpec(
+    "content:publish",
+    ("filter", "action"),
+    'filter: `{"id", "collection_id", "from_status", "status", "workflow_state_id"}`; action: the item',
+    "every status change into or out of published: create, edit, publish/unpublish, workflow transitions, the scheduler, bulk import",
+)
+
+CONTENT_SAVE = HookSpec(
+    "content:save",
+    ("filter", "action"),
+    "as `content:create` / `content:update`",
+    "content service and bulk import, on every create and update",
+)
+
+MEDIA_UPLOAD = HookSpec(
+    "media:upload",
+    ("filter", "action"),
+    "filter: the `media` row to insert; action: the media item",
+    "media service, storing an upload (single, multiple, import from a URL)",
+)
+
+MEDIA_DELETE = HookSpec(
+    "media:delete",
+    ("filter", "action"),
+    "the media item (both phases)",
+    "media service: soft delete, bulk delete and purge",
+)
+
+MEDIA_TRANSFORM = HookSpec(
+    "media:transform",
+    ("filter", "action"),
+    '`{"media_id", "source_key", "key", "mime_type", "width", "height", "fit"}`; action adds `size`',
+    "file serving, making a resized image variant",
+)
+
+PLUGIN_INSTALL = HookSpec(
+    "plugin:install",
+    ("filter", "action"),
+    "plugins row values (filter may change them) / row",
+    "plugin lifecycle service",
+)
+
+PLUGIN_UNINSTALL = HookSpec(
+    "plugin:uninstall",
+    ("filter", "action"),
+    "plugins row",
+    "plugin lifecycle service",
+)
+
+PLUGIN_ACTIVATE = HookSpec(
+    "plugin:activate",
+    ("filter", "action"),
+    "plugins row",
+    "plugin lifecycle service",
+)
+
+PLUGIN_DEACTIVATE = HookSpec(
+    "plugin:deactivate",
+    ("filter", "action"),
+    "plugins row",
+    "plugin lifecycle service",
+)
+
+DB_MIGRATE = HookSpec(
+    "db:migrate",
+    ("action",),
+    '`{"applied": [revision ids]}`',
+    "app lifespan and `sonic db migrate`, after applying revisions",
+)
+
+DB_SEED = HookSpec(
+    "db:seed",
+    ("filter", "action"),
+    "the plugin's seed rows",
+    "not fired by core (its default rows come with the migrations: see db:migrate); for plugins' own seeding commands",
+)
+
+
+#: Every spec, in the order docs/plugins.md lists them.
+SPECS: tuple[HookSpec, ...] = (
+    APP_INIT,
+    APP_READY,
+    APP_SHUTDOWN,
+    REQUEST_START,
+    REQUEST_END,
+    REQUEST_ERROR,
+    AUTH_LOGIN,
+    AUTH_LOGOUT,
+    AUTH_REGISTER,
+    CONTENT_CREATE,
+    CONTENT_UPDATE,
+    CONTENT_DELETE,
+    CONTENT_PUBLISH,
+    CONTENT_SAVE,
+    MEDIA_UPLOAD,
+    MEDIA_DELETE,
+    MEDIA_TRANSFORM,
+    PLUGIN_INSTALL,
+    PLUGIN_UNINSTALL,
+    PLUGIN_ACTIVATE,
+    PLUGIN_DEACTIVATE,
+    DB_MIGRATE,
+    DB_SEED,
+)
+BY_NAME: dict[str, HookSpec] = {spec.name: spec for spec in SPECS}
