@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from typer.testing import CliRunner
 
+from sonic_cms import runtime as composition_root
 from sonic_cms.actors import SYSTEM
-from sonic_cms.api.app import create_app
+from sonic_cms.api.app import build_context, create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock, SystemClock, utc_datetime
 from sonic_cms.config import Settings
@@ -31,12 +32,12 @@ from sonic_cms.db.schema import (
     WorkflowHistory,
 )
 from sonic_cms.extensions import lifecycle
-from sonic_cms.extensions import runtime as plugin_runtime
 from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import Cancel, HookBus, HookContext, HookHandler
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import HookSpec, PluginSpec
+from sonic_cms.runtime import command_runtime
 from sonic_cms.workflow.executor import run_due
 from tests.conftest import make_settings
 from tests.content.helpers import counts, sync_examples
@@ -621,7 +622,7 @@ def probe(db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> 
     def with_probe(autoload: bool = True, extra: Any = ()) -> Any:
         return discover(False, extra=[PROBE, *extra])
 
-    monkeypatch.setattr(plugin_runtime, "discover", with_probe)
+    monkeypatch.setattr(composition_root, "discover", with_probe)
     services = PluginServices(db, settings, SystemClock(), with_probe(), HookBus())
     lifecycle.install(services, SYSTEM, "probe")
     lifecycle.activate(services, SYSTEM, "probe")
@@ -699,13 +700,22 @@ def test_cli_import_scheduler_and_user_creation_fire_hooks(db, db_url, clock, pr
 
 def test_commands_on_an_unmigrated_database_load_no_plugins(empty_db_url: str):
     settings = make_settings(empty_db_url)
-    database = Database(settings)
+    with command_runtime(settings) as runtime:
+        assert runtime.plugins.active == {}
+        assert runtime.hooks.plugins() == set()
+
+
+def test_a_command_s_plugins_get_the_same_resources_as_the_server_s(db_url: str):
+    """One composition root: a handler finds the cache in a CLI command as in a request."""
+    settings = make_settings(db_url)
+    with command_runtime(settings) as runtime:
+        assert set(runtime.hooks.resources) == {"cache", "settings", "db"}
+        assert runtime.hooks.resources["cache"] is runtime.cache
+    app_context = build_context(settings)
     try:
-        with plugin_runtime.command_hooks(database, settings, SystemClock()) as runtime:
-            assert runtime.active == {}
-            assert database.hooks.plugins() == set()
+        assert set(app_context.hooks.resources) == {"cache", "settings", "db"}
     finally:
-        database.dispose()
+        app_context.db.dispose()
 
 
 # -- HookScope: actions wait for the commit --------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from sonic_cms.config import Settings
 from sonic_cms.plugins.hooks import HOOKS
-from sonic_cms.plugins.hookspecs import SPECS, HookSpec
+from sonic_cms.plugins.hookspecs import SPECS, Hook
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -27,7 +27,7 @@ PLUGINS_DOC = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
-def test_every_hook_spec_is_in_the_hook_reference(spec: HookSpec):
+def test_every_hook_spec_is_in_the_hook_reference(spec: Hook):
     """docs/plugins.md's row of each hook says what its spec says: phases, payload, who fires."""
     row = re.search(rf"^\| `{re.escape(spec.name)}` \|.*\|$", PLUGINS_DOC, re.M)
     assert row, f"{spec.name} missing"

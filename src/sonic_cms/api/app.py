@@ -44,16 +44,12 @@ from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.api.routes import cache as cache_routes
 from sonic_cms.api.routes import logs as log_routes
 from sonic_cms.api.routes import plugins as plugin_routes
-from sonic_cms.cache.tiered import TieredCache
-from sonic_cms.clock import Clock, SystemClock
+from sonic_cms.clock import Clock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
-from sonic_cms.extensions.lifecycle import PluginServices
-from sonic_cms.extensions.runtime import PluginRuntime
 from sonic_cms.logs.writer import LogWriter
-from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import PluginSpec
+from sonic_cms.runtime import build_runtime
 from sonic_cms.storage import Storage, build_storage
 
 logger = logging.getLogger("sonic_cms")
@@ -65,19 +61,10 @@ def build_context(
     clock: Clock | None = None,
     plugins: Iterable[PluginSpec] = (),
 ) -> AppContext:
-    """The app's collaborators: database, clock, cache, plugin runtime, log writer."""
-    database = db or Database(settings)
-    clock = clock or SystemClock()
-    registry = discover(settings.plugins_autoload, extra=plugins)
-    bus = HookBus()
-    database.hooks = bus
-    runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
-    cache = TieredCache(settings, clock)
-    cache.plugin_tables = registry.tables()
-    cache.attach(database)
-    bus.resources.update(cache=cache, settings=settings, db=database)
-    writer = LogWriter(settings, database, clock)
-    return AppContext(settings, database, clock, cache, runtime, writer)
+    """The app's collaborators: the composition root's runtime plus the log writer."""
+    runtime = build_runtime(settings, db=db, clock=clock, plugins=plugins)
+    writer = LogWriter(settings, runtime.db, runtime.clock)
+    return AppContext(settings, runtime.db, runtime.clock, runtime.cache, runtime.plugins, writer)
 
 
 def _telemetry(enabled: bool) -> TelemetryConfig:

@@ -9,13 +9,10 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
-from sonic_cms.cache.tiered import TieredCache
-from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import ServiceError
-from sonic_cms.extensions.runtime import command_hooks, command_registry
-from sonic_cms.plugins.registry import PluginRegistry
+from sonic_cms.runtime import build_runtime, command_runtime
 
 T = TypeVar("T")
 
@@ -58,26 +55,16 @@ def open_database(env: str | None, database_url: str | None) -> Iterator[tuple[S
 def database_for(settings: Settings) -> Iterator[Database]:
     """The Database of ``settings`` with the active plugins' hook handlers on ``db.hooks``,
     so the services a command calls fire the same hooks as in the server; disposed after."""
-    registry = command_registry(settings)
-    db = command_database(settings, registry)
-    try:
-        with command_hooks(db, settings, SystemClock(), registry):
-            yield db
-    finally:
-        db.dispose()
+    with command_runtime(settings) as runtime:
+        yield runtime.db
 
 
-def command_database(settings: Settings, registry: PluginRegistry | None = None) -> Database:
-    """The Database of a command. Its writes move the cache generations running servers read
-    (through Redis or the generations file), so what an operator changes from the CLI is what
-    the next API read returns. ``registry`` (discovered when not given) names the plugins'
-    tables."""
-    db = Database(settings)
-    cache = TieredCache(settings, SystemClock())
-    cache.plugin_tables = (registry or command_registry(settings)).tables()
-    cache.attach(db)
-    db.dispose_callbacks.append(cache.close_sync)
-    return db
+def command_database(settings: Settings) -> Database:
+    """The Database of a command that fires no plugin hooks (the caller disposes it), wired by
+    the composition root like every other: its writes move the cache generations servers read."""
+    runtime = build_runtime(settings)
+    runtime.db.dispose_callbacks.append(runtime.cache.close_sync)
+    return runtime.db
 
 
 def run(call: Callable[[], T]) -> T:

@@ -19,15 +19,14 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
-from sonic_cms.clock import SystemClock
 from sonic_cms.config import ConfigError, toml_environments
 from sonic_cms.db import migrate
 from sonic_cms.db.d1 import D1Error, D1Result, connect
 from sonic_cms.db.engine import Database
-from sonic_cms.extensions.runtime import command_hooks, command_registry
 from sonic_cms.operations import databases as admin
 from sonic_cms.operations.server_lock import DatabaseBusy, exclusive_maintenance
 from sonic_cms.plugins import hookspecs
+from sonic_cms.runtime import command_runtime
 
 app = typer.Typer(help="Create, inspect, migrate and query the database.", no_args_is_help=True)
 migrations_app = typer.Typer(help="List and create migrations.", no_args_is_help=True)
@@ -170,16 +169,17 @@ def migrate_command(env: EnvOption = None, database_url: DatabaseUrlOption = Non
     server's start does.
     """
     settings = settings_from(env, database_url)
-    registry = command_registry(settings)
-    db = command_database(settings, registry)
     try:
-        applied = migrate.upgrade(db) if migrate.pending_revisions(db) else []
-        with command_hooks(db, settings, SystemClock(), registry):
-            db.hooks.action(hookspecs.DB_MIGRATE, {"applied": applied}, actor=SYSTEM)
+        with command_runtime(settings, with_plugins=False) as runtime:
+            db = runtime.db
+            applied = migrate.upgrade(db) if migrate.pending_revisions(db) else []
+            runtime.plugins.refresh(force=True)
+            try:
+                runtime.hooks.action(hookspecs.DB_MIGRATE, {"applied": applied}, actor=SYSTEM)
+            finally:
+                runtime.plugins.close()
     except migrate.MigrationError as exc:
         fail(f"migration {exc.revision} failed: {exc.cause}")
-    finally:
-        db.dispose()
     if not applied:
         console.print("All migrations are up to date")
         return

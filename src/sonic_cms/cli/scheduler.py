@@ -10,12 +10,10 @@ import typer
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
-    command_database,
     console,
     settings_from,
 )
-from sonic_cms.clock import SystemClock
-from sonic_cms.extensions.runtime import command_hooks, command_registry
+from sonic_cms.runtime import command_runtime
 from sonic_cms.workflow.executor import run_due
 
 app = typer.Typer(
@@ -39,18 +37,14 @@ def run(
     """
     settings = settings_from(env, database_url)
     pause = interval if interval is not None else settings.scheduler_interval_seconds
-    registry = command_registry(settings)
-    db = command_database(settings, registry)
     try:
-        with command_hooks(db, settings, SystemClock(), registry) as plugins:
+        with command_runtime(settings) as runtime:
             while True:
-                plugins.refresh()
-                report = run_due(db, SystemClock())
+                runtime.plugins.refresh()
+                report = run_due(runtime.db, runtime.clock)
                 console.print(f"{len(report.completed)} completed, {len(report.failed)} failed")
                 if once:
                     return
                 time.sleep(max(pause, 1.0))
     except KeyboardInterrupt:
         console.print("stopped")
-    finally:
-        db.dispose()

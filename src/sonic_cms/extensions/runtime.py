@@ -5,9 +5,9 @@ the active set at most every ``plugin_status_ttl_ms`` (and at once after its own
 calls). A handler failure is recorded off the failing call's thread, because a filter runs
 inside the caller's transaction and on SQLite a second writer would wait for it.
 
-A CLI command has no app: :func:`command_hooks` loads the active plugins' handlers onto its
-database's bus, so ``sonic content import`` or ``sonic scheduler run`` fire the same hooks as
-the server.
+The composition root (``sonic_cms.runtime``) builds one for the server and for every CLI
+command, so ``sonic content import`` or ``sonic scheduler run`` fire the same hooks as the
+server.
 """
 
 from __future__ import annotations
@@ -15,22 +15,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import inspect
 
 from sonic_cms.actors import SYSTEM
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
 from sonic_cms.errors import Conflict, NotFound
 from sonic_cms.extensions import lifecycle
 from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import PluginRegistry, discover
 
 logger = logging.getLogger("sonic_cms.plugins")
 
@@ -166,28 +160,3 @@ class PluginRuntime:
 def _has_tables(services: PluginServices) -> bool:
     with services.db.engine.connect() as conn:
         return inspect(conn).has_table("plugins")
-
-
-def command_registry(settings: Settings) -> PluginRegistry:
-    """The plugins a command knows: discovered once per command, shared by its cache (their
-    tables) and its hook bus (their handlers)."""
-    return discover(settings.plugins_autoload)
-
-
-@contextmanager
-def command_hooks(
-    db: Database, settings: Settings, clock: Clock, registry: PluginRegistry | None = None
-) -> Iterator[PluginRuntime]:
-    """The active plugins' handlers on ``db.hooks`` for the length of one command.
-
-    A database without the plugins table (not migrated yet) simply gets no handlers. On exit
-    the failures handlers had are written (plugin status ``error``) before the command ends.
-    """
-    known = registry or command_registry(settings)
-    runtime = PluginRuntime(PluginServices(db, settings, clock, known, db.hooks))
-    db.hooks.resources.update(settings=settings, db=db)
-    try:
-        runtime.refresh(force=True)
-        yield runtime
-    finally:
-        runtime.close()

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from sonic_cms.actors import Actor
 from sonic_cms.errors import ServiceError
-from sonic_cms.plugins.hookspecs import SPECS, HookSpec, Phase
+from sonic_cms.plugins.hookspecs import SPECS, Hook, Phase
 
 logger = logging.getLogger("sonic_cms.plugins")
 
@@ -135,7 +135,7 @@ class HookBus:
         """The handlers that would run, in order."""
         return list(self._handlers.get((hook, phase), ()))
 
-    def has(self, hook: HookSpec, phase: Phase) -> bool:
+    def has(self, hook: Hook, phase: Phase) -> bool:
         """Whether any handler would run: callers skip building a payload nobody reads."""
         return bool(self._handlers.get((hook.name, phase)))
 
@@ -150,7 +150,7 @@ class HookBus:
 
     def filter(
         self,
-        hook: HookSpec,
+        hook: Hook,
         payload: Any,
         *,
         conn: Connection | None = None,
@@ -187,7 +187,7 @@ class HookBus:
 
     def filter_dict(
         self,
-        hook: HookSpec,
+        hook: Hook,
         payload: dict[str, Any],
         *,
         conn: Connection | None = None,
@@ -204,9 +204,7 @@ class HookBus:
             )
         return result
 
-    def action(
-        self, hook: HookSpec, payload: Any, *, actor: Actor | None = None, **extra: Any
-    ) -> None:
+    def action(self, hook: Hook, payload: Any, *, actor: Actor | None = None, **extra: Any) -> None:
         """Run the action handlers after commit; never raises."""
         for handler in self._handlers.get((hook.name, "action"), ()):
             context = HookContext(
@@ -247,26 +245,26 @@ class HookScope:
         self.conn = conn
         self.actor = actor
         self._reader = reader
-        self._queued: list[tuple[HookSpec, Any, bool, dict[str, Any]]] = []
+        self._queued: list[tuple[Hook, Any, bool, dict[str, Any]]] = []
 
-    def wants(self, hook: HookSpec, phase: Phase = "filter") -> bool:
+    def wants(self, hook: Hook, phase: Phase = "filter") -> bool:
         """Whether ``hook`` has handlers in ``phase`` (so the payload is worth building)."""
         return self.bus.has(hook, phase)
 
-    def filter(self, hook: HookSpec, payload: Any, **extra: Any) -> Any:
+    def filter(self, hook: Hook, payload: Any, **extra: Any) -> Any:
         """:meth:`HookBus.filter` on this transaction's connection, as its actor."""
         return self.bus.filter(hook, payload, conn=self.conn, actor=self.actor, **extra)
 
-    def filter_dict(self, hook: HookSpec, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    def filter_dict(self, hook: Hook, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
         """:meth:`HookBus.filter_dict` on this transaction's connection, as its actor."""
         return self.bus.filter_dict(hook, payload, conn=self.conn, actor=self.actor, **extra)
 
-    def after_commit(self, hook: HookSpec, payload: Any, **extra: Any) -> None:
+    def after_commit(self, hook: Hook, payload: Any, **extra: Any) -> None:
         """Queue ``hook``'s action with ``payload`` for :meth:`fire`."""
         if self.bus.has(hook, "action"):
             self._queued.append((hook, payload, False, extra))
 
-    def after_commit_read(self, hook: HookSpec, load: Loader, **extra: Any) -> None:
+    def after_commit_read(self, hook: Hook, load: Loader, **extra: Any) -> None:
         """Queue ``hook``'s action with a payload ``load`` reads once the write committed.
 
         For payloads only the committed row can give (an item a transition published, after
@@ -289,7 +287,7 @@ class HookScope:
             if payload is not _UNREADABLE:
                 self.bus.action(hook, payload, actor=self.actor, **extra)
 
-    def _payloads(self, queued: list[tuple[HookSpec, Any, bool, dict[str, Any]]]) -> list[Any]:
+    def _payloads(self, queued: list[tuple[Hook, Any, bool, dict[str, Any]]]) -> list[Any]:
         if not any(lazy for _, _, lazy, _ in queued):
             return [payload for _, payload, _, _ in queued]
         try:

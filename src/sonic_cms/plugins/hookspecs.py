@@ -14,7 +14,7 @@ Phase = Literal["filter", "action"]
 
 
 @dataclass(frozen=True)
-class HookSpec:
+class Hook:
     """One hook: its SonicJS name, the phases core fires, its payload, who fires it."""
 
     name: str
@@ -28,161 +28,161 @@ class HookSpec:
         return self.name
 
 
-APP_INIT = HookSpec(
+APP_INIT = Hook(
     "app:init",
     ("action",),
     '`{"version", "env"}`',
     "app lifespan, after migrations and plugin loading",
 )
 
-APP_READY = HookSpec(
+APP_READY = Hook(
     "app:ready",
     ("action",),
     '`{"version"}`',
     "app lifespan, when the server starts accepting requests",
 )
 
-APP_SHUTDOWN = HookSpec(
+APP_SHUTDOWN = Hook(
     "app:shutdown",
     ("action",),
     "`{}`",
     "app lifespan, when the server stops",
 )
 
-REQUEST_START = HookSpec(
+REQUEST_START = Hook(
     "request:start",
     ("filter", "action"),
     '`{"method", "path", "url", "ip_address", "user_agent", "request_id"}`',
     "request middleware, before routing (filter may cancel the request)",
 )
 
-REQUEST_END = HookSpec(
+REQUEST_END = Hook(
     "request:end",
     ("action",),
     "request payload + `status_code`",
     "request middleware, after the response was sent",
 )
 
-REQUEST_ERROR = HookSpec(
+REQUEST_ERROR = Hook(
     "request:error",
     ("action",),
     "request payload + `status_code` (5xx)",
     "request middleware, when a request fails with a 5xx",
 )
 
-AUTH_LOGIN = HookSpec(
+AUTH_LOGIN = Hook(
     "auth:login",
     ("filter", "action"),
     '`{"user_id", "email", "username", "role", "method", "ip_address", "user_agent"}`; action adds `session_id`',
     "login service, when the credentials (and 2FA code) are right, in the transaction that opens the session",
 )
 
-AUTH_LOGOUT = HookSpec(
+AUTH_LOGOUT = Hook(
     "auth:logout",
     ("filter", "action"),
     '`{"user_id", "session_id", "all_sessions"}`',
     "session service: logout, signing one session out, signing out everywhere",
 )
 
-AUTH_REGISTER = HookSpec(
+AUTH_REGISTER = Hook(
     "auth:register",
     ("filter", "action"),
     'filter: `{"email", "username", "first_name", "last_name", "role"}`; action: the user (public fields)',
     "user service, on every new account: self-registration, admin API and CLI, invitations",
 )
 
-CONTENT_CREATE = HookSpec(
+CONTENT_CREATE = Hook(
     "content:create",
     ("filter", "action"),
     "filter: the write payload; action: the item",
     "content service and bulk import, creating an item",
 )
 
-CONTENT_UPDATE = HookSpec(
+CONTENT_UPDATE = Hook(
     "content:update",
     ("filter", "action"),
     "filter: the write payload with `previous`; action: the item",
     "content service: edits, rollbacks and restores",
 )
 
-CONTENT_DELETE = HookSpec(
+CONTENT_DELETE = Hook(
     "content:delete",
     ("filter", "action"),
     "the item (both phases)",
     "content service, deleting an item",
 )
 
-CONTENT_PUBLISH = HookSpec(
+CONTENT_PUBLISH = Hook(
     "content:publish",
     ("filter", "action"),
     'filter: `{"id", "collection_id", "from_status", "status", "workflow_state_id"}`; action: the item',
     "every status change into or out of published: create, edit, publish/unpublish, workflow transitions, the scheduler, bulk import",
 )
 
-CONTENT_SAVE = HookSpec(
+CONTENT_SAVE = Hook(
     "content:save",
     ("filter", "action"),
     "as `content:create` / `content:update`",
     "content service and bulk import, on every create and update",
 )
 
-MEDIA_UPLOAD = HookSpec(
+MEDIA_UPLOAD = Hook(
     "media:upload",
     ("filter", "action"),
     "filter: the `media` row to insert; action: the media item",
     "media service, storing an upload (single, multiple, import from a URL)",
 )
 
-MEDIA_DELETE = HookSpec(
+MEDIA_DELETE = Hook(
     "media:delete",
     ("filter", "action"),
     "the media item (both phases)",
     "media service: soft delete, bulk delete and purge",
 )
 
-MEDIA_TRANSFORM = HookSpec(
+MEDIA_TRANSFORM = Hook(
     "media:transform",
     ("filter", "action"),
     '`{"media_id", "source_key", "key", "mime_type", "width", "height", "fit"}`; action adds `size`',
     "file serving, making a resized image variant",
 )
 
-PLUGIN_INSTALL = HookSpec(
+PLUGIN_INSTALL = Hook(
     "plugin:install",
     ("filter", "action"),
     "plugins row values (filter may change them) / row",
     "plugin lifecycle service",
 )
 
-PLUGIN_UNINSTALL = HookSpec(
+PLUGIN_UNINSTALL = Hook(
     "plugin:uninstall",
     ("filter", "action"),
     "plugins row",
     "plugin lifecycle service",
 )
 
-PLUGIN_ACTIVATE = HookSpec(
+PLUGIN_ACTIVATE = Hook(
     "plugin:activate",
     ("filter", "action"),
     "plugins row",
     "plugin lifecycle service",
 )
 
-PLUGIN_DEACTIVATE = HookSpec(
+PLUGIN_DEACTIVATE = Hook(
     "plugin:deactivate",
     ("filter", "action"),
     "plugins row",
     "plugin lifecycle service",
 )
 
-DB_MIGRATE = HookSpec(
+DB_MIGRATE = Hook(
     "db:migrate",
     ("action",),
     '`{"applied": [revision ids]}`',
     "app lifespan and `sonic db migrate`, after applying revisions",
 )
 
-DB_SEED = HookSpec(
+DB_SEED = Hook(
     "db:seed",
     ("filter", "action"),
     "the plugin's seed rows",
@@ -191,7 +191,7 @@ DB_SEED = HookSpec(
 
 
 #: Every spec, in the order docs/plugins.md lists them.
-SPECS: tuple[HookSpec, ...] = (
+SPECS: tuple[Hook, ...] = (
     APP_INIT,
     APP_READY,
     APP_SHUTDOWN,
@@ -216,4 +216,4 @@ SPECS: tuple[HookSpec, ...] = (
     DB_MIGRATE,
     DB_SEED,
 )
-BY_NAME: dict[str, HookSpec] = {spec.name: spec for spec in SPECS}
+BY_NAME: dict[str, Hook] = {spec.name: spec for spec in SPECS}
