@@ -165,3 +165,26 @@ def test_an_auto_save_that_publishes_keeps_its_version(client, editor, clock):
     assert past.json()["data"]["data"] == {"body": "public"}
     versions = client.get(f"/api/content/{item}/versions", headers=editor).json()["data"]
     assert [v["version"] for v in versions] == [3, 2, 1]
+
+
+def test_a_put_that_publishes_new_text_never_shows_the_draft_at_its_publish_moment(
+    client, editor, viewer, clock, monkeypatch
+):
+    """One moment per write: with a clock that moves between two reads, the publish's history
+    row and the new version once disagreed, and as_of at the publish showed the draft."""
+    item = _write(client, editor, None, title=f"Plan {SECRET}", slug="plan", data={"body": SECRET})
+    clock.advance(MINUTE)
+
+    def ticking() -> int:
+        clock.current_ms += 1
+        return clock.current_ms
+
+    monkeypatch.setattr(clock, "now_ms", ticking)
+    _write(client, editor, item, title="Plan", status="published", data={"body": "public"})
+    monkeypatch.undo()
+    published = client.get(f"/api/content/{item}", headers=editor).json()["data"]["published_at"]
+    for headers in ({}, viewer):
+        answer = client.get(f"/api/content/{item}?as_of={published}", headers=headers)
+        assert SECRET.encode() not in answer.content
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"]["data"] == {"body": "public"}

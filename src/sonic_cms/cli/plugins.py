@@ -14,16 +14,13 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
-    command_database,
     console,
     fail,
     settings_from,
 )
-from sonic_cms.clock import SystemClock
 from sonic_cms.errors import ServiceError
 from sonic_cms.extensions import lifecycle
-from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import discover
+from sonic_cms.runtime import command_runtime
 
 app = typer.Typer(help="Install, activate and configure plugins.", no_args_is_help=True)
 settings_app = typer.Typer(help="Read and change a plugin's settings.", no_args_is_help=True)
@@ -32,14 +29,10 @@ app.add_typer(settings_app, name="settings")
 
 @contextmanager
 def _services(env: str | None, database_url: str | None) -> Iterator[lifecycle.PluginServices]:
-    settings = settings_from(env, database_url)
-    db = command_database(settings)
-    try:
-        yield lifecycle.PluginServices(
-            db, settings, SystemClock(), discover(settings.plugins_autoload), HookBus()
-        )
-    finally:
-        db.dispose()
+    """The lifecycle services of the composition root's runtime, the active plugins' handlers on
+    its bus (so ``plugin:*`` hooks reach them as they do in the server)."""
+    with command_runtime(settings_from(env, database_url)) as runtime:
+        yield runtime.plugins.services
 
 
 def _run(env: str | None, database_url: str | None, step: Callable[..., Any], *args: Any) -> Any:

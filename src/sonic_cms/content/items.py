@@ -446,8 +446,11 @@ def update_item(
         body = _filtered(hooks, "update", payload, body, row.status)
         require_status_change(actor, row.status, body.get("status", row.status))
         status = body.get("status", row.status)
-        row = workflow.follow_edit(conn, row, actor, status, clock.now_ms(), hooks=hooks)
-        item = _updated_item(conn, target, row, body, clock.now_ms())
+        # one moment for the whole write: the history row of a publish and the version it shows
+        # must agree, or as_of at the publish moment would find the draft version before it
+        now = clock.now_ms()
+        row = workflow.follow_edit(conn, row, actor, status, now, hooks=hooks)
+        item = _updated_item(conn, target, row, body, now)
         _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
         after_write(hooks, "update", item)
     hooks.fire()

@@ -1,6 +1,6 @@
 """``sonic content sanitize``: clean the HTML stored before writes were cleaned.
 
-Every write cleans rich text (services/content.checked_data), but rows written before that, or
+Every write cleans rich text (content.items.checked_data), but rows written before that, or
 copied in by ``sonic db import``/restore, or whose field became an HTML type later, may still
 hold a ``<script>``. Reads never rewrite rows (a GET must not write, and a cache must serve
 what is stored), so this command is the one way to clean them: item by item it applies the
