@@ -41,10 +41,9 @@ from sqlalchemy.engine import make_url
 
 from bench.content_seed import COLLECTION, RARE_WORD, bench_settings, seed
 from bench.http_load import LoadResult, has_wrk, run
-from sonic_cms.content.access import CONTENT
-from sonic_cms.content.collections import COLLECTIONS
 from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = 20

@@ -17,8 +17,8 @@ from sonic_cms.cli.collections import app as collections_cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.content.collection_sync import sync_collections
-from sonic_cms.content.collections import COLLECTIONS
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import COLLECTIONS
 from tests.content.helpers import sync_examples
 from tests.utils.auth import bearer_headers
 

@@ -12,18 +12,17 @@ everyone else gets no more than the item's public read.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, true
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.ownership import holds_own_or_any, require_own_or_any
 from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import Content
+from sonic_cms.db.schema.tables import CONTENT
 from sonic_cms.errors import Forbidden, NotFound, Unauthorized
 
-CONTENT = cast(Table, Content.__table__)
 STATUSES = ("draft", "published", "archived")
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Dialect, Table, insert, select
@@ -37,9 +37,7 @@ from sqlalchemy import Connection, Dialect, Table, insert, select
 from sonic_cms.actors import Actor
 from sonic_cms.clock import Clock
 from sonic_cms.content import hook_payloads as content_hooks
-from sonic_cms.content.access import CONTENT
 from sonic_cms.content.items import (
-    VERSIONS,
     Target,
     after_write,
     checked_data,
@@ -56,12 +54,11 @@ from sonic_cms.content.search import FTS_INSERT_TRIGGER, index_new_items
 from sonic_cms.content.slugs import slugify
 from sonic_cms.db.change_capture import capture_paused, last_rowid, sqlite_log_inserted
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import User
+from sonic_cms.db.schema.tables import CONTENT, USERS, VERSIONS
 from sonic_cms.errors import BadRequest
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled, HookScope
 
-USERS = cast(Table, User.__table__)
 IMPORTABLE = frozenset({"title", "slug", "status", "data", "author_id"})
 #: Filters that must run inside the batch's transaction, one item at a time.
 _ITEM_FILTERS = (hookspecs.CONTENT_CREATE, hookspecs.CONTENT_SAVE, hookspecs.CONTENT_PUBLISH)

@@ -24,8 +24,9 @@ from sonic_cms.content.collection_names import (
     reserved_name_problems,
     reserved_tables,
 )
-from sonic_cms.content.collections import COLLECTIONS, collection_input_errors
+from sonic_cms.content.collections import collection_input_errors
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.ids import new_id
 
 SUFFIXES = (".yaml", ".yml", ".json")

@@ -7,9 +7,9 @@ A collection managed by config (``managed = 1``) changes only through its file a
 from __future__ import annotations
 
 import re
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Row, Table, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from sonic_cms.actors import Actor
@@ -17,14 +17,14 @@ from sonic_cms.clock import Clock
 from sonic_cms.content.collection_names import reserved_name_problems
 from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import Collection, Content
+from sonic_cms.db.schema import Content
+from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.text import control_problems
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
-COLLECTIONS = cast(Table, Collection.__table__)
 EDITABLE = ("display_name", "description", "schema", "is_active")
 
 

@@ -22,17 +22,12 @@ from sqlalchemy import Connection, select
 
 from sonic_cms.actors import Actor
 from sonic_cms.clock import Clock, utc_datetime
-from sonic_cms.content.access import (
-    can_read_row,
-    has_draft_access,
-    require_history,
-    window_open,
-)
-from sonic_cms.content.items import VERSIONS
+from sonic_cms.content.access import can_read_row, has_draft_access, require_history, window_open
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.content.state import status_for_state
 from sonic_cms.content.versions import as_snapshot, rollback
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import is_whole_number
 from sonic_cms.workflow.transitions import history_rows

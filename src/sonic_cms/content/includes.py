@@ -7,16 +7,13 @@ name) and ``featured_image`` (the media row's public fields), as the seed's "Com
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Row, Table, select
+from sqlalchemy import Connection, Row, select
 
-from sonic_cms.db.schema import Collection, Media, User
+from sonic_cms.db.schema.tables import COLLECTIONS, MEDIA, USERS
 
 INCLUDES = ("author", "collection", "featured_image")
-USERS = cast(Table, User.__table__)
-MEDIA = cast(Table, Media.__table__)
-COLLECTIONS = cast(Table, Collection.__table__)
 
 
 def _authors(conn: Connection, ids: set[str], show_email: bool) -> dict[str, dict[str, Any]]:

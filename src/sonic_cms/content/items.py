@@ -13,16 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Row, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.actors import Actor
 from sonic_cms.clock import Clock
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.access import (
-    CONTENT,
     STATUSES,
     can_read_row,
     require_delete,
@@ -31,13 +30,13 @@ from sonic_cms.content.access import (
     require_slug_check,
     require_status_change,
 )
-from sonic_cms.content.collections import COLLECTIONS, compiled_schema, find_collection
+from sonic_cms.content.collections import compiled_schema, find_collection
 from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
 from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
 from sonic_cms.content.state import publish_filter, publishes
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import ContentVersion, Media
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, MEDIA, VERSIONS
 from sonic_cms.errors import (
     BadRequest,
     Conflict,
@@ -51,8 +50,6 @@ from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.workflow import transitions as workflow
 
-VERSIONS = cast(Table, ContentVersion.__table__)
-MEDIA = cast(Table, Media.__table__)
 MAX_TITLE_LENGTH = 500
 WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
 

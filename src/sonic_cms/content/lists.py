@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, sel
 from sonic_cms.actors import Actor
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.content.access import CONTENT, visibility
-from sonic_cms.content.collections import COLLECTIONS, compiled_schema, find_collection
+from sonic_cms.content.access import visibility
+from sonic_cms.content.collections import compiled_schema, find_collection
 from sonic_cms.content.includes import INCLUDES, attach_includes
 from sonic_cms.content.query import (
     Cond,
@@ -39,6 +39,7 @@ from sonic_cms.content.schema import FieldInfo
 from sonic_cms.content.search import parse_search, search_subquery
 from sonic_cms.content.sql import build_where, sort_expression
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
 

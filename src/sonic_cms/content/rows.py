@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from sonic_cms.content.access import CONTENT
+from sonic_cms.db.schema.tables import CONTENT
 
 
 def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:

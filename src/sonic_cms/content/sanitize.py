@@ -23,10 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select, update
 
 from sonic_cms.clock import Clock
-from sonic_cms.content.access import CONTENT
-from sonic_cms.content.collections import COLLECTIONS
-from sonic_cms.content.items import VERSIONS, version_row
+from sonic_cms.content.items import version_row
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.html import HtmlPlan, plan_for_schema, sanitize
 

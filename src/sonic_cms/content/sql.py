@@ -7,13 +7,12 @@ string never fails a cast). The field name is a bound parameter that passed the 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    Table,
     Text,
     and_,
     bindparam,
@@ -29,11 +28,9 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 
-from sonic_cms.content.access import CONTENT
 from sonic_cms.content.query import Cond, Group, SortKey
-from sonic_cms.db.schema import Collection
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 
-COLLECTIONS = cast(Table, Collection.__table__)
 _COLUMN_ALIASES = {"author": "author_id"}
 
 

@@ -16,9 +16,10 @@ from sqlalchemy import Connection, Row, select
 from sonic_cms.actors import Actor
 from sonic_cms.clock import Clock
 from sonic_cms.content.access import require_history
-from sonic_cms.content.items import VERSIONS, update_item
+from sonic_cms.content.items import update_item
 from sonic_cms.content.rows import load_item
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import checked_int
 
