@@ -16,6 +16,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.logs import retention
+from sonic_cms.pagination import page_block
 
 EXPORT_COLUMNS = [c.name for c in SystemLog.__table__.columns]
 
@@ -104,20 +105,7 @@ def query_logs(
             .offset((page - 1) * limit)
         ).mappings()
         data = [_row(r) for r in rows]
-    pages = (total + limit - 1) // limit
-    return {
-        "data": data,
-        "meta": {
-            "pagination": {
-                "page": page,
-                "limit": limit,
-                "total": total,
-                "pages": pages,
-                "hasNext": page < pages,
-                "hasPrev": page > 1,
-            }
-        },
-    }
+    return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
 
 
 def get_log(db: Database, actor: Actor, log_id: str) -> dict[str, Any]:

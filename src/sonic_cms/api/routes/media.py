@@ -35,6 +35,7 @@ from sonic_cms.media.queries import (
 )
 from sonic_cms.media.upload import MediaMeta, NamedSource, upload_many, upload_media
 from sonic_cms.media.url_import import import_from_url
+from sonic_cms.pagination import page_block
 
 router = APIRouter(prefix="/api/media", tags=["media"], route_class=DocumentedRoute)
 T = TypeVar("T")
@@ -274,12 +275,7 @@ async def list_items(
     items, total = await ctx.db.run_read(
         list_media, ctx.db, actor, filters, page=page, limit=limit, sort=sort
     )
-    pages = (total + limit - 1) // limit
-    pagination = {
-        "page": page, "limit": limit, "total": total, "pages": pages,
-        "hasNext": page < pages, "hasPrev": page > 1,
-    }  # fmt: skip
-    return {"data": items, "meta": {"pagination": pagination}}
+    return {"data": items, "meta": {"pagination": page_block(page, limit, total)}}
 
 
 @router.get(

@@ -6,7 +6,6 @@ auth/user_admin.py; these routes only parse and render.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +19,7 @@ from sonic_cms.api.params import int_query
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.auth import sessions, two_factor, user_admin
+from sonic_cms.pagination import page_block
 
 router = APIRouter(
     prefix="/admin/api/users",
@@ -64,16 +64,7 @@ async def list_users_route(
         active=active,
         search=search,
     )
-    pages = max(1, math.ceil(total / limit))
-    pagination = {
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "pages": pages,
-        "hasNext": page < pages,
-        "hasPrev": page > 1,
-    }
-    return {"data": items, "meta": {"pagination": pagination}}
+    return {"data": items, "meta": {"pagination": page_block(page, limit, total)}}
 
 
 @router.post("", status_code=201, responses=ok(udocs.UserEnvelope, 201))

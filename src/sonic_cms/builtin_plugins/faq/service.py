@@ -14,6 +14,7 @@ from sonic_cms.clock import Clock
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import NotFound
 from sonic_cms.ids import new_id
+from sonic_cms.pagination import page_block
 
 MANAGE = "faq.manage"
 
@@ -74,16 +75,7 @@ def list_faqs(
             .offset((page - 1) * limit)
         ).mappings()
         data = [dict(row) for row in rows]
-    pages = (total + limit - 1) // limit
-    pagination = {
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "pages": pages,
-        "hasNext": page < pages,
-        "hasPrev": page > 1,
-    }
-    return {"data": data, "meta": {"pagination": pagination}}
+    return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
 
 
 def get_faq(db: Database, actor: Actor, faq_id: str) -> dict[str, Any]:
