@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 import pyotp
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth import throttling
@@ -82,6 +82,25 @@ def enroll(db: Database, actor: Actor, settings: Settings) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name=settings.totp_issuer)
 
 
+def _two_factor_state(conn: Connection, user_id: str) -> Row[str | None, bool | None]:
+    return conn.execute(
+        select(User.two_factor_secret, User.two_factor_enabled).where(User.id == user_id)
+    ).one()
+
+
+def _accept_code(
+    conn: Connection,
+    user_id: str,
+    secret: str,
+    code: str,
+    clock: Clock,
+    limits: list[throttling.Limit],
+) -> None:
+    """A right, unused code: it counts as used, and its throttle attempt is given back."""
+    _require_fresh_code(conn, user_id, secret, code, clock)
+    throttling.forgive(conn, limits)
+
+
 def confirm(
     db: Database, actor: Actor, settings: Settings, clock: Clock, code: str, ip: str | None = None
 ) -> None:
@@ -89,15 +108,12 @@ def confirm(
     user_id = _self(actor)
     limits = _charge_code_check(db, settings, clock, user_id, ip)
     with db.write() as conn:
-        row = conn.execute(
-            select(User.two_factor_secret, User.two_factor_enabled).where(User.id == user_id)
-        ).one()
+        row = _two_factor_state(conn, user_id)
         if row.two_factor_enabled:
             raise Conflict("Two-factor authentication is already enabled", code="2fa_enabled")
         if not row.two_factor_secret:
             raise Conflict("Start enrolment first", code="2fa_not_enrolled")
-        _require_fresh_code(conn, user_id, row.two_factor_secret, code, clock)
-        throttling.forgive(conn, limits)
+        _accept_code(conn, user_id, row.two_factor_secret, code, clock, limits)
         conn.execute(update(User).where(User.id == user_id).values(two_factor_enabled=True))
 
 
@@ -108,13 +124,10 @@ def disable(
     user_id = _self(actor)
     limits = _charge_code_check(db, settings, clock, user_id, ip)
     with db.write() as conn:
-        row = conn.execute(
-            select(User.two_factor_secret, User.two_factor_enabled).where(User.id == user_id)
-        ).one()
+        row = _two_factor_state(conn, user_id)
         if not row.two_factor_enabled or not row.two_factor_secret:
             raise Conflict("Two-factor authentication is not enabled", code="2fa_disabled")
-        _require_fresh_code(conn, user_id, row.two_factor_secret, code, clock)
-        throttling.forgive(conn, limits)
+        _accept_code(conn, user_id, row.two_factor_secret, code, clock, limits)
         conn.execute(
             update(User)
             .where(User.id == user_id)
