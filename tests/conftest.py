@@ -22,8 +22,10 @@ from sqlalchemy.engine import make_url
 from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.storage.local import LocalStorage
 
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -154,6 +156,14 @@ def db(settings: Settings) -> Iterator[Database]:
     database = Database(settings)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def ctx(settings: Settings, db: Database, clock: FrozenClock, tmp_path: Path) -> Context:
+    """A service context on the test's database with an empty bus, acting for nobody until
+    narrowed: ``ctx.acting_as(admin)``."""
+    storage = LocalStorage(tmp_path / "media", "/files", settings.effective_secret_key, clock)
+    return Context(db=db, clock=clock, settings=settings, storage=storage)
 
 
 @pytest.fixture

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.extensions.runtime import PluginRuntime
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import PluginSpec
+from sonic_cms.storage import Storage, build_storage
 
 
 @dataclass
@@ -32,11 +34,20 @@ class Runtime:
     db: Database
     cache: TieredCache
     plugins: PluginRuntime
+    storage: Storage
+    #: What services receive, acting for nobody (anonymous) until narrowed with ``acting_as``.
+    context: Context
 
     @property
     def hooks(self) -> HookBus:
         """The bus services fire on; the active plugins' handlers are on it."""
         return self.plugins.hooks
+
+    def close(self) -> None:
+        """Release what the runtime holds: the cache's connections, then the database's."""
+        self.cache.detach(self.db)
+        self.cache.close_sync()
+        self.db.dispose()
 
 
 def build_runtime(
@@ -44,10 +55,11 @@ def build_runtime(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
+    storage: Storage | None = None,
     plugins: Iterable[PluginSpec] = (),
 ) -> Runtime:
-    """Build and wire the collaborators of ``settings``; ``db``, ``clock`` and extra
-    ``plugins`` may be injected (tests)."""
+    """Build and wire the collaborators of ``settings``; ``db``, ``clock``, ``storage`` and
+    extra ``plugins`` may be injected (tests)."""
     database = db or Database(settings)
     clock = clock or SystemClock()
     registry = discover(settings.plugins_autoload, extra=plugins)
@@ -58,7 +70,16 @@ def build_runtime(
     cache.attach(database)
     bus.resources.update(cache=cache, settings=settings, db=database)
     runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
-    return Runtime(settings, clock, database, cache, runtime)
+    storage = storage or build_storage(settings, clock)
+    context = Context(
+        db=database,
+        clock=clock,
+        settings=settings,
+        storage=storage,
+        hooks=bus,
+        generations=cache.local.get,
+    )
+    return Runtime(settings, clock, database, cache, runtime, storage, context)
 
 
 @contextmanager
@@ -71,7 +92,6 @@ def command_runtime(settings: Settings, *, with_plugins: bool = True) -> Iterato
     database without the plugins table simply gets none); on exit their failures are written.
     """
     runtime = build_runtime(settings)
-    runtime.db.dispose_callbacks.append(runtime.cache.close_sync)
     try:
         if with_plugins:
             runtime.plugins.refresh(force=True)
@@ -79,4 +99,4 @@ def command_runtime(settings: Settings, *, with_plugins: bool = True) -> Iterato
     finally:
         if with_plugins:
             runtime.plugins.close()
-        runtime.db.dispose()
+        runtime.close()

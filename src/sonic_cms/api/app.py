@@ -50,7 +50,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.plugins.spec import PluginSpec
 from sonic_cms.runtime import build_runtime
-from sonic_cms.storage import Storage, build_storage
+from sonic_cms.storage import Storage
 
 logger = logging.getLogger("sonic_cms")
 
@@ -59,12 +59,13 @@ def build_context(
     settings: Settings,
     db: Database | None = None,
     clock: Clock | None = None,
+    storage: Storage | None = None,
     plugins: Iterable[PluginSpec] = (),
 ) -> AppContext:
     """The app's collaborators: the composition root's runtime plus the log writer."""
-    runtime = build_runtime(settings, db=db, clock=clock, plugins=plugins)
+    runtime = build_runtime(settings, db=db, clock=clock, storage=storage, plugins=plugins)
     writer = LogWriter(settings, runtime.db, runtime.clock)
-    return AppContext(settings, runtime.db, runtime.clock, runtime.cache, runtime.plugins, writer)
+    return AppContext(runtime, writer)
 
 
 def _telemetry(enabled: bool) -> TelemetryConfig:
@@ -81,7 +82,7 @@ def create_app(
 ) -> FastAPI:
     """Build the application for ``settings``; ``db``, ``clock``, ``storage`` and extra
     ``plugins`` may be injected by tests."""
-    context = build_context(settings, db, clock, plugins)
+    context = build_context(settings, db, clock, storage, plugins)
     app = FastAPI(
         title="sonic-cms",
         version=__version__,
@@ -94,7 +95,7 @@ def create_app(
     )
     app.state.ctx = context
     app.state.authenticate = authenticate
-    app.state.storage = storage or build_storage(settings, context.clock)
+    app.state.storage = context.storage
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
     app.add_middleware(RefuseNulInUrlMiddleware)

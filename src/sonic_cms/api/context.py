@@ -1,4 +1,5 @@
-"""What one running app holds: settings, database, clock. Built by create_app, never global."""
+"""What one running app holds: the composition root's runtime and the log writer. Built by
+create_app, never global."""
 
 from __future__ import annotations
 
@@ -8,27 +9,37 @@ from sonic_cms.cache.base import CacheKey
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions.runtime import PluginRuntime
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.media.url_import import ImportSlots
 from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.runtime import Runtime
+from sonic_cms.storage import Storage
 
 
 @dataclass
 class AppContext:
     """The app's collaborators, reachable from requests as ``request.app.state.ctx``."""
 
-    settings: Settings
-    db: Database
-    clock: Clock
-    cache: TieredCache
-    plugins: PluginRuntime
+    runtime: Runtime
     logs: LogWriter
     #: URL -> the key of the cached route that answered it, for the fast path.
     cached_urls: dict[str, CacheKey] = field(default_factory=dict)
     #: URL imports in flight in this process, for their concurrency caps.
     import_slots: ImportSlots = field(default_factory=ImportSlots)
+
+    def __post_init__(self) -> None:
+        # Plain attributes, not properties: the hot path reads them on every request.
+        self.settings: Settings = self.runtime.settings
+        self.db: Database = self.runtime.db
+        self.clock: Clock = self.runtime.clock
+        self.cache: TieredCache = self.runtime.cache
+        self.plugins: PluginRuntime = self.runtime.plugins
+        self.storage: Storage = self.runtime.storage
+        #: What services receive, narrowed per request to its caller.
+        self.services: Context = self.runtime.context
 
     @property
     def hooks(self) -> HookBus:

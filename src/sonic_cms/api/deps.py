@@ -10,6 +10,7 @@ from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
 
@@ -55,6 +56,12 @@ async def get_actor(request: Request) -> Actor:
     return actor
 
 
+async def get_services(request: Request, actor: Annotated[Actor, Depends(get_actor)]) -> Context:
+    """The service context of this request: the app's collaborators acting for its caller
+    (FastAPI resolves ``get_actor`` once per request, however many dependencies name it)."""
+    return get_context(request).services.acting_as(actor)
+
+
 # FastAPI runs a sync dependency in the threadpool: one thread hop per request per dependency.
 # These async twins keep the plain functions above callable directly.
 async def _context(request: Request) -> AppContext:
@@ -74,6 +81,8 @@ async def _clock(request: Request) -> Clock:
 
 
 ContextDep = Annotated[AppContext, Depends(_context)]
+#: What a route hands to services: ``ctx.run_read(lambda: items.get_item(ctx, item_id))``.
+CtxDep = Annotated[Context, Depends(get_services)]
 DbDep = Annotated[Database, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(_clock)]

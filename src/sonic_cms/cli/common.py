@@ -9,7 +9,9 @@ from typing import Annotated, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from sonic_cms.actors import SYSTEM, Actor
 from sonic_cms.config import ConfigError, Settings, load_settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import ServiceError
 from sonic_cms.runtime import build_runtime, command_runtime
@@ -57,6 +59,17 @@ def database_for(settings: Settings) -> Iterator[Database]:
     so the services a command calls fire the same hooks as in the server; disposed after."""
     with command_runtime(settings) as runtime:
         yield runtime.db
+
+
+@contextmanager
+def command_context(
+    settings: Settings, *, actor: Actor = SYSTEM, with_plugins: bool = True
+) -> Iterator[Context]:
+    """The service context of one command, acting for ``actor`` (an operator at the console
+    is the system unless the command names a user), with the active plugins' hook handlers
+    loaded unless ``with_plugins`` is off; everything is released after it."""
+    with command_runtime(settings, with_plugins=with_plugins) as runtime:
+        yield runtime.context.acting_as(actor)
 
 
 def command_database(settings: Settings) -> Database:

@@ -1,0 +1,76 @@
+"""The one thing every service receives: who acts, on which database, at what time, with what.
+
+Services used to take their collaborators positionally in eight different orders, and the
+database handle carried the hook bus and the cache generations so that every write path could
+reach them. A :class:`Context` is built by the composition root (``sonic_cms.runtime``) for the
+server, every CLI command, the scheduler and the tests alike; a request or a command narrows it
+to its caller with :meth:`Context.acting_as`. ``Database`` is the database only.
+
+Read transactions run off the event loop through :meth:`Context.run_read`, which takes the call
+written out (``ctx.run_read(lambda: items.get_item(ctx, item_id))``) so that readers and tools see
+which service a route calls and with what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection
+
+from sonic_cms.actors import ANONYMOUS, Actor
+from sonic_cms.clock import Clock
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
+from sonic_cms.plugins.hooks import HookBus, HookScope
+from sonic_cms.storage import Storage
+
+T = TypeVar("T")
+
+#: The current generation of a cache namespace as this host shares it (``None``: no cache).
+Generations = Callable[[str], str | None]
+
+
+def _no_generations(_namespace: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    """A service call's collaborators. Frozen: narrowing to an actor makes a new one."""
+
+    db: Database
+    clock: Clock
+    settings: Settings
+    #: Media storage (a backend of ``sonic_cms.storage.BACKENDS``).
+    storage: Storage
+    #: The hook bus with the active plugins' handlers (an empty bus fires nothing).
+    hooks: HookBus = field(default_factory=HookBus)
+    #: The principal the call acts for: the request's caller, or SYSTEM for duties.
+    actor: Actor = ANONYMOUS
+    #: Cache generations, for caches kept below the HTTP layer (the permission cache).
+    generations: Generations = _no_generations
+
+    def acting_as(self, actor: Actor) -> Context:
+        """The same collaborators, acting for ``actor``."""
+        return replace(self, actor=actor)
+
+    def hook_scope(self, conn: Connection) -> HookScope:
+        """The hooks of one write transaction on ``conn``, fired for this context's actor."""
+        return self.hooks.scope(conn, self.actor, self.db.read)
+
+    async def run_read(self, call: Callable[[], T]) -> T:
+        """Run a read off the event loop unless it is a sub-millisecond local SQLite read.
+
+        A thread hop costs more than a SQLite page read from the OS cache, so SQLite reads run
+        inline; a PostgreSQL round trip must never block the loop, so it goes to a thread.
+        """
+        if self.db.is_sqlite:
+            return call()
+        return await anyio.to_thread.run_sync(call)
+
+    async def run_write(self, call: Callable[[], T]) -> T:
+        """Run a write in a worker thread: a SQLite writer may wait on the lock (busy_timeout)."""
+        return await anyio.to_thread.run_sync(call)
