@@ -112,11 +112,9 @@ def _ensure_sqlite(conn: Connection) -> list[str]:
     return changed
 
 
-def _ensure_postgresql(conn: Connection) -> list[str]:
-    # Workers starting together would race on CREATE OR REPLACE FUNCTION; take turns.
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_DDL_LOCK})
-    conn.exec_driver_sql(_PG_FUNCTION_SQL)
-    have = set(
+def _pg_triggered_tables(conn: Connection) -> set[str]:
+    """Tables of this schema that already carry the capture trigger."""
+    return set(
         conn.execute(
             text(
                 "SELECT DISTINCT event_object_table FROM information_schema.triggers "
@@ -125,6 +123,13 @@ def _ensure_postgresql(conn: Connection) -> list[str]:
             {"name": PG_TRIGGER},
         ).scalars()
     )
+
+
+def _ensure_postgresql(conn: Connection) -> list[str]:
+    # Workers starting together would race on CREATE OR REPLACE FUNCTION; take turns.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_DDL_LOCK})
+    conn.exec_driver_sql(_PG_FUNCTION_SQL)
+    have = _pg_triggered_tables(conn)
     changed = []
     for table in captured_tables(conn):
         if table in have:
@@ -155,15 +160,7 @@ def drop_capture(conn: Connection) -> None:
 def uncovered_tables(conn: Connection) -> list[str]:
     """Tables whose capture triggers are missing or outdated (nothing changes)."""
     if conn.dialect.name == "postgresql":
-        have = set(
-            conn.execute(
-                text(
-                    "SELECT DISTINCT event_object_table FROM information_schema.triggers "
-                    "WHERE trigger_name = :name AND trigger_schema = current_schema()"
-                ),
-                {"name": PG_TRIGGER},
-            ).scalars()
-        )
+        have = _pg_triggered_tables(conn)
         return [t for t in captured_tables(conn) if t not in have]
     existing: dict[str, str] = dict(
         conn.execute(
