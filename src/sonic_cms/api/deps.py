@@ -62,6 +62,12 @@ async def get_services(request: Request, actor: Annotated[Actor, Depends(get_act
     return get_context(request).services.acting_as(actor)
 
 
+async def get_public_services(request: Request) -> Context:
+    """The service context of a route that must not authenticate its caller (login, refresh,
+    password reset, invitations, media files): the app's collaborators acting for nobody."""
+    return get_context(request).services
+
+
 # FastAPI runs a sync dependency in the threadpool: one thread hop per request per dependency.
 # These async twins keep the plain functions above callable directly.
 async def _context(request: Request) -> AppContext:
@@ -83,6 +89,8 @@ async def _clock(request: Request) -> Clock:
 ContextDep = Annotated[AppContext, Depends(_context)]
 #: What a route hands to services: ``ctx.run_read(lambda: items.get_item(ctx, item_id))``.
 CtxDep = Annotated[Context, Depends(get_services)]
+#: For routes that run before or without authentication: acting for the anonymous caller.
+PublicCtxDep = Annotated[Context, Depends(get_public_services)]
 DbDep = Annotated[Database, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(_clock)]
