@@ -23,7 +23,7 @@ from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
 from tests.conftest import make_settings
 from tests.media.helpers import media_count
-from tests.media.slow_origin import slow_origin
+from tests.media.slow_origin import DRIP_SECONDS, slow_origin
 from tests.utils.auth import create_random_user, headers_for
 from tests.utils.redis_server import free_port
 
@@ -170,7 +170,11 @@ def test_slow_imports_are_capped_cut_at_the_deadline_and_block_nothing(server: S
     assert [response.status_code for response, _ in results] == [504] * IN_FLIGHT
     assert {response.json()["code"] for response, _ in results} == {"import_timeout"}
     slowest = max(took for _, took in results)
-    assert slowest < DEADLINE + 5, f"an import took {slowest:.1f} s against a {DEADLINE} s deadline"
+    # The client's clock also counts the queueing of 45 requests on a loaded 2-core machine
+    # (CI measured 20 s), so the bound is halfway to the drip's end: an import the deadline
+    # did not cut lasts the whole 60 s drip.
+    cut_by = (DEADLINE + DRIP_SECONDS) / 2
+    assert slowest < cut_by, f"an import took {slowest:.1f} s against a {DEADLINE} s deadline"
     assert media_count(server.db) == 0
     assert [p for p in server.media_dir.rglob("*") if p.is_file()] == []
     _after_the_drips(server)
