@@ -13,8 +13,6 @@ from sonic_cms.db.types import EpochMs, JSONText
 
 revision = "faq_0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

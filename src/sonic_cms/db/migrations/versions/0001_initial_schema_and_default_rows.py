@@ -10,18 +10,14 @@ Create Date: 2026-11-25 12:24:54.213217
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 from sonic_cms.db.migrations.default_rows import insert_default_rows_0001 as _insert_default_rows
 from sonic_cms.db.types import IntBool, JSONText, epoch_ms_now
 
-revision: str = "0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision: str | None = None
 
 
 def upgrade() -> None:

@@ -12,14 +12,10 @@ Revises: 0001
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision: str | None = "0001"
 
 #: The document text of an item: string values of ``data`` (keys and punctuation left out).
 SQLITE_BODY = "(SELECT group_concat(value, ' ') FROM json_tree({row}.data) WHERE type = 'text')"

@@ -11,15 +11,12 @@ Create Date: 2026-11-25 12:40:00
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | Sequence[str] | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision: str | None = "0002"
 
 _EPOCH_MS = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

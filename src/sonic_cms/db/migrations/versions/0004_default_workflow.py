@@ -11,15 +11,11 @@ Create Date: 2026-11-25 12:50:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision: str | None = "0003"
 
 DEFAULT_WORKFLOW_ID = "default"
 

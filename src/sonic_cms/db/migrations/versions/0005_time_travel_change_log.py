@@ -11,18 +11,14 @@ Create Date: 2026-11-25 13:00:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
 from sonic_cms.db.change_capture import drop_capture, ensure_capture
 from sonic_cms.db.types import JSONText
 
-revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision: str | None = "0004"
 
 
 def upgrade() -> None:

@@ -12,15 +12,11 @@ Create Date: 2026-11-25 16:10:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision: str | None = "0005"
 
 INDEXES = {
     "idx_content_embargo_pending": "embargo_until",

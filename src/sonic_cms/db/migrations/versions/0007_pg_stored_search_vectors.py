@@ -14,14 +14,10 @@ Create Date: 2026-11-25 17:05:00
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0007"
+down_revision: str | None = "0006"
 
 
 def _vector(row: str) -> str:
