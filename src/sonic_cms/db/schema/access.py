@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
+from sonic_cms.db.schema.base import Base, pk, references
 from sonic_cms.db.types import EpochMs, JSONText
 
 
@@ -30,7 +30,7 @@ class RolePermission(Base):
 
     id: Mapped[str] = pk()
     role: Mapped[str] = mapped_column(Text)
-    permission_id: Mapped[str] = mapped_column(Text, ForeignKey("permissions.id"))
+    permission_id: Mapped[str] = references("permissions.id")
     created_at: Mapped[int] = mapped_column(EpochMs)
 
     __table_args__ = (UniqueConstraint("role", "permission_id"),)
@@ -48,7 +48,7 @@ class ApiToken(Base):
     id: Mapped[str] = pk()
     name: Mapped[str] = mapped_column(Text)
     token: Mapped[str] = mapped_column(Text, unique=True)
-    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id"))
+    user_id: Mapped[str] = references("users.id")
     permissions: Mapped[Any] = mapped_column(JSONText())
     expires_at: Mapped[int | None] = mapped_column(EpochMs)
     last_used_at: Mapped[int | None] = mapped_column(EpochMs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
+from sonic_cms.db.schema.base import Base, pk, references
 from sonic_cms.db.types import EpochMs
 
 
@@ -20,7 +20,7 @@ class AuthSession(Base):
     __tablename__ = "auth_sessions"
 
     id: Mapped[str] = pk()
-    user_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = references("users.id", cascade=True)
     refresh_token_hash: Mapped[str] = mapped_column(Text, unique=True)
     #: The digest the last refresh replaced: presenting it again means the token was copied.
     previous_refresh_hash: Mapped[str | None] = mapped_column(Text)

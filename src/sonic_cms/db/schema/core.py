@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import Index, Integer, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
-from sonic_cms.db.types import EpochMs, Int64, IntBool, JSONText
+from sonic_cms.db.schema.base import Base, int_flag, pk, references
+from sonic_cms.db.types import EpochMs, Int64, JSONText
 
 
 class User(Base):
@@ -28,7 +28,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(Text)
     role: Mapped[str] = mapped_column(Text, server_default=text("'viewer'"))
     avatar: Mapped[str | None] = mapped_column(Text)
-    is_active: Mapped[bool] = mapped_column(IntBool, server_default=text("1"))
+    is_active: Mapped[bool] = int_flag(True)
     last_login_at: Mapped[int | None] = mapped_column(EpochMs)
     created_at: Mapped[int] = mapped_column(EpochMs)
     updated_at: Mapped[int] = mapped_column(EpochMs)
@@ -38,16 +38,16 @@ class User(Base):
     avatar_url: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str | None] = mapped_column(Text, server_default=text("'UTC'"))
     language: Mapped[str | None] = mapped_column(Text, server_default=text("'en'"))
-    email_notifications: Mapped[bool | None] = mapped_column(IntBool, server_default=text("1"))
+    email_notifications: Mapped[bool | None] = int_flag(True)
     theme: Mapped[str | None] = mapped_column(Text, server_default=text("'dark'"))
-    two_factor_enabled: Mapped[bool | None] = mapped_column(IntBool, server_default=text("0"))
+    two_factor_enabled: Mapped[bool | None] = int_flag(False)
     two_factor_secret: Mapped[str | None] = mapped_column(Text)
     password_reset_token: Mapped[str | None] = mapped_column(Text)
     password_reset_expires: Mapped[int | None] = mapped_column(EpochMs)
-    email_verified: Mapped[bool | None] = mapped_column(IntBool, server_default=text("0"))
+    email_verified: Mapped[bool | None] = int_flag(False)
     email_verification_token: Mapped[str | None] = mapped_column(Text)
     invitation_token: Mapped[str | None] = mapped_column(Text)
-    invited_by: Mapped[str | None] = mapped_column(Text, ForeignKey("users.id"))
+    invited_by: Mapped[str | None] = references("users.id")
     invited_at: Mapped[int | None] = mapped_column(EpochMs)
     accepted_invitation_at: Mapped[int | None] = mapped_column(EpochMs)
 
@@ -77,8 +77,8 @@ class Collection(Base):
     display_name: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     schema: Mapped[Any] = mapped_column(JSONText())
-    is_active: Mapped[bool] = mapped_column(IntBool, server_default=text("1"))
-    managed: Mapped[bool] = mapped_column(IntBool, server_default=text("0"))
+    is_active: Mapped[bool] = int_flag(True)
+    managed: Mapped[bool] = int_flag(False)
     created_at: Mapped[int] = mapped_column(EpochMs)
     updated_at: Mapped[int] = mapped_column(EpochMs)
 
@@ -109,7 +109,7 @@ class Media(Base):
     alt: Mapped[str | None] = mapped_column(Text)
     caption: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[Any | None] = mapped_column(JSONText())
-    uploaded_by: Mapped[str] = mapped_column(Text, ForeignKey("users.id"))
+    uploaded_by: Mapped[str] = references("users.id")
     uploaded_at: Mapped[int] = mapped_column(EpochMs)
     updated_at: Mapped[int | None] = mapped_column(EpochMs)
     published_at: Mapped[int | None] = mapped_column(EpochMs)
@@ -133,13 +133,13 @@ class Content(Base):
     __tablename__ = "content"
 
     id: Mapped[str] = pk()
-    collection_id: Mapped[str] = mapped_column(Text, ForeignKey("collections.id"))
+    collection_id: Mapped[str] = references("collections.id")
     slug: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     data: Mapped[Any] = mapped_column(JSONText())
     status: Mapped[str] = mapped_column(Text, server_default=text("'draft'"))
     published_at: Mapped[int | None] = mapped_column(EpochMs)
-    author_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id"))
+    author_id: Mapped[str] = references("users.id")
     created_at: Mapped[int] = mapped_column(EpochMs)
     updated_at: Mapped[int] = mapped_column(EpochMs)
     # Scheduling (SonicJS migration 003)
@@ -147,20 +147,20 @@ class Content(Base):
     scheduled_unpublish_at: Mapped[int | None] = mapped_column(EpochMs)
     # Review workflow (003)
     review_status: Mapped[str | None] = mapped_column(Text, server_default=text("'none'"))
-    reviewer_id: Mapped[str | None] = mapped_column(Text, ForeignKey("users.id"))
+    reviewer_id: Mapped[str | None] = references("users.id")
     reviewed_at: Mapped[int | None] = mapped_column(EpochMs)
     review_notes: Mapped[str | None] = mapped_column(Text)
     # SEO and metadata (003)
     meta_title: Mapped[str | None] = mapped_column(Text)
     meta_description: Mapped[str | None] = mapped_column(Text)
-    featured_image_id: Mapped[str | None] = mapped_column(Text, ForeignKey("media.id"))
+    featured_image_id: Mapped[str | None] = references("media.id")
     content_type: Mapped[str | None] = mapped_column(Text, server_default=text("'standard'"))
     # Workflow state (005)
     workflow_state_id: Mapped[str | None] = mapped_column(Text, server_default=text("'draft'"))
     embargo_until: Mapped[int | None] = mapped_column(EpochMs)
     expires_at: Mapped[int | None] = mapped_column(EpochMs)
     version_number: Mapped[int | None] = mapped_column(Integer, server_default=text("1"))
-    is_auto_saved: Mapped[bool | None] = mapped_column(IntBool, server_default=text("0"))
+    is_auto_saved: Mapped[bool | None] = int_flag(False)
 
     __table_args__ = (
         UniqueConstraint("collection_id", "slug"),
@@ -216,10 +216,10 @@ class ContentVersion(Base):
     __tablename__ = "content_versions"
 
     id: Mapped[str] = pk()
-    content_id: Mapped[str] = mapped_column(Text, ForeignKey("content.id"))
+    content_id: Mapped[str] = references("content.id")
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[Any] = mapped_column(JSONText())
-    author_id: Mapped[str] = mapped_column(Text, ForeignKey("users.id"))
+    author_id: Mapped[str] = references("users.id")
     created_at: Mapped[int] = mapped_column(EpochMs)
 
     __table_args__ = (

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import CheckConstraint, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
-from sonic_cms.db.types import EpochMs, JSONText, epoch_ms_now
+from sonic_cms.db.schema.base import Base, bool_flag, created_now, pk, references
+from sonic_cms.db.types import JSONText
 
 LOG_LEVELS = ("debug", "info", "warn", "error", "fatal")
 LOG_CATEGORIES = ("auth", "api", "workflow", "plugin", "media", "system", "security", "error")
@@ -28,7 +28,7 @@ class SystemLog(Base):
     category: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[Any | None] = mapped_column(JSONText())
-    user_id: Mapped[str | None] = mapped_column(Text, ForeignKey("users.id"))
+    user_id: Mapped[str | None] = references("users.id")
     session_id: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(Text)
     ip_address: Mapped[str | None] = mapped_column(Text)
@@ -40,7 +40,7 @@ class SystemLog(Base):
     stack_trace: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[Any | None] = mapped_column(JSONText())
     source: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    created_at: Mapped[int] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in_list("level", LOG_LEVELS), name="level"),
@@ -61,9 +61,9 @@ class LogConfig(Base):
 
     id: Mapped[str] = pk()
     category: Mapped[str] = mapped_column(Text, unique=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("TRUE"))
+    enabled: Mapped[bool] = bool_flag()
     level: Mapped[str] = mapped_column(Text, server_default=text("'info'"))
     retention_days: Mapped[int] = mapped_column(Integer, server_default=text("30"))
     max_size_mb: Mapped[int] = mapped_column(Integer, server_default=text("100"))
-    created_at: Mapped[int] = mapped_column(EpochMs, server_default=epoch_ms_now())
-    updated_at: Mapped[int] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    created_at: Mapped[int] = created_now()
+    updated_at: Mapped[int] = created_now()

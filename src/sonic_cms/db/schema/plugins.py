@@ -13,7 +13,6 @@ from sqlalchemy import (
     REAL,
     Boolean,
     CheckConstraint,
-    ForeignKey,
     Index,
     Integer,
     Text,
@@ -22,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
-from sonic_cms.db.types import EpochMs, JSONText, epoch_ms_now
+from sonic_cms.db.schema.base import Base, bool_flag, created_now, pk, references
+from sonic_cms.db.types import EpochMs, JSONText
 
 
 class Plugin(Base):
@@ -50,8 +49,8 @@ class Plugin(Base):
     activated_at: Mapped[int | None] = mapped_column(EpochMs)
     last_updated: Mapped[int] = mapped_column(EpochMs)
     error_message: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
-    updated_at: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    created_at: Mapped[int | None] = created_now()
+    updated_at: Mapped[int | None] = created_now()
 
     __table_args__ = (
         CheckConstraint("status IN ('active', 'inactive', 'error')", name="status"),
@@ -66,12 +65,12 @@ class PluginHook(Base):
     __tablename__ = "plugin_hooks"
 
     id: Mapped[str] = pk()
-    plugin_id: Mapped[str] = mapped_column(Text, ForeignKey("plugins.id", ondelete="CASCADE"))
+    plugin_id: Mapped[str] = references("plugins.id", cascade=True)
     hook_name: Mapped[str] = mapped_column(Text)
     handler_name: Mapped[str] = mapped_column(Text)
     priority: Mapped[int | None] = mapped_column(Integer, server_default=text("10"))
-    is_active: Mapped[bool | None] = mapped_column(Boolean, server_default=text("TRUE"))
-    created_at: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    is_active: Mapped[bool | None] = bool_flag()
+    created_at: Mapped[int | None] = created_now()
 
     __table_args__ = (
         UniqueConstraint("plugin_id", "hook_name", "handler_name"),
@@ -85,13 +84,13 @@ class PluginRoute(Base):
     __tablename__ = "plugin_routes"
 
     id: Mapped[str] = pk()
-    plugin_id: Mapped[str] = mapped_column(Text, ForeignKey("plugins.id", ondelete="CASCADE"))
+    plugin_id: Mapped[str] = references("plugins.id", cascade=True)
     path: Mapped[str] = mapped_column(Text)
     method: Mapped[str] = mapped_column(Text)
     handler_name: Mapped[str] = mapped_column(Text)
     middleware: Mapped[Any | None] = mapped_column(JSONText("JSON"))
-    is_active: Mapped[bool | None] = mapped_column(Boolean, server_default=text("TRUE"))
-    created_at: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    is_active: Mapped[bool | None] = bool_flag()
+    created_at: Mapped[int | None] = created_now()
 
     __table_args__ = (
         UniqueConstraint("plugin_id", "path", "method"),
@@ -105,13 +104,13 @@ class PluginAsset(Base):
     __tablename__ = "plugin_assets"
 
     id: Mapped[str] = pk()
-    plugin_id: Mapped[str] = mapped_column(Text, ForeignKey("plugins.id", ondelete="CASCADE"))
+    plugin_id: Mapped[str] = references("plugins.id", cascade=True)
     asset_type: Mapped[str] = mapped_column(Text)
     asset_path: Mapped[str] = mapped_column(Text)
     load_order: Mapped[int | None] = mapped_column(Integer, server_default=text("100"))
     load_location: Mapped[str | None] = mapped_column(Text, server_default=text("'footer'"))
-    is_active: Mapped[bool | None] = mapped_column(Boolean, server_default=text("TRUE"))
-    created_at: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    is_active: Mapped[bool | None] = bool_flag()
+    created_at: Mapped[int | None] = created_now()
 
     __table_args__ = (
         CheckConstraint("asset_type IN ('css', 'js', 'image', 'font')", name="asset_type"),
@@ -129,9 +128,9 @@ class PluginActivity(Base):
     id: Mapped[str] = pk()
     plugin_id: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
-    user_id: Mapped[str | None] = mapped_column(Text, ForeignKey("users.id"))
+    user_id: Mapped[str | None] = references("users.id")
     details: Mapped[Any | None] = mapped_column(JSONText("JSON"))
-    timestamp: Mapped[int | None] = mapped_column(EpochMs, server_default=epoch_ms_now())
+    timestamp: Mapped[int | None] = created_now()
 
     __table_args__ = (
         Index("idx_plugin_activity_plugin", "plugin_id"),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text, func
+from sqlalchemy import Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sonic_cms.db.schema.base import Base, pk
+from sonic_cms.db.schema.base import Base, pk, timestamp_now
 
 
 class MigrationRecord(Base):
@@ -22,5 +22,5 @@ class MigrationRecord(Base):
     id: Mapped[str] = pk()
     name: Mapped[str] = mapped_column(Text)
     filename: Mapped[str] = mapped_column(Text)
-    applied_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    applied_at: Mapped[datetime] = timestamp_now()
     checksum: Mapped[str | None] = mapped_column(Text)
