@@ -44,6 +44,7 @@ from typing import IO, Any, Literal
 
 import orjson
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, Table
+from sqlalchemy.types import TypeEngine
 
 from sonic_cms.db.types import IntBool, JSONText
 
@@ -88,22 +89,20 @@ class DumpHeader:
         return [MAGIC, *(f"-- {key}: {value}" for key, value in values.items())]
 
 
+#: Column types and the kind of their values, most specific first (IntBool is an Integer).
+_KINDS: tuple[tuple[type[TypeEngine[Any]], Kind], ...] = (
+    (JSONText, "json"),
+    (IntBool, "intbool"),
+    (Boolean, "bool"),
+    (DateTime, "datetime"),
+    (Float, "float"),
+    (Integer, "int"),
+)
+
+
 def column_kind(column: Column[Any]) -> Kind:
     """How a column's values are written and read back."""
-    column_type = column.type
-    if isinstance(column_type, JSONText):
-        return "json"
-    if isinstance(column_type, IntBool):
-        return "intbool"
-    if isinstance(column_type, Boolean):
-        return "bool"
-    if isinstance(column_type, DateTime):
-        return "datetime"
-    if isinstance(column_type, Float):
-        return "float"
-    if isinstance(column_type, Integer):
-        return "int"
-    return "text"
+    return next((kind for type_, kind in _KINDS if isinstance(column.type, type_)), "text")
 
 
 def quote(text: str) -> str:
