@@ -66,18 +66,29 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(
-            "Malformed JSON body",
-            code="invalid_json",
-            details=[{"path": "body", "message": str(exc)[:200]}],
-        ) from None
+        raise malformed_json(str(exc)) from None
     if not isinstance(data, dict):
-        raise BadRequest(
-            "The body must be a JSON object",
-            code="invalid_json",
-            details=[{"path": "body", "message": "must be an object"}],
-        )
+        raise not_an_object()
     return data
+
+
+def malformed_json(reason: str) -> BadRequest:
+    """The answer to a body that is not JSON, whether a route reads its body itself or FastAPI
+    parses it into a model: clients see one code for one fault."""
+    return BadRequest(
+        "Malformed JSON body",
+        code="invalid_json",
+        details=[{"path": "body", "message": reason[:200]}],
+    )
+
+
+def not_an_object() -> BadRequest:
+    """The answer to a JSON body that is not an object (an array, a string, a number)."""
+    return BadRequest(
+        "The body must be a JSON object",
+        code="invalid_json",
+        details=[{"path": "body", "message": "must be an object"}],
+    )
 
 
 async def read_body(request: Request, model: type[M], *, optional: bool = False) -> M:

@@ -7,7 +7,7 @@ with a generic message and a request id to quote; the traceback goes to the serv
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -16,8 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sonic_cms.api.bodies import malformed_json, not_an_object
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.errors import ServiceError, TooManyRequests
+from sonic_cms.errors import BadRequest, ServiceError, TooManyRequests
 
 logger = logging.getLogger("sonic_cms.api")
 
@@ -72,9 +73,31 @@ def _validation_detail(err: Mapping[str, Any]) -> dict[str, str]:
     return {"path": ".".join(loc), "message": err.get("msg", "invalid")}
 
 
+#: Pydantic's error types for a body that parsed as JSON but is not an object.
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "dict_type", "model_type"})
+
+
+def _json_fault(errors: Sequence[Any]) -> BadRequest | None:
+    """The body-level fault among FastAPI's errors, answered as ``api.bodies`` answers it."""
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            reason = err.get("ctx", {}).get("error") or err.get("msg", "invalid JSON")
+            return malformed_json(str(reason))
+        if tuple(err.get("loc", ())) != ("body",):
+            continue
+        if err.get("type") == "missing":
+            return malformed_json("the body is empty")
+        if err.get("type") in _NOT_AN_OBJECT:
+            return not_an_object()
+    return None
+
+
 async def _request_validation_error(request: Request, exc: Exception) -> JSONBytesResponse:
     """A bad query, path or header parameter is a 400 (DESIGN.md); a bad body is a 422."""
     assert isinstance(exc, RequestValidationError)
+    fault = _json_fault(exc.errors())
+    if fault is not None:
+        return await _service_error(request, fault)
     details = [_validation_detail(err) for err in exc.errors()]
     in_body = any(str(err.get("loc", ("",))[0]) == "body" for err in exc.errors())
     if in_body:
