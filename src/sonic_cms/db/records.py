@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 ROLES = ("admin", "editor", "author", "viewer")
+#: The one pattern a role name is checked against, wherever a role arrives (body, query, import).
+ROLE_PATTERN = f"^({'|'.join(ROLES)})$"
 CONTENT_STATUSES = ("draft", "published", "archived")
 
 
@@ -28,7 +30,7 @@ class UserInsert(_Record):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     password_hash: str | None = None
-    role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")
+    role: str = Field("viewer", pattern=ROLE_PATTERN)
     is_active: bool = True
     created_at: int
     updated_at: int
