@@ -20,8 +20,10 @@ from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.content.bulk import bulk_create_items
 from sonic_cms.content.collection_sync import sync_collections
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.storage import build_storage
 
 COLLECTION = "blog-posts"
 COLLECTIONS_DIR = Path(__file__).resolve().parent.parent / "collections"
@@ -163,14 +165,10 @@ def prepare(db: Database) -> str:
     migrate.upgrade(db)
     clock = SystemClock()
     sync_collections(db, SYSTEM, clock, COLLECTIONS_DIR)
+    storage = build_storage(db.settings, clock)
+    ctx = Context(db=db, clock=clock, settings=db.settings, storage=storage, actor=SYSTEM)
     user = create_user(
-        db,
-        SYSTEM,
-        clock,
-        email="bench@example.com",
-        username="bench",
-        password=None,
-        role="editor",
+        ctx, email="bench@example.com", username="bench", password=None, role="editor"
     )
     return user.id
 

@@ -27,12 +27,14 @@ import httpx
 import psutil
 
 from sonic_cms.actors import SYSTEM
-from sonic_cms.auth.access_tokens import issue_access_token
+from sonic_cms.auth.sessions import open_session
 from sonic_cms.auth.users import create_user
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.storage import build_storage
 
 BUDGET_MB = 50.0
 SECRET = "bench-secret-key-0123456789abcdefghijklmnop"
@@ -76,11 +78,18 @@ def _token(env: dict[str, str]) -> str:
     db = Database(settings)
     migrate.upgrade(db)
     clock = SystemClock()
+    storage = build_storage(settings, clock)
+    ctx = Context(db=db, clock=clock, settings=settings, storage=storage, actor=SYSTEM)
     user = create_user(
-        db, SYSTEM, clock, email="bench@example.com", username="bench", password=None, role="editor"
+        ctx, email="bench@example.com", username="bench", password=None, role="editor"
     )
+    # An access token names a live session (``sid``): without one the server answers 401.
+    with db.write() as conn:
+        tokens = open_session(
+            conn, settings, now_ms=clock.now_ms(), user_id=user.id, role=user.role
+        )
     db.dispose()
-    return issue_access_token(settings, clock, user_id=user.id, role=user.role)
+    return tokens.access_token
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:

@@ -10,6 +10,7 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import api_tokens, roles, user_admin
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import ApiToken
 from tests.utils.auth import create_random_user, headers_for
@@ -115,36 +116,34 @@ def test_expired_token_gets_401(client: TestClient, db: Database, settings, cloc
 
 
 def test_token_shrinks_with_owner_and_dies_with_deactivation(
-    db: Database, settings: Settings, clock: FrozenClock
+    ctx: Context, db: Database, clock: FrozenClock
 ):
     owner = create_random_user(db, clock, "editor")
+    system = ctx.acting_as(SYSTEM)
     _, secret = api_tokens.create_token(
-        db,
-        SYSTEM,
-        settings,
-        clock,
+        system,
         name="t",
         permissions=["content.publish", "content.read"],
         user_id=owner.id,
     )
-    actor = api_tokens.resolve_token(db, settings, clock, secret).actor
+    actor = api_tokens.resolve_token(ctx, secret).actor
     assert actor.kind == "token" and actor.can("content.publish")
     assert not actor.can("users.read")  # never more than the token names
-    roles.revoke(db, SYSTEM, role="editor", permission="content.publish")
-    assert not api_tokens.resolve_token(db, settings, clock, secret).actor.can("content.publish")
-    user_admin.deactivate_user(db, SYSTEM, clock, owner.id)
+    roles.revoke(system, role="editor", permission="content.publish")
+    assert not api_tokens.resolve_token(ctx, secret).actor.can("content.publish")
+    user_admin.deactivate_user(system, owner.id)
     from sonic_cms.errors import Unauthorized
 
     with pytest.raises(Unauthorized):
-        api_tokens.resolve_token(db, settings, clock, secret)
+        api_tokens.resolve_token(ctx, secret)
 
 
 def test_last_used_at_is_throttled(
-    client: TestClient, db: Database, settings: Settings, clock: FrozenClock
+    client: TestClient, ctx: Context, db: Database, settings: Settings, clock: FrozenClock
 ):
     owner = create_random_user(db, clock, "editor")
     row, secret = api_tokens.create_token(
-        db, SYSTEM, settings, clock, name="t", permissions=["content.read"], user_id=owner.id
+        ctx.acting_as(SYSTEM), name="t", permissions=["content.read"], user_id=owner.id
     )
 
     def last_used() -> int | None:
@@ -165,13 +164,10 @@ def test_last_used_at_is_throttled(
     assert last_used() == clock.now_ms()
 
 
-def test_tokens_cannot_mint_tokens(client: TestClient, db, settings, clock: FrozenClock):
+def test_tokens_cannot_mint_tokens(client: TestClient, ctx: Context, db, clock: FrozenClock):
     owner = create_random_user(db, clock, "editor")
     _, secret = api_tokens.create_token(
-        db,
-        SYSTEM,
-        settings,
-        clock,
+        ctx.acting_as(SYSTEM),
         name="t",
         permissions=["api_tokens.create", "content.read"],
         user_id=owner.id,

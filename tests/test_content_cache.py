@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from sonic_cms.db.schema import Content
 from sonic_cms.workflow.executor import run_due
 from sonic_cms.workflow.scheduling import schedule
 from tests.content.helpers import sync_examples
-from tests.utils.auth import actor_with_role, bearer_headers
+from tests.utils.auth import actor_with_role, bearer_headers, system_context
 
 SONIC = str(Path(sys.executable).parent / "sonic")
 MINUTE = 60_000
@@ -318,12 +319,13 @@ def test_a_revoked_permission_is_seen_at_once_by_another_process_of_the_host(
     caches[0].attach(a)
     caches[1].attach(b)
     try:
-        admin = actor_with_role(a, clock, "admin")
-        assert "content.publish" in roles.role_permissions(b, "editor")
-        roles.revoke(a, admin, role="editor", permission="content.publish")
-        assert "content.publish" not in roles.role_permissions(b, "editor")
-        roles.grant(a, admin, clock, role="editor", permission="content.publish")
-        assert "content.publish" in roles.role_permissions(b, "editor")
+        admin = system_context(a, clock).acting_as(actor_with_role(a, clock, "admin"))
+        reader = replace(system_context(b, clock), generations=caches[1].local.get)
+        assert "content.publish" in roles.role_permissions(reader, "editor")
+        roles.revoke(admin, role="editor", permission="content.publish")
+        assert "content.publish" not in roles.role_permissions(reader, "editor")
+        roles.grant(admin, role="editor", permission="content.publish")
+        assert "content.publish" in roles.role_permissions(reader, "editor")
     finally:
         for cache, db in zip(caches, (a, b), strict=True):
             cache.detach(db)

@@ -8,6 +8,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.auth.passwords import hash_password
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import User
 from tests.conftest import make_settings
@@ -116,7 +117,7 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
 
 
 def test_parallel_guesses_cannot_overshoot_the_limit(
-    db: Database, settings: Settings, clock: FrozenClock
+    ctx: Context, db: Database, clock: FrozenClock
 ):
     import threading
 
@@ -130,7 +131,7 @@ def test_parallel_guesses_cannot_overshoot_the_limit(
     def guess() -> None:
         barrier.wait()
         try:
-            login(db, settings, clock, identifier=user.email, password="wrong guess")
+            login(ctx, identifier=user.email, password="wrong guess")
         except Unauthorized:
             outcomes.append("401")
         except TooManyRequests:
@@ -142,7 +143,7 @@ def test_parallel_guesses_cannot_overshoot_the_limit(
     for thread in threads:
         thread.join()
     assert len(outcomes) == 8  # nothing else (no driver error) escaped
-    assert outcomes.count("401") == settings.login_max_failures_per_account
+    assert outcomes.count("401") == ctx.settings.login_max_failures_per_account
 
 
 # -- one counter per account, whichever name is used (issue 12, hole 5) ---------------------

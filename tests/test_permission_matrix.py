@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from sonic_cms.actors import ANONYMOUS, SYSTEM
+from sonic_cms.actors import ANONYMOUS
 from sonic_cms.auth import api_tokens
 from sonic_cms.auth.ownership import require_own_or_any
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import Forbidden, Unauthorized
-from tests.utils.auth import actor_with_role, create_random_user, headers_for
+from tests.utils.auth import actor_with_role, create_random_user, headers_for, system_context
 
 ROLES = ("admin", "editor", "author", "viewer", "anonymous")
 
@@ -72,17 +72,14 @@ def _own_token_revoke(w: World):
     if w.me is None:
         return w.client.delete("/api/tokens/whatever")
     row, _ = api_tokens.create_token(
-        w.db, SYSTEM, w.settings, w.clock, name="mine", permissions=["content.read"], user_id=w.me
+        system_context(w.db, w.clock), name="mine", permissions=["content.read"], user_id=w.me
     )
     return w.client.delete(f"/api/tokens/{row['id']}")
 
 
 def _other_token_revoke(w: World):
     row, _ = api_tokens.create_token(
-        w.db,
-        SYSTEM,
-        w.settings,
-        w.clock,
+        system_context(w.db, w.clock),
         name="theirs",
         permissions=["content.read"],
         user_id=w.other,

@@ -9,6 +9,7 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import user_admin
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import Conflict, Forbidden
 from tests.utils.auth import actor_with_role, create_random_user, headers_for
@@ -106,20 +107,21 @@ def test_deactivation_ends_existing_sessions(
     assert client.get("/auth/me", headers=victim_headers).status_code == 401
 
 
-def test_last_active_admin_cannot_be_removed(db: Database, clock: FrozenClock):
+def test_last_active_admin_cannot_be_removed(ctx: Context, db: Database, clock: FrozenClock):
+    system = ctx.acting_as(SYSTEM)
     admin = create_random_user(db, clock, "admin")
     for attempt in (
-        lambda: user_admin.set_role(db, SYSTEM, clock, admin.id, "editor"),
-        lambda: user_admin.deactivate_user(db, SYSTEM, clock, admin.id),
-        lambda: user_admin.delete_user(db, SYSTEM, admin.id),
+        lambda: user_admin.set_role(system, admin.id, "editor"),
+        lambda: user_admin.deactivate_user(system, admin.id),
+        lambda: user_admin.delete_user(system, admin.id),
     ):
         with pytest.raises(Conflict) as caught:
             attempt()
         assert caught.value.code == "last_admin"
     second = create_random_user(db, clock, "admin")
-    user_admin.set_role(db, SYSTEM, clock, admin.id, "editor")  # now allowed
+    user_admin.set_role(system, admin.id, "editor")  # now allowed
     with pytest.raises(Conflict):
-        user_admin.delete_user(db, SYSTEM, second.id)
+        user_admin.delete_user(system, second.id)
 
 
 def test_last_admin_over_http_is_409(
@@ -208,17 +210,19 @@ def test_non_admins_cannot_manage_users(
     assert client.get("/admin/api/users").status_code == 401
 
 
-def test_role_escalation_through_granted_users_update_is_refused(db: Database, clock: FrozenClock):
+def test_role_escalation_through_granted_users_update_is_refused(
+    ctx: Context, db: Database, clock: FrozenClock
+):
     from sonic_cms.auth import roles
 
-    roles.grant(db, SYSTEM, clock, role="editor", permission="users.update")
+    roles.grant(ctx.acting_as(SYSTEM), role="editor", permission="users.update")
     editor = actor_with_role(db, clock, "editor")
     target = create_random_user(db, clock, "viewer")
     with pytest.raises(Forbidden) as caught:
-        user_admin.set_role(db, editor, clock, target.id, "admin")
+        user_admin.set_role(ctx.acting_as(editor), target.id, "admin")
     assert caught.value.code == "role_escalation"
     with pytest.raises(Forbidden):
-        user_admin.set_role(db, editor, clock, editor.user_id or "", "admin")
+        user_admin.set_role(ctx.acting_as(editor), editor.user_id or "", "admin")
 
 
 def test_change_password_revokes_other_sessions(
@@ -246,7 +250,7 @@ def test_change_password_revokes_other_sessions(
     assert client.get("/auth/me", headers=other).status_code == 401
 
 
-def test_password_policy(db: Database, clock: FrozenClock):
+def test_password_policy(ctx: Context, db: Database, clock: FrozenClock):
     from sonic_cms.errors import ValidationFailed
 
     user = create_random_user(db, clock)
@@ -257,12 +261,15 @@ def test_password_policy(db: Database, clock: FrozenClock):
         "x" * 1025,
     ):
         with pytest.raises(ValidationFailed):
-            user_admin.set_password(db, SYSTEM, clock, user.id, bad)
+            user_admin.set_password(ctx.acting_as(SYSTEM), user.id, bad)
 
 
-def test_concurrent_demotions_never_remove_every_admin(db: Database, clock: FrozenClock):
+def test_concurrent_demotions_never_remove_every_admin(
+    ctx: Context, db: Database, clock: FrozenClock
+):
     import threading
 
+    system = ctx.acting_as(SYSTEM)
     first = create_random_user(db, clock, "admin")
     second = create_random_user(db, clock, "admin")
     barrier = threading.Barrier(2)
@@ -271,7 +278,7 @@ def test_concurrent_demotions_never_remove_every_admin(db: Database, clock: Froz
     def demote(user_id: str) -> None:
         barrier.wait()
         try:
-            user_admin.set_role(db, SYSTEM, clock, user_id, "viewer")
+            user_admin.set_role(system, user_id, "viewer")
             outcomes.append("ok")
         except Conflict:
             outcomes.append("conflict")
@@ -282,10 +289,12 @@ def test_concurrent_demotions_never_remove_every_admin(db: Database, clock: Froz
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["conflict", "ok"]
-    assert user_admin.list_users(db, SYSTEM, role="admin", active=True)[1] == 1
+    assert user_admin.list_users(system, role="admin", active=True)[1] == 1
 
 
-def test_deleting_an_author_of_content_is_409_and_changes_nothing(db: Database, clock: FrozenClock):
+def test_deleting_an_author_of_content_is_409_and_changes_nothing(
+    ctx: Context, db: Database, clock: FrozenClock
+):
     from sqlalchemy import insert
 
     from sonic_cms.db.schema import Collection, Content
@@ -316,12 +325,13 @@ def test_deleting_an_author_of_content_is_409_and_changes_nothing(db: Database, 
                 updated_at=now,
             )
         )
+    system = ctx.acting_as(SYSTEM)
     with pytest.raises(Conflict) as caught:
-        user_admin.delete_user(db, SYSTEM, author.id)
+        user_admin.delete_user(system, author.id)
     assert caught.value.code == "user_in_use"
-    assert user_admin.get_user(db, SYSTEM, author.id)["id"] == author.id
+    assert user_admin.get_user(system, author.id)["id"] == author.id
     with db.write() as conn:
         conn.execute(Content.__table__.delete())
-    user_admin.delete_user(db, SYSTEM, author.id)
+    user_admin.delete_user(system, author.id)
     with pytest.raises(NotFound):
-        user_admin.get_user(db, SYSTEM, author.id)
+        user_admin.get_user(system, author.id)

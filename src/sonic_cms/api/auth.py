@@ -16,6 +16,7 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.auth import api_tokens
 from sonic_cms.auth.authentication import actor_for_bearer
 from sonic_cms.config import Settings, origin_of
+from sonic_cms.context import Context
 from sonic_cms.errors import Forbidden, Unauthorized
 
 ACCESS_COOKIE = "auth_token"
@@ -26,31 +27,30 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def authenticate(request: Request) -> Actor:
     """The request's Actor: anonymous without credentials, 401 with bad ones."""
     context: AppContext = request.app.state.ctx
+    ctx = context.services  # acting for nobody: this is where the caller becomes known
     header = request.headers.get("authorization")
     if header:
         scheme, _, credential = header.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise Unauthorized("Malformed Authorization header", code="invalid_token")
-        return await _bearer_actor(context, credential)
+        return await _bearer_actor(ctx, credential)
     cookie = request.cookies.get(ACCESS_COOKIE)
     if not cookie:
         return ANONYMOUS
-    if request.method not in SAFE_METHODS and not same_origin(request, context.settings):
+    if request.method not in SAFE_METHODS and not same_origin(request, ctx.settings):
         raise Forbidden("Cross-site request refused (CSRF check failed)", code="csrf_failed")
-    return await context.db.run_read(
-        actor_for_bearer, context.db, context.settings, context.clock, cookie
-    )
+    return await ctx.run_read(lambda: actor_for_bearer(ctx, cookie))
 
 
-async def _bearer_actor(context: AppContext, credential: str) -> Actor:
-    db, settings, clock = context.db, context.settings, context.clock
+async def _bearer_actor(ctx: Context, credential: str) -> Actor:
     if api_tokens.looks_like_api_token(credential):
-        use = await db.run_read(api_tokens.resolve_token, db, settings, clock, credential)
-        if use.touch and use.actor.token_id is not None:
-            await db.run_write(api_tokens.touch_token, db, settings, clock, use.actor.token_id)
+        use = await ctx.run_read(lambda: api_tokens.resolve_token(ctx, credential))
+        token_id = use.actor.token_id
+        if use.touch and token_id is not None:
+            await ctx.run_write(lambda: api_tokens.touch_token(ctx, token_id))
         return use.actor
-    return await db.run_read(actor_for_bearer, db, settings, clock, credential)
+    return await ctx.run_read(lambda: actor_for_bearer(ctx, credential))
 
 
 def same_origin(request: Request, settings: Settings) -> bool:

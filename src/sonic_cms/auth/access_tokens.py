@@ -11,7 +11,6 @@ from typing import Any
 
 import jwt
 
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.errors import Unauthorized
 
@@ -21,14 +20,14 @@ AUDIENCE = "sonic-cms-api"
 
 
 def issue_access_token(
-    settings: Settings, clock: Clock, *, user_id: str, role: str, session_id: str
+    settings: Settings, *, now_ms: int, user_id: str, role: str, session_id: str
 ) -> str:
     """A signed access token for ``user_id`` valid for ``access_token_ttl_seconds``.
 
     ``sid`` names the sign-in session, so revoking the session (logout, password reset)
     invalidates the token before it expires.
     """
-    now = clock.now_ms() // 1000
+    now = now_ms // 1000
     claims = {
         "sub": user_id,
         "role": role,
@@ -44,8 +43,8 @@ def issue_access_token(
     return jwt.encode(claims, signing_key(settings), algorithm=ALGORITHM)
 
 
-def decode_access_token(settings: Settings, clock: Clock, token: str) -> dict[str, Any]:
-    """The claims of a valid access token; raises Unauthorized for anything else."""
+def decode_access_token(settings: Settings, token: str, *, now_ms: int) -> dict[str, Any]:
+    """The claims of a valid access token at ``now_ms``; raises Unauthorized for anything else."""
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
@@ -57,12 +56,12 @@ def decode_access_token(settings: Settings, clock: Clock, token: str) -> dict[st
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("Invalid or expired token", code="invalid_token") from exc
-    # Expiry is checked against the injectable clock, not the wall clock.
+    # Expiry is checked against the caller's clock (``now_ms``), not the wall clock.
     if (
         claims.get("typ") != "access"
         or not isinstance(claims.get("sid"), str)
         or not isinstance(claims.get("sub"), str)
-        or claims["exp"] <= clock.now_ms() // 1000
+        or claims["exp"] <= now_ms // 1000
     ):
         raise Unauthorized("Invalid or expired token", code="invalid_token")
     return claims

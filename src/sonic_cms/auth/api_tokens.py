@@ -20,9 +20,8 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.roles import role_permissions
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import ApiToken, User
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
 from sonic_cms.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -110,10 +109,7 @@ def public_token(row: Any) -> dict[str, Any]:
 
 
 def create_token(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     name: str,
     permissions: list[str],
@@ -125,6 +121,7 @@ def create_token(
     The secret is returned once and never stored. Permissions beyond the owner's are refused
     (403): a token can never do more than the person who made it.
     """
+    actor = ctx.actor
     actor.require("api_tokens.create")
     if actor.kind == "token":
         raise Forbidden("API tokens cannot create API tokens", code="token_cannot_create_tokens")
@@ -133,12 +130,13 @@ def create_token(
         raise ValidationFailed(
             "Validation failed", details=[{"path": "user_id", "message": "required"}]
         )
-    _validate_new(name, permissions, expires_at, clock)
-    with db.write() as conn:
+    now = ctx.clock.now_ms()
+    _validate_new(name, permissions, expires_at, now_ms=now)
+    with ctx.db.write() as conn:
         user = conn.execute(select(User.role, User.is_active).where(User.id == owner)).first()
         if user is None or not user.is_active:
             raise NotFound("User not found", code="user_not_found")
-        allowed = role_permissions(db, user.role, conn)
+        allowed = role_permissions(ctx, user.role, conn)
         if not actor.is_system:
             allowed = allowed & actor.permissions
         beyond = sorted(set(permissions) - allowed)
@@ -152,58 +150,63 @@ def create_token(
         values = {
             "id": new_id(),
             "name": name,
-            "token": keyed_digest(settings, _PURPOSE, secret),
+            "token": keyed_digest(ctx.settings, _PURPOSE, secret),
             "user_id": owner,
             "permissions": sorted(set(permissions)),
             "expires_at": expires_at,
             "last_used_at": None,
-            "created_at": clock.now_ms(),
+            "created_at": now,
         }
         conn.execute(insert(ApiToken).values(**values))
     values.pop("token")
     return values, secret
 
 
-def _validate_new(name: str, permissions: list[str], expires_at: int | None, clock: Clock) -> None:
+def _validate_new(
+    name: str, permissions: list[str], expires_at: int | None, *, now_ms: int
+) -> None:
     problems = []
     if not name.strip() or len(name) > 200:
         problems.append({"path": "name", "message": "must be 1 to 200 characters"})
     if not permissions:
         problems.append({"path": "permissions", "message": "must name at least one permission"})
-    if expires_at is not None and expires_at <= clock.now_ms():
+    if expires_at is not None and expires_at <= now_ms:
         problems.append({"path": "expires_at", "message": "must be in the future"})
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
 
 
-def list_tokens(db: Database, actor: Actor, *, all_users: bool = False) -> list[dict[str, Any]]:
+def list_tokens(ctx: Context, *, all_users: bool = False) -> list[dict[str, Any]]:
     """The actor's tokens, or everyone's with ``api_tokens.manage``."""
+    actor = ctx.actor
     actor.require("api_tokens.read")
     query = select(*ApiToken.__table__.columns).order_by(ApiToken.created_at.desc(), ApiToken.id)
     if all_users:
         actor.require("api_tokens.manage")
     else:
         query = query.where(ApiToken.user_id == actor.user_id)
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         return [public_token(row) for row in conn.execute(query)]
 
 
-def revoke_token(db: Database, actor: Actor, token_id: str) -> None:
+def revoke_token(ctx: Context, token_id: str) -> None:
     """Delete a token: one's own with ``api_tokens.delete``, anyone's with ``api_tokens.manage``."""
+    actor = ctx.actor
     actor.require("api_tokens.delete")
     query = delete(ApiToken).where(ApiToken.id == token_id)
     if not actor.can("api_tokens.manage"):
         query = query.where(ApiToken.user_id == actor.user_id)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         if conn.execute(query).rowcount == 0:
             raise NotFound("Token not found", code="token_not_found")
 
 
-def resolve_token(db: Database, settings: Settings, clock: Clock, value: str) -> TokenUse:
+def resolve_token(ctx: Context, value: str) -> TokenUse:
     """The actor behind an API token; 401 when malformed, unknown, expired or owner inactive."""
+    settings = ctx.settings
     digest = _stored_digest(settings, value)
-    now = clock.now_ms()
-    with db.read() as conn:
+    now = ctx.clock.now_ms()
+    with ctx.db.read() as conn:
         row = conn.execute(
             select(*ApiToken.__table__.columns, User.role, User.is_active)
             .join(User, User.id == ApiToken.user_id)
@@ -214,7 +217,7 @@ def resolve_token(db: Database, settings: Settings, clock: Clock, value: str) ->
         token = row
         if token.expires_at is not None and token.expires_at <= now:
             raise Unauthorized(_INVALID, code="invalid_token")
-        granted = role_permissions(db, row.role, conn)
+        granted = role_permissions(ctx, row.role, conn)
     actor = Actor(
         kind="token",
         user_id=token.user_id,
@@ -227,11 +230,11 @@ def resolve_token(db: Database, settings: Settings, clock: Clock, value: str) ->
     return TokenUse(actor, due)
 
 
-def touch_token(db: Database, settings: Settings, clock: Clock, token_id: str) -> None:
+def touch_token(ctx: Context, token_id: str) -> None:
     """Record use, at most once per touch interval even when several requests race."""
-    now = clock.now_ms()
-    threshold = now - settings.api_token_touch_interval_seconds * 1000
-    with db.write() as conn:
+    now = ctx.clock.now_ms()
+    threshold = now - ctx.settings.api_token_touch_interval_seconds * 1000
+    with ctx.db.write() as conn:
         conn.execute(
             update(ApiToken)
             .where(

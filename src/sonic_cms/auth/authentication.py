@@ -8,39 +8,38 @@ from sonic_cms.actors import Actor
 from sonic_cms.auth.access_tokens import decode_access_token
 from sonic_cms.auth.roles import role_permissions
 from sonic_cms.auth.sessions import live_session_user
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Unauthorized
 
 _INVALID = "Invalid or expired token"
 
 
-def actor_for_user(db: Database, user_id: str) -> Actor:
+def actor_for_user(ctx: Context, user_id: str) -> Actor:
     """The Actor of an active user, with its role's permissions; 401 if gone or inactive."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         row = conn.execute(
             select(User.id, User.role, User.is_active).where(User.id == user_id)
         ).first()
         if row is None or not row.is_active:
             raise Unauthorized(_INVALID, code="invalid_token")
-        permissions = role_permissions(db, row.role, conn)
+        permissions = role_permissions(ctx, row.role, conn)
     return Actor(kind="user", user_id=row.id, role=row.role, permissions=permissions)
 
 
-def actor_for_bearer(db: Database, settings: Settings, clock: Clock, token: str) -> Actor:
+def actor_for_bearer(ctx: Context, token: str) -> Actor:
     """The Actor behind a signed access token whose session is live and user active.
 
     The role comes from the database, not the token, so a demotion applies at once.
     """
-    claims = decode_access_token(settings, clock, token)
+    now = ctx.clock.now_ms()
+    claims = decode_access_token(ctx.settings, token, now_ms=now)
     user_id, session_id = str(claims["sub"]), str(claims["sid"])
-    with db.read() as conn:
-        role = live_session_user(conn, clock, session_id, user_id)
+    with ctx.db.read() as conn:
+        role = live_session_user(conn, session_id, user_id, now_ms=now)
         if role is None:
             raise Unauthorized(_INVALID, code="invalid_token")
-        permissions = role_permissions(db, role, conn)
+        permissions = role_permissions(ctx, role, conn)
     return Actor(
         kind="user", user_id=user_id, role=role, permissions=permissions, session_id=session_id
     )

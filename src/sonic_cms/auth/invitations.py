@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, Row, insert, select, update
 
-from sonic_cms.actors import Actor
 from sonic_cms.auth.mail import MailMessage, link
 from sonic_cms.auth.passwords import hash_password
 from sonic_cms.auth.sessions import IssuedTokens, open_session
@@ -25,9 +24,8 @@ from sonic_cms.auth.users import (
     refuse_duplicates,
     validation_details,
 )
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.records import UserInsert
 from sonic_cms.db.schema import User
 from sonic_cms.digests import keyed_digest, new_secret
@@ -45,10 +43,7 @@ def _username_for(email: str) -> str:
 
 
 def invite(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     email: str,
     role: str,
@@ -56,10 +51,11 @@ def invite(
     last_name: str = "",
 ) -> tuple[dict[str, Any], MailMessage]:
     """Create the invited (inactive) user and the invitation mail."""
-    actor.require("users.create")
-    check_role_assignable(db, actor, role)
+    ctx.actor.require("users.create")
+    check_role_assignable(ctx, role)
+    settings = ctx.settings
     token = new_secret()
-    now = clock.now_ms()
+    now = ctx.clock.now_ms()
     try:
         record = UserInsert(
             id=new_id(),
@@ -74,15 +70,15 @@ def invite(
         )
     except ValidationError as exc:
         raise ValidationFailed("Validation failed", details=validation_details(exc)) from exc
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         record = filter_registration(hooks, record, "invitation")
         refuse_duplicates(conn, record.email, record.username)
         conn.execute(
             insert(User).values(
                 **record.model_dump(),
                 invitation_token=keyed_digest(settings, PURPOSE, token),
-                invited_by=actor.user_id,
+                invited_by=ctx.actor.user_id,
                 invited_at=now,
             )
         )
@@ -100,8 +96,8 @@ def invite(
     return user, MailMessage(to=record.email, subject="You are invited to sonic-cms", body=body)
 
 
-def _find(conn: Connection, settings: Settings, clock: Clock, token: str) -> Row[Any]:
-    oldest = clock.now_ms() - settings.invitation_ttl_seconds * 1000
+def _find(conn: Connection, settings: Settings, token: str, *, now_ms: int) -> Row[Any]:
+    oldest = now_ms - settings.invitation_ttl_seconds * 1000
     row = conn.execute(
         select(*User.__table__.columns).where(
             User.invitation_token == keyed_digest(settings, PURPOSE, token),
@@ -114,12 +110,10 @@ def _find(conn: Connection, settings: Settings, clock: Clock, token: str) -> Row
     return row
 
 
-def invitation_details(
-    db: Database, settings: Settings, clock: Clock, token: str
-) -> dict[str, Any]:
+def invitation_details(ctx: Context, token: str) -> dict[str, Any]:
     """What the acceptance page shows: who is invited, as what. 400 for a dead token."""
-    with db.read() as conn:
-        row = _find(conn, settings, clock, token)
+    with ctx.db.read() as conn:
+        row = _find(conn, ctx.settings, token, now_ms=ctx.clock.now_ms())
     return {
         "email": row.email,
         "first_name": row.first_name,
@@ -130,9 +124,7 @@ def invitation_details(
 
 
 def accept(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     token: str,
     password: str,
@@ -140,9 +132,9 @@ def accept(
     last_name: str | None = None,
 ) -> tuple[dict[str, Any], IssuedTokens]:
     """Set the password once, activate the account and sign the invitee in."""
-    now = clock.now_ms()
-    with db.write() as conn:
-        row = _find(conn, settings, clock, token)
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
+        row = _find(conn, ctx.settings, token, now_ms=now)
         check_password_policy(password, email=row.email, username=row.username)
         values: dict[str, Any] = {
             "password_hash": hash_password(password),
@@ -158,7 +150,7 @@ def accept(
         if last_name:
             values["last_name"] = last_name
         conn.execute(update(User).where(User.id == row.id).values(**values))
-        tokens = open_session(conn, settings, clock, user_id=row.id, role=row.role)
+        tokens = open_session(conn, ctx.settings, now_ms=now, user_id=row.id, role=row.role)
         user = public_user(
             conn.execute(select(*User.__table__.columns).where(User.id == row.id)).one()
         )

@@ -20,9 +20,7 @@ from sonic_cms.auth import throttling
 from sonic_cms.auth.passwords import hash_password, needs_rehash, verify_password
 from sonic_cms.auth.sessions import IssuedTokens, open_session
 from sonic_cms.auth.two_factor import consume_code
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.records import UserSelect
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Unauthorized
@@ -57,9 +55,7 @@ def find_account(conn: Connection, identifier: str) -> Row[Any] | None:
 
 
 def login(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     identifier: str,
     password: str,
@@ -68,17 +64,17 @@ def login(
     user_agent: str | None = None,
 ) -> LoginResult:
     """Check credentials and open a session; 401 (same message) for any bad credential."""
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         user = find_account(conn, identifier)
         subject = (
             throttling.account_key(user.id)
             if user is not None
             else throttling.unknown_name_key(identifier)
         )
-        limits = throttling.credential_limits(settings, subject, ip)
+        limits = throttling.credential_limits(ctx.settings, subject, ip)
         # Counted before the password is checked, in the same transaction as the lookup, so
         # parallel guesses cannot overshoot the limit; a success gives the attempt back.
-        throttling.record_failure(conn, clock, limits)
+        throttling.record_failure(conn, limits, now_ms=ctx.clock.now_ms())
     stored = user.password_hash if user is not None else None
     if not verify_password(stored, password) or user is None or stored is None:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
@@ -88,20 +84,20 @@ def login(
         if not totp_code:
             # The password was right: asking for the code is no failure, so it is given back
             # (but nothing is reset before the second factor is proven too).
-            with db.write() as conn:
+            with ctx.db.write() as conn:
                 throttling.forgive(conn, limits)
             raise Unauthorized("Two-factor code required", code="two_factor_required")
-        with db.write() as conn:
-            fresh = consume_code(conn, user.id, user.two_factor_secret, totp_code, clock)
+        with ctx.db.write() as conn:
+            fresh = consume_code(
+                conn, user.id, user.two_factor_secret, totp_code, now_ms=ctx.clock.now_ms()
+            )
         if not fresh:  # wrong, stale, or already used once (no replay); stays counted
             raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
-    return _complete(db, settings, clock, user, stored, password, limits, ip, user_agent)
+    return _complete(ctx, user, stored, password, limits, ip, user_agent)
 
 
 def _complete(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     user: Row[Any],
     stored: str,
     password: str,
@@ -109,7 +105,7 @@ def _complete(
     ip: str | None,
     user_agent: str | None,
 ) -> LoginResult:
-    now = clock.now_ms()
+    now = ctx.clock.now_ms()
     values: dict[str, object] = {"last_login_at": now}
     if needs_rehash(stored):
         values["password_hash"] = hash_password(password)
@@ -123,15 +119,16 @@ def _complete(
         "ip_address": ip,
         "user_agent": user_agent,
     }
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, None, db.read)
+    with ctx.db.write() as conn:
+        # No actor yet: the sign-in is what makes one.
+        hooks = ctx.hooks.scope(conn, None, ctx.db.read)
         hooks.filter(hookspecs.AUTH_LOGIN, dict(event))
         throttling.password_verified(conn, limits)
         conn.execute(update(User).where(User.id == user.id).values(**values))
         tokens = open_session(
             conn,
-            settings,
-            clock,
+            ctx.settings,
+            now_ms=now,
             user_id=user.id,
             role=user.role,
             user_agent=user_agent,

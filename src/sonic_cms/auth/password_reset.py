@@ -13,9 +13,8 @@ from sonic_cms.auth.mail import MailMessage, link
 from sonic_cms.auth.passwords import hash_password
 from sonic_cms.auth.sessions import revoke_all_sessions
 from sonic_cms.auth.users import check_password_policy
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.errors import BadRequest
@@ -24,14 +23,13 @@ PURPOSE = "password_reset"
 INVALID = "Invalid or expired reset token"
 
 
-def request_reset(
-    db: Database, settings: Settings, clock: Clock, email: str, ip: str | None = None
-) -> MailMessage | None:
+def request_reset(ctx: Context, email: str, ip: str | None = None) -> MailMessage | None:
     """Store a reset token for an active user with this email; the mail to send, if any.
 
     The caller answers the same way either way. Requests count per address and per client
     (existing or not, so the limit reveals nothing): past the limit, 429 instead of mail.
     """
+    settings = ctx.settings
     token = new_secret()
     digest = keyed_digest(settings, PURPOSE, token)
     window = 3_600_000
@@ -48,9 +46,10 @@ def request_reset(
                 "reset-ip:" + ip, settings.password_reset_requests_per_hour * 10, window
             )
         )
-    with db.write() as conn:
-        throttling.record_failure(conn, clock, limits)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
+        throttling.record_failure(conn, limits, now_ms=ctx.clock.now_ms())
+    expires = ctx.clock.now_ms() + settings.password_reset_ttl_seconds * 1000
+    with ctx.db.write() as conn:
         row = conn.execute(
             select(User.id, User.email).where(
                 func.lower(User.email) == email.strip().lower(),
@@ -62,10 +61,7 @@ def request_reset(
         conn.execute(
             update(User)
             .where(User.id == row.id)
-            .values(
-                password_reset_token=digest,
-                password_reset_expires=clock.now_ms() + settings.password_reset_ttl_seconds * 1000,
-            )
+            .values(password_reset_token=digest, password_reset_expires=expires)
         )
     minutes = settings.password_reset_ttl_seconds // 60
     body = (
@@ -77,17 +73,17 @@ def request_reset(
     return MailMessage(to=row.email, subject="Reset your password", body=body)
 
 
-def check_token(db: Database, settings: Settings, clock: Clock, token: str) -> None:
+def check_token(ctx: Context, token: str) -> None:
     """400 unless ``token`` is a live reset token."""
-    with db.read() as conn:
-        _find(conn, settings, clock, token)
+    with ctx.db.read() as conn:
+        _find(conn, ctx.settings, token, now_ms=ctx.clock.now_ms())
 
 
-def _find(conn: Connection, settings: Settings, clock: Clock, token: str) -> tuple[str, str, str]:
+def _find(conn: Connection, settings: Settings, token: str, *, now_ms: int) -> tuple[str, str, str]:
     row = conn.execute(
         select(User.id, User.email, User.username).where(
             User.password_reset_token == keyed_digest(settings, PURPOSE, token),
-            User.password_reset_expires > clock.now_ms(),
+            User.password_reset_expires > now_ms,
             User.is_active == True,  # noqa: E712
         )
     ).first()
@@ -96,12 +92,11 @@ def _find(conn: Connection, settings: Settings, clock: Clock, token: str) -> tup
     return str(row.id), str(row.email), str(row.username)
 
 
-def reset_password(
-    db: Database, settings: Settings, clock: Clock, token: str, password: str
-) -> None:
+def reset_password(ctx: Context, token: str, password: str) -> None:
     """Set the new password, burn the token and sign the user out everywhere."""
-    with db.write() as conn:
-        user_id, email, username = _find(conn, settings, clock, token)
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
+        user_id, email, username = _find(conn, ctx.settings, token, now_ms=now)
         check_password_policy(password, email=email, username=username)
         conn.execute(
             update(User)
@@ -111,7 +106,7 @@ def reset_password(
                 password_reset_token=None,
                 password_reset_expires=None,
                 email_verified=True,  # the mail reached its owner
-                updated_at=clock.now_ms(),
+                updated_at=now,
             )
         )
-        revoke_all_sessions(conn, clock, user_id)
+        revoke_all_sessions(conn, user_id, now_ms=now)

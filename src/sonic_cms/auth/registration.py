@@ -15,17 +15,13 @@ from sonic_cms.auth.mail import MailMessage
 from sonic_cms.auth.sessions import IssuedTokens, open_session
 from sonic_cms.auth.user_admin import public_user
 from sonic_cms.auth.users import create_user
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Forbidden
 
 
 def register(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     email: str,
     password: str,
@@ -34,12 +30,10 @@ def register(
     last_name: str,
 ) -> tuple[dict[str, Any], IssuedTokens, MailMessage]:
     """Create a viewer, sign them in and prepare the verification mail; 403 when disabled."""
-    if not settings.registration_enabled:
+    if not ctx.settings.registration_enabled:
         raise Forbidden("Registration is currently disabled", code="registration_disabled")
     user = create_user(
-        db,
-        SYSTEM,
-        clock,
+        ctx.acting_as(SYSTEM),
         email=email,
         username=username,
         password=password,
@@ -48,8 +42,9 @@ def register(
         last_name=last_name,
         method="registration",
     )
-    with db.write() as conn:
-        tokens = open_session(conn, settings, clock, user_id=user.id, role=user.role)
-        mail = email_verification.issue(conn, settings, clock, user.id)
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
+        tokens = open_session(conn, ctx.settings, now_ms=now, user_id=user.id, role=user.role)
+        mail = email_verification.issue(conn, ctx.settings, user.id, now_ms=now)
         stored = conn.execute(select(*User.__table__.columns).where(User.id == user.id)).one()
     return public_user(stored), tokens, mail

@@ -1,10 +1,10 @@
 """Roles and their permissions: a per-process cache over permissions/role_permissions.
 
 Every request needs its actor's permission set, so role permissions are cached per Database.
-Each entry remembers the ``user`` cache generation it was read under (``Database.
-generation_of``, wired by the cache): a grant or revoke in any process of this host moves that
-generation when it commits (the tables it touched), so the next check everywhere on the host
-reads the tables again. Processes on other hosts see the change within
+Each entry remembers the ``user`` cache generation it was read under (``Context.generations``,
+wired by the composition root to the cache): a grant or revoke in any process of this host moves
+that generation when it commits (the tables it touched), so the next check everywhere on the
+host reads the tables again. Processes on other hosts see the change within
 ``permission_cache_ttl_seconds`` (the cache is a hint, the tables are the truth).
 """
 
@@ -16,9 +16,8 @@ import weakref
 
 from sqlalchemy import Connection, delete, insert, select
 
-from sonic_cms.actors import Actor
 from sonic_cms.auth.permissions import permissions_for_role
-from sonic_cms.clock import Clock
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import Permission, RolePermission
@@ -29,12 +28,14 @@ _CACHE: weakref.WeakKeyDictionary[Database, dict[str, _CacheEntry]] = weakref.We
 _LOCK = threading.Lock()
 
 
-def role_permissions(db: Database, role: str, conn: Connection | None = None) -> frozenset[str]:
-    """The permissions of ``role``, from the cache when fresh enough."""
-    ttl = db.settings.permission_cache_ttl_seconds
+def role_permissions(ctx: Context, role: str, conn: Connection | None = None) -> frozenset[str]:
+    """The permissions of ``role``, from the cache when fresh enough (read on ``conn`` when
+    the caller has a transaction open, so the check sees what that transaction sees)."""
+    db = ctx.db
+    ttl = ctx.settings.permission_cache_ttl_seconds
     # A cache age is not a stored timestamp: the monotonic clock is the right one here.
     now = time.monotonic()
-    generation = db.generation_of("user") if db.generation_of is not None else None
+    generation = ctx.generations("user")
     with _LOCK:
         entry = _CACHE.get(db, {}).get(role)
     if entry is not None and now - entry[0] < ttl and entry[1] == generation:
@@ -55,10 +56,10 @@ def invalidate(db: Database) -> None:
         _CACHE.pop(db, None)
 
 
-def list_permissions(db: Database, actor: Actor) -> list[dict[str, object]]:
+def list_permissions(ctx: Context) -> list[dict[str, object]]:
     """Every permission with the roles that hold it."""
-    actor.require("users.read")
-    with db.read() as conn:
+    ctx.actor.require("users.read")
+    with ctx.db.read() as conn:
         perms = conn.execute(select(*Permission.__table__.columns).order_by(Permission.name)).all()
         grants = conn.execute(select(RolePermission.role, RolePermission.permission_id)).all()
     holders: dict[str, list[str]] = {}
@@ -76,10 +77,10 @@ def list_permissions(db: Database, actor: Actor) -> list[dict[str, object]]:
     ]
 
 
-def roles_matrix(db: Database, actor: Actor) -> dict[str, list[str]]:
+def roles_matrix(ctx: Context) -> dict[str, list[str]]:
     """Each role with the names of its permissions."""
-    actor.require("users.read")
-    return {role: sorted(role_permissions(db, role)) for role in ROLES}
+    ctx.actor.require("users.read")
+    return {role: sorted(role_permissions(ctx, role)) for role in ROLES}
 
 
 def _permission_id(conn: Connection, name: str) -> str:
@@ -94,11 +95,11 @@ def _known_role(role: str) -> None:
         raise NotFound(f"Unknown role: {role}", code="unknown_role")
 
 
-def grant(db: Database, actor: Actor, clock: Clock, *, role: str, permission: str) -> bool:
+def grant(ctx: Context, *, role: str, permission: str) -> bool:
     """Grant ``permission`` to ``role``; False when it already held it."""
-    actor.require("roles.manage")
+    ctx.actor.require("roles.manage")
     _known_role(role)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         permission_id = _permission_id(conn, permission)
         exists = conn.execute(
             select(RolePermission.id).where(
@@ -111,25 +112,25 @@ def grant(db: Database, actor: Actor, clock: Clock, *, role: str, permission: st
                     id=f"rp_{role}_" + permission.replace(".", "_"),
                     role=role,
                     permission_id=permission_id,
-                    created_at=clock.now_ms(),
+                    created_at=ctx.clock.now_ms(),
                 )
             )
-    invalidate(db)
+    invalidate(ctx.db)
     return exists is None
 
 
-def revoke(db: Database, actor: Actor, *, role: str, permission: str) -> bool:
+def revoke(ctx: Context, *, role: str, permission: str) -> bool:
     """Revoke ``permission`` from ``role``; admin always keeps everything (409)."""
-    actor.require("roles.manage")
+    ctx.actor.require("roles.manage")
     _known_role(role)
     if role == "admin":
         raise Conflict("The admin role always holds every permission", code="admin_is_total")
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         permission_id = _permission_id(conn, permission)
         result = conn.execute(
             delete(RolePermission).where(
                 RolePermission.role == role, RolePermission.permission_id == permission_id
             )
         )
-    invalidate(db)
+    invalidate(ctx.db)
     return bool(result.rowcount)

@@ -16,9 +16,8 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.access_tokens import issue_access_token
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import AuthSession, User
 from sonic_cms.digests import keyed_digest, new_secret
 from sonic_cms.errors import NotFound, Unauthorized
@@ -42,15 +41,14 @@ class IssuedTokens:
 def open_session(
     conn: Connection,
     settings: Settings,
-    clock: Clock,
     *,
+    now_ms: int,
     user_id: str,
     role: str,
     user_agent: str | None = None,
     ip_address: str | None = None,
 ) -> IssuedTokens:
     """Record a new session for ``user_id`` and issue its tokens (inside the caller's txn)."""
-    now = clock.now_ms()
     session_id = new_id()
     refresh_token = new_secret(REFRESH_PREFIX)
     conn.execute(
@@ -58,17 +56,19 @@ def open_session(
             id=session_id,
             user_id=user_id,
             refresh_token_hash=keyed_digest(settings, _PURPOSE, refresh_token),
-            created_at=now,
-            expires_at=now + settings.refresh_token_ttl_seconds * 1000,
+            created_at=now_ms,
+            expires_at=now_ms + settings.refresh_token_ttl_seconds * 1000,
             user_agent=(user_agent or "")[:500] or None,
             ip_address=ip_address,
         )
     )
-    access = issue_access_token(settings, clock, user_id=user_id, role=role, session_id=session_id)
+    access = issue_access_token(
+        settings, now_ms=now_ms, user_id=user_id, role=role, session_id=session_id
+    )
     return IssuedTokens(session_id, access, refresh_token)
 
 
-def refresh(db: Database, settings: Settings, clock: Clock, refresh_token: str) -> IssuedTokens:
+def refresh(ctx: Context, refresh_token: str) -> IssuedTokens:
     """A new access token and a rotated refresh token for a live session; 401 otherwise.
 
     A refresh token that was already rotated out and comes back means two parties hold it
@@ -76,9 +76,10 @@ def refresh(db: Database, settings: Settings, clock: Clock, refresh_token: str) 
     """
     if not refresh_token.startswith(REFRESH_PREFIX) or len(refresh_token) > 200:
         raise Unauthorized("Invalid or expired refresh token", code="invalid_token")
+    settings = ctx.settings
     digest = keyed_digest(settings, _PURPOSE, refresh_token)
-    now = clock.now_ms()
-    with db.write() as conn:
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
         row = conn.execute(
             select(AuthSession.id, AuthSession.user_id, User.role)
             .join(User, User.id == AuthSession.user_id)
@@ -109,15 +110,13 @@ def refresh(db: Database, settings: Settings, clock: Clock, refresh_token: str) 
         # Raised after the commit, so a replay's revocation is kept.
         raise Unauthorized("Invalid or expired refresh token", code="invalid_token")
     access = issue_access_token(
-        settings, clock, user_id=row.user_id, role=row.role, session_id=row.id
+        settings, now_ms=now, user_id=row.user_id, role=row.role, session_id=row.id
     )
     return IssuedTokens(row.id, access, rotated)
 
 
 def revoke_session(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     session_id: str | None = None,
     refresh_token: str | None = None,
@@ -128,12 +127,13 @@ def revoke_session(
         conditions.append(AuthSession.id == session_id)
     if refresh_token:
         conditions.append(
-            AuthSession.refresh_token_hash == keyed_digest(settings, _PURPOSE, refresh_token)
+            AuthSession.refresh_token_hash == keyed_digest(ctx.settings, _PURPOSE, refresh_token)
         )
     if not conditions:
         return
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, None, db.read)
+    with ctx.db.write() as conn:
+        # No actor: a logout may come with nothing but a refresh token.
+        hooks = ctx.hooks.scope(conn, None, ctx.db.read)
         if hooks.wants(hookspecs.AUTH_LOGOUT) or hooks.wants(hookspecs.AUTH_LOGOUT, "action"):
             live = conn.execute(
                 select(AuthSession.id, AuthSession.user_id).where(
@@ -146,7 +146,7 @@ def revoke_session(
             conn.execute(
                 update(AuthSession)
                 .where(condition, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=clock.now_ms())
+                .values(revoked_at=ctx.clock.now_ms())
             )
     hooks.fire()
 
@@ -162,7 +162,7 @@ def _logout_hooks(hooks: HookScope, user_id: str, session_id: str | None) -> Non
 
 
 def revoke_all_sessions(
-    conn: Connection, clock: Clock, user_id: str, *, except_session: str | None = None
+    conn: Connection, user_id: str, *, now_ms: int, except_session: str | None = None
 ) -> None:
     """Revoke every live session of ``user_id`` (password change or reset, deactivation)."""
     query = update(AuthSession).where(
@@ -170,10 +170,12 @@ def revoke_all_sessions(
     )
     if except_session:
         query = query.where(AuthSession.id != except_session)
-    conn.execute(query.values(revoked_at=clock.now_ms()))
+    conn.execute(query.values(revoked_at=now_ms))
 
 
-def live_session_user(conn: Connection, clock: Clock, session_id: str, user_id: str) -> str | None:
+def live_session_user(
+    conn: Connection, session_id: str, user_id: str, *, now_ms: int
+) -> str | None:
     """The role of ``user_id`` if the session is live and the user active, else None."""
     row = conn.execute(
         select(User.role)
@@ -182,7 +184,7 @@ def live_session_user(conn: Connection, clock: Clock, session_id: str, user_id: 
             AuthSession.id == session_id,
             AuthSession.user_id == user_id,
             AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > clock.now_ms(),
+            AuthSession.expires_at > now_ms,
             User.is_active == True,  # noqa: E712
         )
     ).first()
@@ -195,10 +197,10 @@ def _signed_in(actor: Actor) -> str:
     return actor.user_id
 
 
-def list_sessions(db: Database, actor: Actor, clock: Clock) -> list[dict[str, object]]:
+def list_sessions(ctx: Context) -> list[dict[str, object]]:
     """The actor's live sessions (never a token), the current one marked."""
-    user_id = _signed_in(actor)
-    with db.read() as conn:
+    user_id = _signed_in(ctx.actor)
+    with ctx.db.read() as conn:
         rows = conn.execute(
             select(
                 AuthSession.id,
@@ -211,36 +213,37 @@ def list_sessions(db: Database, actor: Actor, clock: Clock) -> list[dict[str, ob
             .where(
                 AuthSession.user_id == user_id,
                 AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > clock.now_ms(),
+                AuthSession.expires_at > ctx.clock.now_ms(),
             )
             .order_by(AuthSession.created_at.desc(), AuthSession.id)
         ).all()
-    return [{**row._mapping, "current": row.id == actor.session_id} for row in rows]
+    return [{**row._mapping, "current": row.id == ctx.actor.session_id} for row in rows]
 
 
-def revoke_own_session(db: Database, actor: Actor, clock: Clock, session_id: str) -> None:
+def revoke_own_session(ctx: Context, session_id: str) -> None:
     """Sign one of one's own sessions out; 404 for anybody else's."""
-    user_id = _signed_in(actor)
+    user_id = _signed_in(ctx.actor)
     own_live = (
         AuthSession.id == session_id,
         AuthSession.user_id == user_id,
         AuthSession.revoked_at.is_(None),
     )
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         if conn.execute(select(AuthSession.id).where(*own_live)).first() is None:
             raise NotFound("Session not found", code="session_not_found")
         _logout_hooks(hooks, user_id, session_id)
-        conn.execute(update(AuthSession).where(*own_live).values(revoked_at=clock.now_ms()))
+        conn.execute(update(AuthSession).where(*own_live).values(revoked_at=ctx.clock.now_ms()))
     hooks.fire()
 
 
-def revoke_user_sessions(db: Database, actor: Actor, clock: Clock, user_id: str) -> None:
+def revoke_user_sessions(ctx: Context, user_id: str) -> None:
     """Sign a user out everywhere: oneself always, anyone with ``users.update``."""
+    actor = ctx.actor
     if actor.user_id != user_id or actor.kind != "user":
         actor.require("users.update")
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         _logout_hooks(hooks, user_id, None)
-        revoke_all_sessions(conn, clock, user_id)
+        revoke_all_sessions(conn, user_id, now_ms=ctx.clock.now_ms())
     hooks.fire()

@@ -22,9 +22,8 @@ from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import AuthThrottle, Base
 from sonic_cms.errors import TooManyRequests
 
@@ -38,37 +37,36 @@ class Limit:
     window_ms: int
 
 
-def record_failure(conn: Connection, clock: Clock, limits: list[Limit]) -> None:
+def record_failure(conn: Connection, limits: list[Limit], *, now_ms: int) -> None:
     """Count one attempt against every key, locking those that reach their limit.
 
     429 (and nothing counted) when a key is already locked. The rows are created if missing and
     locked in key order first, then checked and counted, all in the caller's write transaction,
     so concurrent attempts queue up and none can slip past the limit.
     """
-    now = clock.now_ms()
     rows = {}
     for limit in sorted(limits, key=lambda item: item.key):
         insert_missing(
-            conn, AuthThrottle, {"key": limit.key, "failures": 0, "window_started_at": now}
+            conn, AuthThrottle, {"key": limit.key, "failures": 0, "window_started_at": now_ms}
         )
         rows[limit.key] = conn.execute(
             select(AuthThrottle.failures, AuthThrottle.window_started_at, AuthThrottle.locked_until)
             .where(AuthThrottle.key == limit.key)
             .with_for_update()
         ).one()
-    locked = [r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now]
+    locked = [r.locked_until for r in rows.values() if r.locked_until and r.locked_until > now_ms]
     if locked:
         raise TooManyRequests(
             "Too many attempts; try again later",
-            retry_after=max(1, math.ceil((max(locked) - now) / 1000)),
+            retry_after=max(1, math.ceil((max(locked) - now_ms) / 1000)),
             code="rate_limited",
         )
     for limit in limits:
         row = rows[limit.key]
-        expired = now - row.window_started_at >= limit.window_ms
+        expired = now_ms - row.window_started_at >= limit.window_ms
         failures = 1 if expired else row.failures + 1
-        started = now if expired else row.window_started_at
-        until = now + limit.window_ms if failures >= limit.failures else None
+        started = now_ms if expired else row.window_started_at
+        until = now_ms + limit.window_ms if failures >= limit.failures else None
         conn.execute(
             update(AuthThrottle)
             .where(AuthThrottle.key == limit.key)
@@ -137,14 +135,14 @@ def credential_limits(settings: Settings, subject_key: str, ip: str | None) -> l
     return limits
 
 
-def charge(db: Database, clock: Clock, limits: list[Limit]) -> None:
+def charge(ctx: Context, limits: list[Limit]) -> None:
     """Count one attempt in its own committed transaction, before the secret is checked.
 
     A failing check then raises inside its own transaction without taking the count back; 429
     (nothing counted) while a key is locked.
     """
-    with db.write() as conn:
-        record_failure(conn, clock, limits)
+    with ctx.db.write() as conn:
+        record_failure(conn, limits, now_ms=ctx.clock.now_ms())
 
 
 def password_verified(conn: Connection, limits: list[Limit]) -> None:

@@ -15,9 +15,7 @@ from sqlalchemy import Connection, Row, select, update
 from sonic_cms.actors import Actor
 from sonic_cms.auth import throttling
 from sonic_cms.auth.throttling import insert_missing
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import AuthTotpStep, User
 from sonic_cms.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
@@ -25,12 +23,12 @@ from sonic_cms.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 VALID_WINDOW = 1
 
 
-def matched_step(secret: str, code: str, clock: Clock) -> int | None:
+def matched_step(secret: str, code: str, *, now_ms: int) -> int | None:
     """The time step (± one, for drift) whose TOTP equals ``code``, or None."""
     if not code.isdigit() or len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)
-    now = clock.now_ms() // 1000
+    now = now_ms // 1000
     for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
         moment = now + offset * totp.interval
         if hmac.compare_digest(totp.at(moment), code):
@@ -38,18 +36,18 @@ def matched_step(secret: str, code: str, clock: Clock) -> int | None:
     return None
 
 
-def code_is_valid(secret: str, code: str, clock: Clock) -> bool:
-    """Whether ``code`` is the current TOTP (± one step) for ``secret`` at the clock's time."""
-    return matched_step(secret, code, clock) is not None
+def code_is_valid(secret: str, code: str, *, now_ms: int) -> bool:
+    """Whether ``code`` is the current TOTP (± one step) for ``secret`` at ``now_ms``."""
+    return matched_step(secret, code, now_ms=now_ms) is not None
 
 
-def consume_code(conn: Connection, user_id: str, secret: str, code: str, clock: Clock) -> bool:
+def consume_code(conn: Connection, user_id: str, secret: str, code: str, *, now_ms: int) -> bool:
     """Accept ``code`` once: its step must be newer than the last one this user used.
 
     Runs in the caller's write transaction, so two concurrent sign-ins with one code cannot
     both pass.
     """
-    step = matched_step(secret, code, clock)
+    step = matched_step(secret, code, now_ms=now_ms)
     if step is None:
         return False
     insert_missing(conn, AuthTotpStep, {"user_id": user_id, "last_step": -1})
@@ -68,18 +66,19 @@ def _self(actor: Actor) -> str:
     return actor.user_id
 
 
-def enroll(db: Database, actor: Actor, settings: Settings) -> str:
+def enroll(ctx: Context) -> str:
     """Start enrolment: store a new secret (not yet enabled); returns the provisioning URI."""
-    user_id = _self(actor)
+    user_id = _self(ctx.actor)
     secret = pyotp.random_base32()
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         row = conn.execute(
             select(User.email, User.two_factor_enabled).where(User.id == user_id)
         ).one()
         if row.two_factor_enabled:
             raise Conflict("Two-factor authentication is already enabled", code="2fa_enabled")
         conn.execute(update(User).where(User.id == user_id).values(two_factor_secret=secret))
-    return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name=settings.totp_issuer)
+    issuer = ctx.settings.totp_issuer
+    return pyotp.TOTP(secret).provisioning_uri(name=row.email, issuer_name=issuer)
 
 
 def _two_factor_state(conn: Connection, user_id: str) -> Row[str | None, bool | None]:
@@ -93,41 +92,38 @@ def _accept_code(
     user_id: str,
     secret: str,
     code: str,
-    clock: Clock,
     limits: list[throttling.Limit],
+    *,
+    now_ms: int,
 ) -> None:
     """A right, unused code: it counts as used, and its throttle attempt is given back."""
-    _require_fresh_code(conn, user_id, secret, code, clock)
+    _require_fresh_code(conn, user_id, secret, code, now_ms=now_ms)
     throttling.forgive(conn, limits)
 
 
-def confirm(
-    db: Database, actor: Actor, settings: Settings, clock: Clock, code: str, ip: str | None = None
-) -> None:
+def confirm(ctx: Context, code: str, ip: str | None = None) -> None:
     """Enable 2FA once the user proves their app produces the right codes."""
-    user_id = _self(actor)
-    limits = _charge_code_check(db, settings, clock, user_id, ip)
-    with db.write() as conn:
+    user_id = _self(ctx.actor)
+    limits = _charge_code_check(ctx, user_id, ip)
+    with ctx.db.write() as conn:
         row = _two_factor_state(conn, user_id)
         if row.two_factor_enabled:
             raise Conflict("Two-factor authentication is already enabled", code="2fa_enabled")
         if not row.two_factor_secret:
             raise Conflict("Start enrolment first", code="2fa_not_enrolled")
-        _accept_code(conn, user_id, row.two_factor_secret, code, clock, limits)
+        _accept_code(conn, user_id, row.two_factor_secret, code, limits, now_ms=ctx.clock.now_ms())
         conn.execute(update(User).where(User.id == user_id).values(two_factor_enabled=True))
 
 
-def disable(
-    db: Database, actor: Actor, settings: Settings, clock: Clock, code: str, ip: str | None = None
-) -> None:
+def disable(ctx: Context, code: str, ip: str | None = None) -> None:
     """Turn 2FA off; needs a current code so a stolen session alone cannot do it."""
-    user_id = _self(actor)
-    limits = _charge_code_check(db, settings, clock, user_id, ip)
-    with db.write() as conn:
+    user_id = _self(ctx.actor)
+    limits = _charge_code_check(ctx, user_id, ip)
+    with ctx.db.write() as conn:
         row = _two_factor_state(conn, user_id)
         if not row.two_factor_enabled or not row.two_factor_secret:
             raise Conflict("Two-factor authentication is not enabled", code="2fa_disabled")
-        _accept_code(conn, user_id, row.two_factor_secret, code, clock, limits)
+        _accept_code(conn, user_id, row.two_factor_secret, code, limits, now_ms=ctx.clock.now_ms())
         conn.execute(
             update(User)
             .where(User.id == user_id)
@@ -135,34 +131,32 @@ def disable(
         )
 
 
-def _charge_code_check(
-    db: Database, settings: Settings, clock: Clock, user_id: str, ip: str | None
-) -> list[throttling.Limit]:
+def _charge_code_check(ctx: Context, user_id: str, ip: str | None) -> list[throttling.Limit]:
     """Count a code check against the sign-in throttle before it runs (429 while locked).
 
     A right code only gives its own attempt back (``forgive``), never clears the account's
     password failures: a stolen session could otherwise enrol a secret of its own and confirm
     it to wipe the counter between password guesses.
     """
-    limits = throttling.credential_limits(settings, throttling.account_key(user_id), ip)
-    throttling.charge(db, clock, limits)
+    limits = throttling.credential_limits(ctx.settings, throttling.account_key(user_id), ip)
+    throttling.charge(ctx, limits)
     return limits
 
 
 def _require_fresh_code(
-    conn: Connection, user_id: str, secret: str, code: str, clock: Clock
+    conn: Connection, user_id: str, secret: str, code: str, *, now_ms: int
 ) -> None:
     """422 unless ``code`` is a current code not used before."""
-    if not consume_code(conn, user_id, secret, code, clock):
+    if not consume_code(conn, user_id, secret, code, now_ms=now_ms):
         raise ValidationFailed(
             "Validation failed", details=[{"path": "code", "message": "invalid code"}]
         )
 
 
-def admin_reset(db: Database, actor: Actor, user_id: str) -> None:
+def admin_reset(ctx: Context, user_id: str) -> None:
     """Turn a user's 2FA off for them (lost device); needs ``users.update``."""
-    actor.require("users.update")
-    with db.write() as conn:
+    ctx.actor.require("users.update")
+    with ctx.db.write() as conn:
         result = conn.execute(
             update(User)
             .where(User.id == user_id)

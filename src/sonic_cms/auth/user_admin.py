@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sonic_cms.actors import Actor
 from sonic_cms.auth import throttling
 from sonic_cms.auth.passwords import hash_password, verify_password
 from sonic_cms.auth.roles import role_permissions
@@ -26,9 +25,7 @@ from sonic_cms.auth.users import (
     create_user,
     validation_details,
 )
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.records import ROLES, UserSelect
 from sonic_cms.db.schema import ApiToken, User
 from sonic_cms.errors import (
@@ -134,19 +131,19 @@ def _load(conn: Connection, user_id: str, *, lock: bool = False) -> Any:
     return row
 
 
-def get_user(db: Database, actor: Actor, user_id: str) -> dict[str, Any]:
+def get_user(ctx: Context, user_id: str) -> dict[str, Any]:
     """One user: oneself always, others with ``users.read``."""
+    actor = ctx.actor
     if actor.user_id != user_id:
         actor.require("users.read")
     elif not actor.is_authenticated:
         raise Unauthorized("Authentication required")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         return public_user(_load(conn, user_id))
 
 
 def list_users(
-    db: Database,
-    actor: Actor,
+    ctx: Context,
     *,
     page: int = 1,
     limit: int = 20,
@@ -155,7 +152,7 @@ def list_users(
     search: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of users, filtered by role, status and a name/email search; and the total."""
-    actor.require("users.read")
+    ctx.actor.require("users.read")
     conditions = []
     if role is not None:
         conditions.append(User.role == role)
@@ -173,7 +170,7 @@ def list_users(
                 )
             )
         )
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         total = conn.execute(select(func.count()).select_from(User).where(*conditions)).scalar_one()
         rows = conn.execute(
             select(*_USER_COLUMNS)
@@ -202,15 +199,15 @@ def _parse_changes(changes: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def check_role_assignable(db: Database, actor: Actor, role: str) -> None:
+def check_role_assignable(ctx: Context, role: str) -> None:
     """Nobody hands out a role with permissions they do not hold themselves (403)."""
     if role not in ROLES:
         raise ValidationFailed(
             "Validation failed", details=[{"path": "role", "message": "unknown role"}]
         )
-    if actor.is_system:
+    if ctx.actor.is_system:
         return
-    beyond = role_permissions(db, role) - actor.permissions
+    beyond = role_permissions(ctx, role) - ctx.actor.permissions
     if beyond:
         raise Forbidden(f"You cannot assign the role {role}", code="role_escalation")
 
@@ -238,23 +235,20 @@ def _guard_last_admin(target: Any, active_admins: int, *, keeps_admin: bool) -> 
         raise Conflict("Cannot remove the last active admin", code="last_admin")
 
 
-def update_user(
-    db: Database, actor: Actor, clock: Clock, user_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+def update_user(ctx: Context, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Admin edit of any user (``users.update``); own role and status stay off limits."""
-    actor.require("users.update")
+    ctx.actor.require("users.update")
     values = _parse_changes(changes)
-    if actor.user_id == user_id and {"role", "is_active"} & values.keys():
+    if ctx.actor.user_id == user_id and {"role", "is_active"} & values.keys():
         raise Forbidden("You cannot change your own role or status", code="self_escalation")
     if "role" in values:
-        check_role_assignable(db, actor, values["role"])
-    return _apply(db, clock, user_id, values)
+        check_role_assignable(ctx, values["role"])
+    return _apply(ctx, user_id, values)
 
 
-def update_profile(
-    db: Database, actor: Actor, clock: Clock, changes: dict[str, Any]
-) -> dict[str, Any]:
+def update_profile(ctx: Context, changes: dict[str, Any]) -> dict[str, Any]:
     """A signed-in user edits their own profile fields; protected fields are refused (403)."""
+    actor = ctx.actor
     if actor.kind != "user" or actor.user_id is None:
         raise Unauthorized("Sign in to edit your profile")
     protected = sorted(PROTECTED_FIELDS & changes.keys())
@@ -264,11 +258,12 @@ def update_profile(
             code="field_not_editable",
             details=[{"path": name, "message": "not editable"} for name in protected],
         )
-    return _apply(db, clock, actor.user_id, _parse_changes(changes))
+    return _apply(ctx, actor.user_id, _parse_changes(changes))
 
 
-def _apply(db: Database, clock: Clock, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
-    with db.write() as conn:
+def _apply(ctx: Context, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
         target, active_admins = _lock_for_change(conn, user_id)
         keeps_admin = values.get("role", target.role) == "admin" and values.get(
             "is_active", target.is_active
@@ -276,11 +271,9 @@ def _apply(db: Database, clock: Clock, user_id: str, values: dict[str, Any]) -> 
         _guard_last_admin(target, active_admins, keeps_admin=bool(keeps_admin))
         _refuse_taken(conn, user_id, values)
         if values:
-            conn.execute(
-                update(User).where(User.id == user_id).values(**values, updated_at=clock.now_ms())
-            )
+            conn.execute(update(User).where(User.id == user_id).values(**values, updated_at=now))
         if values.get("is_active") is False:
-            revoke_all_sessions(conn, clock, user_id)
+            revoke_all_sessions(conn, user_id, now_ms=now)
         return public_user(_load(conn, user_id))
 
 
@@ -296,18 +289,18 @@ def _refuse_taken(conn: Connection, user_id: str, values: dict[str, Any]) -> Non
                 )
 
 
-def deactivate_user(db: Database, actor: Actor, clock: Clock, user_id: str) -> dict[str, Any]:
+def deactivate_user(ctx: Context, user_id: str) -> dict[str, Any]:
     """Switch a user off: their sessions and API tokens stop working at once."""
-    return update_user(db, actor, clock, user_id, {"is_active": False})
+    return update_user(ctx, user_id, {"is_active": False})
 
 
-def delete_user(db: Database, actor: Actor, user_id: str) -> None:
+def delete_user(ctx: Context, user_id: str) -> None:
     """Delete a user and their tokens and sessions; 409 while content or media still name them."""
-    actor.require("users.delete")
-    if actor.user_id == user_id:
+    ctx.actor.require("users.delete")
+    if ctx.actor.user_id == user_id:
         raise Forbidden("You cannot delete yourself", code="self_delete")
     try:
-        with db.write() as conn:
+        with ctx.db.write() as conn:
             target, active_admins = _lock_for_change(conn, user_id)
             _guard_last_admin(target, active_admins, keeps_admin=False)
             conn.execute(update(User).where(User.invited_by == user_id).values(invited_by=None))
@@ -319,22 +312,19 @@ def delete_user(db: Database, actor: Actor, user_id: str) -> None:
         ) from exc
 
 
-def set_role(db: Database, actor: Actor, clock: Clock, user_id: str, role: str) -> dict[str, Any]:
+def set_role(ctx: Context, user_id: str, role: str) -> dict[str, Any]:
     """Change a user's role (the CLI's ``sonic users set-role``)."""
-    return update_user(db, actor, clock, user_id, {"role": role})
+    return update_user(ctx, user_id, {"role": role})
 
 
-def set_password(db: Database, actor: Actor, clock: Clock, user_id: str, password: str) -> None:
+def set_password(ctx: Context, user_id: str, password: str) -> None:
     """Set a user's password (``users.update``) and sign them out everywhere."""
-    actor.require("users.update")
-    _store_password(db, clock, user_id, password)
+    ctx.actor.require("users.update")
+    _store_password(ctx, user_id, password)
 
 
 def change_password(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    clock: Clock,
+    ctx: Context,
     *,
     current: str,
     new: str,
@@ -345,23 +335,25 @@ def change_password(
     The current password is checked under the sign-in throttle (the account's and the
     address's counters), so a stolen session cannot guess it faster than a login could.
     """
+    actor = ctx.actor
     if actor.kind != "user" or actor.user_id is None:
         raise Unauthorized("Sign in to change your password")
-    limits = throttling.credential_limits(settings, throttling.account_key(actor.user_id), ip)
-    throttling.charge(db, clock, limits)
-    with db.read() as conn:
+    limits = throttling.credential_limits(ctx.settings, throttling.account_key(actor.user_id), ip)
+    throttling.charge(ctx, limits)
+    with ctx.db.read() as conn:
         stored = conn.execute(select(User.password_hash).where(User.id == actor.user_id)).scalar()
     if not verify_password(stored, current):
         raise Forbidden("Current password is incorrect", code="wrong_password")
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         throttling.password_verified(conn, limits)
-    _store_password(db, clock, actor.user_id, new, keep_session=actor.session_id)
+    _store_password(ctx, actor.user_id, new, keep_session=actor.session_id)
 
 
 def _store_password(
-    db: Database, clock: Clock, user_id: str, password: str, *, keep_session: str | None = None
+    ctx: Context, user_id: str, password: str, *, keep_session: str | None = None
 ) -> None:
-    with db.write() as conn:
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
         target = _load(conn, user_id, lock=True)
         check_password_policy(password, email=target.email, username=target.username)
         conn.execute(
@@ -369,19 +361,19 @@ def _store_password(
             .where(User.id == user_id)
             .values(
                 password_hash=hash_password(password),
-                updated_at=clock.now_ms(),
+                updated_at=now,
                 password_reset_token=None,
                 password_reset_expires=None,
             )
         )
-        revoke_all_sessions(conn, clock, user_id, except_session=keep_session)
+        revoke_all_sessions(conn, user_id, now_ms=now, except_session=keep_session)
 
 
-def find_user_id(db: Database, actor: Actor, email_or_username: str) -> str:
+def find_user_id(ctx: Context, email_or_username: str) -> str:
     """The id of the user with this email (case-insensitive) or username; for the CLI."""
-    actor.require("users.read")
+    ctx.actor.require("users.read")
     key = email_or_username.strip()
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         found = conn.execute(
             select(User.id).where(or_(func.lower(User.email) == key.lower(), User.username == key))
         ).scalar()
@@ -391,9 +383,7 @@ def find_user_id(db: Database, actor: Actor, email_or_username: str) -> str:
 
 
 def admin_create_user(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
+    ctx: Context,
     *,
     email: str,
     username: str,
@@ -403,12 +393,10 @@ def admin_create_user(
     last_name: str,
 ) -> dict[str, Any]:
     """Create a user from the admin API or CLI; the role must be within the actor's rights."""
-    actor.require("users.create")
-    check_role_assignable(db, actor, role)
+    ctx.actor.require("users.create")
+    check_role_assignable(ctx, role)
     user = create_user(
-        db,
-        actor,
-        clock,
+        ctx,
         email=email,
         username=username,
         password=password,
@@ -416,5 +404,5 @@ def admin_create_user(
         first_name=first_name,
         last_name=last_name,
     )
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         return public_user(_load(conn, user.id))

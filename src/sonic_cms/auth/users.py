@@ -1,7 +1,7 @@
 """Users: creation, lookup and the first admin.
 
-Every function takes the acting principal and checks it, so the CLI, the API and plugins share
-one set of rules. Every new account fires ``auth:register`` (``context.extra["method"]`` says
+Every function checks the principal its context acts for, so the CLI, the API and plugins
+share one set of rules. Every new account fires ``auth:register`` (``context.extra["method"]`` says
 how it came: ``registration``, ``admin`` for the admin API and the CLI, ``invitation``).
 """
 
@@ -12,10 +12,8 @@ import secrets
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, or_, select
 
-from sonic_cms.actors import Actor
 from sonic_cms.auth.passwords import MAX_PASSWORD_LENGTH, hash_password
-from sonic_cms.clock import Clock
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.records import UserInsert, UserSelect
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Conflict, ValidationFailed
@@ -42,9 +40,7 @@ def check_password_policy(password: str, *, email: str, username: str) -> None:
 
 
 def create_user(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
+    ctx: Context,
     *,
     email: str,
     username: str,
@@ -58,10 +54,10 @@ def create_user(
 
     ``method`` is how the account came (``auth:register``'s ``context.extra["method"]``).
     """
-    actor.require("users.create")
+    ctx.actor.require("users.create")
     if password is not None:
         check_password_policy(password, email=email, username=username)
-    now = clock.now_ms()
+    now = ctx.clock.now_ms()
     record = _validated_record(
         {
             "id": new_id(),
@@ -75,8 +71,8 @@ def create_user(
             "updated_at": now,
         }
     )
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         record = filter_registration(hooks, record, method)
         if password is not None:
             check_password_policy(password, email=record.email, username=record.username)
@@ -138,10 +134,10 @@ def refuse_duplicates(conn: Connection, email: str, username: str) -> None:
     raise Conflict(f"A user with this {field} already exists", code=f"duplicate_{field}")
 
 
-def find_user_id(db: Database, key: str | None) -> str | None:
+def find_user_id(ctx: Context, key: str | None) -> str | None:
     """The id of the user ``key`` names (an id, an email in any case, or a username), or with
     no key the oldest admin: whom a maintenance command acts as when told nobody else."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         query = select(User.id)
         if key:
             query = query.where(
@@ -153,29 +149,27 @@ def find_user_id(db: Database, key: str | None) -> str | None:
     return None if found is None else str(found)
 
 
-def count_active_admins(db: Database) -> int:
+def count_active_admins(ctx: Context) -> int:
     """How many active admins exist."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         query = select(func.count()).where(User.role == "admin", User.is_active == True)  # noqa: E712
         return int(conn.execute(query.select_from(User)).scalar_one())
 
 
 def ensure_admin(
-    db: Database, actor: Actor, clock: Clock, *, email: str, password: str
+    ctx: Context, *, email: str, password: str
 ) -> tuple[UserSelect | None, str | None]:
     """Create the first admin unless an active one exists.
 
     Returns the new user and, when no password was given, the generated one (shown once).
     """
-    if count_active_admins(db) > 0:
+    if count_active_admins(ctx) > 0:
         return None, None
     generated = None
     if not password:
         generated = password = secrets.token_urlsafe(18)
     user = create_user(
-        db,
-        actor,
-        clock,
+        ctx,
         email=email or "admin@example.com",
         username="admin",
         password=password,

@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import api_tokens, user_admin
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, open_database, run
-from sonic_cms.clock import SystemClock
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, run, settings_from
 
 app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 
@@ -28,16 +26,13 @@ def create(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a token for a user; the secret is printed once and never stored."""
-    clock = SystemClock()
-    with open_database(env, database_url) as (settings, db):
-        owner = run(lambda: user_admin.find_user_id(db, SYSTEM, user))
-        expires_at = clock.now_ms() + expires_in_days * 86_400_000 if expires_in_days else None
+    with command_context(settings_from(env, database_url)) as ctx:
+        owner = run(lambda: user_admin.find_user_id(ctx, user))
+        now = ctx.clock.now_ms()
+        expires_at = now + expires_in_days * 86_400_000 if expires_in_days else None
         row, secret = run(
             lambda: api_tokens.create_token(
-                db,
-                SYSTEM,
-                settings,
-                clock,
+                ctx,
                 name=name,
                 permissions=permission,
                 expires_at=expires_at,
@@ -56,9 +51,9 @@ def list_(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List tokens (never their secrets)."""
-    with open_database(env, database_url) as (_settings, db):
-        owner = run(lambda: user_admin.find_user_id(db, SYSTEM, user)) if user else None
-        tokens = run(lambda: api_tokens.list_tokens(db, SYSTEM, all_users=True))
+    with command_context(settings_from(env, database_url)) as ctx:
+        owner = run(lambda: user_admin.find_user_id(ctx, user)) if user else None
+        tokens = run(lambda: api_tokens.list_tokens(ctx, all_users=True))
     for token in tokens:
         if owner and token["user_id"] != owner:
             continue
@@ -76,6 +71,6 @@ def revoke(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Revoke a token: it answers 401 from the next request on."""
-    with open_database(env, database_url) as (_settings, db):
-        run(lambda: api_tokens.revoke_token(db, SYSTEM, token_id))
+    with command_context(settings_from(env, database_url)) as ctx:
+        run(lambda: api_tokens.revoke_token(ctx, token_id))
     typer.echo(f"Revoked token {token_id}.")

@@ -11,18 +11,17 @@ from typing import Annotated
 
 import typer
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import user_admin
 from sonic_cms.auth.users import create_user, ensure_admin
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
+    command_context,
     console,
     fail,
-    open_database,
     run,
+    settings_from,
 )
-from sonic_cms.clock import SystemClock
 from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -45,12 +44,10 @@ def create(
     if not password_stdin:
         fail("give the password on standard input with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
-    with open_database(env, database_url) as (_settings, db):
+    with command_context(settings_from(env, database_url)) as ctx:
         try:
             user = create_user(
-                db,
-                SYSTEM,
-                SystemClock(),
+                ctx,
                 email=email,
                 username=username,
                 password=password,
@@ -67,14 +64,10 @@ def create(
 @app.command("ensure-admin")
 def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Create the first admin unless an active admin exists (SONIC_ADMIN_EMAIL/_PASSWORD)."""
-    with open_database(env, database_url) as (settings, db):
+    with command_context(settings_from(env, database_url)) as ctx:
         try:
             user, generated = ensure_admin(
-                db,
-                SYSTEM,
-                SystemClock(),
-                email=settings.admin_email,
-                password=settings.admin_password,
+                ctx, email=ctx.settings.admin_email, password=ctx.settings.admin_password
             )
         except ServiceError as exc:
             fail(exc.message)
@@ -98,10 +91,10 @@ def list_(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """List users, newest first."""
-    with open_database(env, database_url) as (_settings, db):
+    with command_context(settings_from(env, database_url)) as ctx:
         users, total = run(
             lambda: user_admin.list_users(
-                db, SYSTEM, page=1, limit=limit, role=role, active=active, search=search
+                ctx, page=1, limit=limit, role=role, active=active, search=search
             )
         )
     for user in users:
@@ -118,9 +111,9 @@ def set_role(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Change a user's role (never leaves the system without an active admin)."""
-    with open_database(env, database_url) as (_settings, db):
-        user_id = run(lambda: user_admin.find_user_id(db, SYSTEM, user))
-        run(lambda: user_admin.set_role(db, SYSTEM, SystemClock(), user_id, role))
+    with command_context(settings_from(env, database_url)) as ctx:
+        user_id = run(lambda: user_admin.find_user_id(ctx, user))
+        run(lambda: user_admin.set_role(ctx, user_id, role))
     typer.echo(f"{user} is now {role}.")
 
 
@@ -138,7 +131,7 @@ def set_password(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    with open_database(env, database_url) as (_settings, db):
-        user_id = run(lambda: user_admin.find_user_id(db, SYSTEM, user))
-        run(lambda: user_admin.set_password(db, SYSTEM, SystemClock(), user_id, password))
+    with command_context(settings_from(env, database_url)) as ctx:
+        user_id = run(lambda: user_admin.find_user_id(ctx, user))
+        run(lambda: user_admin.set_password(ctx, user_id, password))
     typer.echo(f"Password of {user} changed; their sessions were signed out.")

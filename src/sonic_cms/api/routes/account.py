@@ -21,7 +21,7 @@ from sonic_cms.api.bodies import (
     no_nul_in_params,
     read_body,
 )
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep, PublicCtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, errors, ok
@@ -99,7 +99,7 @@ def as_400(call: Callable[[], T]) -> T:
     responses={**ok(udocs.SignedIn, 201), **errors(403)},
 )
 async def register_route(
-    request: Request, ctx: ContextDep, tasks: BackgroundTasks
+    request: Request, ctx: PublicCtxDep, tasks: BackgroundTasks
 ) -> JSONBytesResponse:
     """Create a viewer account when registration is enabled (403 otherwise; 409 duplicate)."""
     body = await read_body(request, RegisterBody)
@@ -107,9 +107,7 @@ async def register_route(
     def run() -> Any:
         return as_400(
             lambda: registration.register(
-                ctx.db,
-                ctx.settings,
-                ctx.clock,
+                ctx,
                 email=body.email,
                 password=body.password,
                 username=body.username,
@@ -118,7 +116,7 @@ async def register_route(
             )
         )
 
-    user, tokens, mail = await ctx.db.run_write(run)
+    user, tokens, mail = await ctx.run_write(run)
     tasks.add_task(deliver, ctx.settings, mail)
     response = session_response(ctx.settings, tokens, {"user": auth_user(user)}, status=201)
     response.background = tasks
@@ -129,84 +127,66 @@ async def register_route(
     "/auth/request-password-reset", openapi_extra=body_doc(EmailBody), responses=ok(docs.Message)
 )
 async def request_reset_route(
-    request: Request, ctx: ContextDep, tasks: BackgroundTasks
+    request: Request, ctx: PublicCtxDep, tasks: BackgroundTasks
 ) -> dict[str, str]:
     """Send a reset link if the account exists; the answer is the same either way."""
     body = await read_body(request, EmailBody)
-    mail = await ctx.db.run_write(
-        password_reset.request_reset,
-        ctx.db,
-        ctx.settings,
-        ctx.clock,
-        body.email,
-        client_ip(request),
-    )
+    ip = client_ip(request)
+    mail = await ctx.run_write(lambda: password_reset.request_reset(ctx, body.email, ip))
     tasks.add_task(deliver, ctx.settings, mail)
     return {"message": RESET_ANSWER}
 
 
 @router.get("/auth/reset-password", responses=ok(udocs.ValidEnvelope))
-async def check_reset_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+async def check_reset_route(token: TokenQuery, ctx: PublicCtxDep) -> dict[str, Any]:
     """Whether a reset link is still usable (the reset page asks before showing the form)."""
-    await ctx.db.run_read(password_reset.check_token, ctx.db, ctx.settings, ctx.clock, token)
+    await ctx.run_read(lambda: password_reset.check_token(ctx, token))
     return {"data": {"valid": True}}
 
 
 @router.post("/auth/reset-password", openapi_extra=body_doc(ResetBody), responses=ok(docs.Message))
-async def reset_route(request: Request, ctx: ContextDep) -> dict[str, str]:
+async def reset_route(request: Request, ctx: PublicCtxDep) -> dict[str, str]:
     """Set a new password with a reset token; every session of the user is revoked."""
     body = await read_body(request, ResetBody)
-    await ctx.db.run_write(
-        lambda: as_400(
-            lambda: password_reset.reset_password(
-                ctx.db, ctx.settings, ctx.clock, body.token, body.password
-            )
-        )
+    await ctx.run_write(
+        lambda: as_400(lambda: password_reset.reset_password(ctx, body.token, body.password))
     )
     return {"message": "Password has been reset; please sign in"}
 
 
 @router.post("/admin/api/users/invite", status_code=201, responses=ok(udocs.UserEnvelope, 201))
-async def invite_route(
-    body: InviteBody, actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
-) -> JSONBytesResponse:
+async def invite_route(body: InviteBody, ctx: CtxDep, tasks: BackgroundTasks) -> JSONBytesResponse:
     """Invite an email with a role (``users.create``; the role within the inviter's rights)."""
-    user, mail = await ctx.db.run_write(
-        invitations.invite,
-        ctx.db,
-        actor,
-        ctx.settings,
-        ctx.clock,
-        email=str(body.email),
-        role=body.role,
-        first_name=body.first_name,
-        last_name=body.last_name,
+    user, mail = await ctx.run_write(
+        lambda: invitations.invite(
+            ctx,
+            email=str(body.email),
+            role=body.role,
+            first_name=body.first_name,
+            last_name=body.last_name,
+        )
     )
     tasks.add_task(deliver, ctx.settings, mail)
     return JSONBytesResponse({"data": user}, status_code=201, background=tasks)
 
 
 @router.get("/auth/accept-invitation", responses=ok(udocs.InvitationEnvelope))
-async def invitation_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+async def invitation_route(token: TokenQuery, ctx: PublicCtxDep) -> dict[str, Any]:
     """Who the invitation is for (400 when it is unknown, used or expired)."""
-    details = await ctx.db.run_read(
-        invitations.invitation_details, ctx.db, ctx.settings, ctx.clock, token
-    )
+    details = await ctx.run_read(lambda: invitations.invitation_details(ctx, token))
     return {"data": details}
 
 
 @router.post(
     "/auth/accept-invitation", openapi_extra=body_doc(AcceptBody), responses=ok(udocs.SignedIn)
 )
-async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+async def accept_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse:
     """Set the password once; the account becomes active and signed in."""
     body = await read_body(request, AcceptBody)
-    user, tokens = await ctx.db.run_write(
+    user, tokens = await ctx.run_write(
         lambda: as_400(
             lambda: invitations.accept(
-                ctx.db,
-                ctx.settings,
-                ctx.clock,
+                ctx,
                 token=body.token,
                 password=body.password,
                 first_name=body.first_name,
@@ -218,17 +198,15 @@ async def accept_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
 
 
 @router.get("/auth/verify-email", responses=ok(udocs.EmailVerifiedEnvelope))
-async def verify_email_route(token: TokenQuery, ctx: ContextDep) -> dict[str, Any]:
+async def verify_email_route(token: TokenQuery, ctx: PublicCtxDep) -> dict[str, Any]:
     """Confirm an email address with the mailed token."""
-    await ctx.db.run_write(email_verification.verify, ctx.db, ctx.settings, ctx.clock, token)
+    await ctx.run_write(lambda: email_verification.verify(ctx, token))
     return {"data": {"email_verified": True}}
 
 
 @router.post("/auth/resend-verification", responses=ok(docs.Message))
-async def resend_verification_route(
-    actor: ActorDep, ctx: ContextDep, tasks: BackgroundTasks
-) -> dict[str, str]:
+async def resend_verification_route(ctx: CtxDep, tasks: BackgroundTasks) -> dict[str, str]:
     """Mail a fresh verification link to the signed-in user."""
-    mail = await ctx.db.run_write(email_verification.resend, ctx.db, actor, ctx.settings, ctx.clock)
+    mail = await ctx.run_write(lambda: email_verification.resend(ctx))
     tasks.add_task(deliver, ctx.settings, mail)
     return {"message": "Verification email sent"}

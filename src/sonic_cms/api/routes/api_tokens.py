@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AfterValidator, Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.queries import only_known_params
@@ -34,33 +34,26 @@ class NewToken(StrictModel):
 
 
 @router.post("", status_code=201, responses=ok(udocs.NewApiTokenEnvelope, 201))
-async def create_token_route(body: NewToken, actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+async def create_token_route(body: NewToken, ctx: CtxDep) -> JSONBytesResponse:
     """Create a token; ``token`` in the answer is the only copy of the secret."""
-    row, secret = await ctx.db.run_write(
-        api_tokens.create_token,
-        ctx.db,
-        actor,
-        ctx.settings,
-        ctx.clock,
-        name=body.name,
-        permissions=body.permissions,
-        expires_at=body.expires_at,
+    row, secret = await ctx.run_write(
+        lambda: api_tokens.create_token(
+            ctx, name=body.name, permissions=body.permissions, expires_at=body.expires_at
+        )
     )
     return JSONBytesResponse({"data": {**row, "token": secret}}, status_code=201)
 
 
 @router.get("", responses=ok(udocs.ApiTokenList))
-async def list_tokens_route(
-    request: Request, actor: ActorDep, ctx: ContextDep, all: bool = False
-) -> dict[str, Any]:
+async def list_tokens_route(request: Request, ctx: CtxDep, all: bool = False) -> dict[str, Any]:
     """One's tokens; ``?all=true`` lists everyone's (``api_tokens.manage``)."""
     only_known_params(request, "all")
-    tokens = await ctx.db.run_read(api_tokens.list_tokens, ctx.db, actor, all_users=all)
+    tokens = await ctx.run_read(lambda: api_tokens.list_tokens(ctx, all_users=all))
     return {"data": tokens}
 
 
 @router.delete("/{token_id}", responses=ok(udocs.RevokedEnvelope))
-async def revoke_token_route(token_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def revoke_token_route(token_id: str, ctx: CtxDep) -> dict[str, Any]:
     """Revoke a token: it answers 401 from the next request on."""
-    await ctx.db.run_write(api_tokens.revoke_token, ctx.db, actor, token_id)
+    await ctx.run_write(lambda: api_tokens.revoke_token(ctx, token_id))
     return {"data": {"id": token_id, "revoked": True}}

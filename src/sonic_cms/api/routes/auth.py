@@ -21,7 +21,7 @@ from sonic_cms.api.bodies import (
     read_body,
     read_json_object,
 )
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep, PublicCtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, errors, ok
@@ -131,22 +131,22 @@ def auth_user(user: dict[str, Any]) -> dict[str, Any]:
     openapi_extra=body_doc(LoginBody),
     responses={**ok(udocs.SignedIn), **errors(401, 403)},
 )
-async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+async def login_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse:
     """Sign in with email or username and password (and a TOTP code when 2FA is on)."""
     body = await read_body(request, LoginBody)
     identifier = body.email or body.username
     if not identifier:
         raise invalid([{"path": "email", "message": "email or username is required"}])
-    result = await ctx.db.run_write(
-        login,
-        ctx.db,
-        ctx.settings,
-        ctx.clock,
-        identifier=identifier,
-        password=body.password,
-        totp_code=body.totp_code,
-        ip=client_ip(request),
-        user_agent=request.headers.get("user-agent"),
+    ip, user_agent = client_ip(request), request.headers.get("user-agent")
+    result = await ctx.run_write(
+        lambda: login(
+            ctx,
+            identifier=identifier,
+            password=body.password,
+            totp_code=body.totp_code,
+            ip=ip,
+            user_agent=user_agent,
+        )
     )
     user = auth_user(result.user.model_dump())
     return session_response(ctx.settings, result.tokens, {"user": user})
@@ -157,20 +157,20 @@ async def login_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
     openapi_extra=body_doc(RefreshBody),
     responses={**ok(udocs.Refreshed), **errors(401)},
 )
-async def refresh_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+async def refresh_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse:
     """A new access token (and rotated refresh token) for a live session."""
     body = await read_body(request, RefreshBody, optional=True)
     token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
     if not token:
         raise Unauthorized("Refresh token required", code="invalid_token")
-    tokens = await ctx.db.run_write(sessions.refresh, ctx.db, ctx.settings, ctx.clock, token)
+    tokens = await ctx.run_write(lambda: sessions.refresh(ctx, token))
     return session_response(ctx.settings, tokens, {})
 
 
 @router.post(
     "/logout", openapi_extra={**PUBLIC, **body_doc(RefreshBody)}, responses=ok(docs.Message)
 )
-async def logout_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
+async def logout_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse:
     """Revoke the session server-side (access and refresh token alike) and clear the cookies."""
     session_id = None
     try:
@@ -180,13 +180,8 @@ async def logout_route(request: Request, ctx: ContextDep) -> JSONBytesResponse:
         pass  # an expired access token may still log out through its refresh token
     body = await read_body(request, RefreshBody, optional=True)
     refresh_token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
-    await ctx.db.run_write(
-        sessions.revoke_session,
-        ctx.db,
-        ctx.settings,
-        ctx.clock,
-        session_id=session_id,
-        refresh_token=refresh_token,
+    await ctx.run_write(
+        lambda: sessions.revoke_session(ctx, session_id=session_id, refresh_token=refresh_token)
     )
     response = JSONBytesResponse({"message": "Logged out successfully"})
     response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
@@ -201,91 +196,84 @@ def _signed_in_user_id(actor: Any) -> str:
 
 
 @router.get("/me", responses=ok(udocs.Me))
-async def me_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def me_route(ctx: CtxDep) -> dict[str, Any]:
     """The signed-in user, without any secret field."""
-    user = await ctx.db.run_read(user_admin.get_user, ctx.db, actor, _signed_in_user_id(actor))
+    user_id = _signed_in_user_id(ctx.actor)
+    user = await ctx.run_read(lambda: user_admin.get_user(ctx, user_id))
     return {"user": auth_user(user)}
 
 
 @router.patch("/me", responses=ok(udocs.Me))
 @router.put("/me", operation_id="replace_me_route_auth_me_put", responses=ok(udocs.Me))
-async def update_me_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def update_me_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Edit one's own profile; role, status and token fields are refused with 403."""
     changes = await read_json_object(request)
-    user = await ctx.db.run_write(user_admin.update_profile, ctx.db, actor, ctx.clock, changes)
+    user = await ctx.run_write(lambda: user_admin.update_profile(ctx, changes))
     return {"user": auth_user(user)}
 
 
 @router.post(
     "/change-password", openapi_extra=body_doc(ChangePasswordBody), responses=ok(docs.Message)
 )
-async def change_password_route(
-    request: Request, actor: ActorDep, ctx: ContextDep
-) -> dict[str, str]:
+async def change_password_route(request: Request, ctx: CtxDep) -> dict[str, str]:
     """Change one's password; every other session is signed out."""
     body = await read_body(request, ChangePasswordBody)
-    await ctx.db.run_write(
-        user_admin.change_password,
-        ctx.db,
-        actor,
-        ctx.settings,
-        ctx.clock,
-        current=body.current_password,
-        new=body.new_password,
-        ip=client_ip(request),
+    ip = client_ip(request)
+    await ctx.run_write(
+        lambda: user_admin.change_password(
+            ctx, current=body.current_password, new=body.new_password, ip=ip
+        )
     )
     return {"message": "Password changed"}
 
 
 @router.post("/2fa/enroll", responses=ok(udocs.ProvisioningEnvelope))
-async def enroll_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def enroll_route(ctx: CtxDep) -> dict[str, Any]:
     """Start TOTP enrolment; the provisioning URI is the only time the secret is shown."""
-    uri = await ctx.db.run_write(two_factor.enroll, ctx.db, actor, ctx.settings)
+    uri = await ctx.run_write(lambda: two_factor.enroll(ctx))
     return {"data": {"provisioning_uri": uri}}
 
 
 @router.post(
     "/2fa/confirm", openapi_extra=body_doc(CodeBody), responses=ok(udocs.TwoFactorEnvelope)
 )
-async def confirm_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def confirm_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Turn 2FA on with a first valid code."""
     body = await read_body(request, CodeBody)
-    await ctx.db.run_write(
-        two_factor.confirm, ctx.db, actor, ctx.settings, ctx.clock, body.code, client_ip(request)
-    )
+    ip = client_ip(request)
+    await ctx.run_write(lambda: two_factor.confirm(ctx, body.code, ip))
     return {"data": {"two_factor_enabled": True}}
 
 
 @router.post(
     "/2fa/disable", openapi_extra=body_doc(CodeBody), responses=ok(udocs.TwoFactorEnvelope)
 )
-async def disable_route(request: Request, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def disable_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Turn 2FA off with a current code."""
     body = await read_body(request, CodeBody)
-    await ctx.db.run_write(
-        two_factor.disable, ctx.db, actor, ctx.settings, ctx.clock, body.code, client_ip(request)
-    )
+    ip = client_ip(request)
+    await ctx.run_write(lambda: two_factor.disable(ctx, body.code, ip))
     return {"data": {"two_factor_enabled": False}}
 
 
 @router.get("/sessions", responses=ok(udocs.SessionList))
-async def sessions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def sessions_route(ctx: CtxDep) -> dict[str, Any]:
     """One's live sign-in sessions (device, address, times), the current one marked."""
-    return {"data": await ctx.db.run_read(sessions.list_sessions, ctx.db, actor, ctx.clock)}
+    return {"data": await ctx.run_read(lambda: sessions.list_sessions(ctx))}
 
 
 @router.delete("/sessions/{session_id}", responses=ok(udocs.RevokedEnvelope))
-async def revoke_session_route(session_id: str, actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def revoke_session_route(session_id: str, ctx: CtxDep) -> dict[str, Any]:
     """Sign one of one's sessions out (a lost phone, a shared computer)."""
-    await ctx.db.run_write(sessions.revoke_own_session, ctx.db, actor, ctx.clock, session_id)
+    await ctx.run_write(lambda: sessions.revoke_own_session(ctx, session_id))
     return {"data": {"id": session_id, "revoked": True}}
 
 
 @router.post("/logout-all", responses=ok(docs.Message))
-async def logout_all_route(actor: ActorDep, ctx: ContextDep) -> JSONBytesResponse:
+async def logout_all_route(ctx: CtxDep) -> JSONBytesResponse:
     """Sign out everywhere, this session included, and clear the cookies."""
-    user_id = _signed_in_user_id(actor)
-    await ctx.db.run_write(sessions.revoke_user_sessions, ctx.db, actor, ctx.clock, user_id)
+    user_id = _signed_in_user_id(ctx.actor)
+    await ctx.run_write(lambda: sessions.revoke_user_sessions(ctx, user_id))
     response = JSONBytesResponse({"message": "Logged out of every session"})
     response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
     response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.auth import roles
@@ -28,34 +28,28 @@ class GrantBody(StrictModel):
 
 
 @router.get("/permissions", responses=ok(udocs.PermissionList))
-async def list_permissions_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def list_permissions_route(ctx: CtxDep) -> dict[str, Any]:
     """Every permission and the roles holding it."""
-    return {"data": await ctx.db.run_read(roles.list_permissions, ctx.db, actor)}
+    return {"data": await ctx.run_read(lambda: roles.list_permissions(ctx))}
 
 
 @router.get("/roles", responses=ok(udocs.RoleMatrix))
-async def list_roles_route(actor: ActorDep, ctx: ContextDep) -> dict[str, Any]:
+async def list_roles_route(ctx: CtxDep) -> dict[str, Any]:
     """Every role with its permissions."""
-    return {"data": await ctx.db.run_read(roles.roles_matrix, ctx.db, actor)}
+    return {"data": await ctx.run_read(lambda: roles.roles_matrix(ctx))}
 
 
 @router.post("/roles/{role}/permissions", responses=ok(udocs.GrantEnvelope))
-async def grant_route(
-    role: str, body: GrantBody, actor: ActorDep, ctx: ContextDep
-) -> dict[str, Any]:
+async def grant_route(role: str, body: GrantBody, ctx: CtxDep) -> dict[str, Any]:
     """Grant a permission to a role (``roles.manage``); effective at once in this process."""
-    added = await ctx.db.run_write(
-        roles.grant, ctx.db, actor, ctx.clock, role=role, permission=body.permission
-    )
+    added = await ctx.run_write(lambda: roles.grant(ctx, role=role, permission=body.permission))
     return {
         "data": {"role": role, "permission": body.permission, "granted": True, "changed": added}
     }
 
 
 @router.delete("/roles/{role}/permissions/{permission}", responses=ok(udocs.GrantEnvelope))
-async def revoke_route(
-    role: str, permission: str, actor: ActorDep, ctx: ContextDep
-) -> dict[str, Any]:
+async def revoke_route(role: str, permission: str, ctx: CtxDep) -> dict[str, Any]:
     """Revoke a permission from a role (``roles.manage``); admin keeps everything."""
-    removed = await ctx.db.run_write(roles.revoke, ctx.db, actor, role=role, permission=permission)
+    removed = await ctx.run_write(lambda: roles.revoke(ctx, role=role, permission=permission))
     return {"data": {"role": role, "permission": permission, "granted": False, "changed": removed}}
