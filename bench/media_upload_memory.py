@@ -27,7 +27,7 @@ import httpx
 import psutil
 
 from sonic_cms.actors import SYSTEM
-from sonic_cms.auth.access_tokens import issue_access_token
+from sonic_cms.auth.sessions import open_session
 from sonic_cms.auth.users import create_user
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
@@ -80,7 +80,17 @@ def _token(env: dict[str, str]) -> str:
         db, SYSTEM, clock, email="bench@example.com", username="bench", password=None, role="editor"
     )
     db.dispose()
-    return issue_access_token(settings, clock, user_id=user.id, role=user.role)
+    return _session_token(settings, clock, user.id, user.role)
+
+
+def _session_token(settings: Settings, clock: SystemClock, user_id: str, role: str) -> str:
+    """An access token of a real sign-in session: a token must name one (``sid``)."""
+    db = Database(settings)
+    try:
+        with db.write() as conn:
+            return open_session(conn, settings, clock, user_id=user_id, role=role).access_token
+    finally:
+        db.dispose()
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
