@@ -18,6 +18,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import LogConfig, SystemLog
 from sonic_cms.ids import new_id
@@ -185,24 +186,24 @@ def insert_log(db: Database, category: str, created_at: int, size: int = 10) -> 
         )
 
 
-def test_prune_deletes_by_age_per_category(db: Database, clock: FrozenClock):
-    now = clock.now_ms()
+def test_prune_deletes_by_age_per_category(ctx: Context):
+    db, now = ctx.db, ctx.clock.now_ms()
     insert_log(db, "api", now - 31 * DAY_MS)  # api keeps 30 days
     insert_log(db, "api", now - 29 * DAY_MS)
     insert_log(db, "auth", now - 31 * DAY_MS)  # auth keeps 90 days
-    result = prune(db, now)
+    result = prune(ctx)
     assert result.by_age["api"] == 1 and result.by_age["auth"] == 0
     assert sorted(r["category"] for r in rows(db)) == ["api", "auth"]
 
 
-def test_prune_trims_each_category_to_its_size_oldest_first(db: Database, clock: FrozenClock):
+def test_prune_trims_each_category_to_its_size_oldest_first(ctx: Context):
+    db, now = ctx.db, ctx.clock.now_ms()
     with db.write() as conn:
         conn.execute(update(LogConfig).where(LogConfig.category == "api").values(max_size_mb=1))
-    now = clock.now_ms()
     for age in (5, 4, 3, 2):
         insert_log(db, "api", now - age * 1000, size=400_000)
     insert_log(db, "system", now - 10_000, size=400_000)
-    result = prune(db, now)
+    result = prune(ctx)
     assert result.by_size["api"] == 2 and result.by_size["system"] == 0
     kept = rows(db, category="api")
     assert [r["created_at"] for r in kept] == [now - 3000, now - 2000]

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
 from sonic_cms.storage.local import LocalStorage
@@ -154,6 +155,15 @@ def media_db(media_settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def media_storage(media_settings: Settings, clock: FrozenClock) -> Storage:
     return build_test_storage(media_settings, clock)
+
+
+@pytest.fixture
+def ctx(
+    media_settings: Settings, media_db: Database, clock: FrozenClock, media_storage: Storage
+) -> Context:
+    """Overrides the root fixture: a service context on the database and storage under test,
+    acting for nobody until narrowed (``ctx.acting_as(editor)``)."""
+    return Context(db=media_db, clock=clock, settings=media_settings, storage=media_storage)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
 from tests.media.helpers import image_bytes, media_count, stored_keys, upload
@@ -148,17 +149,19 @@ def test_ten_thousand_character_name_is_a_clear_400_over_http(
 
 
 def test_ten_thousand_character_name_is_cut_by_the_service(
-    media_settings: Settings, media_db: Database, clock: FrozenClock, media_storage: Storage
+    ctx: Context,
+    media_settings: Settings,
+    media_db: Database,
+    clock: FrozenClock,
+    media_storage: Storage,
 ):
     """Imports and the CLI reach the service without the parser's cap; it cuts the name."""
     from sonic_cms.media.upload import MediaMeta, upload_media
     from tests.utils.auth import actor_with_role
 
     actor = actor_with_role(media_db, clock, "editor")
-    item = upload_media(
-        media_db, media_storage, media_settings, clock, actor,
-        io.BytesIO(PNG), "ж" * 10_000 + ".png", MediaMeta(),
-    )  # fmt: skip
+    name = "ж" * 10_000 + ".png"
+    item = upload_media(ctx.acting_as(actor), io.BytesIO(PNG), name, MediaMeta())
     assert item["filename"].endswith(".png")
     assert len(item["filename"].encode()) <= media_settings.media_max_filename_bytes
     assert len(item["originalName"]) == 1024
@@ -225,7 +228,7 @@ def test_disallowed_type_by_setting_is_415(
 
 
 def test_a_failed_row_insert_removes_the_objects(
-    media_settings: Settings, media_db: Database, clock: FrozenClock, media_storage: Storage
+    ctx: Context, media_db: Database, media_storage: Storage
 ):
     """An uploader id that breaks the foreign key makes the insert fail after the put."""
     from sonic_cms.actors import Actor
@@ -233,9 +236,6 @@ def test_a_failed_row_insert_removes_the_objects(
 
     ghost = Actor(kind="user", user_id="no-such-user", permissions=frozenset({"media.upload"}))
     with pytest.raises(Exception, match=r"(?i)foreign key|violates"):
-        upload_media(
-            media_db, media_storage, media_settings, clock, ghost,
-            io.BytesIO(PNG), "a.png", MediaMeta(),
-        )  # fmt: skip
+        upload_media(ctx.acting_as(ghost), io.BytesIO(PNG), "a.png", MediaMeta())
     assert media_count(media_db) == 0
     assert stored_keys(media_storage) == []

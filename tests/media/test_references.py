@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from sonic_cms.clock import FrozenClock
-from sonic_cms.config import Settings
 from sonic_cms.content.items import create_item
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection, Content
 from sonic_cms.errors import ValidationFailed
@@ -21,13 +21,11 @@ from tests.utils.auth import actor_with_role
 
 
 def test_content_refers_to_live_media_and_purge_clears_featured_image(
-    media_db: Database, media_storage: Storage, media_settings: Settings, clock: FrozenClock
+    ctx: Context, media_db: Database, media_storage: Storage, clock: FrozenClock
 ):
     editor = actor_with_role(media_db, clock, "editor")
-    item = upload_media(
-        media_db, media_storage, media_settings, clock, editor,
-        io.BytesIO(image_bytes()), "hero.png", MediaMeta(),
-    )  # fmt: skip
+    as_editor = ctx.acting_as(editor)
+    item = upload_media(as_editor, io.BytesIO(image_bytes()), "hero.png", MediaMeta())
     now = clock.now_ms()
     with media_db.write() as conn:
         conn.execute(
@@ -46,11 +44,11 @@ def test_content_refers_to_live_media_and_purge_clears_featured_image(
     body = {"collectionId": "posts", "title": "With image", "data": {"featuredImage": item["id"]}}
     live = create_item(media_db, editor, clock, body)
     assert live["featured_image_id"] == item["id"]
-    soft_delete(media_db, clock, editor, item["id"])
+    soft_delete(as_editor, item["id"])
     with pytest.raises(ValidationFailed) as refused:
         create_item(media_db, editor, clock, {**body, "title": "Deleted image"})
     assert refused.value.details == [{"path": "data.featuredImage", "message": "no such media"}]
-    purge_media(media_db, media_storage, editor, item["id"])
+    purge_media(as_editor, item["id"])
     with media_db.read() as conn:
         featured = conn.execute(select(Content.featured_image_id)).scalars().all()
     assert featured == [None, None]

@@ -111,7 +111,7 @@ def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:
         while True:
             await asyncio.sleep(interval)
             try:
-                result = await context.db.run_write(prune, context.db, context.clock.now_ms())
+                result = await context.services.run_write(lambda: prune(context.services))
                 if result.total:
                     logger.info("pruned %d system log records", result.total)
             except Exception:

@@ -11,18 +11,15 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
-    command_database,
+    command_context,
     console,
     fail,
     settings_from,
 )
-from sonic_cms.clock import SystemClock
-from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.logs import queries as log_service
 
@@ -36,15 +33,15 @@ SearchOption = Annotated[str | None, typer.Option("--search", help="Text in mess
 
 
 @contextmanager
-def _database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
+def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
+    """The command's context, acting as the system; plugins stay unloaded, since reading and
+    pruning logs fires no hooks."""
     settings = settings_from(env, database_url)
-    db = command_database(settings)
-    try:
-        yield settings, db
-    except ServiceError as exc:
-        fail(exc.message)
-    finally:
-        db.dispose()
+    with command_context(settings, with_plugins=False) as ctx:
+        try:
+            yield ctx
+        except ServiceError as exc:
+            fail(exc.message)
 
 
 def _filters(level: str | None, category: str | None, search: str | None) -> log_service.LogQuery:
@@ -75,8 +72,8 @@ def query(
 ) -> None:
     """The newest matching records."""
     filters = _filters(level, category, search)
-    with _database(env, database_url) as (_, db):
-        page = log_service.query_logs(db, SYSTEM, filters, 1, limit)
+    with _context(env, database_url) as ctx:
+        page = log_service.query_logs(ctx, filters, 1, limit)
     for row in reversed(page["data"]):
         typer.echo(orjson.dumps(row).decode() if as_json else _line(row))
 
@@ -93,17 +90,15 @@ def tail(
 ) -> None:
     """The last records, then new ones as they are written (Ctrl-C stops)."""
     filters = _filters(level, category, None)
-    with _database(env, database_url) as (_, db):
-        recent = list(
-            reversed(log_service.query_logs(db, SYSTEM, filters, 1, max(lines, 1))["data"])
-        )
+    with _context(env, database_url) as ctx:
+        recent = list(reversed(log_service.query_logs(ctx, filters, 1, max(lines, 1))["data"]))
         shown = recent[-lines:] if lines else []
         for row in shown:
             typer.echo(_line(row))
         last = (recent[-1]["created_at"], recent[-1]["id"]) if recent else (0, "")
         try:
             while follow:
-                rows = log_service.records_after(db, SYSTEM, filters, last[0], last[1], 500)
+                rows = log_service.records_after(ctx, filters, last[0], last[1], 500)
                 for row in rows:
                     typer.echo(_line(row))
                     last = (row["created_at"], row["id"])
@@ -116,8 +111,8 @@ def tail(
 @app.command("prune")
 def prune(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Delete records past each category's retention_days, then trim to max_size_mb."""
-    with _database(env, database_url) as (_, db):
-        result = log_service.cleanup(db, SYSTEM, SystemClock())
+    with _context(env, database_url) as ctx:
+        result = log_service.cleanup(ctx)
     for category in sorted(result.by_age):
         console.print(
             f"{category}: {result.by_age[category]} by age, "
@@ -140,8 +135,8 @@ def export(
 ) -> None:
     """Export matching records as CSV or JSON."""
     filters = _filters(level, category, search)
-    with _database(env, database_url) as (settings, db):
-        body = log_service.export_logs(db, SYSTEM, filters, fmt, settings.log_export_max_rows)
+    with _context(env, database_url) as ctx:
+        body = log_service.export_logs(ctx, filters, fmt, ctx.settings.log_export_max_rows)
     if output is None:
         typer.echo(body.decode())
     else:

@@ -10,9 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.logs import retention
@@ -89,13 +87,11 @@ def _row(row: Any) -> dict[str, Any]:
     return dict(row)
 
 
-def query_logs(
-    db: Database, actor: Actor, filters: LogQuery, page: int, limit: int
-) -> dict[str, Any]:
+def query_logs(ctx: Context, filters: LogQuery, page: int, limit: int) -> dict[str, Any]:
     """A page of records, newest first, with the seed's pagination block."""
-    actor.require("logs.read")
+    ctx.actor.require("logs.read")
     where = filters.where()
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         total = conn.execute(select(func.count()).select_from(SystemLog).where(where)).scalar_one()
         rows = conn.execute(
             select(SystemLog)
@@ -108,10 +104,10 @@ def query_logs(
     return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
 
 
-def get_log(db: Database, actor: Actor, log_id: str) -> dict[str, Any]:
+def get_log(ctx: Context, log_id: str) -> dict[str, Any]:
     """One record."""
-    actor.require("logs.read")
-    with db.read() as conn:
+    ctx.actor.require("logs.read")
+    with ctx.db.read() as conn:
         row = conn.execute(select(SystemLog).where(SystemLog.id == log_id)).mappings().first()
     if row is None:
         raise NotFound("Log record not found", code="log_not_found")
@@ -119,15 +115,15 @@ def get_log(db: Database, actor: Actor, log_id: str) -> dict[str, Any]:
 
 
 def records_after(
-    db: Database, actor: Actor, filters: LogQuery, after_ms: int, after_id: str, limit: int
+    ctx: Context, filters: LogQuery, after_ms: int, after_id: str, limit: int
 ) -> list[dict[str, Any]]:
     """Records newer than (after_ms, after_id), oldest first: what `sonic logs tail` follows."""
-    actor.require("logs.read")
+    ctx.actor.require("logs.read")
     newer = or_(
         SystemLog.created_at > after_ms,
         and_(SystemLog.created_at == after_ms, SystemLog.id > after_id),
     )
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         rows = conn.execute(
             select(SystemLog)
             .where(filters.where(), newer)
@@ -137,12 +133,12 @@ def records_after(
         return [_row(r) for r in rows]
 
 
-def export_logs(db: Database, actor: Actor, filters: LogQuery, fmt: str, max_rows: int) -> bytes:
+def export_logs(ctx: Context, filters: LogQuery, fmt: str, max_rows: int) -> bytes:
     """The matching records (newest first, at most ``max_rows``) as CSV or JSON."""
-    actor.require("logs.read")
+    ctx.actor.require("logs.read")
     if fmt not in ("csv", "json"):
         raise BadRequest("format must be csv or json", code="invalid_format")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         rows = [
             _row(r)
             for r in conn.execute(
@@ -175,27 +171,25 @@ CONFIG_FIELDS: dict[str, type] = {
 }
 
 
-def get_config(db: Database, actor: Actor) -> list[dict[str, Any]]:
+def get_config(ctx: Context) -> list[dict[str, Any]]:
     """Every category's log_config row."""
-    actor.require("logs.read")
-    with db.read() as conn:
+    ctx.actor.require("logs.read")
+    with ctx.db.read() as conn:
         return [
             _row(r) for r in conn.execute(select(LogConfig).order_by(LogConfig.category)).mappings()
         ]
 
 
-def update_config(
-    db: Database, actor: Actor, clock: Clock, category: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+def update_config(ctx: Context, category: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Change one category's settings (validated), creating its row when missing."""
-    actor.require("logs.manage")
+    ctx.actor.require("logs.manage")
     if category not in LOG_CATEGORIES:
         raise NotFound(f"Unknown log category {category!r}", code="unknown_category")
     problems = _config_problems(changes)
     if problems:
         raise ValidationFailed("Invalid log configuration", details=problems)
-    now = clock.now_ms()
-    with db.write() as conn:
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
         exists = conn.execute(select(LogConfig.id).where(LogConfig.category == category)).first()
         if exists is None:
             conn.execute(
@@ -229,7 +223,7 @@ def _config_problems(changes: dict[str, Any]) -> list[dict[str, str]]:
     return problems
 
 
-def cleanup(db: Database, actor: Actor, clock: Clock) -> retention.PruneResult:
-    """Apply retention and size limits now."""
-    actor.require("logs.manage")
-    return retention.prune(db, clock.now_ms())
+def cleanup(ctx: Context) -> retention.PruneResult:
+    """Apply retention and size limits now, for a caller who may manage logs."""
+    ctx.actor.require("logs.manage")
+    return retention.prune(ctx)

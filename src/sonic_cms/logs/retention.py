@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, String, and_, cast, delete, func, select
 
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import LogConfig, SystemLog
 
 DAY_MS = 86_400_000
@@ -47,8 +47,13 @@ def row_size() -> ColumnElement[int]:
     return total
 
 
-def prune(db: Database, now_ms: int) -> PruneResult:
-    """Apply every category's retention_days and max_size_mb."""
+def prune(ctx: Context) -> PruneResult:
+    """Apply every category's retention_days and max_size_mb as of ``ctx.clock``'s now.
+
+    No permission check: the server's pruner runs it as a duty; people go through
+    :func:`sonic_cms.logs.queries.cleanup`.
+    """
+    db, now_ms = ctx.db, ctx.clock.now_ms()
     by_age: dict[str, int] = {}
     by_size: dict[str, int] = {}
     with db.read() as conn:

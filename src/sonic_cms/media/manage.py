@@ -21,9 +21,8 @@ from sqlalchemy import Connection, delete, update
 from sqlalchemy.engine import RowMapping
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, Media
 from sonic_cms.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from sonic_cms.media.names import check_folder, derived_prefix
@@ -31,7 +30,6 @@ from sonic_cms.media.queries import fetch_row, media_folders, media_item
 from sonic_cms.media.upload import check_tags, check_text
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
-from sonic_cms.storage import Storage
 
 _FOLDER_MARKERS = "_folders/"
 _UNSET: Any = object()
@@ -74,15 +72,9 @@ def _require_change(actor: Actor, row: RowMapping, permission: str) -> None:
         raise Forbidden("Permission denied: not your file", code="not_media_owner")
 
 
-def update_media(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    actor: Actor,
-    media_id: str,
-    changes: MediaChanges,
-) -> dict[str, Any]:
+def update_media(ctx: Context, media_id: str, changes: MediaChanges) -> dict[str, Any]:
     """Update alt, caption, tags and folder; 400 when nothing is given."""
+    settings = ctx.settings
     values: dict[str, Any] = {}
     if changes.alt is not UNSET:
         values["alt"] = check_text(changes.alt, "alt", settings)
@@ -94,9 +86,9 @@ def update_media(
         values["folder"] = check_folder(changes.folder)
     if not values:
         raise BadRequest("No valid fields to update", code="no_changes")
-    with db.write() as conn:
-        _load(conn, actor, media_id, "media.update")
-        values["updated_at"] = clock.now_ms()
+    with ctx.db.write() as conn:
+        _load(conn, ctx.actor, media_id, "media.update")
+        values["updated_at"] = ctx.clock.now_ms()
         conn.execute(update(Media).where(Media.id == media_id).values(**values))
         row = fetch_row(conn, media_id)
     assert row is not None
@@ -113,29 +105,22 @@ def _check_ids(ids: list[str], settings: Settings) -> None:
         )
 
 
-def bulk_move(
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    actor: Actor,
-    ids: list[str],
-    folder: str,
-) -> dict[str, Any]:
+def bulk_move(ctx: Context, ids: list[str], folder: str) -> dict[str, Any]:
     """Move each item to ``folder``; per-item results in SonicJS's shape."""
-    _check_ids(ids, settings)
+    _check_ids(ids, ctx.settings)
     target = check_folder(folder)
     moved: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for media_id in ids:
         try:
-            with db.write() as conn:
-                row = _load(conn, actor, media_id, "media.update")
+            with ctx.db.write() as conn:
+                row = _load(conn, ctx.actor, media_id, "media.update")
                 skipped = row["folder"] == target
                 if not skipped:
                     conn.execute(
                         update(Media)
                         .where(Media.id == media_id)
-                        .values(folder=target, updated_at=clock.now_ms())
+                        .values(folder=target, updated_at=ctx.clock.now_ms())
                     )
             moved.append(
                 {
@@ -161,13 +146,13 @@ def _summary(
     }
 
 
-def soft_delete(db: Database, clock: Clock, actor: Actor, media_id: str) -> None:
+def soft_delete(ctx: Context, media_id: str) -> None:
     """Mark the item deleted (``deleted_at``); its object stays until purged."""
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
-        row = _load(conn, actor, media_id, "media.delete")
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
+        row = _load(conn, ctx.actor, media_id, "media.delete")
         _delete_filter(hooks, row, permanent=False)
-        now = clock.now_ms()
+        now = ctx.clock.now_ms()
         conn.execute(
             update(Media).where(Media.id == media_id).values(deleted_at=now, updated_at=now)
         )
@@ -182,19 +167,17 @@ def _delete_filter(hooks: HookScope, row: RowMapping, *, permanent: bool) -> Non
         hooks.filter(hookspecs.MEDIA_DELETE, media_item(row), permanent=permanent)
 
 
-def bulk_delete(
-    db: Database, settings: Settings, clock: Clock, actor: Actor, ids: list[str]
-) -> dict[str, Any]:
+def bulk_delete(ctx: Context, ids: list[str]) -> dict[str, Any]:
     """Soft-delete each item; an already deleted one counts as done, as in SonicJS."""
-    _check_ids(ids, settings)
+    _check_ids(ids, ctx.settings)
     deleted: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for media_id in ids:
         try:
-            with db.read() as conn:
+            with ctx.db.read() as conn:
                 row = fetch_row(conn, media_id)
             if row is not None and row["deleted_at"] is not None:
-                _require_change(actor, row, "media.delete")
+                _require_change(ctx.actor, row, "media.delete")
                 deleted.append(
                     {
                         "fileId": media_id,
@@ -204,7 +187,7 @@ def bulk_delete(
                     }
                 )
                 continue
-            soft_delete(db, clock, actor, media_id)
+            soft_delete(ctx, media_id)
             name = row["original_name"] if row is not None else None
             deleted.append({"fileId": media_id, "filename": name, "success": True})
         except ServiceError as exc:
@@ -222,55 +205,55 @@ def _load_deleted(conn: Connection, actor: Actor, media_id: str) -> RowMapping:
     return row
 
 
-def restore_media(db: Database, clock: Clock, actor: Actor, media_id: str) -> dict[str, Any]:
+def restore_media(ctx: Context, media_id: str) -> dict[str, Any]:
     """Bring a soft-deleted item back; 409 when it is not deleted."""
-    with db.write() as conn:
-        row = _load_deleted(conn, actor, media_id)
+    with ctx.db.write() as conn:
+        row = _load_deleted(conn, ctx.actor, media_id)
         if row["deleted_at"] is None:
             raise Conflict("File is not deleted", code="media_not_deleted")
         conn.execute(
             update(Media)
             .where(Media.id == media_id)
-            .values(deleted_at=None, updated_at=clock.now_ms())
+            .values(deleted_at=None, updated_at=ctx.clock.now_ms())
         )
         restored = fetch_row(conn, media_id)
     assert restored is not None
     return media_item(restored)
 
 
-def purge_media(db: Database, storage: Storage, actor: Actor, media_id: str) -> None:
+def purge_media(ctx: Context, media_id: str) -> None:
     """Remove the objects (a missing one is fine), then the row and references to it."""
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
-        row = _load_deleted(conn, actor, media_id)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
+        row = _load_deleted(conn, ctx.actor, media_id)
         _delete_filter(hooks, row, permanent=True)
-    storage.delete(row["r2_key"])
-    storage.delete_prefix(derived_prefix(media_id))
-    with db.write() as conn:
+    ctx.storage.delete(row["r2_key"])
+    ctx.storage.delete_prefix(derived_prefix(media_id))
+    with ctx.db.write() as conn:
         conn.execute(
             update(Content)
             .where(Content.featured_image_id == media_id)
             .values(featured_image_id=None)
         )
         conn.execute(delete(Media).where(Media.id == media_id))
-    db.hooks.action(hookspecs.MEDIA_DELETE, media_item(row), actor=actor, permanent=True)
+    ctx.hooks.action(hookspecs.MEDIA_DELETE, media_item(row), actor=ctx.actor, permanent=True)
 
 
-def created_folders(storage: Storage) -> list[str]:
+def created_folders(ctx: Context) -> list[str]:
     """Folders made with create-folder, whether or not files are in them yet."""
-    keys = storage.iter_keys(_FOLDER_MARKERS)
+    keys = ctx.storage.iter_keys(_FOLDER_MARKERS)
     names = {key[len(_FOLDER_MARKERS) :].split("/")[0] for key in keys}
     return sorted(name for name in names if name)
 
 
-def create_folder(db: Database, storage: Storage, actor: Actor, name: str) -> dict[str, Any]:
+def create_folder(ctx: Context, name: str) -> dict[str, Any]:
     """Create an empty folder (a marker object); 409 when the folder exists."""
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
     folder = check_folder(name or None, "folderName") if name else _missing_name()
-    existing = {entry["folder"] for entry in media_folders(db, actor, created_folders(storage))}
+    existing = {entry["folder"] for entry in media_folders(ctx, created_folders(ctx))}
     if folder in existing:
         raise Conflict(f'Folder "{folder}" already exists', code="folder_exists")
-    storage.put(f"{_FOLDER_MARKERS}{folder}/.keep", io.BytesIO(b""), "application/octet-stream")
+    ctx.storage.put(f"{_FOLDER_MARKERS}{folder}/.keep", io.BytesIO(b""), "application/octet-stream")
     return {"success": True, "message": f'Folder "{folder}" created successfully', "folder": folder}
 
 

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
 from sqlalchemy.engine import RowMapping
 
-from sonic_cms.actors import Actor
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Media
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.media.types import kind_of
@@ -68,10 +67,10 @@ def fetch_row(conn: Connection, media_id: str) -> RowMapping | None:
     return conn.execute(select(Media.__table__).where(Media.id == media_id)).mappings().first()
 
 
-def get_media(db: Database, actor: Actor, media_id: str) -> dict[str, Any]:
+def get_media(ctx: Context, media_id: str) -> dict[str, Any]:
     """One live media item; 404 when missing or soft-deleted."""
-    actor.require("media.read")
-    with db.read() as conn:
+    ctx.actor.require("media.read")
+    with ctx.db.read() as conn:
         row = fetch_row(conn, media_id)
     if row is None or row["deleted_at"] is not None:
         raise NotFound("Media item not found", code="media_not_found")
@@ -93,8 +92,7 @@ class MediaFilter:
 
 
 def list_media(
-    db: Database,
-    actor: Actor,
+    ctx: Context,
     filters: MediaFilter,
     *,
     page: int,
@@ -102,12 +100,12 @@ def list_media(
     sort: str = "-uploaded_at",
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of media and the total that match ``filters``."""
-    actor.require("media.read")
+    ctx.actor.require("media.read")
     if (sort.removeprefix("-")) not in SORTABLE:
         raise BadRequest(f"Unknown sort field: {sort}", code="invalid_sort")
     column = SORTABLE[sort.removeprefix("-")]
     order = [column.desc(), Media.id.desc()] if sort.startswith("-") else [column, Media.id]
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         where = and_(*_conditions(filters, conn.dialect.name))
         total = conn.execute(select(func.count()).select_from(Media).where(where)).scalar_one()
         query = select(Media.__table__).where(where).order_by(*order)
@@ -168,13 +166,13 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def media_statistics(db: Database, actor: Actor) -> dict[str, Any]:
+def media_statistics(ctx: Context) -> dict[str, Any]:
     """The seed's media statistics (count, total and average size of live media), per type too."""
-    actor.require("media.read")
+    ctx.actor.require("media.read")
     count, average = func.count(), func.avg(Media.size)
     total = func.coalesce(func.sum(Media.size), 0)
     live = Media.deleted_at.is_(None)
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         overall = conn.execute(select(count, total, average).where(live)).one()
         per_type = conn.execute(
             select(Media.mime_type, count, total, average)
@@ -198,15 +196,15 @@ def media_statistics(db: Database, actor: Actor) -> dict[str, Any]:
     }
 
 
-def media_folders(db: Database, actor: Actor, created: Sequence[str]) -> list[dict[str, Any]]:
+def media_folders(ctx: Context, created: Sequence[str]) -> list[dict[str, Any]]:
     """Folders in use (count and total size, as SonicJS's list returns) plus created empty ones."""
-    actor.require("media.read")
+    ctx.actor.require("media.read")
     query = (
         select(Media.folder, func.count(), func.coalesce(func.sum(Media.size), 0))
         .where(Media.deleted_at.is_(None))
         .group_by(Media.folder)
     )
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         used = {row[0]: (int(row[1]), int(row[2])) for row in conn.execute(query)}
     names = sorted(set(used) | set(created))
     return [

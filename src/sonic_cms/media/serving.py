@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media
 from sonic_cms.errors import BadRequest, Forbidden, NotFound
@@ -108,28 +109,23 @@ def _check_signature(storage: Storage, key: str, signature: Signature | None) ->
 
 
 def resolve_file(
-    db: Database,
-    storage: Storage,
-    settings: Settings,
-    key: str,
-    variant: Variant | None,
-    signature: Signature | None = None,
+    ctx: Context, key: str, variant: Variant | None, signature: Signature | None = None
 ) -> ServedObject:
     """The object to serve for ``key`` (making the variant first if asked and missing)."""
     try:
         validate_key(key)
     except InvalidKey as exc:
         raise _not_found() from exc
-    signed = _check_signature(storage, key, signature)
-    row = _owner_row(db, key)
+    signed = _check_signature(ctx.storage, key, signature)
+    row = _owner_row(ctx.db, key)
     if row is None or (row["deleted_at"] is not None and not signed):
         raise _not_found()
     is_original = key == row["r2_key"]
     if variant is not None:
         if not is_original or not is_raster_image(row["mime_type"]):
             raise BadRequest("Only images can be resized", code="not_resizable")
-        key = _ensure_variant(db.hooks, storage, settings, row, variant)
-    info = storage.head(key)
+        key = _ensure_variant(ctx, row, variant)
+    info = ctx.storage.head(key)
     if info is None:
         raise _not_found()
     mime = row["mime_type"] if key == row["r2_key"] else "image/webp"
@@ -137,9 +133,8 @@ def resolve_file(
     return ServedObject(key=key, info=info, mime_type=mime, download_name=name)
 
 
-def _ensure_variant(
-    hooks: HookBus, storage: Storage, settings: Settings, row: RowMapping, variant: Variant
-) -> str:
+def _ensure_variant(ctx: Context, row: RowMapping, variant: Variant) -> str:
+    hooks, storage, settings = ctx.hooks, ctx.storage, ctx.settings
     key = variant_key(row["id"], variant.width, variant.height, variant.fit)
     if storage.exists(key):
         return key

@@ -21,10 +21,8 @@ from typing import IO, Any
 
 from sqlalchemy import insert
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Media
 from sonic_cms.errors import (
     PayloadTooLarge,
@@ -138,16 +136,7 @@ def check_file(source: IO[bytes], settings: Settings) -> _Checked:
     return _Checked(size, mime_type, facts.width, facts.height, facts.thumbnail)
 
 
-def upload_media(
-    db: Database,
-    storage: Storage,
-    settings: Settings,
-    clock: Clock,
-    actor: Actor,
-    source: IO[bytes],
-    filename: str,
-    meta: MediaMeta,
-) -> dict[str, Any]:
+def upload_media(ctx: Context, source: IO[bytes], filename: str, meta: MediaMeta) -> dict[str, Any]:
     """Store one file and its row; returns the media item.
 
     Raises:
@@ -155,13 +144,14 @@ def upload_media(
         UnsupportedMediaType: 415, the sniffed type is not allowed.
         ValidationFailed: 422, empty file, bad folder/tags, broken image or image bomb.
     """
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
+    settings, storage = ctx.settings, ctx.storage
     folder = check_folder(meta.folder)
     alt = check_text(meta.alt, "alt", settings)
     caption = check_text(meta.caption, "caption", settings)
     tags = check_tags(meta.tags, settings)
     checked = check_file(source, settings)
-    media_id, now = new_id(), clock.now_ms()
+    media_id, now = new_id(), ctx.clock.now_ms()
     name = safe_filename(filename, checked.mime_type, settings.media_max_filename_bytes)
     key = object_key(folder, media_id, name, now)
     row = {
@@ -179,7 +169,7 @@ def upload_media(
         "alt": alt,
         "caption": caption,
         "tags": tags or [],
-        "uploaded_by": actor.user_id,
+        "uploaded_by": ctx.actor.user_id,
         "uploaded_at": now,
         "updated_at": now,
     }
@@ -190,8 +180,8 @@ def upload_media(
             thumb = thumbnail_key(media_id)
             _put(storage, thumb, io.BytesIO(checked.thumbnail), "image/webp", None, written)
             row["thumbnail_url"] = storage.public_url(thumb)
-        with db.write() as conn:
-            hooks = db.hooks.scope(conn, actor, db.read)
+        with ctx.db.write() as conn:
+            hooks = ctx.hook_scope(conn)
             row = _filtered(hooks, row, settings)
             conn.execute(insert(Media).values(**row))
             hooks.after_commit(hookspecs.MEDIA_UPLOAD, media_item(row))
@@ -254,24 +244,14 @@ class NamedSource:
     filename: str
 
 
-def upload_many(
-    db: Database,
-    storage: Storage,
-    settings: Settings,
-    clock: Clock,
-    actor: Actor,
-    files: list[NamedSource],
-    meta: MediaMeta,
-) -> dict[str, Any]:
+def upload_many(ctx: Context, files: list[NamedSource], meta: MediaMeta) -> dict[str, Any]:
     """Each file on its own (one bad file does not sink the rest), in SonicJS's result shape."""
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
     uploaded: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for item in files:
         try:
-            uploaded.append(
-                upload_media(db, storage, settings, clock, actor, item.source, item.filename, meta)
-            )
+            uploaded.append(upload_media(ctx, item.source, item.filename, meta))
         except ServiceError as exc:
             errors.append(
                 {

@@ -29,22 +29,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import IO, Any
 from urllib.parse import unquote, urljoin
 
 import anyio
-import anyio.to_thread
 import httpx
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import BadRequest, GatewayTimeout, PayloadTooLarge, TooManyRequests
 from sonic_cms.media.names import check_folder
 from sonic_cms.media.upload import MediaMeta, upload_media
-from sonic_cms.storage import Storage
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -240,14 +236,7 @@ def _busy(scope: str, limit: int, settings: Settings) -> TooManyRequests:
 
 
 async def import_from_url(
-    db: Database,
-    storage: Storage,
-    settings: Settings,
-    clock: Clock,
-    actor: Actor,
-    slots: ImportSlots,
-    url: str,
-    meta: MediaMeta,
+    ctx: Context, slots: ImportSlots, url: str, meta: MediaMeta
 ) -> dict[str, Any]:
     """Fetch ``url`` and store it as media, with every upload check applied.
 
@@ -256,10 +245,12 @@ async def import_from_url(
     A failed or timed-out import stores nothing: the spool is discarded before any object or
     row is written.
     """
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
     check_folder(meta.folder)  # refuse a bad folder before spending a download on it
-    with slots.hold(actor, settings), tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
-        name = await fetch_to_file(url, spool, settings)
+    with (
+        slots.hold(ctx.actor, ctx.settings),
+        tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool,
+    ):
+        name = await fetch_to_file(url, spool, ctx.settings)
         spool.seek(0)
-        ingest = partial(upload_media, db, storage, settings, clock, actor, spool, name, meta)
-        return await anyio.to_thread.run_sync(ingest)
+        return await ctx.run_write(lambda: upload_media(ctx, spool, name, meta))

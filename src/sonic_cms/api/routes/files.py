@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from email.utils import formatdate
-from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,7 +17,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response, StreamingResponse
 
-from sonic_cms.api.deps import ContextDep, StorageDep
+from sonic_cms.api.deps import PublicCtxDep
 from sonic_cms.api.etags import etag_matches
 from sonic_cms.api.openapi import DocumentedRoute, file_responses
 from sonic_cms.api.params import int_query, reject_unknown
@@ -98,8 +97,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 async def serve_file(
     key: str,
     request: Request,
-    ctx: ContextDep,
-    storage: StorageDep,
+    ctx: PublicCtxDep,
     w: Annotated[int | None, int_query()] = None,
     h: Annotated[int | None, int_query()] = None,
     fit: str | None = None,
@@ -112,9 +110,8 @@ async def serve_file(
     signed = None
     if expires is not None or signature is not None:
         signed = Signature(expires or 0, signature or "")
-    served = await anyio.to_thread.run_sync(
-        partial(resolve_file, ctx.db, storage, ctx.settings, key, variant, signed)
-    )
+    # always in a thread: a variant made on first request decodes and resizes an image
+    served = await anyio.to_thread.run_sync(lambda: resolve_file(ctx, key, variant, signed))
     headers = file_headers(served, ctx.settings.media_cache_max_age_seconds, signed is not None)
     if etag_matches(request.headers.get("if-none-match"), served.info.etag):
         return Response(status_code=304, headers=_without_body_headers(headers))
@@ -130,7 +127,7 @@ async def serve_file(
     headers["Content-Length"] = str(max(0, end - start + 1))
     if request.method == "HEAD" or size == 0:
         return Response(status_code=status, headers=headers)
-    stream = await anyio.to_thread.run_sync(partial(storage.open, served.key, start, end))
+    stream = await anyio.to_thread.run_sync(lambda: ctx.storage.open(served.key, start, end))
     return StreamingResponse(stream.chunks, status_code=status, headers=headers)
 
 

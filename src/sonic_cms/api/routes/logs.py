@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from starlette.responses import Response
 
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import ContextDep, CtxDep
 from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query, only_params
@@ -86,15 +86,14 @@ FiltersDep = Annotated[log_service.LogQuery, Depends(log_filters)]
     responses=ok(adocs.LogList),
 )
 async def query(
-    ctx: ContextDep,
-    actor: ActorDep,
+    ctx: CtxDep,
     filters: FiltersDep,
     page: Annotated[int, int_query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, int_query(ge=1)] = 50,
 ) -> dict[str, Any]:
     """A page of records, newest first."""
     checked_int("limit", limit, 1, ctx.settings.log_query_max_limit, code="invalid_limit")
-    return await ctx.db.run_read(log_service.query_logs, ctx.db, actor, filters, page, limit)
+    return await ctx.run_read(lambda: log_service.query_logs(ctx, filters, page, limit))
 
 
 @router.get(
@@ -104,49 +103,45 @@ async def query(
     responses=adocs.EXPORT_RESPONSES,
 )
 async def export(
-    ctx: ContextDep,
-    actor: ActorDep,
+    ctx: CtxDep,
     filters: FiltersDep,
     format: Annotated[str, Query(pattern="^(csv|json)$")] = "json",
 ) -> Response:
     """The matching records as a CSV or JSON download."""
-    body = await ctx.db.run_read(
-        log_service.export_logs, ctx.db, actor, filters, format, ctx.settings.log_export_max_rows
-    )
+    max_rows = ctx.settings.log_export_max_rows
+    body = await ctx.run_read(lambda: log_service.export_logs(ctx, filters, format, max_rows))
     media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
     headers = {"Content-Disposition": f'attachment; filename="system-logs.{format}"'}
     return Response(body, media_type=media, headers=headers)
 
 
 @router.get("/config", dependencies=[Depends(only_params())], responses=ok(adocs.LogConfigList))
-async def get_config(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+async def get_config(ctx: CtxDep) -> dict[str, Any]:
     """Every category's log_config."""
-    return {"data": await ctx.db.run_read(log_service.get_config, ctx.db, actor)}
+    return {"data": await ctx.run_read(lambda: log_service.get_config(ctx))}
 
 
 @router.put("/config/{category}", responses=ok(adocs.LogConfigEnvelope))
 async def update_config(
-    ctx: ContextDep,
-    actor: ActorDep,
+    ctx: CtxDep,
+    app: ContextDep,
     category: str,
     changes: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     """Change enabled, level, retention_days or max_size_mb of one category."""
-    row = await ctx.db.run_write(
-        log_service.update_config, ctx.db, actor, ctx.clock, category, changes
-    )
-    ctx.logs.refresh_config()
+    row = await ctx.run_write(lambda: log_service.update_config(ctx, category, changes))
+    app.logs.refresh_config()
     return {"data": row}
 
 
 @router.post("/cleanup", responses=ok(adocs.CleanupEnvelope))
-async def cleanup(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+async def cleanup(ctx: CtxDep) -> dict[str, Any]:
     """Apply retention and size limits now."""
-    result = await ctx.db.run_write(log_service.cleanup, ctx.db, actor, ctx.clock)
+    result = await ctx.run_write(lambda: log_service.cleanup(ctx))
     return {"data": {"deleted": result.total, "by_age": result.by_age, "by_size": result.by_size}}
 
 
 @router.get("/{log_id}", dependencies=[Depends(only_params())], responses=ok(adocs.LogEnvelope))
-async def get_one(ctx: ContextDep, actor: ActorDep, log_id: str) -> dict[str, Any]:
+async def get_one(ctx: CtxDep, log_id: str) -> dict[str, Any]:
     """One record."""
-    return {"data": await ctx.db.run_read(log_service.get_log, ctx.db, actor, log_id)}
+    return {"data": await ctx.run_read(lambda: log_service.get_log(ctx, log_id))}

@@ -9,7 +9,7 @@ authenticated and checked for ``media.upload`` before a byte of the body is read
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData, UploadFile
 
-from sonic_cms.api.deps import ActorDep, ContextDep, StorageDep
+from sonic_cms.api.deps import ContextDep, CtxDep
 from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query, reject_unknown
@@ -103,8 +103,9 @@ class PatchBody(_Body):
     folder: str | None = None
 
 
-async def _in_thread(fn: partial[T]) -> T:
-    return await anyio.to_thread.run_sync(fn)
+async def _in_thread(call: Callable[[], T]) -> T:
+    """A storage call (a disk listing, an S3 request) off the event loop, whatever the engine."""
+    return await anyio.to_thread.run_sync(call)
 
 
 def _field(form: FormData, name: str) -> str | None:
@@ -151,19 +152,16 @@ async def _form(request: Request, max_files: int) -> FormData:
     openapi_extra=_MULTIPART_DOC,
     responses=ok(mdocs.UploadResult),
 )
-async def upload(request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
+async def upload(request: Request, ctx: CtxDep) -> Any:
     """SonicJS's single upload: ``{success, file, uploaded, errors}``."""
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
     form = await _form(request, max_files=1)
     try:
         file = form.get("file")
         if not isinstance(file, UploadFile):
             raise BadRequest("No file provided", code="no_file")
-        call = partial(
-            upload_media, ctx.db, storage, ctx.settings, ctx.clock, actor,
-            file.file, file.filename or "file", _meta(form),
-        )  # fmt: skip
-        item = await _in_thread(call)
+        source, name, meta = file.file, file.filename or "file", _meta(form)
+        item = await ctx.run_write(lambda: upload_media(ctx, source, name, meta))
     finally:
         await form.close()
     return {"success": True, "file": item, "uploaded": [item], "errors": []}
@@ -173,11 +171,9 @@ async def upload(request: Request, ctx: ContextDep, storage: StorageDep, actor: 
     "/upload-multiple", summary="Upload several files (multipart `files`)",
     openapi_extra=_MULTIPART_DOC, responses=ok(mdocs.UploadManyResult),
 )  # fmt: skip
-async def upload_multiple(
-    request: Request, ctx: ContextDep, storage: StorageDep, actor: ActorDep
-) -> Any:
+async def upload_multiple(request: Request, ctx: CtxDep) -> Any:
     """SonicJS's multi-upload: each file stands alone; ``{success, uploaded, errors, summary}``."""
-    actor.require("media.upload")
+    ctx.actor.require("media.upload")
     limit = ctx.settings.media_max_files_per_request
     form = await _form(request, max_files=limit)
     try:
@@ -185,10 +181,8 @@ async def upload_multiple(
         if not files:
             raise BadRequest("No files provided", code="no_file")
         sources = [NamedSource(f.file, f.filename or "file") for f in files]
-        call = partial(
-            upload_many, ctx.db, storage, ctx.settings, ctx.clock, actor, sources, _meta(form)
-        )
-        return await _in_thread(call)
+        meta = _meta(form)
+        return await ctx.run_write(lambda: upload_many(ctx, sources, meta))
     finally:
         await form.close()
 
@@ -196,47 +190,37 @@ async def upload_multiple(
 @router.post(
     "/import", summary="Import a file from an http(s) URL", responses=ok(mdocs.UploadResult)
 )
-async def import_url(
-    body: ImportBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
-) -> Any:
+async def import_url(body: ImportBody, ctx: CtxDep, app: ContextDep) -> Any:
     """Fetch a public URL (SSRF-checked) and store it like an upload: 504 `import_timeout` past
     SONIC_MEDIA_IMPORT_TIMEOUT_SECONDS in total, 429 `too_many_imports` over the per-user or
     global cap on imports in flight."""
     meta = MediaMeta(folder=body.folder, alt=body.alt, caption=body.caption, tags=body.tags)
     # awaited, not sent to a worker thread: the download runs on the event loop and only the
     # ingest after it takes a thread (and one short transaction)
-    item = await import_from_url(
-        ctx.db, storage, ctx.settings, ctx.clock, actor, ctx.import_slots, body.url, meta
-    )
+    item = await import_from_url(ctx, app.import_slots, body.url, meta)
     return {"success": True, "file": item, "uploaded": [item], "errors": []}
 
 
 @router.post(
     "/bulk-delete", summary="Soft-delete up to 50 files", responses=ok(mdocs.BulkDeleteResult)
 )
-async def bulk_delete(body: IdsBody, ctx: ContextDep, actor: ActorDep) -> Any:
+async def bulk_delete(body: IdsBody, ctx: CtxDep) -> Any:
     """SonicJS's bulk delete: ``{success, deleted, errors, summary}``."""
-    call = partial(manage.bulk_delete, ctx.db, ctx.settings, ctx.clock, actor, body.fileIds)
-    return await _in_thread(call)
+    return await ctx.run_write(lambda: manage.bulk_delete(ctx, body.fileIds))
 
 
 @router.post(
     "/bulk-move", summary="Move up to 50 files to a folder", responses=ok(mdocs.BulkMoveResult)
 )
-async def bulk_move(body: MoveBody, ctx: ContextDep, actor: ActorDep) -> Any:
+async def bulk_move(body: MoveBody, ctx: CtxDep) -> Any:
     """SonicJS's bulk move: ``{success, moved, errors, summary}``."""
-    call = partial(
-        manage.bulk_move, ctx.db, ctx.settings, ctx.clock, actor, body.fileIds, body.folder
-    )
-    return await _in_thread(call)
+    return await ctx.run_write(lambda: manage.bulk_move(ctx, body.fileIds, body.folder))
 
 
 @router.post("/create-folder", summary="Create an empty folder", responses=ok(mdocs.FolderCreated))
-async def create_folder(
-    body: FolderBody, ctx: ContextDep, storage: StorageDep, actor: ActorDep
-) -> Any:
+async def create_folder(body: FolderBody, ctx: CtxDep) -> Any:
     """SonicJS's create-folder: ``{success, message, folder}``; 409 when it exists."""
-    return await _in_thread(partial(manage.create_folder, ctx.db, storage, actor, body.folderName))
+    return await ctx.run_write(lambda: manage.create_folder(ctx, body.folderName))
 
 
 #: The last page a list serves: page * limit stays far inside 64 bits.
@@ -250,8 +234,7 @@ _LIST_PARAMS = frozenset(
 @router.get("", summary="List media, filtered and paged", responses=ok(mdocs.MediaList))
 async def list_items(
     request: Request,
-    ctx: ContextDep,
-    actor: ActorDep,
+    ctx: CtxDep,
     page: Annotated[int, int_query(ge=1, le=MAX_PAGE)] = 1,
     limit: Annotated[int, int_query(ge=1)] = 24,
     folder: str | None = None,
@@ -272,8 +255,8 @@ async def list_items(
         uploaded_after=uploadedAfter, uploaded_before=uploadedBefore,
         search=search, deleted=deleted,
     )  # fmt: skip
-    items, total = await ctx.db.run_read(
-        list_media, ctx.db, actor, filters, page=page, limit=limit, sort=sort
+    items, total = await ctx.run_read(
+        lambda: list_media(ctx, filters, page=page, limit=limit, sort=sort)
     )
     return {"data": items, "meta": {"pagination": page_block(page, limit, total)}}
 
@@ -283,9 +266,9 @@ async def list_items(
     summary="Media statistics (count, total and average size, per type)",
     responses=ok(mdocs.MediaStatsEnvelope),
 )
-async def stats(ctx: ContextDep, actor: ActorDep) -> Any:
+async def stats(ctx: CtxDep) -> Any:
     """The seed's media statistics query, plus a per-type breakdown."""
-    return {"data": await ctx.db.run_read(media_statistics, ctx.db, actor)}
+    return {"data": await ctx.run_read(lambda: media_statistics(ctx))}
 
 
 @router.get(
@@ -293,17 +276,17 @@ async def stats(ctx: ContextDep, actor: ActorDep) -> Any:
     summary="Folders with their file count and total size",
     responses=ok(mdocs.FolderList),
 )
-async def folders(ctx: ContextDep, storage: StorageDep, actor: ActorDep) -> Any:
+async def folders(ctx: CtxDep) -> Any:
     """Folders in use plus those made with create-folder."""
-    actor.require("media.read")
-    created = await _in_thread(partial(manage.created_folders, storage))
-    return {"data": await ctx.db.run_read(media_folders, ctx.db, actor, created)}
+    ctx.actor.require("media.read")
+    created = await _in_thread(lambda: manage.created_folders(ctx))
+    return {"data": await ctx.run_read(lambda: media_folders(ctx, created))}
 
 
 @router.get("/{media_id}", summary="One media item", responses=ok(mdocs.MediaEnvelope))
-async def get_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+async def get_item(media_id: str, ctx: CtxDep) -> Any:
     """``{data: item}``; 404 when missing or deleted."""
-    return {"data": await ctx.db.run_read(get_media, ctx.db, actor, media_id)}
+    return {"data": await ctx.run_read(lambda: get_media(ctx, media_id))}
 
 
 @router.get(
@@ -311,41 +294,38 @@ async def get_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
     summary="A time-limited URL to the object",
     responses=ok(mdocs.PresignedEnvelope),
 )
-async def presigned_url(
-    media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
-) -> Any:
+async def presigned_url(media_id: str, ctx: CtxDep) -> Any:
     """``{data: {url, expiresIn}}`` for a live item."""
-    item = await ctx.db.run_read(get_media, ctx.db, actor, media_id)
+    item = await ctx.run_read(lambda: get_media(ctx, media_id))
     ttl = ctx.settings.media_presign_ttl_seconds
-    url = await _in_thread(partial(storage.presigned_url, item["r2Key"], ttl))
+    url = await _in_thread(lambda: ctx.storage.presigned_url(item["r2Key"], ttl))
     return {"data": {"url": url, "expiresIn": ttl}}
 
 
 @router.patch(
     "/{media_id}", summary="Update alt, caption, tags or folder", responses=ok(mdocs.FileUpdated)
 )
-async def patch_item(media_id: str, body: PatchBody, ctx: ContextDep, actor: ActorDep) -> Any:
+async def patch_item(media_id: str, body: PatchBody, ctx: CtxDep) -> Any:
     """SonicJS's update: ``{success, message}``, plus the updated ``file``."""
     given = body.model_dump(exclude_unset=True)
     changes = manage.MediaChanges(**given)
-    call = partial(manage.update_media, ctx.db, ctx.settings, ctx.clock, actor, media_id, changes)
-    item = await _in_thread(call)
+    item = await ctx.run_write(lambda: manage.update_media(ctx, media_id, changes))
     return {"success": True, "message": "File updated successfully", "file": item}
 
 
 @router.delete("/{media_id}", summary="Soft-delete one file", responses=ok(mdocs.Done))
-async def delete_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+async def delete_item(media_id: str, ctx: CtxDep) -> Any:
     """SonicJS's delete: ``{success, message}``; the object stays until purged."""
-    await _in_thread(partial(manage.soft_delete, ctx.db, ctx.clock, actor, media_id))
+    await ctx.run_write(lambda: manage.soft_delete(ctx, media_id))
     return {"success": True, "message": "File deleted successfully"}
 
 
 @router.post(
     "/{media_id}/restore", summary="Restore a soft-deleted file", responses=ok(mdocs.FileRestored)
 )
-async def restore_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
+async def restore_item(media_id: str, ctx: CtxDep) -> Any:
     """``{success, file}``; 409 when the file is not deleted."""
-    item = await _in_thread(partial(manage.restore_media, ctx.db, ctx.clock, actor, media_id))
+    item = await ctx.run_write(lambda: manage.restore_media(ctx, media_id))
     return {"success": True, "file": item}
 
 
@@ -354,9 +334,7 @@ async def restore_item(media_id: str, ctx: ContextDep, actor: ActorDep) -> Any:
     summary="Delete a file and its objects for good",
     responses=ok(mdocs.Done),
 )
-async def purge_item(
-    media_id: str, ctx: ContextDep, storage: StorageDep, actor: ActorDep
-) -> JSONBytesResponse:
+async def purge_item(media_id: str, ctx: CtxDep) -> JSONBytesResponse:
     """Remove the objects and the row; a missing object does not fail the purge."""
-    await _in_thread(partial(manage.purge_media, ctx.db, storage, actor, media_id))
+    await ctx.run_write(lambda: manage.purge_media(ctx, media_id))
     return JSONBytesResponse({"success": True, "message": "File purged"})
