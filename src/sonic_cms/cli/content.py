@@ -11,13 +11,11 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.auth.users import find_user_id
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, database_for, fail, settings_from
-from sonic_cms.clock import SystemClock
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, fail, settings_from
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
@@ -36,9 +34,9 @@ def read_jsonl(path: Path) -> Iterator[Any]:
                 yield Malformed(str(exc)[:200])
 
 
-def _author(db: Database, key: str | None) -> str:
+def _author(ctx: Context, key: str | None) -> str:
     """The user id for ``--author`` (an id, email or username), else the oldest admin."""
-    found = find_user_id(db, key)
+    found = find_user_id(ctx.db, key)
     if found is None:
         fail(f"no user {key!r}" if key else "no admin user: pass --author or create one first")
     return found
@@ -65,17 +63,15 @@ def import_items(
     settings = settings_from(env, database_url)
     if not file.is_file():
         fail(f"no such file: {file}")
-    with database_for(settings) as db:
+    with command_context(settings) as ctx:
         try:
             started = time.perf_counter()
             report = bulk_create_items(
-                db,
-                SYSTEM,
-                SystemClock(),
+                ctx,
                 collection,
                 read_jsonl(file),
                 batch_size=batch_size or settings.content_import_batch_size,
-                author_id=_author(db, author),
+                author_id=_author(ctx, author),
             )
             seconds = time.perf_counter() - started
         except ServiceError as exc:
@@ -125,12 +121,11 @@ def sanitize(
     changes nothing. Reads never rewrite rows: this command is how old rows get cleaned.
     """
     settings = settings_from(env, database_url)
-    with database_for(settings) as db:
-        signer = None if dry_run else _author(db, author)
+    with command_context(settings) as ctx:
+        signer = None if dry_run else _author(ctx, author)
         try:
             report = sanitize_stored(
-                db,
-                SystemClock(),
+                ctx,
                 author_id=signer,
                 dry_run=dry_run,
                 collection=collection,
