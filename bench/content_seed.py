@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sonic_cms.actors import SYSTEM
+from sonic_cms.actors import SYSTEM, Actor
 from sonic_cms.auth.users import create_user
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
@@ -160,13 +160,19 @@ def make_items(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         }
 
 
+def bench_context(db: Database, actor: Actor = SYSTEM) -> Context:
+    """The services' context on ``db`` acting for ``actor``: the system clock, no plugin hooks
+    (the benchmark measures the core)."""
+    clock = SystemClock()
+    storage = build_storage(db.settings, clock)
+    return Context(db=db, clock=clock, settings=db.settings, storage=storage, actor=actor)
+
+
 def prepare(db: Database) -> str:
     """Migrate, sync the shipped collections, create the author; returns the author's id."""
     migrate.upgrade(db)
-    clock = SystemClock()
-    sync_collections(db, SYSTEM, clock, COLLECTIONS_DIR)
-    storage = build_storage(db.settings, clock)
-    ctx = Context(db=db, clock=clock, settings=db.settings, storage=storage, actor=SYSTEM)
+    ctx = bench_context(db)
+    sync_collections(ctx, COLLECTIONS_DIR)
     user = create_user(
         ctx, email="bench@example.com", username="bench", password=None, role="editor"
     )
@@ -178,9 +184,7 @@ def seed(db: Database, count: int, batch_size: int = 1000) -> Seeded:
     author = prepare(db)
     started, cpu_started = time.perf_counter(), time.process_time()
     report = bulk_create_items(
-        db,
-        SYSTEM,
-        SystemClock(),
+        bench_context(db),
         COLLECTION,
         make_items(count),
         batch_size=batch_size,

@@ -21,9 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bench.content_load import CURSOR_ROUTE, routes, scratch_database
-from bench.content_seed import bench_settings, seed
+from bench.content_seed import bench_context, bench_settings, seed
 from sonic_cms.actors import ANONYMOUS
-from sonic_cms.clock import SystemClock
 from sonic_cms.content.items import get_item
 from sonic_cms.content.lists import list_content
 from sonic_cms.db.engine import Database
@@ -33,12 +32,12 @@ def service_call(db: Database, url: str) -> Callable[[], Any]:
     """The service call behind ``url`` for an anonymous caller."""
     parts = urlsplit(url)
     pieces = parts.path.strip("/").split("/")
-    clock = SystemClock()
+    ctx = bench_context(db, ANONYMOUS)
     if pieces[:2] == ["api", "content"] and len(pieces) == 3:
-        return lambda: get_item(db, ANONYMOUS, clock, pieces[2])
+        return lambda: get_item(ctx, pieces[2])
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     collection = pieces[2] if pieces[:2] == ["api", "collections"] else None
-    return lambda: list_content(db, ANONYMOUS, clock, db.settings, pairs, collection)
+    return lambda: list_content(ctx, pairs, collection)
 
 
 def timed(calls: list[Callable[[], Any]], repeat: int) -> tuple[float, float]:

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.main import app
 from sonic_cms.content.collections import create_collection
 from sonic_cms.content.items import create_item
@@ -18,6 +17,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ContentVersion
 from sonic_cms.operations import databases as admin
 from tests.conftest import make_settings
+from tests.content.helpers import context_on
 from tests.utils.auth import create_random_user
 
 runner = CliRunner()
@@ -241,11 +241,12 @@ def _rich_text_rows(db_url: str, clock) -> tuple[Database, dict[str, str]]:
         },
     }
     values = {"name": "notes", "display_name": "Notes", "schema": schema}
-    create_collection(db, SYSTEM, clock, values)
+    system = context_on(db, clock)
+    create_collection(system, values)
     ids = {}
     for key in ("dirty", "nested", "clean"):
         body = {"collectionId": "notes", "title": key, "author_id": admin_user.id}
-        ids[key] = create_item(db, SYSTEM, clock, {**body, "data": {"body": "<p>ok</p>"}})["id"]
+        ids[key] = create_item(system, {**body, "data": {"body": "<p>ok</p>"}})["id"]
     raw = {
         "dirty": {"body": _DIRTY, "md": _DIRTY},
         "nested": {"body": "<p>ok</p>", "blocks": [{"blockType": "text", "html": _DIRTY}]},

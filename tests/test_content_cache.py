@@ -19,10 +19,11 @@ from sonic_cms.cache.invalidation import namespaces_for_tables
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
-from sonic_cms.content import items as content_service
+from sonic_cms.context import Context
 from sonic_cms.db import write_tracking
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content
+from sonic_cms.workflow import edits
 from sonic_cms.workflow.executor import run_due
 from sonic_cms.workflow.scheduling import schedule
 from tests.content.helpers import sync_examples
@@ -128,11 +129,11 @@ def test_a_write_through_the_api_is_seen_by_the_next_read(
 
 
 def test_a_service_call_outside_http_invalidates(
-    client: TestClient, post: str, db: Database, clock: FrozenClock
+    client: TestClient, post: str, db: Database, clock: FrozenClock, ctx: Context
 ):
     anonymous(client, f"/api/content/{post}")
     admin = actor_with_role(db, clock, "admin")
-    content_service.update_item(db, admin, clock, post, {"title": "By service"})
+    edits.update_item(ctx.acting_as(admin), post, {"title": "By service"})
     assert anonymous(client, f"/api/content/{post}").json()["data"]["title"] == "By service"
 
 
@@ -148,16 +149,21 @@ def test_raw_sql_through_the_database_invalidates_everything(
 
 
 def test_the_scheduler_publishing_invalidates(
-    client: TestClient, post: str, db: Database, clock: FrozenClock, editor: dict[str, str]
+    client: TestClient,
+    post: str,
+    db: Database,
+    clock: FrozenClock,
+    ctx: Context,
+    editor: dict[str, str],
 ):
     client.post(f"/api/content/{post}/unpublish", headers=editor)
     assert titles(client) == []
     admin = actor_with_role(db, clock, "admin")
     at = clock.now_ms() + MINUTE
-    schedule(db, admin, clock, post, {"action": "publish", "scheduled_at": at})
+    schedule(ctx.acting_as(admin), post, {"action": "publish", "scheduled_at": at})
     assert titles(client) == []  # cached again
     clock.advance(2 * MINUTE)
-    report = run_due(db, clock)
+    report = run_due(ctx)
     assert len(report.completed) == 1
     assert titles(client) == ["First"]
 

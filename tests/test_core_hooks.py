@@ -21,6 +21,7 @@ from sonic_cms.config import Settings
 from sonic_cms.content.bulk import bulk_create_items
 from sonic_cms.content.items import get_item
 from sonic_cms.content.rows import serialize_item
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import (
@@ -349,12 +350,12 @@ def _schedule(client, people, item: str, at: int, action: str = "publish") -> No
     assert response.status_code == 201, response.text
 
 
-def test_the_scheduler_fires_content_publish_as_the_job_user(client, admin, db, clock, people):
+def test_the_scheduler_fires_content_publish_as_the_job_user(client, admin, ctx, clock, people):
     item = _create(client, admin).json()["data"]["id"]
     _schedule(client, people, item, clock.now_ms() + 60_000)
-    seen = Recorder(db.hooks, *ALL_CONTENT)
+    seen = Recorder(ctx.hooks, *ALL_CONTENT)
     clock.advance(60_000)
-    assert len(run_due(db, clock).completed) == 1
+    assert len(run_due(ctx).completed) == 1
     assert seen.sequence() == [("content:publish", "filter"), ("content:publish", "action")]
     action = seen.one("content:publish", "action")
     assert action.payload["status"] == "published" and action.payload["id"] == item
@@ -363,14 +364,14 @@ def test_the_scheduler_fires_content_publish_as_the_job_user(client, admin, db, 
 
 
 def test_a_refused_scheduled_publish_fails_its_job_and_publishes_nothing(
-    client, admin, db, clock, people
+    client, admin, db, ctx, clock, people
 ):
     item = _create(client, admin).json()["data"]["id"]
     _schedule(client, people, item, clock.now_ms() + 60_000)
-    seen = Recorder(db.hooks, "content:publish")
-    register_filter(db.hooks, "content:publish", refuse("not yet"), "legal")
+    seen = Recorder(ctx.hooks, "content:publish")
+    register_filter(ctx.hooks, "content:publish", refuse("not yet"), "legal")
     clock.advance(60_000)
-    report = run_due(db, clock)
+    report = run_due(ctx)
     assert report.failed and not report.completed
     assert _stored(db, item).status == "draft"
     with db.read() as conn:
@@ -388,18 +389,19 @@ def _bulk_item(n: int, **extra: Any) -> dict[str, Any]:
     return body
 
 
-def _import(db: Database, clock: FrozenClock, items: list[Any], author: str) -> Any:
-    return bulk_create_items(db, SYSTEM, clock, "blog-posts", items, batch_size=2, author_id=author)
+def _import(ctx: Context, items: list[Any], author: str) -> Any:
+    system = ctx.acting_as(SYSTEM)
+    return bulk_create_items(system, "blog-posts", items, batch_size=2, author_id=author)
 
 
-def test_bulk_import_fires_per_item_and_filters_change_what_is_stored(client, admin, db, clock):
+def test_bulk_import_fires_per_item_and_filters_change_what_is_stored(
+    client, admin, db, ctx, clock
+):
     author = create_random_user(db, clock, "editor").id
-    seen = Recorder(db.hooks, *ALL_CONTENT)
-    register_filter(db.hooks, "content:create", lambda p, c: {**p, "title": p["title"] + "!"})
+    seen = Recorder(ctx.hooks, *ALL_CONTENT)
+    register_filter(ctx.hooks, "content:create", lambda p, c: {**p, "title": p["title"] + "!"})
     items = [_bulk_item(n, status="published" if n == 2 else "draft") for n in range(3)]
-    report = bulk_create_items(
-        db, SYSTEM, clock, "blog-posts", items, batch_size=2, author_id=author
-    )
+    report = _import(ctx, items, author)
     assert report.created == 3 and not report.rejected
     assert len(seen.of("content:create", "filter")) == 3
     assert len(seen.of("content:save", "filter")) == 3
@@ -412,19 +414,17 @@ def test_bulk_import_fires_per_item_and_filters_change_what_is_stored(client, ad
     assert titles == ["Post 0!", "Post 1!", "Post 2!"]
 
 
-def test_a_refused_bulk_item_fails_its_batch_only(client, admin, db, clock):
+def test_a_refused_bulk_item_fails_its_batch_only(client, admin, db, ctx, clock):
     author = create_random_user(db, clock, "editor").id
 
     def no_threes(payload: dict[str, Any], context: HookContext) -> None:
         if payload["title"].endswith("3"):
             raise Cancel("three is unlucky")
 
-    register_filter(db.hooks, "content:create", no_threes, "superstition")
-    seen = Recorder(db.hooks, "content:create")
+    register_filter(ctx.hooks, "content:create", no_threes, "superstition")
+    seen = Recorder(ctx.hooks, "content:create")
     items = [_bulk_item(n) for n in range(1, 5)]
-    report = bulk_create_items(
-        db, SYSTEM, clock, "blog-posts", items, batch_size=2, author_id=author
-    )
+    report = _import(ctx, items, author)
     assert report.created == 2
     [rejected] = report.rejected
     assert (rejected.first_line, rejected.last_line) == (3, 4)
@@ -648,7 +648,7 @@ def test_sonic_db_migrate_fires_db_migrate_with_the_applied_revisions(db, db_url
     assert probe == [("db:migrate", {"applied": []})]
 
 
-def test_cli_import_scheduler_and_user_creation_fire_hooks(db, db_url, clock, probe, tmp_path):
+def test_cli_import_scheduler_and_user_creation_fire_hooks(db, db_url, ctx, clock, probe, tmp_path):
     sync_examples(db, clock)
     author = create_random_user(db, clock, "editor")
     probe.clear()
@@ -695,7 +695,7 @@ def test_cli_import_scheduler_and_user_creation_fire_hooks(db, db_url, clock, pr
         stdin="long enough pw\n",
     )
     assert [(h, p["email"]) for h, p in probe] == [("auth:register", "erin@example.com")]
-    assert get_item(db, SYSTEM, clock, item_id)["status"] == "published"
+    assert get_item(ctx.acting_as(SYSTEM), item_id)["status"] == "published"
 
 
 def test_commands_on_an_unmigrated_database_load_no_plugins(empty_db_url: str):
@@ -721,10 +721,10 @@ def test_a_command_s_plugins_get_the_same_resources_as_the_server_s(db_url: str)
 # -- HookScope: actions wait for the commit --------------------------------------------------
 
 
-def test_scope_actions_wait_for_fire_and_discard_drops_them(db: Database):
-    seen = Recorder(db.hooks, "content:save", "content:delete")
-    with db.write() as conn:
-        scope = db.hooks.scope(conn, SYSTEM, db.read)
+def test_scope_actions_wait_for_fire_and_discard_drops_them(ctx: Context):
+    seen = Recorder(ctx.hooks, "content:save", "content:delete")
+    with ctx.db.write() as conn:
+        scope = ctx.acting_as(SYSTEM).hook_scope(conn)
         scope.after_commit(hookspecs.CONTENT_SAVE, {"n": 1})
         scope.discard()
         scope.after_commit(hookspecs.CONTENT_DELETE, {"n": 2})
@@ -737,15 +737,15 @@ def test_scope_actions_wait_for_fire_and_discard_drops_them(db: Database):
 
 
 def test_a_payload_that_cannot_be_read_skips_its_action_and_fire_never_raises(
-    db: Database, caplog: pytest.LogCaptureFixture
+    ctx: Context, caplog: pytest.LogCaptureFixture
 ):
-    seen = Recorder(db.hooks, "content:publish", "content:save")
+    seen = Recorder(ctx.hooks, "content:publish", "content:save")
 
     def broken(conn: Any) -> Any:
         raise RuntimeError("gone")
 
-    with db.write() as conn:
-        scope = db.hooks.scope(conn, SYSTEM, db.read)
+    with ctx.db.write() as conn:
+        scope = ctx.acting_as(SYSTEM).hook_scope(conn)
         scope.after_commit_read(hookspecs.CONTENT_PUBLISH, broken)
         scope.after_commit(hookspecs.CONTENT_SAVE, {"kept": True})
     scope.fire()

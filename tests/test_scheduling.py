@@ -99,16 +99,16 @@ def test_unpublish_schedule_sets_expiry_and_cancel_clears_it(client, people, ite
     assert again.status_code == 409
 
 
-def test_scheduled_publish_runs_at_its_minute(client, people, item, db, clock):
+def test_scheduled_publish_runs_at_its_minute(client, people, item, db, clock, ctx):
     move(client, people, "author", item, "pending-review")
     move(client, people, "editor", item, "approved")
     at = clock.now_ms() + 5 * MINUTE
     schedule(client, people, item, action="publish", scheduled_at=at)
     clock.advance(4 * MINUTE)
-    assert run_due(db, clock).completed == []
+    assert run_due(ctx).completed == []
     assert content_row(db, item).status == "draft"
     clock.advance(MINUTE)
-    report = run_due(db, clock)
+    report = run_due(ctx)
     assert len(report.completed) == 1
     row = content_row(db, item)
     assert row.status == "published" and row.published_at == at
@@ -122,10 +122,10 @@ def test_scheduled_publish_runs_at_its_minute(client, people, item, db, clock):
         people.ids["editor"],
         at,
     )
-    assert run_due(db, clock).completed == []  # never twice
+    assert run_due(ctx).completed == []  # never twice
 
 
-def test_a_failing_job_is_marked_failed_and_others_still_run(db, clock, people, item):
+def test_a_failing_job_is_marked_failed_and_others_still_run(db, clock, ctx, people, item):
     good_at = utc_datetime(clock.now_ms() - MINUTE)
     with db.write() as conn:
         for job_id, action in [("bad", "teleport"), ("good", "archive")]:
@@ -139,7 +139,7 @@ def test_a_failing_job_is_marked_failed_and_others_still_run(db, clock, people, 
                     status="pending",
                 )
             )
-    report = run_due(db, clock)
+    report = run_due(ctx)
     assert report.failed == ["bad"] and report.completed == ["good"]
     by_id = {job.id: job for job in schedules(db)}
     assert by_id["bad"].status == "failed" and "teleport" in by_id["bad"].error_message

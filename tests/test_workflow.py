@@ -94,7 +94,7 @@ def test_each_transition_writes_a_log_entry_in_the_same_transaction(client, db, 
     assert ("Content moved from draft to pending-review", "workflow") in logs
 
 
-def test_a_failing_log_write_rolls_back_the_transition(db, people, item, clock, monkeypatch):
+def test_a_failing_log_write_rolls_back_the_transition(db, people, item, ctx, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("log store down")
 
@@ -102,7 +102,7 @@ def test_a_failing_log_write_rolls_back_the_transition(db, people, item, clock, 
 
     author = actor_for_user(system_context(db, clock), people.ids["author"])
     with pytest.raises(RuntimeError):
-        workflow.transition(db, author, clock, item, "pending-review")
+        workflow.transition(ctx.acting_as(author), item, "pending-review")
     with db.read() as conn:
         state = conn.execute(select(Content.workflow_state_id).where(Content.id == item)).scalar()
     assert state == "draft"

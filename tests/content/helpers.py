@@ -1,4 +1,5 @@
-"""Shared setup for content tests: collections from the shipped examples, counted rows."""
+"""Shared setup for content tests: collections from the shipped examples, counted rows, and a
+service context for helpers that are handed a database rather than the ``ctx`` fixture."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from sonic_cms.actors import SYSTEM
+from sonic_cms.actors import SYSTEM, Actor
 from sonic_cms.clock import Clock
 from sonic_cms.content.collection_sync import sync_collections
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection, Content, ContentVersion
+from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.storage import build_storage
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "collections"
 
@@ -29,9 +33,24 @@ PRODUCT_SCHEMA: dict[str, Any] = {
 }
 
 
+def context_on(
+    db: Database, clock: Clock, actor: Actor = SYSTEM, hooks: HookBus | None = None
+) -> Context:
+    """A service context on ``db`` acting for ``actor`` (the system by default), firing
+    ``hooks`` (none unless given); its storage is the settings' own, which content never uses."""
+    return Context(
+        db=db,
+        clock=clock,
+        settings=db.settings,
+        storage=build_storage(db.settings, clock),
+        hooks=hooks or HookBus(),
+        actor=actor,
+    )
+
+
 def sync_examples(db: Database, clock: Clock) -> None:
     """Create blog-posts, pages and faq."""
-    results = sync_collections(db, SYSTEM, clock, EXAMPLES)
+    results = sync_collections(context_on(db, clock), EXAMPLES)
     assert [r.status for r in results] == ["created"] * 3
 
 

@@ -15,24 +15,24 @@ from tests.content.helpers import EXAMPLES
 from tests.utils.auth import bearer_headers
 
 
-def test_second_sync_is_unchanged(db, clock):
-    first = sync_collections(db, SYSTEM, clock, EXAMPLES)
+def test_second_sync_is_unchanged(ctx):
+    first = sync_collections(ctx.acting_as(SYSTEM), EXAMPLES)
     assert summary_line(first).endswith("3 created, 0 updated, 0 unchanged, 0 errors")
-    second = sync_collections(db, SYSTEM, clock, EXAMPLES)
+    second = sync_collections(ctx.acting_as(SYSTEM), EXAMPLES)
     assert summary_line(second).endswith("0 created, 0 updated, 3 unchanged, 0 errors")
 
 
-def test_changed_file_updates_bad_file_errors_missing_file_deactivates(db, clock, tmp_path):
+def test_changed_file_updates_bad_file_errors_missing_file_deactivates(db, ctx, tmp_path):
     folder = tmp_path / "cols"
     shutil.copytree(EXAMPLES, folder)
-    sync_collections(db, SYSTEM, clock, folder)
+    sync_collections(ctx.acting_as(SYSTEM), folder)
     faq = folder / "faq.yaml"
     faq.write_text(faq.read_text().replace("displayName: FAQ", "displayName: Questions"))
     (folder / "pages.yaml").unlink()
     (folder / "broken.yaml").write_text(
         "name: broken\ndisplayName: B\nschema:\n  properties:\n    x: {type: wat}\n"
     )
-    results = {r.name: r.status for r in sync_collections(db, SYSTEM, clock, folder)}
+    results = {r.name: r.status for r in sync_collections(ctx.acting_as(SYSTEM), folder)}
     assert results == {
         "blog-posts": "unchanged",
         "faq": "updated",
@@ -44,8 +44,8 @@ def test_changed_file_updates_bad_file_errors_missing_file_deactivates(db, clock
     assert pages.is_active is False
 
 
-def test_managed_collection_cannot_be_edited_through_the_api(client, db, settings, clock):
-    sync_collections(db, SYSTEM, clock, EXAMPLES)
+def test_managed_collection_cannot_be_edited_through_the_api(client, db, settings, clock, ctx):
+    sync_collections(ctx.acting_as(SYSTEM), EXAMPLES)
     admin = bearer_headers(db, settings, clock, "admin")
     response = client.patch("/admin/api/collections/faq", headers=admin, json={"display_name": "X"})
     assert response.status_code == 409

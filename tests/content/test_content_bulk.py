@@ -17,7 +17,7 @@ from sonic_cms.content.items import create_item
 from sonic_cms.content.lists import list_content
 from sonic_cms.db.schema import Content, ContentVersion
 from sonic_cms.errors import NotFound
-from tests.content.helpers import counts, sync_examples
+from tests.content.helpers import context_on, counts, sync_examples
 from tests.utils.auth import actor_with_role, create_random_user
 
 runner = CliRunner()
@@ -39,9 +39,8 @@ def author(db, clock) -> str:
 
 
 def _import(db, clock, items, author, batch_size=10, actor=SYSTEM):
-    return bulk_create_items(
-        db, actor, clock, "blog-posts", items, batch_size=batch_size, author_id=author
-    )
+    ctx = context_on(db, clock, actor)
+    return bulk_create_items(ctx, "blog-posts", items, batch_size=batch_size, author_id=author)
 
 
 def _slugs(db) -> list[str]:
@@ -49,7 +48,7 @@ def _slugs(db) -> list[str]:
         return sorted(conn.execute(select(Content.slug)).scalars())
 
 
-def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, author, settings):
+def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, author, ctx):
     report = _import(db, clock, [_post(n) for n in range(25)], author)
     assert report.created == 25 and len(report.batches) == 3 and not report.rejected
     assert counts(db)[1:] == (25, 25)
@@ -57,16 +56,17 @@ def test_valid_items_are_written_with_version_one_and_are_searchable(db, clock, 
         versions = conn.execute(select(ContentVersion.version, ContentVersion.data)).all()
     assert {v.version for v in versions} == {1}
     assert all(v.data["title"].startswith("Post number") for v in versions)
-    found = list_content(db, ANONYMOUS, clock, settings, [("search", "zanzibar"), ("limit", "100")])
+    anonymous = ctx.acting_as(ANONYMOUS)
+    found = list_content(anonymous, [("search", "zanzibar"), ("limit", "100")])
     assert found["meta"]["count"] == 25
-    one = list_content(db, ANONYMOUS, clock, settings, [("search", "number 7")])
+    one = list_content(anonymous, [("search", "number 7")])
     assert one["data"][0]["title"] == "Post number 7"
 
 
-def test_generated_slugs_stay_unique_within_the_batch_and_against_the_table(db, clock, author):
+def test_generated_slugs_stay_unique_within_the_batch_and_against_the_table(db, clock, author, ctx):
     actor = actor_with_role(db, clock, "admin")
     body = {"collectionId": "blog-posts", "title": "Same title", "data": {"content": "x"}}
-    create_item(db, actor, clock, body)
+    create_item(ctx.acting_as(actor), body)
     report = _import(db, clock, [_post(1, title="Same title") for _ in range(3)], author)
     assert report.created == 3
     assert _slugs(db) == ["same-title", "same-title-2", "same-title-3", "same-title-4"]
@@ -131,13 +131,13 @@ def test_a_user_actor_needs_publish_permission_and_cannot_name_authors(db, clock
         assert conn.execute(select(Content.author_id)).scalar_one() == actor.user_id
 
 
-def test_unknown_collection_is_a_404_before_any_input_is_read(db, clock, author):
+def test_unknown_collection_is_a_404_before_any_input_is_read(ctx, author):
     def never() -> Any:
         raise AssertionError("input read")
         yield
 
     with pytest.raises(NotFound):
-        bulk_create_items(db, SYSTEM, clock, "nope", never(), batch_size=5, author_id=author)
+        bulk_create_items(ctx.acting_as(SYSTEM), "nope", never(), batch_size=5, author_id=author)
 
 
 def test_sqlite_search_index_matches_what_the_trigger_writes(sqlite_db, clock):
@@ -145,7 +145,8 @@ def test_sqlite_search_index_matches_what_the_trigger_writes(sqlite_db, clock):
     actor = actor_with_role(sqlite_db, clock, "admin")
     data = {"content": "<p>Crème brûlée</p>", "excerpt": "nested", "tags": ["python", "cms"]}
     one = create_item(
-        sqlite_db, actor, clock, {"collectionId": "blog-posts", "title": "One", "data": data}
+        context_on(sqlite_db, clock, actor),
+        {"collectionId": "blog-posts", "title": "One", "data": data},
     )
     _import(sqlite_db, clock, [{"title": "Two", "data": data}], actor.user_id, actor=SYSTEM)
     with sqlite_db.read() as conn:
@@ -175,7 +176,8 @@ def test_sqlite_change_log_of_a_bulk_import_is_what_the_triggers_write(sqlite_db
     actor = actor_with_role(sqlite_db, clock, "admin")
     data = {"content": "<p>Crème brûlée</p>", "tags": ["python"]}
     create_item(
-        sqlite_db, actor, clock, {"collectionId": "blog-posts", "title": "One", "data": data}
+        context_on(sqlite_db, clock, actor),
+        {"collectionId": "blog-posts", "title": "One", "data": data},
     )
     _import(
         sqlite_db, clock, [{"title": f"Bulk {n}", "data": data} for n in range(3)], actor.user_id
@@ -254,7 +256,7 @@ def test_cli_import_of_a_clean_file_exits_zero(db, db_url, clock, author, tmp_pa
 
 
 def test_a_slug_taken_between_preparing_and_writing_a_batch_is_prepared_again(
-    db, clock, author, monkeypatch
+    db, clock, ctx, author, monkeypatch
 ):
     """Batches are prepared outside their write transaction (in a thread); a writer that takes
     one of a prepared batch's slugs in between must not make the import fail or collide."""
@@ -269,9 +271,7 @@ def test_a_slug_taken_between_preparing_and_writing_a_batch_is_prepared_again(
             actor = actor_with_role(db, clock, "admin")
             taken = prepared.rows[0]["slug"]
             create_item(
-                db,
-                actor,
-                clock,
+                ctx.acting_as(actor),
                 {
                     "collectionId": "blog-posts",
                     "title": "Racer",

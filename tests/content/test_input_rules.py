@@ -17,6 +17,7 @@ from sonic_cms.cli.collections import app as collections_cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.content.collection_sync import sync_collections
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import COLLECTIONS
 from tests.content.helpers import sync_examples
@@ -142,7 +143,7 @@ def test_reserved_and_case_clashing_field_names_are_a_422(
     assert path in _paths(response)
 
 
-def test_config_files_obey_the_same_name_rules(db: Database, clock: FrozenClock, tmp_path: Path):
+def test_config_files_obey_the_same_name_rules(ctx: Context, tmp_path: Path):
     folder = tmp_path / "cols"
     folder.mkdir()
     (folder / "a.yaml").write_text(
@@ -154,7 +155,7 @@ def test_config_files_obey_the_same_name_rules(db: Database, clock: FrozenClock,
     )
     (folder / "c.yaml").write_text("name: users\ndisplayName: U\nschema:\n  properties: {}\n")
     (folder / "d.yaml").write_text('name: nul\ndisplayName: "N\\0"\nschema: {properties: {}}\n')
-    results = {r.name: r for r in sync_collections(db, SYSTEM, clock, folder)}
+    results = {r.name: r for r in sync_collections(ctx.acting_as(SYSTEM), folder)}
     assert {name: r.status for name, r in results.items()} == {
         "clash": "error",
         "proto": "error",

@@ -241,10 +241,11 @@ def test_a_plugin_filter_cannot_store_a_script(client, admin, db):
     assert _stored(db, item["id"]).data["body"] == CLEAN
 
 
-def test_bulk_import_cleans_like_a_single_create(client, admin, db, clock):
+def test_bulk_import_cleans_like_a_single_create(client, admin, db, clock, ctx):
     author = create_random_user(db, clock, "editor").id
     items = [{"title": f"Bulk {n}", "data": _dirty()} for n in range(5)]
-    report = bulk_create_items(db, SYSTEM, clock, "articles", items, batch_size=2, author_id=author)
+    system = ctx.acting_as(SYSTEM)
+    report = bulk_create_items(system, "articles", items, batch_size=2, author_id=author)
     assert report.created == 5 and not report.rejected
     with db.read() as conn:
         rows = conn.execute(select(Content.data)).scalars().all()

@@ -16,6 +16,7 @@ from sonic_cms.errors import ValidationFailed
 from sonic_cms.media.manage import purge_media, soft_delete
 from sonic_cms.media.upload import MediaMeta, upload_media
 from sonic_cms.storage import Storage
+from tests.content.helpers import context_on
 from tests.media.helpers import image_bytes, media_count, stored_keys
 from tests.utils.auth import actor_with_role
 
@@ -42,11 +43,11 @@ def test_content_refers_to_live_media_and_purge_clears_featured_image(
             )
         )  # fmt: skip
     body = {"collectionId": "posts", "title": "With image", "data": {"featuredImage": item["id"]}}
-    live = create_item(media_db, editor, clock, body)
+    live = create_item(context_on(media_db, clock, editor), body)
     assert live["featured_image_id"] == item["id"]
     soft_delete(as_editor, item["id"])
     with pytest.raises(ValidationFailed) as refused:
-        create_item(media_db, editor, clock, {**body, "title": "Deleted image"})
+        create_item(context_on(media_db, clock, editor), {**body, "title": "Deleted image"})
     assert refused.value.details == [{"path": "data.featuredImage", "message": "no such media"}]
     purge_media(as_editor, item["id"])
     with media_db.read() as conn:

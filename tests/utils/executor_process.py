@@ -6,6 +6,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.workflow.executor import run_due
+from tests.content.helpers import context_on
 
 
 def execute_until_idle(url: str, now_ms: int) -> list[str]:
@@ -14,7 +15,7 @@ def execute_until_idle(url: str, now_ms: int) -> list[str]:
     done: list[str] = []
     try:
         while True:
-            report = run_due(db, FrozenClock(now_ms), limit=50)
+            report = run_due(context_on(db, FrozenClock(now_ms)), limit=50)
             done.extend(report.completed)
             if not report.completed and not report.failed:
                 return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.api.context import AppContext
 from sonic_cms.workflow.executor import run_forever
 
@@ -14,7 +15,8 @@ def start_background_tasks(context: AppContext) -> list[asyncio.Task[None]]:
     tasks = []
     interval = context.settings.scheduler_interval_seconds
     if interval > 0:
-        tasks.append(asyncio.create_task(run_forever(context.db, context.clock, interval)))
+        executor = run_forever(context.services.acting_as(SYSTEM), interval)
+        tasks.append(asyncio.create_task(executor))
     return tasks
 
 

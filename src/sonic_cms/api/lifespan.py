@@ -73,9 +73,8 @@ def build_lifespan(
 async def _sync_collections(context: AppContext) -> None:
     settings = context.settings
     if settings.collections_sync_on_start and settings.collections_dir.is_dir():
-        results = await context.db.run_write(
-            sync_collections, context.db, SYSTEM, context.clock, settings.collections_dir
-        )
+        ctx = context.services.acting_as(SYSTEM)
+        results = await ctx.run_write(lambda: sync_collections(ctx, settings.collections_dir))
         logger.info("%s", summary_line(results))
 
 

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-from sonic_cms.actors import SYSTEM
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_database, settings_from
-from sonic_cms.clock import SystemClock
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, settings_from
 from sonic_cms.content.collection_sync import summary_line, sync_collections
 
 app = typer.Typer(help="Config-managed collections", no_args_is_help=True)
@@ -31,11 +29,8 @@ def sync(
 ) -> None:
     """Create, update or deactivate collections to match the files; exit 1 on any error."""
     settings = settings_from(env, database_url)
-    db = command_database(settings)
-    try:
-        results = sync_collections(db, SYSTEM, SystemClock(), folder or settings.collections_dir)
-    finally:
-        db.dispose()
+    with command_context(settings, with_plugins=False) as ctx:
+        results = sync_collections(ctx, folder or settings.collections_dir)
     for result in results:
         where = f" ({result.file})" if result.file else ""
         typer.echo(

@@ -11,16 +11,8 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from sonic_cms.actors import SYSTEM
 from sonic_cms.auth.users import find_user_id
-from sonic_cms.cli.common import (
-    DatabaseUrlOption,
-    EnvOption,
-    command_context,
-    fail,
-    settings_from,
-)
-from sonic_cms.clock import SystemClock
+from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, fail, settings_from
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
@@ -75,9 +67,7 @@ def import_items(
         try:
             started = time.perf_counter()
             report = bulk_create_items(
-                ctx.db,
-                SYSTEM,
-                SystemClock(),
+                ctx,
                 collection,
                 read_jsonl(file),
                 batch_size=batch_size or settings.content_import_batch_size,
@@ -135,8 +125,7 @@ def sanitize(
         signer = None if dry_run else _author(ctx, author)
         try:
             report = sanitize_stored(
-                ctx.db,
-                SystemClock(),
+                ctx,
                 author_id=signer,
                 dry_run=dry_run,
                 collection=collection,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
@@ -41,7 +42,7 @@ def run(
         with command_runtime(settings) as runtime:
             while True:
                 runtime.plugins.refresh()
-                report = run_due(runtime.db, runtime.clock)
+                report = run_due(runtime.context.acting_as(SYSTEM))
                 console.print(f"{len(report.completed)} completed, {len(report.failed)} failed")
                 if once:
                     return

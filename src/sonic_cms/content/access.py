@@ -18,8 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, 
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.ownership import holds_own_or_any, require_own_or_any
-from sonic_cms.clock import Clock
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import CONTENT
 from sonic_cms.errors import Forbidden, NotFound, Unauthorized
 
@@ -56,10 +55,10 @@ def next_visibility_change(conn: Connection, now_ms: int) -> int | None:
     return min(moments) if moments else None
 
 
-def public_view_lifetime(db: Database, clock: Clock) -> int | None:
+def public_view_lifetime(ctx: Context) -> int | None:
     """Whole seconds the public view of content stays as it is now (None: until a write)."""
-    now = clock.now_ms()
-    with db.read() as conn:
+    now = ctx.clock.now_ms()
+    with ctx.db.read() as conn:
         moment = next_visibility_change(conn, now)
     return None if moment is None else (moment - now) // 1000
 

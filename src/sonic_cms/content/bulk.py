@@ -35,7 +35,6 @@ import orjson
 from sqlalchemy import Connection, Dialect, Table, insert, select
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.items import (
     Target,
@@ -52,8 +51,8 @@ from sonic_cms.content.items import (
 )
 from sonic_cms.content.search import FTS_INSERT_TRIGGER, index_new_items
 from sonic_cms.content.slugs import slugify
+from sonic_cms.context import Context
 from sonic_cms.db.change_capture import capture_paused, last_rowid, sqlite_log_inserted
-from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import CONTENT, USERS, VERSIONS
 from sonic_cms.errors import BadRequest
 from sonic_cms.plugins import hookspecs
@@ -123,9 +122,7 @@ class _Rejected(Exception):
 
 
 def bulk_create_items(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
+    ctx: Context,
     collection: str,
     items: Iterable[Any],
     *,
@@ -139,6 +136,7 @@ def bulk_create_items(
     that name none (default: the acting user); only the system actor may name ``author_id``
     per item. Returns a report; a batch with a bad item writes nothing.
     """
+    db, actor = ctx.db, ctx.actor
     actor.require("content.create")
     if batch_size < 1:
         raise BadRequest("batch_size must be at least 1", code="invalid_batch_size")
@@ -147,11 +145,11 @@ def bulk_create_items(
         raise BadRequest("Content needs an author: act as a user", code="author_required")
     with db.read() as conn:
         resolve_target(conn, collection)  # 404 before reading any input
-    job = _Import(db, actor, clock, collection, default_author)
+    job = _Import(ctx, collection, default_author)
     report = ImportReport()
     batches = _batches(items, batch_size, first_line)
     with _cyclic_gc_paused():
-        if any(db.hooks.has(hook, "filter") for hook in _ITEM_FILTERS):
+        if any(ctx.hooks.has(hook, "filter") for hook in _ITEM_FILTERS):
             # filters must see each item inside its batch's transaction: one stage
             for start, batch in batches:
                 report.batches.append(job.run_sequential(start, batch))
@@ -274,9 +272,8 @@ class _Import:
     with any of them registered both stages run there, one batch after the other.
     """
 
-    db: Database
-    actor: Actor
-    clock: Clock
+    #: The import's collaborators, acting for its caller.
+    ctx: Context
     collection: str
     default_author: str | None
     #: Slugs this import claimed in batches prepared but maybe not yet committed.
@@ -287,13 +284,12 @@ class _Import:
         conn = hooks.conn
         prepared = _Prepared(start, batch, target, hooks)
         slugs = _slug_book(conn, target, batch, self.claimed)
-        authors = (
-            _known_authors(conn, batch, self.default_author) if self.actor.is_system else set()
-        )
-        now = self.clock.now_ms()
+        actor = self.ctx.actor
+        authors = _known_authors(conn, batch, self.default_author) if actor.is_system else set()
+        now = self.ctx.clock.now_ms()
         for line, raw in enumerate(batch, start):
             item, found = _prepare(
-                hooks, self.actor, target, raw, now, slugs, authors, self.default_author
+                hooks, actor, target, raw, now, slugs, authors, self.default_author
             )
             prepared.problems += [Problem(line, p["path"], p["message"]) for p in found]
             if item is not None and not prepared.problems:
@@ -305,8 +301,8 @@ class _Import:
     def run_sequential(self, start: int, batch: list[Any]) -> BatchResult:
         """Prepare and write one batch inside one write transaction."""
         try:
-            with self.db.write() as conn:
-                hooks = self.db.hooks.scope(conn, self.actor, self.db.read)
+            with self.ctx.db.write() as conn:
+                hooks = self.ctx.hook_scope(conn)
                 prepared = self.prepare(hooks, resolve_target(conn, self.collection), start, batch)
                 written = self._store(prepared, hooks)
         except _Rejected as rejected:
@@ -327,8 +323,8 @@ class _Import:
                 yield self._write_prepared(pending.result())
 
     def _prepare_outside(self, start: int, batch: list[Any]) -> _Prepared:
-        with self.db.read() as conn:
-            hooks = self.db.hooks.scope(conn, self.actor, self.db.read)
+        with self.ctx.db.read() as conn:
+            hooks = self.ctx.hook_scope(conn)
             return self.prepare(hooks, resolve_target(conn, self.collection), start, batch)
 
     def _write_prepared(self, prepared: _Prepared) -> BatchResult:
@@ -336,10 +332,10 @@ class _Import:
             prepared.hooks.discard()
             return prepared.result()
         try:
-            with self.db.write() as conn:
-                hooks = self.db.hooks.scope(conn, self.actor, self.db.read)
+            with self.ctx.db.write() as conn:
+                hooks = self.ctx.hook_scope(conn)
                 target = resolve_target(conn, self.collection)
-                if not _still_valid(conn, prepared, target, self.actor, self.default_author):
+                if not _still_valid(conn, prepared, target, self.ctx.actor, self.default_author):
                     prepared.hooks.discard()
                     self.claimed.difference_update(row["slug"] for row in prepared.rows)
                     prepared = self.prepare(hooks, target, prepared.start, prepared.batch)

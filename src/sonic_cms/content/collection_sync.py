@@ -16,8 +16,6 @@ import orjson
 import yaml
 from sqlalchemy import Connection, insert, select, update
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.content.collection_names import (
     RESERVED_MESSAGE,
     is_reserved,
@@ -25,7 +23,7 @@ from sonic_cms.content.collection_names import (
     reserved_tables,
 )
 from sonic_cms.content.collections import collection_input_errors
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.ids import new_id
 
@@ -74,9 +72,8 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sync_one(conn: Connection, clock: Clock, values: dict[str, Any]) -> tuple[str, str]:
+def _sync_one(conn: Connection, now: int, values: dict[str, Any]) -> tuple[str, str]:
     existing = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.name == values["name"])).first()
-    now = clock.now_ms()
     label = values["display_name"]
     if existing is None:
         conn.execute(
@@ -102,24 +99,24 @@ def collection_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES)
 
 
-def sync_collections(db: Database, actor: Actor, clock: Clock, folder: Path) -> list[SyncResult]:
+def sync_collections(ctx: Context, folder: Path) -> list[SyncResult]:
     """Sync every file in ``folder``; one result per file, plus one per deactivated collection.
 
     Each file syncs in its own transaction, so one bad file never blocks the others.
     """
-    actor.require("collections.update")
+    ctx.actor.require("collections.update")
     results: list[SyncResult] = []
     seen: set[str] = set()
     for path in collection_files(folder):
-        result = _sync_file(db, clock, path)
+        result = _sync_file(ctx, path)
         seen.add(result.name)
         results.append(result)
-    results.extend(_deactivate_missing(db, clock, seen))
-    results.extend(reserved_name_warnings(db))
+    results.extend(_deactivate_missing(ctx, seen))
+    results.extend(reserved_name_warnings(ctx))
     return results
 
 
-def _sync_file(db: Database, clock: Clock, path: Path) -> SyncResult:
+def _sync_file(ctx: Context, path: Path) -> SyncResult:
     try:
         values = config_values(load_config(path))
     except (OSError, ValueError) as exc:
@@ -129,21 +126,21 @@ def _sync_file(db: Database, clock: Clock, path: Path) -> SyncResult:
     if errors:
         reasons = ", ".join(f"{e['path']}: {e['message']}" for e in errors)
         return SyncResult(path.name, name, "error", f"Validation failed: {reasons}")
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         exists = conn.execute(select(COLLECTIONS.c.id).where(COLLECTIONS.c.name == name)).first()
         reserved = reserved_name_problems(conn, name)
         if reserved and exists is None:
             return SyncResult(
                 path.name, name, "error", f"Validation failed: name {RESERVED_MESSAGE}"
             )
-        status, message = _sync_one(conn, clock, values)
+        status, message = _sync_one(conn, ctx.clock.now_ms(), values)
     return SyncResult(path.name, name, status, message)
 
 
-def reserved_name_warnings(db: Database) -> list[SyncResult]:
+def reserved_name_warnings(ctx: Context) -> list[SyncResult]:
     """One warning per existing collection whose name is now reserved (made before the rule,
     or imported): it keeps working, and the operator learns it should be renamed."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         tables = reserved_tables(conn)
         names = conn.execute(select(COLLECTIONS.c.name).order_by(COLLECTIONS.c.name)).scalars()
         return [
@@ -153,9 +150,9 @@ def reserved_name_warnings(db: Database) -> list[SyncResult]:
         ]
 
 
-def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[SyncResult]:
+def _deactivate_missing(ctx: Context, seen: set[str]) -> list[SyncResult]:
     results = []
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         rows = conn.execute(
             select(COLLECTIONS.c.id, COLLECTIONS.c.name).where(
                 COLLECTIONS.c.managed == True,  # noqa: E712
@@ -168,7 +165,7 @@ def _deactivate_missing(db: Database, clock: Clock, seen: set[str]) -> list[Sync
             conn.execute(
                 update(COLLECTIONS)
                 .where(COLLECTIONS.c.id == row.id)
-                .values(is_active=False, updated_at=clock.now_ms())
+                .values(is_active=False, updated_at=ctx.clock.now_ms())
             )
             results.append(
                 SyncResult(

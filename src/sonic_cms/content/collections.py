@@ -12,11 +12,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.content.collection_names import reserved_name_problems
 from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Content
 from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
@@ -79,37 +77,33 @@ def compiled_schema(row: Row[Any]) -> CompiledSchema:
     return compile_schema(row.schema or {})
 
 
-def list_collections(
-    db: Database, actor: Actor, *, include_inactive: bool = False
-) -> list[dict[str, Any]]:
+def list_collections(ctx: Context, *, include_inactive: bool = False) -> list[dict[str, Any]]:
     """Collections by name; inactive ones only for those who may edit collections."""
-    actor.require("collections.read")
+    ctx.actor.require("collections.read")
     query = select(COLLECTIONS).order_by(COLLECTIONS.c.name)
-    if not (include_inactive and actor.can("collections.update")):
+    if not (include_inactive and ctx.actor.can("collections.update")):
         query = query.where(COLLECTIONS.c.is_active == True)  # noqa: E712
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         return [serialize_collection(row) for row in conn.execute(query)]
 
 
-def get_collection(db: Database, actor: Actor, key: str) -> dict[str, Any]:
+def get_collection(ctx: Context, key: str) -> dict[str, Any]:
     """One active collection by name or id; 404 ``Collection not found`` otherwise."""
-    actor.require("collections.read")
-    with db.read() as conn:
+    ctx.actor.require("collections.read")
+    with ctx.db.read() as conn:
         row = find_collection(conn, key)
-    if row is None or not (row.is_active or actor.can("collections.update")):
+    if row is None or not (row.is_active or ctx.actor.can("collections.update")):
         raise NotFound("Collection not found", code="collection_not_found")
     return serialize_collection(row)
 
 
-def create_collection(
-    db: Database, actor: Actor, clock: Clock, values: dict[str, Any]
-) -> dict[str, Any]:
+def create_collection(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     """Create an API-managed collection; 409 when the name is taken."""
-    actor.require("collections.create")
+    ctx.actor.require("collections.create")
     errors = collection_input_errors(values, partial=False)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
-    now = clock.now_ms()
+    now = ctx.clock.now_ms()
     row = {
         "id": f"col-{values['name']}-{new_id()[-8:]}",
         "name": values["name"],
@@ -121,7 +115,7 @@ def create_collection(
         "created_at": now,
         "updated_at": now,
     }
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         reserved = reserved_name_problems(conn, row["name"])
         if reserved:
             raise ValidationFailed("Invalid collection", details=reserved)
@@ -144,11 +138,9 @@ def _editable_row(conn: Connection, key: str) -> Row[Any]:
     return row
 
 
-def update_collection(
-    db: Database, actor: Actor, clock: Clock, key: str, values: dict[str, Any]
-) -> dict[str, Any]:
+def update_collection(ctx: Context, key: str, values: dict[str, Any]) -> dict[str, Any]:
     """Change display name, description, schema or is_active of an API-managed collection."""
-    actor.require("collections.update")
+    ctx.actor.require("collections.update")
     unknown = sorted(set(values) - set(EDITABLE))
     if unknown:
         raise BadRequest(
@@ -159,18 +151,18 @@ def update_collection(
     errors = collection_input_errors(values, partial=True)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         row = _editable_row(conn, key)
-        changes = {**values, "updated_at": clock.now_ms()}
+        changes = {**values, "updated_at": ctx.clock.now_ms()}
         conn.execute(update(COLLECTIONS).where(COLLECTIONS.c.id == row.id).values(**changes))
         fresh = conn.execute(select(COLLECTIONS).where(COLLECTIONS.c.id == row.id)).one()
     return serialize_collection(fresh)
 
 
-def delete_collection(db: Database, actor: Actor, key: str) -> None:
+def delete_collection(ctx: Context, key: str) -> None:
     """Delete an empty API-managed collection; one that has content is a 400."""
-    actor.require("collections.delete")
-    with db.write() as conn:
+    ctx.actor.require("collections.delete")
+    with ctx.db.write() as conn:
         row = _editable_row(conn, key)
         count = conn.execute(
             select(func.count()).select_from(Content).where(Content.collection_id == row.id)

@@ -3,7 +3,8 @@
 Works from ``content_versions`` (each version holds the item's title, slug, status and data as
 of its ``created_at``), so it needs neither snapshots nor the change log. Reading obeys the
 content read policy; restoring is a rollback to the version current at that moment, so it is
-validated and versioned like any edit and never rewrites history.
+validated and versioned like any edit and never rewrites history (it moves the workflow like
+any edit, so it lives in ``workflow.edits``; this module finds the version to restore).
 
 Callers with draft access (the item's author, editors, admins) see any past state. Everyone
 else sees a past state only if the public saw it then: the item is readable by them now, its
@@ -18,19 +19,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock, utc_datetime
+from sonic_cms.clock import utc_datetime
 from sonic_cms.content.access import can_read_row, has_draft_access, require_history, window_open
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.content.state import status_for_state
-from sonic_cms.content.versions import as_snapshot, rollback
-from sonic_cms.db.engine import Database
+from sonic_cms.content.versions import as_snapshot
+from sonic_cms.context import Context
+from sonic_cms.db.schema import WorkflowHistory
 from sonic_cms.db.schema.tables import VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import is_whole_number
-from sonic_cms.workflow.transitions import history_rows
 
 
 def parse_as_of(value: str) -> int:
@@ -49,18 +49,17 @@ def parse_as_of(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def content_as_of(
-    db: Database, actor: Actor, clock: Clock, content_id: str, as_of_ms: int
-) -> dict[str, Any]:
+def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any]:
     """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``.
 
     Raises:
         NotFound: no such item (or not readable), or it did not exist yet (``not_yet``).
     """
+    actor = ctx.actor
     actor.require("content.read")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         row = load_item(conn, content_id)
-        if row is None or not can_read_row(actor, row, clock.now_ms()):
+        if row is None or not can_read_row(actor, row, ctx.clock.now_ms()):
             raise NotFound("Content not found", code="content_not_found")
         number, stored = _version_at(conn, row, as_of_ms)
         public_only = not has_draft_access(actor, row)
@@ -74,6 +73,15 @@ def content_as_of(
     if public_only:
         item["status"] = "published"
     return {**item, "version": number, "as_of": as_of_ms}
+
+
+def history_rows(conn: Connection, content_id: str) -> list[Row[Any]]:
+    """Every workflow history row of an item, oldest first (``seq`` orders the rows written
+    within one millisecond)."""
+    rows = conn.execute(
+        select(WorkflowHistory).where(WorkflowHistory.content_id == content_id)
+    ).all()
+    return sorted(rows, key=lambda r: (r.created_at, (r.metadata or {}).get("seq", 0)))
 
 
 def status_at(conn: Connection, row: Any, moment_ms: int) -> str:
@@ -97,16 +105,13 @@ def _was_public(conn: Connection, row: Any, moment_ms: int) -> bool:
     return status_at(conn, row, moment_ms) == "published" and window_open(row, moment_ms)
 
 
-def restore_content_as_of(
-    db: Database, actor: Actor, clock: Clock, content_id: str, as_of_ms: int
-) -> dict[str, Any]:
-    """Bring back the item as it was at ``as_of_ms`` as a new version (reads history, so it
-    needs draft access before anything about the past is looked up)."""
-    with db.read() as conn:
-        row = require_history(actor, load_item(conn, content_id), clock.now_ms())
+def version_to_restore(ctx: Context, content_id: str, as_of_ms: int) -> int:
+    """The number of the version current at ``as_of_ms`` (reads history, so it needs draft
+    access before anything about the past is looked up)."""
+    with ctx.db.read() as conn:
+        row = require_history(ctx.actor, load_item(conn, content_id), ctx.clock.now_ms())
         number, _ = _version_at(conn, row, as_of_ms)
-    restored = rollback(db, actor, clock, content_id, number)
-    return {**restored, "restored_from": number, "as_of": as_of_ms}
+    return number
 
 
 def _version_at(conn: Connection, row: Any, as_of_ms: int) -> tuple[int, Any]:

@@ -1,9 +1,15 @@
-"""Content items: create, read, update, delete, publish, with a version row for every write.
+"""Content items: create, read, delete, and the pieces of an edit, with a version row for
+every write.
 
 Every write is one transaction: the item, its version row and (through triggers) its search
 entry commit together. ``data`` is validated against the collection's compiled schema on every
 write path, SonicJS's admin form checks only. Optimistic concurrency: a stale ``If-Match`` is a
 412 and a stale ``version`` in the body a 409, so two racing editors never overwrite each other.
+
+An edit can move the item's workflow (a status change, or an edit of rejected content), and the
+workflow sits above content, so the edit itself is assembled in ``workflow.edits`` from the
+pieces here: :func:`check_update` before the transaction, :func:`open_edit` and
+:func:`write_edit` inside it, around the workflow's move.
 
 Every write fires its ``content:*`` hooks (docs/plugins.md): filters inside the transaction
 before validation (see content_hooks), actions after the commit with the serialized item.
@@ -19,7 +25,6 @@ from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.access import (
     STATUSES,
@@ -34,8 +39,8 @@ from sonic_cms.content.collections import compiled_schema, find_collection
 from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
 from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
-from sonic_cms.content.state import publish_filter, publishes
-from sonic_cms.db.engine import Database
+from sonic_cms.content.state import publish_filter, publishes, state_for_status
+from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, MEDIA, VERSIONS
 from sonic_cms.errors import (
     BadRequest,
@@ -48,18 +53,18 @@ from sonic_cms.ids import new_id
 from sonic_cms.inputs.text import NUL_MESSAGE, control_problems, nul_paths
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
-from sonic_cms.workflow import transitions as workflow
 
 MAX_TITLE_LENGTH = 500
 WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
 
 
-def get_item(db: Database, actor: Actor, clock: Clock, item_id: str) -> dict[str, Any]:
+def get_item(ctx: Context, item_id: str) -> dict[str, Any]:
     """One item the actor may read now; 404 otherwise (a draft's existence is not disclosed)."""
+    actor = ctx.actor
     actor.require("content.read")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row, clock.now_ms()):
+    if row is None or not can_read_row(actor, row, ctx.clock.now_ms()):
         raise NotFound("Content not found", code="content_not_found")
     return serialize_item(row)
 
@@ -271,16 +276,17 @@ def _actor_user(actor: Actor) -> str:
     return actor.user_id
 
 
-def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) -> dict[str, Any]:
+def create_item(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
+    actor = ctx.actor
     actor.require("content.create")
     _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
     _check_fields(actor, body, None, creating=True)
     author = str(
         body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
     )
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         target = resolve_target(conn, body.get("collectionId", body.get("collection_id")))
         payload = content_hooks.write_payload(
             {**body, "status": body.get("status", "draft")},
@@ -290,7 +296,9 @@ def create_item(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) 
             author_id=author,
         )
         body = _filtered(hooks, "create", payload, body, None)
-        item = _new_item(conn, target, clock.now_ms(), body, author, body.get("status", "draft"))
+        item = _new_item(
+            conn, target, ctx.clock.now_ms(), body, author, body.get("status", "draft")
+        )
         publish_created(hooks, item)
         _insert_item(conn, item, target)
         _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
@@ -381,7 +389,7 @@ def new_item_row(
         "slug": slug,
         "data": data,
         "status": status,
-        "workflow_state_id": workflow.state_for_status(status),
+        "workflow_state_id": state_for_status(status),
         "author_id": author,
         "created_at": now,
         "updated_at": now,
@@ -408,7 +416,8 @@ def _insert_item(conn: Connection, item: dict[str, Any], target: Target) -> None
         ) from exc
 
 
-def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None) -> None:
+def check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None) -> None:
+    """412 for a stale ``If-Match``, 409 for a stale ``version`` in the body."""
     if if_match is not None and if_match.strip() != "*" and if_match.strip() != etag_of(row):
         raise PreconditionFailed("The item changed since you read it (If-Match does not match)")
     if "version" in body and body["version"] != row.version_number:
@@ -419,38 +428,55 @@ def _check_concurrency(row: Row[Any], body: dict[str, Any], if_match: str | None
         )
 
 
-def update_item(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
-    item_id: str,
-    body: dict[str, Any],
-    *,
-    if_match: str | None = None,
-) -> dict[str, Any]:
-    """Partial update (title, slug, status, data replace what is given) plus a new version."""
+def check_update(actor: Actor, body: dict[str, Any]) -> None:
+    """What an update's body must pass before any transaction: a signed-in caller, known
+    fields, the right shapes (partial: title, slug, status, data replace what is given)."""
     require_signed_in(actor)
     _check_body(body, WRITABLE)
     problems = field_problems(body, creating=False)
     if problems:
         raise ValidationFailed("Validation failed", details=problems)
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
-        row = _editable(conn, actor, item_id)
-        _check_concurrency(row, body, if_match)
-        target = resolve_target(conn, row.collection_id)
-        payload = _update_payload(hooks, target, row, body)
-        body = _filtered(hooks, "update", payload, body, row.status)
-        require_status_change(actor, row.status, body.get("status", row.status))
-        status = body.get("status", row.status)
-        # one moment for the whole write: the history row of a publish and the version it shows
-        # must agree, or as_of at the publish moment would find the draft version before it
-        now = clock.now_ms()
-        row = workflow.follow_edit(conn, row, actor, status, now, hooks=hooks)
-        item = _updated_item(conn, target, row, body, now)
-        _save(conn, item, row, _actor_user_or(actor, row.author_id), target)
-        after_write(hooks, "update", item)
-    hooks.fire()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An update opened in its transaction: the item as it was, its collection, and the body
+    as plugins' filters left it."""
+
+    row: Row[Any]
+    target: Target
+    body: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        """The status the edit asks for (the item's own when the body names none)."""
+        return str(self.body.get("status", self.row.status))
+
+
+def open_edit(
+    conn: Connection, hooks: HookScope, item_id: str, body: dict[str, Any], *, if_match: str | None
+) -> Edit:
+    """Load the item the hooks' actor may edit, check concurrency, run the update's filters
+    and check the right to the status asked for."""
+    actor = _acting(hooks)
+    row = editable(conn, actor, item_id)
+    check_concurrency(row, body, if_match)
+    target = resolve_target(conn, row.collection_id)
+    payload = _update_payload(hooks, target, row, body)
+    body = _filtered(hooks, "update", payload, body, row.status)
+    require_status_change(actor, row.status, body.get("status", row.status))
+    return Edit(row, target, body)
+
+
+def write_edit(
+    conn: Connection, hooks: HookScope, edit: Edit, row: Row[Any], now: int
+) -> dict[str, Any]:
+    """Write ``edit`` over ``row`` (the item once the workflow followed the edit) and its
+    version; ``now`` is the moment of the workflow's move too, so that the history row of a
+    publish and the version it shows agree (as_of at that moment finds this version)."""
+    item = _updated_item(conn, edit.target, row, edit.body, now)
+    _save(conn, item, row, _actor_user_or(_acting(hooks), row.author_id), edit.target)
+    after_write(hooks, "update", item)
     return item
 
 
@@ -480,7 +506,8 @@ def _actor_user_or(actor: Actor, fallback: str) -> str:
     return actor.user_id or fallback
 
 
-def _editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
+def editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
+    """The item ``actor`` may edit; 404 when they may not read it, 403 when only read it."""
     row = load_item(conn, item_id)
     if row is None or not can_read_row(actor, row):
         raise NotFound("Content not found", code="content_not_found")
@@ -540,45 +567,17 @@ def _save(
     _write_version(conn, item, author, item["updated_at"], replace=replaces_auto_save(row))
 
 
-def set_status(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
-    item_id: str,
-    status: str,
-    *,
-    if_match: str | None = None,
-) -> dict[str, Any]:
-    """Publish (sets published_at), unpublish (back to draft) or archive.
-
-    A status change is not an edit: it writes no version, so the history reads as the edits
-    made (the README walkthrough: create, publish, edit twice -> versions 1 to 3), and
-    unpublishing keeps every version. It is a workflow move: the collection's workflow must
-    allow it (a workflow that requires approval refuses to publish unapproved content), and it
-    is recorded in the workflow history.
-    """
-    actor.require("content.publish")
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
-        row = _editable(conn, actor, item_id)
-        _check_concurrency(row, {}, if_match)
-        workflow.change_status(conn, row, actor, status, clock.now_ms(), hooks=hooks)
-        fresh = load_item(conn, item_id)
-    hooks.fire()
-    assert fresh is not None
-    return serialize_item(fresh)
-
-
-def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | None = None) -> None:
+def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> None:
     """Delete an item with its versions (``content:delete`` gets the item as it was)."""
+    actor = ctx.actor
     require_signed_in(actor)
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         row = load_item(conn, item_id)
         if row is None or not can_read_row(actor, row):
             raise NotFound("Content not found", code="content_not_found")
         require_delete(actor, row)
-        _check_concurrency(row, {}, if_match)
+        check_concurrency(row, {}, if_match)
         if hooks.wants(hookspecs.CONTENT_DELETE) or hooks.wants(hookspecs.CONTENT_DELETE, "action"):
             hooks.filter(hookspecs.CONTENT_DELETE, serialize_item(row))
             hooks.after_commit(hookspecs.CONTENT_DELETE, serialize_item(row))
@@ -587,12 +586,10 @@ def delete_item(db: Database, actor: Actor, item_id: str, *, if_match: str | Non
     hooks.fire()
 
 
-def slug_available(
-    db: Database, actor: Actor, collection: str, slug: str, exclude_id: str | None = None
-) -> bool:
+def slug_available(ctx: Context, collection: str, slug: str, exclude_id: str | None = None) -> bool:
     """SonicJS's check-slug: whether ``slug`` is free in the collection (for content writers
     only: the answer discloses drafts' slugs)."""
-    require_slug_check(actor)
-    with db.read() as conn:
+    require_slug_check(ctx.actor)
+    with ctx.db.read() as conn:
         target = resolve_target(conn, collection)
         return not _slug_taken(conn, target.id, slug, exclude_id)

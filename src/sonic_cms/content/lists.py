@@ -18,7 +18,6 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, select, tuple_
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.content.access import visibility
 from sonic_cms.content.collections import compiled_schema, find_collection
@@ -38,7 +37,7 @@ from sonic_cms.content.rows import serialize_item
 from sonic_cms.content.schema import FieldInfo
 from sonic_cms.content.search import parse_search, search_subquery
 from sonic_cms.content.sql import build_where, sort_expression
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
@@ -237,15 +236,11 @@ def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
 
 
 def list_content(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
-    settings: Settings,
-    pairs: list[tuple[str, str]],
-    collection: str | None = None,
+    ctx: Context, pairs: list[tuple[str, str]], collection: str | None = None
 ) -> dict[str, Any]:
     """``{data, meta}`` for a list request, obeying the actor's visibility now."""
-    scope = visibility(actor, clock.now_ms())
+    db, settings = ctx.db, ctx.settings
+    scope = visibility(ctx.actor, ctx.clock.now_ms())
     with db.read() as conn:
         collection_id, row = None, None
         if collection is not None:
@@ -257,7 +252,7 @@ def list_content(
         conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
         if collection_id is not None:
             conditions.append(CONTENT.c.collection_id == collection_id)
-        return _run(conn, db.dialect, actor, query, conditions, settings)
+        return _run(conn, db.dialect, ctx.actor, query, conditions, settings)
 
 
 def _run(
@@ -359,10 +354,10 @@ def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> 
     return pagination
 
 
-def content_stats(db: Database, actor: Actor, clock: Clock) -> dict[str, Any]:
+def content_stats(ctx: Context) -> dict[str, Any]:
     """Counts per status and per collection, of what the actor may read now."""
-    scope = visibility(actor, clock.now_ms())
-    with db.read() as conn:
+    scope = visibility(ctx.actor, ctx.clock.now_ms())
+    with ctx.db.read() as conn:
         rows = conn.execute(
             select(CONTENT.c.collection_id, CONTENT.c.status, func.count().label("n"))
             .where(scope)

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from sonic_cms.clock import Clock
 from sonic_cms.content.items import version_row
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
@@ -56,8 +56,7 @@ class SanitizeReport:
 
 
 def sanitize_stored(
-    db: Database,
-    clock: Clock,
+    ctx: Context,
     *,
     author_id: str | None,
     dry_run: bool,
@@ -70,6 +69,7 @@ def sanitize_stored(
     """
     if batch_size < 1:
         raise BadRequest("batch_size must be at least 1", code="invalid_batch_size")
+    db = ctx.db
     report = SanitizeReport(dry_run=dry_run)
     for collection_id, name, plan in _collections(db, collection):
         after = ""
@@ -80,7 +80,7 @@ def sanitize_stored(
                     break
                 report.batches += 1
                 report.scanned += len(rows)
-                now = clock.now_ms()
+                now = ctx.clock.now_ms()
                 for row in rows:
                     found = _clean_row(conn, plan, row, now, author_id, dry_run=dry_run)
                     if found is not None:

@@ -41,6 +41,12 @@ def status_for_state(state: str) -> str:
     return STATUS_OF_STATE.get(state, "draft")
 
 
+def state_for_status(status: str) -> str:
+    """The workflow state a public status corresponds to (a new item's, or the target of
+    publish, unpublish and archive)."""
+    return status if status in ("published", "archived") else "draft"
+
+
 def apply_state(
     conn: Connection,
     row: Any,

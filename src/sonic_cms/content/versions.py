@@ -1,4 +1,5 @@
-"""Version history: list, get one, diff two, roll back (which writes a new version).
+"""Version history: list, get one, diff two, and what rolling back writes (the rollback itself
+is an edit that moves the workflow, ``workflow.edits.rollback``).
 
 A version row's ``data`` holds a snapshot ``{title, slug, status, data}``. Rows imported from
 SonicJS hold the bare ``data`` object; they read as a snapshot with only ``data``.
@@ -14,11 +15,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock
 from sonic_cms.content.access import require_history
-from sonic_cms.content.items import update_item
 from sonic_cms.content.rows import load_item
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import checked_int
@@ -51,10 +50,10 @@ def _readable(conn: Connection, actor: Actor, item_id: str, now_ms: int) -> Row[
     return require_history(actor, load_item(conn, item_id), now_ms)
 
 
-def list_versions(db: Database, actor: Actor, clock: Clock, item_id: str) -> list[dict[str, Any]]:
+def list_versions(ctx: Context, item_id: str) -> list[dict[str, Any]]:
     """Every version of an item, newest first."""
-    with db.read() as conn:
-        item = _readable(conn, actor, item_id, clock.now_ms())
+    with ctx.db.read() as conn:
+        item = _readable(conn, ctx.actor, item_id, ctx.clock.now_ms())
         rows = conn.execute(
             select(VERSIONS)
             .where(VERSIONS.c.content_id == item_id)
@@ -80,12 +79,10 @@ def _version(conn: Connection, item_id: str, number: int) -> Row[Any]:
     return row
 
 
-def get_version(
-    db: Database, actor: Actor, clock: Clock, item_id: str, number: int
-) -> dict[str, Any]:
+def get_version(ctx: Context, item_id: str, number: int) -> dict[str, Any]:
     """One version's snapshot."""
-    with db.read() as conn:
-        item = _readable(conn, actor, item_id, clock.now_ms())
+    with ctx.db.read() as conn:
+        item = _readable(conn, ctx.actor, item_id, ctx.clock.now_ms())
         return _serialize(_version(conn, item_id, number), item.version_number)
 
 
@@ -108,34 +105,25 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     return changes
 
 
-def diff_versions(
-    db: Database, actor: Actor, clock: Clock, item_id: str, start: int, end: int
-) -> dict[str, Any]:
+def diff_versions(ctx: Context, item_id: str, start: int, end: int) -> dict[str, Any]:
     """What changed between two versions."""
-    with db.read() as conn:
-        _readable(conn, actor, item_id, clock.now_ms())
+    with ctx.db.read() as conn:
+        _readable(conn, ctx.actor, item_id, ctx.clock.now_ms())
         old = as_snapshot(_version(conn, item_id, start).data)
         new = as_snapshot(_version(conn, item_id, end).data)
     return {"from": start, "to": end, "changes": diff_snapshots(old, new)}
 
 
-def rollback(
-    db: Database,
-    actor: Actor,
-    clock: Clock,
-    item_id: str,
-    number: Any,
-    *,
-    if_match: str | None = None,
-) -> dict[str, Any]:
-    """Restore version ``number``'s title, slug and data as a new version; history stays."""
+def rollback_body(ctx: Context, item_id: str, number: Any) -> dict[str, Any]:
+    """The update that brings back version ``number``'s title, slug and data (a new version:
+    history stays); 400 for a number that is not a positive integer."""
     if type(number) is not int or number < 1:
         raise BadRequest("`version` must be a positive integer", code="invalid_version")
     checked_int("version", number, 1, in_body=True)
-    with db.read() as conn:
-        _readable(conn, actor, item_id, clock.now_ms())
+    with ctx.db.read() as conn:
+        _readable(conn, ctx.actor, item_id, ctx.clock.now_ms())
         snap = as_snapshot(_version(conn, item_id, number).data)
     body: dict[str, Any] = {"data": snap["data"] or {}}
     if snap["title"]:
         body.update(title=snap["title"], slug=snap["slug"])
-    return update_item(db, actor, clock, item_id, body, if_match=if_match)
+    return body

@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock, utc_datetime
-from sonic_cms.db.engine import Database
+from sonic_cms.clock import utc_datetime
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Collection, Workflow, WorkflowState, WorkflowTransition
 from sonic_cms.errors import Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
@@ -91,20 +90,20 @@ def serialize_workflow(row: Row[Any], transitions: list[Row[Any]]) -> dict[str, 
     }
 
 
-def list_states(db: Database, actor: Actor) -> list[dict[str, Any]]:
+def list_states(ctx: Context) -> list[dict[str, Any]]:
     """Every workflow state."""
-    actor.require("workflow.read")
-    with db.read() as conn:
+    ctx.actor.require("workflow.read")
+    with ctx.db.read() as conn:
         rows = conn.execute(select(WorkflowState).order_by(WorkflowState.id)).all()
     return [serialize_state(row) for row in rows]
 
 
-def create_state(db: Database, actor: Actor, clock: Clock, body: dict[str, Any]) -> dict[str, Any]:
+def create_state(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Add a state (admins extend the six defaults)."""
-    actor.require("workflow.manage")
+    ctx.actor.require("workflow.manage")
     values = _state_values(body)
-    values["created_at"] = utc_datetime(clock.now_ms())
-    with db.write() as conn:
+    values["created_at"] = utc_datetime(ctx.clock.now_ms())
+    with ctx.db.write() as conn:
         if conn.execute(select(WorkflowState.id).where(WorkflowState.id == values["id"])).first():
             raise Conflict(f"Workflow state {values['id']!r} already exists", code="state_exists")
         conn.execute(insert(WorkflowState).values(**values))
@@ -142,10 +141,10 @@ def _state_values(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_workflows(db: Database, actor: Actor) -> list[dict[str, Any]]:
+def list_workflows(ctx: Context) -> list[dict[str, Any]]:
     """Every workflow with its transitions."""
-    actor.require("workflow.read")
-    with db.read() as conn:
+    ctx.actor.require("workflow.read")
+    with ctx.db.read() as conn:
         rows = conn.execute(select(Workflow).order_by(Workflow.id)).all()
         return [serialize_workflow(row, _transitions(conn, row.id)) for row in rows]
 
@@ -159,14 +158,12 @@ def _transitions(conn: Connection, workflow_id: str) -> list[Row[Any]]:
     )
 
 
-def create_workflow(
-    db: Database, actor: Actor, clock: Clock, body: dict[str, Any]
-) -> dict[str, Any]:
+def create_workflow(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """A workflow for one collection, starting from the default workflow's transitions."""
-    actor.require("workflow.manage")
+    ctx.actor.require("workflow.manage")
     values = _workflow_values(body, creating=True)
-    now = utc_datetime(clock.now_ms())
-    with db.write() as conn:
+    now = utc_datetime(ctx.clock.now_ms())
+    with ctx.db.write() as conn:
         collection_id = _collection_id(conn, body.get("collection"))
         if conn.execute(select(Workflow.id).where(Workflow.collection_id == collection_id)).first():
             raise Conflict("This collection already has a workflow", code="workflow_exists")
@@ -214,17 +211,15 @@ def _copy_default_transitions(conn: Connection, workflow_id: str, now: Any) -> N
         )
 
 
-def update_workflow(
-    db: Database, actor: Actor, clock: Clock, workflow_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+def update_workflow(ctx: Context, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Change a workflow's name, flags or approval levels."""
-    actor.require("workflow.manage")
+    ctx.actor.require("workflow.manage")
     values = _workflow_values(body, creating=False)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         if conn.execute(select(Workflow.id).where(Workflow.id == workflow_id)).first() is None:
             raise NotFound("Workflow not found", code="workflow_not_found")
         if values:
-            values["updated_at"] = utc_datetime(clock.now_ms())
+            values["updated_at"] = utc_datetime(ctx.clock.now_ms())
             conn.execute(update(Workflow).where(Workflow.id == workflow_id).values(**values))
         row = conn.execute(select(Workflow).where(Workflow.id == workflow_id)).one()
         return serialize_workflow(row, _transitions(conn, workflow_id))

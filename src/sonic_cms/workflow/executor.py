@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, update
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock, utc_datetime
+from sonic_cms.clock import utc_datetime
 from sonic_cms.content.state import apply_state
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.logs.audit import log_in_transaction
 from sonic_cms.plugins.hooks import HookScope
@@ -47,11 +47,14 @@ class JobFailed(Exception):
     """A scheduled action could not be applied; the message is stored on the job."""
 
 
-def run_due(db: Database, clock: Clock, *, limit: int = 500) -> RunReport:
-    """Run every job due now (at most ``limit``), one transaction per job."""
+def run_due(ctx: Context, *, limit: int = 500) -> RunReport:
+    """Run every job due now (at most ``limit``), one transaction per job.
+
+    Each job acts as its own user (a system actor), whoever ``ctx`` acts for.
+    """
     report = RunReport()
     while len(report.completed) + len(report.failed) < limit:
-        outcome = _run_next(db, clock)
+        outcome = _run_next(ctx)
         if outcome is None:
             break
         job_id, ok = outcome
@@ -59,14 +62,14 @@ def run_due(db: Database, clock: Clock, *, limit: int = 500) -> RunReport:
     return report
 
 
-def _run_next(db: Database, clock: Clock) -> tuple[str, bool] | None:
-    now = clock.now_ms()
-    with db.write() as conn:
+def _run_next(ctx: Context) -> tuple[str, bool] | None:
+    now = ctx.clock.now_ms()
+    with ctx.db.write() as conn:
         job = _claim_next(conn, now)
         if job is None:
             return None
         actor = Actor(kind="system", user_id=job.user_id)
-        hooks = db.hooks.scope(conn, actor, db.read)
+        hooks = ctx.acting_as(actor).hook_scope(conn)
         savepoint = conn.begin_nested()
         try:
             _apply(conn, job, now, actor, hooks)
@@ -149,11 +152,11 @@ def _content_exists(conn: Connection, content_id: str) -> bool:
     return conn.execute(select(Content.id).where(Content.id == content_id)).first() is not None
 
 
-async def run_forever(db: Database, clock: Clock, interval_seconds: float) -> None:
+async def run_forever(ctx: Context, interval_seconds: float) -> None:
     """The server's background executor: a pass every ``interval_seconds`` until cancelled."""
     while True:
         try:
-            report = await db.run_write(run_due, db, clock)
+            report = await ctx.run_write(lambda: run_due(ctx))
             if report.completed or report.failed:
                 logger.info(
                     "scheduler: %d completed, %d failed", len(report.completed), len(report.failed)

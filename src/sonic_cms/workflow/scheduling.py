@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import Connection, Row, insert, select, update
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock, epoch_ms, utc_datetime
-from sonic_cms.db.engine import Database
+from sonic_cms.clock import epoch_ms, utc_datetime
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
@@ -87,10 +87,9 @@ def serialize_schedule(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def schedule(
-    db: Database, actor: Actor, clock: Clock, content_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+def schedule(ctx: Context, content_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Schedule an action on an item; the moment must be in the future."""
+    actor = ctx.actor
     actor.require("workflow.schedule")
     actor.require("content.publish")
     action = body.get("action")
@@ -98,10 +97,10 @@ def schedule(
         raise _problem("action", "one of " + ", ".join(ACTIONS))
     zone = parse_timezone(body.get("timezone"))
     at = parse_moment(body.get("scheduled_at"), zone)
-    now = clock.now_ms()
+    now = ctx.clock.now_ms()
     if at <= now:
         raise _problem("scheduled_at", "must be in the future")
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         _visible_content(conn, actor, content_id)
         schedule_id = new_id()
         conn.execute(
@@ -158,10 +157,11 @@ def sync_content_schedule(conn: Connection, content_id: str) -> None:
     )
 
 
-def cancel(db: Database, actor: Actor, clock: Clock, schedule_id: str) -> dict[str, Any]:
+def cancel(ctx: Context, schedule_id: str) -> dict[str, Any]:
     """Cancel a pending schedule; 409 when it already ran or was cancelled."""
+    actor = ctx.actor
     actor.require("workflow.schedule")
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         row = conn.execute(
             select(ScheduledContent).where(ScheduledContent.id == schedule_id)
         ).first()
@@ -178,7 +178,7 @@ def cancel(db: Database, actor: Actor, clock: Clock, schedule_id: str) -> dict[s
         sync_content_schedule(conn, row.content_id)
         log_in_transaction(
             conn,
-            clock.now_ms(),
+            ctx.clock.now_ms(),
             category="workflow",
             user_id=actor.user_id,
             message="Cancelled schedule",
@@ -191,8 +191,7 @@ def cancel(db: Database, actor: Actor, clock: Clock, schedule_id: str) -> dict[s
 
 
 def list_schedules(
-    db: Database,
-    actor: Actor,
+    ctx: Context,
     *,
     content_id: str | None = None,
     status: str | None = None,
@@ -200,7 +199,7 @@ def list_schedules(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Schedules, soonest first, optionally of one item or one status."""
-    actor.require("workflow.read")
+    ctx.actor.require("workflow.read")
     if status is not None and status not in STATUSES:
         raise BadRequest(f"Unknown status {status!r}", details=[{"allowed": list(STATUSES)}])
     query = select(ScheduledContent).order_by(ScheduledContent.scheduled_at, ScheduledContent.id)
@@ -208,24 +207,22 @@ def list_schedules(
         query = query.where(ScheduledContent.content_id == content_id)
     if status is not None:
         query = query.where(ScheduledContent.status == status)
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         if content_id is not None:
-            _visible_content(conn, actor, content_id)
+            _visible_content(conn, ctx.actor, content_id)
         rows = conn.execute(query.limit(limit).offset(offset)).all()
     return [serialize_schedule(row) for row in rows]
 
 
-def set_embargo(
-    db: Database, actor: Actor, clock: Clock, content_id: str, until: Any
-) -> dict[str, Any]:
+def set_embargo(ctx: Context, content_id: str, until: Any) -> dict[str, Any]:
     """Hide published content from public reads until ``until`` (None lifts the embargo)."""
-    actor.require("content.publish")
+    ctx.actor.require("content.publish")
     moment = None if until is None else parse_moment(until, ZoneInfo("UTC"), "embargo_until")
-    with db.write() as conn:
-        _visible_content(conn, actor, content_id)
+    with ctx.db.write() as conn:
+        _visible_content(conn, ctx.actor, content_id)
         conn.execute(
             update(Content)
             .where(Content.id == content_id)
-            .values(embargo_until=moment, updated_at=clock.now_ms())
+            .values(embargo_until=moment, updated_at=ctx.clock.now_ms())
         )
     return {"content_id": content_id, "embargo_until": moment}

@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import Clock, epoch_ms, utc_datetime
+from sonic_cms.clock import epoch_ms, utc_datetime
 from sonic_cms.content.access import can_read_row, require_history
-from sonic_cms.content.state import apply_state
-from sonic_cms.db.engine import Database
+from sonic_cms.content.history import history_rows
+from sonic_cms.content.state import apply_state, state_for_status
+from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, WorkflowHistory
 from sonic_cms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
@@ -63,11 +64,6 @@ def can_see(actor: Actor, row: Row[Any]) -> bool:
     return actor.can("content.review") or can_read_row(actor, row)
 
 
-def state_for_status(status: str) -> str:
-    """The workflow state a public status corresponds to."""
-    return status if status in ("published", "archived") else "draft"
-
-
 def change_status(
     conn: Connection, row: Row[Any], actor: Actor, status: str, now_ms: int, *, hooks: HookScope
 ) -> None:
@@ -99,17 +95,15 @@ def follow_edit(
     return conn.execute(select(Content).where(Content.id == row.id)).one()
 
 
-def transition(
-    db: Database, actor: Actor, clock: Clock, content_id: str, to_state: Any, comment: Any = None
-) -> dict[str, Any]:
+def transition(ctx: Context, content_id: str, to_state: Any, comment: Any = None) -> dict[str, Any]:
     """Move content to ``to_state``; returns the new state and the history written."""
     state, note = _checked_state(to_state), _checked_comment(comment)
-    with db.write() as conn:
-        hooks = db.hooks.scope(conn, actor, db.read)
+    with ctx.db.write() as conn:
+        hooks = ctx.hook_scope(conn)
         row = load_for_update(conn, content_id)
-        if row is None or not can_see(actor, row):
+        if row is None or not can_see(ctx.actor, row):
             raise NotFound("Content not found", code="content_not_found")
-        result = _move(conn, row, Move(actor, state, note, clock.now_ms(), hooks))
+        result = _move(conn, row, Move(ctx.actor, state, note, ctx.clock.now_ms(), hooks))
     hooks.fire()
     return result
 
@@ -244,14 +238,6 @@ def _system_user(conn: Connection, content_id: str) -> str:
     return str(conn.execute(select(Content.author_id).where(Content.id == content_id)).scalar_one())
 
 
-def history_rows(conn: Connection, content_id: str) -> list[Row[Any]]:
-    """Every history row of an item, oldest first."""
-    rows = conn.execute(
-        select(WorkflowHistory).where(WorkflowHistory.content_id == content_id)
-    ).all()
-    return sorted(rows, key=lambda r: (r.created_at, (r.metadata or {}).get("seq", 0)))
-
-
 def _record_approval(conn: Connection, row: Row[Any], workflow: Row[Any], move: Move) -> int:
     """Add this reviewer's approval to the round; returns how many distinct approvals it has."""
     approvers = _round_approvers(conn, row.id)
@@ -309,9 +295,10 @@ def _result(
     return result
 
 
-def allowed_transitions(db: Database, actor: Actor, content_id: str) -> list[dict[str, Any]]:
+def allowed_transitions(ctx: Context, content_id: str) -> list[dict[str, Any]]:
     """The moves the actor may take from the item's current state."""
-    with db.read() as conn:
+    actor = ctx.actor
+    with ctx.db.read() as conn:
         row = conn.execute(select(Content).where(Content.id == content_id)).first()
         if row is None or not can_see(actor, row):
             raise NotFound("Content not found", code="content_not_found")
@@ -341,24 +328,26 @@ def serialize_history(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def content_history(db: Database, actor: Actor, content_id: str) -> list[dict[str, Any]]:
+def content_history(ctx: Context, content_id: str) -> list[dict[str, Any]]:
     """Every state change of an item, oldest first.
 
     History tells of the item's unpublished life (its comments are review notes on drafts), so
     besides reviewers only callers with draft access read it (content_access.require_history).
     """
+    actor = ctx.actor
     actor.require("workflow.read")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         row = conn.execute(select(Content).where(Content.id == content_id)).first()
         if row is None or not actor.can("content.review"):
             require_history(actor, row, None)
         return [serialize_history(r) for r in history_rows(conn, content_id)]
 
 
-def review_queue(db: Database, actor: Actor, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def review_queue(ctx: Context, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """Content pending review that the actor may act on: not their own, not yet approved by them."""
+    actor = ctx.actor
     actor.require("content.review")
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         rows = conn.execute(
             select(
                 Content.id,

@@ -6,12 +6,10 @@ from typing import Any
 
 from fastapi import Request
 
-from sonic_cms.actors import Actor
 from sonic_cms.api.bodies import parse_json_object
 from sonic_cms.api.caching import Document
-from sonic_cms.clock import Clock
 from sonic_cms.content import access as content_access
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import UnsupportedMediaType
 
 
@@ -28,13 +26,11 @@ def query_pairs(request: Request) -> list[tuple[str, str]]:
     return request.query_params.multi_items()
 
 
-async def public_document(
-    db: Database, actor: Actor, clock: Clock, content: Any, etag: str | None = None
-) -> Document:
+async def public_document(ctx: Context, content: Any, etag: str | None = None) -> Document:
     """A content read for :func:`~sonic_cms.api.caching.cached_route`; an anonymous caller's
     copy lives no longer than the next embargo end or expiry, when the public view changes
     without a write."""
-    if actor.is_authenticated:
+    if ctx.actor.is_authenticated:
         return Document(content, etag)
-    lifetime = await db.run_read(content_access.public_view_lifetime, db, clock)
+    lifetime = await ctx.run_read(lambda: content_access.public_view_lifetime(ctx))
     return Document(content, etag, lifetime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from sonic_cms.api.deps import ActorDep, ClockDep, DbDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import admin as _docs_admin
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
@@ -23,9 +23,9 @@ router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
     responses=ok(docs.CollectionList),
     openapi_extra=PUBLIC,  # anonymous callers get the active ones, as from /api/collections
 )
-async def all_collections(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+async def all_collections(ctx: CtxDep) -> JSONBytesResponse:
     """Every collection the actor may manage."""
-    rows = await db.run_read(collections.list_collections, db, actor, include_inactive=True)
+    rows = await ctx.run_read(lambda: collections.list_collections(ctx, include_inactive=True))
     return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
 
 
@@ -36,12 +36,10 @@ async def all_collections(db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     responses=ok(docs.CollectionEnvelope, 201),
     openapi_extra=docs.body(docs.CollectionCreate),
 )
-async def create(
-    request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> JSONBytesResponse:
+async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
     """422 with per-field details for a bad name or schema; 409 for a taken name."""
     body = await json_object(request)
-    row = await db.run_write(collections.create_collection, db, actor, clock, body)
+    row = await ctx.run_write(lambda: collections.create_collection(ctx, body))
     return JSONBytesResponse({"data": row}, status_code=201)
 
 
@@ -51,12 +49,10 @@ async def create(
     responses=ok(docs.CollectionEnvelope),
     openapi_extra=docs.body(docs.CollectionUpdate),
 )
-async def patch(
-    request: Request, key: str, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> JSONBytesResponse:
+async def patch(request: Request, key: str, ctx: CtxDep) -> JSONBytesResponse:
     """A config-managed collection answers 409."""
     body = await json_object(request)
-    row = await db.run_write(collections.update_collection, db, actor, clock, key, body)
+    row = await ctx.run_write(lambda: collections.update_collection(ctx, key, body))
     return JSONBytesResponse({"data": row})
 
 
@@ -65,9 +61,9 @@ async def patch(
     summary="Delete an empty collection",
     responses=ok(docs.Success),
 )
-async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
+async def remove(key: str, ctx: CtxDep) -> JSONBytesResponse:
     """A collection that has content answers 400; a managed one 409."""
-    await db.run_write(collections.delete_collection, db, actor, key)
+    await ctx.run_write(lambda: collections.delete_collection(ctx, key))
     return JSONBytesResponse({"success": True})
 
 
@@ -76,8 +72,8 @@ async def remove(key: str, db: DbDep, actor: ActorDep) -> JSONBytesResponse:
     summary="Content counts per status and per collection",
     responses=ok(_docs_admin.StatsEnvelope),
 )
-async def stats(db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
+async def stats(ctx: CtxDep) -> JSONBytesResponse:
     """Counts of what the signed-in actor may read."""
-    if not actor.is_authenticated:
+    if not ctx.actor.is_authenticated:
         raise Unauthorized("Authentication required")
-    return JSONBytesResponse({"data": await db.run_read(content_stats, db, actor, clock)})
+    return JSONBytesResponse({"data": await ctx.run_read(lambda: content_stats(ctx))})

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from sonic_cms.api.caching import cached_route
-from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
@@ -26,9 +26,9 @@ router = APIRouter(tags=["collections"], route_class=DocumentedRoute)
     openapi_extra=PUBLIC,
 )
 @cached_route("collection", "list")
-async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Any:
+async def list_collections(request: Request, ctx: CtxDep) -> Any:
     """Active collections, ``schema`` as an object."""
-    rows = await db.run_read(collections.list_collections, db, actor)
+    rows = await ctx.run_read(lambda: collections.list_collections(ctx))
     return {"data": rows, "meta": {"count": len(rows)}}
 
 
@@ -39,9 +39,9 @@ async def list_collections(request: Request, db: DbDep, actor: ActorDep) -> Any:
     openapi_extra=PUBLIC,
 )
 @cached_route("collection", "item")
-async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep) -> Any:
+async def get_collection(request: Request, name: str, ctx: CtxDep) -> Any:
     """By name (or id); 404 ``Collection not found``."""
-    row = await db.run_read(collections.get_collection, db, actor, name)
+    row = await ctx.run_read(lambda: collections.get_collection(ctx, name))
     return {"data": row}
 
 
@@ -52,14 +52,11 @@ async def get_collection(request: Request, name: str, db: DbDep, actor: ActorDep
     openapi_extra={**PUBLIC, "parameters": docs.LIST_PARAMETERS},
 )
 @cached_route("content", "list")
-async def list_collection_content(
-    request: Request, name: str, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
-) -> Any:
+async def list_collection_content(request: Request, name: str, ctx: CtxDep) -> Any:
     """The same query language as ``/api/content``, with the collection's data fields."""
-    document = await db.run_read(
-        list_content, db, actor, clock, settings, query_pairs(request), name
-    )
-    return await public_document(db, actor, clock, document)
+    pairs = query_pairs(request)
+    document = await ctx.run_read(lambda: list_content(ctx, pairs, name))
+    return await public_document(ctx, document)
 
 
 @router.post(
@@ -69,11 +66,9 @@ async def list_collection_content(
     responses=ok(docs.ContentRecordEnvelope, 201),
     openapi_extra=docs.body(docs.ContentUpdate),
 )
-async def create_in_collection(
-    request: Request, name: str, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> JSONBytesResponse:
+async def create_in_collection(request: Request, name: str, ctx: CtxDep) -> JSONBytesResponse:
     """Like ``POST /api/content`` with the collection from the path."""
     body = await json_object(request)
     body.pop("collectionId", None)
-    item = await db.run_write(content.create_item, db, actor, clock, {**body, "collectionId": name})
+    item = await ctx.run_write(lambda: content.create_item(ctx, {**body, "collectionId": name}))
     return JSONBytesResponse({"data": item}, status_code=201, headers={"ETag": rows.etag_of(item)})

@@ -1,7 +1,7 @@
 """``/api/content``: SonicJS's content routes, with versions, ETags and optimistic concurrency.
 
 Reads run on the event loop for SQLite (a thread hop costs more than the read) and in a thread
-for PostgreSQL (``Database.run_read``); bodies are serialized by orjson straight to bytes.
+for PostgreSQL (``Context.run_read``); bodies are serialized by orjson straight to bytes.
 """
 
 from __future__ import annotations
@@ -10,22 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
-from sonic_cms.actors import Actor
 from sonic_cms.api.caching import cached_route
-from sonic_cms.api.deps import ActorDep, ClockDep, DbDep, SettingsDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.params import int_path, int_query, reject_unknown
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
-from sonic_cms.clock import Clock
 from sonic_cms.content import history as content_history
 from sonic_cms.content import items as content
 from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
 from sonic_cms.content.lists import list_content
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import BadRequest
+from sonic_cms.workflow import edits
 
 #: The one query parameter a single item's read takes.
 _ITEM_PARAMS = frozenset({"as_of"})
@@ -54,12 +53,11 @@ def document_row(item: dict[str, Any]) -> dict[str, Any]:
     openapi_extra={**PUBLIC, "parameters": docs.LIST_PARAMETERS},
 )
 @cached_route("content", "list")
-async def list_all(
-    request: Request, db: DbDep, actor: ActorDep, settings: SettingsDep, clock: ClockDep
-) -> Any:
+async def list_all(request: Request, ctx: CtxDep) -> Any:
     """Published items for anonymous callers; filters, sort, paging, search, fields, include."""
-    document = await db.run_read(list_content, db, actor, clock, settings, query_pairs(request))
-    return await public_document(db, actor, clock, document)
+    pairs = query_pairs(request)
+    document = await ctx.run_read(lambda: list_content(ctx, pairs))
+    return await public_document(ctx, document)
 
 
 @router.get(
@@ -68,14 +66,13 @@ async def list_all(
     responses=ok(docs.SlugCheck),
 )
 async def check_slug(
-    db: DbDep,
-    actor: ActorDep,
+    ctx: CtxDep,
     collection_id: Annotated[str, Query(alias="collectionId", max_length=200)],
     slug: Annotated[str, Query(max_length=200)],
     exclude_id: Annotated[str | None, Query(alias="excludeId", max_length=200)] = None,
 ) -> JSONBytesResponse:
     """SonicJS's slug check: ``{"available": bool}``."""
-    free = await db.run_read(content.slug_available, db, actor, collection_id, slug, exclude_id)
+    free = await ctx.run_read(lambda: content.slug_available(ctx, collection_id, slug, exclude_id))
     return JSONBytesResponse({"available": free})
 
 
@@ -86,9 +83,7 @@ async def check_slug(
     openapi_extra=PUBLIC,
 )
 @cached_route("content", "item")
-async def get_one(
-    request: Request, item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> Any:
+async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
     """The item with its ETag; 304 when If-None-Match matches.
 
     ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions.
@@ -97,11 +92,11 @@ async def get_one(
     reject_unknown(params, _ITEM_PARAMS)
     if "as_of" in params:
         moment = content_history.parse_as_of(params["as_of"])
-        past = await db.run_read(content_history.content_as_of, db, actor, clock, item_id, moment)
-        return await public_document(db, actor, clock, {"data": past})
-    item = await db.run_read(content.get_item, db, actor, clock, item_id)
+        past = await ctx.run_read(lambda: content_history.content_as_of(ctx, item_id, moment))
+        return await public_document(ctx, {"data": past})
+    item = await ctx.run_read(lambda: content.get_item(ctx, item_id))
     etag = rows.etag_of(document_row(item))
-    return await public_document(db, actor, clock, {"data": item}, etag)
+    return await public_document(ctx, {"data": item}, etag)
 
 
 @router.post(
@@ -111,16 +106,12 @@ async def get_one(
 )
 async def restore_as_of(
     item_id: str,
-    db: DbDep,
-    actor: ActorDep,
-    clock: ClockDep,
+    ctx: CtxDep,
     as_of: Annotated[str, Query(max_length=40, description="Epoch ms or ISO 8601 time")],
 ) -> JSONBytesResponse:
     """A new version with the title, slug and data the item had at ``as_of``."""
     moment = content_history.parse_as_of(as_of)
-    item = await db.run_write(
-        content_history.restore_content_as_of, db, actor, clock, item_id, moment
-    )
+    item = await ctx.run_write(lambda: edits.restore_content_as_of(ctx, item_id, moment))
     return JSONBytesResponse({"data": item})
 
 
@@ -131,12 +122,10 @@ async def restore_as_of(
     responses=ok(docs.ContentRecordEnvelope, 201),
     openapi_extra=docs.body(docs.ContentCreate),
 )
-async def create(
-    request: Request, db: DbDep, actor: ActorDep, clock: ClockDep
-) -> JSONBytesResponse:
+async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
     """Validate ``data`` against the collection schema, write the item and its version 1."""
     body = await json_object(request)
-    item = await db.run_write(content.create_item, db, actor, clock, body)
+    item = await ctx.run_write(lambda: content.create_item(ctx, body))
     return _with_etag(item, 201)
 
 
@@ -147,18 +136,11 @@ async def create(
     openapi_extra=docs.body(docs.ContentUpdate),
 )
 async def update(
-    request: Request,
-    item_id: str,
-    db: DbDep,
-    actor: ActorDep,
-    clock: ClockDep,
-    if_match: IfMatch = None,
+    request: Request, item_id: str, ctx: CtxDep, if_match: IfMatch = None
 ) -> JSONBytesResponse:
     """Stale If-Match: 412. Stale ``version`` in the body: 409."""
     body = await json_object(request)
-    item = await db.run_write(
-        content.update_item, db, actor, clock, item_id, body, if_match=if_match
-    )
+    item = await ctx.run_write(lambda: edits.update_item(ctx, item_id, body, if_match=if_match))
     return _with_etag(item)
 
 
@@ -167,11 +149,9 @@ async def update(
     summary="Delete an item",
     responses=ok(docs.Success),
 )
-async def remove(
-    item_id: str, db: DbDep, actor: ActorDep, if_match: IfMatch = None
-) -> JSONBytesResponse:
+async def remove(item_id: str, ctx: CtxDep, if_match: IfMatch = None) -> JSONBytesResponse:
     """Delete the item and its versions."""
-    await db.run_write(content.delete_item, db, actor, item_id, if_match=if_match)
+    await ctx.run_write(lambda: content.delete_item(ctx, item_id, if_match=if_match))
     return JSONBytesResponse({"success": True})
 
 
@@ -180,11 +160,9 @@ async def remove(
     summary="Publish an item",
     responses=ok(docs.ContentEnvelope),
 )
-async def publish(
-    item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
-) -> JSONBytesResponse:
+async def publish(item_id: str, ctx: CtxDep, if_match: IfMatch = None) -> JSONBytesResponse:
     """Status published; sets published_at. A status change writes no version."""
-    return await _move(db, actor, clock, item_id, "published", if_match)
+    return await _move(ctx, item_id, "published", if_match)
 
 
 @router.post(
@@ -192,20 +170,14 @@ async def publish(
     summary="Unpublish an item",
     responses=ok(docs.ContentEnvelope),
 )
-async def unpublish(
-    item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep, if_match: IfMatch = None
-) -> JSONBytesResponse:
+async def unpublish(item_id: str, ctx: CtxDep, if_match: IfMatch = None) -> JSONBytesResponse:
     """Back to draft; the version history keeps every version."""
-    return await _move(db, actor, clock, item_id, "draft", if_match)
+    return await _move(ctx, item_id, "draft", if_match)
 
 
-async def _move(
-    db: Database, actor: Actor, clock: Clock, item_id: str, status: str, if_match: str | None
-) -> JSONBytesResponse:
-    """Publish or unpublish through the workflow (content.set_status)."""
-    item = await db.run_write(
-        content.set_status, db, actor, clock, item_id, status, if_match=if_match
-    )
+async def _move(ctx: Context, item_id: str, status: str, if_match: str | None) -> JSONBytesResponse:
+    """Publish or unpublish through the workflow (workflow.edits.set_status)."""
+    item = await ctx.run_write(lambda: edits.set_status(ctx, item_id, status, if_match=if_match))
     return _with_etag(item)
 
 
@@ -215,9 +187,9 @@ async def _move(
     responses=ok(docs.VersionList),
     openapi_extra=PUBLIC,
 )
-async def versions(item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep) -> JSONBytesResponse:
+async def versions(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
     """Newest first."""
-    rows = await db.run_read(content_versions.list_versions, db, actor, clock, item_id)
+    rows = await ctx.run_read(lambda: content_versions.list_versions(ctx, item_id))
     return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
 
 
@@ -229,16 +201,12 @@ async def versions(item_id: str, db: DbDep, actor: ActorDep, clock: ClockDep) ->
 )
 async def diff(
     item_id: str,
-    db: DbDep,
-    actor: ActorDep,
+    ctx: CtxDep,
     start: Annotated[int, int_query(alias="from", ge=1)],
     end: Annotated[int, int_query(alias="to", ge=1)],
-    clock: ClockDep,
 ) -> JSONBytesResponse:
     """Per-field changes of title, slug, status and each data field."""
-    result = await db.run_read(
-        content_versions.diff_versions, db, actor, clock, item_id, start, end
-    )
+    result = await ctx.run_read(lambda: content_versions.diff_versions(ctx, item_id, start, end))
     return JSONBytesResponse({"data": result})
 
 
@@ -249,14 +217,10 @@ async def diff(
     openapi_extra=PUBLIC,
 )
 async def version(
-    item_id: str,
-    number: Annotated[int, int_path(ge=1)],
-    db: DbDep,
-    actor: ActorDep,
-    clock: ClockDep,
+    item_id: str, number: Annotated[int, int_path(ge=1)], ctx: CtxDep
 ) -> JSONBytesResponse:
     """One version's snapshot."""
-    row = await db.run_read(content_versions.get_version, db, actor, clock, item_id, number)
+    row = await ctx.run_read(lambda: content_versions.get_version(ctx, item_id, number))
     return JSONBytesResponse({"data": row})
 
 
@@ -267,18 +231,12 @@ async def version(
     openapi_extra=docs.body(docs.Rollback),
 )
 async def rollback(
-    request: Request,
-    item_id: str,
-    db: DbDep,
-    actor: ActorDep,
-    clock: ClockDep,
-    if_match: IfMatch = None,
+    request: Request, item_id: str, ctx: CtxDep, if_match: IfMatch = None
 ) -> JSONBytesResponse:
     """Writes a new version with the old version's title, slug and data."""
     body = await json_object(request)
     if set(body) != {"version"}:
         raise BadRequest('The body is {"version": <number>}', code="invalid_body")
-    item = await db.run_write(
-        content_versions.rollback, db, actor, clock, item_id, body["version"], if_match=if_match
-    )
+    number = body["version"]
+    item = await ctx.run_write(lambda: edits.rollback(ctx, item_id, number, if_match=if_match))
     return _with_etag(item)
