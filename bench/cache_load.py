@@ -26,11 +26,12 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.builtin_plugins.faq.service import FaqIn, create_faq
 from sonic_cms.clock import SystemClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions import lifecycle
-from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
+from sonic_cms.storage import build_storage
 
 BIN = Path(sys.executable).parent
 SECRET = "bench-secret-key-0123456789abcdefghijklmnop"
@@ -49,18 +50,17 @@ def prepare(directory: Path) -> tuple[str, str]:
     )
     db = Database(settings)
     migrate.upgrade(db)
-    services = lifecycle.PluginServices(
-        db, settings, SystemClock(), discover(autoload=False), HookBus()
-    )
+    clock = SystemClock()
+    storage = build_storage(settings, clock)
+    ctx = Context(db=db, clock=clock, settings=settings, storage=storage, actor=SYSTEM)
+    registry = discover(autoload=False)
     for name in ("cache", "faq"):
-        lifecycle.install(services, SYSTEM, name)
-        lifecycle.activate(services, SYSTEM, name)
+        lifecycle.install(ctx, registry, name)
+        lifecycle.activate(ctx, registry, name)
     first = ""
     for i in range(20):
         row = create_faq(
-            db,
-            SYSTEM,
-            SystemClock(),
+            ctx,
             FaqIn(
                 question=f"Question number {i}: how does the cache stay coherent?",
                 answer="Generations in Redis move on every write. " * 6,

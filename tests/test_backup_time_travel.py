@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.change_capture import uncovered_tables
 from sonic_cms.db.engine import Database
 from sonic_cms.operations import backup, time_travel
@@ -29,6 +31,12 @@ def ops_db(db_url: str, tmp_path: Path):
     database = Database(make_settings(db_url, backup_dir=tmp_path / "backups"))
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def ops(ctx: Context, ops_db: Database) -> Context:
+    """An operator's context on ``ops_db``, whose settings name the test's backup folder."""
+    return replace(ctx, db=ops_db, settings=ops_db.settings)
 
 
 def title(db: Database, content_id: str = "c0") -> str:
@@ -56,50 +64,58 @@ def pause() -> None:
     time.sleep(0.02)
 
 
-def test_backup_is_named_gzipped_verified_and_old_ones_pruned(ops_db: Database, clock: FrozenClock):
+def test_backup_is_named_gzipped_verified_and_old_ones_pruned(
+    ops_db: Database, ops: Context, clock: FrozenClock
+):
     seed_sample(ops_db, clock)
     old = ops_db.settings.backup_dir / "backup-test-20200101_000000.sql.gz"
     old.parent.mkdir(parents=True)
     old.write_bytes(b"old")
     os.utime(old, (0, 0))
-    result = backup.create_backup(ops_db, clock)
+    result = backup.create_backup(ops)
     assert result.path.name == "backup-test-20260101_000000.sql.gz"
     assert gzip.decompress(result.path.read_bytes()).startswith(b"-- sonic-cms dump\n")
     assert verify_dump(result.path)["content"] == 3
-    assert backup.prune_backups(ops_db.settings, clock) == [old]
+    assert backup.prune_backups(ops) == [old]
     assert result.path.exists() and not old.exists()
-    assert backup.create_backup(ops_db, clock).path.name.endswith("-2.sql.gz")
+    assert backup.create_backup(ops).path.name.endswith("-2.sql.gz")
 
 
-def test_restore_brings_back_the_backup_and_writes_a_safety_backup(ops_db: Database, clock):
+def test_restore_brings_back_the_backup_and_writes_a_safety_backup(
+    ops_db: Database, ops: Context, clock
+):
     seed_sample(ops_db, clock)
     before = table_rows(ops_db)
-    saved = backup.create_backup(ops_db, clock).path
+    saved = backup.create_backup(ops).path
     set_title(ops_db, "changed after the backup")
-    result = restore_backup(ops_db, clock, saved)
+    result = restore_backup(ops, saved)
     assert table_rows(ops_db) == before
     assert result.safety_backup is not None and result.safety_backup.name.startswith("safety-")
     assert b"changed after the backup" in gzip.decompress(result.safety_backup.read_bytes())
 
 
-def test_restore_refuses_while_a_server_runs_and_changes_nothing(ops_db: Database, clock):
+def test_restore_refuses_while_a_server_runs_and_changes_nothing(
+    ops_db: Database, ops: Context, clock
+):
     seed_sample(ops_db, clock)
-    saved = backup.create_backup(ops_db, clock).path
+    saved = backup.create_backup(ops).path
     set_title(ops_db, "live edit")
     with server_presence(ops_db.settings), pytest.raises(DatabaseBusy) as busy:
-        restore_backup(ops_db, clock, saved)
+        restore_backup(ops, saved)
     assert "server is running" in str(busy.value)
     assert title(ops_db) == "live edit"
     assert not list(ops_db.settings.backup_dir.glob("safety-*"))
 
 
-def test_restore_refuses_a_damaged_backup_before_touching_anything(ops_db: Database, clock):
+def test_restore_refuses_a_damaged_backup_before_touching_anything(
+    ops_db: Database, ops: Context, clock
+):
     seed_sample(ops_db, clock)
-    saved = backup.create_backup(ops_db, clock).path
+    saved = backup.create_backup(ops).path
     saved.write_bytes(saved.read_bytes()[:-40])
     set_title(ops_db, "kept")
     with pytest.raises(DumpError):
-        restore_backup(ops_db, clock, saved)
+        restore_backup(ops, saved)
     assert title(ops_db) == "kept"
 
 
@@ -129,9 +145,11 @@ def test_capture_triggers_cover_every_table(db: Database):
     assert [tuple(r) for r in rows] == [("workflow_states", "U", "draft")]
 
 
-def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(ops_db: Database, clock):
+def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(
+    ops_db: Database, ops: Context, clock
+):
     seed_sample(ops_db, clock)
-    time_travel.take_snapshot(ops_db)
+    time_travel.take_snapshot(ops)
     pause()
     set_title(ops_db, "first edit")
     with ops_db.write() as conn:
@@ -144,9 +162,9 @@ def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(ops_db: D
     set_title(ops_db, "other item edited", "c1")
     with ops_db.write() as conn:
         conn.execute(text("DELETE FROM content WHERE id = 'c2'"))
-    info = time_travel.coverage(ops_db, moment)
+    info = time_travel.coverage(ops, moment)
     assert info.snapshot is not None and info.changes_to_replay == 2
-    result = restore_to_moment(ops_db, clock, moment)
+    result = restore_to_moment(ops, moment)
     assert result.replayed_changes == 2
     assert title(ops_db) == "first edit"
     assert table_rows(ops_db) == expected
@@ -156,48 +174,50 @@ def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(ops_db: D
     set_title(ops_db, "after restore")
     pause()
     later = db_now(ops_db)
-    restore_to_moment(ops_db, clock, later)
+    restore_to_moment(ops, later)
     assert title(ops_db) == "after restore"
 
 
-def test_time_travel_refuses_moments_it_cannot_serve(ops_db: Database, clock):
+def test_time_travel_refuses_moments_it_cannot_serve(ops_db: Database, ops: Context):
     with pytest.raises(DumpError) as error:
-        restore_to_moment(ops_db, clock, db_now(ops_db) - 1000)
+        restore_to_moment(ops, db_now(ops_db) - 1000)
     assert error.value.code == "no_snapshot"
     with pytest.raises(DumpError) as future:
-        restore_to_moment(ops_db, clock, db_now(ops_db) + 3_600_000)
+        restore_to_moment(ops, db_now(ops_db) + 3_600_000)
     assert future.value.code == "future_timestamp"
 
 
-def test_prune_drops_old_snapshots_and_the_log_they_alone_needed(ops_db: Database, clock):
+def test_prune_drops_old_snapshots_and_the_log_they_alone_needed(
+    ops_db: Database, ops: Context, clock
+):
     seed_sample(ops_db, clock)
-    first = time_travel.take_snapshot(ops_db)
+    first = time_travel.take_snapshot(ops)
     pause()
     set_title(ops_db, "between")
     pause()
-    second = time_travel.take_snapshot(ops_db)
+    second = time_travel.take_snapshot(ops)
     set_title(ops_db, "after")
     now = second.taken_at_ms + 31 * 86_400_000
-    removed, entries = time_travel.prune(ops_db, now)
+    removed, entries = time_travel.prune(ops, now)
     assert removed == [first.path] and entries >= 1
-    assert [s.path for s in time_travel.list_snapshots(ops_db.settings)] == [second.path]
+    assert [s.path for s in time_travel.list_snapshots(ops)] == [second.path]
     with ops_db.read() as conn:
         left = conn.execute(text("SELECT COUNT(*) FROM change_log")).scalar()
     assert left == 1  # the edit after the kept snapshot
 
 
-def test_server_snapshot_task_skips_when_a_recent_snapshot_exists(ops_db: Database):
-    assert snapshot_if_due(ops_db) is not None
-    assert snapshot_if_due(ops_db) is None
+def test_server_snapshot_task_skips_when_a_recent_snapshot_exists(ops: Context):
+    assert snapshot_if_due(ops) is not None
+    assert snapshot_if_due(ops) is None
 
 
-def test_a_table_added_later_gets_capture_triggers(ops_db: Database):
+def test_a_table_added_later_gets_capture_triggers(ops_db: Database, ops: Context):
     with ops_db.write() as conn:
         conn.execute(text("CREATE TABLE comments (id TEXT PRIMARY KEY, body TEXT)"))
     with ops_db.read() as conn:
         assert uncovered_tables(conn) == ["comments"]
-    assert time_travel.refresh_capture(ops_db) == ["comments"]
-    assert time_travel.refresh_capture(ops_db) == []
+    assert time_travel.refresh_capture(ops) == ["comments"]
+    assert time_travel.refresh_capture(ops) == []
     with ops_db.write() as conn:
         conn.execute(text("INSERT INTO comments (id, body) VALUES ('k1', 'hi')"))
         logged = conn.execute(

@@ -18,11 +18,12 @@ import pytest
 
 from sonic_cms.actors import SYSTEM
 from sonic_cms.clock import SystemClock
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions import lifecycle
-from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
+from sonic_cms.storage import build_storage
 from tests.conftest import _service_url, make_settings
 from tests.utils.auth import create_random_user, headers_for
 from tests.utils.redis_server import free_port
@@ -67,12 +68,13 @@ def _two_servers(
     settings = make_settings(db_url, secret_key=SECRET)
     db = Database(settings)
     migrate.upgrade(db)
-    services = lifecycle.PluginServices(
-        db, settings, SystemClock(), discover(autoload=False), HookBus()
-    )
+    clock = SystemClock()
+    storage = build_storage(settings, clock)
+    ctx = Context(db=db, clock=clock, settings=settings, storage=storage, actor=SYSTEM)
+    registry = discover(autoload=False)
     for name in ("cache", "faq"):
-        lifecycle.install(services, SYSTEM, name)
-        lifecycle.activate(services, SYSTEM, name)
+        lifecycle.install(ctx, registry, name)
+        lifecycle.activate(ctx, registry, name)
     admin = create_random_user(db, SystemClock(), "admin")
     token = headers_for(db, settings, SystemClock(), admin)["Authorization"].split()[1]
     db.dispose()

@@ -33,7 +33,6 @@ from sonic_cms.db.schema import (
     WorkflowHistory,
 )
 from sonic_cms.extensions import lifecycle
-from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import Cancel, HookBus, HookContext, HookHandler
 from sonic_cms.plugins.registry import discover
@@ -616,16 +615,16 @@ PROBE = PluginSpec(
 
 
 @pytest.fixture
-def probe(db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def probe(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The probe plugin installed and active, and known to the CLI's plugin discovery."""
 
     def with_probe(autoload: bool = True, extra: Any = ()) -> Any:
         return discover(False, extra=[PROBE, *extra])
 
     monkeypatch.setattr(composition_root, "discover", with_probe)
-    services = PluginServices(db, settings, SystemClock(), with_probe(), HookBus())
-    lifecycle.install(services, SYSTEM, "probe")
-    lifecycle.activate(services, SYSTEM, "probe")
+    system, registry = ctx.acting_as(SYSTEM), with_probe()
+    lifecycle.install(system, registry, "probe")
+    lifecycle.activate(system, registry, "probe")
     PROBED.clear()
     return PROBED
 

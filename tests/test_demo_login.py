@@ -4,6 +4,7 @@ again whenever the plugins table says it is active (a database copied from devel
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,20 +14,21 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.errors import Conflict
 from sonic_cms.extensions import lifecycle
-from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import discover
+from sonic_cms.plugins.registry import PluginRegistry, discover
 from tests.conftest import make_settings
 from tests.utils.auth import bearer_headers
 
 CREDENTIALS = "/api/plugins/demo-login/credentials"
 
 
-def services(db_url: str, db: Database, env: str, clock: FrozenClock) -> lifecycle.PluginServices:
+def as_system_in(ctx: Context, db_url: str, env: str) -> tuple[Context, PluginRegistry]:
+    """The system's context with ``SONIC_ENV=env``, and the built-in plugins' registry."""
     settings = make_settings(db_url, env=env)
-    return lifecycle.PluginServices(db, settings, clock, discover(autoload=False), HookBus())
+    return replace(ctx, settings=settings).acting_as(SYSTEM), discover(autoload=False)
 
 
 def status(db: Database) -> str:
@@ -38,21 +40,21 @@ def status(db: Database) -> str:
 
 @pytest.mark.parametrize("env", ["test", "staging", "production", "Development", "dev", ""])
 def test_activation_is_refused_outside_development(
-    env: str, db_url: str, db: Database, clock: FrozenClock
+    env: str, db_url: str, db: Database, ctx: Context
 ):
-    ps = services(db_url, db, env, clock)
-    lifecycle.install(ps, SYSTEM, "demo-login")
+    system, registry = as_system_in(ctx, db_url, env)
+    lifecycle.install(system, registry, "demo-login")
     with pytest.raises(Conflict) as caught:
-        lifecycle.activate(ps, SYSTEM, "demo-login")
+        lifecycle.activate(system, registry, "demo-login")
     assert caught.value.code == "plugin_not_allowed_in_env"
     assert caught.value.status == 409
     assert status(db) == "inactive"
 
 
-def test_activation_in_development_works(db_url: str, db: Database, clock: FrozenClock):
-    ps = services(db_url, db, "development", clock)
-    lifecycle.install(ps, SYSTEM, "demo-login")
-    lifecycle.activate(ps, SYSTEM, "demo-login")
+def test_activation_in_development_works(db_url: str, db: Database, ctx: Context):
+    system, registry = as_system_in(ctx, db_url, "development")
+    lifecycle.install(system, registry, "demo-login")
+    lifecycle.activate(system, registry, "demo-login")
     assert status(db) == "active"
 
 

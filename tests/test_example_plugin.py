@@ -27,7 +27,10 @@ SCRIPT = textwrap.dedent(
     from sonic_cms.plugins.registry import discover
     from sonic_cms.extensions import lifecycle
     from sonic_cms.actors import SYSTEM
-    from sonic_cms.plugins.hooks import Cancel, HookBus, HookCancelled
+    from sonic_cms.plugins.hooks import Cancel, HookCancelled
+    from sonic_cms.clock import SystemClock
+    from sonic_cms.context import Context
+    from sonic_cms.storage import build_storage
 
     settings = Settings(database_url=sys.argv[1], env="development",
                         config_file="/nonexistent.toml")
@@ -35,11 +38,12 @@ SCRIPT = textwrap.dedent(
     migrate.upgrade(db)
     registry = discover()
     assert "hello" in registry.specs, (registry.specs.keys(), registry.invalid)
-    from sonic_cms.clock import SystemClock
-    services = lifecycle.PluginServices(db, settings, SystemClock(), registry, HookBus())
-    lifecycle.install(services, SYSTEM, "hello")
-    lifecycle.activate(services, SYSTEM, "hello")
-    lifecycle.update_settings(services, SYSTEM, "hello", {"greeting": "Howdy"})
+    clock = SystemClock()
+    ctx = Context(db=db, clock=clock, settings=settings, storage=build_storage(settings, clock),
+                  actor=SYSTEM)
+    lifecycle.install(ctx, registry, "hello")
+    lifecycle.activate(ctx, registry, "hello")
+    lifecycle.update_settings(ctx, registry, "hello", {"greeting": "Howdy"})
     with TestClient(create_app(settings, db=db)) as client:
         body = client.get("/api/plugins/hello/greeting").json()
         assert body == {"data": {"message": "Howdy, world"}}, body

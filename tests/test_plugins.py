@@ -16,6 +16,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import (
     Permission,
@@ -28,8 +29,7 @@ from sonic_cms.db.schema import (
 from sonic_cms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sonic_cms.extensions import lifecycle
 from sonic_cms.plugins import migrations as plugin_migrations
-from sonic_cms.plugins.hooks import HookBus
-from sonic_cms.plugins.registry import discover
+from sonic_cms.plugins.registry import PluginRegistry, discover
 from sonic_cms.plugins.spec import HookSpec, PluginSpec
 from sonic_cms.plugins.validation import validate_spec
 from tests.conftest import make_settings
@@ -39,11 +39,9 @@ from tests.utils.auth import actor_with_role, bearer_headers
 EXTRA = [test_plugins.SPY, test_plugins.JUDGE]
 
 
-def services(
-    db: Database, settings: Settings, clock: Any, *extra: PluginSpec
-) -> lifecycle.PluginServices:
-    registry = discover(autoload=False, extra=extra or EXTRA)
-    return lifecycle.PluginServices(db, settings, clock, registry, HookBus())
+def as_system(ctx: Context, *extra: PluginSpec) -> tuple[Context, PluginRegistry]:
+    """What the lifecycle calls take: the system's context and a registry with ``extra``."""
+    return ctx.acting_as(SYSTEM), discover(autoload=False, extra=extra or EXTRA)
 
 
 def plugin_row(db: Database, name: str) -> Any:
@@ -96,24 +94,24 @@ def test_valid_manifests_pass():
 
 
 def test_an_invalid_plugin_is_listed_with_its_problems_and_cannot_be_installed(
-    db: Database, settings: Settings, clock: FrozenClock
+    db: Database, ctx: Context
 ):
     bad = replace(BASE, name="auth")
-    ps = services(db, settings, clock, bad)
-    listed = {p["name"]: p for p in lifecycle.list_plugins(ps, SYSTEM)}
+    system, reg = as_system(ctx, bad)
+    listed = {p["name"]: p for p in lifecycle.list_plugins(system, reg)}
     assert listed["auth"]["status"] == "invalid"
     with pytest.raises(ValidationFailed) as caught:
-        lifecycle.install(ps, SYSTEM, "auth")
+        lifecycle.install(system, reg, "auth")
     assert caught.value.code == "invalid_plugin"
     assert plugin_row(db, "auth") is None
 
 
-def test_dependency_cycles_are_refused(db: Database, settings: Settings, clock: FrozenClock):
+def test_dependency_cycles_are_refused(ctx: Context):
     a = replace(BASE, name="cyc-a", dependencies=("cyc-b",))
     b = replace(BASE, name="cyc-b", dependencies=("cyc-a",))
-    ps = services(db, settings, clock, a, b)
+    system, reg = as_system(ctx, a, b)
     with pytest.raises(Conflict) as caught:
-        lifecycle.install(ps, SYSTEM, "cyc-a")
+        lifecycle.install(system, reg, "cyc-a")
     assert caught.value.code == "dependency_cycle"
     assert "cyc-a -> cyc-b -> cyc-a" in caught.value.message
 
@@ -122,10 +120,10 @@ def test_dependency_cycles_are_refused(db: Database, settings: Settings, clock: 
 
 
 def test_install_runs_migrations_and_records_hooks_routes_assets_permissions(
-    db: Database, settings: Settings, clock: FrozenClock
+    db: Database, ctx: Context, clock: FrozenClock
 ):
-    ps = services(db, settings, clock)
-    row = lifecycle.install(ps, SYSTEM, "spy")
+    system, reg = as_system(ctx)
+    row = lifecycle.install(system, reg, "spy")
     assert row["status"] == "inactive" and row["installed_at"] == clock.now_ms()
     with db.read() as conn:
         assert inspect(conn).has_table("spy_things")
@@ -149,25 +147,25 @@ def test_install_runs_migrations_and_records_hooks_routes_assets_permissions(
     assert plugin_migrations.current(db, "spy") == "spy_0001"
 
 
-def test_install_twice_is_a_conflict(db: Database, settings: Settings, clock: FrozenClock):
-    ps = services(db, settings, clock)
-    lifecycle.install(ps, SYSTEM, "spy")
+def test_install_twice_is_a_conflict(ctx: Context):
+    system, reg = as_system(ctx)
+    lifecycle.install(system, reg, "spy")
     with pytest.raises(Conflict) as caught:
-        lifecycle.install(ps, SYSTEM, "spy")
+        lifecycle.install(system, reg, "spy")
     assert caught.value.code == "already_installed"
 
 
 def test_full_lifecycle_is_recorded_and_uninstall_drops_the_plugins_tables(
-    db: Database, settings: Settings, clock: FrozenClock
+    db: Database, ctx: Context, clock: FrozenClock
 ):
-    ps = services(db, settings, clock)
-    lifecycle.install(ps, SYSTEM, "spy")
+    system, reg = as_system(ctx)
+    lifecycle.install(system, reg, "spy")
     clock.advance(1000)
-    active = lifecycle.activate(ps, SYSTEM, "spy")
+    active = lifecycle.activate(system, reg, "spy")
     assert active["status"] == "active" and active["activated_at"] == clock.now_ms()
-    assert lifecycle.deactivate(ps, SYSTEM, "spy")["status"] == "inactive"
+    assert lifecycle.deactivate(system, reg, "spy")["status"] == "inactive"
     plugin_id = plugin_row(db, "spy")["id"]
-    lifecycle.uninstall(ps, SYSTEM, "spy")
+    lifecycle.uninstall(system, reg, "spy")
     assert plugin_row(db, "spy") is None
     with db.read() as conn:
         assert not inspect(conn).has_table("spy_things")
@@ -188,73 +186,71 @@ def test_full_lifecycle_is_recorded_and_uninstall_drops_the_plugins_tables(
     assert gone is None
 
 
-def test_uninstall_keep_data_keeps_the_table(db: Database, settings: Settings, clock: FrozenClock):
-    ps = services(db, settings, clock)
-    lifecycle.install(ps, SYSTEM, "spy")
-    lifecycle.uninstall(ps, SYSTEM, "spy", keep_data=True)
+def test_uninstall_keep_data_keeps_the_table(db: Database, ctx: Context):
+    system, reg = as_system(ctx)
+    lifecycle.install(system, reg, "spy")
+    lifecycle.uninstall(system, reg, "spy", keep_data=True)
     with db.read() as conn:
         assert inspect(conn).has_table("spy_things")
 
 
-def test_dependencies_are_enforced(db: Database, settings: Settings, clock: FrozenClock):
+def test_dependencies_are_enforced(db: Database, ctx: Context):
     child = replace(BASE, name="child", dependencies=("judge",))
-    ps = services(db, settings, clock, test_plugins.JUDGE, child)
+    system, reg = as_system(ctx, test_plugins.JUDGE, child)
     with pytest.raises(Conflict) as missing:
-        lifecycle.install(ps, SYSTEM, "child")
+        lifecycle.install(system, reg, "child")
     assert missing.value.code == "missing_dependency"
-    lifecycle.install(ps, SYSTEM, "judge")
-    lifecycle.install(ps, SYSTEM, "child")
+    lifecycle.install(system, reg, "judge")
+    lifecycle.install(system, reg, "child")
     with pytest.raises(Conflict) as inactive:
-        lifecycle.activate(ps, SYSTEM, "child")
+        lifecycle.activate(system, reg, "child")
     assert inactive.value.code == "dependency_inactive"
     assert plugin_row(db, "child")["status"] == "inactive"
-    lifecycle.activate(ps, SYSTEM, "judge")
-    lifecycle.activate(ps, SYSTEM, "child")
+    lifecycle.activate(system, reg, "judge")
+    lifecycle.activate(system, reg, "child")
     with pytest.raises(Conflict) as needed:
-        lifecycle.deactivate(ps, SYSTEM, "judge")
+        lifecycle.deactivate(system, reg, "judge")
     assert needed.value.code == "required_by_active_plugin"
     assert plugin_row(db, "judge")["status"] == "active"
     with pytest.raises(Conflict) as installed_dependent:
-        lifecycle.uninstall(ps, SYSTEM, "judge")
+        lifecycle.uninstall(system, reg, "judge")
     assert installed_dependent.value.code == "required_by_installed_plugin"
 
 
-def test_lifecycle_needs_plugins_manage(db: Database, settings: Settings, clock: FrozenClock):
-    ps = services(db, settings, clock)
+def test_lifecycle_needs_plugins_manage(db: Database, ctx: Context, clock: FrozenClock):
+    _, reg = as_system(ctx)
     editor = actor_with_role(db, clock, "editor")
     with pytest.raises(Forbidden):
-        lifecycle.install(ps, editor, "spy")
+        lifecycle.install(ctx.acting_as(editor), reg, "spy")
     assert plugin_row(db, "spy") is None
 
 
-def test_settings_are_validated_by_the_plugins_model(
-    db: Database, settings: Settings, clock: FrozenClock
-):
-    ps = services(db, settings, clock, test_plugins.SPY)
-    lifecycle.install(ps, SYSTEM, "demo-login")
-    assert lifecycle.get_settings(ps, SYSTEM, "demo-login")["email"] == "admin@example.com"
+def test_settings_are_validated_by_the_plugins_model(ctx: Context):
+    system, reg = as_system(ctx, test_plugins.SPY)
+    lifecycle.install(system, reg, "demo-login")
+    assert lifecycle.get_settings(system, "demo-login")["email"] == "admin@example.com"
     with pytest.raises(ValidationFailed) as caught:
-        lifecycle.update_settings(ps, SYSTEM, "demo-login", {"password": ""})
+        lifecycle.update_settings(system, reg, "demo-login", {"password": ""})
     assert caught.value.details[0]["path"] == "password"
-    assert lifecycle.get_settings(ps, SYSTEM, "demo-login")["password"] == "sonicjs!"
-    lifecycle.update_settings(ps, SYSTEM, "demo-login", {"email": "demo@example.org"})
-    assert lifecycle.get_settings(ps, SYSTEM, "demo-login")["email"] == "demo@example.org"
+    assert lifecycle.get_settings(system, "demo-login")["password"] == "sonicjs!"
+    lifecycle.update_settings(system, reg, "demo-login", {"email": "demo@example.org"})
+    assert lifecycle.get_settings(system, "demo-login")["email"] == "demo@example.org"
 
 
-def test_core_plugins_cannot_be_uninstalled(db: Database, settings: Settings, clock: FrozenClock):
-    ps = services(db, settings, clock)
-    lifecycle.install(ps, SYSTEM, "cache")
+def test_core_plugins_cannot_be_uninstalled(ctx: Context):
+    system, reg = as_system(ctx)
+    lifecycle.install(system, reg, "cache")
     with pytest.raises(Conflict) as caught:
-        lifecycle.uninstall(ps, SYSTEM, "cache")
+        lifecycle.uninstall(system, reg, "cache")
     assert caught.value.code == "core_plugin"
 
 
-def test_unknown_plugin_is_404(db: Database, settings: Settings, clock: FrozenClock):
-    ps = services(db, settings, clock)
+def test_unknown_plugin_is_404(ctx: Context):
+    system, reg = as_system(ctx)
     with pytest.raises(NotFound):
-        lifecycle.install(ps, SYSTEM, "no-such-plugin")
+        lifecycle.install(system, reg, "no-such-plugin")
     with pytest.raises(NotFound):
-        lifecycle.activate(ps, SYSTEM, "spy")
+        lifecycle.activate(system, reg, "spy")
 
 
 # -- over HTTP -----------------------------------------------------------------------------
@@ -293,15 +289,15 @@ def test_plugin_routes_exist_only_while_active_and_use_declared_permissions(
 
 
 def test_activation_on_another_process_is_seen_within_the_status_ttl(
-    db: Database, settings: Settings, clock: FrozenClock
+    db: Database, settings: Settings, clock: FrozenClock, ctx: Context
 ):
     fast = settings.model_copy(update={"plugin_status_ttl_ms": 0})
     app = create_app(fast, db=db, clock=clock, plugins=EXTRA)
     with TestClient(app) as client:
         assert client.get("/api/plugins/spy/ping").status_code == 404
-        ps = services(db, settings, clock)  # "another process": its own services
-        lifecycle.install(ps, SYSTEM, "spy")
-        lifecycle.activate(ps, SYSTEM, "spy")
+        system, reg = as_system(ctx)  # "another process": its own context and registry
+        lifecycle.install(system, reg, "spy")
+        lifecycle.activate(system, reg, "spy")
         assert client.get("/api/plugins/spy/ping").status_code == 200
 
 
@@ -409,22 +405,22 @@ def test_cli_install_activate_list_deactivate_uninstall(
 
 
 def test_a_worker_that_loses_the_core_install_race_still_starts(
-    db: Database, settings: Settings, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    db: Database, ctx: Context, monkeypatch: pytest.MonkeyPatch
 ):
     """Two workers of one server check "is the cache plugin installed?" together; the one that
     installs second must not fail its start-up (it did, in the benchmark's 2-worker server)."""
     from sonic_cms.extensions.runtime import PluginRuntime
 
-    services = lifecycle.PluginServices(db, settings, clock, discover(autoload=False), HookBus())
+    registry = discover(autoload=False)
     with db.write() as conn:
         conn.execute(text("DELETE FROM plugins WHERE name = 'cache'"))
-    PluginRuntime(services).ensure_core()  # the winner: installs and activates
+    PluginRuntime(ctx, registry).ensure_core()  # the winner: installs and activates
 
     def not_yet(*_args: Any) -> Any:
         raise NotFound("Plugin 'cache' is not installed")
 
     monkeypatch.setattr(lifecycle, "get_plugin", not_yet)  # the loser checked before that
-    loser = PluginRuntime(services)
+    loser = PluginRuntime(ctx, registry)
     loser.ensure_core()
     assert loser.is_active("cache")
     loser.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import text
 
 from sonic_cms.auth.passwords import needs_rehash, verify_password
 from sonic_cms.content.slugs import is_valid_slug
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.operations.sonicjs_import import (
     SonicJSImportError,
@@ -28,13 +30,19 @@ def target(db_url: str, tmp_path: Path):
     database.dispose()
 
 
+@pytest.fixture
+def operator(ctx: Context, target: Database) -> Context:
+    """An operator's context on ``target``, whose settings name the test's backup folder."""
+    return replace(ctx, db=target, settings=target.settings)
+
+
 def scalar(db: Database, sql: str, **params):
     with db.read() as conn:
         return conn.execute(text(sql), params).scalar()
 
 
-def test_sonicjs_export_is_mapped_and_reported(target: Database, clock):
-    report = import_sonicjs(target, FIXTURE, clock)
+def test_sonicjs_export_is_mapped_and_reported(target: Database, operator: Context):
+    report = import_sonicjs(operator, FIXTURE)
     users = report.table("users")
     assert (users.mapped, users.skipped) == (3, 0)
     assert any("superuser" in note for note in users.notes)
@@ -79,33 +87,33 @@ def test_sonicjs_export_is_mapped_and_reported(target: Database, clock):
     assert report.table("faqs").skipped == 1 and report.scratch.exists()
 
 
-def test_passwords_keep_working_and_ask_for_rehash(target: Database, clock):
-    import_sonicjs(target, FIXTURE, clock)
+def test_passwords_keep_working_and_ask_for_rehash(target: Database, operator: Context):
+    import_sonicjs(operator, FIXTURE)
     legacy = scalar(target, "SELECT password_hash FROM users WHERE id = 'user-legacy'")
     assert verify_password(legacy, "password123") and needs_rehash(legacy)
     assert not verify_password(legacy, "wrong")
 
 
-def test_api_tokens_are_stored_as_digests_never_plaintext(target: Database, clock):
-    import_sonicjs(target, FIXTURE, clock)
+def test_api_tokens_are_stored_as_digests_never_plaintext(target: Database, operator: Context):
+    import_sonicjs(operator, FIXTURE)
     plaintext = "st_live_9f8e7d6c5b4a39281706f5e4d3c2b1a0"
     stored = scalar(target, "SELECT token FROM api_tokens WHERE id = 'tok-1'")
     assert stored == token_digest(target.settings, plaintext) and plaintext not in stored
     assert scalar(target, "SELECT COUNT(*) FROM api_tokens WHERE token = :t", t=plaintext) == 0
 
 
-def test_importing_twice_skips_what_is_already_there(target: Database, clock):
-    import_sonicjs(target, FIXTURE, clock)
-    again = import_sonicjs(target, FIXTURE, clock)
+def test_importing_twice_skips_what_is_already_there(target: Database, operator: Context):
+    import_sonicjs(operator, FIXTURE)
+    again = import_sonicjs(operator, FIXTURE)
     assert again.table("users").mapped == 0 and again.table("users").skipped == 3
     assert scalar(target, "SELECT COUNT(*) FROM content WHERE id LIKE 'content-%'") == 4
 
 
-def test_unreadable_export_writes_nothing(target: Database, clock, tmp_path: Path):
+def test_unreadable_export_writes_nothing(target: Database, operator: Context, tmp_path: Path):
     broken = tmp_path / "broken.sql"
     broken.write_text(FIXTURE.read_text()[:3000] + "\nINSERT INTO nowhere VALUES(")
     with pytest.raises(SonicJSImportError) as error:
-        import_sonicjs(target, broken, clock)
+        import_sonicjs(operator, broken)
     assert error.value.code == "bad_export"
     assert scalar(target, "SELECT COUNT(*) FROM users") == 0
 

@@ -17,7 +17,6 @@ from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
-from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.extensions.runtime import PluginRuntime
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
@@ -69,7 +68,6 @@ def build_runtime(
     cache.plugin_tables = registry.tables()
     cache.attach(database)
     bus.resources.update(cache=cache, settings=settings, db=database)
-    runtime = PluginRuntime(PluginServices(database, settings, clock, registry, bus))
     storage = storage or build_storage(settings, clock)
     context = Context(
         db=database,
@@ -79,7 +77,8 @@ def build_runtime(
         hooks=bus,
         generations=cache.local.get,
     )
-    return Runtime(settings, clock, database, cache, runtime, storage, context)
+    plugins_runtime = PluginRuntime(context, registry)
+    return Runtime(settings, clock, database, cache, plugins_runtime, storage, context)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ fields stay exactly as written.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -279,7 +280,7 @@ def test_opt_out_keeps_raw_html_and_the_key_is_for_html_fields_only(client, admi
         )
 
 
-def test_sonicjs_import_cleans_content_and_versions(db_url: str, tmp_path: Path, clock):
+def test_sonicjs_import_cleans_content_and_versions(db_url: str, tmp_path: Path, ctx):
     fixture = Path(__file__).parents[1] / "fixtures" / "sonicjs_export.sql"
     export = tmp_path / "export.sql"
     sql = fixture.read_text()
@@ -299,7 +300,7 @@ def test_sonicjs_import_cleans_content_and_versions(db_url: str, tmp_path: Path,
     export.write_text(sql)
     target = Database(make_settings(db_url, backup_dir=tmp_path / "backups"))
     try:
-        report = import_sonicjs(target, export, clock)
+        report = import_sonicjs(replace(ctx, db=target, settings=target.settings), export)
         assert report.table("content").html_cleaned == 1
         assert report.table("content_versions").html_cleaned == 1
         assert any("rich text cleaned" in n for n in report.table("content").notes)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 from sqlalchemy import Column, MetaData, Table, Text, insert, select
 
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep, PublicCtxDep
 from sonic_cms.ids import new_id
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import Cancel, HookContext
@@ -34,25 +34,21 @@ def spy_router() -> APIRouter:
         return {"data": "pong"}
 
     @api.post("/things", status_code=201)
-    async def create_thing(
-        ctx: ContextDep, actor: ActorDep, body: dict[str, Any] = Body()
-    ) -> dict[str, Any]:
-        actor.require("spy.write")
+    async def create_thing(ctx: CtxDep, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        ctx.actor.require("spy.write")
 
         def work() -> dict[str, Any]:
             with ctx.db.write() as conn:
-                payload = ctx.hooks.filter(
-                    hookspecs.CONTENT_CREATE, dict(body), conn=conn, actor=actor
-                )
+                payload = ctx.hook_scope(conn).filter(hookspecs.CONTENT_CREATE, dict(body))
                 row = {"id": new_id(), "title": payload["title"]}
                 conn.execute(insert(spy_things).values(**row))
-            ctx.hooks.action(hookspecs.CONTENT_CREATE, row, actor=actor)
+            ctx.hooks.action(hookspecs.CONTENT_CREATE, row, actor=ctx.actor)
             return row
 
-        return {"data": await ctx.db.run_write(work)}
+        return {"data": await ctx.run_write(work)}
 
     @api.get("/things")
-    async def list_things(ctx: ContextDep) -> dict[str, Any]:
+    async def list_things(ctx: PublicCtxDep) -> dict[str, Any]:
         with ctx.db.read() as conn:
             rows = conn.execute(select(spy_things.c.title)).scalars().all()
         return {"data": list(rows)}

@@ -124,7 +124,7 @@ def create_app(
         cache_routes,
     ):
         app.include_router(module.router)
-    mount_plugin_routes(app, context.plugins.services.registry)
+    mount_plugin_routes(app, context.plugins.registry)
     install_docs(app)
     return app
 

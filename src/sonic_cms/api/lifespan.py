@@ -34,10 +34,10 @@ def build_lifespan(
         handler = _start_logging(context)
         applied: list[str] = []
         if context.settings.auto_migrate:
-            applied = await context.db.run_write(migrate.upgrade, context.db)
+            applied = await context.services.run_write(lambda: migrate.upgrade(context.db))
             if applied:
                 logger.info("applied migrations: %s", ", ".join(applied))
-        await context.db.run_write(context.plugins.ensure_core)
+        await context.services.run_write(context.plugins.ensure_core)
         _warn_without_public_url(context)
         await _sync_collections(context)
         hooks = context.hooks
@@ -49,7 +49,7 @@ def build_lifespan(
         hooks.action(hookspecs.APP_READY, {"version": app.version})
         try:
             # The server lock (restore refuses while it is held) and time-travel snapshots.
-            async with server_duties(context.db):
+            async with server_duties(context.services):
                 yield
         finally:
             hooks.action(hookspecs.APP_SHUTDOWN, {})

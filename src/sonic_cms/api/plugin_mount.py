@@ -17,7 +17,7 @@ def active_guard(name: str) -> Callable[[Request], Awaitable[None]]:
     async def guard(request: Request) -> None:
         context: AppContext = request.app.state.ctx
         if context.plugins.stale():
-            await context.db.run_read(context.plugins.refresh)
+            await context.services.run_read(context.plugins.refresh)
         if not context.plugins.is_active(name):
             raise NotFound(f"Plugin {name!r} is not active", code="plugin_inactive")
 

@@ -24,13 +24,12 @@ from rich.table import Table
 from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
-    command_database,
+    command_context,
     console,
     fail,
     settings_from,
 )
-from sonic_cms.clock import SystemClock
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.operations import backup, export_json, restore, sonicjs_import, time_travel
 from sonic_cms.operations import databases as admin
 from sonic_cms.operations.dump_format import DumpError, open_output
@@ -68,14 +67,14 @@ def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
 
 
 @contextmanager
-def _database(env: str | None, database_url: str | None) -> Iterator[Database]:
-    db = command_database(settings_from(env, database_url))
-    try:
-        yield db
-    except (DumpError, DatabaseBusy) as exc:
-        fail(escape(f"{exc} (code: {exc.code})"))
-    finally:
-        db.dispose()
+def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
+    """The command's context, acting as the system, with no plugin handlers: these commands
+    move whole databases and fire no hooks. A refused dump or a running server exits 1."""
+    with command_context(settings_from(env, database_url), with_plugins=False) as ctx:
+        try:
+            yield ctx
+        except (DumpError, DatabaseBusy) as exc:
+            fail(escape(f"{exc} (code: {exc.code})"))
 
 
 def export(
@@ -89,14 +88,14 @@ def export(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Write a portable dump (wrangler d1 export), streamed so memory stays flat."""
-    with _database(env, database_url) as db:
+    with _context(env, database_url) as ctx:
         if fmt == "json":
-            counts = export_json.export_json(db, output, tables=table)
+            counts = export_json.export_json(ctx.db, output, tables=table)
             console.print(f"wrote {output}: {sum(counts.values())} rows in {len(counts)} tables")
             return
         with _progress_bars() as bars, open_output(output) as out:
             summary = export_dump(
-                db, out, tables=table, include_schema=not no_schema, progress=bars
+                ctx.db, out, tables=table, include_schema=not no_schema, progress=bars
             )
     console.print(
         f"wrote {output}: {summary.rows} rows in {len(summary.tables)} tables "
@@ -114,18 +113,18 @@ def import_command(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Load a dump in one transaction: all of it or none of it."""
-    with _database(env, database_url) as db:
+    with _context(env, database_url) as ctx:
         if fmt == "json" or file.suffix == ".json":
-            result = export_json.import_json(db, file)
+            result = export_json.import_json(ctx.db, file)
             grid = Table("table", "inserted", "skipped (already there)")
             for name, (inserted, skipped) in result.items():
                 grid.add_row(name, str(inserted), str(skipped))
             console.print(grid)
             return
         # Emptying tables under a running server is a restore: it must not run alongside one.
-        guard = exclusive_maintenance(db.settings) if replace else contextlib.nullcontext()
+        guard = exclusive_maintenance(ctx.settings) if replace else contextlib.nullcontext()
         with guard, _progress_bars() as bars:
-            summary = import_dump(db, file, replace=replace, progress=bars)
+            summary = import_dump(ctx.db, file, replace=replace, progress=bars)
     created = " (schema created by the migrations)" if summary.created_schema else ""
     console.print(f"imported {summary.rows} rows into {len(summary.inserted)} tables{created}")
 
@@ -135,10 +134,9 @@ def backup_command(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Write a timestamped, gzipped, verified backup into SONIC_BACKUP_DIR; prune old ones."""
-    clock = SystemClock()
-    with _database(env, database_url) as db:
-        result = backup.create_backup(db, clock)
-        removed = backup.prune_backups(db.settings, clock)
+    with _context(env, database_url) as ctx:
+        result = backup.create_backup(ctx)
+        removed = backup.prune_backups(ctx)
     console.print(
         f"Backup completed: {result.path} ({result.rows} rows, {result.size_bytes} bytes, verified)"
     )
@@ -153,12 +151,12 @@ def restore_command(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Replace the database's data with FILE (a safety backup is written first)."""
-    with _database(env, database_url) as db:
-        where = admin.location(db.settings.database_url)
+    with _context(env, database_url) as ctx:
+        where = admin.location(ctx.settings.database_url)
         if not yes and not typer.confirm(f"Replace all data in {where}?", default=False):
             fail("not restored")
         with _progress_bars() as bars:
-            result = restore.restore_backup(db, SystemClock(), file, progress=bars)
+            result = restore.restore_backup(ctx, file, progress=bars)
     console.print(f"safety backup: {result.safety_backup}")
     console.print(f"restored {result.summary.rows} rows from {file}")
 
@@ -188,8 +186,8 @@ def time_travel_info(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Which snapshot and how many logged changes restoring to the moment would use."""
-    with _database(env, database_url) as db:
-        info = time_travel.coverage(db, _parse_moment(timestamp))
+    with _context(env, database_url) as ctx:
+        info = time_travel.coverage(ctx, _parse_moment(timestamp))
     console.print(f"moment:            {time_travel.iso(info.timestamp_ms)}")
     if info.snapshot is None:
         console.print("[red]no snapshot at or before this moment: it cannot be restored[/]")
@@ -216,12 +214,12 @@ def time_travel_restore(
 ) -> None:
     """Restore the database as it was at the moment (snapshot + replayed changes)."""
     moment = _parse_moment(timestamp)
-    with _database(env, database_url) as db:
+    with _context(env, database_url) as ctx:
         when = time_travel.iso(moment)
         if not yes and not typer.confirm(f"Restore all data to {when}?", default=False):
             fail("not restored")
         with _progress_bars() as bars:
-            result = restore.restore_to_moment(db, SystemClock(), moment, progress=bars)
+            result = restore.restore_to_moment(ctx, moment, progress=bars)
     assert result.from_snapshot is not None
     console.print(f"safety backup: {result.safety_backup}")
     console.print(
@@ -233,10 +231,10 @@ def time_travel_restore(
 @time_travel_app.command("snapshot")
 def time_travel_snapshot(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Take a snapshot now and prune those past SONIC_TIME_TRAVEL_RETENTION_DAYS."""
-    with _database(env, database_url) as db:
-        time_travel.refresh_capture(db)
-        snapshot = time_travel.take_snapshot(db)
-        removed, entries = time_travel.prune(db, snapshot.taken_at_ms)
+    with _context(env, database_url) as ctx:
+        time_travel.refresh_capture(ctx)
+        snapshot = time_travel.take_snapshot(ctx)
+        removed, entries = time_travel.prune(ctx, snapshot.taken_at_ms)
     console.print(f"snapshot {snapshot.path} at {time_travel.iso(snapshot.taken_at_ms)}")
     if removed or entries:
         console.print(f"pruned {len(removed)} snapshot(s) and {entries} change-log entries")
@@ -248,9 +246,9 @@ def import_sonicjs(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Move a SonicJS database in: users, collections, content, media, workflow, tokens..."""
-    with _database(env, database_url) as db:
+    with _context(env, database_url) as ctx:
         try:
-            report = sonicjs_import.import_sonicjs(db, file, SystemClock())
+            report = sonicjs_import.import_sonicjs(ctx, file)
         except sonicjs_import.SonicJSImportError as exc:
             fail(escape(f"{exc} (code: {exc.code})"))
     grid = Table("SonicJS table", "mapped", "skipped", "notes")

@@ -18,8 +18,10 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
+from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.extensions import lifecycle
+from sonic_cms.plugins.registry import PluginRegistry
 from sonic_cms.runtime import command_runtime
 
 app = typer.Typer(help="Install, activate and configure plugins.", no_args_is_help=True)
@@ -28,17 +30,15 @@ app.add_typer(settings_app, name="settings")
 
 
 @contextmanager
-def _services(env: str | None, database_url: str | None) -> Iterator[lifecycle.PluginServices]:
-    """The lifecycle services of the composition root's runtime, the active plugins' handlers on
-    its bus (so ``plugin:*`` hooks reach them as they do in the server)."""
+def _lifecycle(
+    env: str | None, database_url: str | None
+) -> Iterator[tuple[Context, PluginRegistry]]:
+    """The system's context and the plugin registry of the composition root's runtime, the
+    active plugins' handlers on its bus (so ``plugin:*`` hooks reach them as they do in the
+    server); a refused step exits 1 with its reasons."""
     with command_runtime(settings_from(env, database_url)) as runtime:
-        yield runtime.plugins.services
-
-
-def _run(env: str | None, database_url: str | None, step: Callable[..., Any], *args: Any) -> Any:
-    with _services(env, database_url) as services:
         try:
-            return step(services, SYSTEM, *args)
+            yield runtime.context.acting_as(SYSTEM), runtime.plugins.registry
         except ServiceError as exc:
             details = "; ".join(
                 str(d.get("message", d)) for d in exc.details if isinstance(d, dict)
@@ -46,10 +46,23 @@ def _run(env: str | None, database_url: str | None, step: Callable[..., Any], *a
             fail(f"{exc.message}" + (f" ({details})" if details else ""))
 
 
+def _step(
+    env: str | None,
+    database_url: str | None,
+    call: Callable[[Context, PluginRegistry], object],
+    done: str,
+) -> None:
+    """Run one lifecycle step written out as ``call`` and say what was done."""
+    with _lifecycle(env, database_url) as (ctx, registry):
+        call(ctx, registry)
+    console.print(done)
+
+
 @app.command("list")
 def list_plugins(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Every known plugin, its status, and why an invalid one cannot be installed."""
-    rows = _run(env, database_url, lifecycle.list_plugins)
+    with _lifecycle(env, database_url) as (ctx, registry):
+        rows = lifecycle.list_plugins(ctx, registry)
     table = Table("name", "version", "status", "category", "notes")
     for row in rows:
         notes = "; ".join(row.get("problems") or []) or (row.get("error_message") or "")
@@ -62,22 +75,28 @@ def list_plugins(env: EnvOption = None, database_url: DatabaseUrlOption = None) 
 @app.command("install")
 def install(name: str, env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Install a plugin (runs its migrations)."""
-    _run(env, database_url, lifecycle.install, name)
-    console.print(f"installed {name}")
+    _step(
+        env, database_url, lambda ctx, reg: lifecycle.install(ctx, reg, name), f"installed {name}"
+    )
 
 
 @app.command("activate")
 def activate(name: str, env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Activate an installed plugin."""
-    _run(env, database_url, lifecycle.activate, name)
-    console.print(f"activated {name}")
+    _step(
+        env, database_url, lambda ctx, reg: lifecycle.activate(ctx, reg, name), f"activated {name}"
+    )
 
 
 @app.command("deactivate")
 def deactivate(name: str, env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Deactivate a plugin."""
-    _run(env, database_url, lifecycle.deactivate, name)
-    console.print(f"deactivated {name}")
+    _step(
+        env,
+        database_url,
+        lambda ctx, reg: lifecycle.deactivate(ctx, reg, name),
+        f"deactivated {name}",
+    )
 
 
 @app.command("uninstall")
@@ -88,14 +107,20 @@ def uninstall(
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Uninstall a plugin (drops its tables unless --keep-data)."""
-    _run(env, database_url, lifecycle.uninstall, name, keep_data)
-    console.print(f"uninstalled {name}")
+    _step(
+        env,
+        database_url,
+        lambda ctx, reg: lifecycle.uninstall(ctx, reg, name, keep_data=keep_data),
+        f"uninstalled {name}",
+    )
 
 
 @settings_app.command("get")
 def settings_get(name: str, env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Print the plugin's settings as JSON."""
-    typer.echo(json.dumps(_run(env, database_url, lifecycle.get_settings, name), indent=2))
+    with _lifecycle(env, database_url) as (ctx, _registry):
+        stored = lifecycle.get_settings(ctx, name)
+    typer.echo(json.dumps(stored, indent=2))
 
 
 @settings_app.command("update")
@@ -115,5 +140,6 @@ def settings_update(
             changes[key] = json.loads(raw)
         except json.JSONDecodeError:
             changes[key] = raw
-    result = _run(env, database_url, lifecycle.update_settings, name, changes)
+    with _lifecycle(env, database_url) as (ctx, registry):
+        result = lifecycle.update_settings(ctx, registry, name, changes)
     typer.echo(json.dumps(result, indent=2))

@@ -9,7 +9,6 @@ actions after it commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,9 +16,8 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth import roles
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.db.schema import (
     Permission,
     Plugin,
@@ -33,31 +31,19 @@ from sonic_cms.errors import Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins import migrations as plugin_migrations
-from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import PluginRegistry
 from sonic_cms.plugins.spec import ActivationContext, PluginSpec
 from sonic_cms.plugins.validation import dependency_cycle
-
-
-@dataclass(frozen=True)
-class PluginServices:
-    """What every lifecycle call needs; built once by the app or the CLI."""
-
-    db: Database
-    settings: Settings
-    clock: Clock
-    registry: PluginRegistry
-    hooks: HookBus
 
 
 def _row(conn: Connection, name: str) -> Any:
     return conn.execute(select(Plugin).where(Plugin.name == name)).mappings().first()
 
 
-def _spec(ps: PluginServices, name: str) -> PluginSpec:
-    spec = ps.registry.get(name)
+def _spec(registry: PluginRegistry, name: str) -> PluginSpec:
+    spec = registry.get(name)
     if spec is None:
-        problems = ps.registry.invalid.get(name)
+        problems = registry.invalid.get(name)
         if problems:
             raise ValidationFailed(
                 f"Plugin {name!r} is invalid",
@@ -70,7 +56,7 @@ def _spec(ps: PluginServices, name: str) -> PluginSpec:
 
 def _log(
     conn: Connection,
-    ps: PluginServices,
+    now_ms: int,
     plugin_id: str,
     action: str,
     actor: Actor,
@@ -83,7 +69,7 @@ def _log(
             action=action,
             user_id=actor.user_id,
             details=details,
-            timestamp=ps.clock.now_ms(),
+            timestamp=now_ms,
         )
     )
 
@@ -97,13 +83,13 @@ def describe(row: Any) -> dict[str, Any]:
     return dict(row)
 
 
-def list_plugins(ps: PluginServices, actor: Actor) -> list[dict[str, Any]]:
+def list_plugins(ctx: Context, registry: PluginRegistry) -> list[dict[str, Any]]:
     """Every known plugin (installed or not) and every invalid one, with its state."""
-    actor.require("plugins.read")
-    with ps.db.read() as conn:
+    ctx.actor.require("plugins.read")
+    with ctx.db.read() as conn:
         rows = {r["name"]: describe(r) for r in conn.execute(select(Plugin)).mappings()}
     result = []
-    for name, spec in sorted(ps.registry.specs.items()):
+    for name, spec in sorted(registry.specs.items()):
         row = rows.pop(name, None)
         result.append(
             {
@@ -120,31 +106,31 @@ def list_plugins(ps: PluginServices, actor: Actor) -> list[dict[str, Any]]:
                 "problems": [],
             }
         )
-    for name, problems in sorted(ps.registry.invalid.items()):
+    for name, problems in sorted(registry.invalid.items()):
         result.append({"name": name, "installed": False, "status": "invalid", "problems": problems})
     for _name, row in sorted(rows.items()):  # installed, but its package is gone
         result.append({**row, "installed": True, "problems": ["package not found"]})
     return result
 
 
-def get_plugin(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
+def get_plugin(ctx: Context, name: str) -> dict[str, Any]:
     """One installed plugin's row."""
-    actor.require("plugins.read")
-    with ps.db.read() as conn:
+    ctx.actor.require("plugins.read")
+    with ctx.db.read() as conn:
         row = _row(conn, name)
     if row is None:
         raise NotFound(f"Plugin {name!r} is not installed", code="plugin_not_installed")
     return describe(row)
 
 
-def install(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
+def install(ctx: Context, registry: PluginRegistry, name: str) -> dict[str, Any]:
     """Install: run its revisions, record it and what it registers; status ``inactive``."""
-    actor.require("plugins.manage")
-    spec = _spec(ps, name)
-    cycle = dependency_cycle(ps.registry.specs, name)
+    ctx.actor.require("plugins.manage")
+    spec = _spec(registry, name)
+    cycle = dependency_cycle(registry.specs, name)
     if cycle:
         raise Conflict(f"Dependency cycle: {' -> '.join(cycle)}", code="dependency_cycle")
-    with ps.db.read() as conn:
+    with ctx.db.read() as conn:
         if _row(conn, name) is not None:
             raise Conflict(f"Plugin {name!r} is already installed", code="already_installed")
         installed = {r for r in conn.execute(select(Plugin.name)).scalars()}
@@ -155,23 +141,21 @@ def install(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
             code="missing_dependency",
             details=[{"path": "dependencies", "message": m} for m in missing],
         )
-    applied = plugin_migrations.upgrade(ps.db, name, spec.migrations) if spec.migrations else []
+    applied = plugin_migrations.upgrade(ctx.db, name, spec.migrations) if spec.migrations else []
     try:
-        row = _record_install(ps, actor, spec, applied)
+        row = _record_install(ctx, spec, applied)
     except BaseException:
         if spec.migrations:
-            plugin_migrations.downgrade(ps.db, name, spec.migrations)
+            plugin_migrations.downgrade(ctx.db, name, spec.migrations)
         raise
-    ps.hooks.action(hookspecs.PLUGIN_INSTALL, row, actor=actor)
+    ctx.hooks.action(hookspecs.PLUGIN_INSTALL, row, actor=ctx.actor)
     return row
 
 
-def _record_install(
-    ps: PluginServices, actor: Actor, spec: PluginSpec, applied: list[str]
-) -> dict[str, Any]:
-    now = ps.clock.now_ms()
+def _record_install(ctx: Context, spec: PluginSpec, applied: list[str]) -> dict[str, Any]:
+    now = ctx.clock.now_ms()
     plugin_id = new_id()
-    with ps.db.write() as conn:
+    with ctx.db.write() as conn:
         values = {
             "id": plugin_id,
             "name": spec.name,
@@ -191,15 +175,14 @@ def _record_install(
             "created_at": now,
             "updated_at": now,
         }
-        values = ps.hooks.filter(hookspecs.PLUGIN_INSTALL, values, conn=conn, actor=actor)
+        values = ctx.hook_scope(conn).filter(hookspecs.PLUGIN_INSTALL, values)
         conn.execute(insert(Plugin).values(**values))
         _record_registrations(conn, spec, plugin_id, now)
         _add_permissions(conn, spec, now)
-        _log(
-            conn, ps, plugin_id, "install", actor, {"version": spec.version, "migrations": applied}
-        )
+        details = {"version": spec.version, "migrations": applied}
+        _log(conn, now, plugin_id, "install", ctx.actor, details)
         installed = describe(_row(conn, spec.name))
-    roles.invalidate(ps.db)  # admins hold the plugin's permissions from now on
+    roles.invalidate(ctx.db)  # admins hold the plugin's permissions from now on
     return installed
 
 
@@ -271,11 +254,11 @@ def _remove_permissions(conn: Connection, spec: PluginSpec) -> None:
         conn.execute(delete(Permission).where(Permission.id.in_(ids)))
 
 
-def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
+def activate(ctx: Context, registry: PluginRegistry, name: str) -> dict[str, Any]:
     """Activate an installed plugin whose dependencies are all active."""
-    actor.require("plugins.manage")
-    spec = _spec(ps, name)
-    with ps.db.write() as conn:
+    ctx.actor.require("plugins.manage")
+    spec = _spec(registry, name)
+    with ctx.db.write() as conn:
         row = _installed(conn, name)
         inactive = [
             d
@@ -288,11 +271,11 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
                 code="dependency_inactive",
                 details=[{"path": "dependencies", "message": d} for d in inactive],
             )
-        refuse_outside_environments(spec, ps.settings)
+        refuse_outside_environments(spec, ctx.settings)
         if spec.on_activate is not None:
-            spec.on_activate(ActivationContext(ps.settings, dict(row["settings"] or {})))
-        payload = ps.hooks.filter(hookspecs.PLUGIN_ACTIVATE, describe(row), conn=conn, actor=actor)
-        now = ps.clock.now_ms()
+            spec.on_activate(ActivationContext(ctx.settings, dict(row["settings"] or {})))
+        payload = ctx.hook_scope(conn).filter(hookspecs.PLUGIN_ACTIVATE, describe(row))
+        now = ctx.clock.now_ms()
         conn.execute(
             update(Plugin)
             .where(Plugin.name == name)
@@ -304,9 +287,9 @@ def activate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
                 last_updated=now,
             )
         )
-        _log(conn, ps, row["id"], "activate", actor, {"from": row["status"]})
+        _log(conn, now, row["id"], "activate", ctx.actor, {"from": row["status"]})
         result = describe(_row(conn, name))
-    ps.hooks.action(hookspecs.PLUGIN_ACTIVATE, {**payload, **result}, actor=actor)
+    ctx.hooks.action(hookspecs.PLUGIN_ACTIVATE, {**payload, **result}, actor=ctx.actor)
     return result
 
 
@@ -325,60 +308,61 @@ def refuse_outside_environments(spec: PluginSpec, settings: Settings) -> None:
         )
 
 
-def deactivate(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
+def deactivate(ctx: Context, registry: PluginRegistry, name: str) -> dict[str, Any]:
     """Deactivate, unless an active plugin depends on it."""
-    actor.require("plugins.manage")
-    with ps.db.write() as conn:
+    ctx.actor.require("plugins.manage")
+    with ctx.db.write() as conn:
         row = _installed(conn, name)
-        dependents = _active_dependents(ps, conn, name)
+        dependents = _active_dependents(registry, conn, name)
         if dependents:
             raise Conflict(
                 f"{', '.join(dependents)} need {name}; deactivate them first",
                 code="required_by_active_plugin",
                 details=[{"path": "dependents", "message": d} for d in dependents],
             )
-        ps.hooks.filter(hookspecs.PLUGIN_DEACTIVATE, describe(row), conn=conn, actor=actor)
-        now = ps.clock.now_ms()
+        ctx.hook_scope(conn).filter(hookspecs.PLUGIN_DEACTIVATE, describe(row))
+        now = ctx.clock.now_ms()
         conn.execute(
             update(Plugin).where(Plugin.name == name).values(status="inactive", updated_at=now)
         )
-        _log(conn, ps, row["id"], "deactivate", actor, {"from": row["status"]})
+        _log(conn, now, row["id"], "deactivate", ctx.actor, {"from": row["status"]})
         result = describe(_row(conn, name))
-    ps.hooks.action(hookspecs.PLUGIN_DEACTIVATE, result, actor=actor)
+    ctx.hooks.action(hookspecs.PLUGIN_DEACTIVATE, result, actor=ctx.actor)
     return result
 
 
 def uninstall(
-    ps: PluginServices, actor: Actor, name: str, keep_data: bool = False
+    ctx: Context, registry: PluginRegistry, name: str, *, keep_data: bool = False
 ) -> dict[str, Any]:
     """Remove a plugin: deactivates it, deletes its rows, reverts its revisions (unless
     ``keep_data``). Core plugins and plugins other installed plugins need are refused."""
-    actor.require("plugins.manage")
-    spec = ps.registry.get(name)
-    with ps.db.write() as conn:
+    ctx.actor.require("plugins.manage")
+    spec = registry.get(name)
+    with ctx.db.write() as conn:
         row = _installed(conn, name)
         if row["is_core"]:
             raise Conflict(f"{name} is a core plugin; deactivate it instead", code="core_plugin")
         needed_by = [
             other
             for other in conn.execute(select(Plugin.name)).scalars()
-            if (s := ps.registry.get(other)) is not None and name in s.dependencies
+            if (s := registry.get(other)) is not None and name in s.dependencies
         ]
         if needed_by:
             raise Conflict(
                 f"{', '.join(needed_by)} depend on {name}; uninstall them first",
                 code="required_by_installed_plugin",
             )
-        ps.hooks.filter(hookspecs.PLUGIN_UNINSTALL, describe(row), conn=conn, actor=actor)
+        ctx.hook_scope(conn).filter(hookspecs.PLUGIN_UNINSTALL, describe(row))
         conn.execute(delete(Plugin).where(Plugin.name == name))
         if spec is not None:
             _remove_permissions(conn, spec)
-        _log(conn, ps, row["id"], "uninstall", actor, {"keep_data": keep_data})
+        now = ctx.clock.now_ms()
+        _log(conn, now, row["id"], "uninstall", ctx.actor, {"keep_data": keep_data})
         result = describe(row)
-    roles.invalidate(ps.db)
+    roles.invalidate(ctx.db)
     if spec is not None and spec.migrations and not keep_data:
-        plugin_migrations.downgrade(ps.db, name, spec.migrations)
-    ps.hooks.action(hookspecs.PLUGIN_UNINSTALL, result, actor=actor)
+        plugin_migrations.downgrade(ctx.db, name, spec.migrations)
+    ctx.hooks.action(hookspecs.PLUGIN_UNINSTALL, result, actor=ctx.actor)
     return result
 
 
@@ -389,30 +373,30 @@ def _installed(conn: Connection, name: str) -> Any:
     return row
 
 
-def _active_dependents(ps: PluginServices, conn: Connection, name: str) -> list[str]:
+def _active_dependents(registry: PluginRegistry, conn: Connection, name: str) -> list[str]:
     active = conn.execute(select(Plugin.name).where(Plugin.status == "active")).scalars()
     return sorted(
         other
         for other in active
-        if (spec := ps.registry.get(other)) is not None and name in spec.dependencies
+        if (spec := registry.get(other)) is not None and name in spec.dependencies
     )
 
 
-def get_settings(ps: PluginServices, actor: Actor, name: str) -> dict[str, Any]:
+def get_settings(ctx: Context, name: str) -> dict[str, Any]:
     """The plugin's stored settings."""
-    actor.require("plugins.read")
-    with ps.db.read() as conn:
+    ctx.actor.require("plugins.read")
+    with ctx.db.read() as conn:
         row = _installed(conn, name)
     return dict(row["settings"] or {})
 
 
 def update_settings(
-    ps: PluginServices, actor: Actor, name: str, changes: dict[str, Any]
+    ctx: Context, registry: PluginRegistry, name: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Merge ``changes`` into the settings and validate the whole against the plugin's model."""
-    actor.require("plugins.manage")
-    spec = _spec(ps, name)
-    with ps.db.write() as conn:
+    ctx.actor.require("plugins.manage")
+    spec = _spec(registry, name)
+    with ctx.db.write() as conn:
         row = _installed(conn, name)
         merged = {**(row["settings"] or {}), **changes}
         if spec.settings_model is None:
@@ -429,21 +413,21 @@ def update_settings(
                     for e in exc.errors()
                 ],
             ) from None
-        now = ps.clock.now_ms()
+        now = ctx.clock.now_ms()
         conn.execute(
             update(Plugin).where(Plugin.name == name).values(settings=validated, updated_at=now)
         )
-        _log(conn, ps, row["id"], "settings", actor, {"keys": sorted(changes)})
+        _log(conn, now, row["id"], "settings", ctx.actor, {"keys": sorted(changes)})
     return validated
 
 
-def mark_error(ps: PluginServices, name: str, message: str) -> None:
+def mark_error(ctx: Context, name: str, message: str) -> None:
     """Record a handler failure: status ``error`` with the message, and an activity entry."""
-    with ps.db.write() as conn:
+    with ctx.db.write() as conn:
         row = _row(conn, name)
         if row is None:
             return
-        now = ps.clock.now_ms()
+        now = ctx.clock.now_ms()
         conn.execute(
             update(Plugin)
             .where(Plugin.name == name)
@@ -460,8 +444,8 @@ def mark_error(ps: PluginServices, name: str, message: str) -> None:
         )
 
 
-def active_plugins(db: Database) -> dict[str, dict[str, Any]]:
+def active_plugins(ctx: Context) -> dict[str, dict[str, Any]]:
     """Installed plugins with status ``active``: name -> settings."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         rows = conn.execute(select(Plugin.name, Plugin.settings).where(Plugin.status == "active"))
         return {name: dict(settings or {}) for name, settings in rows}

@@ -21,19 +21,25 @@ from typing import Any
 from sqlalchemy import inspect
 
 from sonic_cms.actors import SYSTEM
+from sonic_cms.context import Context
 from sonic_cms.errors import Conflict, NotFound
 from sonic_cms.extensions import lifecycle
-from sonic_cms.extensions.lifecycle import PluginServices
 from sonic_cms.plugins.hooks import HookBus
+from sonic_cms.plugins.registry import PluginRegistry
 
 logger = logging.getLogger("sonic_cms.plugins")
 
 
 class PluginRuntime:
-    """Keeps the hook bus in step with the plugins table."""
+    """Keeps the hook bus in step with the plugins table.
 
-    def __init__(self, services: PluginServices) -> None:
-        self.services = services
+    ``context`` is the composition root's, so the bus kept in step is the one every service of
+    the process fires on; the lifecycle steps it takes itself (core plugins) act as the system.
+    """
+
+    def __init__(self, context: Context, registry: PluginRegistry) -> None:
+        self.context = context
+        self.registry = registry
         self.active: dict[str, dict[str, Any]] = {}
         self._checked_at = -1.0
         self._tables_exist = False
@@ -41,12 +47,12 @@ class PluginRuntime:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugin-errors")
         self._pending: list[Future[None]] = []
         self._warned_env: set[str] = set()
-        services.hooks.on_error = self._handler_failed
+        context.hooks.on_error = self._handler_failed
 
     @property
     def hooks(self) -> HookBus:
         """The bus services fire hooks on."""
-        return self.services.hooks
+        return self.context.hooks
 
     def is_active(self, name: str) -> bool:
         """Whether ``name`` is active, as of the last refresh."""
@@ -58,7 +64,7 @@ class PluginRuntime:
 
     def stale(self) -> bool:
         """Whether the active set is older than ``plugin_status_ttl_ms``."""
-        ttl = self.services.settings.plugin_status_ttl_ms / 1000
+        ttl = self.context.settings.plugin_status_ttl_ms / 1000
         return time.monotonic() - self._checked_at >= ttl
 
     def refresh(self, force: bool = False) -> None:
@@ -67,10 +73,10 @@ class PluginRuntime:
             return
         with self._lock:
             if not self._tables_exist:
-                self._tables_exist = _has_tables(self.services)
+                self._tables_exist = _has_tables(self.context)
                 if not self._tables_exist:
                     return
-            active = self._allowed(lifecycle.active_plugins(self.services.db))
+            active = self._allowed(lifecycle.active_plugins(self.context))
             self._checked_at = time.monotonic()
             self._apply(active)
 
@@ -80,10 +86,10 @@ class PluginRuntime:
         Activation refuses them, but a row can still say ``active`` (a database copied from
         development to production): such a plugin gets no hooks and its routes answer 404.
         """
-        env = self.services.settings.env
+        env = self.context.settings.env
         allowed = {}
         for name, settings in active.items():
-            spec = self.services.registry.get(name)
+            spec = self.registry.get(name)
             if spec is None or spec.allowed_in(env):
                 allowed[name] = settings
             elif name not in self._warned_env:
@@ -101,13 +107,13 @@ class PluginRuntime:
     def _apply(self, active: dict[str, dict[str, Any]]) -> None:
         """Only plugins known to the registry are managed here; handlers registered directly
         on the bus (core behaviour, tests) are left alone."""
-        bus = self.services.hooks
+        bus = self.context.hooks
         registered = bus.plugins()
         for name in registered | set(self.active):
-            if name not in active and self.services.registry.get(name) is not None:
+            if name not in active and self.registry.get(name) is not None:
                 bus.unregister_plugin(name)
         for name in active:
-            spec = self.services.registry.get(name)
+            spec = self.registry.get(name)
             if spec is not None and (name not in self.active or name not in registered):
                 bus.unregister_plugin(name)
                 for hook in spec.hooks:
@@ -121,25 +127,26 @@ class PluginRuntime:
         Workers of one server start together: the one that loses the race to install leaves
         the activation to the winner.
         """
-        if not _has_tables(self.services):
+        if not _has_tables(self.context):
             return
-        for spec in self.services.registry.specs.values():
+        system = self.context.acting_as(SYSTEM)
+        for spec in self.registry.specs.values():
             if not spec.is_core:
                 continue
             try:
-                lifecycle.get_plugin(self.services, SYSTEM, spec.name)
+                lifecycle.get_plugin(system, spec.name)
             except NotFound:
                 try:
-                    lifecycle.install(self.services, SYSTEM, spec.name)
+                    lifecycle.install(system, self.registry, spec.name)
                 except Conflict:
                     continue  # another worker starting at the same moment installed it
-                lifecycle.activate(self.services, SYSTEM, spec.name)
+                lifecycle.activate(system, self.registry, spec.name)
         self.refresh(force=True)
 
     def _handler_failed(self, plugin: str, hook: str, exc: BaseException) -> None:
         self.active.pop(plugin, None)
         message = f"{hook}: {type(exc).__name__}: {exc}"
-        future = self._executor.submit(lifecycle.mark_error, self.services, plugin, message)
+        future = self._executor.submit(lifecycle.mark_error, self.context, plugin, message)
         self._pending.append(future)
 
     def drain(self) -> None:
@@ -157,6 +164,6 @@ class PluginRuntime:
         self._executor.shutdown(wait=True)
 
 
-def _has_tables(services: PluginServices) -> bool:
-    with services.db.engine.connect() as conn:
+def _has_tables(context: Context) -> bool:
+    with context.db.engine.connect() as conn:
         return inspect(conn).has_table("plugins")

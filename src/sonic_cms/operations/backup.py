@@ -16,8 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.engine import Database, sqlite_path
 from sonic_cms.operations.dump_format import DumpError, open_output
 from sonic_cms.operations.export_sql import ExportSummary, Progress, export_dump
@@ -36,27 +35,26 @@ class BackupResult:
     size_bytes: int
 
 
-def backup_name(settings: Settings, clock: Clock, prefix: str = "backup") -> str:
+def backup_name(ctx: Context, *, prefix: str = "backup") -> str:
     """``backup-<env>-YYYYmmdd_HHMMSS.sql.gz``, as the seed's script names them."""
-    moment = dt.datetime.fromtimestamp(clock.now_ms() / 1000, dt.UTC)
-    return f"{prefix}-{settings.env}-{moment:%Y%m%d_%H%M%S}.sql.gz"
+    moment = dt.datetime.fromtimestamp(ctx.clock.now_ms() / 1000, dt.UTC)
+    return f"{prefix}-{ctx.settings.env}-{moment:%Y%m%d_%H%M%S}.sql.gz"
 
 
 def create_backup(
-    db: Database,
-    clock: Clock,
+    ctx: Context,
     *,
     directory: Path | None = None,
     prefix: str = "backup",
     progress: Progress | None = None,
 ) -> BackupResult:
-    """Write, verify and name a backup of ``db``; returns where it is."""
-    folder = directory or db.settings.backup_dir
+    """Write, verify and name a backup of the database; returns where it is."""
+    folder = directory or ctx.settings.backup_dir
     folder.mkdir(parents=True, exist_ok=True)
-    final = _unique(folder / backup_name(db.settings, clock, prefix))
+    final = _unique(folder / backup_name(ctx, prefix=prefix))
     partial = final.with_name(f".partial-{final.name}")
     try:
-        summary = _dump_consistently(db, partial, progress)
+        summary = _dump_consistently(ctx.db, partial, progress)
         counts = verify_dump(partial)
         if counts != {name: c.rows for name, c in summary.tables.items()}:
             raise DumpError("the backup read back differs from what was written", "bad_backup")
@@ -101,12 +99,12 @@ def online_copy(source: Path, target: Path) -> None:
         src.close()
 
 
-def prune_backups(settings: Settings, clock: Clock, directory: Path | None = None) -> list[Path]:
+def prune_backups(ctx: Context, *, directory: Path | None = None) -> list[Path]:
     """Delete backups older than ``backup_retention_days`` (the seed's ``find -mtime +30``)."""
-    folder = directory or settings.backup_dir
+    folder = directory or ctx.settings.backup_dir
     if not folder.is_dir():
         return []
-    cutoff = clock.now_ms() / 1000 - settings.backup_retention_days * 86400
+    cutoff = ctx.clock.now_ms() / 1000 - ctx.settings.backup_retention_days * 86400
     removed = []
     for path in sorted(folder.glob(BACKUP_GLOB)):
         if path.stat().st_mtime < cutoff:
@@ -115,9 +113,9 @@ def prune_backups(settings: Settings, clock: Clock, directory: Path | None = Non
     return removed
 
 
-def list_backups(settings: Settings) -> list[Path]:
+def list_backups(ctx: Context) -> list[Path]:
     """Backups in the backup folder, newest first."""
-    folder = settings.backup_dir
+    folder = ctx.settings.backup_dir
     if not folder.is_dir():
         return []
     return sorted(folder.glob(BACKUP_GLOB), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import text
 
 from sonic_cms import __version__
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
-from sonic_cms.db.engine import Database
 
 
-def health_report(db: Database) -> dict[str, Any]:
+def health_report(ctx: Context) -> dict[str, Any]:
     """The health document: engine, database reachability and migration state."""
+    db = ctx.db
     with db.read() as conn:
         conn.execute(text("SELECT 1"))
     current = migrate.current_revision(db)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from sonic_cms.clock import Clock
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
-from sonic_cms.db.engine import Database
 from sonic_cms.operations.backup import create_backup
 from sonic_cms.operations.dump_format import DumpError
 from sonic_cms.operations.import_sql import ImportSummary, Progress, import_dump, verify_dump
@@ -41,9 +40,7 @@ class RestoreResult:
     from_snapshot: Snapshot | None = None
 
 
-def restore_backup(
-    db: Database, clock: Clock, path: Path, *, progress: Progress | None = None
-) -> RestoreResult:
+def restore_backup(ctx: Context, path: Path, *, progress: Progress | None = None) -> RestoreResult:
     """Replace the database's data with the dump at ``path``.
 
     Raises:
@@ -51,44 +48,44 @@ def restore_backup(
         DatabaseBusy: a server is running on the database; nothing was changed.
     """
     verify_dump(path)
-    with exclusive_maintenance(db.settings):
-        safety = _safety_backup(db, clock)
-        summary = import_dump(db, path, replace=True, pause_capture=True, progress=progress)
-        after = take_snapshot(db)
+    with exclusive_maintenance(ctx.settings):
+        safety = _safety_backup(ctx)
+        summary = import_dump(ctx.db, path, replace=True, pause_capture=True, progress=progress)
+        after = take_snapshot(ctx)
     return RestoreResult(safety, summary, after)
 
 
 def restore_to_moment(
-    db: Database, clock: Clock, timestamp_ms: int, *, progress: Progress | None = None
+    ctx: Context, timestamp_ms: int, *, progress: Progress | None = None
 ) -> RestoreResult:
     """Bring the database back to how it was at ``timestamp_ms`` (epoch ms, database clock)."""
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         now = db_now_ms(conn)
     if timestamp_ms > now:
         raise DumpError("the moment is in the future", "future_timestamp")
-    snapshot = snapshot_for(db.settings, timestamp_ms)
+    snapshot = snapshot_for(ctx, timestamp_ms)
     verify_dump(snapshot.path)
     replayed: list[int] = []
 
     def apply_changes(conn: Connection) -> None:
         replayed.append(replay(conn, snapshot, timestamp_ms))
 
-    with exclusive_maintenance(db.settings):
-        safety = _safety_backup(db, clock)
+    with exclusive_maintenance(ctx.settings):
+        safety = _safety_backup(ctx)
         summary = import_dump(
-            db,
+            ctx.db,
             snapshot.path,
             replace=True,
             pause_capture=True,
             progress=progress,
             after_load=apply_changes,
         )
-        after = take_snapshot(db)
+        after = take_snapshot(ctx)
     return RestoreResult(safety, summary, after, replayed[0], snapshot)
 
 
-def _safety_backup(db: Database, clock: Clock) -> Path | None:
+def _safety_backup(ctx: Context) -> Path | None:
     """A backup of the current state, unless the database has no schema yet."""
-    if migrate.current_revision(db) is None:
+    if migrate.current_revision(ctx.db) is None:
         return None
-    return create_backup(db, clock, prefix="safety").path
+    return create_backup(ctx, prefix="safety").path

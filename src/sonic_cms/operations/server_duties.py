@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.operations import time_travel
 from sonic_cms.operations.server_lock import server_presence
 
@@ -24,15 +24,15 @@ logger = logging.getLogger("sonic_cms.time_travel")
 
 
 @asynccontextmanager
-async def server_duties(db: Database) -> AsyncIterator[None]:
+async def server_duties(ctx: Context) -> AsyncIterator[None]:
     """Hold the server lock and run the snapshot task for the server's lifetime."""
-    settings = db.settings
+    settings = ctx.settings
     with server_presence(settings):
         if settings.auto_migrate:
-            await db.run_write(time_travel.refresh_capture, db)
+            await ctx.run_write(lambda: time_travel.refresh_capture(ctx))
         task = None
         if settings.time_travel_interval_seconds > 0:
-            task = asyncio.create_task(_snapshot_loop(db))
+            task = asyncio.create_task(_snapshot_loop(ctx))
         try:
             yield
         finally:
@@ -42,25 +42,25 @@ async def server_duties(db: Database) -> AsyncIterator[None]:
                     await task
 
 
-async def _snapshot_loop(db: Database) -> None:
-    interval = db.settings.time_travel_interval_seconds
+async def _snapshot_loop(ctx: Context) -> None:
+    interval = ctx.settings.time_travel_interval_seconds
     while True:
         await asyncio.sleep(interval)
         try:
-            await anyio.to_thread.run_sync(snapshot_if_due, db)
+            await anyio.to_thread.run_sync(snapshot_if_due, ctx)
         except Exception:  # a failed snapshot must never stop the server
             logger.exception("time-travel snapshot failed")
 
 
-def snapshot_if_due(db: Database) -> time_travel.Snapshot | None:
+def snapshot_if_due(ctx: Context) -> time_travel.Snapshot | None:
     """Take a snapshot and prune, unless another worker took one within 90% of the interval."""
-    snapshots = time_travel.list_snapshots(db.settings)
-    with db.read() as conn:
+    snapshots = time_travel.list_snapshots(ctx)
+    with ctx.db.read() as conn:
         now = time_travel.db_now_ms(conn)
-    due_after = db.settings.time_travel_interval_seconds * 900
+    due_after = ctx.settings.time_travel_interval_seconds * 900
     if snapshots and now - snapshots[-1].taken_at_ms < due_after:
         return None
-    snapshot = time_travel.take_snapshot(db)
-    time_travel.prune(db, snapshot.taken_at_ms)
+    snapshot = time_travel.take_snapshot(ctx)
+    time_travel.prune(ctx, snapshot.taken_at_ms)
     logger.info("time-travel snapshot %s", snapshot.path)
     return snapshot

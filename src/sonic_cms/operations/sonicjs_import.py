@@ -28,11 +28,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, exc, func, insert, select
 
-from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.content.slugs import is_valid_slug, slugify
+from sonic_cms.context import Context
 from sonic_cms.db import migrate
-from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import LOG_CATEGORIES, metadata
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
@@ -125,12 +124,13 @@ def load_scratch(export: Path, target: Path) -> Path:
     return target
 
 
-def import_sonicjs(db: Database, export: Path, clock: Clock) -> ImportReport:
-    """Map a SonicJS export into ``db`` in one transaction; returns the per-table report."""
+def import_sonicjs(ctx: Context, export: Path) -> ImportReport:
+    """Map a SonicJS export into the database in one transaction; returns the per-table report."""
+    db = ctx.db
     if migrate.current_revision(db) != migrate.head_revision():
         raise SonicJSImportError("run `sonic db migrate` before importing", "not_migrated")
-    stamp = dt.datetime.fromtimestamp(clock.now_ms() / 1000, dt.UTC).strftime("%Y%m%d_%H%M%S")
-    scratch = load_scratch(export, db.settings.backup_dir / f"sonicjs-import-{stamp}.db")
+    stamp = dt.datetime.fromtimestamp(ctx.clock.now_ms() / 1000, dt.UTC).strftime("%Y%m%d_%H%M%S")
+    scratch = load_scratch(export, ctx.settings.backup_dir / f"sonicjs-import-{stamp}.db")
     source = sqlite3.connect(scratch)
     source.row_factory = sqlite3.Row
     report = ImportReport(scratch)
@@ -144,7 +144,7 @@ def import_sonicjs(db: Database, export: Path, clock: Clock) -> ImportReport:
         with db.write() as conn:
             if db.is_sqlite:
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            mapper = _Mapper(conn, source, db.settings, report)
+            mapper = _Mapper(conn, source, ctx.settings, report)
             for name in MAPPED_ORDER:
                 if name in names:
                     MAPPERS[name](mapper)

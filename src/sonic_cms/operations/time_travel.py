@@ -25,8 +25,8 @@ import orjson
 from sqlalchemy import Connection, text
 
 from sonic_cms.config import Settings
+from sonic_cms.context import Context
 from sonic_cms.db.change_capture import captured_tables, ensure_capture, uncovered_tables
-from sonic_cms.db.engine import Database
 from sonic_cms.operations.dump_format import DumpError, open_output
 from sonic_cms.operations.export_sql import export_dump
 from sonic_cms.operations.import_sql import read_header
@@ -78,9 +78,9 @@ def db_now_ms(conn: Connection) -> int:
     return int(conn.execute(text(sql)).scalar_one())
 
 
-def take_snapshot(db: Database) -> Snapshot:
+def take_snapshot(ctx: Context) -> Snapshot:
     """Write a snapshot (one consistent read) and return it."""
-    folder = snapshot_dir(db.settings)
+    folder = snapshot_dir(ctx.settings)
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / f".snapshot-{os.getpid()}.partial.sql.gz"
     marks: dict[str, str] = {}
@@ -97,7 +97,7 @@ def take_snapshot(db: Database) -> Snapshot:
 
     try:
         with open_output(partial) as out:
-            export_dump(db, out, header_extra=position)
+            export_dump(ctx.db, out, header_extra=position)
         final = folder / f"snapshot-{int(marks['taken_at_ms']):013d}.sql.gz"
         os.replace(partial, final)
     finally:
@@ -115,9 +115,9 @@ def _snapshot_from(path: Path) -> Snapshot:
     )
 
 
-def list_snapshots(settings: Settings) -> list[Snapshot]:
+def list_snapshots(ctx: Context) -> list[Snapshot]:
     """Every snapshot, oldest first."""
-    folder = snapshot_dir(settings)
+    folder = snapshot_dir(ctx.settings)
     if not folder.is_dir():
         return []
     snapshots = []
@@ -129,9 +129,9 @@ def list_snapshots(settings: Settings) -> list[Snapshot]:
     return snapshots
 
 
-def snapshot_for(settings: Settings, timestamp_ms: int) -> Snapshot:
+def snapshot_for(ctx: Context, timestamp_ms: int) -> Snapshot:
     """The newest snapshot taken at or before the moment; raises when none covers it."""
-    snapshots = list_snapshots(settings)
+    snapshots = list_snapshots(ctx)
     candidates = [s for s in snapshots if s.taken_at_ms <= timestamp_ms]
     if not candidates:
         earliest = _iso(snapshots[0].taken_at_ms) if snapshots else None
@@ -224,12 +224,12 @@ def _apply_postgresql(
     )
 
 
-def coverage(db: Database, timestamp_ms: int) -> CoverageInfo:
+def coverage(ctx: Context, timestamp_ms: int) -> CoverageInfo:
     """Which snapshot and how many changes restoring to ``timestamp_ms`` would use."""
-    snapshots = list_snapshots(db.settings)
+    snapshots = list_snapshots(ctx)
     chosen = [s for s in snapshots if s.taken_at_ms <= timestamp_ms]
     snapshot = chosen[-1] if chosen else None
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         changes = sum(1 for _ in pending_changes(conn, snapshot, timestamp_ms)) if snapshot else 0
         latest = conn.execute(text("SELECT MAX(changed_at) FROM change_log")).scalar_one()
         uncovered = uncovered_tables(conn)
@@ -243,11 +243,15 @@ def coverage(db: Database, timestamp_ms: int) -> CoverageInfo:
     )
 
 
-def prune(db: Database, now_ms: int) -> tuple[list[Path], int]:
+def prune(ctx: Context, now_ms: int) -> tuple[list[Path], int]:
     """Drop snapshots older than the retention (keeping the newest) and the change-log entries
-    no kept snapshot needs; returns the files removed and the entries deleted."""
-    cutoff = now_ms - db.settings.time_travel_retention_days * 86_400_000
-    snapshots = list_snapshots(db.settings)
+    no kept snapshot needs; returns the files removed and the entries deleted.
+
+    ``now_ms`` is the database's clock (a snapshot's ``taken_at_ms``), not ``ctx.clock``: the
+    change log is stamped by the database.
+    """
+    cutoff = now_ms - ctx.settings.time_travel_retention_days * 86_400_000
+    snapshots = list_snapshots(ctx)
     doomed = [s for s in snapshots[:-1] if s.taken_at_ms < cutoff]
     kept = [s for s in snapshots if s not in doomed]
     for snapshot in doomed:
@@ -255,7 +259,7 @@ def prune(db: Database, now_ms: int) -> tuple[list[Path], int]:
     if not kept:
         return [s.path for s in doomed], 0
     oldest = kept[0]
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         condition, params = _pending_filter(conn, oldest)
         deleted = conn.execute(
             text(f"DELETE FROM change_log WHERE NOT {condition} AND changed_at < :cutoff"),
@@ -264,9 +268,9 @@ def prune(db: Database, now_ms: int) -> tuple[list[Path], int]:
     return [s.path for s in doomed], int(deleted or 0)
 
 
-def refresh_capture(db: Database) -> list[str]:
+def refresh_capture(ctx: Context) -> list[str]:
     """Install capture triggers on tables that lack them (a table added by a later revision)."""
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         return ensure_capture(conn)
 
 

@@ -1,4 +1,4 @@
-"""/admin/cache: stats, clear, invalidate. Admin only (SonicJS left these open)."""
+"""/admin/cache: stats, clear, invalidate (``operations.cache_admin``: admin only)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from sonic_cms.actors import Actor
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import ContextDep, CtxDep
 from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
-from sonic_cms.cache import NAMESPACES
-from sonic_cms.errors import NotFound
+from sonic_cms.operations import cache_admin
 
 router = APIRouter(prefix="/admin/cache", tags=["cache"], route_class=DocumentedRoute)
 
@@ -28,21 +26,10 @@ class InvalidateBody(BaseModel):
     ]
 
 
-def _admin(actor: Actor) -> None:
-    actor.require("settings.update")
-
-
-def _namespace(namespace: str) -> str:
-    if namespace not in NAMESPACES:
-        raise NotFound(f"Unknown cache namespace {namespace!r}", code="unknown_namespace")
-    return namespace
-
-
 @router.get("/stats", dependencies=[Depends(only_params())], responses=ok(adocs.CacheStatsEnvelope))
-async def stats(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+async def stats(ctx: CtxDep, app: ContextDep) -> dict[str, Any]:
     """Hits, misses, sets, evictions and errors per tier, with sizes."""
-    _admin(actor)
-    return {"data": await ctx.cache.stats()}
+    return {"data": await cache_admin.stats(ctx, app.cache)}
 
 
 @router.get(
@@ -50,28 +37,24 @@ async def stats(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
     dependencies=[Depends(only_params())],
     responses=ok(adocs.CacheStatsEnvelope),
 )
-async def namespace_stats(ctx: ContextDep, actor: ActorDep, namespace: str) -> dict[str, Any]:
+async def namespace_stats(ctx: CtxDep, app: ContextDep, namespace: str) -> dict[str, Any]:
     """The counters of one namespace."""
-    _admin(actor)
-    return {"data": await ctx.cache.stats(_namespace(namespace))}
+    return {"data": await cache_admin.stats(ctx, app.cache, namespace)}
 
 
 @router.post("/clear", responses=ok(adocs.ClearedEnvelope))
-async def clear(ctx: ContextDep, actor: ActorDep) -> dict[str, Any]:
+async def clear(ctx: CtxDep, app: ContextDep) -> dict[str, Any]:
     """Drop everything, in every tier and (through the generations) every process."""
-    _admin(actor)
-    return {"data": await ctx.cache.clear()}
+    return {"data": await cache_admin.clear(ctx, app.cache)}
 
 
 @router.post("/clear/{namespace}", responses=ok(adocs.ClearedEnvelope))
-async def clear_namespace(ctx: ContextDep, actor: ActorDep, namespace: str) -> dict[str, Any]:
+async def clear_namespace(ctx: CtxDep, app: ContextDep, namespace: str) -> dict[str, Any]:
     """Drop one namespace."""
-    _admin(actor)
-    return {"data": await ctx.cache.clear(_namespace(namespace))}
+    return {"data": await cache_admin.clear(ctx, app.cache, namespace)}
 
 
 @router.post("/invalidate", responses=ok(adocs.ClearedEnvelope))
-async def invalidate(ctx: ContextDep, actor: ActorDep, body: InvalidateBody) -> dict[str, Any]:
+async def invalidate(ctx: CtxDep, app: ContextDep, body: InvalidateBody) -> dict[str, Any]:
     """Drop keys matching ``pattern`` and move the generations of the namespaces it touches."""
-    _admin(actor)
-    return {"data": await ctx.cache.invalidate_pattern(body.pattern)}
+    return {"data": await cache_admin.invalidate(ctx, app.cache, body.pattern)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sonic_cms import __version__
-from sonic_cms.api.deps import DbDep
+from sonic_cms.api.deps import PublicCtxDep
 from sonic_cms.api.models.admin import Health
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
@@ -22,15 +22,15 @@ router = APIRouter(tags=["health"], route_class=DocumentedRoute)
         503: {"model": Health, "description": "Degraded or no database"},
     },
 )
-async def health(db: DbDep) -> JSONBytesResponse:
+async def health(ctx: PublicCtxDep) -> JSONBytesResponse:
     """200 when the database answers and migrations are applied; 503 otherwise."""
     try:
-        report = await db.run_read(health_report, db)
+        report = await ctx.run_read(lambda: health_report(ctx))
     except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
         report = {
             "status": "error",
             "version": __version__,
-            "database": {"engine": db.dialect, "reachable": False, "error": type(exc).__name__},
+            "database": {"engine": ctx.db.dialect, "reachable": False, "error": type(exc).__name__},
         }
     status = 200 if report["status"] == "ok" else 503
     return JSONBytesResponse(report, status_code=status)

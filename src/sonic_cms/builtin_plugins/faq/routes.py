@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from sonic_cms.api.caching import cached_route
-from sonic_cms.api.deps import ActorDep, ContextDep
+from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models.common import PagedMeta
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.params import int_query, only_params
@@ -59,13 +59,12 @@ def router() -> APIRouter:
     @cached_route("plugin", "faq-list")
     async def list_faqs(
         request: Request,
-        ctx: ContextDep,
-        actor: ActorDep,
+        ctx: CtxDep,
         page: Annotated[int, int_query(ge=1, le=100_000)] = 1,
         limit: Annotated[int, int_query(ge=1, le=MAX_LIMIT)] = 50,
         category: Annotated[str | None, Query(max_length=100)] = None,
     ) -> object:
-        return await ctx.db.run_read(service.list_faqs, ctx.db, actor, page, limit, category)
+        return await ctx.run_read(lambda: service.list_faqs(ctx, page, limit, category))
 
     @api.get(
         "/{faq_id}",
@@ -74,22 +73,22 @@ def router() -> APIRouter:
         openapi_extra=PUBLIC,
     )
     @cached_route("plugin", "faq-item")
-    async def get_faq(request: Request, ctx: ContextDep, actor: ActorDep, faq_id: str) -> object:
-        return {"data": await ctx.db.run_read(service.get_faq, ctx.db, actor, faq_id)}
+    async def get_faq(request: Request, ctx: CtxDep, faq_id: str) -> object:
+        return {"data": await ctx.run_read(lambda: service.get_faq(ctx, faq_id))}
 
     @api.post("/", status_code=201, responses=ok(FaqEnvelope, 201))
-    async def create_faq(ctx: ContextDep, actor: ActorDep, body: FaqIn) -> object:
-        row = await ctx.db.run_write(service.create_faq, ctx.db, actor, ctx.clock, body)
+    async def create_faq(ctx: CtxDep, body: FaqIn) -> object:
+        row = await ctx.run_write(lambda: service.create_faq(ctx, body))
         return {"data": row}
 
     @api.put("/{faq_id}", responses=ok(FaqEnvelope))
-    async def update_faq(ctx: ContextDep, actor: ActorDep, faq_id: str, body: FaqPatch) -> object:
-        row = await ctx.db.run_write(service.update_faq, ctx.db, actor, ctx.clock, faq_id, body)
+    async def update_faq(ctx: CtxDep, faq_id: str, body: FaqPatch) -> object:
+        row = await ctx.run_write(lambda: service.update_faq(ctx, faq_id, body))
         return {"data": row}
 
     @api.delete("/{faq_id}", status_code=204, response_class=Response)
-    async def delete_faq(ctx: ContextDep, actor: ActorDep, faq_id: str) -> Response:
-        await ctx.db.run_write(service.delete_faq, ctx.db, actor, faq_id)
+    async def delete_faq(ctx: CtxDep, faq_id: str) -> Response:
+        await ctx.run_write(lambda: service.delete_faq(ctx, faq_id))
         return Response(status_code=204)
 
     return api

@@ -10,8 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from sonic_cms.actors import Actor
 from sonic_cms.builtin_plugins.faq.tables import faqs
-from sonic_cms.clock import Clock
-from sonic_cms.db.engine import Database
+from sonic_cms.context import Context
 from sonic_cms.errors import NotFound
 from sonic_cms.ids import new_id
 from sonic_cms.pagination import page_block
@@ -58,14 +57,12 @@ def _visible(actor: Actor) -> Any:
     return None if actor.can(MANAGE) else faqs.c.is_published.is_(True)
 
 
-def list_faqs(
-    db: Database, actor: Actor, page: int, limit: int, category: str | None
-) -> dict[str, Any]:
+def list_faqs(ctx: Context, page: int, limit: int, category: str | None) -> dict[str, Any]:
     """A page of entries, ordered by sort_order; unpublished ones only for managers."""
-    conditions = [c for c in (_visible(actor),) if c is not None]
+    conditions = [c for c in (_visible(ctx.actor),) if c is not None]
     if category is not None:
         conditions.append(faqs.c.category == category)
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         total = conn.execute(select(func.count()).select_from(faqs).where(*conditions)).scalar_one()
         rows = conn.execute(
             select(faqs)
@@ -78,46 +75,44 @@ def list_faqs(
     return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
 
 
-def get_faq(db: Database, actor: Actor, faq_id: str) -> dict[str, Any]:
+def get_faq(ctx: Context, faq_id: str) -> dict[str, Any]:
     """One entry (404 when missing or unpublished for a non-manager)."""
     conditions = [faqs.c.id == faq_id]
-    if (visible := _visible(actor)) is not None:
+    if (visible := _visible(ctx.actor)) is not None:
         conditions.append(visible)
-    with db.read() as conn:
+    with ctx.db.read() as conn:
         row = conn.execute(select(faqs).where(*conditions)).mappings().first()
     if row is None:
         raise NotFound("FAQ not found", code="faq_not_found")
     return dict(row)
 
 
-def create_faq(db: Database, actor: Actor, clock: Clock, data: FaqIn) -> dict[str, Any]:
+def create_faq(ctx: Context, data: FaqIn) -> dict[str, Any]:
     """Insert an entry."""
-    actor.require(MANAGE)
-    now = clock.now_ms()
+    ctx.actor.require(MANAGE)
+    now = ctx.clock.now_ms()
     values = {**data.model_dump(), "id": new_id(), "created_at": now, "updated_at": now}
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         conn.execute(insert(faqs).values(**values))
     return values
 
 
-def update_faq(
-    db: Database, actor: Actor, clock: Clock, faq_id: str, patch: FaqPatch
-) -> dict[str, Any]:
+def update_faq(ctx: Context, faq_id: str, patch: FaqPatch) -> dict[str, Any]:
     """Apply ``patch`` to an entry."""
-    actor.require(MANAGE)
+    ctx.actor.require(MANAGE)
     changes = patch.model_dump(exclude_unset=True)
-    with db.write() as conn:
+    with ctx.db.write() as conn:
         done = conn.execute(
-            update(faqs).where(faqs.c.id == faq_id).values(**changes, updated_at=clock.now_ms())
+            update(faqs).where(faqs.c.id == faq_id).values(**changes, updated_at=ctx.clock.now_ms())
         )
         if done.rowcount == 0:
             raise NotFound("FAQ not found", code="faq_not_found")
         return dict(conn.execute(select(faqs).where(faqs.c.id == faq_id)).mappings().one())
 
 
-def delete_faq(db: Database, actor: Actor, faq_id: str) -> None:
+def delete_faq(ctx: Context, faq_id: str) -> None:
     """Delete an entry."""
-    actor.require(MANAGE)
-    with db.write() as conn:
+    ctx.actor.require(MANAGE)
+    with ctx.db.write() as conn:
         if conn.execute(delete(faqs).where(faqs.c.id == faq_id)).rowcount == 0:
             raise NotFound("FAQ not found", code="faq_not_found")
