@@ -66,14 +66,15 @@ def test_oversize_body_is_413_by_header_and_by_stream(db_url: str):
         assert streamed.status_code == 413
 
 
-def test_malformed_json_is_422_with_envelope(db_url: str):
+def test_malformed_json_into_a_model_is_400_invalid_json_with_envelope(db_url: str):
     with TestClient(app_with_echo(make_settings(db_url))) as client:
         response = client.post(
             "/echo", content=b"{not json", headers={"content-type": "application/json"}
         )
-    assert response.status_code == 422
+    assert response.status_code == 400
     body = response.json()
-    assert body["error"] == "Validation failed" and body["details"]
+    assert body["error"] == "Malformed JSON body" and body["code"] == "invalid_json"
+    assert [detail["path"] for detail in body["details"]] == ["body"]
 
 
 def test_unexpected_error_is_500_without_internals(db_url: str):

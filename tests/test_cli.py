@@ -152,7 +152,7 @@ def test_migrations_create_writes_a_revision(db_url: str, tmp_path: Path, monkey
     written = list(tmp_path.glob("*_add_comments.py"))
     assert len(written) == 1
     source = written[0].read_text()
-    assert f"down_revision: str | Sequence[str] | None = '{migrate.head_revision()}'" in source
+    assert f"down_revision: str | None = '{migrate.head_revision()}'" in source
 
 
 def test_users_create_reads_password_from_stdin(db_url: str):

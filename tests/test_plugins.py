@@ -326,7 +326,7 @@ def test_admin_plugin_api_lists_and_needs_permissions(
         ("delete", "/admin/api/plugins/cache", None, 409, "core_plugin"),
         ("post", "/admin/api/plugins/cache/install", None, 409, "already_installed"),
         ("put", "/admin/api/plugins/cache/settings", {"warm_on_start": "x"}, 422, None),
-        ("put", "/admin/api/plugins/cache/settings", [1, 2], 422, "validation_failed"),
+        ("put", "/admin/api/plugins/cache/settings", [1, 2], 400, "invalid_json"),
         ("get", "/admin/api/plugins?x=1", None, 400, "unknown_parameter"),
     ],
 )

@@ -12,7 +12,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, SystemLog, Workflow, WorkflowHistory
 from sonic_cms.workflow import transitions as workflow
-from tests.utils.auth import create_random_user, headers_for, system_context
+from tests.utils.auth import create_random_user, headers_for
 from tests.utils.content_rows import make_collection, make_content
 
 
@@ -100,7 +100,7 @@ def test_a_failing_log_write_rolls_back_the_transition(db, people, item, ctx, mo
 
     monkeypatch.setattr(workflow, "log_in_transaction", broken)
 
-    author = actor_for_user(system_context(db, clock), people.ids["author"])
+    author = actor_for_user(ctx, people.ids["author"])
     with pytest.raises(RuntimeError):
         workflow.transition(ctx.acting_as(author), item, "pending-review")
     with db.read() as conn:

@@ -63,7 +63,6 @@ def build_runtime(
     clock = clock or SystemClock()
     registry = discover(settings.plugins_autoload, extra=plugins)
     bus = HookBus()
-    database.hooks = bus
     cache = TieredCache(settings, clock)
     cache.plugin_tables = registry.tables()
     cache.attach(database)

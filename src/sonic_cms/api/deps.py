@@ -1,4 +1,5 @@
-"""Typed dependencies, so routes read as signatures: ``db: DbDep, actor: ActorDep``."""
+"""Typed dependencies, so routes read as signatures: ``ctx: CtxDep`` is the service context
+acting for the authenticated caller, ``ctx: PublicCtxDep`` one acting for nobody."""
 
 from __future__ import annotations
 
@@ -8,38 +9,13 @@ from fastapi import Depends, Request
 
 from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
-from sonic_cms.clock import Clock
-from sonic_cms.config import Settings
 from sonic_cms.context import Context
-from sonic_cms.db.engine import Database
-from sonic_cms.storage import Storage
 
 
 def get_context(request: Request) -> AppContext:
     """The AppContext of the app serving this request."""
     context: AppContext = request.app.state.ctx
     return context
-
-
-def get_db(request: Request) -> Database:
-    """The app's Database."""
-    return get_context(request).db
-
-
-def get_settings(request: Request) -> Settings:
-    """The app's Settings."""
-    return get_context(request).settings
-
-
-def get_clock(request: Request) -> Clock:
-    """The app's Clock."""
-    return get_context(request).clock
-
-
-def get_storage(request: Request) -> Storage:
-    """The app's media storage backend."""
-    storage: Storage = request.app.state.storage
-    return storage
 
 
 async def get_actor(request: Request) -> Actor:
@@ -69,21 +45,9 @@ async def get_public_services(request: Request) -> Context:
 
 
 # FastAPI runs a sync dependency in the threadpool: one thread hop per request per dependency.
-# These async twins keep the plain functions above callable directly.
+# This async twin keeps get_context callable directly.
 async def _context(request: Request) -> AppContext:
     return get_context(request)
-
-
-async def _db(request: Request) -> Database:
-    return get_db(request)
-
-
-async def _settings(request: Request) -> Settings:
-    return get_settings(request)
-
-
-async def _clock(request: Request) -> Clock:
-    return get_clock(request)
 
 
 ContextDep = Annotated[AppContext, Depends(_context)]
@@ -91,8 +55,3 @@ ContextDep = Annotated[AppContext, Depends(_context)]
 CtxDep = Annotated[Context, Depends(get_services)]
 #: For routes that run before or without authentication: acting for the anonymous caller.
 PublicCtxDep = Annotated[Context, Depends(get_public_services)]
-DbDep = Annotated[Database, Depends(_db)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ClockDep = Annotated[Clock, Depends(_clock)]
-ActorDep = Annotated[Actor, Depends(get_actor)]
-StorageDep = Annotated[Storage, Depends(get_storage)]

@@ -33,7 +33,7 @@ class RequestLogMiddleware:
             return
         context = self.context
         if context.plugins.stale():
-            await context.db.run_read(context.plugins.refresh)
+            await context.services.run_read(context.plugins.refresh)
         started = time.perf_counter()
         info = _request_info(scope)
         try:

@@ -260,17 +260,13 @@ class TieredCache:
                 self._enter_degraded()
 
     def attach(self, db: Database) -> None:
-        """Follow ``db``'s commits (invalidate what they touched) and lend it this host's
-        generations (for the permission cache)."""
+        """Follow ``db``'s commits: invalidate what they touched."""
         db.commit_listeners.append(self.invalidate_tables)
-        db.generation_of = self.local.get
 
     def detach(self, db: Database) -> None:
         """Undo :meth:`attach` (the cache is closing; the database may live on)."""
         with contextlib.suppress(ValueError):
             db.commit_listeners.remove(self.invalidate_tables)
-        if db.generation_of == self.local.get:
-            db.generation_of = None
 
     def invalidate_tables(self, tables: frozenset[str]) -> None:
         """The database's commit listener: drop what a committed write may have changed."""

@@ -12,9 +12,8 @@ from rich.console import Console
 from sonic_cms.actors import SYSTEM, Actor
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.context import Context
-from sonic_cms.db.engine import Database
 from sonic_cms.errors import ServiceError
-from sonic_cms.runtime import build_runtime, command_runtime
+from sonic_cms.runtime import command_runtime
 
 T = TypeVar("T")
 
@@ -46,22 +45,6 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
 
 
 @contextmanager
-def open_database(env: str | None, database_url: str | None) -> Iterator[tuple[Settings, Database]]:
-    """Settings and Database for a command; a bad configuration exits 2 with its reason."""
-    settings = settings_from(env, database_url)
-    with database_for(settings) as db:
-        yield settings, db
-
-
-@contextmanager
-def database_for(settings: Settings) -> Iterator[Database]:
-    """The Database of ``settings`` with the active plugins' hook handlers on ``db.hooks``,
-    so the services a command calls fire the same hooks as in the server; disposed after."""
-    with command_runtime(settings) as runtime:
-        yield runtime.db
-
-
-@contextmanager
 def command_context(
     settings: Settings, *, actor: Actor = SYSTEM, with_plugins: bool = True
 ) -> Iterator[Context]:
@@ -70,14 +53,6 @@ def command_context(
     loaded unless ``with_plugins`` is off; everything is released after it."""
     with command_runtime(settings, with_plugins=with_plugins) as runtime:
         yield runtime.context.acting_as(actor)
-
-
-def command_database(settings: Settings) -> Database:
-    """The Database of a command that fires no plugin hooks (the caller disposes it), wired by
-    the composition root like every other: its writes move the cache generations servers read."""
-    runtime = build_runtime(settings)
-    runtime.db.dispose_callbacks.append(runtime.cache.close_sync)
-    return runtime.db
 
 
 def run(call: Callable[[], T]) -> T:

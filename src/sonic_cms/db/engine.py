@@ -10,12 +10,11 @@ PostgreSQL: psycopg 3 with a pool, sessions in UTC so DATETIME columns read the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-import anyio.to_thread
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -23,10 +22,6 @@ from sqlalchemy.pool import StaticPool
 
 from sonic_cms.config import Settings
 from sonic_cms.db import write_tracking
-from sonic_cms.plugins.hooks import HookBus
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 #: Execution option that selects the SQLite BEGIN mode of a connection's transactions.
 BEGIN_MODE = "sonic_begin"
@@ -87,7 +82,10 @@ def build_engine(settings: Settings) -> Engine:
 
 
 class Database:
-    """The application's database: an engine plus the two kinds of transaction it allows."""
+    """The application's database: an engine plus the two kinds of transaction it allows.
+
+    The database only: the hook bus, the cache generations and the off-loop runners belong to
+    the service :class:`~sonic_cms.context.Context` the composition root builds around it."""
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
@@ -95,15 +93,6 @@ class Database:
         write_tracking.install(self.engine)
         #: Called with the tables a write transaction touched, after it committed (caches).
         self.commit_listeners: list[write_tracking.CommitListener] = []
-        #: The hook bus services fire SonicJS's hooks on. It travels with the database handle
-        #: because every write path (route, CLI, scheduler, plugin) holds one; the app and the
-        #: CLI load the active plugins' handlers onto it.
-        self.hooks: HookBus = HookBus()
-        #: The current generation of a cache namespace as this host shares it (set by the
-        #: cache wiring; None: no cache), for caches kept below the HTTP layer (permissions).
-        self.generation_of: Callable[[str], str] | None = None
-        #: Called once by :meth:`dispose` (owners of resources tied to this handle).
-        self.dispose_callbacks: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -137,23 +126,6 @@ class Database:
             with conn.begin():
                 yield conn
 
-    async def run_read(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a read off the event loop unless it is a sub-millisecond local SQLite read.
-
-        A thread hop costs more than a SQLite page read from the OS cache, so SQLite reads run
-        inline; a PostgreSQL round trip must never block the loop, so it goes to a thread.
-        """
-        if self.is_sqlite:
-            return fn(*args, **kwargs)
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
-
-    async def run_write(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a write in a worker thread: a SQLite writer may wait on the lock (busy_timeout)."""
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
-
     def dispose(self) -> None:
-        """Close every pooled connection, then release what was tied to this handle."""
+        """Close every pooled connection."""
         self.engine.dispose()
-        callbacks, self.dispose_callbacks = self.dispose_callbacks, []
-        for callback in callbacks:
-            callback()
