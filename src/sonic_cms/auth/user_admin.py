@@ -26,7 +26,7 @@ from sonic_cms.auth.users import (
     validation_details,
 )
 from sonic_cms.context import Context
-from sonic_cms.db.records import ROLES, UserSelect
+from sonic_cms.db.records import ROLE_PATTERN, ROLES, UserSelect
 from sonic_cms.db.schema import ApiToken, User
 from sonic_cms.errors import (
     Conflict,
@@ -105,7 +105,7 @@ class UserChanges(BaseModel):
     email_notifications: bool | None = None
     email: EmailStr | None = None
     username: str | None = Field(None, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    role: str | None = Field(None, pattern="^(admin|editor|author|viewer)$")
+    role: str | None = Field(None, pattern=ROLE_PATTERN)
     is_active: bool | None = None
     email_verified: bool | None = None
 

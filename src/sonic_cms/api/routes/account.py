@@ -29,6 +29,7 @@ from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
 from sonic_cms.auth import email_verification, invitations, password_reset, registration
 from sonic_cms.auth.mail import deliver
+from sonic_cms.db.records import ROLE_PATTERN
 from sonic_cms.errors import ValidationFailed
 
 router = APIRouter(
@@ -79,7 +80,7 @@ class InviteBody(StrictModel):
     """Who to invite, as what."""
 
     email: EmailStr
-    role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")
+    role: str = Field("viewer", pattern=ROLE_PATTERN)
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
 

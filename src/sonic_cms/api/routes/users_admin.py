@@ -19,6 +19,7 @@ from sonic_cms.api.params import int_query
 from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.auth import sessions, two_factor, user_admin
+from sonic_cms.db.records import ROLE_PATTERN
 from sonic_cms.pagination import page_block
 
 router = APIRouter(
@@ -36,7 +37,7 @@ class NewUser(StrictModel):
     email: EmailStr
     username: str = Field(min_length=3, max_length=64)
     password: str | None = Field(None, max_length=1024)
-    role: str = Field("viewer", pattern="^(admin|editor|author|viewer)$")
+    role: str = Field("viewer", pattern=ROLE_PATTERN)
     first_name: str = Field("", max_length=100)
     last_name: str = Field("", max_length=100)
 
@@ -47,7 +48,7 @@ async def list_users_route(
     ctx: CtxDep,
     page: Annotated[int, int_query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, int_query(ge=1, le=MAX_PAGE_SIZE)] = 20,
-    role: Annotated[str | None, Query(pattern="^(admin|editor|author|viewer)$")] = None,
+    role: Annotated[str | None, Query(pattern=ROLE_PATTERN)] = None,
     active: bool | None = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
