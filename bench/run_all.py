@@ -11,7 +11,7 @@ import importlib.util
 import subprocess
 import sys
 
-BENCHMARKS = ("content_load", "content_service_time")
+BENCHMARKS = ("content_load", "content_service_time", "content_write_time")
 
 
 def main(argv: list[str] | None = None) -> int:
