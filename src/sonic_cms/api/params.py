@@ -9,13 +9,13 @@ integer parameter in the OpenAPI document, so a route declared with a bare ``int
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Path, Query, Request
 
-from sonic_cms.errors import BadRequest
 from sonic_cms.inputs.integers import clamp_bounds
+from sonic_cms.inputs.params import reject_unknown
 
 
 def int_query(
@@ -44,14 +44,3 @@ def only_params(*allowed: str) -> Callable[[Request], Awaitable[None]]:
         reject_unknown(request.query_params.keys(), permitted)
 
     return check
-
-
-def reject_unknown(given: Iterable[str], allowed: frozenset[str]) -> None:
-    """Raise BadRequest naming every unknown parameter."""
-    unknown = sorted(set(given) - allowed)
-    if unknown:
-        raise BadRequest(
-            f"Unknown query parameter(s): {', '.join(unknown)}",
-            code="unknown_parameter",
-            details=[{"path": name, "message": "unknown parameter"} for name in unknown],
-        )

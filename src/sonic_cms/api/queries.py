@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from sonic_cms.api.params import reject_unknown
+from sonic_cms.inputs.params import reject_unknown
 
 
 def only_known_params(request: Request, *known: str) -> None:

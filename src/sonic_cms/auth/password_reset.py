@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select, update
 
 from sonic_cms.auth import throttling
 from sonic_cms.auth.mail import MailMessage, link
-from sonic_cms.auth.passwords import hash_password
+from sonic_cms.auth.passwords import password_columns
 from sonic_cms.auth.sessions import revoke_all_sessions
 from sonic_cms.auth.users import check_password_policy
 from sonic_cms.config import Settings
@@ -102,11 +102,8 @@ def reset_password(ctx: Context, token: str, password: str) -> None:
             update(User)
             .where(User.id == user_id)
             .values(
-                password_hash=hash_password(password),
-                password_reset_token=None,
-                password_reset_expires=None,
+                **password_columns(password, now),
                 email_verified=True,  # the mail reached its owner
-                updated_at=now,
             )
         )
         revoke_all_sessions(conn, user_id, now_ms=now)

@@ -26,6 +26,17 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
+def password_columns(password: str, now_ms: int) -> dict[str, object]:
+    """The users columns a new password sets: its hash, and a pending reset link burnt (a
+    link mailed before the change must not undo it)."""
+    return {
+        "password_hash": hash_password(password),
+        "password_reset_token": None,
+        "password_reset_expires": None,
+        "updated_at": now_ms,
+    }
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches ``stored_hash`` (argon2id, or a SonicJS legacy hash).
 

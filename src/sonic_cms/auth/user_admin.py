@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.auth import throttling
-from sonic_cms.auth.passwords import hash_password, verify_password
+from sonic_cms.auth.passwords import password_columns, verify_password
 from sonic_cms.auth.roles import role_permissions
 from sonic_cms.auth.sessions import revoke_all_sessions
 from sonic_cms.auth.users import (
@@ -357,14 +357,7 @@ def _store_password(
         target = _load(conn, user_id, lock=True)
         check_password_policy(password, email=target.email, username=target.username)
         conn.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(
-                password_hash=hash_password(password),
-                updated_at=now,
-                password_reset_token=None,
-                password_reset_expires=None,
-            )
+            update(User).where(User.id == user_id).values(**password_columns(password, now))
         )
         revoke_all_sessions(conn, user_id, now_ms=now, except_session=keep_session)
 

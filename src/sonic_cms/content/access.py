@@ -99,6 +99,14 @@ def can_read_row(actor: Actor, row: Row[Any], now_ms: int | None = None) -> bool
     return row_is_public(row, now_ms) or has_draft_access(actor, row)
 
 
+def require_readable(actor: Actor, row: Row[Any] | None, now_ms: int | None) -> Row[Any]:
+    """The item, when the actor may see it at ``now_ms``; 404 otherwise, so a draft's
+    existence is not disclosed to those who may not see it (the caller checks permissions)."""
+    if row is None or not can_read_row(actor, row, now_ms):
+        raise NotFound("Content not found", code="content_not_found")
+    return row
+
+
 def require_history(actor: Actor, row: Row[Any] | None, now_ms: int | None) -> Row[Any]:
     """The item, when the actor may read its history; raise otherwise.
 
@@ -108,8 +116,7 @@ def require_history(actor: Actor, row: Row[Any] | None, now_ms: int | None) -> R
     403 ``draft_access_required`` for signed-in ones.
     """
     actor.require("content.read")
-    if row is None or not can_read_row(actor, row, now_ms):
-        raise NotFound("Content not found", code="content_not_found")
+    row = require_readable(actor, row, now_ms)
     if has_draft_access(actor, row):
         return row
     if not actor.is_authenticated:

@@ -22,7 +22,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from sonic_cms.clock import utc_datetime
-from sonic_cms.content.access import can_read_row, has_draft_access, require_history, window_open
+from sonic_cms.content.access import (
+    has_draft_access,
+    require_history,
+    require_readable,
+    window_open,
+)
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.content.state import status_for_state
 from sonic_cms.content.versions import as_snapshot
@@ -58,9 +63,7 @@ def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any
     actor = ctx.actor
     actor.require("content.read")
     with ctx.db.read() as conn:
-        row = load_item(conn, content_id)
-        if row is None or not can_read_row(actor, row, ctx.clock.now_ms()):
-            raise NotFound("Content not found", code="content_not_found")
+        row = require_readable(actor, load_item(conn, content_id), ctx.clock.now_ms())
         number, stored = _version_at(conn, row, as_of_ms)
         public_only = not has_draft_access(actor, row)
         if public_only and not _was_public(conn, row, as_of_ms):

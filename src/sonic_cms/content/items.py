@@ -28,9 +28,9 @@ from sonic_cms.actors import Actor
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.access import (
     STATUSES,
-    can_read_row,
     require_delete,
     require_edit,
+    require_readable,
     require_signed_in,
     require_slug_check,
     require_status_change,
@@ -60,13 +60,10 @@ WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_sav
 
 def get_item(ctx: Context, item_id: str) -> dict[str, Any]:
     """One item the actor may read now; 404 otherwise (a draft's existence is not disclosed)."""
-    actor = ctx.actor
-    actor.require("content.read")
+    ctx.actor.require("content.read")
     with ctx.db.read() as conn:
         row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row, ctx.clock.now_ms()):
-        raise NotFound("Content not found", code="content_not_found")
-    return serialize_item(row)
+    return serialize_item(require_readable(ctx.actor, row, ctx.clock.now_ms()))
 
 
 @dataclass
@@ -508,9 +505,7 @@ def _actor_user_or(actor: Actor, fallback: str) -> str:
 
 def editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
     """The item ``actor`` may edit; 404 when they may not read it, 403 when only read it."""
-    row = load_item(conn, item_id)
-    if row is None or not can_read_row(actor, row):
-        raise NotFound("Content not found", code="content_not_found")
+    row = require_readable(actor, load_item(conn, item_id), None)
     require_edit(actor, row)
     return row
 
@@ -573,9 +568,7 @@ def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> N
     require_signed_in(actor)
     with ctx.db.write() as conn:
         hooks = ctx.hook_scope(conn)
-        row = load_item(conn, item_id)
-        if row is None or not can_read_row(actor, row):
-            raise NotFound("Content not found", code="content_not_found")
+        row = require_readable(actor, load_item(conn, item_id), None)
         require_delete(actor, row)
         check_concurrency(row, {}, if_match)
         if hooks.wants(hookspecs.CONTENT_DELETE) or hooks.wants(hookspecs.CONTENT_DELETE, "action"):

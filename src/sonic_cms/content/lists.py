@@ -41,6 +41,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
+from sonic_cms.inputs.params import reject_unknown
 
 PARAMS = (
     "where",
@@ -106,20 +107,14 @@ def _int(params: dict[str, str], name: str, low: int, high: int) -> int | None:
 def _single(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], list[tuple[str, str]]]:
     plain: dict[str, str] = {}
     brackets = []
+    reject_unknown(
+        (key for key, _ in pairs if not key.startswith("filter[")),
+        PARAMS,
+        also=("filter[<field>][<op>]",),
+    )
     for key, value in pairs:
         if key.startswith("filter["):
             brackets.append((key, value))
-        elif key not in PARAMS:
-            raise BadRequest(
-                f"Unknown query parameter {key[:60]!r}",
-                code="unknown_parameter",
-                details=[
-                    {
-                        "path": key[:60],
-                        "message": f"allowed: {', '.join(PARAMS)}, filter[<field>][<op>]",
-                    }
-                ],
-            )
         elif key in plain:
             raise _bad_param(key, "given more than once")
         else:

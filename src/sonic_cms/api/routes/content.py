@@ -14,7 +14,7 @@ from sonic_cms.api.caching import cached_route
 from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
-from sonic_cms.api.params import int_path, int_query, reject_unknown
+from sonic_cms.api.params import int_path, int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.content import history as content_history
@@ -24,6 +24,7 @@ from sonic_cms.content import versions as content_versions
 from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
 from sonic_cms.errors import BadRequest
+from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.workflow import edits
 
 #: The one query parameter a single item's read takes.

@@ -20,7 +20,8 @@ from starlette.responses import Response, StreamingResponse
 from sonic_cms.api.deps import PublicCtxDep
 from sonic_cms.api.etags import etag_matches
 from sonic_cms.api.openapi import DocumentedRoute, file_responses
-from sonic_cms.api.params import int_query, reject_unknown
+from sonic_cms.api.params import int_query
+from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.media.serving import (
     ServedObject,
     Signature,

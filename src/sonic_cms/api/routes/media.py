@@ -21,10 +21,11 @@ from starlette.datastructures import FormData, UploadFile
 from sonic_cms.api.deps import ContextDep, CtxDep
 from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
-from sonic_cms.api.params import int_query, reject_unknown
+from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.errors import BadRequest, ValidationFailed
 from sonic_cms.inputs.integers import checked_int
+from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.media import manage
 from sonic_cms.media.queries import (
     MediaFilter,
