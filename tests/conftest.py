@@ -55,6 +55,10 @@ def create_pg_database(template: str | None = None) -> str:
     name = f"sonic_t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(_libpq(admin), autocommit=True) as conn:
         suffix = f" TEMPLATE {template}" if template else ""
+        if template and conn.info.server_version >= 150000:
+            # PostgreSQL 15's default WAL_LOG copy writes the whole template through the WAL:
+            # 160 ms a database here against 55 ms for FILE_COPY, paid by every test.
+            suffix += " STRATEGY FILE_COPY"
         conn.execute(f'CREATE DATABASE "{name}"{suffix}')
     return make_url(admin).set(database=name).render_as_string(hide_password=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -46,8 +47,11 @@ class FaqEnvelope(BaseModel):
     data: Faq
 
 
+@functools.cache
 def router() -> APIRouter:
-    """The plugin's routes (mounted under /api/plugins/faq while the plugin is active)."""
+    """The plugin's routes (mounted under /api/plugins/faq while the plugin is active); built
+    once per process, since every app includes the same routes (they read the app's state
+    per request)."""
     api = APIRouter(tags=["plugins: faq"], route_class=DocumentedRoute)
 
     @api.get(
