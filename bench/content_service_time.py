@@ -56,9 +56,22 @@ def timed(calls: list[Callable[[], Any]], repeat: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Seed, then time each route's service call and the floor."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=30, help="calls per URL")
+    run_timed(argv, __doc__, report, items=100_000, repeat=30)
+
+
+def run_timed(
+    argv: list[str] | None,
+    doc: str | None,
+    report: Callable[[Database, int, int], None],
+    *,
+    items: int,
+    repeat: int,
+) -> None:
+    """Parse the service-time options and run ``report(db, items, repeat)`` on a scratch
+    database (a temporary SQLite file, or a PostgreSQL database created and dropped)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--items", type=int, default=items)
+    parser.add_argument("--repeat", type=int, default=repeat, help="calls per URL or write")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--workdir", default="/var/tmp")
     args = parser.parse_args(argv)

@@ -12,19 +12,15 @@ inserting (or updating) one content row whose data orjson serialized, in its own
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from bench.content_load import scratch_database
-from bench.content_seed import COLLECTION, bench_context, bench_settings, make_items, seed
-from bench.content_service_time import timed
+from bench.content_seed import COLLECTION, bench_context, make_items, seed
+from bench.content_service_time import run_timed, timed
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.content.items import create_item
 from sonic_cms.db.engine import Database
@@ -87,21 +83,7 @@ def floor_calls(db: Database, author_id: str, collection_id: str) -> dict[str, C
 
 def main(argv: list[str] | None = None) -> None:
     """Seed, then time the floor and each write's service call."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=200, help="calls per write")
-    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
-    parser.add_argument("--workdir", default="/var/tmp")
-    args = parser.parse_args(argv)
-    with (
-        tempfile.TemporaryDirectory(prefix="content-write-", dir=args.workdir) as tmp,
-        scratch_database(args.database_url, Path(tmp)) as url,
-    ):
-        db = Database(bench_settings(url))
-        try:
-            report(db, args.items, args.repeat)
-        finally:
-            db.dispose()
+    run_timed(argv, __doc__, report, items=20_000, repeat=200)
 
 
 def report(db: Database, items: int, repeat: int) -> None:

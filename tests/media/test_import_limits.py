@@ -120,6 +120,7 @@ def _expect_busy(
     assert response.headers["Retry-After"] == str(timeout)
 
 
+@pytest.mark.slow
 def test_per_user_and_global_caps_answer_429_and_free_their_slots(
     make_client: ClientFactory, media_db: Database, media_settings: Settings,
     clock: FrozenClock, media_storage: Storage, origin: SlowOrigin,

@@ -3,7 +3,7 @@
 Every integer parameter of a route is declared with :func:`int_query` or :func:`int_path`, which
 bound it to signed 64 bits (what SQLite and PostgreSQL can bind) and to the route's own range.
 FastAPI checks the bounds before the handler runs; ``api/errors.py`` turns the failure into a
-400 naming the parameter. ``tests/test_integer_params.py`` sends out-of-range values to every
+400 naming the parameter. ``tests/api/test_integer_params.py`` sends out-of-range values to every
 integer parameter in the OpenAPI document, so a route declared with a bare ``int`` fails it.
 """
 

@@ -52,10 +52,10 @@ from tests.utils.api_fuzz import (
 from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
 from tests.utils.live_server import SECRET, LiveServer, live_server
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "openapi.json"
+SNAPSHOT = Path(__file__).parents[1] / "snapshots" / "openapi.json"
 
-#: Every response must match the model its operation documents (tests/test_openapi_truth.py keeps
-#: the document honest; this keeps the server honest to it under generated input).
+#: Every response must match the model its operation documents (tests/api/test_openapi_truth.py
+#: keeps the document honest; this keeps the server honest to it under generated input).
 CHECK_RESPONSE_SCHEMAS = True
 #: Every status a response carries must be one its operation documents.
 CHECK_DOCUMENTED_STATUS_CODES = True

@@ -249,7 +249,7 @@ def test_a_success_clears_the_account_but_not_the_address(
 def test_wrong_two_factor_codes_lock_the_account(
     client: TestClient, db: Database, settings: Settings, clock: FrozenClock
 ):
-    from tests.test_two_factor import enrol
+    from tests.auth.test_two_factor import enrol
     from tests.utils.auth import headers_for
 
     user = create_random_user(db, clock)
@@ -292,7 +292,7 @@ def test_password_change_shares_the_account_throttle(
 def test_two_factor_disable_and_confirm_are_throttled(
     client: TestClient, db: Database, settings: Settings, clock: FrozenClock
 ):
-    from tests.test_two_factor import code_at, enrol
+    from tests.auth.test_two_factor import code_at, enrol
     from tests.utils.auth import headers_for
 
     user = create_random_user(db, clock)

@@ -27,7 +27,7 @@ from sonic_cms.db.engine import Database
 from tests.conftest import START_MS, make_settings
 from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
 
-VENDOR = Path(__file__).resolve().parents[1] / "src" / "sonic_cms" / "api" / "static" / "vendor"
+VENDOR = Path(__file__).resolve().parents[2] / "src" / "sonic_cms" / "api" / "static" / "vendor"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 

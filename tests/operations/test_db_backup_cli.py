@@ -14,12 +14,12 @@ from sqlalchemy import text
 
 from sonic_cms.cli.db_backup import postgres_connect_hint, studio_command
 from sonic_cms.db.engine import Database
+from tests.api.test_serve_e2e import SONIC, free_port
 from tests.conftest import make_settings
 from tests.test_cli import sonic
-from tests.test_serve_e2e import SONIC, free_port
 from tests.utils.sample_data import seed_sample, table_rows
 
-FIXTURE = Path(__file__).parent / "fixtures" / "sonicjs_export.sql"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "sonicjs_export.sql"
 
 
 def test_export_and_import_sql_through_the_cli(db_url: str, db: Database, clock, tmp_path: Path):
@@ -143,6 +143,7 @@ def test_studio_opens_sqlite_read_only_and_explains_postgres():
     assert "psql" in hint and "secret" not in hint
 
 
+@pytest.mark.slow
 def test_restore_refuses_while_a_real_server_runs(tmp_path: Path):
     env = {
         **os.environ,

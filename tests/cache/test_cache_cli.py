@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from sonic_cms.cache import CacheKey, TieredCache
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
+from tests.cache.test_cache import cache_settings
 from tests.conftest import START_MS, _service_url
-from tests.test_cache import cache_settings
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sonic_cms.clock import FrozenClock, utc_datetime
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.workflow.executor import run_due
-from tests.test_workflow import People, move
 from tests.utils.content_rows import make_collection, make_content
+from tests.workflow.test_workflow import People, move
 
 MINUTE = 60_000
 

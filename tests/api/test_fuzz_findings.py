@@ -1,7 +1,7 @@
-"""Regressions for the 500s the schemathesis run (tests/test_schemathesis.py) found, each pinned
+"""Regressions for the 500s the schemathesis run (tests/api/test_schemathesis.py) found, each pinned
 by a plain example on both engines: NULs in URLs and in JSON bodies (PostgreSQL cannot store or
 compare them), version numbers past PostgreSQL's 32-bit INTEGER, and FAQ fields set to null
-(the last in tests/test_faq_plugin.py)."""
+(the last in tests/plugins/test_faq_plugin.py)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from sonic_cms.clock import FrozenClock, utc_datetime
@@ -56,6 +57,7 @@ def seed_due_jobs(db: Database, clock: FrozenClock) -> None:
         )
 
 
+@pytest.mark.slow
 def test_two_executor_processes_run_each_job_exactly_once(db: Database, clock: FrozenClock):
     seed_due_jobs(db, clock)
     context = multiprocessing.get_context("spawn")

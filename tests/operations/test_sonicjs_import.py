@@ -20,7 +20,7 @@ from sonic_cms.operations.sonicjs_import import (
 )
 from tests.conftest import make_settings
 
-FIXTURE = Path(__file__).parent / "fixtures" / "sonicjs_export.sql"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "sonicjs_export.sql"
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 SONIC = str(Path(sys.executable).parent / "sonic")
 
@@ -20,6 +21,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_fresh_directory_migrates_creates_admin_and_serves_health(tmp_path: Path):
     env = {**os.environ, "SONIC_ENV": "development", "SONIC_CONFIG_FILE": str(tmp_path / "none")}
     env.pop("SONIC_DATABASE_URL", None)

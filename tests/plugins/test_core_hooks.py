@@ -41,9 +41,9 @@ from sonic_cms.runtime import command_runtime
 from sonic_cms.workflow.executor import run_due
 from tests.conftest import make_settings
 from tests.content.helpers import counts, sync_examples
-from tests.test_workflow import People, move
 from tests.utils.auth import TEST_PASSWORD, bearer_headers, create_random_user
 from tests.utils.hook_recorder import Recorder, refuse, register_filter
+from tests.workflow.test_workflow import People, move
 
 CONTENT_HOOKS = ("content:create", "content:update", "content:delete", "content:publish")
 ALL_CONTENT = (*CONTENT_HOOKS, "content:save")

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 
 from sonic_cms.db.engine import Database
 
-SEED_SQL = (Path(__file__).parent / "fixtures" / "seed_schema.sql").read_text()
+SEED_SQL = (Path(__file__).parents[1] / "fixtures" / "seed_schema.sql").read_text()
 
 # Integer timestamp defaults the seed writes as unixepoch() (seconds) are milliseconds here;
 # docs/schema.md lists this departure.
