@@ -26,9 +26,11 @@ run: $(STAMP)
 	$(BIN)/sonic users ensure-admin
 	$(BIN)/sonic serve
 
-## test: install dev extras and run the whole suite in parallel
+## test: install dev extras and run the whole suite in parallel; ARGS narrows it
+## (make test ARGS="-x tests/content")
+ARGS ?=
 test: $(DEV_STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/lint-imports
