@@ -95,7 +95,6 @@ def create_app(
     )
     app.state.ctx = context
     app.state.authenticate = authenticate
-    app.state.storage = context.storage
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
     app.add_middleware(RefuseNulInUrlMiddleware)
