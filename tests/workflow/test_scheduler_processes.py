@@ -12,7 +12,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ScheduledContent, WorkflowHistory
 from tests.utils.auth import create_random_user
 from tests.utils.content_rows import make_collection
-from tests.utils.executor_process import execute_until_idle
+from tests.utils.executor_process import execute_until_idle, share_start
 
 JOBS = 1000
 
@@ -61,7 +61,8 @@ def seed_due_jobs(db: Database, clock: FrozenClock) -> None:
 def test_two_executor_processes_run_each_job_exactly_once(db: Database, clock: FrozenClock):
     seed_due_jobs(db, clock)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(2) as pool:
+    start = context.Barrier(2)
+    with context.Pool(2, initializer=share_start, initargs=(start,)) as pool:
         outcomes = pool.starmap(
             execute_until_idle, [(db.settings.database_url, clock.now_ms())] * 2
         )
