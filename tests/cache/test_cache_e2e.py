@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,24 +25,12 @@ from sonic_cms.plugins.registry import discover
 from sonic_cms.storage import build_storage
 from tests.conftest import _service_url, make_settings
 from tests.utils.auth import create_random_user, headers_for
+from tests.utils.live_server import wait_for
 from tests.utils.redis_server import free_port
 
 SONIC = str(Path(sys.executable).parent / "sonic")
 ROUNDS = 1000
 SECRET = "e2e-secret-key-0123456789abcdefghijklmnopq"
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "server did not start in 90 s"
-        time.sleep(0.2)
 
 
 @pytest.fixture

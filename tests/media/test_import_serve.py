@@ -25,6 +25,7 @@ from tests.conftest import make_settings
 from tests.media.helpers import media_count
 from tests.media.slow_origin import DRIP_SECONDS, slow_origin
 from tests.utils.auth import create_random_user, headers_for
+from tests.utils.live_server import wait_for
 from tests.utils.redis_server import free_port
 
 SONIC = str(Path(sys.executable).parent / "sonic")
@@ -47,19 +48,6 @@ class Server:
     admin: dict[str, str]
     #: one client for every request (thread-safe; building one per request costs CPU)
     http: httpx.Client
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "server did not start in 90 s"
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -98,7 +86,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_for(url, process, log_path)
+            wait_for(url, process, log_path)
             limits = httpx.Limits(max_connections=IN_FLIGHT + 10)
             with httpx.Client(timeout=90, limits=limits) as http:
                 yield Server(url, db, media_dir, authors, admin, http)

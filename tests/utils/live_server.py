@@ -104,3 +104,18 @@ def live_server(db_url: str, directory: Path, **settings: str) -> Iterator[LiveS
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Block until ``url``'s /health answers 200; fail with the server's log if it exits or
+    does not come up in 90 s."""
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "server did not start in 90 s"
+        time.sleep(0.2)
