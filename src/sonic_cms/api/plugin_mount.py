@@ -1,4 +1,5 @@
-"""Mounting plugin routers under /api/plugins/{name}/, answering 404 unless the plugin is active."""
+"""Mounting plugin routers (under /api/plugins/{name}/ unless the plugin names its own prefix),
+answering 404 unless the plugin is active."""
 
 from __future__ import annotations
 
@@ -30,6 +31,6 @@ def mount_plugin_routes(app: FastAPI, registry: PluginRegistry) -> None:
         if spec.router is not None:
             app.include_router(
                 spec.router(),
-                prefix=f"/api/plugins/{spec.name}",
+                prefix=spec.mount_path(),
                 dependencies=[Depends(active_guard(spec.name))],
             )

@@ -11,6 +11,7 @@ session (a plugin may refuse the sign-in; the attempt then stays counted), its a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,34 +67,67 @@ def login(
     """Check credentials and open a session; 401 (same message) for any bad credential."""
     with ctx.db.write() as conn:
         user = find_account(conn, identifier)
-        subject = (
-            throttling.account_key(user.id)
-            if user is not None
-            else throttling.unknown_name_key(identifier)
-        )
-        limits = throttling.credential_limits(ctx.settings, subject, ip)
-        # Counted before the password is checked, in the same transaction as the lookup, so
-        # parallel guesses cannot overshoot the limit; a success gives the attempt back.
-        throttling.record_failure(conn, limits, now_ms=ctx.clock.now_ms())
+        limits = charge_attempt(ctx, conn, user, identifier, ip)
     stored = user.password_hash if user is not None else None
     if not verify_password(stored, password) or user is None or stored is None:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if not user.is_active:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
-    if user.two_factor_enabled and user.two_factor_secret:
-        if not totp_code:
-            # The password was right: asking for the code is no failure, so it is given back
-            # (but nothing is reset before the second factor is proven too).
-            with ctx.db.write() as conn:
-                throttling.forgive(conn, limits)
-            raise Unauthorized("Two-factor code required", code="two_factor_required")
-        with ctx.db.write() as conn:
-            fresh = consume_code(
-                conn, user.id, user.two_factor_secret, totp_code, now_ms=ctx.clock.now_ms()
-            )
-        if not fresh:  # wrong, stale, or already used once (no replay); stays counted
-            raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
+    check_second_factor(ctx, user, totp_code, limits)
     return _complete(ctx, user, stored, password, limits, ip, user_agent)
+
+
+def charge_attempt(
+    ctx: Context, conn: Connection, user: Row[Any] | None, identifier: str, ip: str | None
+) -> list[throttling.Limit]:
+    """Count a sign-in attempt against ``user``'s account (or, when ``identifier`` names no
+    account, against that name) and the client address; returns the limits charged.
+
+    Counted before any secret is checked, in the caller's transaction with the lookup, so
+    parallel guesses cannot overshoot the limit; a success gives the attempt back.
+
+    Raises:
+        TooManyRequests: a counter is locked.
+    """
+    subject = (
+        throttling.account_key(user.id)
+        if user is not None
+        else throttling.unknown_name_key(identifier)
+    )
+    limits = throttling.credential_limits(ctx.settings, subject, ip)
+    throttling.record_failure(conn, limits, now_ms=ctx.clock.now_ms())
+    return limits
+
+
+def has_second_factor(user: Row[Any]) -> bool:
+    """Whether signing in as ``user`` needs a TOTP code besides the first factor."""
+    return bool(user.two_factor_enabled and user.two_factor_secret)
+
+
+def check_second_factor(
+    ctx: Context, user: Row[Any], totp_code: str | None, limits: list[throttling.Limit]
+) -> None:
+    """The TOTP step of any sign-in whose first factor (a password, a mailed code or link)
+    was right; nothing to do when the user has no 2FA.
+
+    Raises:
+        Unauthorized: ``two_factor_required`` when the code is missing (the counted attempt is
+            given back: the first factor was right, but nothing is reset before the second is
+            proven too); ``invalid_two_factor_code`` when it is wrong, stale or replayed (it
+            stays counted).
+    """
+    if not has_second_factor(user):
+        return
+    if not totp_code:
+        with ctx.db.write() as conn:
+            throttling.forgive(conn, limits)
+        raise Unauthorized("Two-factor code required", code="two_factor_required")
+    with ctx.db.write() as conn:
+        fresh = consume_code(
+            conn, user.id, user.two_factor_secret, totp_code, now_ms=ctx.clock.now_ms()
+        )
+    if not fresh:
+        raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
 
 
 def _complete(
@@ -105,17 +139,39 @@ def _complete(
     ip: str | None,
     user_agent: str | None,
 ) -> LoginResult:
+    values = {"password_hash": hash_password(password)} if needs_rehash(stored) else {}
+    method = "password+totp" if has_second_factor(user) else "password"
+    return sign_in(
+        ctx, user, method=method, limits=limits, ip=ip, user_agent=user_agent, values=values
+    )
+
+
+def sign_in(
+    ctx: Context,
+    user: Row[Any],
+    *,
+    method: str,
+    limits: list[throttling.Limit],
+    ip: str | None,
+    user_agent: str | None,
+    values: Mapping[str, object] | None = None,
+) -> LoginResult:
+    """Open a session for ``user`` once every factor was proven, whatever the method.
+
+    The one path every sign-in ends on (password, one-time code, magic link), so the
+    ``auth:login`` hooks, the throttle reset, ``last_login_at`` and the session's tokens are
+    the same for all. ``limits`` are the counters the attempt was charged to (the account's
+    first): the account's is cleared, the others get this attempt back. ``values`` are extra
+    ``users`` columns to write (a password rehash).
+    """
     now = ctx.clock.now_ms()
-    values: dict[str, object] = {"last_login_at": now}
-    if needs_rehash(stored):
-        values["password_hash"] = hash_password(password)
-    two_factor = bool(user.two_factor_enabled and user.two_factor_secret)
+    columns: dict[str, object] = {**(values or {}), "last_login_at": now}
     event = {
         "user_id": user.id,
         "email": user.email,
         "username": user.username,
         "role": user.role,
-        "method": "password+totp" if two_factor else "password",
+        "method": method,
         "ip_address": ip,
         "user_agent": user_agent,
     }
@@ -124,7 +180,7 @@ def _complete(
         hooks = ctx.hooks.scope(conn, None, ctx.db.read)
         hooks.filter(hookspecs.AUTH_LOGIN, dict(event))
         throttling.password_verified(conn, limits)
-        conn.execute(update(User).where(User.id == user.id).values(**values))
+        conn.execute(update(User).where(User.id == user.id).values(**columns))
         tokens = open_session(
             conn,
             ctx.settings,

@@ -32,20 +32,9 @@ def request_reset(ctx: Context, email: str, ip: str | None = None) -> MailMessag
     settings = ctx.settings
     token = new_secret()
     digest = keyed_digest(settings, PURPOSE, token)
-    window = 3_600_000
-    limits = [
-        throttling.Limit(
-            "reset:" + email.strip().lower()[:320],
-            settings.password_reset_requests_per_hour,
-            window,
-        )
-    ]
-    if ip:
-        limits.append(
-            throttling.Limit(
-                "reset-ip:" + ip, settings.password_reset_requests_per_hour * 10, window
-            )
-        )
+    limits = throttling.mail_request_limits(
+        "reset", email, ip, settings.password_reset_requests_per_hour
+    )
     with ctx.db.write() as conn:
         throttling.record_failure(conn, limits, now_ms=ctx.clock.now_ms())
     expires = ctx.clock.now_ms() + settings.password_reset_ttl_seconds * 1000

@@ -100,6 +100,23 @@ def forgive(conn: Connection, limits: list[Limit]) -> None:
         conn.execute(update(AuthThrottle).where(AuthThrottle.key == limit.key).values(**values))
 
 
+# -- requests that mail a secret -------------------------------------------------------------
+
+HOUR_MS = 3_600_000
+
+
+def mail_request_limits(kind: str, email: str, ip: str | None, per_hour: int) -> list[Limit]:
+    """The limits of a request that mails a secret (a reset link, a sign-in code or link).
+
+    Counted per address, whether it is an account or not (so reaching the limit reveals
+    nothing), as ``<kind>:<email>``, and per client at ten times that, as ``<kind>-ip:<ip>``.
+    """
+    limits = [Limit(f"{kind}:" + email.strip().lower()[:MAX_IDENTIFIER], per_hour, HOUR_MS)]
+    if ip:
+        limits.append(Limit(f"{kind}-ip:" + ip, per_hour * 10, HOUR_MS))
+    return limits
+
+
 # -- password and second-factor checks ------------------------------------------------------
 
 #: Longest identifier kept in a ``name:`` key (the login body allows no more).
@@ -129,10 +146,15 @@ def credential_limits(settings: Settings, subject_key: str, ip: str | None) -> l
     client address when it is known.
     """
     window = settings.login_throttle_window_seconds * 1000
-    limits = [Limit(subject_key, settings.login_max_failures_per_account, window)]
-    if ip:
-        limits.append(Limit("ip:" + ip, settings.login_max_failures_per_ip, window))
-    return limits
+    account = Limit(subject_key, settings.login_max_failures_per_account, window)
+    return [account, *address_limits(settings, ip)]
+
+
+def address_limits(settings: Settings, ip: str | None) -> list[Limit]:
+    """The client address's limit alone (none when it is unknown): for a secret that names no
+    account until it is checked, such as a magic link's token."""
+    window = settings.login_throttle_window_seconds * 1000
+    return [Limit("ip:" + ip, settings.login_max_failures_per_ip, window)] if ip else []
 
 
 def charge(ctx: Context, limits: list[Limit]) -> None:

@@ -206,7 +206,7 @@ def _record_registrations(conn: Connection, spec: PluginSpec, plugin_id: str, no
                     insert(PluginRoute).values(
                         id=new_id(),
                         plugin_id=plugin_id,
-                        path=f"/api/plugins/{spec.name}{getattr(route, 'path', '')}",
+                        path=spec.mount_path() + getattr(route, "path", ""),
                         method=method,
                         handler_name=getattr(route, "name", "route"),
                         created_at=now,

@@ -80,7 +80,11 @@ class PluginSpec:
         dependencies: names of plugins that must be installed and active first.
         migrations: a folder of Alembic revisions, the plugin's own named migration set.
         tables: the tables those revisions create (never a core table name).
-        router: a function returning a FastAPI router mounted under /api/plugins/{name}.
+        router: a function returning a FastAPI router mounted under ``route_prefix``.
+        route_prefix: where the router is mounted; empty (the default) means
+            ``/api/plugins/{name}``. Built-in plugins that rebuild a SonicJS plugin use
+            SonicJS's own paths (``/auth/otp``); core routes always win a clash, being
+            mounted first.
         on_activate: may raise a ServiceError to refuse activation.
         environments: the ``SONIC_ENV`` values the plugin may run in (an allow-list; empty:
             any). Elsewhere it cannot be activated, and a row left active (a database copied
@@ -101,6 +105,7 @@ class PluginSpec:
     tables: tuple[str, ...] = ()
     hooks: tuple[HookSpec, ...] = ()
     router: Callable[[], APIRouter] | None = None
+    route_prefix: str = ""
     assets: tuple[AssetSpec, ...] = ()
     is_core: bool = False
     on_activate: Callable[[ActivationContext], None] | None = None
@@ -110,6 +115,10 @@ class PluginSpec:
     def allowed_in(self, env: str) -> bool:
         """Whether the plugin may be active under ``SONIC_ENV=env``."""
         return not self.environments or env in self.environments
+
+    def mount_path(self) -> str:
+        """The URL prefix the plugin's routes live under."""
+        return self.route_prefix or f"/api/plugins/{self.name}"
 
     def default_settings(self) -> dict[str, Any]:
         """The settings model's defaults, as stored at install."""

@@ -84,10 +84,16 @@ def _hook_problems(spec: PluginSpec) -> list[str]:
     return problems
 
 
+#: A plugin's own mount path: lower-case segments, no dots, no trailing slash.
+ROUTE_PREFIX = re.compile(r"^(/[a-z0-9][a-z0-9_-]*)+$")
+
+
 def _route_problems(spec: PluginSpec) -> list[str]:
-    if spec.router is None:
-        return []
     problems = []
+    if spec.route_prefix and not ROUTE_PREFIX.match(spec.route_prefix):
+        problems.append(f"route_prefix {spec.route_prefix!r} must look like /segment[/segment]")
+    if spec.router is None:
+        return problems
     for route in spec.router().routes:
         path = getattr(route, "path", "")
         if not path.startswith("/") or ".." in path or "//" in path:
