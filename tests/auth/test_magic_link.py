@@ -18,6 +18,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserSelect
 from sonic_cms.db.schema import User
 from tests.utils.auth import create_random_user
+from tests.utils.hook_recorder import Recorder
 from tests.utils.passwordless import (
     SITE,
     deactivate_user,
@@ -247,3 +248,12 @@ def test_tokens_are_never_stored_or_logged_in_plain_form(
         assert client.get(VERIFY, params={"token": token}).status_code == 200
     assert where_secret_is_stored(db, client, token) == []
     assert token not in caplog.text
+
+
+def test_signing_in_with_a_link_fires_auth_login(app, user: UserSelect):
+    client, inbox = app
+    seen = Recorder(client.app.state.ctx.hooks, "auth:login")  # type: ignore[attr-defined]
+    token = request_link(client, inbox, user.email)
+    assert client.get(VERIFY, params={"token": token}).status_code == 200
+    event = seen.one("auth:login", "filter").payload
+    assert (event["user_id"], event["method"]) == (user.id, "magic_link")

@@ -17,6 +17,7 @@ from sonic_cms.db.engine import Database
 from sonic_cms.db.records import UserSelect
 from sonic_cms.db.schema import User
 from tests.utils.auth import create_random_user
+from tests.utils.hook_recorder import Recorder
 from tests.utils.passwordless import (
     code_in,
     deactivate_user,
@@ -61,6 +62,7 @@ def test_install_creates_otp_codes_in_sonicjs_shape(app, db: Database):
         columns = [c["name"] for c in inspect(conn).get_columns("otp_codes")]
         indexes = {i["name"] for i in inspect(conn).get_indexes("otp_codes")}
         version = conn.execute(text("SELECT version_num FROM alembic_version_otp_login")).scalar()
+        routes = conn.execute(text("SELECT method, path FROM plugin_routes")).all()
     assert columns == [
         "id",
         "user_email",
@@ -75,6 +77,7 @@ def test_install_creates_otp_codes_in_sonicjs_shape(app, db: Database):
     ]
     assert indexes == {"idx_otp_email_code", "idx_otp_expires", "idx_otp_used"}
     assert version == "otp_login_0001"
+    assert sorted(routes) == [("POST", REQUEST), ("POST", RESEND), ("POST", VERIFY)]
 
 
 def test_routes_exist_only_while_the_plugin_is_active(db_url, db: Database, clock: FrozenClock):
@@ -323,3 +326,14 @@ def test_codes_are_never_stored_or_logged_in_plain_form(
         assert verify(client, user.email, code).status_code == 200
     assert where_secret_is_stored(db, client, code) == []
     assert code not in caplog.text
+
+
+def test_signing_in_with_a_code_fires_auth_login(app, user: UserSelect):
+    client, inbox = app
+    seen = Recorder(client.app.state.ctx.hooks, "auth:login")  # type: ignore[attr-defined]
+    code = request_code(client, inbox, user.email)
+    signed = verify(client, user.email, code)
+    assert signed.status_code == 200
+    event = seen.one("auth:login", "filter").payload
+    assert (event["user_id"], event["method"]) == (user.id, "otp")
+    assert seen.one("auth:login", "action").payload["session_id"]

@@ -80,6 +80,10 @@ def noop(payload: Any, context: Any) -> None:
         ({"permissions": (("content.create", "x"),)}, "core area"),
         ({"permissions": (("nodot", "x"),)}, "area.action"),
         ({"dependencies": ("ok",)}, "itself"),
+        ({"route_prefix": "auth/otp"}, "route_prefix"),
+        ({"route_prefix": "/auth/../admin"}, "route_prefix"),
+        ({"route_prefix": "/auth/otp/"}, "route_prefix"),
+        ({"route_prefix": "/Auth"}, "route_prefix"),
     ],
 )
 def test_invalid_manifests_are_refused_with_the_reason(changes: dict[str, Any], problem: str):
@@ -91,6 +95,7 @@ def test_valid_manifests_pass():
     assert validate_spec(BASE) == []
     assert validate_spec(replace(BASE, version="2.10.3-beta.1+build.5")) == []
     assert validate_spec(test_plugins.SPY) == []
+    assert validate_spec(replace(test_plugins.SPY, route_prefix="/auth/spy")) == []
 
 
 def test_an_invalid_plugin_is_listed_with_its_problems_and_cannot_be_installed(
