@@ -309,7 +309,13 @@ def test_media_user_and_admin_answers_match_their_schemas(
         "POST",
         "/auth/register",
         headers={},
-        json={"email": "new@example.com", "password": TEST_PASSWORD, "username": "newbie"},
+        json={
+            "email": "new@example.com",
+            "password": TEST_PASSWORD,
+            "username": "newbie",
+            "firstName": "New",
+            "lastName": "Comer",
+        },
     )
     c.call("GET", "/admin/api/plugins")
     c.call("POST", "/admin/api/plugins/faq/install", "/admin/api/plugins/{name}/install")

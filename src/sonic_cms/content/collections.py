@@ -19,6 +19,7 @@ from sonic_cms.db.schema import Content
 from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.text import control_problems
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
@@ -141,13 +142,7 @@ def _editable_row(conn: Connection, key: str) -> Row[Any]:
 def update_collection(ctx: Context, key: str, values: dict[str, Any]) -> dict[str, Any]:
     """Change display name, description, schema or is_active of an API-managed collection."""
     ctx.actor.require("collections.update")
-    unknown = sorted(set(values) - set(EDITABLE))
-    if unknown:
-        raise BadRequest(
-            f"Unknown or read-only fields: {', '.join(unknown)}",
-            code="unknown_field",
-            details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
-        )
+    check_fields(values, EDITABLE)
     errors = collection_input_errors(values, partial=True)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
