@@ -25,6 +25,8 @@ from sonic_cms.inputs.text import control_problems
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 EDITABLE = ("display_name", "description", "schema", "is_active")
+#: The fields a new collection's body may carry.
+CREATABLE = ("name", *EDITABLE)
 
 
 def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +103,7 @@ def get_collection(ctx: Context, key: str) -> dict[str, Any]:
 def create_collection(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     """Create an API-managed collection; 409 when the name is taken."""
     ctx.actor.require("collections.create")
+    check_fields(values, CREATABLE)
     errors = collection_input_errors(values, partial=False)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)

@@ -30,14 +30,13 @@ def unknown_field_details(given: Iterable[str], allowed: Iterable[str]) -> list[
 def both_spellings_details(
     body: Mapping[str, Any], spellings: Iterable[tuple[str, ...]]
 ) -> list[dict[str, str]]:
-    """One detail per field given under more than one of its spellings."""
-    details = []
-    for names in spellings:
-        present = [name for name in names if name in body]
-        if len(present) > 1:
-            message = f"give {' or '.join(names)}, not both"
-            details.append({"path": present[-1], "message": message})
-    return details
+    """One detail per field given under more than one of its spellings, named by its first
+    spelling."""
+    return [
+        {"path": names[0], "message": f"give {' or '.join(names)}, not both"}
+        for names in spellings
+        if sum(name in body for name in names) > 1
+    ]
 
 
 def check_fields(
