@@ -25,7 +25,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from tests.conftest import START_MS, make_settings
-from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
+from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for, registration_body
 from tests.utils.smtp import Inbox, smtp_server
 
 #: The representations, by component name.
@@ -302,13 +302,7 @@ def _user_routes(s: Shapes, inbox: Inbox) -> None:
         "/auth/register",
         expect=signed,
         headers={},
-        json={
-            "email": "new@example.com",
-            "password": TEST_PASSWORD,
-            "username": "newbie",
-            "firstName": "New",
-            "lastName": "Comer",
-        },
+        json=registration_body("new@example.com", "newbie"),
     )
     s.call(
         "POST",
