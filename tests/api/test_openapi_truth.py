@@ -25,7 +25,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from tests.conftest import START_MS, make_settings
-from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for
+from tests.utils.auth import create_random_user, headers_for, registration_body
 
 VENDOR = Path(__file__).resolve().parents[2] / "src" / "sonic_cms" / "api" / "static" / "vendor"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -309,7 +309,7 @@ def test_media_user_and_admin_answers_match_their_schemas(
         "POST",
         "/auth/register",
         headers={},
-        json={"email": "new@example.com", "password": TEST_PASSWORD, "username": "newbie"},
+        json=registration_body("new@example.com", "newbie"),
     )
     c.call("GET", "/admin/api/plugins")
     c.call("POST", "/admin/api/plugins/faq/install", "/admin/api/plugins/{name}/install")

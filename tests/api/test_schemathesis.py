@@ -178,7 +178,7 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
         )
     )["file"]
     names["media_id"] = [media["id"]]
-    seeded.by_path[("/files/{key}", "key")] = [media["r2Key"]]
+    seeded.by_path[("/files/{key}", "key")] = [media["r2_key"]]
     victims = []
     for role in ("editor", "viewer"):
         user = _ok(

@@ -181,7 +181,7 @@ def test_profile_edits_allowed_fields_with_strict_types(
     )
     assert ok.status_code == 200
     user = ok.json()["user"]
-    assert user["first_name"] == "Ada" and user["timezone"] == "Europe/Paris"
+    assert user["firstName"] == "Ada" and user["timezone"] == "Europe/Paris"
     assert user["bio"] == "<script>alert(1)</script>'; DROP TABLE users;--"  # stored as data
     for bad in (
         {"timezone": "Mars/Olympus"},

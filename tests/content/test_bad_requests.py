@@ -76,8 +76,8 @@ BAD_REQUESTS = [
         "POST",
         '{"collectionId": "products", "title": "x", "evil": 1}',
         "application/json",
-        400,
-        "unknown_field",
+        422,
+        "validation_failed",
     ),
     (
         "/api/content",
@@ -116,7 +116,14 @@ BAD_REQUESTS = [
         400,
         "invalid_version",
     ),
-    ("/api/content/{id}/rollback", "POST", '{"v": 1}', "application/json", 400, "invalid_body"),
+    (
+        "/api/content/{id}/rollback",
+        "POST",
+        '{"v": 1}',
+        "application/json",
+        422,
+        "validation_failed",
+    ),
     (
         "/api/collections/products/content",
         "POST",
@@ -162,8 +169,8 @@ BAD_REQUESTS = [
         "PATCH",
         '{"name": "renamed"}',
         "application/json",
-        400,
-        "unknown_field",
+        422,
+        "validation_failed",
     ),
     (
         "/admin/api/collections/products",

@@ -117,9 +117,9 @@ def test_hostile_names_are_stored_safely(
     assert response.status_code == 200, response.text
     item = response.json()["file"]
     assert item["filename"] == stored
-    assert item["r2Key"] == f"uploads/2026/01/{item['id']}-{stored}"
-    assert ".." not in item["r2Key"].split("/")
-    assert media_storage.exists(item["r2Key"])
+    assert item["r2_key"] == f"uploads/2026/01/{item['id']}-{stored}"
+    assert ".." not in item["r2_key"].split("/")
+    assert media_storage.exists(item["r2_key"])
 
 
 def test_long_names_are_cut_to_the_byte_limit(
@@ -165,7 +165,7 @@ def test_ten_thousand_character_name_is_cut_by_the_service(
     assert item["filename"].endswith(".png")
     assert len(item["filename"].encode()) <= media_settings.media_max_filename_bytes
     assert len(item["originalName"]) == 1024
-    assert media_storage.exists(item["r2Key"])
+    assert media_storage.exists(item["r2_key"])
 
 
 def test_svg_with_script_is_stored_but_never_runs(

@@ -75,7 +75,7 @@ def test_filters(
 
 
 def test_filter_by_uploader_and_paging(media_client: TestClient, library: dict[str, Any]):
-    uploader = library["items"][2]["uploadedBy"]
+    uploader = library["items"][2]["uploaded_by"]
     assert _names(media_client, library["editor"], f"uploadedBy={uploader}") == [
         "readme.txt",
         "beach.jpg",

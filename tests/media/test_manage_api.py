@@ -58,7 +58,7 @@ def test_uploader_may_update_their_own_file(
     assert row is not None
     assert (row["alt"], row["folder"], row["tags"]) == ("New alt", "gallery", ["a", "b"])
     assert row["updated_at"] == row["uploaded_at"] + 60_000
-    assert row["r2_key"] == own_file["r2Key"]  # moving keeps published URLs working
+    assert row["r2_key"] == own_file["r2_key"]  # moving keeps published URLs working
 
 
 def test_editor_may_update_anyones_file(
@@ -114,9 +114,9 @@ def test_delete_restore_purge(
     assert media_client.delete(f"/api/media/{media_id}", headers=author).status_code == 404
     trash = media_client.get("/api/media?deleted=true", headers=author).json()["data"]
     assert [item["id"] for item in trash] == [media_id]
-    assert media_storage.exists(own_file["r2Key"])  # soft delete keeps the object
+    assert media_storage.exists(own_file["r2_key"])  # soft delete keeps the object
     restored = media_client.post(f"/api/media/{media_id}/restore", headers=author)
-    assert restored.status_code == 200 and restored.json()["file"]["deletedAt"] is None
+    assert restored.status_code == 200 and restored.json()["file"]["deleted_at"] is None
     again = media_client.post(f"/api/media/{media_id}/restore", headers=author)
     assert again.status_code == 409
     assert media_client.get(own_file["publicUrl"]).status_code == 200
@@ -130,7 +130,7 @@ def test_purge_of_a_missing_object_succeeds(
     media_client: TestClient, media_db: Database, media_storage: Storage,
     people: dict[str, dict[str, str]], own_file: dict[str, Any],
 ):  # fmt: skip
-    media_storage.delete(own_file["r2Key"])
+    media_storage.delete(own_file["r2_key"])
     media_storage.delete_prefix(f"_derived/{own_file['id']}/")
     response = media_client.post(f"/api/media/{own_file['id']}/purge", headers=people["editor"])
     assert response.status_code == 200

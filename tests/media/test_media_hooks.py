@@ -55,7 +55,7 @@ def test_upload_fires_media_upload_and_a_filter_changes_what_is_stored(
     assert filtered.had_connection
     assert filtered.payload["alt"] == "mine"
     assert (filtered.payload["mime_type"], filtered.payload["width"]) == ("image/png", 40)
-    assert filtered.payload["r2_key"] == item["r2Key"]
+    assert filtered.payload["r2_key"] == item["r2_key"]
     assert seen.one("media:upload", "action").payload == item
     row = _row(media_db, item["id"])
     assert (row.alt, row.tags) == ("labelled by a plugin", ["auto"])
@@ -102,8 +102,8 @@ def test_soft_delete_and_purge_fire_media_delete(
     assert media_client.delete(f"/api/media/{item['id']}", headers=editor).status_code == 200
     soft = seen.one("media:delete", "action")
     assert soft.extra == {"permanent": False}
-    assert soft.payload["id"] == item["id"] and soft.payload["deletedAt"] is not None
-    assert seen.one("media:delete", "filter").payload["deletedAt"] is None
+    assert soft.payload["id"] == item["id"] and soft.payload["deleted_at"] is not None
+    assert seen.one("media:delete", "filter").payload["deleted_at"] is None
     seen.calls.clear()
     purged = media_client.post(f"/api/media/{item['id']}/purge", headers=editor)
     assert purged.status_code == 200, purged.text
@@ -150,7 +150,7 @@ def test_making_a_variant_fires_media_transform_once(
     filtered = seen.one("media:transform", "filter")
     assert filtered.payload == {
         "media_id": item["id"],
-        "source_key": item["r2Key"],
+        "source_key": item["r2_key"],
         "key": filtered.payload["key"],
         "mime_type": "image/webp",
         "width": 100,

@@ -11,6 +11,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.storage import Storage
+from tests.conftest import START_MS
 from tests.media.helpers import image_bytes, media_count, stored_keys, upload
 from tests.utils.auth import bearer_headers
 
@@ -31,14 +32,14 @@ def test_upload_stores_object_thumbnail_and_row(
     assert (item["width"], item["height"], item["size"]) == (640, 480, len(data))
     assert item["folder"] == "uploads"
     assert item["originalName"] == "Holiday Photo.png"
-    assert re.fullmatch(rf"uploads/2026/01/{item['id']}-Holiday Photo\.png", item["r2Key"])
-    assert item["publicUrl"] == "/files/" + item["r2Key"].replace(" ", "%20")
+    assert re.fullmatch(rf"uploads/2026/01/{item['id']}-Holiday Photo\.png", item["r2_key"])
+    assert item["publicUrl"] == "/files/" + item["r2_key"].replace(" ", "%20")
     assert item["thumbnailUrl"] == f"/files/_derived/{item['id']}/thumbnail.webp"
-    assert item["uploadedAt"] == "2026-01-01T00:00:00Z"
+    assert item["uploadedAt"] == START_MS  # epoch ms, like every moment in an answer
     assert stored_keys(media_storage) == sorted(
-        [item["r2Key"], f"_derived/{item['id']}/thumbnail.webp"]
+        [item["r2_key"], f"_derived/{item['id']}/thumbnail.webp"]
     )
-    assert media_storage.open(item["r2Key"]).read_all() == data
+    assert media_storage.open(item["r2_key"]).read_all() == data
     assert media_count(media_db) == 1
     thumb = media_client.get(item["thumbnailUrl"])
     assert thumb.status_code == 200
@@ -69,7 +70,7 @@ def test_metadata_fields_are_kept(
     assert response.status_code == 200, response.text
     item = response.json()["file"]
     assert item["folder"] == "blog-images"
-    assert item["r2Key"].startswith("blog-images/2026/01/")
+    assert item["r2_key"].startswith("blog-images/2026/01/")
     assert (item["alt"], item["caption"], item["tags"]) == (
         "A red square",
         "Caption ü",

@@ -60,3 +60,14 @@ def headers_for(db: Database, settings: Settings, clock: Clock, user: UserSelect
             conn, settings, now_ms=clock.now_ms(), user_id=user.id, role=user.role
         )
     return {"Authorization": f"Bearer {tokens.access_token}"}
+
+
+def registration_body(email: str, username: str) -> dict[str, str]:
+    """A complete ``POST /auth/register`` body: registration requires both names (issue 14)."""
+    return {
+        "email": email,
+        "password": TEST_PASSWORD,
+        "username": username,
+        "firstName": "New",
+        "lastName": "Comer",
+    }

@@ -81,7 +81,7 @@ def test_local_time_is_read_in_the_given_zone(client, people, item, db):
     )
     assert created.status_code == 201, created.text
     data = created.json()["data"]
-    assert data["scheduled_at_iso"] == "2030-07-01T07:00:00Z"  # CEST is UTC+2
+    assert data["scheduled_at"] == 1_909_119_600_000  # 2030-07-01T07:00:00Z: CEST is UTC+2
     assert data["timezone"] == "Europe/Paris"
     assert content_row(db, item).scheduled_publish_at == data["scheduled_at"]
 

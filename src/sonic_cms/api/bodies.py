@@ -1,7 +1,8 @@
 """Reading auth-route bodies the SonicJS way: JSON or HTML form, 400 "Validation failed".
 
 SonicJS's auth pages post forms and its clients post JSON; both are accepted. Models are strict
-(``{"token": {}}`` is a 400, never a 500 or a silent coercion).
+(``{"token": {}}`` is a 400, never a 500 or a silent coercion). An unknown field is refused
+like on every route, with 422 naming it (``inputs.bodies``, the one rule).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sonic_cms.auth.users import validation_details
 from sonic_cms.errors import BadRequest
+from sonic_cms.inputs.bodies import KnownFields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -29,10 +31,10 @@ def has_nul(value: Any) -> bool:
     return False
 
 
-class StrictBody(BaseModel):
-    """Base of auth bodies: exact types, unknown keys ignored (SonicJS clients send extras)."""
+class StrictBody(KnownFields):
+    """Base of auth bodies: exact types; unknown keys refused (422 naming them)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", str_strip_whitespace=False)
+    model_config = KnownFields.model_config | ConfigDict(strict=True, str_strip_whitespace=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -44,8 +46,6 @@ class StrictBody(BaseModel):
 
 class StrictModel(StrictBody):
     """Base of admin bodies: exact types, unknown keys refused."""
-
-    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 def no_nul_in_params(request: Request) -> None:

@@ -65,11 +65,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONBytesResponse:
 
 
 def _validation_detail(err: Mapping[str, Any]) -> dict[str, str]:
-    """One problem: a parameter is named by itself (``offset``), a body field by its path."""
+    """One problem: a parameter is named by itself (``offset``), a body field by its path in
+    the body (``folder``, as the routes that read their body themselves name it)."""
     loc = [str(part) for part in err.get("loc", ())]
     where = loc[0] if loc else "request"
     if where in ("query", "path", "header", "cookie") and len(loc) > 1:
         return {"path": ".".join(loc[1:]), "in": where, "message": err.get("msg", "invalid")}
+    if where == "body" and len(loc) > 1:
+        loc = loc[1:]
     return {"path": ".".join(loc), "message": err.get("msg", "invalid")}
 
 

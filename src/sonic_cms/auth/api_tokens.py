@@ -158,8 +158,8 @@ def create_token(
             "created_at": now,
         }
         conn.execute(insert(ApiToken).values(**values))
-    values.pop("token")
-    return values, secret
+        row = conn.execute(select(ApiToken.__table__).where(ApiToken.id == values["id"])).one()
+    return public_token(row), secret
 
 
 def _validate_new(

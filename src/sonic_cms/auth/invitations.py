@@ -17,10 +17,11 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sonic_cms.auth.mail import MailMessage, link
 from sonic_cms.auth.passwords import hash_password
 from sonic_cms.auth.sessions import IssuedTokens, open_session
-from sonic_cms.auth.user_admin import check_role_assignable, public_user
+from sonic_cms.auth.user_admin import check_role_assignable
 from sonic_cms.auth.users import (
     check_password_policy,
     filter_registration,
+    public_user,
     refuse_duplicates,
     validation_details,
 )
@@ -116,8 +117,8 @@ def invitation_details(ctx: Context, token: str) -> dict[str, Any]:
         row = _find(conn, ctx.settings, token, now_ms=ctx.clock.now_ms())
     return {
         "email": row.email,
-        "first_name": row.first_name,
-        "last_name": row.last_name,
+        "firstName": row.first_name,
+        "lastName": row.last_name,
         "role": row.role,
         "username": row.username,
     }

@@ -13,8 +13,7 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import email_verification
 from sonic_cms.auth.mail import MailMessage
 from sonic_cms.auth.sessions import IssuedTokens, open_session
-from sonic_cms.auth.user_admin import public_user
-from sonic_cms.auth.users import create_user
+from sonic_cms.auth.users import create_user, public_user
 from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Forbidden

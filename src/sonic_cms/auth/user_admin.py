@@ -11,7 +11,7 @@ import functools
 from typing import Any
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import ConfigDict, EmailStr, Field, ValidationError, field_validator
 from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -23,10 +23,11 @@ from sonic_cms.auth.users import (
     NAME_FIELDS,
     check_password_policy,
     create_user,
+    public_user,
     validation_details,
 )
 from sonic_cms.context import Context
-from sonic_cms.db.records import ROLE_PATTERN, ROLES, UserSelect
+from sonic_cms.db.records import ROLE_PATTERN, ROLES
 from sonic_cms.db.schema import ApiToken, User
 from sonic_cms.errors import (
     Conflict,
@@ -35,6 +36,7 @@ from sonic_cms.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.inputs.text import control_problems
 
 PROFILE_FIELDS = frozenset(
@@ -86,13 +88,16 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-class UserChanges(BaseModel):
-    """Every field an update may carry, with its type and bounds (strict: no coercion)."""
+class UserChanges(KnownFields):
+    """Every field an update may carry, with its type and bounds (strict: no coercion).
 
-    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+    The names arrive as SonicJS's ``firstName``/``lastName`` or as ``first_name``/``last_name``.
+    """
 
-    first_name: str | None = Field(None, min_length=1, max_length=100)
-    last_name: str | None = Field(None, min_length=1, max_length=100)
+    model_config = KnownFields.model_config | ConfigDict(strict=True, str_strip_whitespace=True)
+
+    first_name: str | None = Field(None, min_length=1, max_length=100, alias="firstName")
+    last_name: str | None = Field(None, min_length=1, max_length=100, alias="lastName")
     avatar: str | None = Field(None, max_length=2048)
     avatar_url: str | None = Field(None, max_length=2048, pattern=r"^https?://\S+$")
     phone: str | None = Field(None, max_length=40, pattern=r"^[0-9+() .-]*$")
@@ -115,12 +120,6 @@ class UserChanges(BaseModel):
         if value is not None and value not in _timezones():
             raise ValueError("unknown time zone")
         return value
-
-
-def public_user(row: Any) -> dict[str, Any]:
-    """A user without any secret column: the one serializer every route uses."""
-    mapping = row._mapping if hasattr(row, "_mapping") else row
-    return UserSelect.model_validate(dict(mapping)).model_dump()
 
 
 def _load(conn: Connection, user_id: str, *, lock: bool = False) -> Any:

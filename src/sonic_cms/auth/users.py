@@ -8,6 +8,7 @@ how it came: ``registration``, ``admin`` for the admin API and the CLI, ``invita
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, insert, or_, select
@@ -79,9 +80,19 @@ def create_user(
         refuse_duplicates(conn, record.email, record.username)
         conn.execute(insert(User).values(**record.model_dump()))
         user = UserSelect.model_validate(record.model_dump())
-        hooks.after_commit(hookspecs.AUTH_REGISTER, user.model_dump(), method=method)
+        hooks.after_commit(hookspecs.AUTH_REGISTER, public_user(user.model_dump()), method=method)
     hooks.fire()
     return user
+
+
+def public_user(row: Any) -> dict[str, Any]:
+    """A user without any secret column: the one serializer every route uses (the ``User``
+    representation of docs/api.md). The names carry SonicJS's ``firstName``/``lastName``
+    keys, which its clients read; every other field keeps the seed's column name."""
+    mapping = row._mapping if hasattr(row, "_mapping") else row
+    user = UserSelect.model_validate(dict(mapping)).model_dump()
+    names = {"firstName": user.pop("first_name"), "lastName": user.pop("last_name")}
+    return {**{k: user[k] for k in ("id", "email", "username")}, **names, **user}
 
 
 #: The fields of a new account an ``auth:register`` filter may change (never the role: roles

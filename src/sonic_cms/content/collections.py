@@ -19,11 +19,14 @@ from sonic_cms.db.schema import Content
 from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.text import control_problems
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 EDITABLE = ("display_name", "description", "schema", "is_active")
+#: The fields a new collection's body may carry.
+CREATABLE = ("name", *EDITABLE)
 
 
 def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +103,7 @@ def get_collection(ctx: Context, key: str) -> dict[str, Any]:
 def create_collection(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
     """Create an API-managed collection; 409 when the name is taken."""
     ctx.actor.require("collections.create")
+    check_fields(values, CREATABLE)
     errors = collection_input_errors(values, partial=False)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
@@ -141,13 +145,7 @@ def _editable_row(conn: Connection, key: str) -> Row[Any]:
 def update_collection(ctx: Context, key: str, values: dict[str, Any]) -> dict[str, Any]:
     """Change display name, description, schema or is_active of an API-managed collection."""
     ctx.actor.require("collections.update")
-    unknown = sorted(set(values) - set(EDITABLE))
-    if unknown:
-        raise BadRequest(
-            f"Unknown or read-only fields: {', '.join(unknown)}",
-            code="unknown_field",
-            details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
-        )
+    check_fields(values, EDITABLE)
     errors = collection_input_errors(values, partial=True)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)

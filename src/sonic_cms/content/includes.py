@@ -1,7 +1,8 @@
 """Related rows for a page of items, one query per relation (never one per item).
 
 ``author`` (id, name and, for signed-in callers, email), ``collection`` (id, name, display
-name) and ``featured_image`` (the media row's public fields), as the seed's "Complex Joins".
+name) and ``featured_image`` (the media-file representation, ``db.records.media_file``, as the
+media routes show it), as the seed's "Complex Joins".
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from sonic_cms.db.records import media_file
 from sonic_cms.db.schema.tables import COLLECTIONS, MEDIA, USERS
 
 INCLUDES = ("author", "collection", "featured_image")
@@ -41,23 +43,10 @@ def _collections(conn: Connection, ids: set[str]) -> dict[str, dict[str, Any]]:
 
 
 def _media(conn: Connection, ids: set[str]) -> dict[str, dict[str, Any]]:
-    columns = (
-        "id",
-        "filename",
-        "mime_type",
-        "public_url",
-        "thumbnail_url",
-        "alt",
-        "caption",
-        "width",
-        "height",
-    )
     rows = conn.execute(
-        select(*(MEDIA.c[c] for c in columns)).where(
-            MEDIA.c.id.in_(ids), MEDIA.c.deleted_at.is_(None)
-        )
-    ).all()
-    return {r.id: dict(r._mapping) for r in rows}
+        select(MEDIA).where(MEDIA.c.id.in_(ids), MEDIA.c.deleted_at.is_(None))
+    ).mappings()
+    return {r["id"]: media_file(r) for r in rows}
 
 
 def attach_includes(

@@ -50,6 +50,7 @@ from sonic_cms.errors import (
     ValidationFailed,
 )
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import check_fields, unknown_field_details
 from sonic_cms.inputs.text import NUL_MESSAGE, control_problems, nul_paths
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
@@ -88,18 +89,12 @@ def resolve_target(conn: Connection, key: Any) -> Target:
 
 
 def unknown_field_problems(body: dict[str, Any], allowed: frozenset[str]) -> list[dict[str, str]]:
-    """One entry per key of ``body`` outside ``allowed``."""
-    return [
-        {"path": n, "message": f"allowed: {', '.join(sorted(allowed))}"}
-        for n in sorted(set(body) - allowed)
-    ]
+    """One entry per key of ``body`` outside ``allowed`` (``inputs.bodies``, the one rule)."""
+    return unknown_field_details(body, allowed)
 
 
-def _check_body(body: dict[str, Any], allowed: frozenset[str]) -> None:
-    details = unknown_field_problems(body, allowed)
-    if details:
-        names = ", ".join(d["path"] for d in details)
-        raise BadRequest(f"Unknown fields: {names}", code="unknown_field", details=details)
+#: The item's fields SonicJS spells in camelCase: either spelling, never both.
+SPELLINGS = (("collectionId", "collection_id"),)
 
 
 def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, str]]:
@@ -274,10 +269,15 @@ def _actor_user(actor: Actor) -> str:
 
 
 def create_item(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """Create an item and its version 1; 422 per failing field, 409 on a taken slug."""
+    """Create an item and its version 1; 422 per failing field, 409 on a taken slug.
+
+    Returns the item as every route shows it (:func:`~sonic_cms.content.rows.serialize_item`).
+    """
     actor = ctx.actor
     actor.require("content.create")
-    _check_body(body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"})
+    check_fields(
+        body, WRITABLE | {"collectionId", "collection_id", "author_id"} - {"version"}, SPELLINGS
+    )
     _check_fields(actor, body, None, creating=True)
     author = str(
         body.get("author_id") if actor.is_system and body.get("author_id") else _actor_user(actor)
@@ -301,7 +301,7 @@ def create_item(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
         after_write(hooks, "create", item)
     hooks.fire()
-    return item
+    return serialize_item(item)
 
 
 def _check_fields(
@@ -429,7 +429,7 @@ def check_update(actor: Actor, body: dict[str, Any]) -> None:
     """What an update's body must pass before any transaction: a signed-in caller, known
     fields, the right shapes (partial: title, slug, status, data replace what is given)."""
     require_signed_in(actor)
-    _check_body(body, WRITABLE)
+    check_fields(body, WRITABLE)
     problems = field_problems(body, creating=False)
     if problems:
         raise ValidationFailed("Validation failed", details=problems)

@@ -7,9 +7,11 @@ columns have no place in a select model: what leaves the server is built from th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy.engine import RowMapping
 
 ROLES = ("admin", "editor", "author", "viewer")
 #: The one pattern a role name is checked against, wherever a role arrives (body, query, import).
@@ -154,3 +156,46 @@ class MediaSelect(MediaInsert):
     scheduled_at: int | None = None
     archived_at: int | None = None
     deleted_at: int | None = None
+
+
+def media_kind(mime_type: str) -> str:
+    """``images``, ``videos``, ``audio`` or ``documents``: SonicJS's media type groups."""
+    for prefix, kind in (("image/", "images"), ("video/", "videos"), ("audio/", "audio")):
+        if mime_type.startswith(prefix):
+            return kind
+    return "documents"
+
+
+def media_file(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
+    """A media row as every answer shows it: the one serializer of the media-file
+    representation (``MediaFile`` in the OpenAPI document), used by the media routes and by
+    content's ``include=featured_image`` alike, so it lives below both domains.
+
+    SonicJS's names where its upload answer has the field (``originalName``, ``mimeType``,
+    ``r2_key``, ``publicUrl``, ``thumbnailUrl``, ``uploadedAt``, and its ``isImage``...
+    flags), the seed's column names for the rest; every moment in epoch milliseconds.
+    """
+    mime = str(row["mime_type"])
+    return {
+        "id": row["id"],
+        "filename": row["filename"],
+        "originalName": row["original_name"],
+        "mimeType": mime,
+        "size": row["size"],
+        "width": row["width"],
+        "height": row["height"],
+        "folder": row["folder"],
+        "r2_key": row["r2_key"],
+        "publicUrl": row["public_url"],
+        "thumbnailUrl": row["thumbnail_url"],
+        "alt": row["alt"],
+        "caption": row["caption"],
+        "tags": list(row["tags"] or []),
+        "uploaded_by": row["uploaded_by"],
+        "uploadedAt": row["uploaded_at"],
+        "updated_at": row["updated_at"],
+        "deleted_at": row.get("deleted_at"),
+        "isImage": mime.startswith("image/"),
+        "isVideo": mime.startswith("video/"),
+        "isDocument": media_kind(mime) == "documents",
+    }

@@ -1,23 +1,22 @@
 """Reading media: the one serializer, lookups, the filtered and paged list, statistics.
 
-Every item that leaves the service goes through :func:`media_item`, in the camelCase shape
-SonicJS's media API returns (plus ``uploadedBy``, ``updatedAt``, ``deletedAt`` and ``r2Key``).
+Every item that leaves the service goes through :func:`media_item` (``db.records.media_file``):
+the media-file representation of docs/api.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
 from sqlalchemy.engine import RowMapping
 
 from sonic_cms.context import Context
+from sonic_cms.db.records import media_file
 from sonic_cms.db.schema import Media
 from sonic_cms.errors import BadRequest, NotFound
-from sonic_cms.media.types import kind_of
 
 #: ``sort`` values the list accepts, ``-`` for descending.
 SORTABLE = {"uploaded_at": Media.uploaded_at, "size": Media.size, "name": Media.original_name}
@@ -28,38 +27,8 @@ _KINDS = {
 }
 
 
-def media_item(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
-    """A media row as the API shows it (SonicJS's MediaItem, extended)."""
-    mime = str(row["mime_type"])
-    return {
-        "id": row["id"],
-        "filename": row["filename"],
-        "originalName": row["original_name"],
-        "mimeType": mime,
-        "size": row["size"],
-        "width": row["width"],
-        "height": row["height"],
-        "folder": row["folder"],
-        "r2Key": row["r2_key"],
-        "publicUrl": row["public_url"],
-        "thumbnailUrl": row["thumbnail_url"],
-        "alt": row["alt"],
-        "caption": row["caption"],
-        "tags": list(row["tags"] or []),
-        "uploadedBy": row["uploaded_by"],
-        "uploadedAt": _iso(row["uploaded_at"]),
-        "updatedAt": _iso(row["updated_at"]),
-        "deletedAt": _iso(row.get("deleted_at")),
-        "isImage": mime.startswith("image/"),
-        "isVideo": mime.startswith("video/"),
-        "isDocument": kind_of(mime) == "documents",
-    }
-
-
-def _iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
+#: The one media serializer (``db.records.media_file``), by the name the media services use.
+media_item = media_file
 
 
 def fetch_row(conn: Connection, media_id: str) -> RowMapping | None:

@@ -66,14 +66,3 @@ def is_raster_image(mime_type: str) -> bool:
 def renders_inline(mime_type: str) -> bool:
     """Whether a browser may show the file inline; everything else is an attachment."""
     return mime_type in _INLINE_TYPES or mime_type.startswith(_INLINE_PREFIXES)
-
-
-def kind_of(mime_type: str) -> str:
-    """``images``, ``videos``, ``audio`` or ``documents``: SonicJS's media type groups."""
-    if mime_type.startswith("image/"):
-        return "images"
-    if mime_type.startswith("video/"):
-        return "videos"
-    if mime_type.startswith("audio/"):
-        return "audio"
-    return "documents"

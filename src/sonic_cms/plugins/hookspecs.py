@@ -87,7 +87,7 @@ AUTH_LOGOUT = Hook(
 AUTH_REGISTER = Hook(
     "auth:register",
     ("filter", "action"),
-    'filter: `{"email", "username", "first_name", "last_name", "role"}`; action: the user (public fields)',
+    'filter: `{"email", "username", "first_name", "last_name", "role"}`; action: the user (the `User` representation, `firstName`/`lastName`)',
     "user service, on every new account: self-registration, admin API and CLI, invitations",
 )
 

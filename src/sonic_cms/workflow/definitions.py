@@ -16,6 +16,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.schema import Collection, Workflow, WorkflowState, WorkflowTransition
 from sonic_cms.errors import Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import check_fields, unknown_field_details
 from sonic_cms.inputs.text import control_problems
 
 DEFAULT_WORKFLOW_ID = "default"
@@ -111,7 +112,12 @@ def create_state(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return serialize_state(row)
 
 
+#: The fields a new state's body may carry.
+STATE_FIELDS = frozenset({"id", "name", "description", "color", "is_initial", "is_final"})
+
+
 def _state_values(body: dict[str, Any]) -> dict[str, Any]:
+    check_fields(body, STATE_FIELDS)
     problems = []
     state_id, name = body.get("id"), body.get("name")
     if not isinstance(state_id, str) or not STATE_ID.match(state_id):
@@ -226,8 +232,8 @@ def update_workflow(ctx: Context, workflow_id: str, body: dict[str, Any]) -> dic
 
 
 def _workflow_values(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    unknown = set(body) - set(WORKFLOW_FIELDS) - ({"collection"} if creating else set())
-    problems = [{"path": key, "message": "unknown field"} for key in sorted(unknown)]
+    allowed = {*WORKFLOW_FIELDS, *({"collection"} if creating else ())}
+    problems = unknown_field_details(body, allowed)
     values: dict[str, Any] = {}
     for key in WORKFLOW_FIELDS:
         if key not in body:

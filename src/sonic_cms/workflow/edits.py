@@ -31,7 +31,7 @@ def update_item(
         row = transitions.follow_edit(conn, edit.row, ctx.actor, edit.status, now, hooks=hooks)
         item = items.write_edit(conn, hooks, edit, row, now)
     hooks.fire()
-    return item
+    return serialize_item(item)
 
 
 def set_status(
@@ -66,7 +66,9 @@ def rollback(
 
 
 def restore_content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any]:
-    """Bring back the item as it was at ``as_of_ms`` as a new version."""
+    """Bring back the item as it was at ``as_of_ms`` as a new version: the item, with
+    ``version`` (the version its title, slug and data come from) and ``as_of``, as a read
+    with ``as_of`` shows them."""
     number = history.version_to_restore(ctx, content_id, as_of_ms)
     restored = rollback(ctx, content_id, number)
-    return {**restored, "restored_from": number, "as_of": as_of_ms}
+    return {**restored, "version": number, "as_of": as_of_ms}

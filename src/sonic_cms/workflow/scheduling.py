@@ -21,6 +21,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.integers import MAX_EPOCH_MS, checked_int
 from sonic_cms.logs.audit import log_in_transaction
 from sonic_cms.workflow.transitions import can_see
@@ -71,14 +72,13 @@ def parse_moment(value: Any, zone: ZoneInfo, path: str = "scheduled_at") -> int:
 
 
 def serialize_schedule(row: Row[Any]) -> dict[str, Any]:
-    """A schedule as the API returns it; moments in epoch ms and ISO UTC."""
-    at = epoch_ms(row.scheduled_at)
+    """A schedule as the API returns it (the ``Schedule`` representation): moments in epoch
+    ms, like every answer (the ISO copy ``scheduled_at_iso`` went in issue 14)."""
     return {
         "id": row.id,
         "content_id": row.content_id,
         "action": row.action,
-        "scheduled_at": at,
-        "scheduled_at_iso": row.scheduled_at.isoformat() + "Z",
+        "scheduled_at": epoch_ms(row.scheduled_at),
         "timezone": row.timezone,
         "user_id": row.user_id,
         "status": row.status,
@@ -87,11 +87,16 @@ def serialize_schedule(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+#: The fields a schedule's body may carry.
+SCHEDULE_FIELDS = frozenset({"action", "scheduled_at", "timezone"})
+
+
 def schedule(ctx: Context, content_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Schedule an action on an item; the moment must be in the future."""
     actor = ctx.actor
     actor.require("workflow.schedule")
     actor.require("content.publish")
+    check_fields(body, SCHEDULE_FIELDS)
     action = body.get("action")
     if action not in ACTIONS:
         raise _problem("action", "one of " + ", ".join(ACTIONS))

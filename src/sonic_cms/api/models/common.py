@@ -10,9 +10,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sonic_cms.api.models.representations import (
+    Author,
+    CollectionRef,
+    ContentItem,
+    MediaFile,
+)
 from sonic_cms.api.openapi import ErrorBody
 
-__all__ = ["ErrorBody"]
+__all__ = ["Author", "CollectionRef", "ContentItem", "ErrorBody", "MediaFile"]
 
 
 class Success(BaseModel):
@@ -50,62 +56,6 @@ class CountMeta(BaseModel):
     count: int
 
 
-class Author(BaseModel):
-    """``include=author``: ``email`` only for signed-in callers."""
-
-    id: str
-    name: str
-    email: str | None = None
-
-
-class CollectionRef(BaseModel):
-    """``include=collection``."""
-
-    id: str
-    name: str
-    display_name: str
-
-
-class ImageRef(BaseModel):
-    """``include=featured_image``: the media row's public fields."""
-
-    id: str
-    filename: str
-    mime_type: str
-    public_url: str
-    thumbnail_url: str | None
-    alt: str | None
-    caption: str | None
-    width: int | None
-    height: int | None
-
-
-class ContentItem(BaseModel):
-    """A content item as reads return it: SonicJS's fields plus sonic-cms's.
-
-    ``data`` holds the collection's fields (its shape is the collection's schema).
-    """
-
-    id: str
-    title: str
-    slug: str
-    status: str = Field(description="draft, published or archived")
-    collectionId: str  # noqa: N815 - SonicJS's field name
-    data: dict[str, Any]
-    created_at: int
-    updated_at: int
-    author_id: str
-    published_at: int | None
-    version_number: int | None
-    is_auto_saved: bool
-    featured_image_id: str | None
-    author: Author | None = Field(None, description="With `include=author`")
-    collection: CollectionRef | None = Field(None, description="With `include=collection`")
-    featured_image: ImageRef | None = Field(None, description="With `include=featured_image`")
-    version: int | None = Field(None, description="With `as_of`: the version shown")
-    as_of: int | None = Field(None, description="With `as_of`: the moment asked for (epoch ms)")
-
-
 class ContentListItem(BaseModel):
     """A listed item: the fields of :class:`ContentItem`, only those named by ``fields=``
     when it is given."""
@@ -125,29 +75,7 @@ class ContentListItem(BaseModel):
     featured_image_id: str | None = None
     author: Author | None = None
     collection: CollectionRef | None = None
-    featured_image: ImageRef | None = None
-
-
-class ContentRecord(BaseModel):
-    """The written ``content`` row, as creates, updates, rollbacks and restores return it
-    (``collection_id``, and on updates every column of the row)."""
-
-    id: str
-    collection_id: str
-    title: str
-    slug: str
-    data: dict[str, Any]
-    status: str
-    workflow_state_id: str | None
-    author_id: str
-    created_at: int
-    updated_at: int
-    published_at: int | None
-    version_number: int | None
-    is_auto_saved: bool | None
-    featured_image_id: str | None
-    restored_from: int | None = Field(None, description="Restores: the version brought back")
-    as_of: int | None = Field(None, description="Restores: the moment asked for")
+    featured_image: MediaFile | None = None
 
 
 class Pagination(BaseModel):
@@ -183,12 +111,6 @@ class ContentEnvelope(BaseModel):
     """One item."""
 
     data: ContentItem
-
-
-class ContentRecordEnvelope(BaseModel):
-    """One written item."""
-
-    data: ContentRecord
 
 
 class ContentCreate(BaseModel):

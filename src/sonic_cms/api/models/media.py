@@ -1,36 +1,11 @@
-"""OpenAPI models of the media routes' answers (SonicJS's MediaItem shapes, extended)."""
+"""OpenAPI models of the media routes' answers (SonicJS's MediaFile shapes, extended)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
 from sonic_cms.api.models.common import PagedMeta
-
-
-class MediaItem(BaseModel):
-    """A media file as the API shows it (camelCase, as SonicJS's clients read it)."""
-
-    id: str
-    filename: str
-    originalName: str  # noqa: N815 - SonicJS's field names
-    mimeType: str  # noqa: N815
-    size: int
-    width: int | None
-    height: int | None
-    folder: str
-    r2Key: str  # noqa: N815
-    publicUrl: str  # noqa: N815
-    thumbnailUrl: str | None  # noqa: N815
-    alt: str | None
-    caption: str | None
-    tags: list[str]
-    uploadedBy: str  # noqa: N815
-    uploadedAt: str | None = Field(description="ISO 8601")  # noqa: N815
-    updatedAt: str | None  # noqa: N815
-    deletedAt: str | None = Field(description="Set while the file is in the trash")  # noqa: N815
-    isImage: bool  # noqa: N815
-    isVideo: bool  # noqa: N815
-    isDocument: bool  # noqa: N815
+from sonic_cms.api.models.representations import MediaFile
 
 
 class FileError(BaseModel):
@@ -55,8 +30,8 @@ class UploadResult(BaseModel):
     """``POST /api/media/upload`` and ``/import``: the stored file."""
 
     success: bool
-    file: MediaItem
-    uploaded: list[MediaItem]
+    file: MediaFile
+    uploaded: list[MediaFile]
     errors: list[FileError]
 
 
@@ -64,7 +39,7 @@ class UploadManyResult(BaseModel):
     """``POST /api/media/upload-multiple``: each file stands alone."""
 
     success: bool
-    uploaded: list[MediaItem]
+    uploaded: list[MediaFile]
     errors: list[FileError]
     summary: Summary
 
@@ -107,14 +82,14 @@ class FolderCreated(BaseModel):
 class MediaList(BaseModel):
     """A page of media."""
 
-    data: list[MediaItem]
+    data: list[MediaFile]
     meta: PagedMeta
 
 
 class MediaEnvelope(BaseModel):
     """One media item."""
 
-    data: MediaItem
+    data: MediaFile
 
 
 class TypeStats(BaseModel):
@@ -173,14 +148,14 @@ class FileUpdated(BaseModel):
 
     success: bool
     message: str
-    file: MediaItem
+    file: MediaFile
 
 
 class FileRestored(BaseModel):
     """``POST /api/media/{id}/restore``."""
 
     success: bool
-    file: MediaItem
+    file: MediaFile
 
 
 class Done(BaseModel):

@@ -5,47 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sonic_cms.api.models.common import PagedMeta
-
-
-class User(BaseModel):
-    """A user as the API shows it: never a password hash, 2FA secret or one-time token."""
-
-    id: str
-    email: str
-    username: str
-    first_name: str
-    last_name: str
-    role: str = Field(description="admin, editor, author or viewer")
-    avatar: str | None
-    is_active: bool
-    last_login_at: int | None
-    created_at: int
-    updated_at: int
-    phone: str | None
-    bio: str | None
-    avatar_url: str | None
-    timezone: str | None
-    language: str | None
-    email_notifications: bool | None
-    theme: str | None
-    two_factor_enabled: bool | None
-    email_verified: bool | None
-    invited_by: str | None
-    invited_at: int | None
-    accepted_invitation_at: int | None
-
-
-class AuthUser(User):
-    """The signed-in user, with SonicJS's camelCase name keys beside the snake_case ones."""
-
-    firstName: str  # noqa: N815 - SonicJS's field names
-    lastName: str  # noqa: N815
+from sonic_cms.api.models.representations import ApiToken, NewApiToken, User
 
 
 class SignedIn(BaseModel):
     """A new session: the tokens are also set as HttpOnly cookies."""
 
-    user: AuthUser
+    user: User
     token: str = Field(description="The access token (a JWT): `Authorization: Bearer <token>`")
     refresh_token: str
     expires_in: int = Field(description="Seconds the access token lives")
@@ -62,7 +28,7 @@ class Refreshed(BaseModel):
 class Me(BaseModel):
     """``{"user": ...}``."""
 
-    user: AuthUser
+    user: User
 
 
 class UserEnvelope(BaseModel):
@@ -149,8 +115,8 @@ class Invitation(BaseModel):
     """Who an invitation is for."""
 
     email: str
-    first_name: str
-    last_name: str
+    firstName: str  # noqa: N815 - the User representation's names
+    lastName: str  # noqa: N815
     role: str
     username: str
 
@@ -247,24 +213,6 @@ class GrantEnvelope(BaseModel):
     """``POST``/``DELETE`` on ``/admin/api/roles/{role}/permissions``."""
 
     data: Grant
-
-
-class ApiToken(BaseModel):
-    """An API token: never its secret or digest."""
-
-    id: str
-    name: str
-    user_id: str
-    permissions: list[str]
-    expires_at: int | None
-    last_used_at: int | None
-    created_at: int
-
-
-class NewApiToken(ApiToken):
-    """A created token: ``token`` is the only copy of the secret."""
-
-    token: str = Field(description="Send it as `Authorization: Bearer <token>`")
 
 
 class NewApiTokenEnvelope(BaseModel):

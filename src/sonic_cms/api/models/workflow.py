@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from sonic_cms.api.models.common import CountMeta
+from sonic_cms.api.models.representations import Schedule, WorkflowEntry
 
 
 class Approvals(BaseModel):
@@ -48,24 +47,10 @@ class MoveList(BaseModel):
     data: list[Move]
 
 
-class HistoryEntry(BaseModel):
-    """One state change."""
-
-    id: str
-    content_id: str
-    workflow_id: str
-    from_state: str | None
-    to_state: str
-    user_id: str
-    comment: str | None
-    metadata: dict[str, Any]
-    created_at: int | None
-
-
 class HistoryList(BaseModel):
     """``GET /api/content/{id}/history``, oldest first."""
 
-    data: list[HistoryEntry]
+    data: list[WorkflowEntry]
     meta: CountMeta
 
 
@@ -150,21 +135,6 @@ class WorkflowEnvelope(BaseModel):
     """One workflow."""
 
     data: Workflow
-
-
-class Schedule(BaseModel):
-    """A scheduled publish, unpublish or archive."""
-
-    id: str
-    content_id: str
-    action: str = Field(description="publish, unpublish or archive")
-    scheduled_at: int
-    scheduled_at_iso: str
-    timezone: str | None
-    user_id: str
-    status: str | None = Field(description="pending, completed, failed or cancelled")
-    executed_at: int | None
-    error_message: str | None
 
 
 class ScheduleEnvelope(BaseModel):

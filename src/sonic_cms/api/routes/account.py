@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, model_validator
 
 from sonic_cms.api.bodies import (
     StrictBody,
@@ -26,7 +26,7 @@ from sonic_cms.api.models import common as docs
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
+from sonic_cms.api.routes.auth import client_ip, session_response
 from sonic_cms.auth import email_verification, invitations, password_reset, registration
 from sonic_cms.auth.mail import deliver
 from sonic_cms.db.records import ROLE_PATTERN
@@ -43,13 +43,24 @@ RESET_ANSWER = "If an account exists for this email, a reset link has been sent"
 class RegisterBody(StrictBody):
     """SonicJS's register body (camelCase names accepted as well as snake_case)."""
 
-    model_config = StrictBody.model_config | {"populate_by_name": True}
-
     email: str = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
     username: str = Field(min_length=3, max_length=64)
     first_name: str = Field("", max_length=100, alias="firstName")
     last_name: str = Field("", max_length=100, alias="lastName")
+
+    @model_validator(mode="after")
+    def _names_given(self) -> RegisterBody:
+        """A new account has a first and a last name: absent, empty or blank is a 422 (raised,
+        not a pydantic error, so the auth routes' 400 for field types does not apply)."""
+        blank = [
+            {"path": name, "message": "is required: not empty or blank"}
+            for name, value in (("firstName", self.first_name), ("lastName", self.last_name))
+            if not value.strip()
+        ]
+        if blank:
+            raise ValidationFailed("Validation failed", details=blank)
+        return self
 
 
 class EmailBody(StrictBody):
@@ -68,8 +79,6 @@ class ResetBody(StrictBody):
 class AcceptBody(StrictBody):
     """An invitation token, the password to set, and optional names."""
 
-    model_config = StrictBody.model_config | {"populate_by_name": True}
-
     token: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1024)
     first_name: str | None = Field(None, max_length=100, alias="firstName")
@@ -81,8 +90,8 @@ class InviteBody(StrictModel):
 
     email: EmailStr
     role: str = Field("viewer", pattern=ROLE_PATTERN)
-    first_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
+    first_name: str = Field("", max_length=100, alias="firstName")
+    last_name: str = Field("", max_length=100, alias="lastName")
 
 
 def as_400(call: Callable[[], T]) -> T:
@@ -119,7 +128,7 @@ async def register_route(
 
     user, tokens, mail = await ctx.run_write(run)
     tasks.add_task(deliver, ctx.settings, mail)
-    response = session_response(ctx.settings, tokens, {"user": auth_user(user)}, status=201)
+    response = session_response(ctx.settings, tokens, {"user": user}, status=201)
     response.background = tasks
     return response
 
@@ -195,7 +204,7 @@ async def accept_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse
             )
         )
     )
-    return session_response(ctx.settings, tokens, {"user": auth_user(user)})
+    return session_response(ctx.settings, tokens, {"user": user})
 
 
 @router.get("/auth/verify-email", responses=ok(udocs.EmailVerifiedEnvelope))

@@ -29,6 +29,7 @@ from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.auth import sessions, two_factor, user_admin
 from sonic_cms.auth.login import login
 from sonic_cms.auth.sessions import IssuedTokens
+from sonic_cms.auth.users import public_user
 from sonic_cms.config import Settings
 from sonic_cms.errors import Unauthorized
 
@@ -47,7 +48,6 @@ class LoginBody(StrictBody):
     username: str | None = Field(None, max_length=320)
     password: str = Field(min_length=1)
     totp_code: str | None = Field(None, max_length=16, alias="code")
-    model_config = StrictBody.model_config | {"populate_by_name": True}
 
 
 class RefreshBody(StrictBody):
@@ -121,11 +121,6 @@ def session_response(
     return response
 
 
-def auth_user(user: dict[str, Any]) -> dict[str, Any]:
-    """The public user plus SonicJS's camelCase name keys, which its clients read."""
-    return {**user, "firstName": user["first_name"], "lastName": user["last_name"]}
-
-
 @router.post(
     "/login",
     openapi_extra=body_doc(LoginBody),
@@ -148,7 +143,7 @@ async def login_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse:
             user_agent=user_agent,
         )
     )
-    user = auth_user(result.user.model_dump())
+    user = public_user(result.user.model_dump())
     return session_response(ctx.settings, result.tokens, {"user": user})
 
 
@@ -200,7 +195,7 @@ async def me_route(ctx: CtxDep) -> dict[str, Any]:
     """The signed-in user, without any secret field."""
     user_id = _signed_in_user_id(ctx.actor)
     user = await ctx.run_read(lambda: user_admin.get_user(ctx, user_id))
-    return {"user": auth_user(user)}
+    return {"user": user}
 
 
 @router.patch("/me", responses=ok(udocs.Me))
@@ -209,7 +204,7 @@ async def update_me_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Edit one's own profile; role, status and token fields are refused with 403."""
     changes = await read_json_object(request)
     user = await ctx.run_write(lambda: user_admin.update_profile(ctx, changes))
-    return {"user": auth_user(user)}
+    return {"user": user}
 
 
 @router.post(

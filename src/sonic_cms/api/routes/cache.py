@@ -5,21 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from sonic_cms.api.deps import ContextDep, CtxDep
 from sonic_cms.api.models import admin as adocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
+from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.operations import cache_admin
 
 router = APIRouter(prefix="/admin/cache", tags=["cache"], route_class=DocumentedRoute)
 
 
-class InvalidateBody(BaseModel):
+class InvalidateBody(KnownFields):
     """A glob over keys, ``namespace:type:identifier:version`` (``content:*``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     pattern: Annotated[
         str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9:*?_\-.\[\]]+$")

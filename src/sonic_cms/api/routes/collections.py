@@ -63,7 +63,7 @@ async def list_collection_content(request: Request, name: str, ctx: CtxDep) -> A
     "/api/collections/{name}/content",
     status_code=201,
     summary="Create an item",
-    responses=ok(docs.ContentRecordEnvelope, 201),
+    responses=ok(docs.ContentEnvelope, 201),
     openapi_extra=docs.body(docs.ContentUpdate),
 )
 async def create_in_collection(request: Request, name: str, ctx: CtxDep) -> JSONBytesResponse:

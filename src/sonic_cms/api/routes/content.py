@@ -23,7 +23,7 @@ from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
 from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
-from sonic_cms.errors import BadRequest
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.workflow import edits
 
@@ -103,7 +103,7 @@ async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
 @router.post(
     "/api/content/{item_id}/restore",
     summary="Bring back the item as it was at a moment",
-    responses=ok(docs.ContentRecordEnvelope),
+    responses=ok(docs.ContentEnvelope),
 )
 async def restore_as_of(
     item_id: str,
@@ -120,7 +120,7 @@ async def restore_as_of(
     "/api/content",
     status_code=201,
     summary="Create an item",
-    responses=ok(docs.ContentRecordEnvelope, 201),
+    responses=ok(docs.ContentEnvelope, 201),
     openapi_extra=docs.body(docs.ContentCreate),
 )
 async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
@@ -133,7 +133,7 @@ async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
 @router.put(
     "/api/content/{item_id}",
     summary="Update an item (partial)",
-    responses=ok(docs.ContentRecordEnvelope),
+    responses=ok(docs.ContentEnvelope),
     openapi_extra=docs.body(docs.ContentUpdate),
 )
 async def update(
@@ -228,7 +228,7 @@ async def version(
 @router.post(
     "/api/content/{item_id}/rollback",
     summary="Roll back to a version",
-    responses=ok(docs.ContentRecordEnvelope),
+    responses=ok(docs.ContentEnvelope),
     openapi_extra=docs.body(docs.Rollback),
 )
 async def rollback(
@@ -236,8 +236,7 @@ async def rollback(
 ) -> JSONBytesResponse:
     """Writes a new version with the old version's title, slug and data."""
     body = await json_object(request)
-    if set(body) != {"version"}:
-        raise BadRequest('The body is {"version": <number>}', code="invalid_body")
-    number = body["version"]
+    check_fields(body, {"version"})
+    number = body.get("version")
     item = await ctx.run_write(lambda: edits.rollback(ctx, item_id, number, if_match=if_match))
     return _with_etag(item)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.datastructures import FormData, UploadFile
 
 from sonic_cms.api.deps import ContextDep, CtxDep
@@ -24,6 +24,7 @@ from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.errors import BadRequest, ValidationFailed
+from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.inputs.integers import checked_int
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.media import manage
@@ -63,11 +64,7 @@ _MULTIPART_DOC = {
 }
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ImportBody(_Body):
+class ImportBody(KnownFields):
     """``POST /api/media/import``."""
 
     url: str = Field(max_length=4096)
@@ -77,7 +74,7 @@ class ImportBody(_Body):
     tags: list[str] | None = None
 
 
-class IdsBody(_Body):
+class IdsBody(KnownFields):
     """``POST /api/media/bulk-delete``."""
 
     fileIds: list[str]  # noqa: N815 - SonicJS's field name
@@ -89,13 +86,13 @@ class MoveBody(IdsBody):
     folder: str
 
 
-class FolderBody(_Body):
+class FolderBody(KnownFields):
     """``POST /api/media/create-folder``."""
 
     folderName: str  # noqa: N815 - SonicJS's field name
 
 
-class PatchBody(_Body):
+class PatchBody(KnownFields):
     """``PATCH /api/media/{id}``: the fields SonicJS lets a client change."""
 
     alt: str | None = None
@@ -299,7 +296,7 @@ async def presigned_url(media_id: str, ctx: CtxDep) -> Any:
     """``{data: {url, expiresIn}}`` for a live item."""
     item = await ctx.run_read(lambda: get_media(ctx, media_id))
     ttl = ctx.settings.media_presign_ttl_seconds
-    url = await _in_thread(lambda: ctx.storage.presigned_url(item["r2Key"], ttl))
+    url = await _in_thread(lambda: ctx.storage.presigned_url(item["r2_key"], ttl))
     return {"data": {"url": url, "expiresIn": ttl}}
 
 

@@ -38,8 +38,8 @@ class NewUser(StrictModel):
     username: str = Field(min_length=3, max_length=64)
     password: str | None = Field(None, max_length=1024)
     role: str = Field("viewer", pattern=ROLE_PATTERN)
-    first_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
+    first_name: str = Field("", max_length=100, alias="firstName")
+    last_name: str = Field("", max_length=100, alias="lastName")
 
 
 @router.get("", responses=ok(udocs.UserList))

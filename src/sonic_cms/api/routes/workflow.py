@@ -11,6 +11,7 @@ from sonic_cms.api.models import workflow as wdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.routes._io import json_object
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.workflow import definitions as workflow_definitions
 from sonic_cms.workflow import scheduling
 from sonic_cms.workflow import transitions as workflow
@@ -29,6 +30,7 @@ Offset = Annotated[int, int_query(ge=0)]
 async def post_transition(content_id: str, request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Body ``{"to_state": "...", "comment": "..."}``; 409 lists the states allowed from here."""
     body = await json_object(request)
+    check_fields(body, {"to_state", "comment"})
     to_state, comment = body.get("to_state"), body.get("comment")
     result = await ctx.run_write(lambda: workflow.transition(ctx, content_id, to_state, comment))
     return {"data": result}
@@ -178,6 +180,7 @@ async def delete_schedule(schedule_id: str, ctx: CtxDep) -> dict[str, Any]:
 async def put_embargo(content_id: str, request: Request, ctx: CtxDep) -> dict[str, Any]:
     """Body ``{"embargo_until": ISO date-time | epoch ms | null}``."""
     body = await json_object(request)
+    check_fields(body, {"embargo_until"})
     until = body.get("embargo_until")
     result = await ctx.run_write(lambda: scheduling.set_embargo(ctx, content_id, until))
     return {"data": result}

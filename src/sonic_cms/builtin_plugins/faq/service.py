@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import delete, func, insert, select, update
 
@@ -13,15 +13,16 @@ from sonic_cms.builtin_plugins.faq.tables import faqs
 from sonic_cms.context import Context
 from sonic_cms.errors import NotFound
 from sonic_cms.ids import new_id
+from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.pagination import page_block
 
 MANAGE = "faq.manage"
 
 
-class FaqIn(BaseModel):
-    """A new FAQ entry."""
+class FaqIn(KnownFields):
+    """A new FAQ entry (unknown fields: 422 naming them, the API's one rule)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = KnownFields.model_config | ConfigDict(str_strip_whitespace=True)
 
     question: str = Field(min_length=1, max_length=500)
     answer: str = Field(min_length=1, max_length=10_000)
@@ -31,11 +32,11 @@ class FaqIn(BaseModel):
     sort_order: int = Field(0, ge=-1_000_000, le=1_000_000)
 
 
-class FaqPatch(BaseModel):
+class FaqPatch(KnownFields):
     """Changes to an FAQ entry; absent fields stay as they are. Only ``category`` may be set
     to null (cleared): the other columns are NOT NULL, so a null there is a 422, not a 500."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = KnownFields.model_config | ConfigDict(str_strip_whitespace=True)
 
     question: str | SkipJsonSchema[None] = Field(None, min_length=1, max_length=500)
     answer: str | SkipJsonSchema[None] = Field(None, min_length=1, max_length=10_000)
