@@ -74,8 +74,9 @@ def _seed(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
         "/api/content", json={"collectionId": col["id"], "title": "T"}, headers=headers
     ).json()["data"]
     workflows = client.get("/admin/api/workflows", headers=headers).json()["data"]
-    for step in ("install", "activate"):
-        client.post(f"/admin/api/plugins/faq/{step}", headers=headers).raise_for_status()
+    for plugin in ("faq", "otp-login", "magic-link-auth"):
+        for step in ("install", "activate"):
+            client.post(f"/admin/api/plugins/{plugin}/{step}", headers=headers).raise_for_status()
     return {
         "name": "posts",
         "key": col["id"],

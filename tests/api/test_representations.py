@@ -26,6 +26,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from tests.conftest import START_MS, make_settings
 from tests.utils.auth import TEST_PASSWORD, create_random_user, headers_for, registration_body
+from tests.utils.passwordless import code_in, mail_body
 from tests.utils.smtp import Inbox, smtp_server
 
 #: The representations, by component name.
@@ -328,6 +329,28 @@ def _user_routes(s: Shapes, inbox: Inbox) -> None:
     s.call("GET", "/api/tokens", expect={"data": ("ApiToken",)})
 
 
+def _passwordless_routes(s: Shapes, inbox: Inbox) -> None:
+    """The built-in sign-in plugins answer the same ``User`` as password sign-in."""
+    for plugin in ("otp-login", "magic-link-auth"):
+        for step in ("install", "activate"):
+            s.client.post(f"/admin/api/plugins/{plugin}/{step}", headers=s.headers)
+    email, signed = "new@example.com", {"user": ("User",)}
+    sent = len(inbox.messages)
+    s.client.post("/auth/otp/request", json={"email": email}).raise_for_status()
+    code = code_in(mail_body(inbox, sent + 1))
+    body = {"email": email, "code": code}
+    s.call("POST", "/auth/otp/verify", expect=signed, headers={}, json=body)
+    verify = "/auth/magic-link/verify"
+    for method in ("GET", "POST"):
+        sent = len(inbox.messages)
+        s.client.post("/auth/magic-link/request", json={"email": email}).raise_for_status()
+        inbox.wait_for(sent + 1)
+        token = inbox.last_token(verify)
+        kw: dict[str, Any] = {"params": {"token": token}} if method == "GET" else {}
+        kw |= {"json": {"token": token}} if method == "POST" else {}
+        s.call(method, verify, expect=signed, headers={}, **kw)
+
+
 def test_every_route_returns_exactly_its_representation(
     shapes: tuple[Shapes, Inbox, Database], clock: FrozenClock, origin: str
 ):
@@ -335,6 +358,7 @@ def test_every_route_returns_exactly_its_representation(
     image_id = _media_routes(s, origin)
     _content_routes(s, clock, image_id)
     _user_routes(s, inbox)
+    _passwordless_routes(s, inbox)
     documented = returned_representations(s.spec)
     assert {n for names in documented.values() for n in names} == set(REPRESENTATIONS)
     missing = {route: names for route, names in documented.items() if route not in s.seen}

@@ -20,10 +20,11 @@ from sonic_cms.api.bodies import StrictBody, read_body
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.api.routes.auth import auth_user, client_ip, session_response
+from sonic_cms.api.routes.auth import client_ip, session_response
 from sonic_cms.auth import throttling
 from sonic_cms.auth.login import LoginResult
 from sonic_cms.auth.mail import MailMessage, deliver
+from sonic_cms.auth.users import public_user
 from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 
@@ -114,6 +115,6 @@ async def mail_secret(
 def signed_in(ctx: Context, result: LoginResult) -> JSONBytesResponse:
     """Password sign-in's answer (``{user, token, refresh_token, expires_in}`` and the cookies)
     with SonicJS's keys beside it (:class:`SignedInBySecret`)."""
-    user = auth_user(result.user.model_dump())
+    user = public_user(result.user.model_dump())
     extra = {"success": True, "message": "Authentication successful"}
     return session_response(ctx.settings, result.tokens, {**extra, "user": user})
