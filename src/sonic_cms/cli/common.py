@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from sonic_cms.actors import SYSTEM, Actor
+from sonic_cms.cli.failures import EXIT_CONFIG, EXIT_FAILED, fail_line
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
@@ -30,9 +31,9 @@ DatabaseUrlOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code``."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print ``message`` (plain text) as one line on stderr and exit with ``code``."""
+    fail_line(message)
     raise typer.Exit(code)
 
 
@@ -41,7 +42,7 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
     try:
         return load_settings(env=env, database_url=database_url, **overrides)
     except ConfigError as exc:
-        fail(f"configuration: {exc}", code=2)
+        fail(f"configuration: {exc}", code=EXIT_CONFIG)
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -74,7 +73,7 @@ def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
         try:
             yield ctx
         except (DumpError, DatabaseBusy) as exc:
-            fail(escape(f"{exc} (code: {exc.code})"))
+            fail(f"{exc} (code: {exc.code})")
 
 
 def export(
@@ -250,7 +249,7 @@ def import_sonicjs(
         try:
             report = sonicjs_import.import_sonicjs(ctx, file)
         except sonicjs_import.SonicJSImportError as exc:
-            fail(escape(f"{exc} (code: {exc.code})"))
+            fail(f"{exc} (code: {exc.code})")
     grid = Table("SonicJS table", "mapped", "skipped", "notes")
     for line in report.tables:
         grid.add_row(line.table, str(line.mapped), str(line.skipped), "; ".join(line.notes))
