@@ -126,6 +126,11 @@ def import_command(
             summary = import_dump(ctx.db, file, replace=replace, progress=bars)
     created = " (schema created by the migrations)" if summary.created_schema else ""
     console.print(f"imported {summary.rows} rows into {len(summary.inserted)} tables{created}")
+    if summary.skipped_tables:
+        console.print(
+            "kept this database's own change log (time travel history); the dump's was checked, "
+            "not loaded, and the import was recorded on top of it"
+        )
 
 
 def backup_command(

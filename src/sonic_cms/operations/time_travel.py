@@ -97,7 +97,7 @@ def take_snapshot(ctx: Context) -> Snapshot:
 
     try:
         with open_output(partial) as out:
-            export_dump(ctx.db, out, header_extra=position)
+            export_dump(ctx.db, out, with_change_log=False, header_extra=position)
         final = folder / f"snapshot-{int(marks['taken_at_ms']):013d}.sql.gz"
         os.replace(partial, final)
     finally:
