@@ -12,7 +12,14 @@ import orjson
 import typer
 
 from sonic_cms.auth.users import find_user_id
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_context,
+    fail,
+    settings_from,
+)
+from sonic_cms.cli.failures import message_of
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
@@ -75,7 +82,7 @@ def import_items(
             )
             seconds = time.perf_counter() - started
         except ServiceError as exc:
-            fail(str(exc))
+            fail(message_of(exc, {"collection_not_found": f"Collection {collection!r}"}))
     for batch in report.rejected:
         typer.echo(
             f"! lines {batch.first_line}-{batch.last_line}: batch not written "
@@ -132,7 +139,7 @@ def sanitize(
                 batch_size=batch_size,
             )
         except ServiceError as exc:
-            fail(str(exc))
+            fail(message_of(exc))
     verb = "would change" if dry_run else "changed"
     for item in report.changed:
         version = f" (version {item.version})" if item.version is not None else ""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -194,7 +195,10 @@ def time_travel_info(
         info = time_travel.coverage(ctx, _parse_moment(timestamp))
     console.print(f"moment:            {time_travel.iso(info.timestamp_ms)}")
     if info.snapshot is None:
-        console.print("[red]no snapshot at or before this moment: it cannot be restored[/]")
+        console.print(
+            f"[red]no snapshot at or before this moment, so it cannot be restored:[/] "
+            f"{escape(info.advice)}"
+        )
     else:
         console.print(
             f"snapshot:          {info.snapshot.path} "

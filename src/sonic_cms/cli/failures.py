@@ -8,6 +8,7 @@ root command group (:class:`OneLineErrors`) sends whatever a command raises thro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import typer
@@ -39,7 +40,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, ConfigError):
         return f"configuration: {exc}", EXIT_CONFIG
     if isinstance(exc, ServiceError):
-        return exc.message, EXIT_FAILED
+        return message_of(exc), EXIT_FAILED
     database = connection_problem(exc)
     if database is not None:
         return database, EXIT_FAILED
@@ -57,6 +58,17 @@ def explain(exc: BaseException) -> tuple[str, int]:
         "(run `sonic --debug ...` for the traceback, and please report it)",
         EXIT_FAILED,
     )
+
+
+def message_of(exc: ServiceError, names: Mapping[str, str] | None = None) -> str:
+    """The one line for a refused service call: the thing named when ``names`` knows the code,
+    else the message, with any field details after it."""
+    if names and exc.code in names:
+        return f"{names[exc.code]} not found"
+    details = "; ".join(
+        f"{d.get('path')}: {d.get('message')}" for d in exc.details if isinstance(d, dict)
+    )
+    return exc.message + (f" ({details})" if details else "")
 
 
 def _first_line(exc: BaseException) -> str:
