@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
@@ -20,12 +20,16 @@ from sonic_cms.cli.common import (
     settings_from,
 )
 from sonic_cms.cli.failures import message_of
+from sonic_cms.cli.progress import QuietOption, Report, progress
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
+T = TypeVar("T")
+#: Lines between two progress reports of `content import` (the reporter rate-limits output).
+PROGRESS_EVERY = 500
 
 
 def read_jsonl(path: Path) -> Iterator[Any]:
@@ -39,6 +43,26 @@ def read_jsonl(path: Path) -> Iterator[Any]:
                 yield orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 yield Malformed(str(exc)[:200])
+
+
+def _line_count(path: Path) -> int:
+    """Lines in ``path`` (the progress total), counted in 1 MiB blocks."""
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def counted(items: Iterable[T], total: int, report: Report) -> Iterator[T]:
+    """``items`` as they are consumed, reporting every PROGRESS_EVERY lines and the end."""
+    done = 0
+    for done, item in enumerate(items, start=1):
+        if done % PROGRESS_EVERY == 0:
+            report("lines read", done, total)
+        yield item
+    report("lines read", done, max(total, done))
 
 
 def _author(ctx: Context, key: str | None) -> str:
@@ -59,6 +83,7 @@ def import_items(
     batch_size: Annotated[
         int | None, typer.Option(help="Items per transaction (SONIC_CONTENT_IMPORT_BATCH_SIZE)")
     ] = None,
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -70,13 +95,14 @@ def import_items(
     settings = settings_from(env, database_url)
     if not file.is_file():
         fail(f"no such file: {file}")
-    with command_context(settings) as ctx:
+    with command_context(settings) as ctx, progress(quiet) as report_progress:
         try:
             started = time.perf_counter()
+            lines = counted(read_jsonl(file), _line_count(file), report_progress)
             report = bulk_create_items(
                 ctx,
                 collection,
-                read_jsonl(file),
+                lines,
                 batch_size=batch_size or settings.content_import_batch_size,
                 author_id=_author(ctx, author),
             )
