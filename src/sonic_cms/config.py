@@ -243,7 +243,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: int = Field(10, ge=1, description="SMTP connect and send timeout")
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
-    data_dir: Path = Field(Path("./data"), description="Folder for local state")
+    data_dir: Path = Field(
+        Path("./data"), description="Folder for local state (development: the kept .secret_key)"
+    )
     config_file: Path = Field(
         Path("sonic.toml"), description="Path of the optional toml file with environments"
     )
