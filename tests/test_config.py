@@ -68,12 +68,13 @@ def test_production_refuses_placeholder_or_short_secret(tmp_path, monkeypatch, s
         load_settings(env="production", secret_key=secret, config_file=tmp_path / "none.toml")
 
 
-def test_development_allows_empty_secret_and_uses_a_random_one(tmp_path, monkeypatch):
+def test_development_allows_empty_secret_and_keeps_one_in_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SONIC_SECRET_KEY", raising=False)
     settings = load_settings(env="development", config_file=tmp_path / "none.toml")
     assert settings.secret_key == ""
     assert len(settings.effective_secret_key) >= 32
+    assert (tmp_path / "data" / ".secret_key").read_text().strip() == settings.effective_secret_key
 
 
 def test_unknown_engine_is_refused():

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -43,7 +44,10 @@ DEFAULT_MEDIA_TYPES = (
     "audio/ogg",
     "audio/x-wav",
 )
-_DEVELOPMENT_KEY: str | None = None
+#: The development signing key's file inside ``data_dir`` (kept so restarts keep tokens).
+DEVELOPMENT_KEY_FILE = ".secret_key"
+#: Development keys already read, by file: a process reads its file once.
+_DEVELOPMENT_KEYS: dict[Path, str] = {}
 
 
 class ConfigError(ValueError):
@@ -239,7 +243,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: int = Field(10, ge=1, description="SMTP connect and send timeout")
     admin_email: str = Field("", description="First admin's email for `make run`")
     admin_password: str = Field("", description="First admin's password for `make run`")
-    data_dir: Path = Field(Path("./data"), description="Folder for local state")
+    data_dir: Path = Field(
+        Path("./data"), description="Folder for local state (development: the kept .secret_key)"
+    )
     config_file: Path = Field(
         Path("sonic.toml"), description="Path of the optional toml file with environments"
     )
@@ -426,6 +432,25 @@ class Settings(BaseSettings):
                 raise ValueError(f"{info.field_name}: {url!r} is not an http(s)://host[:port] URL")
         return value.strip()
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _url_with_host(value, ("redis", "rediss"), allow=("unix",)):
+            raise ValueError(
+                f"{value!r} is not a Redis URL; use redis://HOST:PORT/DB, "
+                "rediss://... or unix:///path.sock (empty: no Redis)"
+            )
+        return value
+
+    @field_validator("media_s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _url_with_host(value, ("http", "https")):
+            raise ValueError(f"{value!r} is not an http(s)://HOST[:PORT] URL (empty: AWS itself)")
+        return value
+
     @model_validator(mode="after")
     def _secret_outside_development(self) -> Settings:
         if self.env != "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -439,13 +464,19 @@ class Settings(BaseSettings):
 
     @property
     def effective_secret_key(self) -> str:
-        """The signing key; in development without one, a random key for this process only."""
+        """The signing key: ``secret_key``, or in development without one the key kept in
+        ``data_dir/.secret_key`` (made on first use), so the CLI and the server sign alike and
+        a restart keeps every token and session.
+
+        Raises:
+            ConfigError: outside development without a key (Settings refuses that earlier), or
+                the key file cannot be read or written.
+        """
         if self.secret_key:
             return self.secret_key
-        global _DEVELOPMENT_KEY
-        if _DEVELOPMENT_KEY is None:
-            _DEVELOPMENT_KEY = secrets.token_urlsafe(48)
-        return _DEVELOPMENT_KEY
+        if self.env != "development":
+            raise ConfigError(f"SONIC_SECRET_KEY is required with SONIC_ENV={self.env}")
+        return development_key(self.data_dir)
 
     @property
     def site_url(self) -> str:
@@ -521,9 +552,71 @@ def origin_of(url: str) -> str | None:
     return f"{scheme}://{host}:{port}"
 
 
+def _url_with_host(url: str, schemes: tuple[str, ...], allow: tuple[str, ...] = ()) -> bool:
+    """Whether ``url`` has one of ``schemes`` and a host (or one of the host-less ``allow``)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme in allow:
+        return True
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
 def _split_list(value: str) -> list[str]:
     """The non-empty items of a comma-separated setting."""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def development_key(data_dir: Path) -> str:
+    """The development key kept in ``data_dir``, created once (mode 600) if it is missing.
+
+    The file is written under a temporary name and linked into place, so two processes
+    starting together (a CLI command and the server's workers) end up with one key: the
+    loser of the race reads the winner's file.
+    """
+    path = (data_dir / DEVELOPMENT_KEY_FILE).resolve()
+    if path in _DEVELOPMENT_KEYS:
+        return _DEVELOPMENT_KEYS[path]
+    try:
+        key = _read_key(path) if path.exists() else _create_key(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot keep the development secret key in {path}: {exc.strerror or exc}; "
+            "make the folder writable (SONIC_DATA_DIR) or set SONIC_SECRET_KEY"
+        ) from exc
+    _DEVELOPMENT_KEYS[path] = key
+    return key
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise ConfigError(
+            f"the development secret key in {path} is shorter than 32 characters; "
+            "delete the file to make a new one (tokens signed with it stop working)"
+        )
+    return key
+
+
+def _create_key(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o600)  # mkstemp's mode already, said out loud
+            out.write(f"{key}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, path)  # atomic and refuses to replace: one key per folder
+        except FileExistsError:
+            return _read_key(path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return key
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -532,4 +625,40 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**given)
     except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+        message = _one_line(exc) if isinstance(exc, ValidationError) else str(exc)
+        unknown = _unknown_environment(given.get("env"), given.get("config_file"))
+        raise ConfigError(unknown or message) from exc
+
+
+def _unknown_environment(name: str | None, config_file: Path | None) -> str | None:
+    """Why ``--env NAME`` failed when no ``sonic.toml`` section defines it, else None.
+
+    Without this, a mistyped or undefined name surfaces as whatever setting it lacks (often the
+    secret key), which hides the real mistake.
+    """
+    if not name or name == "development":
+        return None
+    path = Path(config_file or os.environ.get("SONIC_CONFIG_FILE") or "sonic.toml")
+    try:
+        defined = set(toml_environments(path)) - {"default"}
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    if name in defined:
+        return None
+    known = ", ".join(["development", *sorted(defined)])
+    return (
+        f"unknown environment {name!r}: {path} defines no [env.{name}] section (known: {known}); "
+        "add one, or configure that environment with SONIC_* variables (SONIC_SECRET_KEY first)"
+    )
+
+
+def _one_line(exc: ValidationError) -> str:
+    """pydantic's report as one line: ``SONIC_NAME: reason; ...`` (the CLI prints one line)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["loc"]:
+            name = str(error["loc"][0])
+            message = f"SONIC_{name.upper()}: {message.removeprefix(f'{name}: ')}"
+        problems.append(message)
+    return "; ".join(problems)

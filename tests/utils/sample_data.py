@@ -111,11 +111,12 @@ def seed_sample(db: Database, clock: Clock) -> dict[str, Any]:
     return {"inviter": inviter.id, "invited": invited.id}
 
 
-def table_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every dumped table's rows, sorted, as the models read them (engine-neutral)."""
+def table_rows(db: Database, *, with_change_log: bool = False) -> dict[str, list[tuple[Any, ...]]]:
+    """Every dumped table's rows, sorted, as the models read them (engine-neutral); time
+    travel's change log only when asked (a restore keeps the target's own)."""
     result: dict[str, list[tuple[Any, ...]]] = {}
     with db.read() as conn:
-        for table in dump_tables():
+        for table in dump_tables(with_change_log=with_change_log):
             rows = [tuple(_neutral(v) for v in row) for row in conn.execute(select(table))]
             result[table.name] = sorted(rows, key=repr)
     return result

@@ -369,8 +369,8 @@ def find_user_id(ctx: Context, email_or_username: str) -> str:
         found = conn.execute(
             select(User.id).where(or_(func.lower(User.email) == key.lower(), User.username == key))
         ).scalar()
-    if found is None:
-        raise NotFound("User not found", code="user_not_found")
+    if found is None:  # the CLI prints this line: name what the operator typed
+        raise NotFound(f"User {key!r} not found", code="user_not_found")
     return str(found)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, NoReturn, TypeVar
 
@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from sonic_cms.actors import SYSTEM, Actor
+from sonic_cms.cli.failures import EXIT_CONFIG, EXIT_FAILED, fail_line, message_of
 from sonic_cms.config import ConfigError, Settings, load_settings
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
@@ -30,9 +31,9 @@ DatabaseUrlOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code``."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print ``message`` (plain text) as one line on stderr and exit with ``code``."""
+    fail_line(message)
     raise typer.Exit(code)
 
 
@@ -41,7 +42,7 @@ def settings_from(env: str | None, database_url: str | None, **overrides: object
     try:
         return load_settings(env=env, database_url=database_url, **overrides)
     except ConfigError as exc:
-        fail(f"configuration: {exc}", code=2)
+        fail(f"configuration: {exc}", code=EXIT_CONFIG)
 
 
 @contextmanager
@@ -55,12 +56,13 @@ def command_context(
         yield runtime.context.acting_as(actor)
 
 
-def run(call: Callable[[], T]) -> T:
-    """Run a service call; a ServiceError prints its message (and field details) and exits 1."""
+def run(call: Callable[[], T], *, names: Mapping[str, str] | None = None) -> T:
+    """Run a service call; a ServiceError prints its message (and field details) and exits 1.
+
+    ``names`` maps a not-found code to the thing the operator named (``{"token_not_found":
+    "Token 'abc'"}``): services answer the API with "Token not found", the console names it.
+    """
     try:
         return call()
     except ServiceError as exc:
-        details = "; ".join(
-            f"{d.get('path')}: {d.get('message')}" for d in exc.details if isinstance(d, dict)
-        )
-        fail(exc.message + (f" ({details})" if details else ""))
+        fail(message_of(exc, names))

@@ -4,21 +4,32 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 import typer
 
 from sonic_cms.auth.users import find_user_id
-from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, command_context, fail, settings_from
+from sonic_cms.cli.common import (
+    DatabaseUrlOption,
+    EnvOption,
+    command_context,
+    fail,
+    settings_from,
+)
+from sonic_cms.cli.failures import message_of
+from sonic_cms.cli.progress import QuietOption, Report, progress
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
+T = TypeVar("T")
+#: Lines between two progress reports of `content import` (the reporter rate-limits output).
+PROGRESS_EVERY = 500
 
 
 def read_jsonl(path: Path) -> Iterator[Any]:
@@ -32,6 +43,26 @@ def read_jsonl(path: Path) -> Iterator[Any]:
                 yield orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 yield Malformed(str(exc)[:200])
+
+
+def _line_count(path: Path) -> int:
+    """Lines in ``path`` (the progress total), counted in 1 MiB blocks."""
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def counted(items: Iterable[T], total: int, report: Report) -> Iterator[T]:
+    """``items`` as they are consumed, reporting every PROGRESS_EVERY lines and the end."""
+    done = 0
+    for done, item in enumerate(items, start=1):
+        if done % PROGRESS_EVERY == 0:
+            report("lines read", done, total)
+        yield item
+    report("lines read", done, max(total, done))
 
 
 def _author(ctx: Context, key: str | None) -> str:
@@ -52,6 +83,7 @@ def import_items(
     batch_size: Annotated[
         int | None, typer.Option(help="Items per transaction (SONIC_CONTENT_IMPORT_BATCH_SIZE)")
     ] = None,
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -63,19 +95,20 @@ def import_items(
     settings = settings_from(env, database_url)
     if not file.is_file():
         fail(f"no such file: {file}")
-    with command_context(settings) as ctx:
+    with command_context(settings) as ctx, progress(quiet) as report_progress:
         try:
             started = time.perf_counter()
+            lines = counted(read_jsonl(file), _line_count(file), report_progress)
             report = bulk_create_items(
                 ctx,
                 collection,
-                read_jsonl(file),
+                lines,
                 batch_size=batch_size or settings.content_import_batch_size,
                 author_id=_author(ctx, author),
             )
             seconds = time.perf_counter() - started
         except ServiceError as exc:
-            fail(str(exc))
+            fail(message_of(exc, {"collection_not_found": f"Collection {collection!r}"}))
     for batch in report.rejected:
         typer.echo(
             f"! lines {batch.first_line}-{batch.last_line}: batch not written "
@@ -132,7 +165,7 @@ def sanitize(
                 batch_size=batch_size,
             )
         except ServiceError as exc:
-            fail(str(exc))
+            fail(message_of(exc))
     verb = "would change" if dry_run else "changed"
     for item in report.changed:
         version = f" (version {item.version})" if item.version is not None else ""

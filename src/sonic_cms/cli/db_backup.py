@@ -11,14 +11,13 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sonic_cms.cli.common import (
@@ -29,6 +28,7 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
+from sonic_cms.cli.progress import QuietOption, progress, say
 from sonic_cms.context import Context
 from sonic_cms.operations import backup, export_json, restore, sonicjs_import, time_travel
 from sonic_cms.operations import databases as admin
@@ -46,27 +46,6 @@ FormatOption = Annotated[str, typer.Option("--format", help="sql (default) or js
 
 
 @contextmanager
-def _progress_bars() -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar per table, fed by (table, done, total) callbacks."""
-    bars: dict[str, object] = {}
-    columns = (
-        TextColumn("{task.description:<24}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
-
-        def update(table: str, done: int, total: int) -> None:
-            if table not in bars:
-                bars[table] = progress.add_task(table, total=max(total, done) or None)
-            task = bars[table]
-            progress.update(task, completed=done, total=max(total, done) or None)  # type: ignore[arg-type]
-
-        yield update
-
-
-@contextmanager
 def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
     """The command's context, acting as the system, with no plugin handlers: these commands
     move whole databases and fire no hooks. A refused dump or a running server exits 1."""
@@ -74,7 +53,7 @@ def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
         try:
             yield ctx
         except (DumpError, DatabaseBusy) as exc:
-            fail(escape(f"{exc} (code: {exc.code})"))
+            fail(f"{exc} (code: {exc.code})")
 
 
 def export(
@@ -84,16 +63,18 @@ def export(
         list[str] | None, typer.Option("--table", help="Only this table (repeatable)")
     ] = None,
     fmt: FormatOption = "sql",
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Write a portable dump (wrangler d1 export), streamed so memory stays flat."""
     with _context(env, database_url) as ctx:
         if fmt == "json":
+            say(quiet, f"exporting to {output} ...")
             counts = export_json.export_json(ctx.db, output, tables=table)
             console.print(f"wrote {output}: {sum(counts.values())} rows in {len(counts)} tables")
             return
-        with _progress_bars() as bars, open_output(output) as out:
+        with progress(quiet) as bars, open_output(output) as out:
             summary = export_dump(
                 ctx.db, out, tables=table, include_schema=not no_schema, progress=bars
             )
@@ -109,12 +90,14 @@ def import_command(
         bool, typer.Option("--replace", help="Empty the dumped tables first (SQL dumps)")
     ] = False,
     fmt: FormatOption = "sql",
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Load a dump in one transaction: all of it or none of it."""
     with _context(env, database_url) as ctx:
         if fmt == "json" or file.suffix == ".json":
+            say(quiet, f"importing {file} ...")
             result = export_json.import_json(ctx.db, file)
             grid = Table("table", "inserted", "skipped (already there)")
             for name, (inserted, skipped) in result.items():
@@ -123,19 +106,26 @@ def import_command(
             return
         # Emptying tables under a running server is a restore: it must not run alongside one.
         guard = exclusive_maintenance(ctx.settings) if replace else contextlib.nullcontext()
-        with guard, _progress_bars() as bars:
+        with guard, progress(quiet) as bars:
             summary = import_dump(ctx.db, file, replace=replace, progress=bars)
     created = " (schema created by the migrations)" if summary.created_schema else ""
     console.print(f"imported {summary.rows} rows into {len(summary.inserted)} tables{created}")
+    if summary.skipped_tables:
+        console.print(
+            "kept this database's own change log (time travel history); the dump's was checked, "
+            "not loaded, and the import was recorded on top of it"
+        )
 
 
 def backup_command(
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Write a timestamped, gzipped, verified backup into SONIC_BACKUP_DIR; prune old ones."""
     with _context(env, database_url) as ctx:
-        result = backup.create_backup(ctx)
+        with progress(quiet) as bars:
+            result = backup.create_backup(ctx, progress=bars)
         removed = backup.prune_backups(ctx)
     console.print(
         f"Backup completed: {result.path} ({result.rows} rows, {result.size_bytes} bytes, verified)"
@@ -147,6 +137,7 @@ def backup_command(
 def restore_command(
     file: Annotated[Path, typer.Argument(help="A backup or export (.sql or .sql.gz)")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -155,7 +146,7 @@ def restore_command(
         where = admin.location(ctx.settings.database_url)
         if not yes and not typer.confirm(f"Replace all data in {where}?", default=False):
             fail("not restored")
-        with _progress_bars() as bars:
+        with progress(quiet) as bars:
             result = restore.restore_backup(ctx, file, progress=bars)
     console.print(f"safety backup: {result.safety_backup}")
     console.print(f"restored {result.summary.rows} rows from {file}")
@@ -190,7 +181,10 @@ def time_travel_info(
         info = time_travel.coverage(ctx, _parse_moment(timestamp))
     console.print(f"moment:            {time_travel.iso(info.timestamp_ms)}")
     if info.snapshot is None:
-        console.print("[red]no snapshot at or before this moment: it cannot be restored[/]")
+        console.print(
+            f"[red]no snapshot at or before this moment, so it cannot be restored:[/] "
+            f"{escape(info.advice)}"
+        )
     else:
         console.print(
             f"snapshot:          {info.snapshot.path} "
@@ -209,6 +203,7 @@ def time_travel_info(
 def time_travel_restore(
     timestamp: TimestampOption,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -218,7 +213,7 @@ def time_travel_restore(
         when = time_travel.iso(moment)
         if not yes and not typer.confirm(f"Restore all data to {when}?", default=False):
             fail("not restored")
-        with _progress_bars() as bars:
+        with progress(quiet) as bars:
             result = restore.restore_to_moment(ctx, moment, progress=bars)
     assert result.from_snapshot is not None
     console.print(f"safety backup: {result.safety_backup}")
@@ -241,16 +236,20 @@ def time_travel_snapshot(env: EnvOption = None, database_url: DatabaseUrlOption 
 
 
 def import_sonicjs(
-    file: Annotated[Path, typer.Argument(help="A `wrangler d1 export` of a SonicJS database")],
+    file: Annotated[
+        Path, typer.Argument(help="A `wrangler d1 export` of a SonicJS database (.sql, .sql.gz)")
+    ],
+    quiet: QuietOption = False,
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Move a SonicJS database in: users, collections, content, media, workflow, tokens..."""
     with _context(env, database_url) as ctx:
+        say(quiet, f"reading {file} and mapping its tables (one transaction) ...")
         try:
             report = sonicjs_import.import_sonicjs(ctx, file)
         except sonicjs_import.SonicJSImportError as exc:
-            fail(escape(f"{exc} (code: {exc.code})"))
+            fail(f"{exc} (code: {exc.code})")
     grid = Table("SonicJS table", "mapped", "skipped", "notes")
     for line in report.tables:
         grid.add_row(line.table, str(line.mapped), str(line.skipped), "; ".join(line.notes))

@@ -19,6 +19,7 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
+from sonic_cms.cli.failures import message_of
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.logs import queries as log_service
@@ -41,7 +42,7 @@ def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
         try:
             yield ctx
         except ServiceError as exc:
-            fail(exc.message)
+            fail(message_of(exc))
 
 
 def _filters(level: str | None, category: str | None, search: str | None) -> log_service.LogQuery:
@@ -55,9 +56,15 @@ def _filters(level: str | None, category: str | None, search: str | None) -> log
 
 
 def _line(row: dict[str, Any]) -> str:
+    """One record as a line; a request shows its method, URL, status and duration once each
+    (its stored message, ``GET /path 200``, already carries the status)."""
     moment = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row["created_at"] / 1000))
-    extra = f" {row['status_code']} {row['duration']}ms" if row.get("status_code") else ""
-    return f"{moment} {row['level']:<5} {row['category']:<8} {row['message']}{extra}"
+    text = row["message"]
+    if row.get("status_code") and row.get("method") and row.get("url"):
+        text = f"{row['method']} {row['url']} {row['status_code']} {row['duration']}ms"
+    elif row.get("status_code"):
+        text = f"{text} (status {row['status_code']}, {row['duration']}ms)"
+    return f"{moment} {row['level']:<5} {row['category']:<8} {text}"
 
 
 @app.command("query")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from sonic_cms import __version__
 from sonic_cms.cli import cache, collections, content, db, logs, plugins, scheduler, tokens, users
+from sonic_cms.cli.failures import OneLineErrors
 from sonic_cms.cli.serve import serve
 
 app = typer.Typer(
@@ -13,7 +16,20 @@ app = typer.Typer(
     help="sonic-cms: a headless CMS. Every command takes --env and --database-url.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback when a command fails")
+    ] = False,
+) -> None:
+    """sonic-cms: a headless CMS. Every command takes --env and --database-url; a failure is
+    one line on stderr and a non-zero exit (``sonic --debug COMMAND`` shows the traceback)."""
+
+
 app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")

@@ -18,6 +18,7 @@ from sonic_cms.cli.common import (
     fail,
     settings_from,
 )
+from sonic_cms.cli.failures import message_of
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.extensions import lifecycle
@@ -40,10 +41,7 @@ def _lifecycle(
         try:
             yield runtime.context.acting_as(SYSTEM), runtime.plugins.registry
         except ServiceError as exc:
-            details = "; ".join(
-                str(d.get("message", d)) for d in exc.details if isinstance(d, dict)
-            )
-            fail(f"{exc.message}" + (f" ({details})" if details else ""))
+            fail(message_of(exc))
 
 
 def _step(

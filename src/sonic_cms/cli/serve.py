@@ -9,6 +9,8 @@ import typer
 import uvicorn
 
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
+from sonic_cms.config import Settings
+from sonic_cms.db.engine import Database
 
 
 def serve(
@@ -21,6 +23,7 @@ def serve(
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
     settings = settings_from(env, database_url, host=host, port=port, workers=workers)
+    preflight(settings)
     # Workers rebuild Settings from the environment, so pass the command's choices through it.
     if env:
         os.environ["SONIC_ENV"] = env
@@ -39,3 +42,23 @@ def serve(
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         proxy_headers=False,
     )
+
+
+def preflight(settings: Settings) -> None:
+    """Reach the database and the media bucket, and settle the signing key, before uvicorn.
+
+    A worker that fails in its start-up prints uvicorn's traceback (140 lines for a database
+    that does not exist); failing here first lets the CLI say what is wrong in one line. The
+    development key is made here too, so the workers read one file instead of racing to write it.
+    """
+    settings.effective_secret_key  # noqa: B018 - creates data_dir/.secret_key in development
+    db = Database(settings)
+    try:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    finally:
+        db.dispose()
+    if settings.media_storage == "s3":
+        from sonic_cms.storage.s3 import s3_client
+
+        s3_client(settings).head_bucket(Bucket=settings.media_s3_bucket)

@@ -72,5 +72,8 @@ def revoke(
 ) -> None:
     """Revoke a token: it answers 401 from the next request on."""
     with command_context(settings_from(env, database_url)) as ctx:
-        run(lambda: api_tokens.revoke_token(ctx, token_id))
+        run(
+            lambda: api_tokens.revoke_token(ctx, token_id),
+            names={"token_not_found": f"Token {token_id!r}"},
+        )
     typer.echo(f"Revoked token {token_id}.")

@@ -22,6 +22,7 @@ from sonic_cms.cli.common import (
     run,
     settings_from,
 )
+from sonic_cms.cli.failures import message_of
 from sonic_cms.errors import ServiceError
 
 app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -56,8 +57,7 @@ def create(
                 last_name=last_name,
             )
         except ServiceError as exc:
-            details = "; ".join(f"{d['path']}: {d['message']}" for d in exc.details if "path" in d)
-            fail(f"{exc.message}{': ' + details if details else ''}")
+            fail(message_of(exc))
     console.print(f"created {user.role} [bold]{user.username}[/] <{user.email}> id={user.id}")
 
 
@@ -70,7 +70,7 @@ def ensure_admin_command(env: EnvOption = None, database_url: DatabaseUrlOption 
                 ctx, email=ctx.settings.admin_email, password=ctx.settings.admin_password
             )
         except ServiceError as exc:
-            fail(exc.message)
+            fail(message_of(exc))
     if user is None:
         console.print("an active admin exists; nothing to do")
         return

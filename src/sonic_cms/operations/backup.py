@@ -76,14 +76,14 @@ def _dump_consistently(db: Database, target: Path, progress: Progress | None) ->
     source = sqlite_path(db.settings.database_url) if db.is_sqlite else None
     if source is None:
         with open_output(target) as out:
-            return export_dump(db, out, progress=progress)
+            return export_dump(db, out, with_change_log=False, progress=progress)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as scratch:
         copy = Path(scratch) / "copy.db"
         online_copy(source, copy)
         copy_db = Database(db.settings.model_copy(update={"database_url": f"sqlite:///{copy}"}))
         try:
             with open_output(target) as out:
-                return export_dump(copy_db, out, progress=progress)
+                return export_dump(copy_db, out, with_change_log=False, progress=progress)
         finally:
             copy_db.dispose()
 

@@ -6,12 +6,14 @@ on a server, reached for create and drop through the server's maintenance databa
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, select, table, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql import func
@@ -122,4 +124,72 @@ def _maintenance_connection(parsed: URL) -> psycopg.Connection[tuple[object, ...
     try:
         return psycopg.connect(maintenance.render_as_string(hide_password=False), autocommit=True)
     except psycopg.Error as exc:
-        raise DatabaseAdminError(f"cannot reach the PostgreSQL server: {exc}") from exc
+        problem = connection_problem(exc) or f"cannot reach the PostgreSQL server: {exc}"
+        raise DatabaseAdminError(problem) from exc
+
+
+_PG_SERVER = re.compile(
+    r'connection to server (?:at "(?P<host>[^"]+)"(?: \([^)]*\))?, port (?P<port>\d+)'
+    r'|on socket "(?P<socket>[^"]+)")'
+)
+#: libpq's connection failures, each with what the operator should do next.
+_PG_CONNECT_FAILURES = [
+    (
+        re.compile(r'database "(?P<name>[^"]+)" does not exist'),
+        "database {name} does not exist on {server}: create it with `sonic db create`",
+    ),
+    (
+        re.compile(r'password authentication failed for user "(?P<name>[^"]+)"'),
+        "password authentication failed for user {name} on {server}: "
+        "fix the password in SONIC_DATABASE_URL",
+    ),
+    (
+        re.compile(r'role "(?P<name>[^"]+)" does not exist'),
+        "user {name} does not exist on {server}: fix the user in SONIC_DATABASE_URL "
+        "or create the role",
+    ),
+    (
+        re.compile(r"no password supplied|fe_sendauth"),
+        "the PostgreSQL server at {server} asks for a password: put it in SONIC_DATABASE_URL",
+    ),
+    (
+        re.compile(r"Connection refused|No such file or directory"),
+        "cannot reach the PostgreSQL server at {server} (connection refused): start it, "
+        "or fix the host and port in SONIC_DATABASE_URL",
+    ),
+    (
+        re.compile(r"timeout expired|timed out"),
+        "the PostgreSQL server at {server} did not answer in time: check the host in "
+        "SONIC_DATABASE_URL and the network",
+    ),
+    (
+        re.compile(r"could not translate host name|failed to resolve host|Name or service"),
+        "cannot resolve the host of {server}: fix the host in SONIC_DATABASE_URL",
+    ),
+]
+
+
+def connection_problem(exc: BaseException) -> str | None:
+    """One sentence naming why the database cannot be reached or opened, and what to do next;
+    None when ``exc`` is not such a failure. libpq reports these only as message text (no
+    SQLSTATE before the session exists), so the text is what is matched."""
+    cause: BaseException | None = exc
+    if isinstance(exc, sa_exc.DBAPIError):
+        if not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return None
+        cause = exc.orig or exc
+    if isinstance(cause, sqlite3.OperationalError):
+        first = str(cause).strip().splitlines()[0]
+        return f"SQLite: {first}; check SONIC_DATABASE_URL and that its folder is writable"
+    if not isinstance(cause, psycopg.OperationalError):
+        return None
+    message = str(cause)
+    where = _PG_SERVER.search(message)
+    server = "the server"
+    if where:
+        server = where["socket"] or f"{where['host']}:{where['port']}"
+    for pattern, sentence in _PG_CONNECT_FAILURES:
+        found = pattern.search(message)
+        if found:
+            return sentence.format(server=server, **found.groupdict())
+    return None

@@ -55,12 +55,33 @@ _CHECKSUM_MODULUS = 1 << 128
 Kind = Literal["json", "bool", "intbool", "datetime", "int", "float", "text"]
 
 
+#: What to do next, by code, for the errors whose message names only the cause. An operator
+#: reading one line at 3 a.m. should not have to guess the next command.
+NEXT_STEPS = {
+    "bad_dump": "export the database again",
+    "corrupt_dump": "the file is damaged or was edited: export it again, or use another backup",
+    "truncated_dump": "the file is incomplete: copy it again whole, or export it again",
+    "not_a_dump": "give a file written by `sonic db export` or `sonic db backup`",
+    "unsupported_format": "import it with the sonic-cms version that wrote it",
+    "wrong_type": "the file is damaged or was edited: export it again",
+    "schema_mismatch": "import it with the sonic-cms version that wrote it, or export it again",
+    "file_not_found": "check the path (backups are in SONIC_BACKUP_DIR)",
+    "unknown_table": "`sonic db info` lists the tables",
+    "future_timestamp": "give a moment in the past (`sonic db time-travel info` shows the range)",
+    "bad_backup": "check the disk under SONIC_BACKUP_DIR, then run `sonic db backup` again",
+}
+
+
 class DumpError(ValueError):
-    """The dump cannot be used; ``code`` is a stable machine code, the message says why."""
+    """The dump cannot be used; ``code`` is a stable machine code, the message says why and
+    (from :data:`NEXT_STEPS` when the message does not) what to do next."""
 
     def __init__(self, message: str, code: str = "bad_dump", line: int | None = None) -> None:
         self.code = code
         self.line = line
+        step = NEXT_STEPS.get(code)
+        if step and "`sonic" not in message and "sonic-cms" not in message:
+            message = f"{message}; {step}"
         super().__init__(message if line is None else f"line {line}: {message}")
 
 

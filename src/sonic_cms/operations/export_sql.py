@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, String, Table, func, null, select
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from sonic_cms.db import migrate
@@ -29,9 +29,16 @@ from sonic_cms.operations.dump_format import (
     table_end_line,
 )
 
-#: Tables a dump never holds: migration bookkeeping (the target has its own) and time travel's
-#: change log, which describes the source database's history, not its state.
-EXCLUDED_TABLES = frozenset({"migrations", "change_log", "change_log_pause"})
+#: Tables a dump never holds: migration bookkeeping (the target has its own) and the marker a
+#: restore holds only inside its own transaction.
+EXCLUDED_TABLES = frozenset({"migrations", "change_log_pause"})
+#: Time travel's change log. `sonic db export` dumps carry it, so a copy of a database has its
+#: history too (an import loads it only into a database without history of its own); backups
+#: and snapshots leave it out, since a restore keeps the database's own log.
+CHANGE_LOG = "change_log"
+#: Columns written as NULL: they name something of the source server alone (a PostgreSQL
+#: transaction id), which the importing database replaces with its own.
+SERVER_LOCAL_COLUMNS = {CHANGE_LOG: frozenset({"txid"})}
 FETCH_BATCH = 1000
 
 #: Called as (table, rows written so far, rows in the table).
@@ -51,9 +58,10 @@ class ExportSummary:
         return sum(c.rows for c in self.tables.values())
 
 
-def dump_tables(names: list[str] | None = None) -> list[Table]:
+def dump_tables(names: list[str] | None = None, *, with_change_log: bool = True) -> list[Table]:
     """The tables to dump, parents before children; ``names`` restricts them."""
-    tables = [t for t in metadata.sorted_tables if t.name not in EXCLUDED_TABLES]
+    excluded = EXCLUDED_TABLES if with_change_log else EXCLUDED_TABLES | {CHANGE_LOG}
+    tables = [t for t in metadata.sorted_tables if t.name not in excluded]
     if not names:
         return tables
     known = {t.name: t for t in tables}
@@ -82,12 +90,13 @@ def export_dump(
     *,
     tables: list[str] | None = None,
     include_schema: bool = True,
+    with_change_log: bool = True,
     header_extra: Callable[[Connection], dict[str, str]] | None = None,
     progress: Progress | None = None,
 ) -> ExportSummary:
     """Write the dump of ``db`` to ``out``; ``header_extra`` adds header lines read in the
     same snapshot (time travel records its change-log position that way)."""
-    chosen = dump_tables(tables)
+    chosen = dump_tables(tables, with_change_log=with_change_log)
     revision = _require_head(db)
     with snapshot_connection(db) as conn:
         counts = {t.name: _count(conn, t) for t in chosen}
@@ -164,7 +173,10 @@ def _write_rows(
 def _stream(conn: Connection, table: Table) -> Iterator[Any]:
     """Rows in primary-key order (byte order on both engines), fetched in batches."""
     key = table.primary_key.columns.values()[0]
-    order = key.collate("C") if conn.dialect.name == "postgresql" else key
-    query = select(table).order_by(order)
+    textual = isinstance(key.type, String)
+    order = key.collate("C") if textual and conn.dialect.name == "postgresql" else key
+    local = SERVER_LOCAL_COLUMNS.get(table.name, frozenset())
+    columns = [null().label(c.name) if c.name in local else c for c in table.columns]
+    query = select(*columns).order_by(order)
     result = conn.execution_options(yield_per=FETCH_BATCH).execute(query)
     yield from result

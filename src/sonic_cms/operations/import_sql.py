@@ -9,17 +9,19 @@ before the commit and leaves the target as it was.
 from __future__ import annotations
 
 import gzip
+import os
+import sqlite3
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Table, delete, exc, insert, inspect, update
+from sqlalchemy import Connection, Table, delete, exc, insert, inspect, text, update
 
 from sonic_cms.db import migrate
-from sonic_cms.db.engine import Database
+from sonic_cms.db.engine import Database, sqlite_path
 from sonic_cms.operations.dump_format import (
     DumpError,
     DumpHeader,
@@ -33,7 +35,7 @@ from sonic_cms.operations.dump_format import (
     open_text,
     read_dump,
 )
-from sonic_cms.operations.export_sql import dump_tables
+from sonic_cms.operations.export_sql import CHANGE_LOG, dump_tables
 
 INSERT_BATCH = 1000
 
@@ -50,6 +52,9 @@ class ImportSummary:
     header: DumpHeader
     inserted: dict[str, int] = field(default_factory=dict)
     created_schema: bool = False
+    #: Tables of the dump checked but not loaded: the change log, when the database already
+    #: has a history of its own (it is kept, and the import is captured on top of it).
+    skipped_tables: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -130,7 +135,10 @@ def import_dump(
 
     ``replace`` empties every table the dump covers first (restore); ``pause_capture`` keeps
     time travel's change log from recording the load. An unmigrated database gets the schema
-    from the migrations first, and is returned to empty if the load fails.
+    from the migrations first: a new SQLite file is built under a private name and moved into
+    place only when the load succeeded, a PostgreSQL database is returned to empty if it fails.
+    The dump's change log is loaded only into a database without history of its own (then the
+    load itself is not captured: the copy's log is the source's); otherwise it is skipped.
 
     Raises:
         DumpError: the dump is unreadable, truncated, altered, from a newer schema, has values
@@ -138,16 +146,72 @@ def import_dump(
     """
     header = read_header(path)
     check_revision(header)
-    created = _ensure_schema(db, header)
+
+    def load(target: Database) -> ImportSummary:
+        created = _ensure_schema(target, header)
+        try:
+            # A database the migrations just created holds only default rows; the dump has them.
+            summary = _load(target, path, replace or created, pause_capture, progress, after_load)
+        except BaseException:
+            if created:
+                _remove_schema(target)
+            raise
+        summary.created_schema = created
+        return summary
+
+    new_file = _new_sqlite_file(db)
+    return load(db) if new_file is None else _into_new_file(db, new_file, load)
+
+
+def _new_sqlite_file(db: Database) -> Path | None:
+    """The SQLite file of ``db`` when it does not exist yet or holds no table, else None."""
+    target = sqlite_path(db.settings.database_url) if db.is_sqlite else None
+    if target is None or not target.exists():
+        return target
+    probe = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
     try:
-        # A database the migrations just created holds only default rows, which the dump has too.
-        summary = _load(db, path, replace or created, pause_capture, progress, after_load)
-    except BaseException:
-        if created:
-            migrate.downgrade(db, "base")
-        raise
-    summary.created_schema = created
+        empty = probe.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+    except sqlite3.DatabaseError:
+        return None  # not a database: the import's own checks say so
+    finally:
+        probe.close()
+    return target if empty else None
+
+
+def _into_new_file(
+    db: Database, target: Path, load: Callable[[Database], ImportSummary]
+) -> ImportSummary:
+    """Import into a private file beside ``target`` and move it into place only when the import
+    succeeded: a failed import leaves no half-made database behind to confuse the retry."""
+    scratch_path = target.with_name(f".{target.name}.importing-{os.getpid()}")
+    _remove_sqlite_files(scratch_path)
+    scratch = Database(db.settings.model_copy(update={"database_url": f"sqlite:///{scratch_path}"}))
+    try:
+        summary = load(scratch)
+        scratch.dispose()
+        with closing(sqlite3.connect(scratch_path)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+        db.dispose()  # pooled connections would keep reading the empty file's inode
+        _remove_sqlite_files(target)
+        os.replace(scratch_path, target)
+    finally:
+        scratch.dispose()
+        _remove_sqlite_files(scratch_path)
     return summary
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        candidate.unlink(missing_ok=True)
+
+
+def _remove_schema(db: Database) -> None:
+    """Return a database whose schema this import created to empty: the migrations down, then
+    their bookkeeping tables, so a retry finds the database as it was."""
+    migrate.downgrade(db, "base")
+    with db.write() as conn:
+        for name in inspect(conn).get_table_names():
+            conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
 
 
 def _ensure_schema(db: Database, header: DumpHeader) -> bool:
@@ -160,7 +224,12 @@ def _ensure_schema(db: Database, header: DumpHeader) -> bool:
         )
     with db.read() as conn:
         if inspect(conn).get_table_names():
-            raise DumpError("the database has tables but no migration state", "not_migrated")
+            raise DumpError(
+                "the database has tables but no migration state, so it is not a sonic-cms "
+                "database: import into a new one (a new SQLite file, or `sonic db create` on "
+                "PostgreSQL), or drop this one first (`sonic db delete`)",
+                "not_migrated",
+            )
     if not header.include_schema:
         raise DumpError(
             "the database is empty and the dump has no schema; run `sonic db migrate` first",
@@ -182,11 +251,16 @@ def _load(
         header, events = read_dump(stream)
         if db.is_sqlite:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        if pause_capture:
+        load_log = CHANGE_LOG in header.tables and not _has_history(conn)
+        skipped = [CHANGE_LOG] if CHANGE_LOG in header.tables and not load_log else []
+        # The dump's change log already describes the rows it loads: capturing the load too
+        # would put every row in the log twice.
+        pause = pause_capture or load_log
+        if pause:
             conn.exec_driver_sql("INSERT INTO change_log_pause (id) VALUES (1)")
         if replace:
-            empty_tables(conn, header.tables)
-        loader = _TableLoader(conn, header, progress)
+            empty_tables(conn, [name for name in header.tables if name not in skipped])
+        loader = _TableLoader(conn, header, progress, skip=frozenset(skipped))
         try:
             for event in events:
                 loader.handle(event)
@@ -197,11 +271,38 @@ def _load(
             )
             raise DumpError(message, "conflict") from error
         loader.finish()
+        if load_log:
+            adopt_change_log(conn)
         if after_load is not None:
             after_load(conn)
-        if pause_capture:
+        if pause:
             conn.exec_driver_sql("DELETE FROM change_log_pause")
-        return ImportSummary(header, loader.inserted)
+        return ImportSummary(header, loader.inserted, skipped_tables=skipped)
+
+
+def _has_history(conn: Connection) -> bool:
+    """Whether the database's change log holds anything (then it keeps its own)."""
+    return conn.execute(text(f"SELECT 1 FROM {CHANGE_LOG} LIMIT 1")).first() is not None
+
+
+def adopt_change_log(conn: Connection) -> None:
+    """Make an imported change log this database's own.
+
+    ``txid`` names a transaction of the database that wrote an entry; another server's ids
+    would look like transactions still running to every later snapshot here, and the entries
+    would be replayed twice. They become the import's own transaction (none on SQLite). On
+    PostgreSQL the id sequence moves past the imported ids, so the next capture continues it.
+    """
+    if conn.dialect.name != "postgresql":
+        conn.execute(text(f"UPDATE {CHANGE_LOG} SET txid = NULL WHERE txid IS NOT NULL"))
+        return
+    conn.execute(text(f"UPDATE {CHANGE_LOG} SET txid = txid_current()"))
+    conn.execute(
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{CHANGE_LOG}', 'id'), "
+            f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {CHANGE_LOG}"
+        )
+    )
 
 
 def empty_tables(conn: Connection, names: list[str]) -> None:
@@ -232,8 +333,15 @@ def _check_table_end(event: TableEnd, checksum: TableChecksum) -> None:
 class _TableLoader:
     """Buffers rows of the current table and inserts them in batches."""
 
-    def __init__(self, conn: Connection, header: DumpHeader, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        header: DumpHeader,
+        progress: Progress | None,
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
         self.conn = conn
+        self.skip = skip
         self.tables = {t.name: t for t in dump_tables(header.tables or None)}
         self.expected = _announced_counts(header)
         self.progress = progress
@@ -269,6 +377,8 @@ class _TableLoader:
             self._kinds = kinds_for(table, event.columns, event.line)
             self._columns = event.columns
         self._checksum.add(event.literals)
+        if table.name in self.skip:
+            return  # checked (checksum, counts), not loaded
         values = {
             name: convert(token, kind, f"{table.name}.{name}", event.line)
             for name, token, kind in zip(event.columns, event.tokens, self._kinds, strict=True)

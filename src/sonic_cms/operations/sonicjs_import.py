@@ -19,7 +19,9 @@ every write (sonic_cms.inputs.html), so nothing imported serves a ``<script>``.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import sqlite3
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,12 +107,48 @@ def imported_slug(value: str) -> str:
     return value if is_valid_slug(value) else (slugify(value) or "item")
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_export(export: Path) -> str:
+    """The SQL text of a ``wrangler d1 export`` file, plain (``.sql``) or gzipped (``.sql.gz``,
+    recognised by its first bytes whatever its name).
+
+    Raises:
+        SonicJSImportError: with a code naming the cause (``file_not_found``, ``not_a_file``,
+            ``unreadable_file``, ``corrupt_gzip``, ``not_utf8``) and what to do about it.
+    """
+    if not export.exists():
+        raise SonicJSImportError(f"no such file: {export}", "file_not_found")
+    if not export.is_file():
+        raise SonicJSImportError(f"{export} is not a file; give the export's path", "not_a_file")
+    try:
+        raw = export.read_bytes()
+    except OSError as error:
+        raise SonicJSImportError(
+            f"cannot read {export}: {error.strerror}; check its permissions", "unreadable_file"
+        ) from error
+    if raw.startswith(_GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as error:
+            raise SonicJSImportError(
+                f"{export} is not a whole gzip file ({error}); copy or export it again",
+                "corrupt_gzip",
+            ) from error
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SonicJSImportError(
+            f"{export} is not UTF-8 text ({error.reason} at byte {error.start}); give the "
+            "`.sql` or `.sql.gz` file `wrangler d1 export` wrote",
+            "not_utf8",
+        ) from error
+
+
 def load_scratch(export: Path, target: Path) -> Path:
     """Run the export's SQL in a new SQLite file (SQLite reads its own dialect best)."""
-    try:
-        script = export.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SonicJSImportError(f"cannot read {export}: {error}", "file_not_found") from error
+    script = read_export(export)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
     conn = sqlite3.connect(target)
@@ -119,7 +157,10 @@ def load_scratch(export: Path, target: Path) -> Path:
     except sqlite3.Error as error:
         conn.close()
         target.unlink(missing_ok=True)
-        raise SonicJSImportError(f"not a readable SQLite export: {error}", "bad_export") from error
+        raise SonicJSImportError(
+            f"not a readable SQLite export: {error}; give the file `wrangler d1 export` wrote",
+            "bad_export",
+        ) from error
     conn.close()
     return target
 

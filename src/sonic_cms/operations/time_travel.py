@@ -61,6 +61,9 @@ class CoverageInfo:
 
     timestamp_ms: int
     snapshot: Snapshot | None
+    #: When ``snapshot`` is None: the earliest restorable moment, or when the first snapshot
+    #: comes and how to take one now.
+    advice: str
     changes_to_replay: int
     earliest_ms: int | None
     latest_change_ms: int | None
@@ -97,7 +100,7 @@ def take_snapshot(ctx: Context) -> Snapshot:
 
     try:
         with open_output(partial) as out:
-            export_dump(ctx.db, out, header_extra=position)
+            export_dump(ctx.db, out, with_change_log=False, header_extra=position)
         final = folder / f"snapshot-{int(marks['taken_at_ms']):013d}.sql.gz"
         os.replace(partial, final)
     finally:
@@ -134,12 +137,35 @@ def snapshot_for(ctx: Context, timestamp_ms: int) -> Snapshot:
     snapshots = list_snapshots(ctx)
     candidates = [s for s in snapshots if s.taken_at_ms <= timestamp_ms]
     if not candidates:
-        earliest = _iso(snapshots[0].taken_at_ms) if snapshots else None
-        hint = f"the earliest restorable moment is {earliest}" if earliest else "take one first"
+        advice = no_snapshot_advice(ctx.settings, snapshots)
         raise TimeTravelError(
-            f"no snapshot at or before {_iso(timestamp_ms)}; {hint}", "no_snapshot"
+            f"no snapshot at or before {_iso(timestamp_ms)}: {advice}", "no_snapshot"
         )
     return candidates[-1]
+
+
+def no_snapshot_advice(settings: Settings, snapshots: list[Snapshot]) -> str:
+    """What to tell an operator whose moment no snapshot covers: the earliest moment there is,
+    or when the server takes its first snapshot, and the command that takes one now."""
+    now = "take one now with `sonic db time-travel snapshot`"
+    if snapshots:
+        return f"the earliest restorable moment is {_iso(snapshots[0].taken_at_ms)}"
+    interval = settings.time_travel_interval_seconds
+    if interval <= 0:
+        return f"automatic snapshots are off (SONIC_TIME_TRAVEL_INTERVAL_SECONDS=0); {now}"
+    return (
+        f"there is none yet: a running `sonic serve` takes its first {_duration(interval)} after "
+        f"it starts, then one every {_duration(interval)} (SONIC_TIME_TRAVEL_INTERVAL_SECONDS); "
+        f"{now}"
+    )
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
 
 
 def _pending_filter(conn: Connection, snapshot: Snapshot) -> tuple[str, dict[str, Any]]:
@@ -236,6 +262,7 @@ def coverage(ctx: Context, timestamp_ms: int) -> CoverageInfo:
     return CoverageInfo(
         timestamp_ms=timestamp_ms,
         snapshot=snapshot,
+        advice="" if snapshot else no_snapshot_advice(ctx.settings, snapshots),
         changes_to_replay=changes,
         earliest_ms=snapshots[0].taken_at_ms if snapshots else None,
         latest_change_ms=None if latest is None else int(latest),
