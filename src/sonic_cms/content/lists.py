@@ -292,7 +292,8 @@ def _run(
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
     if query.cursor is None:
-        meta["pagination"] = _pagination(query, _count(conn, matching, settings), has_more)
+        counted = _count(conn, matching, settings)
+        meta["pagination"] = _pagination(query, counted, len(items), has_more)
     return {"data": items, "meta": meta}
 
 
@@ -331,16 +332,30 @@ def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:
     return {name: m[ITEM_FIELDS[name]] for name in fields}
 
 
-def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> dict[str, Any]:
+def _pagination(
+    query: ListQuery, counted: tuple[int, bool], shown: int, has_more: bool
+) -> dict[str, Any]:
+    """The seed's pagination object, agreeing with what paging returns: ``hasNext`` is
+    ``page < pages`` and ``hasPrev`` is ``page > 1`` on every page.
+
+    Pages are ``limit`` items on the grid the request's offset sets (``page`` is
+    ``ceil(offset / limit) + 1``, the page number for ``page=`` requests). Below the count
+    limit ``total`` is exact. Beyond it (``totalCapped``) ``total`` and ``pages`` are lower
+    bounds, raised by what this page proves: one more row exists when ``hasNext`` (the page
+    fetched a row more than it shows), and a page that reaches the end gives the exact total.
+    """
     total, capped = counted
-    pages = -(-total // query.limit)
-    page = query.offset // query.limit + 1
+    if capped and shown and not has_more:
+        total, capped = query.offset + shown, False
+    elif capped:
+        total = max(total, query.offset + shown + (1 if has_more else 0))
+    before = -(-query.offset // query.limit)
     pagination: dict[str, Any] = {
-        "page": page,
+        "page": before + 1,
         "limit": query.limit,
         "offset": query.offset,
         "total": total,
-        "pages": pages,
+        "pages": before + -(-max(total - query.offset, 0) // query.limit),
         "hasNext": has_more,
         "hasPrev": query.offset > 0,
     }

@@ -151,17 +151,21 @@ class ContentRecord(BaseModel):
 
 
 class Pagination(BaseModel):
-    """The seed's pagination object."""
+    """The seed's pagination object. ``hasNext`` is always ``page < pages`` and ``hasPrev``
+    ``page > 1``; pages hold ``limit`` items on the grid the offset sets."""
 
-    page: int
+    page: int = Field(description="ceil(offset / limit) + 1")
     limit: int
     offset: int
-    total: int
-    pages: int
+    total: int = Field(description="Exact, or a lower bound when totalCapped is true")
+    pages: int = Field(description="Exact, or a lower bound when totalCapped is true")
     hasNext: bool  # noqa: N815
     hasPrev: bool  # noqa: N815
-    #: present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT: total is a lower bound
-    totalCapped: bool | None = None  # noqa: N815
+    totalCapped: bool | None = Field(  # noqa: N815
+        None,
+        description="Present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT and this "
+        "page did not reach the end: total and pages are lower bounds",
+    )
 
 
 class ListMeta(BaseModel):
