@@ -16,6 +16,7 @@ changes are not recorded, so the window is the one the item has now; a moment ou
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from sonic_cms.content.access import (
     require_readable,
     window_open,
 )
+from sonic_cms.content.includes import attach_includes
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.content.state import status_for_state
 from sonic_cms.content.versions import as_snapshot
@@ -54,8 +56,11 @@ def parse_as_of(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any]:
-    """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``.
+def content_as_of(
+    ctx: Context, content_id: str, as_of_ms: int, *, include: Set[str] = frozenset()
+) -> dict[str, Any]:
+    """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``; ``include`` expands
+    the item's author, collection and featured image as they are now (they are not versioned).
 
     Raises:
         NotFound: no such item (or not readable), or it did not exist yet (``not_yet``).
@@ -68,8 +73,10 @@ def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any
         public_only = not has_draft_access(actor, row)
         if public_only and not _was_public(conn, row, as_of_ms):
             raise NotFound("The item was not public at that time", code="not_public_at")
+        item = serialize_item(row)
+        if include:
+            attach_includes(conn, [item], [row], include, show_email=actor.is_authenticated)
     snap = as_snapshot(stored)
-    item = serialize_item(row)
     for key in ("title", "slug", "status", "data"):
         if snap[key] is not None:
             item[key] = snap[key]

@@ -6,14 +6,37 @@ name) and ``featured_image`` (the media row's public fields), as the seed's "Com
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
 from sonic_cms.db.schema.tables import COLLECTIONS, MEDIA, USERS
+from sonic_cms.errors import BadRequest
 
 INCLUDES = ("author", "collection", "featured_image")
+
+
+def parse_include(raw: str | None) -> frozenset[str]:
+    """The relations ``include=`` names (comma-separated); 400 naming the first unknown one.
+
+    The one parser for lists and single items alike.
+    """
+    names = frozenset(n.strip() for n in (raw or "").split(",") if n.strip())
+    unknown = sorted(names - set(INCLUDES))
+    if unknown:
+        raise BadRequest(
+            "Invalid filter parameters",
+            code="invalid_parameter",
+            details=[
+                {
+                    "path": "include",
+                    "message": f"unknown include {unknown[0][:60]!r}; "
+                    f"allowed: {', '.join(INCLUDES)}",
+                }
+            ],
+        )
+    return names
 
 
 def _authors(conn: Connection, ids: set[str], show_email: bool) -> dict[str, dict[str, Any]]:
@@ -64,7 +87,7 @@ def attach_includes(
     conn: Connection,
     items: list[dict[str, Any]],
     rows: Sequence[Row[Any]],
-    include: set[str],
+    include: Set[str],
     *,
     show_email: bool,
 ) -> None:

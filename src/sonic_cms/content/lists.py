@@ -21,7 +21,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.config import Settings
 from sonic_cms.content.access import visibility
 from sonic_cms.content.collections import compiled_schema, find_collection
-from sonic_cms.content.includes import INCLUDES, attach_includes
+from sonic_cms.content.includes import attach_includes, parse_include
 from sonic_cms.content.query import (
     Cond,
     FieldSet,
@@ -88,7 +88,7 @@ class ListQuery:
     page: int = 1
     cursor: tuple[Any, str] | None = None
     fields: list[str] | None = None
-    include: set[str] = field(default_factory=set)
+    include: frozenset[str] = frozenset()
     search: str | None = None
 
 
@@ -143,7 +143,7 @@ def parse_list(pairs: list[tuple[str, str]], fields: FieldSet, settings: Setting
     query.sort = parse_sort(params["sort"], fields) if "sort" in params else []
     _paging(query, params)
     query.fields = _fields(params.get("fields"))
-    query.include = _include(params.get("include"))
+    query.include = parse_include(params.get("include"))
     query.search = params.get("search")
     if query.search is not None and query.cursor is not None:
         raise _bad_param("cursor", "cannot be combined with search")
@@ -201,16 +201,6 @@ def _fields(raw: str | None) -> list[str] | None:
         raise _bad_param(
             "fields",
             f"unknown field {(unknown or [''])[0][:60]!r}; allowed: {', '.join(ITEM_FIELDS)}",
-        )
-    return names
-
-
-def _include(raw: str | None) -> set[str]:
-    names = {n.strip() for n in (raw or "").split(",") if n.strip()}
-    unknown = sorted(names - set(INCLUDES))
-    if unknown:
-        raise _bad_param(
-            "include", f"unknown include {unknown[0][:60]!r}; allowed: {', '.join(INCLUDES)}"
         )
     return names
 

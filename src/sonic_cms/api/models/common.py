@@ -203,6 +203,11 @@ class ContentCreate(BaseModel):
     slug: str | None = None
     status: Literal["draft", "published", "archived"] = "draft"
     data: dict[str, Any] = {}
+    featured_image_id: str | None = Field(
+        None,
+        description="A media id (422 when none exists). Not given: the first media field of "
+        "`data` (docs/content.md, Featured image)",
+    )
 
 
 class ContentUpdate(BaseModel):
@@ -214,6 +219,11 @@ class ContentUpdate(BaseModel):
     data: dict[str, Any] | None = None
     version: int | None = None
     is_auto_saved: bool | None = None
+    featured_image_id: str | None = Field(
+        None,
+        description="A media id, or null to clear it. Not given: it follows the media field of "
+        "`data` while it agrees with it (docs/content.md, Featured image)",
+    )
 
 
 class Rollback(BaseModel):
@@ -359,5 +369,19 @@ LIST_PARAMETERS: list[dict[str, Any]] = [
         ("search", "string", 'Full-text query: words, "phrases", prefix*'),
         ("fields", "string", "Comma-separated item fields to return"),
         ("include", "string", "author, collection, featured_image"),
+    )
+]
+
+ITEM_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": text,
+    }
+    for name, text in (
+        ("as_of", "The item as it was at this moment: epoch ms or ISO 8601"),
+        ("include", "author, collection, featured_image (as on lists)"),
     )
 ]
