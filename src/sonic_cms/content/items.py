@@ -17,7 +17,7 @@ before validation (see content_hooks), actions after the commit with the seriali
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +38,7 @@ from sonic_cms.content.access import (
 )
 from sonic_cms.content.collections import compiled_schema, find_collection
 from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
-from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors
+from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors, undeclared_keys
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
 from sonic_cms.content.state import publish_filter, publishes, state_for_status
 from sonic_cms.context import Context
@@ -196,10 +196,16 @@ def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
 
 
 def checked_data(
-    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+    conn: Connection,
+    target: Target,
+    fields: dict[str, Any],
+    *,
+    creating: bool,
+    kept: Set[str] = frozenset(),
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The data to store (defaults, mirrored title and slug, HTML fields cleaned) and its
-    problems, paths ``data.*``.
+    problems, paths ``data.*``: the schema's, undeclared keys (``kept``: the undeclared keys
+    the item already holds, which an update may keep), missing references and media.
 
     Every write path goes through here (create, update and autosave, rollback, bulk import, and
     what plugins' filters return), so rich text is cleaned in one place; the schema then checks
@@ -207,7 +213,7 @@ def checked_data(
     """
     data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
     data = clean_data(target.schema, data)
-    problems = data_errors(target.schema, data)
+    problems = data_errors(target.schema, data) + undeclared_keys(target.schema, data, kept)
     problems = [
         {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
     ]
@@ -224,7 +230,8 @@ def _validated(
 ) -> tuple[dict[str, Any], str | None]:
     """The data to store and the featured image id, or a 422 with every problem of both
     (``row``: the item an update changes; None on create)."""
-    data, problems = checked_data(conn, target, fields, creating=row is None)
+    kept = set(row.data) if row is not None and isinstance(row.data, dict) else set()
+    data, problems = checked_data(conn, target, fields, creating=row is None, kept=kept)
     featured, featured_problems = featured_image.choose(conn, target.schema, body, data, row)
     if problems or featured_problems:
         raise ValidationFailed("Validation failed", details=problems + featured_problems)

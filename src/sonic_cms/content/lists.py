@@ -206,7 +206,8 @@ def _fields(raw: str | None) -> list[str] | None:
 
 
 def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
-    """Filterable data fields: the collection's, or every active collection's when listing all."""
+    """Filterable data fields: the collection's, or every active collection's when listing all
+    (any field name where one of them accepts undeclared keys)."""
     rows: Iterable[Row[Any]] = (
         [collection]
         if collection is not None
@@ -215,9 +216,12 @@ def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
         )
     )
     fields: dict[str, FieldInfo] = {}
+    undeclared = False
     for row in rows:
-        fields.update(compiled_schema(row).fields)
-    return FieldSet(fields)
+        compiled = compiled_schema(row)
+        fields.update(compiled.fields)
+        undeclared = undeclared or compiled.extra_keys
+    return FieldSet(fields, undeclared)
 
 
 def list_content(
