@@ -7,12 +7,16 @@ import warnings
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from sonic_cms.clock import FrozenClock
+from sonic_cms.content.search import parse_search, search_subquery
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import metadata
-from tests.conftest import make_settings
+from tests.conftest import START_MS, make_settings
+from tests.utils.auth import create_random_user
+from tests.utils.content_rows import make_collection, make_content
 
 
 def schema_drift(db: Database) -> list[object]:
@@ -95,3 +99,17 @@ def test_revisions_ship_inside_the_package():
     assert "site-packages" in str(migrate.migrations_dir()) or "src/sonic_cms" in str(
         migrate.migrations_dir()
     )
+
+
+def test_search_finds_rows_stored_before_0008_without_their_accents(empty_db: Database):
+    """Revision 0008 rebuilds PostgreSQL's stored vectors; SQLite's FTS5 folded accents before."""
+    clock = FrozenClock(START_MS)
+    migrate.upgrade(empty_db, "0007")
+    author = create_random_user(empty_db, clock, "editor").id
+    item = make_content(empty_db, clock, make_collection(empty_db, clock), author)
+    with empty_db.write() as conn:
+        conn.execute(text("UPDATE content SET title = 'Crème Brûlée' WHERE id = :id"), {"id": item})
+    migrate.upgrade(empty_db)
+    hits = search_subquery(empty_db.dialect, parse_search("creme brulee", 100))
+    with empty_db.read() as conn:
+        assert conn.execute(select(hits.c.content_id)).scalars().all() == [item]
