@@ -25,7 +25,6 @@ from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.actors import Actor
-from sonic_cms.content import featured_image
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.access import (
     STATUSES,
@@ -37,6 +36,13 @@ from sonic_cms.content.access import (
     require_status_change,
 )
 from sonic_cms.content.collections import compiled_schema, find_collection
+from sonic_cms.content.includes import (
+    FEATURED_FIELD,
+    choose_featured,
+    existing_media,
+    featured_from_data,
+    featured_shape_problems,
+)
 from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
 from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors, undeclared_keys
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
@@ -57,7 +63,7 @@ from sonic_cms.plugins.hooks import HookScope
 
 MAX_TITLE_LENGTH = 500
 WRITABLE = frozenset(
-    {"title", "slug", "status", "data", "version", "is_auto_saved", featured_image.FIELD}
+    {"title", "slug", "status", "data", "version", "is_auto_saved", FEATURED_FIELD}
 )
 
 
@@ -118,7 +124,7 @@ def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, st
     problems += [{"path": p, "message": NUL_MESSAGE} for p in nul_paths(body.get("data"), "data")]
     if "version" in body and (type(body["version"]) is not int):
         problems.append({"path": "version", "message": "must be an integer"})
-    return problems + featured_image.shape_problems(body)
+    return problems + featured_shape_problems(body)
 
 
 def _prepare_data(
@@ -155,7 +161,7 @@ def existence_problems(
             if ref not in found or (allowed and found[ref] not in allowed_ids):
                 problems.append({"path": name, "message": f"references no item in {list(allowed)}"})
     media = {n: data[n] for n in target.schema.media if isinstance(data.get(n), str)}
-    ids = featured_image.existing_media(conn, media.values())
+    ids = existing_media(conn, media.values())
     problems += [{"path": n, "message": "no such media"} for n, v in media.items() if v not in ids]
     return problems
 
@@ -232,7 +238,7 @@ def _validated(
     (``row``: the item an update changes; None on create)."""
     kept = set(row.data) if row is not None and isinstance(row.data, dict) else set()
     data, problems = checked_data(conn, target, fields, creating=row is None, kept=kept)
-    featured, featured_problems = featured_image.choose(conn, target.schema, body, data, row)
+    featured, featured_problems = choose_featured(conn, target.schema, body, data, row)
     if problems or featured_problems:
         raise ValidationFailed("Validation failed", details=problems + featured_problems)
     return data, featured
@@ -394,7 +400,7 @@ def new_item_row(
         "published_at": now if status == "published" else None,
         "version_number": 1,
         "is_auto_saved": bool(body.get("is_auto_saved", False)),
-        "featured_image_id": featured_image.from_data(target.schema, data),
+        "featured_image_id": featured_from_data(target.schema, data),
     }
 
 

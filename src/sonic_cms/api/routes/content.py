@@ -19,7 +19,7 @@ from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.content import history as content_history
 from sonic_cms.content import items as content
-from sonic_cms.content import reading, rows
+from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
 from sonic_cms.content.includes import parse_include
 from sonic_cms.content.lists import list_content
@@ -89,7 +89,9 @@ async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
     ``?include=`` expands relations as lists do.
     """
     include, as_of = _item_query(request)
-    item = await ctx.run_read(lambda: reading.get_item(ctx, item_id, include=include, as_of=as_of))
+    item = await ctx.run_read(
+        lambda: content_history.get_item(ctx, item_id, include=include, as_of=as_of)
+    )
     return await _item_document(ctx, item, plain=not include and as_of is None)
 
 
@@ -105,7 +107,7 @@ async def get_by_slug(request: Request, name: str, slug: str, ctx: CtxDep) -> An
     404 naming the collection or the slug."""
     include, as_of = _item_query(request)
     item = await ctx.run_read(
-        lambda: reading.get_item_by_slug(ctx, name, slug, include=include, as_of=as_of)
+        lambda: content_history.get_item_by_slug(ctx, name, slug, include=include, as_of=as_of)
     )
     return await _item_document(ctx, item, plain=not include and as_of is None)
 
@@ -113,7 +115,7 @@ async def get_by_slug(request: Request, name: str, slug: str, ctx: CtxDep) -> An
 def _item_query(request: Request) -> tuple[frozenset[str], int | None]:
     """``include`` and ``as_of`` of a single item's read; 400 for any other parameter."""
     params = dict(request.query_params)
-    reject_unknown(params, reading.ITEM_PARAMS)
+    reject_unknown(params, content_history.ITEM_PARAMS)
     as_of = params.get("as_of")
     include = parse_include(params.get("include"))
     return include, None if as_of is None else content_history.parse_as_of(as_of)
