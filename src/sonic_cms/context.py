@@ -7,7 +7,7 @@ server, every CLI command, the scheduler and the tests alike; a request or a com
 to its caller with :meth:`Context.acting_as`. ``Database`` is the database only.
 
 Read transactions run off the event loop through :meth:`Context.run_read`, which takes the call
-written out (``ctx.run_read(lambda: items.get_item(ctx, item_id))``) so that readers and tools see
+written out (``ctx.run_read(lambda: history.get_item(ctx, item_id))``) so that readers and tools see
 which service a route calls and with what.
 """
 

@@ -197,6 +197,9 @@ def _content_routes(s: Shapes, clock: FrozenClock, image_id: str) -> None:
         json={"title": "Two", "data": {"body": "y"}, "status": "published"},
     )
     s.call("GET", one, many, expect=ITEM)
+    by_slug = f"/api/collections/posts/content/{item['slug']}"
+    s.call("GET", by_slug, "/api/collections/{name}/content/{slug}", expect=ITEM)
+    s.call("GET", f"{one}?include=author", many, expect=ITEM, options=("author",))
     clock.advance(1000)
     s.call("PUT", one, many, expect=ITEM, json={"title": "Hello 2"})
     s.call("POST", f"{one}/publish", many + "/publish", expect=ITEM)

@@ -146,7 +146,7 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
     )["data"]
     seeded.by_path[("/admin/api/collections/{key}", "key")] = [collection["id"], "posts"]
     names["name"] = ["posts"]
-    items = []
+    items, slugs = [], []
     for title, status in (("Published", "published"), ("Draft", "draft"), ("Other", "draft")):
         item = _ok(
             http.post(
@@ -159,7 +159,9 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
         if status == "published":
             _ok(http.post(f"/api/content/{item['id']}/publish", headers=admin))
         items.append(item["id"])
+        slugs.append(item["slug"])
     names["item_id"] = names["content_id"] = items
+    names["slug"] = slugs
     names["number"] = [1, 2]
     schedule = _ok(
         http.post(
@@ -337,6 +339,7 @@ def test_every_documented_path_parameter_is_pinned_by_the_seed() -> None:
         "role",
         "schedule_id",
         "session_id",
+        "slug",
         "token_id",
         "user_id",
         "workflow_id",

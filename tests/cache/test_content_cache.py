@@ -48,7 +48,7 @@ def post(client: TestClient, db: Database, clock: FrozenClock, editor: dict[str,
             "collectionId": "blog-posts",
             "title": "First",
             "status": "published",
-            "data": {"title": "First", "content": "hello", "author": "Ann"},
+            "data": {"title": "First", "content": "hello", "excerpt": "Ann"},
         },
         headers=editor,
     )
@@ -92,7 +92,7 @@ def test_credentials_bypass_the_cache_and_drafts_never_reach_it(
         json={
             "collectionId": "blog-posts",
             "title": "Secret draft",
-            "data": {"title": "S", "content": "x", "author": "A"},
+            "data": {"title": "S", "content": "x", "excerpt": "A"},
         },
         headers=editor,
     )
@@ -284,7 +284,7 @@ def test_a_cli_write_in_another_process_invalidates_a_running_app(
                 "collectionId": "blog-posts",
                 "title": "Before",
                 "status": "published",
-                "data": {"title": "B", "content": "c", "author": "a"},
+                "data": {"title": "B", "content": "c", "excerpt": "a"},
             },
             headers=editor,
         )

@@ -59,5 +59,50 @@ def test_search_total_counts_only_visible_matches(db, clock, ctx, seeded):
     assert _pagination(ctx, ANONYMOUS, [("search", "walrus")])["total"] == 4
     editor = actor_with_role(db, clock, "editor")
     assert _pagination(ctx, editor, [("search", "walrus")])["total"] == 6
-    capped = _pagination(ctx, editor, [("search", "walrus")], limit=5)
+    capped = _pagination(ctx, editor, [("search", "walrus"), ("limit", "2")], limit=5)
     assert (capped["total"], capped["totalCapped"]) == (5, True)
+    # a page that reaches the end knows the exact total, whatever the limit
+    whole = _pagination(ctx, editor, [("search", "walrus")], limit=5)
+    assert whole["total"] == 6 and "totalCapped" not in whole
+
+
+def _walk(ctx, limit):
+    """Every page of the anonymous list of blog posts (8 visible), two a page, to the end."""
+    pages = []
+    while not pages or pages[-1]["hasNext"]:
+        pairs = [("limit", "2"), ("page", str(len(pages) + 1))]
+        pages.append(_pagination(ctx, ANONYMOUS, pairs, limit=limit))
+        assert len(pages) <= 10
+    return pages
+
+
+@pytest.mark.parametrize("cap", [3, 1000])
+def test_has_next_and_pages_agree_on_every_page(ctx, seeded, cap):
+    walked = _walk(ctx, cap)
+    assert len(walked) == 4
+    for page in walked:
+        assert page["hasNext"] is (page["page"] < page["pages"]), page
+        assert page["hasPrev"] is (page["page"] > 1), page
+    # the last page reaches the end: its total is exact, capped or not
+    assert walked[-1]["total"] == 8 and walked[-1]["pages"] == 4
+    assert "totalCapped" not in walked[-1]
+
+
+def test_capped_total_is_a_lower_bound_that_grows_with_the_page(ctx, seeded):
+    third = _pagination(ctx, ANONYMOUS, [("limit", "2"), ("page", "3")], limit=3)
+    # today's code said total 3, pages 2 while page 3 had data and hasNext was true
+    assert (third["total"], third["pages"], third["hasNext"], third["totalCapped"]) == (
+        7,
+        4,
+        True,
+        True,
+    )
+    beyond = _pagination(ctx, ANONYMOUS, [("limit", "2"), ("page", "9")], limit=3)
+    assert beyond["hasNext"] is False and beyond["page"] > beyond["pages"]
+
+
+def test_an_offset_off_the_page_grid_agrees_too(ctx, seeded):
+    for offset in range(0, 9):
+        page = _pagination(ctx, ANONYMOUS, [("limit", "3"), ("offset", str(offset))])
+        assert page["hasNext"] is (page["page"] < page["pages"]), page
+        assert page["hasPrev"] is (page["page"] > 1), page

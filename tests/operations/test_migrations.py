@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 import warnings
 
+import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, make_url, select, text
 
+from sonic_cms.clock import FrozenClock
+from sonic_cms.content.search import parse_search, search_subquery
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import metadata
-from tests.conftest import make_settings
+from tests.conftest import (
+    START_MS,
+    _libpq,
+    create_pg_database,
+    drop_pg_database,
+    make_settings,
+    postgres_admin_url,
+)
+from tests.utils.auth import create_random_user
+from tests.utils.content_rows import make_collection, make_content
 
 
 def schema_drift(db: Database) -> list[object]:
@@ -95,3 +108,47 @@ def test_revisions_ship_inside_the_package():
     assert "site-packages" in str(migrate.migrations_dir()) or "src/sonic_cms" in str(
         migrate.migrations_dir()
     )
+
+
+def test_search_finds_rows_stored_before_0008_without_their_accents(empty_db: Database):
+    """Revision 0008 rebuilds PostgreSQL's stored vectors; SQLite's FTS5 folded accents before."""
+    clock = FrozenClock(START_MS)
+    migrate.upgrade(empty_db, "0007")
+    author = create_random_user(empty_db, clock, "editor").id
+    item = make_content(empty_db, clock, make_collection(empty_db, clock), author)
+    with empty_db.write() as conn:
+        conn.execute(text("UPDATE content SET title = 'Crème Brûlée' WHERE id = :id"), {"id": item})
+    migrate.upgrade(empty_db)
+    hits = search_subquery(empty_db.dialect, parse_search("creme brulee", 100))
+    with empty_db.read() as conn:
+        assert conn.execute(select(hits.c.content_id)).scalars().all() == [item]
+
+
+@pytest.mark.postgres
+def test_pg_migration_says_what_to_do_when_unaccent_cannot_be_added():
+    """Revision 0008 needs the unaccent extension: a user without CREATE on the database gets
+    the statement to ask for; with it (a trusted extension) no superuser is needed."""
+    url = create_pg_database()
+    name = make_url(url).database
+    role = f"sonic_r_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(_libpq(postgres_admin_url()), autocommit=True)
+    try:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER')
+        with psycopg.connect(_libpq(url), autocommit=True) as owner:
+            owner.execute(f'GRANT CREATE ON SCHEMA public TO "{role}"')
+        as_role = make_url(url).set(username=role).render_as_string(hide_password=False)
+        db = Database(make_settings(as_role))
+        try:
+            with pytest.raises(migrate.MigrationError) as failure:
+                migrate.upgrade(db)
+            assert failure.value.revision == "0008"
+            assert "CREATE EXTENSION unaccent;" in failure.value.cause
+            assert migrate.current_revision(db) == "0007"
+            admin.execute(f'GRANT CREATE ON DATABASE "{name}" TO "{role}"')
+            assert migrate.upgrade(db) == ["0008"]
+        finally:
+            db.dispose()
+    finally:
+        drop_pg_database(url)
+        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -139,3 +140,37 @@ def test_imported_slugs_follow_the_api_rule(raw: str, slug: str):
 def _rows(db: Database, sql: str):
     with db.read() as conn:
         return conn.execute(text(sql)).all()
+
+
+def test_undeclared_data_keys_are_kept_and_their_collection_accepts_them(
+    target: Database, operator: Context, tmp_path: Path
+):
+    original = '{"title":"Café menu","difficulty":"beginner"}'
+    export = tmp_path / "export.sql"
+    fixture_sql = FIXTURE.read_text(encoding="utf-8")
+    assert original in fixture_sql
+    export.write_text(
+        fixture_sql.replace(
+            original, '{"title":"Café menu","difficulty":"beginner","colour":"red"}'
+        ),
+        encoding="utf-8",
+    )
+    report = import_sonicjs(operator, export)
+    notes = report.table("content").notes
+    assert any("col-blog-1a2b3c4d" in n and "colour" in n for n in notes), notes
+    with target.read() as conn:
+        data, schema = conn.execute(
+            text(
+                "SELECT content.data, collections.schema FROM content JOIN collections "
+                "ON collections.id = content.collection_id WHERE content.id = 'content-cafe'"
+            )
+        ).one()
+        pages = conn.execute(
+            text("SELECT schema FROM collections WHERE id = 'pages-collection'")
+        ).scalar_one()
+    data, schema, pages = (
+        v if isinstance(v, dict) else json.loads(v) for v in (data, schema, pages)
+    )
+    assert data == {"title": "Café menu", "difficulty": "beginner", "colour": "red"}
+    assert schema["additionalProperties"] is True
+    assert "additionalProperties" not in pages  # its items hold only declared keys

@@ -19,7 +19,7 @@ from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock, SystemClock, utc_datetime
 from sonic_cms.config import Settings
 from sonic_cms.content.bulk import bulk_create_items
-from sonic_cms.content.items import get_item
+from sonic_cms.content.history import get_item
 from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database

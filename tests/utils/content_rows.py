@@ -20,7 +20,7 @@ def make_collection(db: Database, clock: Clock, name: str = "articles") -> str:
                 id=collection_id,
                 name=f"{name}-{collection_id[-8:]}",
                 display_name=name.title(),
-                schema={"type": "object", "properties": {}},
+                schema={"type": "object", "properties": {}, "additionalProperties": True},
                 created_at=now,
                 updated_at=now,
             )

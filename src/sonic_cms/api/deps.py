@@ -51,7 +51,7 @@ async def _context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(_context)]
-#: What a route hands to services: ``ctx.run_read(lambda: items.get_item(ctx, item_id))``.
+#: What a route hands to services: ``ctx.run_read(lambda: history.get_item(ctx, item_id))``.
 CtxDep = Annotated[Context, Depends(get_services)]
 #: For routes that run before or without authentication: acting for the anonymous caller.
 PublicCtxDep = Annotated[Context, Depends(get_public_services)]

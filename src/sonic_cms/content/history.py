@@ -1,4 +1,11 @@
-"""Per-item time travel: an item as it was at a moment, and bringing that state back.
+"""Reading one item: now or as it was at a moment (per-item time travel), by id or by slug.
+
+``GET /api/content/{id}`` and ``GET /api/collections/{name}/content/{slug}`` answer the same
+representation under the same rules: the read policy of ``content.access`` (a draft is a 404 to
+those who may not see it, with the message an unknown item gets, so its existence is not
+disclosed), ``as_of`` and ``include=`` (``content.includes``, the expansion lists use).
+
+Time travel, and bringing a past state back:
 
 Works from ``content_versions`` (each version holds the item's title, slug, status and data as
 of its ``created_at``), so it needs neither snapshots nor the change log. Reading obeys the
@@ -16,6 +23,7 @@ changes are not recorded, so the window is the one the item has now; a moment ou
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,12 +36,14 @@ from sonic_cms.content.access import (
     require_readable,
     window_open,
 )
+from sonic_cms.content.collections import find_collection
+from sonic_cms.content.includes import attach_includes
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.content.state import status_for_state
 from sonic_cms.content.versions import as_snapshot
 from sonic_cms.context import Context
 from sonic_cms.db.schema import WorkflowHistory
-from sonic_cms.db.schema.tables import VERSIONS
+from sonic_cms.db.schema.tables import CONTENT, VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import is_whole_number
 
@@ -54,8 +64,11 @@ def parse_as_of(value: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any]:
-    """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``.
+def content_as_of(
+    ctx: Context, content_id: str, as_of_ms: int, *, include: Set[str] = frozenset()
+) -> dict[str, Any]:
+    """The item as it was at ``as_of_ms``, with ``version`` and ``as_of``; ``include`` expands
+    the item's author, collection and featured image as they are now (they are not versioned).
 
     Raises:
         NotFound: no such item (or not readable), or it did not exist yet (``not_yet``).
@@ -68,8 +81,10 @@ def content_as_of(ctx: Context, content_id: str, as_of_ms: int) -> dict[str, Any
         public_only = not has_draft_access(actor, row)
         if public_only and not _was_public(conn, row, as_of_ms):
             raise NotFound("The item was not public at that time", code="not_public_at")
+        item = serialize_item(row)
+        if include:
+            attach_includes(conn, [item], [row], include, show_email=actor.is_authenticated)
     snap = as_snapshot(stored)
-    item = serialize_item(row)
     for key in ("title", "slug", "status", "data"):
         if snap[key] is not None:
             item[key] = snap[key]
@@ -129,3 +144,65 @@ def _version_at(conn: Connection, row: Any, as_of_ms: int) -> tuple[int, Any]:
     if version is None:
         raise NotFound("No version of the item covers that time", code="no_version_at")
     return int(version.version), version.data
+
+
+#: The query parameters of a single item's read.
+ITEM_PARAMS = frozenset({"as_of", "include"})
+
+
+def get_item(
+    ctx: Context, item_id: str, *, include: Set[str] = frozenset(), as_of: int | None = None
+) -> dict[str, Any]:
+    """One item the actor may read now (404 otherwise), or as it was at ``as_of`` (epoch ms)."""
+    ctx.actor.require("content.read")
+    if as_of is not None:
+        return content_as_of(ctx, item_id, as_of, include=include)
+    with ctx.db.read() as conn:
+        row = require_readable(ctx.actor, load_item(conn, item_id), ctx.clock.now_ms())
+        return with_includes(conn, ctx, row, include)
+
+
+def get_item_by_slug(
+    ctx: Context,
+    collection: str,
+    slug: str,
+    *,
+    include: Set[str] = frozenset(),
+    as_of: int | None = None,
+) -> dict[str, Any]:
+    """The item with ``slug`` in the active collection named (or identified by) ``collection``.
+
+    ``as_of`` looks the item up by the slug it has now. Raises NotFound naming the collection
+    (``collection_not_found``) or the slug (``content_not_found``: unknown, or a draft the
+    actor may not read).
+    """
+    ctx.actor.require("content.read")
+    with ctx.db.read() as conn:
+        row = _by_slug(conn, ctx, collection, slug)
+        if as_of is None:
+            return with_includes(conn, ctx, row, include)
+    return content_as_of(ctx, row.id, as_of, include=include)
+
+
+def with_includes(
+    conn: Connection, ctx: Context, row: Row[Any], include: Set[str]
+) -> dict[str, Any]:
+    """The item's representation with the relations ``include`` names."""
+    item = serialize_item(row)
+    if include:
+        attach_includes(conn, [item], [row], include, show_email=ctx.actor.is_authenticated)
+    return item
+
+
+def _by_slug(conn: Connection, ctx: Context, collection: str, slug: str) -> Row[Any]:
+    found = find_collection(conn, collection)
+    if found is None or not found.is_active:
+        raise NotFound(f"Collection {collection[:200]!r} not found", code="collection_not_found")
+    row = conn.execute(
+        select(CONTENT).where(CONTENT.c.collection_id == found.id, CONTENT.c.slug == slug)
+    ).first()
+    try:
+        return require_readable(ctx.actor, row, ctx.clock.now_ms())
+    except NotFound:
+        message = f"No item with slug {slug[:200]!r} in collection {found.name!r}"
+        raise NotFound(message, code="content_not_found") from None

@@ -1,21 +1,59 @@
-"""Related rows for a page of items, one query per relation (never one per item).
+"""An item's related rows: expanding them for reads (``include=``) and setting its featured image.
 
-``author`` (id, name and, for signed-in callers, email), ``collection`` (id, name, display
-name) and ``featured_image`` (the media-file representation, ``db.records.media_file``, as the
-media routes show it), as the seed's "Complex Joins".
+Includes: ``author`` (id, name and, for signed-in callers, email), ``collection`` (id, name,
+display name) and ``featured_image`` (the media-file representation, ``db.records.media_file``,
+as the media routes show it), as the seed's "Complex Joins", one query per relation for a page
+of items (never one per item).
+
+The featured image (``content.featured_image_id``, the seed's column) names one media row. A
+write sets it explicitly with ``featured_image_id`` in its body: a media id (422 unless such a
+media row exists and is not deleted) or null to clear it. A write that does not name it lets
+it follow the image field of ``data`` (the first ``media`` or ``file`` field holding an id:
+``featuredImage``, then ``featured_image``, then the others in schema order), as SonicJS forms
+fill it, but only while the stored value agrees with what that field held before the write: a
+value set explicitly to something else, or cleared, stays until the next explicit change. No
+column records which way it was set (the seed's tables stay as they are), so agreement with
+the data is the rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from sonic_cms.content.schema import CompiledSchema
 from sonic_cms.db.records import media_file
 from sonic_cms.db.schema.tables import COLLECTIONS, MEDIA, USERS
+from sonic_cms.errors import BadRequest
 
 INCLUDES = ("author", "collection", "featured_image")
+#: The body field that sets the featured image, and the longest id it may hold.
+FEATURED_FIELD = "featured_image_id"
+MAX_MEDIA_ID_LENGTH = 200
+
+
+def parse_include(raw: str | None) -> frozenset[str]:
+    """The relations ``include=`` names (comma-separated); 400 naming the first unknown one.
+
+    The one parser for lists and single items alike.
+    """
+    names = frozenset(n.strip() for n in (raw or "").split(",") if n.strip())
+    unknown = sorted(names - set(INCLUDES))
+    if unknown:
+        raise BadRequest(
+            "Invalid filter parameters",
+            code="invalid_parameter",
+            details=[
+                {
+                    "path": "include",
+                    "message": f"unknown include {unknown[0][:60]!r}; "
+                    f"allowed: {', '.join(INCLUDES)}",
+                }
+            ],
+        )
+    return names
 
 
 def _authors(conn: Connection, ids: set[str], show_email: bool) -> dict[str, dict[str, Any]]:
@@ -53,7 +91,7 @@ def attach_includes(
     conn: Connection,
     items: list[dict[str, Any]],
     rows: Sequence[Row[Any]],
-    include: set[str],
+    include: Set[str],
     *,
     show_email: bool,
 ) -> None:
@@ -72,3 +110,51 @@ def attach_includes(
             item["featured_image"] = (
                 media.get(row.featured_image_id) if row.featured_image_id else None
             )
+
+
+def existing_media(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` name a media row that is not deleted (one query)."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    rows = conn.execute(
+        select(MEDIA.c.id).where(MEDIA.c.id.in_(wanted), MEDIA.c.deleted_at.is_(None))
+    )
+    return set(rows.scalars())
+
+
+def featured_from_data(schema: CompiledSchema, data: dict[str, Any]) -> str | None:
+    """The id the image field of ``data`` holds, if any."""
+    for name in ("featuredImage", "featured_image", *schema.media):
+        if name in schema.media and isinstance(data.get(name), str):
+            return str(data[name])
+    return None
+
+
+def featured_shape_problems(body: dict[str, Any]) -> list[dict[str, str]]:
+    """``featured_image_id`` in a body must be a media id (text) or null."""
+    if FEATURED_FIELD not in body:
+        return []
+    value = body[FEATURED_FIELD]
+    if value is None or (isinstance(value, str) and 0 < len(value) <= MAX_MEDIA_ID_LENGTH):
+        return []
+    return [{"path": FEATURED_FIELD, "message": "must be a media id or null"}]
+
+
+def choose_featured(
+    conn: Connection,
+    schema: CompiledSchema,
+    body: dict[str, Any],
+    data: dict[str, Any],
+    row: Row[Any] | None,
+) -> tuple[str | None, list[dict[str, str]]]:
+    """The value to store for the write of ``body`` (``data`` as it will be stored; ``row``
+    the item before an update, None on create), and its problems."""
+    if FEATURED_FIELD in body:
+        chosen = body[FEATURED_FIELD]
+        if chosen is not None and chosen not in existing_media(conn, [chosen]):
+            return None, [{"path": FEATURED_FIELD, "message": "no such media"}]
+        return chosen, []
+    if row is not None and row.featured_image_id != featured_from_data(schema, row.data or {}):
+        return row.featured_image_id, []
+    return featured_from_data(schema, data), []

@@ -17,7 +17,7 @@ before validation (see content_hooks), actions after the commit with the seriali
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +36,19 @@ from sonic_cms.content.access import (
     require_status_change,
 )
 from sonic_cms.content.collections import compiled_schema, find_collection
+from sonic_cms.content.includes import (
+    FEATURED_FIELD,
+    choose_featured,
+    existing_media,
+    featured_from_data,
+    featured_shape_problems,
+)
 from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
-from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors
+from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors, undeclared_keys
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
 from sonic_cms.content.state import publish_filter, publishes, state_for_status
 from sonic_cms.context import Context
-from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, MEDIA, VERSIONS
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, VERSIONS
 from sonic_cms.errors import (
     BadRequest,
     Conflict,
@@ -56,15 +63,9 @@ from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
 MAX_TITLE_LENGTH = 500
-WRITABLE = frozenset({"title", "slug", "status", "data", "version", "is_auto_saved"})
-
-
-def get_item(ctx: Context, item_id: str) -> dict[str, Any]:
-    """One item the actor may read now; 404 otherwise (a draft's existence is not disclosed)."""
-    ctx.actor.require("content.read")
-    with ctx.db.read() as conn:
-        row = load_item(conn, item_id)
-    return serialize_item(require_readable(ctx.actor, row, ctx.clock.now_ms()))
+WRITABLE = frozenset(
+    {"title", "slug", "status", "data", "version", "is_auto_saved", FEATURED_FIELD}
+)
 
 
 @dataclass
@@ -118,7 +119,7 @@ def field_problems(body: dict[str, Any], *, creating: bool) -> list[dict[str, st
     problems += [{"path": p, "message": NUL_MESSAGE} for p in nul_paths(body.get("data"), "data")]
     if "version" in body and (type(body["version"]) is not int):
         problems.append({"path": "version", "message": "must be an integer"})
-    return problems
+    return problems + featured_shape_problems(body)
 
 
 def _prepare_data(
@@ -155,17 +156,8 @@ def existence_problems(
             if ref not in found or (allowed and found[ref] not in allowed_ids):
                 problems.append({"path": name, "message": f"references no item in {list(allowed)}"})
     media = {n: data[n] for n in target.schema.media if isinstance(data.get(n), str)}
-    if media:
-        ids = set(
-            conn.execute(
-                select(MEDIA.c.id).where(
-                    MEDIA.c.id.in_(set(media.values())), MEDIA.c.deleted_at.is_(None)
-                )
-            ).scalars()
-        )
-        problems += [
-            {"path": n, "message": "no such media"} for n, v in media.items() if v not in ids
-        ]
+    ids = existing_media(conn, media.values())
+    problems += [{"path": n, "message": "no such media"} for n, v in media.items() if v not in ids]
     return problems
 
 
@@ -205,10 +197,16 @@ def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
 
 
 def checked_data(
-    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
+    conn: Connection,
+    target: Target,
+    fields: dict[str, Any],
+    *,
+    creating: bool,
+    kept: Set[str] = frozenset(),
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
     """The data to store (defaults, mirrored title and slug, HTML fields cleaned) and its
-    problems, paths ``data.*``.
+    problems, paths ``data.*``: the schema's, undeclared keys (``kept``: the undeclared keys
+    the item already holds, which an update may keep), missing references and media.
 
     Every write path goes through here (create, update and autosave, rollback, bulk import, and
     what plugins' filters return), so rich text is cleaned in one place; the schema then checks
@@ -216,7 +214,7 @@ def checked_data(
     """
     data = _prepare_data(target, fields["data"], fields["title"], fields["slug"], creating=creating)
     data = clean_data(target.schema, data)
-    problems = data_errors(target.schema, data)
+    problems = data_errors(target.schema, data) + undeclared_keys(target.schema, data, kept)
     problems = [
         {**p, "path": f"data.{p['path']}" if p["path"] != "data" else "data"} for p in problems
     ]
@@ -225,12 +223,20 @@ def checked_data(
 
 
 def _validated(
-    conn: Connection, target: Target, fields: dict[str, Any], *, creating: bool
-) -> dict[str, Any]:
-    data, problems = checked_data(conn, target, fields, creating=creating)
-    if problems:
-        raise ValidationFailed("Validation failed", details=problems)
-    return data
+    conn: Connection,
+    target: Target,
+    fields: dict[str, Any],
+    body: dict[str, Any],
+    row: Row[Any] | None,
+) -> tuple[dict[str, Any], str | None]:
+    """The data to store and the featured image id, or a 422 with every problem of both
+    (``row``: the item an update changes; None on create)."""
+    kept = set(row.data) if row is not None and isinstance(row.data, dict) else set()
+    data, problems = checked_data(conn, target, fields, creating=row is None, kept=kept)
+    featured, featured_problems = choose_featured(conn, target.schema, body, data, row)
+    if problems or featured_problems:
+        raise ValidationFailed("Validation failed", details=problems + featured_problems)
+    return data, featured
 
 
 def version_row(item: dict[str, Any], author_id: str, now: int) -> dict[str, Any]:
@@ -365,8 +371,9 @@ def _new_item(
         raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
     slug = slug or _auto_slug(conn, target.id, title)
     fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
-    data = _validated(conn, target, fields, creating=True)
-    return new_item_row(target, now, fields | {"data": data}, author, status, body)
+    data, featured = _validated(conn, target, fields, body, None)
+    item = new_item_row(target, now, fields | {"data": data}, author, status, body)
+    return item | {"featured_image_id": featured}
 
 
 def new_item_row(
@@ -393,15 +400,8 @@ def new_item_row(
         "published_at": now if status == "published" else None,
         "version_number": 1,
         "is_auto_saved": bool(body.get("is_auto_saved", False)),
-        "featured_image_id": _featured(target, data),
+        "featured_image_id": featured_from_data(target.schema, data),
     }
-
-
-def _featured(target: Target, data: dict[str, Any]) -> str | None:
-    for name in ("featuredImage", "featured_image", *target.schema.media):
-        if name in target.schema.media and isinstance(data.get(name), str):
-            return str(data[name])
-    return None
 
 
 def _insert_item(conn: Connection, item: dict[str, Any], target: Target) -> None:
@@ -519,7 +519,7 @@ def _updated_item(
     if slug != row.slug and _slug_taken(conn, target.id, slug, row.id):
         raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
     fields = {"title": title, "slug": slug, "data": body.get("data", row.data) or {}}
-    data = _validated(conn, target, fields, creating=False)
+    data, featured = _validated(conn, target, fields, body, row)
     status = body.get("status", row.status)
     auto = bool(body.get("is_auto_saved", False))
     item.update(
@@ -529,7 +529,7 @@ def _updated_item(
         status=status,
         updated_at=now,
         is_auto_saved=auto,
-        featured_image_id=_featured(target, data),
+        featured_image_id=featured,
     )
     if status == "published" and row.status != "published":
         item["published_at"] = now

@@ -21,7 +21,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.config import Settings
 from sonic_cms.content.access import visibility
 from sonic_cms.content.collections import compiled_schema, find_collection
-from sonic_cms.content.includes import INCLUDES, attach_includes
+from sonic_cms.content.includes import attach_includes, parse_include
 from sonic_cms.content.query import (
     Cond,
     FieldSet,
@@ -88,7 +88,7 @@ class ListQuery:
     page: int = 1
     cursor: tuple[Any, str] | None = None
     fields: list[str] | None = None
-    include: set[str] = field(default_factory=set)
+    include: frozenset[str] = frozenset()
     search: str | None = None
 
 
@@ -143,7 +143,7 @@ def parse_list(pairs: list[tuple[str, str]], fields: FieldSet, settings: Setting
     query.sort = parse_sort(params["sort"], fields) if "sort" in params else []
     _paging(query, params)
     query.fields = _fields(params.get("fields"))
-    query.include = _include(params.get("include"))
+    query.include = parse_include(params.get("include"))
     query.search = params.get("search")
     if query.search is not None and query.cursor is not None:
         raise _bad_param("cursor", "cannot be combined with search")
@@ -205,18 +205,9 @@ def _fields(raw: str | None) -> list[str] | None:
     return names
 
 
-def _include(raw: str | None) -> set[str]:
-    names = {n.strip() for n in (raw or "").split(",") if n.strip()}
-    unknown = sorted(names - set(INCLUDES))
-    if unknown:
-        raise _bad_param(
-            "include", f"unknown include {unknown[0][:60]!r}; allowed: {', '.join(INCLUDES)}"
-        )
-    return names
-
-
 def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
-    """Filterable data fields: the collection's, or every active collection's when listing all."""
+    """Filterable data fields: the collection's, or every active collection's when listing all
+    (any field name where one of them accepts undeclared keys)."""
     rows: Iterable[Row[Any]] = (
         [collection]
         if collection is not None
@@ -225,9 +216,12 @@ def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
         )
     )
     fields: dict[str, FieldInfo] = {}
+    undeclared = False
     for row in rows:
-        fields.update(compiled_schema(row).fields)
-    return FieldSet(fields)
+        compiled = compiled_schema(row)
+        fields.update(compiled.fields)
+        undeclared = undeclared or compiled.extra_keys
+    return FieldSet(fields, undeclared)
 
 
 def list_content(
@@ -292,7 +286,8 @@ def _run(
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
     if query.cursor is None:
-        meta["pagination"] = _pagination(query, _count(conn, matching, settings), has_more)
+        counted = _count(conn, matching, settings)
+        meta["pagination"] = _pagination(query, counted, len(items), has_more)
     return {"data": items, "meta": meta}
 
 
@@ -331,16 +326,30 @@ def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:
     return {name: m[ITEM_FIELDS[name]] for name in fields}
 
 
-def _pagination(query: ListQuery, counted: tuple[int, bool], has_more: bool) -> dict[str, Any]:
+def _pagination(
+    query: ListQuery, counted: tuple[int, bool], shown: int, has_more: bool
+) -> dict[str, Any]:
+    """The seed's pagination object, agreeing with what paging returns: ``hasNext`` is
+    ``page < pages`` and ``hasPrev`` is ``page > 1`` on every page.
+
+    Pages are ``limit`` items on the grid the request's offset sets (``page`` is
+    ``ceil(offset / limit) + 1``, the page number for ``page=`` requests). Below the count
+    limit ``total`` is exact. Beyond it (``totalCapped``) ``total`` and ``pages`` are lower
+    bounds, raised by what this page proves: one more row exists when ``hasNext`` (the page
+    fetched a row more than it shows), and a page that reaches the end gives the exact total.
+    """
     total, capped = counted
-    pages = -(-total // query.limit)
-    page = query.offset // query.limit + 1
+    if capped and shown and not has_more:
+        total, capped = query.offset + shown, False
+    elif capped:
+        total = max(total, query.offset + shown + (1 if has_more else 0))
+    before = -(-query.offset // query.limit)
     pagination: dict[str, Any] = {
-        "page": page,
+        "page": before + 1,
         "limit": query.limit,
         "offset": query.offset,
         "total": total,
-        "pages": pages,
+        "pages": before + -(-max(total - query.offset, 0) // query.limit),
         "hasNext": has_more,
         "hasPrev": query.offset > 0,
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from sonic_cms.content.schema import FieldInfo
+from sonic_cms.content.schema import FIELD_NAME, FieldInfo
 from sonic_cms.errors import BadRequest
 
 #: column -> value kind
@@ -118,6 +118,8 @@ class FieldSet:
     """What may be filtered and sorted: the columns plus the schema's data fields."""
 
     data_fields: Mapping[str, FieldInfo] = field(default_factory=dict)
+    #: a collection accepts undeclared keys: any field name is filterable (of any kind)
+    undeclared: bool = False
 
     def kind_of(self, name: str) -> str:
         """The value kind of ``name``; 400 with the allowed list when it is unknown."""
@@ -125,6 +127,8 @@ class FieldSet:
             return COLUMNS[name]
         if name.startswith("data.") and name[5:] in self.data_fields:
             return self.data_fields[name[5:]].json_type
+        if name.startswith("data.") and self.undeclared and FIELD_NAME.match(name[5:]):
+            return "any"
         raise BadRequest(
             "Invalid filter parameters",
             code="unknown_field",
@@ -135,7 +139,8 @@ class FieldSet:
 
     def allowed(self) -> list[str]:
         """Every filterable name."""
-        return [*COLUMNS, *(f"data.{n}" for n in sorted(self.data_fields))]
+        anything = ["data.<any field name>"] if self.undeclared else []
+        return [*COLUMNS, *(f"data.{n}" for n in sorted(self.data_fields)), *anything]
 
 
 def _bad(path: str, message: str) -> BadRequest:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -161,6 +161,8 @@ class CompiledSchema:
     fast: Any = None
     #: where the HTML fields are (nested ones too); None: the collection stores no HTML
     html: HtmlPlan | None = None
+    #: the schema says ``"additionalProperties": true``: ``data`` may hold undeclared keys
+    extra_keys: bool = False
 
 
 def _required_names(schema: dict[str, Any]) -> set[str]:
@@ -378,12 +380,16 @@ def _compile_cached(canonical: bytes) -> CompiledSchema:
         slug_fields=tuple(n for n, c in props.items() if c["type"] == "slug"),
         fast=_fast_validator(json_schema),
         html=plan_for_schema(source),
+        extra_keys=source.get("additionalProperties") is True,
     )
 
 
 def schema_problems(schema: Any) -> list[dict[str, str]]:
     """Everything wrong with a schema definition, the JSON Schema meta-check included."""
     errors = definition_errors(schema)
+    if isinstance(schema, dict) and not isinstance(schema.get("additionalProperties", False), bool):
+        message = "must be true (data may hold undeclared keys) or false (the default)"
+        errors.append({"path": "schema.additionalProperties", "message": message})
     if errors:
         return errors
     try:
@@ -397,6 +403,26 @@ def clean_data(compiled: CompiledSchema, data: Any, changed: list[str] | None = 
     """``data`` as it is stored: every HTML field (nested ones too) cleaned by the allow-list of
     sonic_cms.inputs.html. ``data`` itself when there was nothing to clean."""
     return sanitize(compiled.html, data, changed)
+
+
+def undeclared_keys(
+    compiled: CompiledSchema, data: Any, kept: Set[str] = frozenset()
+) -> list[dict[str, str]]:
+    """One entry per top-level key of ``data`` the schema does not declare, unless the schema
+    allows them (``"additionalProperties": true``).
+
+    A stored key must be one a filter can name (``filter[data.<field>]`` takes declared
+    fields). ``kept``: keys the item already holds, which an update may keep (rows stored
+    before the rule, or before a field left the schema, still save).
+    """
+    if compiled.extra_keys or not isinstance(data, dict):
+        return []
+    message = (
+        "is not a field of the collection's schema (declare it, or let the collection accept "
+        'undeclared keys with "additionalProperties": true)'
+    )
+    names = sorted(set(data) - set(compiled.fields) - set(kept))
+    return [{"path": str(name), "message": message} for name in names]
 
 
 def data_errors(compiled: CompiledSchema, data: Any) -> list[dict[str, str]]:

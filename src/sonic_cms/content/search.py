@@ -2,7 +2,9 @@
 
 One call, two engines: SQLite's FTS5 table ``content_fts`` (kept in sync by triggers, revision
 0002) and PostgreSQL's weighted tsvector per item, stored in ``content_fts_vectors`` by a trigger
-and indexed with GIN (revision 0007). The user's text is parsed into words,
+and indexed with GIN (revision 0007). Both fold case and accents (``creme`` finds "Crème"):
+FTS5's unicode61 tokenizer removes diacritics, and PostgreSQL's ``sonic_search`` configuration
+runs ``unaccent`` before ``simple`` (revision 0008). The user's text is parsed into words,
 quoted phrases and ``word*`` prefixes; only letters and digits survive into the engine's query
 syntax, and that query is a bound parameter, never SQL text.
 """
@@ -30,6 +32,9 @@ from sqlalchemy.sql import Subquery
 from sonic_cms.errors import BadRequest
 
 MAX_TERMS = 12
+#: PostgreSQL's text search configuration: ``simple`` with ``unaccent`` first (revision 0008),
+#: so case and accents fold as SQLite's FTS5 tokenizer folds them.
+PG_SEARCH_CONFIG = "sonic_search"
 _TOKEN = re.compile(r'"([^"]*)"|(\w+)(\*?)')
 _WORD = re.compile(r"\w+")
 
@@ -98,7 +103,8 @@ def search_subquery(dialect: str, terms: list[Term]) -> Subquery:
     """``(content_id, rank)`` of matching items; a larger rank is a better match."""
     query: Select[tuple[str, float]]
     if dialect == "postgresql":
-        ts = func.to_tsquery(text("'simple'::regconfig"), bindparam("search_q", tsquery(terms)))
+        config = text(f"'{PG_SEARCH_CONFIG}'::regconfig")
+        ts = func.to_tsquery(config, bindparam("search_q", tsquery(terms)))
         vector: ColumnElement[Any] = literal_column("content_fts_vectors.document")
         query = (
             select(

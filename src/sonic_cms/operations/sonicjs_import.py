@@ -219,6 +219,8 @@ class _Mapper:
         #: collection id -> where its HTML fields are; content id -> its collection's plan
         self.html_plans: dict[str, HtmlPlan | None] = {}
         self.item_plans: dict[str, HtmlPlan | None] = {}
+        #: collection id -> the data keys its schema declares (None: it accepts any)
+        self.declared: dict[str, frozenset[str] | None] = {}
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.source.execute(f'SELECT * FROM "{table}" ORDER BY rowid')]
@@ -319,6 +321,7 @@ def _map_collections(m: _Mapper) -> None:
             continue
         if m.write(line, _table("collections"), row):
             m.html_plans[str(row["id"])] = plan_for_schema(schema)
+            m.declared[str(row["id"])] = _declared_keys(schema)
 
 
 def _map_media(m: _Mapper) -> None:
@@ -338,6 +341,7 @@ def _map_content(m: _Mapper) -> None:
     taken = {
         (str(c), str(s)) for c, s in m.conn.execute(select(content.c.collection_id, content.c.slug))
     }
+    undeclared: dict[str, set[str]] = {}
     for row in m.rows("content"):
         if not m.has("collections", row["collection_id"]):
             m.skip(line, f"{row['id']}: collection {row['collection_id']} was not imported")
@@ -358,7 +362,40 @@ def _map_content(m: _Mapper) -> None:
             taken.add((row["collection_id"], row["slug"]))
             m.item_plans[str(row["id"])] = plan
             line.html_cleaned += cleaned
+            _collect_undeclared(m, row, undeclared)
     _note_cleaned(line)
+    _accept_undeclared(m, line, undeclared)
+
+
+def _declared_keys(schema: dict[str, Any]) -> frozenset[str] | None:
+    properties = schema.get("properties")
+    if schema.get("additionalProperties") is True:
+        return None
+    return frozenset(properties) if isinstance(properties, dict) else frozenset()
+
+
+def _collect_undeclared(m: _Mapper, row: dict[str, Any], found: dict[str, set[str]]) -> None:
+    """Note the data keys of an imported item its collection's schema does not declare."""
+    declared = m.declared.get(str(row["collection_id"]))
+    data = _convert(row.get("data"), _table("content").c.data)
+    if declared is not None and isinstance(data, dict) and set(data) - declared:
+        found.setdefault(str(row["collection_id"]), set()).update(set(data) - declared)
+
+
+def _accept_undeclared(m: _Mapper, line: TableReport, found: dict[str, set[str]]) -> None:
+    """SonicJS stores whatever keys its forms send; the data is kept as it is, and a collection
+    whose items hold undeclared keys accepts them from now on (``additionalProperties``)."""
+    collections = _table("collections")
+    for collection_id, keys in sorted(found.items()):
+        where = collections.c.id == collection_id
+        schema = m.conn.execute(select(collections.c.schema).where(where)).scalar_one()
+        accepting = {**schema, "additionalProperties": True}
+        m.conn.execute(collections.update().where(where).values(schema=accepting))
+        named = ", ".join(sorted(keys)[:10])
+        line.note(
+            f"collection {collection_id}: items hold data keys its schema does not declare "
+            f"({named}); kept, and the collection now accepts them (additionalProperties: true)"
+        )
 
 
 def _note_cleaned(line: TableReport) -> None:

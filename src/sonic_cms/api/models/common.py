@@ -79,17 +79,21 @@ class ContentListItem(BaseModel):
 
 
 class Pagination(BaseModel):
-    """The seed's pagination object."""
+    """The seed's pagination object. ``hasNext`` is always ``page < pages`` and ``hasPrev``
+    ``page > 1``; pages hold ``limit`` items on the grid the offset sets."""
 
-    page: int
+    page: int = Field(description="ceil(offset / limit) + 1")
     limit: int
     offset: int
-    total: int
-    pages: int
+    total: int = Field(description="Exact, or a lower bound when totalCapped is true")
+    pages: int = Field(description="Exact, or a lower bound when totalCapped is true")
     hasNext: bool  # noqa: N815
     hasPrev: bool  # noqa: N815
-    #: present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT: total is a lower bound
-    totalCapped: bool | None = None  # noqa: N815
+    totalCapped: bool | None = Field(  # noqa: N815
+        None,
+        description="Present (true) when counting stopped at SONIC_CONTENT_COUNT_LIMIT and this "
+        "page did not reach the end: total and pages are lower bounds",
+    )
 
 
 class ListMeta(BaseModel):
@@ -121,6 +125,11 @@ class ContentCreate(BaseModel):
     slug: str | None = None
     status: Literal["draft", "published", "archived"] = "draft"
     data: dict[str, Any] = {}
+    featured_image_id: str | None = Field(
+        None,
+        description="A media id (422 when none exists). Not given: the first media field of "
+        "`data` (docs/content.md, Featured image)",
+    )
 
 
 class ContentUpdate(BaseModel):
@@ -132,6 +141,11 @@ class ContentUpdate(BaseModel):
     data: dict[str, Any] | None = None
     version: int | None = None
     is_auto_saved: bool | None = None
+    featured_image_id: str | None = Field(
+        None,
+        description="A media id, or null to clear it. Not given: it follows the media field of "
+        "`data` while it agrees with it (docs/content.md, Featured image)",
+    )
 
 
 class Rollback(BaseModel):
@@ -277,5 +291,19 @@ LIST_PARAMETERS: list[dict[str, Any]] = [
         ("search", "string", 'Full-text query: words, "phrases", prefix*'),
         ("fields", "string", "Comma-separated item fields to return"),
         ("include", "string", "author, collection, featured_image"),
+    )
+]
+
+ITEM_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": text,
+    }
+    for name, text in (
+        ("as_of", "The item as it was at this moment: epoch ms or ISO 8601"),
+        ("include", "author, collection, featured_image (as on lists)"),
     )
 ]

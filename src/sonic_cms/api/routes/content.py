@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 
-from sonic_cms.api.caching import cached_route
+from sonic_cms.api.caching import Document, cached_route
 from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
@@ -21,14 +21,12 @@ from sonic_cms.content import history as content_history
 from sonic_cms.content import items as content
 from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
+from sonic_cms.content.includes import parse_include
 from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
 from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.workflow import edits
-
-#: The one query parameter a single item's read takes.
-_ITEM_PARAMS = frozenset({"as_of"})
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -81,22 +79,53 @@ async def check_slug(
     "/api/content/{item_id}",
     summary="One item",
     responses={**ok(docs.ContentEnvelope), **NOT_MODIFIED},
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, "parameters": docs.ITEM_PARAMETERS},
 )
 @cached_route("content", "item")
 async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
     """The item with its ETag; 304 when If-None-Match matches.
 
-    ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions.
+    ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions;
+    ``?include=`` expands relations as lists do.
     """
+    include, as_of = _item_query(request)
+    item = await ctx.run_read(
+        lambda: content_history.get_item(ctx, item_id, include=include, as_of=as_of)
+    )
+    return await _item_document(ctx, item, plain=not include and as_of is None)
+
+
+@router.get(
+    "/api/collections/{name}/content/{slug}",
+    summary="One item of a collection, by slug",
+    responses={**ok(docs.ContentEnvelope), **NOT_MODIFIED},
+    openapi_extra={**PUBLIC, "parameters": docs.ITEM_PARAMETERS},
+)
+@cached_route("content", "item")
+async def get_by_slug(request: Request, name: str, slug: str, ctx: CtxDep) -> Any:
+    """The item as ``GET /api/content/{id}`` gives it (``as_of``, ``include``, ETag, 304);
+    404 naming the collection or the slug."""
+    include, as_of = _item_query(request)
+    item = await ctx.run_read(
+        lambda: content_history.get_item_by_slug(ctx, name, slug, include=include, as_of=as_of)
+    )
+    return await _item_document(ctx, item, plain=not include and as_of is None)
+
+
+def _item_query(request: Request) -> tuple[frozenset[str], int | None]:
+    """``include`` and ``as_of`` of a single item's read; 400 for any other parameter."""
     params = dict(request.query_params)
-    reject_unknown(params, _ITEM_PARAMS)
-    if "as_of" in params:
-        moment = content_history.parse_as_of(params["as_of"])
-        past = await ctx.run_read(lambda: content_history.content_as_of(ctx, item_id, moment))
-        return await public_document(ctx, {"data": past})
-    item = await ctx.run_read(lambda: content.get_item(ctx, item_id))
-    etag = rows.etag_of(document_row(item))
+    reject_unknown(params, content_history.ITEM_PARAMS)
+    as_of = params.get("as_of")
+    include = parse_include(params.get("include"))
+    return include, None if as_of is None else content_history.parse_as_of(as_of)
+
+
+async def _item_document(ctx: Context, item: dict[str, Any], *, plain: bool) -> Document:
+    """The cached document of a single item's read. A plain read's ETag is the item's own
+    (version and write time, as If-Match compares); one with includes or ``as_of`` holds more
+    than the item's row, so its ETag is the body's."""
+    etag = rows.etag_of(document_row(item)) if plain else None
     return await public_document(ctx, {"data": item}, etag)
 
 
