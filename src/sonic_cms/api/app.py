@@ -37,6 +37,7 @@ from sonic_cms.api.routes import (
     health,
     media,
     permissions_admin,
+    system,
     users_admin,
     workflow,
 )
@@ -94,6 +95,8 @@ def create_app(
         lifespan=build_lifespan(context, owns_db=db is None),
     )
     app.state.ctx = context
+    #: When this app was built, for ``/api/system/health``'s ``uptime``.
+    app.state.started_ms = context.clock.now_ms()
     app.state.authenticate = authenticate
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
@@ -107,6 +110,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     for module in (
         health,
+        system,
         collections,
         content,
         admin_collections,
