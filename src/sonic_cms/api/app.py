@@ -15,6 +15,7 @@ from fastapi.telemetry import TelemetryConfig
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
 from sonic_cms.api.context import AppContext
+from sonic_cms.api.cors import CorsMiddleware
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import (
@@ -106,6 +107,7 @@ def create_app(
         default_limit=settings.max_body_bytes,
         upload_limit=settings.media_max_bytes + settings.media_multipart_overhead_bytes,
     )
+    app.add_middleware(CorsMiddleware, settings=settings)
     app.add_middleware(RequestLogMiddleware, context=context)
     app.add_middleware(RequestIdMiddleware)
     for module in (
