@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
-from sonic_cms.api.auth import ACCESS_COOKIE, REFRESH_COOKIE
+from sonic_cms.api.auth import REFRESH_COOKIE
 from sonic_cms.api.bodies import (
     StrictBody,
     body_doc,
@@ -21,6 +21,7 @@ from sonic_cms.api.bodies import (
     read_body,
     read_json_object,
 )
+from sonic_cms.api.cookies import clear_session_cookies, set_session_cookies
 from sonic_cms.api.deps import CtxDep, PublicCtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.models import users as udocs
@@ -100,24 +101,7 @@ def session_response(
         },
         status_code=status,
     )
-    response.set_cookie(
-        ACCESS_COOKIE,
-        tokens.access_token,
-        max_age=settings.access_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.auth_cookie_secure,
-        path="/",
-    )
-    response.set_cookie(
-        REFRESH_COOKIE,
-        tokens.refresh_token,
-        max_age=settings.refresh_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.auth_cookie_secure,
-        path="/auth",
-    )
+    set_session_cookies(response, settings, tokens)
     return response
 
 
@@ -184,8 +168,7 @@ async def logout_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse
         lambda: sessions.revoke_session(ctx, session_id=session_id, refresh_token=refresh_token)
     )
     response = JSONBytesResponse({"message": "Logged out successfully"})
-    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
-    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    clear_session_cookies(response, ctx.settings)
     return response
 
 
@@ -275,6 +258,5 @@ async def logout_all_route(ctx: CtxDep) -> JSONBytesResponse:
     user_id = _signed_in_user_id(ctx.actor)
     await ctx.run_write(lambda: sessions.revoke_user_sessions(ctx, user_id))
     response = JSONBytesResponse({"message": "Logged out of every session"})
-    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
-    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    clear_session_cookies(response, ctx.settings)
     return response
