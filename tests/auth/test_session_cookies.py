@@ -1,5 +1,5 @@
 """The session cookies' raw ``Set-Cookie`` headers: ``SameSite=Strict`` in SonicJS's spelling,
-from every route that writes or clears them, all through ``api/cookies.py``."""
+from every route that writes or clears them, all through ``api/auth.py``'s helpers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sonic_cms.api.app import create_app
-from sonic_cms.api.cookies import cookie_header
+from sonic_cms.api.auth import cookie_header
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -102,11 +102,11 @@ def test_a_value_that_could_split_the_header_is_refused(value: str):
 
 
 def test_no_other_module_writes_cookies():
-    """Every Set-Cookie goes through api/cookies.py, so none can drift from SameSite=Strict."""
+    """Every Set-Cookie goes through api/auth.py, so none can drift from SameSite=Strict."""
     writers = [
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
-        if path.name != "cookies.py"
+        if path != SRC / "api" / "auth.py"
         and re.search(r"\.(set_cookie|delete_cookie)\(|[\"']set-cookie[\"']", path.read_text())
     ]
     assert writers == []

@@ -15,11 +15,11 @@ from fastapi.telemetry import TelemetryConfig
 from sonic_cms import __version__
 from sonic_cms.api.auth import authenticate
 from sonic_cms.api.context import AppContext
-from sonic_cms.api.cors import CorsMiddleware
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import (
     BodyLimitMiddleware,
+    CorsMiddleware,
     RefuseNulInUrlMiddleware,
     RequestIdMiddleware,
 )

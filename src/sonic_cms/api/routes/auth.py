@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
-from sonic_cms.api.auth import REFRESH_COOKIE
+from sonic_cms.api.auth import REFRESH_COOKIE, clear_session_cookies, set_session_cookies
 from sonic_cms.api.bodies import (
     StrictBody,
     body_doc,
@@ -21,7 +21,6 @@ from sonic_cms.api.bodies import (
     read_body,
     read_json_object,
 )
-from sonic_cms.api.cookies import clear_session_cookies, set_session_cookies
 from sonic_cms.api.deps import CtxDep, PublicCtxDep
 from sonic_cms.api.models import common as docs
 from sonic_cms.api.models import users as udocs
