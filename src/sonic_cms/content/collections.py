@@ -24,10 +24,17 @@ from sonic_cms.inputs.text import control_problems
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
 EDITABLE = ("display_name", "description", "schema", "is_active")
+CREATABLE = ("name", *EDITABLE)
+#: SonicJS's spelling of a field, accepted in request bodies beside ours.
+ALIASES = {"displayName": "display_name"}
+#: A collection created without a schema: an object with no fields yet.
+EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
-    """The public shape: the seed's columns, ``schema`` as an object, booleans as booleans."""
+    """The one Collection representation every route answers: the seed's columns under
+    SonicJS's response names (``display_name``, ``is_active``: what its collection routes
+    answer), ``schema`` as an object, booleans as booleans."""
     m = dict(row._mapping) if isinstance(row, Row) else dict(row)
     return {
         "id": m["id"],
@@ -52,7 +59,8 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
     if not partial or "display_name" in values:
         display = values.get("display_name")
         if not isinstance(display, str) or not display.strip() or len(display) > 200:
-            errors.append({"path": "display_name", "message": "must be 1-200 characters"})
+            message = "must be 1-200 characters (send displayName or display_name)"
+            errors.append({"path": "display_name", "message": message})
     description = values.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 2000):
         errors.append({"path": "description", "message": "must be text of at most 2000 characters"})
@@ -62,6 +70,31 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
     if "is_active" in values and not isinstance(values["is_active"], bool):
         errors.append({"path": "is_active", "message": "must be a boolean"})
     return errors
+
+
+def collection_body(values: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """A create or update body in our spelling: SonicJS's ``displayName`` becomes
+    ``display_name``; a field outside ``allowed`` or both spellings of one are a 422."""
+    spelled = dict(values)
+    problems = []
+    for alias, name in ALIASES.items():
+        if alias not in spelled:
+            continue
+        given = spelled.pop(alias)
+        if name in spelled:
+            message = f"{alias} and {name} are one field: send one of them"
+            problems.append({"path": alias, "message": message})
+        else:
+            spelled[name] = given
+    accepted = (*allowed, *(a for a, n in ALIASES.items() if n in allowed))
+    problems += [
+        {"path": key[:60], "message": f"unknown field; allowed: {', '.join(accepted)}"}
+        for key in sorted(set(spelled) - set(allowed))
+    ]
+    if problems:
+        names = ", ".join(problem["path"] for problem in problems)
+        raise ValidationFailed(f"Invalid collection fields: {names}", details=problems)
+    return spelled
 
 
 def find_collection(conn: Connection, key: str) -> Row[Any] | None:
@@ -98,8 +131,10 @@ def get_collection(ctx: Context, key: str) -> dict[str, Any]:
 
 
 def create_collection(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
-    """Create an API-managed collection; 409 when the name is taken."""
+    """Create an API-managed collection (``schema`` defaults to an object with no fields);
+    409 when the name is taken."""
     ctx.actor.require("collections.create")
+    values = {"schema": EMPTY_SCHEMA, **collection_body(values, CREATABLE)}
     errors = collection_input_errors(values, partial=False)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
@@ -139,15 +174,10 @@ def _editable_row(conn: Connection, key: str) -> Row[Any]:
 
 
 def update_collection(ctx: Context, key: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Change display name, description, schema or is_active of an API-managed collection."""
+    """Change display name (``displayName`` or ``display_name``), description, schema or
+    is_active of an API-managed collection."""
     ctx.actor.require("collections.update")
-    unknown = sorted(set(values) - set(EDITABLE))
-    if unknown:
-        raise BadRequest(
-            f"Unknown or read-only fields: {', '.join(unknown)}",
-            code="unknown_field",
-            details=[{"path": n, "message": f"allowed: {', '.join(EDITABLE)}"} for n in unknown],
-        )
+    values = collection_body(values, EDITABLE)
     errors = collection_input_errors(values, partial=True)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)

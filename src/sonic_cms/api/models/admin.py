@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, RootModel
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 
 
 class DatabaseState(BaseModel):
@@ -164,6 +164,7 @@ class PluginList(BaseModel):
     """``GET /admin/api/plugins``."""
 
     data: list[PluginSummary]
+    meta: CountMeta
 
 
 class PluginRow(BaseModel):
@@ -257,6 +258,7 @@ class LogConfigList(BaseModel):
     """``GET /admin/api/logs/config``."""
 
     data: list[LogConfig]
+    meta: CountMeta
 
 
 class LogConfigEnvelope(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 
 
 class MediaItem(BaseModel):
@@ -153,6 +153,7 @@ class FolderList(BaseModel):
     """``GET /api/media/folders``."""
 
     data: list[Folder]
+    meta: CountMeta
 
 
 class PresignedUrl(BaseModel):

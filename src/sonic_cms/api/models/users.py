@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 
 
 class User(BaseModel):
@@ -118,6 +118,7 @@ class SessionList(BaseModel):
     """``GET /auth/sessions``."""
 
     data: list[Session]
+    meta: CountMeta
 
 
 class Revoked(BaseModel):
@@ -226,6 +227,7 @@ class PermissionList(BaseModel):
     """``GET /admin/api/permissions``."""
 
     data: list[Permission]
+    meta: CountMeta
 
 
 class RoleMatrix(BaseModel):
@@ -277,3 +279,4 @@ class ApiTokenList(BaseModel):
     """``GET /api/tokens``."""
 
     data: list[ApiToken]
+    meta: CountMeta

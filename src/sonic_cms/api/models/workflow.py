@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import CountMeta
+from sonic_cms.api.models.common import CountMeta, TimestampMeta
 
 
 class Approvals(BaseModel):
@@ -46,6 +46,7 @@ class MoveList(BaseModel):
     """``GET /api/content/{id}/transitions``."""
 
     data: list[Move]
+    meta: CountMeta
 
 
 class HistoryEntry(BaseModel):
@@ -80,7 +81,7 @@ class QueueItem(BaseModel):
     updated_at: int
 
 
-class QueueMeta(BaseModel):
+class QueueMeta(TimestampMeta):
     """The page's size and how many await review in all."""
 
     count: int
@@ -109,6 +110,7 @@ class StateList(BaseModel):
     """``GET /admin/api/workflow/states``."""
 
     data: list[State]
+    meta: CountMeta
 
 
 class StateEnvelope(BaseModel):
@@ -144,6 +146,7 @@ class WorkflowList(BaseModel):
     """``GET /admin/api/workflows``."""
 
     data: list[Workflow]
+    meta: CountMeta
 
 
 class WorkflowEnvelope(BaseModel):

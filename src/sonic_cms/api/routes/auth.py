@@ -31,6 +31,7 @@ from sonic_cms.auth.login import login
 from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.config import Settings
 from sonic_cms.errors import Unauthorized
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(
     prefix="/auth",
@@ -241,7 +242,8 @@ async def disable_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
 @router.get("/sessions", responses=ok(udocs.SessionList))
 async def sessions_route(ctx: CtxDep) -> dict[str, Any]:
     """One's live sign-in sessions (device, address, times), the current one marked."""
-    return {"data": await ctx.run_read(lambda: sessions.list_sessions(ctx))}
+    rows = await ctx.run_read(lambda: sessions.list_sessions(ctx))
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.delete("/sessions/{session_id}", responses=ok(udocs.RevokedEnvelope))
