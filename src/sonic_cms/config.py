@@ -196,9 +196,10 @@ class Settings(BaseSettings):
     )
     cors_origins: str = Field(
         "*",
-        description="CORS of `/api` and `/api/*`, comma-separated: `*` answers any origin "
-        "without credentials (SonicJS's default); each listed origin (`https://app.example.com`) "
-        "is answered with credentials, on `/auth/*` too; empty turns CORS off",
+        description="CORS of `/api`, `/api/*` and `/files/*`, comma-separated: `*` answers any "
+        "origin without credentials (SonicJS's default); each listed origin "
+        "(`https://app.example.com`) is answered with credentials, on `/auth/*` too; empty "
+        "turns CORS off",
     )
     cors_max_age_seconds: int = Field(
         600, ge=0, le=86_400, description="How long a browser may reuse a CORS preflight answer"

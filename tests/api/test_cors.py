@@ -82,6 +82,12 @@ def test_cached_answers_carry_cors_too(client: TestClient):
     assert hit.headers["access-control-allow-origin"] == "*"
 
 
+def test_media_files_answer_cors_as_sonicjs_does(client: TestClient):
+    response = client.get("/files/no-such-object.png", headers={"Origin": EVIL})
+    assert response.status_code == 404
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
 def test_errors_carry_cors_so_pages_can_read_them(client: TestClient):
     response = client.get("/api/collections/nope", headers={"Origin": EVIL})
     assert response.status_code == 404

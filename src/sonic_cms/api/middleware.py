@@ -147,7 +147,8 @@ EXPOSE_HEADERS = b"ETag, Location, Retry-After, X-Request-ID, X-Cache-Status, X-
 
 
 def _public_api(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
+    """The public API, and media files (SonicJS answers ``/files/*`` with ``*`` too)."""
+    return path == "/api" or path.startswith(("/api/", "/files/"))
 
 
 def _named_origin_path(path: str) -> bool:
@@ -160,12 +161,13 @@ class CorsPolicy:
 
     CORS as SonicJS answers it, with credentials only for origins named in the settings.
 
-    SonicJS runs Hono's ``cors({origin: '*'})`` on ``/api`` and everything below it, and nothing on
-    ``/auth``. So do we, by default (``SONIC_CORS_ORIGINS=*``): any origin may read the public API
-    and send a bearer token, and never gets ``Access-Control-Allow-Credentials``, so a page on
-    another site cannot ride a visitor's cookie. An origin listed by name is answered with its own
-    name and credentials, on ``/auth/*`` too (its front end signs in). CORS decides only what a
-    browser lets a page read: the same-origin check on cookie-authenticated writes
+    SonicJS runs Hono's ``cors({origin: '*'})`` on ``/api`` and everything below it (and sets
+    ``*`` on ``/files/*``), and nothing on ``/auth``. So do we, by default
+    (``SONIC_CORS_ORIGINS=*``): any origin may read the public API and send a bearer token, and
+    never gets ``Access-Control-Allow-Credentials``, so a page on another site cannot ride a
+    visitor's cookie. An origin listed by name is answered with its own name and credentials,
+    on ``/auth/*`` too (its front end signs in). CORS decides only what a browser lets a page
+    read: the same-origin check on cookie-authenticated writes
     (:func:`sonic_cms.api.auth.same_origin`) applies to every origin CORS allows.
 
     Starlette's ``CORSMiddleware`` cannot say this: with ``allow_credentials`` and ``*`` it echoes
