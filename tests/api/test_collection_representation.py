@@ -145,6 +145,7 @@ def test_update_takes_either_spelling_not_both(client: TestClient, admin: dict[s
     assert [d["path"] for d in both.json()["details"]] == ["displayName"]
     unknown = client.patch(url, json={"colour": "red"}, headers=admin)
     assert unknown.status_code == 422 and unknown.json()["details"][0]["path"] == "colour"
+    assert unknown.json()["code"] == "unknown_field"
 
 
 def test_get_one_collection_by_id_as_sonicjs_answers_it(client: TestClient, admin: dict[str, str]):

@@ -162,7 +162,7 @@ BAD_REQUESTS = [
         "PATCH",
         '{"name": "renamed"}',
         "application/json",
-        400,
+        422,
         "unknown_field",
     ),
     (

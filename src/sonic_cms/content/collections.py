@@ -87,13 +87,16 @@ def collection_body(values: dict[str, Any], allowed: tuple[str, ...]) -> dict[st
         else:
             spelled[name] = given
     accepted = (*allowed, *(a for a, n in ALIASES.items() if n in allowed))
-    problems += [
+    unknown = [
         {"path": key[:60], "message": f"unknown field; allowed: {', '.join(accepted)}"}
         for key in sorted(set(spelled) - set(allowed))
     ]
-    if problems:
-        names = ", ".join(problem["path"] for problem in problems)
-        raise ValidationFailed(f"Invalid collection fields: {names}", details=problems)
+    if problems or unknown:
+        names = ", ".join(problem["path"] for problem in problems + unknown)
+        code = "unknown_field" if unknown else "validation_failed"
+        raise ValidationFailed(
+            f"Invalid collection fields: {names}", code=code, details=problems + unknown
+        )
     return spelled
 
 
