@@ -51,3 +51,11 @@ def epoch_ms(value: datetime) -> int:
     """Epoch milliseconds of a DATETIME column's value (naive means UTC)."""
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return int(aware.timestamp() * 1000)
+
+
+def iso_utc(epoch_ms: int) -> str:
+    """JavaScript's ``Date.toISOString()`` of ``epoch_ms`` (``2026-01-28T17:01:55.123Z``): the
+    format SonicJS's ``timestamp`` fields use, so its clients parse ours unchanged."""
+    seconds, millis = divmod(epoch_ms, 1000)
+    moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=millis * 1000)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

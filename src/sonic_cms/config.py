@@ -198,6 +198,16 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
     )
+    cors_origins: str = Field(
+        "*",
+        description="CORS of `/api`, `/api/*` and `/files/*`, comma-separated: `*` answers any "
+        "origin without credentials (SonicJS's default); each listed origin "
+        "(`https://app.example.com`) is answered with credentials, on `/auth/*` too; empty "
+        "turns CORS off",
+    )
+    cors_max_age_seconds: int = Field(
+        600, ge=0, le=86_400, description="How long a browser may reuse a CORS preflight answer"
+    )
     login_max_failures_per_account: int = Field(
         5, ge=1, description="Failed logins per account within the window before 429"
     )
@@ -451,6 +461,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s)://HOST[:PORT] URL (empty: AWS itself)")
         return value
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins(cls, value: str) -> str:
+        for entry in _split_list(value):
+            if entry != "*" and origin_of(entry) is None:
+                raise ValueError(f"cors_origins: {entry!r} is neither * nor an http(s) origin")
+        return value.strip()
+
     @model_validator(mode="after")
     def _secret_outside_development(self) -> Settings:
         if self.env != "development" and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
@@ -501,6 +519,17 @@ class Settings(BaseSettings):
                 hosts.add(f"[{self.host}]" if ":" in self.host else self.host)
             origins.update(origin_of(f"http://{host}:{self.port}") for host in hosts)
         return frozenset(origin for origin in origins if origin is not None)
+
+    @property
+    def cors_credentialed_origins(self) -> frozenset[str]:
+        """The origins ``cors_origins`` lists by name: answered with credentials."""
+        named = (origin_of(entry) for entry in _split_list(self.cors_origins) if entry != "*")
+        return frozenset(origin for origin in named if origin is not None)
+
+    @property
+    def cors_any_origin(self) -> bool:
+        """Whether ``cors_origins`` holds ``*``: any origin, never with credentials."""
+        return "*" in _split_list(self.cors_origins)
 
     @property
     def is_sqlite(self) -> bool:

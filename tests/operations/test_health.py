@@ -7,7 +7,7 @@ def test_health_reports_engine_and_migrations(client: TestClient, engine_name: s
     response = client.get("/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "running" and body["ready"] is True
     assert body["database"]["engine"] == engine_name.replace("postgres", "postgresql")
     assert body["migrations"]["current"] == migrate.head_revision()
     assert body["migrations"]["pending"] == []

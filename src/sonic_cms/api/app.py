@@ -19,6 +19,7 @@ from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
 from sonic_cms.api.middleware import (
     BodyLimitMiddleware,
+    CorsMiddleware,
     RefuseNulInUrlMiddleware,
     RequestIdMiddleware,
 )
@@ -37,6 +38,7 @@ from sonic_cms.api.routes import (
     health,
     media,
     permissions_admin,
+    system,
     users_admin,
     workflow,
 )
@@ -94,6 +96,8 @@ def create_app(
         lifespan=build_lifespan(context, owns_db=db is None),
     )
     app.state.ctx = context
+    #: When this app was built, for ``/api/system/health``'s ``uptime``.
+    app.state.started_ms = context.clock.now_ms()
     app.state.authenticate = authenticate
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
@@ -103,10 +107,12 @@ def create_app(
         default_limit=settings.max_body_bytes,
         upload_limit=settings.media_max_bytes + settings.media_multipart_overhead_bytes,
     )
+    app.add_middleware(CorsMiddleware, settings=settings)
     app.add_middleware(RequestLogMiddleware, context=context)
     app.add_middleware(RequestIdMiddleware)
     for module in (
         health,
+        system,
         collections,
         content,
         admin_collections,

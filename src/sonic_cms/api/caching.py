@@ -57,10 +57,20 @@ def _bypass(request: Request, context: AppContext) -> bool:
     )
 
 
+def representation_etag(content: Any, body: bytes) -> str:
+    """A weak ETag of what a document says, not of when it was read: a list's
+    ``meta.timestamp`` is left out, so re-reading an unchanged list still answers 304."""
+    meta = content.get("meta") if isinstance(content, dict) else None
+    if not isinstance(meta, dict) or "timestamp" not in meta:
+        return body_etag(body)
+    timeless = {key: value for key, value in meta.items() if key != "timestamp"}
+    return body_etag(dumps({**content, "meta": timeless}))
+
+
 def _packed(built: Any) -> bytes | Loaded:
     document = built if isinstance(built, Document) else Document(built)
     body = dumps(document.content)
-    value = pack(document.etag or body_etag(body), body)
+    value = pack(document.etag or representation_etag(document.content, body), body)
     if document.max_age_seconds is None:
         return value
     return Loaded(value, max(0, document.max_age_seconds))

@@ -8,9 +8,11 @@ the response never waits on the database. ``request:start`` filters may refuse a
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sonic_cms.api.context import AppContext
@@ -18,6 +20,8 @@ from sonic_cms.api.errors import error_response
 from sonic_cms.logs.scrub import scrub_query, scrub_text
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled
+
+logger = logging.getLogger("sonic_cms.api")
 
 
 class RequestLogMiddleware:
@@ -33,7 +37,12 @@ class RequestLogMiddleware:
             return
         context = self.context
         if context.plugins.stale():
-            await context.services.run_read(context.plugins.refresh)
+            try:
+                await context.services.run_read(context.plugins.refresh)
+            except SQLAlchemyError:
+                # The database is down: keep the plugins known so far and let the route answer
+                # for itself (/health says 503 with the reason, not a 500 from here).
+                logger.warning("plugin refresh skipped: the database did not answer")
         started = time.perf_counter()
         info = _request_info(scope)
         try:

@@ -27,10 +27,16 @@ MAX_NAME_LENGTH = 64
 EDITABLE = ("display_name", "description", "schema", "is_active")
 #: The fields a new collection's body may carry.
 CREATABLE = ("name", *EDITABLE)
+#: SonicJS's spelling of a field, accepted in request bodies beside ours.
+ALIASES = {"displayName": "display_name"}
+#: A collection created without a schema: an object with no fields yet.
+EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
-    """The public shape: the seed's columns, ``schema`` as an object, booleans as booleans."""
+    """The one Collection representation every route answers: the seed's columns under
+    SonicJS's response names (``display_name``, ``is_active``: what its collection routes
+    answer), ``schema`` as an object, booleans as booleans."""
     m = dict(row._mapping) if isinstance(row, Row) else dict(row)
     return {
         "id": m["id"],
@@ -55,7 +61,8 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
     if not partial or "display_name" in values:
         display = values.get("display_name")
         if not isinstance(display, str) or not display.strip() or len(display) > 200:
-            errors.append({"path": "display_name", "message": "must be 1-200 characters"})
+            message = "must be 1-200 characters (send displayName or display_name)"
+            errors.append({"path": "display_name", "message": message})
     description = values.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 2000):
         errors.append({"path": "description", "message": "must be text of at most 2000 characters"})
@@ -65,6 +72,19 @@ def collection_input_errors(values: dict[str, Any], *, partial: bool) -> list[di
     if "is_active" in values and not isinstance(values["is_active"], bool):
         errors.append({"path": "is_active", "message": "must be a boolean"})
     return errors
+
+
+def collection_body(values: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """A create or update body in our spelling: SonicJS's ``displayName`` becomes
+    ``display_name``; a field outside ``allowed`` or both spellings of one are a 422 (the one
+    body rule, ``inputs.bodies.check_fields``)."""
+    pairs = [(alias, name) for alias, name in ALIASES.items() if name in allowed]
+    check_fields(values, (*allowed, *(alias for alias, _ in pairs)), pairs)
+    spelled = dict(values)
+    for alias, name in pairs:
+        if alias in spelled:
+            spelled[name] = spelled.pop(alias)
+    return spelled
 
 
 def find_collection(conn: Connection, key: str) -> Row[Any] | None:
@@ -101,9 +121,10 @@ def get_collection(ctx: Context, key: str) -> dict[str, Any]:
 
 
 def create_collection(ctx: Context, values: dict[str, Any]) -> dict[str, Any]:
-    """Create an API-managed collection; 409 when the name is taken."""
+    """Create an API-managed collection (``schema`` defaults to an object with no fields);
+    409 when the name is taken."""
     ctx.actor.require("collections.create")
-    check_fields(values, CREATABLE)
+    values = {"schema": EMPTY_SCHEMA, **collection_body(values, CREATABLE)}
     errors = collection_input_errors(values, partial=False)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)
@@ -143,9 +164,10 @@ def _editable_row(conn: Connection, key: str) -> Row[Any]:
 
 
 def update_collection(ctx: Context, key: str, values: dict[str, Any]) -> dict[str, Any]:
-    """Change display name, description, schema or is_active of an API-managed collection."""
+    """Change display name (``displayName`` or ``display_name``), description, schema or
+    is_active of an API-managed collection."""
     ctx.actor.require("collections.update")
-    check_fields(values, EDITABLE)
+    values = collection_body(values, EDITABLE)
     errors = collection_input_errors(values, partial=True)
     if errors:
         raise ValidationFailed("Invalid collection", details=errors)

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, sel
 from sonic_cms.actors import Actor
 from sonic_cms.config import Settings
 from sonic_cms.content.access import visibility
-from sonic_cms.content.collections import compiled_schema, find_collection
+from sonic_cms.content.collections import compiled_schema, find_collection, serialize_collection
 from sonic_cms.content.includes import attach_includes, parse_include
 from sonic_cms.content.query import (
     Cond,
@@ -42,6 +42,7 @@ from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
 from sonic_cms.inputs.params import reject_unknown
+from sonic_cms.pagination import list_envelope
 
 PARAMS = (
     "where",
@@ -227,7 +228,8 @@ def field_set(conn: Connection, collection: Row[Any] | None) -> FieldSet:
 def list_content(
     ctx: Context, pairs: list[tuple[str, str]], collection: str | None = None
 ) -> dict[str, Any]:
-    """``{data, meta}`` for a list request, obeying the actor's visibility now."""
+    """``{data, meta}`` for a list request, obeying the actor's visibility now; a collection's
+    list (``collection`` given) carries the collection as ``meta.collection``."""
     db, settings = ctx.db, ctx.settings
     scope = visibility(ctx.actor, ctx.clock.now_ms())
     with db.read() as conn:
@@ -241,7 +243,11 @@ def list_content(
         conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
         if collection_id is not None:
             conditions.append(CONTENT.c.collection_id == collection_id)
-        return _run(conn, db.dialect, ctx.actor, query, conditions, settings)
+        document = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
+    meta = document["meta"]
+    if row is not None:  # SonicJS's meta.collection: the collection the path names
+        meta["collection"] = serialize_collection(row)
+    return list_envelope(document["data"], ctx.clock.now_ms(), **meta)
 
 
 def _run(

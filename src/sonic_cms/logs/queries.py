@@ -14,7 +14,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.logs import retention
-from sonic_cms.pagination import page_block
+from sonic_cms.pagination import list_envelope, page_block
 
 EXPORT_COLUMNS = [c.name for c in SystemLog.__table__.columns]
 
@@ -101,7 +101,7 @@ def query_logs(ctx: Context, filters: LogQuery, page: int, limit: int) -> dict[s
             .offset((page - 1) * limit)
         ).mappings()
         data = [_row(r) for r in rows]
-    return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
+    return list_envelope(data, ctx.clock.now_ms(), pagination=page_block(page, limit, total))
 
 
 def get_log(ctx: Context, log_id: str) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, RootModel
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 
 
 class DatabaseState(BaseModel):
@@ -26,12 +26,98 @@ class MigrationState(BaseModel):
 
 
 class Health(BaseModel):
-    """``ok`` (200), ``degraded`` (503: migrations pending) or ``error`` (503: no database)."""
+    """SonicJS's ``/health`` keys (``name``, ``version``, ``status``, ``timestamp``) and ours.
 
-    status: str = Field(description="ok, degraded or error")
+    200 with ``status: running`` and ``ready: true``; 503 with ``ready: false`` and ``status``
+    ``degraded`` (migrations pending) or ``error`` (the database does not answer)."""
+
+    name: str
     version: str
+    status: Literal["running", "degraded", "error"]
+    timestamp: str = Field(description="ISO 8601, UTC, milliseconds (JavaScript's toISOString)")
+    ready: bool = Field(description="The verdict: serving with the database at head")
     database: DatabaseState
-    migrations: MigrationState | None = Field(None, description="Absent when unreachable")
+    migrations: MigrationState | None = Field(None, description="Null when unreachable")
+
+
+class OpenAPIDocument(BaseModel):
+    """``GET /api``: this OpenAPI document itself (the same JSON as ``/openapi.json``)."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
+class Check(BaseModel):
+    """One dependency's state and how long asking it took (milliseconds)."""
+
+    status: Literal["healthy", "unhealthy", "not_configured"]
+    latency: int
+
+
+class SystemChecks(BaseModel):
+    """The database, the cache tiers (Redis when configured) and media storage."""
+
+    database: Check
+    cache: Check
+    storage: Check
+
+
+class Configuration(BaseModel):
+    """Where the server keeps its state: only for callers holding ``settings.read``."""
+
+    environment: str
+    database: dict[str, str | None] = Field(description="engine, host, name")
+    cache: dict[str, Any] = Field(description="enabled, redis_host")
+    storage: dict[str, str] = Field(description="backend: local or s3")
+
+
+class SystemHealth(BaseModel):
+    """``GET /api/system/health``: 503 only when the database does not answer."""
+
+    status: Literal["healthy", "degraded", "unhealthy"]
+    timestamp: str
+    uptime: int = Field(description="Milliseconds since this server process started")
+    checks: SystemChecks
+    environment: str | None = Field(None, description="Only for callers holding settings.read")
+    configuration: Configuration | None = Field(None, description="As `environment`")
+
+
+class SystemInfo(BaseModel):
+    """``GET /api/system/info``."""
+
+    name: str
+    version: str
+    description: str
+    endpoints: dict[str, str]
+    features: dict[str, bool]
+    timestamp: str
+    configuration: Configuration | None = Field(None, description="Only with settings.read")
+
+
+class SystemStats(BaseModel):
+    """``GET /api/system/stats``: content the caller may read; media and users ``null`` for
+    callers without ``media.read`` / ``users.read``."""
+
+    content: dict[str, int]
+    media: dict[str, float | int | None] = Field(
+        description="total_files, total_size_bytes, total_size_mb"
+    )
+    users: dict[str, int | None]
+    timestamp: str
+
+
+class Ping(BaseModel):
+    """``GET /api/system/ping``: 503 with ``pong: false`` and the error keys when the database
+    does not answer."""
+
+    pong: bool
+    latency: int
+    timestamp: str
+    error: str | None = Field(None, description="Only when pong is false")
+    code: str | None = Field(None, description="database_unavailable, with error")
+    details: list[Any] | None = Field(None, description="With error")
 
 
 class CollectionCounts(BaseModel):
@@ -78,6 +164,7 @@ class PluginList(BaseModel):
     """``GET /admin/api/plugins``."""
 
     data: list[PluginSummary]
+    meta: CountMeta
 
 
 class PluginRow(BaseModel):
@@ -171,6 +258,7 @@ class LogConfigList(BaseModel):
     """``GET /admin/api/logs/config``."""
 
     data: list[LogConfig]
+    meta: CountMeta
 
 
 class LogConfigEnvelope(BaseModel):

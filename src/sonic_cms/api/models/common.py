@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sonic_cms.api.models.representations import (
     Author,
@@ -44,13 +44,22 @@ class SeedPagination(BaseModel):
     hasPrev: bool  # noqa: N815
 
 
-class PagedMeta(BaseModel):
+class TimestampMeta(BaseModel):
+    """What every list's ``meta`` carries (SonicJS's key)."""
+
+    timestamp: str = Field(
+        description="When the list was read: ISO 8601, UTC, milliseconds "
+        "(JavaScript's toISOString); a cached list keeps the time it was read"
+    )
+
+
+class PagedMeta(TimestampMeta):
     """``meta`` of a paged list."""
 
     pagination: SeedPagination
 
 
-class CountMeta(BaseModel):
+class CountMeta(TimestampMeta):
     """``meta`` of a complete list: how many items it holds."""
 
     count: int
@@ -96,12 +105,16 @@ class Pagination(BaseModel):
     )
 
 
-class ListMeta(BaseModel):
-    """``count`` as in SonicJS, plus totals and the keyset cursor."""
+class ListMeta(TimestampMeta):
+    """``count``, ``timestamp`` and (on a collection's list) ``collection`` as in SonicJS,
+    plus totals and the keyset cursor."""
 
     count: int
     pagination: Pagination | None = Field(None, description="Absent when paging by cursor")
     next_cursor: str | None = Field(None, description="Present when keyset paging is possible")
+    collection: Collection | None = Field(
+        None, description="On `GET /api/collections/{name}/content` only: that collection"
+    )
 
 
 class ContentList(BaseModel):
@@ -204,7 +217,9 @@ class Diff(BaseModel):
 
 
 class Collection(BaseModel):
-    """A collection with its SonicJS schema as an object."""
+    """The one collection representation, answered by every route that returns a collection:
+    the seed's columns under the names SonicJS's collection routes answer, ``schema`` as an
+    object."""
 
     id: str
     name: str
@@ -230,19 +245,56 @@ class CollectionEnvelope(BaseModel):
     data: Collection
 
 
+class AdminCollectionList(CollectionList):
+    """``GET /admin/api/collections``: SonicJS's top-level ``count`` and ``timestamp`` too."""
+
+    count: int
+    timestamp: str
+
+
+class CollectionDetail(Collection):
+    """``GET /admin/api/collections/{id}``: the collection under ``data`` and, as SonicJS
+    answers it, its fields at the top level."""
+
+    data: Collection
+
+
+class CollectionCreated(BaseModel):
+    """``POST /admin/api/collections``: the collection under ``data`` and SonicJS's answer
+    (``id, name, displayName, description, created_at``) beside it."""
+
+    data: Collection
+    id: str
+    name: str
+    displayName: str  # noqa: N815 - SonicJS's field name
+    description: str | None
+    created_at: int
+
+
 class CollectionCreate(BaseModel):
-    """``POST /admin/api/collections``."""
+    """``POST /admin/api/collections``: SonicJS's ``{name, displayName, description}`` is
+    enough. ``displayName`` or ``display_name`` (not both); unknown fields are a 422."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    display_name: str
+    displayName: str | None = Field(None, description="Or display_name")  # noqa: N815
+    display_name: str | None = Field(None, description="Or displayName")
     description: str | None = None
-    schema_: dict[str, Any] = Field(alias="schema")
+    schema_: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        alias="schema",
+        description="Default: an object with no fields",
+    )
     is_active: bool = True
 
 
 class CollectionUpdate(BaseModel):
-    """``PATCH /admin/api/collections/{id}``."""
+    """``PATCH /admin/api/collections/{id}``: ``displayName`` or ``display_name``."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    displayName: str | None = Field(None, description="Or display_name")  # noqa: N815
     display_name: str | None = None
     description: str | None = None
     schema_: dict[str, Any] | None = Field(None, alias="schema")

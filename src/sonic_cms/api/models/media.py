@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 from sonic_cms.api.models.representations import MediaFile
 
 
@@ -128,6 +128,7 @@ class FolderList(BaseModel):
     """``GET /api/media/folders``."""
 
     data: list[Folder]
+    meta: CountMeta
 
 
 class PresignedUrl(BaseModel):

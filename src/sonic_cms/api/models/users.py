@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import PagedMeta
+from sonic_cms.api.models.common import CountMeta, PagedMeta
 from sonic_cms.api.models.representations import ApiToken, NewApiToken, User
 
 
@@ -84,6 +84,7 @@ class SessionList(BaseModel):
     """``GET /auth/sessions``."""
 
     data: list[Session]
+    meta: CountMeta
 
 
 class Revoked(BaseModel):
@@ -192,6 +193,7 @@ class PermissionList(BaseModel):
     """``GET /admin/api/permissions``."""
 
     data: list[Permission]
+    meta: CountMeta
 
 
 class RoleMatrix(BaseModel):
@@ -225,3 +227,4 @@ class ApiTokenList(BaseModel):
     """``GET /api/tokens``."""
 
     data: list[ApiToken]
+    meta: CountMeta

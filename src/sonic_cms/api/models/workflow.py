@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.common import CountMeta
+from sonic_cms.api.models.common import CountMeta, TimestampMeta
 from sonic_cms.api.models.representations import Schedule, WorkflowEntry
 
 
@@ -45,6 +45,7 @@ class MoveList(BaseModel):
     """``GET /api/content/{id}/transitions``."""
 
     data: list[Move]
+    meta: CountMeta
 
 
 class HistoryList(BaseModel):
@@ -65,7 +66,7 @@ class QueueItem(BaseModel):
     updated_at: int
 
 
-class QueueMeta(BaseModel):
+class QueueMeta(TimestampMeta):
     """The page's size and how many await review in all."""
 
     count: int
@@ -94,6 +95,7 @@ class StateList(BaseModel):
     """``GET /admin/api/workflow/states``."""
 
     data: list[State]
+    meta: CountMeta
 
 
 class StateEnvelope(BaseModel):
@@ -129,6 +131,7 @@ class WorkflowList(BaseModel):
     """``GET /admin/api/workflows``."""
 
     data: list[Workflow]
+    meta: CountMeta
 
 
 class WorkflowEnvelope(BaseModel):

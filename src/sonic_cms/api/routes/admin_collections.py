@@ -1,4 +1,10 @@
-"""``/admin/api/collections`` and ``/admin/api/stats``: collection management and counts."""
+"""``/admin/api/collections`` and ``/admin/api/stats``: collection management and counts.
+
+Each answer holds the one Collection representation under ``data``; the routes SonicJS clients
+call also carry SonicJS's own top-level keys beside it (its admin list's ``count`` and
+``timestamp``; its create's ``id, name, displayName, description, created_at``; its get's
+fields), so those clients read what they read from SonicJS.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sonic_cms.api.routes._io import json_object
 from sonic_cms.content import collections
 from sonic_cms.content.lists import content_stats
 from sonic_cms.errors import Unauthorized
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
 
@@ -20,27 +27,51 @@ router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
 @router.get(
     "/admin/api/collections",
     summary="All collections, inactive ones included",
-    responses=ok(docs.CollectionList),
+    responses=ok(docs.AdminCollectionList),
     openapi_extra=PUBLIC,  # anonymous callers get the active ones, as from /api/collections
 )
 async def all_collections(ctx: CtxDep) -> JSONBytesResponse:
     """Every collection the actor may manage."""
     rows = await ctx.run_read(lambda: collections.list_collections(ctx, include_inactive=True))
-    return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
+    document = complete_list(rows, ctx.clock.now_ms())
+    meta = document["meta"]
+    return JSONBytesResponse({**document, "count": meta["count"], "timestamp": meta["timestamp"]})
+
+
+@router.get(
+    "/admin/api/collections/{key}",
+    summary="One collection, inactive ones included",
+    responses=ok(docs.CollectionDetail),
+    openapi_extra=PUBLIC,  # anonymous callers see active ones, as from /api/collections/{name}
+)
+async def one_collection(key: str, ctx: CtxDep) -> JSONBytesResponse:
+    """By id (or name); 404 ``Collection not found``. SonicJS answers the collection's fields
+    at the top level: they are there too, beside ``data``."""
+    row = await ctx.run_read(lambda: collections.get_collection(ctx, key))
+    return JSONBytesResponse({**row, "data": row})
 
 
 @router.post(
     "/admin/api/collections",
     status_code=201,
     summary="Create a collection",
-    responses=ok(docs.CollectionEnvelope, 201),
+    responses=ok(docs.CollectionCreated, 201),
     openapi_extra=docs.body(docs.CollectionCreate),
 )
 async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
-    """422 with per-field details for a bad name or schema; 409 for a taken name."""
+    """SonicJS's ``{name, displayName, description}`` is enough (the schema defaults to an
+    object with no fields). 422 with per-field details for a bad or unknown field; 409 for a
+    taken name."""
     body = await json_object(request)
     row = await ctx.run_write(lambda: collections.create_collection(ctx, body))
-    return JSONBytesResponse({"data": row}, status_code=201)
+    sonicjs = {
+        "id": row["id"],
+        "name": row["name"],
+        "displayName": row["display_name"],
+        "description": row["description"],
+        "created_at": row["created_at"],
+    }
+    return JSONBytesResponse({"data": row, **sonicjs}, status_code=201)
 
 
 @router.patch(

@@ -16,6 +16,7 @@ from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.auth import api_tokens
 from sonic_cms.inputs.integers import MAX_EPOCH_MS
 from sonic_cms.inputs.text import check_clean
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(
     prefix="/api/tokens",
@@ -49,7 +50,7 @@ async def list_tokens_route(request: Request, ctx: CtxDep, all: bool = False) ->
     """One's tokens; ``?all=true`` lists everyone's (``api_tokens.manage``)."""
     only_known_params(request, "all")
     tokens = await ctx.run_read(lambda: api_tokens.list_tokens(ctx, all_users=all))
-    return {"data": tokens}
+    return complete_list(tokens, ctx.clock.now_ms())
 
 
 @router.delete("/{token_id}", responses=ok(udocs.RevokedEnvelope))

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
-from sonic_cms.api.auth import ACCESS_COOKIE, REFRESH_COOKIE
+from sonic_cms.api.auth import REFRESH_COOKIE, clear_session_cookies, set_session_cookies
 from sonic_cms.api.bodies import (
     StrictBody,
     body_doc,
@@ -32,6 +32,7 @@ from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.auth.users import public_user
 from sonic_cms.config import Settings
 from sonic_cms.errors import Unauthorized
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(
     prefix="/auth",
@@ -100,24 +101,7 @@ def session_response(
         },
         status_code=status,
     )
-    response.set_cookie(
-        ACCESS_COOKIE,
-        tokens.access_token,
-        max_age=settings.access_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.auth_cookie_secure,
-        path="/",
-    )
-    response.set_cookie(
-        REFRESH_COOKIE,
-        tokens.refresh_token,
-        max_age=settings.refresh_token_ttl_seconds,
-        httponly=True,
-        samesite="strict",
-        secure=settings.auth_cookie_secure,
-        path="/auth",
-    )
+    set_session_cookies(response, settings, tokens)
     return response
 
 
@@ -179,8 +163,7 @@ async def logout_route(request: Request, ctx: PublicCtxDep) -> JSONBytesResponse
         lambda: sessions.revoke_session(ctx, session_id=session_id, refresh_token=refresh_token)
     )
     response = JSONBytesResponse({"message": "Logged out successfully"})
-    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
-    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    clear_session_cookies(response, ctx.settings)
     return response
 
 
@@ -254,7 +237,8 @@ async def disable_route(request: Request, ctx: CtxDep) -> dict[str, Any]:
 @router.get("/sessions", responses=ok(udocs.SessionList))
 async def sessions_route(ctx: CtxDep) -> dict[str, Any]:
     """One's live sign-in sessions (device, address, times), the current one marked."""
-    return {"data": await ctx.run_read(lambda: sessions.list_sessions(ctx))}
+    rows = await ctx.run_read(lambda: sessions.list_sessions(ctx))
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.delete("/sessions/{session_id}", responses=ok(udocs.RevokedEnvelope))
@@ -270,6 +254,5 @@ async def logout_all_route(ctx: CtxDep) -> JSONBytesResponse:
     user_id = _signed_in_user_id(ctx.actor)
     await ctx.run_write(lambda: sessions.revoke_user_sessions(ctx, user_id))
     response = JSONBytesResponse({"message": "Logged out of every session"})
-    response.delete_cookie(ACCESS_COOKIE, path="/", httponly=True, samesite="strict")
-    response.delete_cookie(REFRESH_COOKIE, path="/auth", httponly=True, samesite="strict")
+    clear_session_cookies(response, ctx.settings)
     return response

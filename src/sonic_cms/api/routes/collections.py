@@ -15,6 +15,7 @@ from sonic_cms.api.routes._io import json_object, public_document, query_pairs
 from sonic_cms.content import collections, rows
 from sonic_cms.content import items as content
 from sonic_cms.content.lists import list_content
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(tags=["collections"], route_class=DocumentedRoute)
 
@@ -29,7 +30,7 @@ router = APIRouter(tags=["collections"], route_class=DocumentedRoute)
 async def list_collections(request: Request, ctx: CtxDep) -> Any:
     """Active collections, ``schema`` as an object."""
     rows = await ctx.run_read(lambda: collections.list_collections(ctx))
-    return {"data": rows, "meta": {"count": len(rows)}}
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.get(

@@ -26,6 +26,7 @@ from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
 from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.params import reject_unknown
+from sonic_cms.pagination import complete_list
 from sonic_cms.workflow import edits
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
@@ -220,7 +221,7 @@ async def _move(ctx: Context, item_id: str, status: str, if_match: str | None) -
 async def versions(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
     """Newest first."""
     rows = await ctx.run_read(lambda: content_versions.list_versions(ctx, item_id))
-    return JSONBytesResponse({"data": rows, "meta": {"count": len(rows)}})
+    return JSONBytesResponse(complete_list(rows, ctx.clock.now_ms()))
 
 
 @router.get(

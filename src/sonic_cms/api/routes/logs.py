@@ -15,6 +15,7 @@ from sonic_cms.api.params import int_query, only_params
 from sonic_cms.errors import BadRequest
 from sonic_cms.inputs.integers import MAX_EPOCH_MS, checked_int, is_whole_number, parse_int
 from sonic_cms.logs import queries as log_service
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(prefix="/admin/api/logs", tags=["logs"], route_class=DocumentedRoute)
 
@@ -118,7 +119,8 @@ async def export(
 @router.get("/config", dependencies=[Depends(only_params())], responses=ok(adocs.LogConfigList))
 async def get_config(ctx: CtxDep) -> dict[str, Any]:
     """Every category's log_config."""
-    return {"data": await ctx.run_read(lambda: log_service.get_config(ctx))}
+    rows = await ctx.run_read(lambda: log_service.get_config(ctx))
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.put("/config/{category}", responses=ok(adocs.LogConfigEnvelope))

@@ -37,7 +37,7 @@ from sonic_cms.media.queries import (
 )
 from sonic_cms.media.upload import MediaMeta, NamedSource, upload_many, upload_media
 from sonic_cms.media.url_import import import_from_url
-from sonic_cms.pagination import page_block
+from sonic_cms.pagination import complete_list, list_envelope, page_block
 
 router = APIRouter(prefix="/api/media", tags=["media"], route_class=DocumentedRoute)
 T = TypeVar("T")
@@ -256,7 +256,7 @@ async def list_items(
     items, total = await ctx.run_read(
         lambda: list_media(ctx, filters, page=page, limit=limit, sort=sort)
     )
-    return {"data": items, "meta": {"pagination": page_block(page, limit, total)}}
+    return list_envelope(items, ctx.clock.now_ms(), pagination=page_block(page, limit, total))
 
 
 @router.get(
@@ -278,7 +278,8 @@ async def folders(ctx: CtxDep) -> Any:
     """Folders in use plus those made with create-folder."""
     ctx.actor.require("media.read")
     created = await _in_thread(lambda: manage.created_folders(ctx))
-    return {"data": await ctx.run_read(lambda: media_folders(ctx, created))}
+    rows = await ctx.run_read(lambda: media_folders(ctx, created))
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.get("/{media_id}", summary="One media item", responses=ok(mdocs.MediaEnvelope))

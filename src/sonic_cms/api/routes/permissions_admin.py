@@ -12,6 +12,7 @@ from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.auth import roles
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(
     prefix="/admin/api",
@@ -30,7 +31,8 @@ class GrantBody(StrictModel):
 @router.get("/permissions", responses=ok(udocs.PermissionList))
 async def list_permissions_route(ctx: CtxDep) -> dict[str, Any]:
     """Every permission and the roles holding it."""
-    return {"data": await ctx.run_read(lambda: roles.list_permissions(ctx))}
+    rows = await ctx.run_read(lambda: roles.list_permissions(ctx))
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.get("/roles", responses=ok(udocs.RoleMatrix))

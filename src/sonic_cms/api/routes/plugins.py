@@ -14,6 +14,7 @@ from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
 from sonic_cms.context import Context
 from sonic_cms.extensions import lifecycle
+from sonic_cms.pagination import complete_list
 
 router = APIRouter(prefix="/admin/api/plugins", tags=["plugins"], route_class=DocumentedRoute)
 
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/admin/api/plugins", tags=["plugins"], route_class=Do
 async def list_plugins(ctx: CtxDep, app: ContextDep) -> dict[str, Any]:
     """Every known plugin with its state, and invalid ones with their problems."""
     data = await ctx.run_read(lambda: lifecycle.list_plugins(ctx, app.plugins.registry))
-    return {"data": data}
+    return complete_list(data, ctx.clock.now_ms())
 
 
 @router.get("/{name}", dependencies=[Depends(only_params())], responses=ok(adocs.PluginEnvelope))

@@ -20,7 +20,7 @@ from sonic_cms.api.queries import only_known_params
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.auth import sessions, two_factor, user_admin
 from sonic_cms.db.records import ROLE_PATTERN
-from sonic_cms.pagination import page_block
+from sonic_cms.pagination import list_envelope, page_block
 
 router = APIRouter(
     prefix="/admin/api/users",
@@ -59,7 +59,7 @@ async def list_users_route(
             ctx, page=page, limit=limit, role=role, active=active, search=search
         )
     )
-    return {"data": items, "meta": {"pagination": page_block(page, limit, total)}}
+    return list_envelope(items, ctx.clock.now_ms(), pagination=page_block(page, limit, total))
 
 
 @router.post("", status_code=201, responses=ok(udocs.UserEnvelope, 201))

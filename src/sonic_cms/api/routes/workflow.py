@@ -12,6 +12,7 @@ from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.routes._io import json_object
 from sonic_cms.inputs.bodies import check_fields
+from sonic_cms.pagination import complete_list, list_envelope
 from sonic_cms.workflow import definitions as workflow_definitions
 from sonic_cms.workflow import scheduling
 from sonic_cms.workflow import transitions as workflow
@@ -43,7 +44,8 @@ async def post_transition(content_id: str, request: Request, ctx: CtxDep) -> dic
 )
 async def get_transitions(content_id: str, ctx: CtxDep) -> dict[str, Any]:
     """The states the caller may move the item to from its current state."""
-    return {"data": await ctx.run_read(lambda: workflow.allowed_transitions(ctx, content_id))}
+    moves = await ctx.run_read(lambda: workflow.allowed_transitions(ctx, content_id))
+    return complete_list(moves, ctx.clock.now_ms())
 
 
 @router.get(
@@ -54,7 +56,7 @@ async def get_transitions(content_id: str, ctx: CtxDep) -> dict[str, Any]:
 async def get_history(content_id: str, ctx: CtxDep) -> dict[str, Any]:
     """Oldest first, with who, when, from, to and the comment."""
     entries = await ctx.run_read(lambda: workflow.content_history(ctx, content_id))
-    return {"data": entries, "meta": {"count": len(entries)}}
+    return complete_list(entries, ctx.clock.now_ms())
 
 
 @router.get(
@@ -65,13 +67,15 @@ async def get_history(content_id: str, ctx: CtxDep) -> dict[str, Any]:
 async def get_queue(ctx: CtxDep, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """Pending-review content the caller may approve or reject (never their own)."""
     page = await ctx.run_read(lambda: workflow.review_queue(ctx, limit=limit, offset=offset))
-    return {"data": page["items"], "meta": {"count": len(page["items"]), "total": page["total"]}}
+    items, total = page["items"], page["total"]
+    return list_envelope(items, ctx.clock.now_ms(), count=len(items), total=total)
 
 
 @router.get("/admin/api/workflow/states", summary="Workflow states", responses=ok(wdocs.StateList))
 async def get_states(ctx: CtxDep) -> dict[str, Any]:
     """The six default states and any added ones."""
-    return {"data": await ctx.run_read(lambda: workflow_definitions.list_states(ctx))}
+    states = await ctx.run_read(lambda: workflow_definitions.list_states(ctx))
+    return complete_list(states, ctx.clock.now_ms())
 
 
 @router.post(
@@ -94,7 +98,8 @@ async def post_state(request: Request, ctx: CtxDep) -> dict[str, Any]:
 )
 async def get_workflows(ctx: CtxDep) -> dict[str, Any]:
     """The default workflow and every collection's own."""
-    return {"data": await ctx.run_read(lambda: workflow_definitions.list_workflows(ctx))}
+    workflows = await ctx.run_read(lambda: workflow_definitions.list_workflows(ctx))
+    return complete_list(workflows, ctx.clock.now_ms())
 
 
 @router.post(
@@ -145,7 +150,7 @@ async def post_schedule(content_id: str, request: Request, ctx: CtxDep) -> dict[
 async def get_content_schedules(content_id: str, ctx: CtxDep) -> dict[str, Any]:
     """Every schedule of the item, soonest first."""
     rows = await ctx.run_read(lambda: scheduling.list_schedules(ctx, content_id=content_id))
-    return {"data": rows, "meta": {"count": len(rows)}}
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.get("/api/schedules", summary="Scheduled actions", responses=ok(wdocs.ScheduleList))
@@ -159,7 +164,7 @@ async def get_schedules(
     rows = await ctx.run_read(
         lambda: scheduling.list_schedules(ctx, status=status, limit=limit, offset=offset)
     )
-    return {"data": rows, "meta": {"count": len(rows)}}
+    return complete_list(rows, ctx.clock.now_ms())
 
 
 @router.delete(

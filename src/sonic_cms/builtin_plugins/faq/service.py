@@ -14,7 +14,7 @@ from sonic_cms.context import Context
 from sonic_cms.errors import NotFound
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.bodies import KnownFields
-from sonic_cms.pagination import page_block
+from sonic_cms.pagination import list_envelope, page_block
 
 MANAGE = "faq.manage"
 
@@ -73,7 +73,7 @@ def list_faqs(ctx: Context, page: int, limit: int, category: str | None) -> dict
             .offset((page - 1) * limit)
         ).mappings()
         data = [dict(row) for row in rows]
-    return {"data": data, "meta": {"pagination": page_block(page, limit, total)}}
+    return list_envelope(data, ctx.clock.now_ms(), pagination=page_block(page, limit, total))
 
 
 def get_faq(ctx: Context, faq_id: str) -> dict[str, Any]:
