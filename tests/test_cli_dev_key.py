@@ -117,6 +117,24 @@ def test_the_development_key_is_made_once_with_mode_600(fresh_keys: Path):
     assert [p.name for p in path.parent.iterdir()] == [".secret_key"]  # no temporary left
 
 
+def test_a_planted_or_readable_key_file_is_refused(fresh_keys: Path):
+    """A key others may read or plant signs nothing: a symlink is not followed (nothing is
+    created where it points) and a file with group/other permission bits is refused."""
+    data, elsewhere = fresh_keys / "data", fresh_keys / "elsewhere"
+    data.mkdir()
+    elsewhere.mkdir()
+    (data / ".secret_key").symlink_to(elsewhere / "planted")
+    settings = load_settings(env="development", data_dir=data)
+    with pytest.raises(ConfigError, match="cannot keep the development secret key"):
+        settings.effective_secret_key  # noqa: B018
+    assert not (elsewhere / "planted").exists()
+    (data / ".secret_key").unlink()
+    (data / ".secret_key").write_text("A" * 40 + "\n")
+    (data / ".secret_key").chmod(0o644)
+    with pytest.raises(ConfigError, match="mode 600"):
+        load_settings(env="development", data_dir=data).effective_secret_key  # noqa: B018
+
+
 def test_a_given_key_or_another_environment_writes_no_file(fresh_keys: Path):
     strong = "0123456789abcdef0123456789abcdef-strong"
     for env in ("development", "production"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import tempfile
 import tomllib
 from pathlib import Path
@@ -605,11 +606,12 @@ def development_key(data_dir: Path) -> str:
     starting together (a CLI command and the server's workers) end up with one key: the
     loser of the race reads the winner's file.
     """
-    path = (data_dir / DEVELOPMENT_KEY_FILE).resolve()
+    # The folder is resolved, the file itself never: a symlink planted there is refused.
+    path = data_dir.resolve() / DEVELOPMENT_KEY_FILE
     if path in _DEVELOPMENT_KEYS:
         return _DEVELOPMENT_KEYS[path]
     try:
-        key = _read_key(path) if path.exists() else _create_key(path)
+        key = _read_key(path) if os.path.lexists(path) else _create_key(path)
     except OSError as exc:
         raise ConfigError(
             f"cannot keep the development secret key in {path}: {exc.strerror or exc}; "
@@ -620,7 +622,18 @@ def development_key(data_dir: Path) -> str:
 
 
 def _read_key(path: Path) -> str:
-    key = path.read_text(encoding="utf-8").strip()
+    """The key in ``path``, only from a regular file (not a symlink) of this user that no one
+    else may read or write: a key others can see or plant signs nothing."""
+    handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(handle, encoding="utf-8") as key_file:
+        info = os.fstat(key_file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            raise ConfigError(
+                f"the development secret key {path} must be a file of this user with mode 600 "
+                f"(it is {stat.filemode(info.st_mode)}, uid {info.st_uid}); fix it or delete it "
+                "to make a new one"
+            )
+        key = key_file.read().strip()
     if len(key) < 32:
         raise ConfigError(
             f"the development secret key in {path} is shorter than 32 characters; "

@@ -55,6 +55,15 @@ def test_default_answers_any_origin_with_star_and_never_credentials(client: Test
     assert "access-control-allow-credentials" not in with_cookie.headers
 
 
+def test_default_answers_vary_on_origin_with_or_without_one(client: TestClient):
+    """A shared cache must not serve the answer made for a request without ``Origin`` (no CORS
+    headers) to a browser page: every public API answer says it varies on ``Origin``."""
+    for headers in ({"Origin": EVIL}, {}):
+        response = client.get("/api/collections", headers=headers)
+        assert "Origin" in response.headers.get("vary", ""), headers
+    assert "vary" not in client.get("/health").headers
+
+
 def test_default_preflight_is_answered_on_the_public_api(client: TestClient):
     response = preflight(client, "/api/content", EVIL)
     assert response.status_code == 204
@@ -106,6 +115,8 @@ def test_listed_origin_gets_credentials_others_only_star(cors_client: TestClient
     assert other.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in other.headers
     assert "Origin" in other.headers["vary"]
+    shouted = cors_client.get("/api/collections", headers={"Origin": APP.upper()})
+    assert shouted.headers["access-control-allow-origin"] == APP  # the canonical form
     listed_preflight = preflight(cors_client, "/api/content", APP)
     assert listed_preflight.status_code == 204
     assert listed_preflight.headers["access-control-allow-credentials"] == "true"

@@ -49,7 +49,13 @@ def test_fresh_directory_migrates_creates_admin_and_serves_health(tmp_path: Path
         assert response.status_code == 200
         assert response.json()["database"]["engine"] == "sqlite"
         assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
+        secret = "Zq7SecretLinkToken"
+        httpx.get(f"http://127.0.0.1:{port}/auth/magic-link/verify?token={secret}", timeout=5)
     finally:
         server.terminate()
         server.wait(timeout=15)
         log.close()
+    output = (tmp_path / "server.log").read_text()
+    # uvicorn's access log prints request targets: their secrets are masked
+    assert "/auth/magic-link/verify?token=%5Bredacted%5D" in output
+    assert secret not in output

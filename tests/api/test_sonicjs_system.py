@@ -188,10 +188,18 @@ def test_system_stats_count_what_the_caller_may_read(
     assert anonymous["content"] == {"total": 1}  # the draft is not the public's to count
     assert anonymous["media"]["total_files"] is None
     assert anonymous["users"] == {"total": None}
-    admin = _stats(client, bearer_headers(db, settings, clock, "admin"))
+    admin_headers = bearer_headers(db, settings, clock, "admin")
+    admin = _stats(client, admin_headers)
     assert admin["content"] == {"total": 2}
     assert admin["media"] == {"total_files": 0, "total_size_bytes": 0, "total_size_mb": 0}
     assert admin["users"]["total"] == 2  # the author and the admin
+    # a token scoped to media counts media, and is not refused for lacking content.read
+    minted = client.post(
+        "/api/tokens", json={"name": "m", "permissions": ["media.read"]}, headers=admin_headers
+    )
+    media_only = _stats(client, {"Authorization": f"Bearer {minted.json()['data']['token']}"})
+    assert media_only["content"] == {"total": None}
+    assert media_only["media"]["total_files"] == 0
 
 
 def test_system_ping(client: TestClient, clock: FrozenClock):

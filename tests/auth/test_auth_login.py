@@ -124,6 +124,29 @@ def test_form_login_works_like_sonicjs_pages(client: TestClient, db: Database, c
     assert response.status_code == 200
 
 
+def test_a_form_body_follows_the_body_rule(client: TestClient, db: Database, clock: FrozenClock):
+    """A file part is judged like any field (before: silently dropped) and a field given twice
+    is refused (before: the last one won), so a form cannot smuggle what JSON may not."""
+    user = create_random_user(db, clock)
+    fields = {"email": user.email, "password": TEST_PASSWORD}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)  # the parsed form is closed
+        stray = client.post("/auth/login", data=fields, files={"bogus": ("a.txt", b"x")})
+    assert stray.status_code == 422
+    assert [d["path"] for d in stray.json()["details"]] == ["bogus"]
+    as_file = client.post(
+        "/auth/login", data={"email": user.email}, files={"password": ("p.txt", b"x")}
+    )
+    assert as_file.status_code == 400 and as_file.json()["details"][0]["path"] == "password"
+    twice = client.post(
+        "/auth/login",
+        content=f"email={user.email}&password=wrong&password={TEST_PASSWORD}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.status_code == 400
+    assert twice.json()["details"] == [{"path": "password", "message": "given more than once"}]
+
+
 def test_refresh_rotates_and_old_refresh_token_dies(
     client: TestClient, db: Database, clock: FrozenClock
 ):

@@ -49,6 +49,7 @@ from sonic_cms.api.routes import plugins as plugin_routes
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
+from sonic_cms.logs.scrub import install_access_log_scrubber
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.plugins.spec import PluginSpec
 from sonic_cms.runtime import build_runtime
@@ -135,5 +136,7 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """The app uvicorn's factory mode builds in each worker, from the environment."""
+    """The app uvicorn's factory mode builds in each worker, from the environment (after
+    uvicorn has configured its loggers, so the access-log scrubber stays attached)."""
+    install_access_log_scrubber()
     return create_app(load_settings())

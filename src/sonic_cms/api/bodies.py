@@ -96,8 +96,8 @@ async def read_body(request: Request, model: type[M], *, optional: bool = False)
     content_type = request.headers.get("content-type", "")
     data: Any
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        data = {key: value for key, value in form.items() if isinstance(value, str)}
+        async with request.form() as form:
+            data = form_fields(form.multi_items())
     else:
         raw = await request.body()
         data = {} if not raw.strip() and optional else parse_json_object(raw)
@@ -105,6 +105,21 @@ async def read_body(request: Request, model: type[M], *, optional: bool = False)
         return model.model_validate(data)
     except ValidationError as exc:
         raise invalid(validation_details(exc)) from exc
+
+
+def form_fields(items: list[tuple[str, Any]]) -> dict[str, str | None]:
+    """A form's fields as a JSON body would carry them, so the model judges every part: a file
+    part becomes ``None`` (an unknown name is then refused by the body rule, a known one fails
+    its type), and a field given twice is refused rather than last-wins."""
+    data: dict[str, str | None] = {}
+    repeated = []
+    for key, value in items:
+        if key in data:
+            repeated.append({"path": key[:60], "message": "given more than once"})
+        data[key] = value if isinstance(value, str) else None
+    if repeated:
+        raise invalid(repeated)
+    return data
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:

@@ -184,14 +184,17 @@ class CorsPolicy:
         None when CORS does not apply (the browser then keeps the answer from the page)."""
         normalized = origin_of(origin)
         if normalized is not None and normalized in self.named and _named_origin_path(path):
-            return origin.encode("latin-1"), True
+            return normalized.encode("latin-1"), True
         if self.any_origin and _public_api(path):
             return b"*", False
         return None
 
     def varies(self, path: str) -> bool:
-        """Whether the answer on ``path`` depends on ``Origin`` (caches must key on it)."""
-        return bool(self.named) and _named_origin_path(path)
+        """Whether the answer on ``path`` depends on ``Origin``: a shared cache must not hand
+        the answer to a request without ``Origin`` (no CORS headers) to a page that sent one."""
+        return (self.any_origin and _public_api(path)) or (
+            bool(self.named) and _named_origin_path(path)
+        )
 
 
 class CorsMiddleware:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -27,6 +28,31 @@ def scrub_query(query: str) -> str:
         return query
     pairs = parse_qsl(query, keep_blank_values=True)
     return urlencode([(k, MASK if SECRET_KEY.search(k) else scrub_text(v)) for k, v in pairs])
+
+
+def scrub_path(path: str) -> str:
+    """A request target (path and query) with its secret-looking query parameters masked."""
+    base, sep, query = path.partition("?")
+    return f"{base}{sep}{scrub_query(query)}" if sep else path
+
+
+class AccessLogScrubber(logging.Filter):
+    """Masks the query of uvicorn's access-log lines, which print the full request target: a
+    magic link's ``?token=`` would otherwise sit in the server's output in plain form."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn.access logs (client, method, target, http version, status).
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], scrub_path(args[2]), *args[3:])
+        return True
+
+
+def install_access_log_scrubber() -> None:
+    """Attach :class:`AccessLogScrubber` to uvicorn's access logger once per process."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogScrubber) for f in access.filters):
+        access.addFilter(AccessLogScrubber())
 
 
 def scrub_data(value: Any, depth: int = 0) -> Any:

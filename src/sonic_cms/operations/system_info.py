@@ -58,7 +58,8 @@ def _users_total(ctx: Context) -> int | None:
 
 def system_stats(ctx: Context) -> dict[str, Any]:
     """SonicJS's counts of content, media and users. Content counts what the caller may read;
-    media and user counts are ``null`` for a caller without ``media.read`` / ``users.read``."""
+    each count is ``null`` for a caller without its read permission (``content.read``,
+    ``media.read``, ``users.read``), so a token scoped to one resource still gets its count."""
     media: dict[str, Any] = {"total_files": None, "total_size_bytes": None, "total_size_mb": None}
     if ctx.actor.can("media.read"):
         stats = media_statistics(ctx)
@@ -68,7 +69,9 @@ def system_stats(ctx: Context) -> dict[str, Any]:
             "total_size_mb": round(stats["totalSize"] / 1024 / 1024, 2),
         }
     return {
-        "content": {"total": content_stats(ctx)["total"]},
+        "content": {
+            "total": content_stats(ctx)["total"] if ctx.actor.can("content.read") else None
+        },
         "media": media,
         "users": {"total": _users_total(ctx)},
         "timestamp": iso_utc(ctx.clock.now_ms()),
