@@ -220,6 +220,20 @@ def test_debug_shows_the_traceback(tmp_path: Path):
     assert "does not exist" in result.stderr
 
 
+def test_an_unmigrated_sqlite_database_says_to_migrate(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'never-migrated.db'}"
+    result = run_sonic("users", "list", "--database-url", url, cwd=tmp_path)
+    line = one_error_line(result, code=1)
+    assert "this database is not migrated; run `sonic db migrate`" in line
+
+
+def test_debug_shows_the_traceback_of_a_configuration_error_too(tmp_path: Path):
+    result = run_sonic("--debug", "db", "info", cwd=tmp_path, env={"SONIC_REDIS_URL": "notaurl"})
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConfigError: SONIC_REDIS_URL" in result.stderr
+
+
 @pytest.mark.postgres
 def test_postgres_start_db_create_then_migrate(tmp_path: Path):
     """The README's way to start on PostgreSQL: `sonic db create`, then `sonic db migrate`."""

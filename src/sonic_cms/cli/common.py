@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 from sonic_cms.actors import SYSTEM, Actor
-from sonic_cms.cli.failures import EXIT_CONFIG, EXIT_FAILED, fail_line, message_of
-from sonic_cms.config import ConfigError, Settings, load_settings
+from sonic_cms.cli.failures import EXIT_FAILED, fail_line, message_of
+from sonic_cms.config import Settings, load_settings
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.runtime import command_runtime
@@ -38,11 +38,9 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 
 def settings_from(env: str | None, database_url: str | None, **overrides: object) -> Settings:
-    """Settings for a command, or a clear exit 2 when the configuration is unusable."""
-    try:
-        return load_settings(env=env, database_url=database_url, **overrides)
-    except ConfigError as exc:
-        fail(f"configuration: {exc}", code=EXIT_CONFIG)
+    """Settings for a command. An unusable configuration raises ``ConfigError``, which the
+    root group turns into one line and exit 2 (or, with ``--debug``, a traceback)."""
+    return load_settings(env=env, database_url=database_url, **overrides)
 
 
 @contextmanager

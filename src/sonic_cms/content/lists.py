@@ -347,7 +347,8 @@ def _pagination(
     total, capped = counted
     if capped and shown and not has_more:
         total, capped = query.offset + shown, False
-    elif capped:
+    elif capped and shown:
+        # an empty page past the end proves nothing about rows before its offset
         total = max(total, query.offset + shown + (1 if has_more else 0))
     before = -(-query.offset // query.limit)
     pagination: dict[str, Any] = {

@@ -180,6 +180,11 @@ def connection_problem(exc: BaseException) -> str | None:
         cause = exc.orig or exc
     if isinstance(cause, sqlite3.OperationalError):
         first = str(cause).strip().splitlines()[0]
+        if first.startswith("no such table"):
+            return (
+                f"SQLite: {first}: this database is not migrated; run `sonic db migrate` "
+                "(or check that SONIC_DATABASE_URL names the database you meant)"
+            )
         return f"SQLite: {first}; check SONIC_DATABASE_URL and that its folder is writable"
     if not isinstance(cause, psycopg.OperationalError):
         return None
