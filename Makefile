@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint typecheck bench clean assets
+.PHONY: run test lint typecheck bench clean assets browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,15 @@ run: $(STAMP)
 ## test: install dev extras and run the whole suite in parallel; ARGS narrows it
 ## (make test ARGS="-x tests/content")
 ARGS ?=
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(ARGS)
+
+## browser: Debian's chromium for the admin's browser tests (Playwright's own browser download is
+## not used); installed when missing and this is root with apt, else the tests say why they skip
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 lint: $(DEV_STAMP)
 	$(BIN)/lint-imports
@@ -43,9 +50,11 @@ typecheck: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run_all
 
-## assets: re-vendor Swagger UI and ReDoc (versions pinned in assets/package-lock.json) into the
-## package, so /docs and /redoc need no CDN; the copies are committed, so running needs no Node
+## assets: re-vendor Swagger UI, ReDoc and htmx (versions pinned in assets/package-lock.json) into
+## the package, so /docs, /redoc and /admin need no CDN; the copies are committed, so running needs
+## no Node
 VENDOR := src/sonic_cms/api/static/vendor
+ADMIN_VENDOR := src/sonic_cms/admin/static/vendor
 assets:
 	cd assets && npm ci
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui $(VENDOR)/redoc
@@ -53,6 +62,9 @@ assets:
 		swagger-ui.css favicon-32x32.png LICENSE NOTICE package.json ../../../$(VENDOR)/swagger-ui/
 	cd assets/node_modules/redoc && cp bundles/redoc.standalone.js \
 		bundles/redoc.standalone.js.LICENSE.txt LICENSE package.json ../../../$(VENDOR)/redoc/
+	rm -rf $(ADMIN_VENDOR) && mkdir -p $(ADMIN_VENDOR)/htmx
+	cd assets/node_modules/htmx.org && cp dist/htmx.min.js LICENSE package.json \
+		../../../$(ADMIN_VENDOR)/htmx/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,9 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from sonic_cms import __version__
-from sonic_cms.api.auth import authenticate
+from sonic_cms.admin import install_admin
+from sonic_cms.admin.web import WebBindings
+from sonic_cms.api.auth import authenticate, clear_session_cookies, set_session_cookies
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
@@ -46,6 +48,7 @@ from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.api.routes import cache as cache_routes
 from sonic_cms.api.routes import logs as log_routes
 from sonic_cms.api.routes import plugins as plugin_routes
+from sonic_cms.api.routes.auth import client_ip
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
@@ -131,6 +134,8 @@ def create_app(
     ):
         app.include_router(module.router)
     mount_plugin_routes(app, context.plugins.registry)
+    web = WebBindings(authenticate, set_session_cookies, clear_session_cookies, client_ip)
+    install_admin(app, settings, web)
     install_docs(app)
     return app
 

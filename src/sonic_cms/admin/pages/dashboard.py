@@ -1,0 +1,57 @@
+"""``/admin``: the dashboard. Each panel is one domain service's answer for the signed-in
+user (counts per collection and status, my drafts, my review queue, upcoming schedules, recent
+changes); a panel the user may not see is left out, not emptied by a rule of its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from sonic_cms.admin.pages.session import LOGIN_PATH, page_actor, services_for
+from sonic_cms.admin.pages.shell import shell_values
+from sonic_cms.admin.templating import render
+from sonic_cms.auth import user_admin
+from sonic_cms.content import lists
+from sonic_cms.context import Context
+from sonic_cms.workflow import scheduling, transitions
+
+router = APIRouter(include_in_schema=False)
+PANEL_SIZE = 5
+STATUSES = ("draft", "review", "scheduled", "published", "archived")
+
+
+def dashboard_values(ctx: Context) -> dict[str, Any]:
+    """Every panel's data, read for ``ctx.actor``."""
+    actor = ctx.actor
+    user_id = str(actor.user_id)
+    mine = [("author", user_id), ("status", "draft"), ("sort", "-updated_at")]
+    recent = [("sort", "-updated_at"), ("limit", str(PANEL_SIZE))]
+    values: dict[str, Any] = {
+        "user": user_admin.get_user(ctx, user_id),
+        "stats": lists.content_stats(ctx),
+        "statuses": STATUSES,
+        "my_drafts": lists.list_content(ctx, [*mine, ("limit", str(PANEL_SIZE))])["data"],
+        "recent": lists.list_content(ctx, recent)["data"],
+        "queue": None,
+        "schedules": None,
+    }
+    if actor.can("content.review"):
+        values["queue"] = transitions.review_queue(ctx, limit=PANEL_SIZE)
+    if actor.can("workflow.read"):
+        values["schedules"] = scheduling.list_schedules(ctx, status="pending", limit=PANEL_SIZE)
+    return values | shell_values(ctx, current="dashboard")
+
+
+@router.get("/admin")
+@router.get("/admin/")
+async def dashboard(request: Request) -> Response:
+    """The dashboard, or the sign-in page for a signed-out visitor."""
+    actor = await page_actor(request)
+    if actor is None:
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+    ctx = services_for(request, actor)
+    values = await ctx.run_read(lambda: dashboard_values(ctx))
+    crumbs = [("Dashboard", None)]
+    return render(request, "dashboard.html", session_id=actor.session_id, crumbs=crumbs, **values)
