@@ -62,10 +62,14 @@ def _wait_until_healthy(server: LiveServer, seconds: float) -> None:
 
 
 @contextmanager
-def live_server(db_url: str, directory: Path, **settings: str) -> Iterator[LiveServer]:
+def live_server(
+    db_url: str, directory: Path, *, port: int | None = None, **settings: str
+) -> Iterator[LiveServer]:
     """`sonic serve` on an already migrated ``db_url``; ``settings`` are extra SONIC_* values
-    (lower-case names without the prefix). Local state (media, backups) lives in ``directory``."""
-    port = free_port()
+    (lower-case names without the prefix). Local state (media, backups) lives in ``directory``.
+    ``port`` is free_port()'s unless given (a test that must name the server's own origin in
+    its settings picks it first)."""
+    port = port or free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
