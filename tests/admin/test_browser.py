@@ -16,10 +16,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
-from tests.utils.auth import TEST_PASSWORD, create_random_user
+from tests.utils.auth import TEST_PASSWORD, create_random_user, system_context
 from tests.utils.live_server import LiveServer, live_server
 from tests.utils.redis_server import free_port
 
@@ -32,8 +33,6 @@ pytestmark = [
     ),
     pytest.mark.parametrize("engine_name", ["sqlite"]),
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @dataclass
@@ -53,26 +52,26 @@ def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
         launched.close()
 
 
-def open_page(browser: object, server: LiveServer, width: int = 1440) -> tuple[object, Watch]:
+def open_page(browser: Browser, server: LiveServer, width: int = 1440) -> tuple[Page, Watch]:
     """A fresh context and page whose outside requests are aborted and counted."""
     watch = Watch(server.url)
-    context = browser.new_context(viewport={"width": width, "height": 900})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": width, "height": 900})
 
-    def route(route: object) -> None:
-        url = route.request.url  # type: ignore[attr-defined]
+    def route(route: Route) -> None:
+        url = route.request.url
         parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != server.url and parts.scheme in {"http", "https"}:
             watch.external.append(url)
-            route.abort()  # type: ignore[attr-defined]
+            route.abort()
         else:
-            route.continue_()  # type: ignore[attr-defined]
+            route.continue_()
 
     context.route("**/*", route)
     page = context.new_page()
@@ -81,40 +80,57 @@ def open_page(browser: object, server: LiveServer, width: int = 1440) -> tuple[o
     return page, watch
 
 
-def sign_in(page: object, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/auth/login")  # type: ignore[attr-defined]
-    page.fill('input[name="email"]', email)  # type: ignore[attr-defined]
-    page.fill('input[name="password"]', TEST_PASSWORD)  # type: ignore[attr-defined]
-    page.click('button[type="submit"]')  # type: ignore[attr-defined]
-    page.wait_for_url(f"{server.url}/admin")  # type: ignore[attr-defined]
+def seed_news(db: Database, clock: FrozenClock, user_id: str) -> None:
+    """A collection with a draft and a published item by ``user_id``, for the dashboard."""
+    from sonic_cms.auth.authentication import actor_for_user
+    from sonic_cms.content import collections, items
+
+    system = system_context(db, clock)
+    ctx = system.acting_as(actor_for_user(system, user_id))
+    schema = {"type": "object", "properties": {}}
+    news = collections.create_collection(
+        ctx, {"name": "news", "display_name": "News", "schema": schema}
+    )
+    for title, status in (("Spring launch notes", "draft"), ("Welcome", "published")):
+        body = {"collectionId": news["id"], "title": title, "data": {}, "status": status}
+        items.create_item(ctx, body)
+
+
+def sign_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(f"{server.url}/auth/login")
+    page.fill('input[name="email"]', email)
+    page.fill('input[name="password"]', TEST_PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_url(f"{server.url}/admin")
 
 
 def test_sign_in_lands_on_the_dashboard_with_nothing_from_outside(
     server: LiveServer,
-    browser: object,
+    browser: Browser,
     db: Database,
     clock: FrozenClock,
     tmp_path_factory: pytest.TempPathFactory,
 ):
     admin = create_random_user(db, clock, "admin")
+    seed_news(db, clock, admin.id)
     shots = tmp_path_factory.mktemp("admin-screenshots")
     for width in (360, 1440):
         page, watch = open_page(browser, server, width)
-        page.goto(f"{server.url}/admin")  # type: ignore[attr-defined]
-        assert page.url == f"{server.url}/admin/login"  # type: ignore[attr-defined]
-        page.screenshot(path=str(shots / f"login-{width}.png"), full_page=True)  # type: ignore[attr-defined]
+        page.goto(f"{server.url}/admin")
+        assert page.url == f"{server.url}/admin/login"
+        page.screenshot(path=str(shots / f"login-{width}.png"), full_page=True)
         sign_in(page, server, admin.email)
-        heading = page.locator("h1")  # type: ignore[attr-defined]
+        heading = page.locator("h1")
         assert heading.inner_text() == "Dashboard"
-        assert page.locator("[data-admin-menu]").count() == 1  # type: ignore[attr-defined]
-        page.screenshot(path=str(shots / f"dashboard-{width}.png"), full_page=True)  # type: ignore[attr-defined]
-        sidebar = page.locator("#sidebar")  # type: ignore[attr-defined]
+        assert page.locator("[data-admin-menu]").count() == 1
+        page.screenshot(path=str(shots / f"dashboard-{width}.png"), full_page=True)
+        sidebar = page.locator("#sidebar")
         if width == 360:  # folded behind the Menu button, which opens it
             assert not sidebar.is_visible()
-            page.click("[data-nav-toggle]")  # type: ignore[attr-defined]
-            page.screenshot(path=str(shots / f"menu-{width}.png"))  # type: ignore[attr-defined]
+            page.click("[data-nav-toggle]")
+            page.screenshot(path=str(shots / f"menu-{width}.png"))
         assert sidebar.is_visible()
-        scroll = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+        scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"horizontal scrolling at {width} px"
         assert watch.external == []
         assert watch.errors == []
@@ -122,30 +138,30 @@ def test_sign_in_lands_on_the_dashboard_with_nothing_from_outside(
 
 
 def test_a_viewer_sees_no_admin_menu_and_can_sign_out(
-    server: LiveServer, browser: object, db: Database, clock: FrozenClock
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
 ):
     viewer = create_random_user(db, clock, "viewer")
     page, watch = open_page(browser, server)
     sign_in(page, server, viewer.email)
-    assert page.locator("[data-admin-menu]").count() == 0  # type: ignore[attr-defined]
-    assert page.locator("text=Review queue").count() == 0  # type: ignore[attr-defined]
-    page.click("summary.usermenu__summary")  # type: ignore[attr-defined]
-    page.click("text=Sign out")  # type: ignore[attr-defined]
-    page.wait_for_url(f"{server.url}/admin/login?signed_out=1")  # type: ignore[attr-defined]
-    page.goto(f"{server.url}/admin")  # type: ignore[attr-defined]
-    assert page.url == f"{server.url}/admin/login"  # type: ignore[attr-defined]
+    assert page.locator("[data-admin-menu]").count() == 0
+    assert page.locator("text=Review queue").count() == 0
+    page.click("summary.usermenu__summary")
+    page.click("text=Sign out")
+    page.wait_for_url(f"{server.url}/admin/login?signed_out=1")
+    page.goto(f"{server.url}/admin")
+    assert page.url == f"{server.url}/admin/login"
     assert watch.external == [] and watch.errors == []
 
 
 def test_a_post_without_the_csrf_token_is_refused(
-    server: LiveServer, browser: object, db: Database, clock: FrozenClock
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
 ):
     editor = create_random_user(db, clock, "editor")
     page, watch = open_page(browser, server)
     sign_in(page, server, editor.email)
     # The page itself (its cookies, its Origin: the API's origin check passes) posting the
     # logout form without the token: only the CSRF token is missing.
-    answer = page.evaluate(  # type: ignore[attr-defined]
+    answer = page.evaluate(
         """fetch('/admin/logout', {method: 'POST', redirect: 'manual'})
            .then(r => r.json().then(body => [r.status, body.error]))"""
     )
@@ -154,6 +170,6 @@ def test_a_post_without_the_csrf_token_is_refused(
         "Failed to load resource: the server responded with a status of 403 (Forbidden)"
     ]  # the refusal itself, logged by the browser; nothing else
     watch.errors.clear()
-    page.reload()  # type: ignore[attr-defined]
-    assert page.url == f"{server.url}/admin"  # type: ignore[attr-defined]
+    page.reload()
+    assert page.url == f"{server.url}/admin"
     assert watch.external == [] and watch.errors == []

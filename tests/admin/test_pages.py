@@ -10,10 +10,12 @@ import re
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from sonic_cms.admin.security import CSP
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import User
 from tests.utils.auth import TEST_PASSWORD, create_random_user, system_context
 
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -166,3 +168,38 @@ def test_the_json_sign_in_still_answers_json(client: TestClient, db: Database, c
     user = create_random_user(db, clock, "editor")
     answer = client.post("/auth/login", json={"email": user.email, "password": TEST_PASSWORD})
     assert answer.status_code == 200 and answer.json()["user"]["email"] == user.email
+
+
+def test_forgot_password_asks_the_reset_service(
+    client: TestClient, db: Database, clock: FrozenClock
+):
+    user = create_random_user(db, clock, "editor")
+    page = client.get("/admin/forgot-password")
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    form = {"email": user.email, "csrf_token": csrf_of(page.text)}
+    assert client.post("/admin/forgot-password", data={"email": user.email}).status_code == 403
+    answer = client.post("/admin/forgot-password", data=form)
+    assert answer.status_code == 200 and "a link to choose a new password" in answer.text
+    with db.read() as conn:
+        token = conn.execute(select(User.password_reset_token).where(User.id == user.id)).scalar()
+    assert token
+
+
+def test_dashboard_counts_items_per_collection_and_status(
+    client: TestClient, db: Database, clock: FrozenClock
+):
+    from sonic_cms.content import collections, items
+
+    admin = create_random_user(db, clock, "admin")
+    ctx = system_context(db, clock).acting_as(_actor(db, clock, admin.id))
+    news = collections.create_collection(
+        ctx,
+        {"name": "news", "display_name": "News", "schema": {"type": "object", "properties": {}}},
+    )
+    for title in ("One", "Two"):
+        items.create_item(ctx, {"collectionId": news["id"], "title": title, "data": {}})
+    sign_in(client, admin.email)
+    html = client.get("/admin").text
+    assert 'href="/admin/content?collection=news"' in html
+    assert 'aria-label="2 items">2</span>' in html
+    assert "One" in html and "Two" in html

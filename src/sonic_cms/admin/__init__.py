@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
-from sonic_cms.admin.pages import dashboard, login
+from sonic_cms.admin.pages import dashboard, login, password
 from sonic_cms.admin.templating import build_admin
 from sonic_cms.admin.web import WebBindings
 from sonic_cms.config import Settings
@@ -29,5 +29,5 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
     app.add_api_route(
         PREFIX + "/{digest}/{name:path}", static_file, methods=["GET"], include_in_schema=False
     )
-    for module in (login, dashboard):
+    for module in (login, password, dashboard):
         app.include_router(module.router)

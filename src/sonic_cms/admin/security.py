@@ -6,8 +6,9 @@ a ``<meta name="htmx-config">`` tag, which is data, not script) not to inject it
 style nor to evaluate attribute code, so the policy holds without ``'unsafe-inline'``.
 
 CSRF: a signed double-submit token tied to the session. The browser holds a random value in the
-``sonic_csrf`` cookie (HttpOnly, ``SameSite=Strict``); every form carries, and every htmx request
-sends as ``X-CSRF-Token``, ``HMAC(secret_key, value | session id)``. Another site can neither
+``sonic_csrf`` cookie (HttpOnly, ``SameSite=Strict``, written by the API's one cookie writer);
+every form carries, and every htmx request sends as ``X-CSRF-Token``,
+``HMAC(secret_key, value | session id)``. Another site can neither
 read the cookie nor compute the HMAC, and a token stops working when the session changes (sign
 in, sign out), so a token leaked from one session is worth nothing in the next. This sits on
 top of the API's Origin check (``api.auth.same_origin``), which cookie-authenticated writes
@@ -42,6 +43,8 @@ CSP = "; ".join(
 CSRF_COOKIE = "sonic_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+#: The seed: 256 random bits in hex (cookie-safe without quoting).
+SEED_CHARS = 64
 
 
 def page_headers(response: Response) -> Response:
@@ -56,22 +59,14 @@ def page_headers(response: Response) -> Response:
 def csrf_seed(request: Request) -> tuple[str, bool]:
     """The browser's CSRF cookie value, or a fresh one (and True: it must be set)."""
     current = request.cookies.get(CSRF_COOKIE, "")
-    if len(current) == 43 and current.replace("-", "").replace("_", "").isalnum():
+    if len(current) == SEED_CHARS and all(c in "0123456789abcdef" for c in current):
         return current, False
-    return secrets.token_urlsafe(32), True
+    return secrets.token_hex(SEED_CHARS // 2), True
 
 
 def csrf_token(settings: Settings, seed: str, session_id: str | None) -> str:
     """The token forms carry: the seed signed together with the session it belongs to."""
     return keyed_digest(settings, "admin_csrf", f"{seed}|{session_id or ''}")
-
-
-def set_csrf_cookie(response: Response, settings: Settings, seed: str) -> None:
-    """Hand the browser its CSRF seed (HttpOnly: pages never need to read it)."""
-    parts = [f"{CSRF_COOKIE}={seed}", "HttpOnly", "Path=/", "SameSite=Strict"]
-    if settings.auth_cookie_secure:
-        parts.append("Secure")
-    response.headers.append("set-cookie", "; ".join(parts))
 
 
 async def check_csrf(request: Request, settings: Settings, session_id: str | None) -> None:

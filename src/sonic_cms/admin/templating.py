@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
 from sonic_cms.admin.assets import AssetTable
-from sonic_cms.admin.security import csrf_seed, csrf_token, page_headers, set_csrf_cookie
+from sonic_cms.admin.security import CSRF_COOKIE, csrf_seed, csrf_token, page_headers
 from sonic_cms.admin.web import WebBindings
 from sonic_cms.config import Settings
 
@@ -71,7 +71,8 @@ def render(
     token = csrf_token(admin.settings, seed, session_id)
     html = admin.templates.get_template(name).render(csrf_token=token, **values)
     response = HTMLResponse(html, status_code=status)
-    if fresh:
-        set_csrf_cookie(response, admin.settings, seed)
+    if fresh:  # the seed lives as long as a sign-in session may
+        lifetime = admin.settings.refresh_token_ttl_seconds
+        admin.web.set_plain_cookie(response, admin.settings, CSRF_COOKIE, seed, lifetime)
     page_headers(response)
     return response

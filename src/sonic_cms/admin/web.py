@@ -26,4 +26,5 @@ class WebBindings:
     authenticate: Callable[[Request], Awaitable[Actor]]
     set_session_cookies: Callable[[Response, Settings, IssuedTokens], None]
     clear_session_cookies: Callable[[Response, Settings], None]
+    set_plain_cookie: Callable[[Response, Settings, str, str, int], None]
     client_ip: Callable[[Request], str | None]

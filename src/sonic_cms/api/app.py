@@ -15,7 +15,12 @@ from fastapi.telemetry import TelemetryConfig
 from sonic_cms import __version__
 from sonic_cms.admin import install_admin
 from sonic_cms.admin.web import WebBindings
-from sonic_cms.api.auth import authenticate, clear_session_cookies, set_session_cookies
+from sonic_cms.api.auth import (
+    authenticate,
+    clear_session_cookies,
+    set_plain_cookie,
+    set_session_cookies,
+)
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
@@ -134,7 +139,9 @@ def create_app(
     ):
         app.include_router(module.router)
     mount_plugin_routes(app, context.plugins.registry)
-    web = WebBindings(authenticate, set_session_cookies, clear_session_cookies, client_ip)
+    web = WebBindings(
+        authenticate, set_session_cookies, clear_session_cookies, set_plain_cookie, client_ip
+    )
     install_admin(app, settings, web)
     install_docs(app)
     return app

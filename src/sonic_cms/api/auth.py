@@ -129,6 +129,17 @@ def set_session_cookies(response: Response, settings: Settings, tokens: IssuedTo
     )
 
 
+def set_plain_cookie(
+    response: Response, settings: Settings, name: str, value: str, max_age: int
+) -> None:
+    """Any other cookie the server sets (the admin's CSRF seed), with the session cookies'
+    attributes: HttpOnly, ``SameSite=Strict``, Secure when configured, path ``/``."""
+    header = cookie_header(
+        name, value, max_age=max_age, path="/", secure=settings.auth_cookie_secure
+    )
+    response.headers.append("set-cookie", header)
+
+
 def clear_session_cookies(response: Response, settings: Settings) -> None:
     """Expire both cookies (logout): empty values, ``Max-Age=0``, the same attributes."""
     secure = settings.auth_cookie_secure
