@@ -145,6 +145,13 @@ def test_a_viewer_sees_no_admin_menu_and_can_sign_out(
     sign_in(page, server, viewer.email)
     assert page.locator("[data-admin-menu]").count() == 0
     assert page.locator("text=Review queue").count() == 0
+    assert page.evaluate("typeof htmx") == "object"  # the vendored htmx ran under the CSP
+    page.keyboard.press("Tab")  # the first stop is the skip link, shown when focused
+    skip = page.locator(".skip-link")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.bounding_box()["y"] >= 0  # type: ignore[index]
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     page.click("summary.usermenu__summary")
     page.click("text=Sign out")
     page.wait_for_url(f"{server.url}/admin/login?signed_out=1")
