@@ -186,6 +186,7 @@ def test_viewer_gets_403_and_anonymous_401(client, db, clock, people, collection
         ({"action": "publish", "ids": ["a", None]}, "ids.1"),
         ({"action": "publish", "ids": [""]}, "ids.0"),
         ({"action": "publish", "ids": ["x" * 201]}, "ids.0"),
+        ({"action": "publish", "ids": ["a", "nul\u0000"]}, "ids.1"),
         ({"action": "publish", "ids": [f"id-{n}" for n in range(501)]}, "ids"),
         ({"action": "publish", "ids": ["a"], "force": True}, "force"),
     ],

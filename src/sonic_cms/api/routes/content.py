@@ -167,8 +167,9 @@ class BulkBody(KnownFields):
     model_config = KnownFields.model_config | ConfigDict(strict=True)
 
     action: Literal["publish", "unpublish", "archive", "delete"]
-    ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
-        min_length=1, max_length=bulk_actions.MAX_IDS
+    # no control characters: PostgreSQL text cannot hold NUL, and no id has one
+    ids: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]] = (
+        Field(min_length=1, max_length=bulk_actions.MAX_IDS)
     )
 
 
