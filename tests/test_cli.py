@@ -19,6 +19,7 @@ from sonic_cms.operations import databases as admin
 from tests.conftest import make_settings
 from tests.content.helpers import context_on
 from tests.utils.auth import create_random_user
+from tests.utils.content_rows import make_collection, make_content
 
 runner = CliRunner()
 
@@ -317,3 +318,25 @@ def test_content_sanitize_cleans_writes_a_version_and_a_second_run_changes_nothi
 def test_content_sanitize_unknown_collection_fails(db_url: str):
     result = sonic("content", "sanitize", "--dry-run", "--collection", "nope", url=db_url)
     assert result.exit_code == 1 and "not found" in result.output
+
+
+def test_content_bulk_acts_per_item_and_exits_1_when_one_failed(db_url: str, clock):
+    db = Database(make_settings(db_url))
+    try:
+        author = create_random_user(db, clock, "author").id
+        col = make_collection(db, clock)
+        first, second = make_content(db, clock, col, author), make_content(db, clock, col, author)
+        done = sonic("content", "bulk", "publish", "--ids", f"{first},{second}", url=db_url)
+        assert done.exit_code == 0, done.output
+        assert f"{first}: ok\n{second}: ok\n" in done.output
+        assert "publish: 2 of 2 item(s) done, 0 failed" in done.output
+        with db.read() as conn:
+            statuses = set(conn.execute(select(Content.status)).scalars())
+        assert statuses == {"published"}
+        gone = sonic("content", "bulk", "delete", "--ids", first, "--ids", "nope", url=db_url)
+        assert gone.exit_code == 1
+        assert "nope: 404 content_not_found: Content not found" in gone.output
+        assert "delete: 1 of 2 item(s) done, 1 failed" in gone.output
+        assert sonic("content", "bulk", "nuke", "--ids", second, url=db_url).exit_code == 1
+    finally:
+        db.dispose()

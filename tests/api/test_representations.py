@@ -92,12 +92,23 @@ def returned_representations(spec: dict[str, Any]) -> dict[tuple[str, str], set[
                 envelope = _ref_name(schema) if status.startswith("2") else None
                 if envelope is None:
                     continue
-                for prop in components[envelope].get("properties", {}).values():
-                    name = _ref_name(prop)
-                    name = ALIASES.get(name or "", name)
-                    if name in REPRESENTATIONS:
-                        found.setdefault((method.upper(), path), set()).add(name)
+                for name in _held(components, envelope, depth=2):
+                    found.setdefault((method.upper(), path), set()).add(name)
     return found
+
+
+def _held(components: dict[str, Any], component: str, depth: int) -> set[str]:
+    """The representations ``component``'s properties hold, looking ``depth`` levels down
+    (a bulk action's ``data`` is a list of results, each holding an item)."""
+    held = set()
+    for prop in components[component].get("properties", {}).values():
+        name = _ref_name(prop)
+        name = ALIASES.get(name or "", name)
+        if name in REPRESENTATIONS:
+            held.add(name)
+        elif name is not None and depth > 1:
+            held |= _held(components, name, depth - 1)
+    return held
 
 
 class Shapes:
@@ -132,7 +143,9 @@ class Shapes:
         assert response.status_code < 300, f"{method} {url}: {response.text[:300]}"
         body = response.json()
         for key, (component,) in expect.items():
-            value = body[key]
+            value = body
+            for part in key.split("."):  # "data.item": the item of each result in data
+                value = [v[part] for v in value] if isinstance(value, list) else value[part]
             objects = value if isinstance(value, list) else [value]
             assert objects, f"{method} {url}: {key} is empty, nothing checked"
             wanted = self.fields(component, *options)
@@ -205,6 +218,8 @@ def _content_routes(s: Shapes, clock: FrozenClock, image_id: str) -> None:
     s.call("POST", f"{one}/publish", many + "/publish", expect=ITEM)
     s.call("POST", f"{one}/unpublish", many + "/unpublish", expect=ITEM)
     s.call("POST", f"{one}/rollback", many + "/rollback", expect=ITEM, json={"version": 1})
+    bulk = {"action": "unpublish", "ids": [item["id"]]}
+    s.call("POST", "/api/content/bulk", expect={"data.item": ("ContentItem",)}, json=bulk)
     time_travel = ("version", "as_of")
     s.call("GET", f"{one}?as_of={START_MS}", many, expect=ITEM, options=time_travel)
     restore = f"{one}/restore?as_of={START_MS}"

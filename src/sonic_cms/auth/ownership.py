@@ -25,3 +25,11 @@ def require_own_or_any(actor: Actor, any_permission: str, owner_id: str | None) 
     if not actor.is_authenticated:
         raise Unauthorized("Authentication required")
     raise Forbidden(f"Missing permission: {any_permission}", code="missing_permission")
+
+
+def require_some_form(actor: Actor, any_permission: str) -> None:
+    """Raise 403 unless the actor holds ``any_permission`` or its ``_own`` form: a request
+    about many rows is refused at once when the caller could change none of them."""
+    if actor.can(any_permission) or actor.can(f"{any_permission}_own"):
+        return
+    raise Forbidden(f"Missing permission: {any_permission}", code="missing_permission")

@@ -1,5 +1,5 @@
-"""``sonic content ...``: bulk import of content items, and cleaning stored rich text
-(registered by cli/main.py)."""
+"""``sonic content ...``: bulk import of content items, bulk actions (publish, unpublish,
+archive, delete), and cleaning stored rich text (registered by cli/main.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sonic_cms.cli.common import (
     EnvOption,
     command_context,
     fail,
+    run,
     settings_from,
 )
 from sonic_cms.cli.failures import message_of
@@ -25,6 +26,7 @@ from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
+from sonic_cms.workflow import bulk_actions
 
 app = typer.Typer(help="Content items", no_args_is_help=True)
 T = TypeVar("T")
@@ -177,3 +179,41 @@ def sanitize(
         f"{prefix}{len(report.changed)} of {report.scanned} item(s) with rich text {verb} "
         f"({report.batches} batch(es))"
     )
+
+
+@app.command("bulk")
+def bulk(
+    action: Annotated[str, typer.Argument(help="publish, unpublish, archive or delete")],
+    ids: Annotated[
+        list[str], typer.Option("--ids", help="Item ids: repeat the option or separate by commas")
+    ],
+    env: EnvOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Apply one action to many items, as ``POST /api/content/bulk`` does, acting as the system.
+
+    Prints one line per item (``ok`` or the status and error its single route would give) and
+    a summary; exits 1 if any item failed.
+    """
+    if action not in bulk_actions.ACTIONS:
+        fail(f"unknown action {action!r}: one of {', '.join(bulk_actions.ACTIONS)}")
+    wanted = [part.strip() for value in ids for part in value.split(",") if part.strip()]
+    if not wanted:
+        fail("no ids given")
+    settings = settings_from(env, database_url)
+    with command_context(settings) as ctx:
+        result = run(lambda: bulk_actions.bulk_action(ctx, action, wanted))
+    for item in result["data"]:
+        if item["ok"]:
+            typer.echo(f"{item['id']}: ok")
+        else:
+            error = item["error"]
+            typer.echo(
+                f"{item['id']}: {item['status']} {error['code']}: {error['error']}", err=True
+            )
+    meta = result["meta"]
+    typer.echo(
+        f"{action}: {meta['succeeded']} of {meta['count']} item(s) done, {meta['failed']} failed"
+    )
+    if meta["failed"]:
+        raise typer.Exit(1)

@@ -43,7 +43,13 @@ from sonic_cms.content.includes import (
     featured_from_data,
     featured_shape_problems,
 )
-from sonic_cms.content.rows import etag_of, load_item, serialize_item, snapshot
+from sonic_cms.content.rows import (
+    etag_of,
+    load_item,
+    load_item_for_update,
+    serialize_item,
+    snapshot,
+)
 from sonic_cms.content.schema import CompiledSchema, clean_data, data_errors, undeclared_keys
 from sonic_cms.content.slugs import is_valid_slug, numbered, slugify
 from sonic_cms.content.state import publish_filter, publishes, state_for_status
@@ -504,8 +510,9 @@ def _actor_user_or(actor: Actor, fallback: str) -> str:
 
 
 def editable(conn: Connection, actor: Actor, item_id: str) -> Row[Any]:
-    """The item ``actor`` may edit; 404 when they may not read it, 403 when only read it."""
-    row = require_readable(actor, load_item(conn, item_id), None)
+    """The item ``actor`` may edit, locked for the rest of the transaction (PostgreSQL); 404
+    when they may not read it, 403 when they may only read it."""
+    row = require_readable(actor, load_item_for_update(conn, item_id), None)
     require_edit(actor, row)
     return row
 

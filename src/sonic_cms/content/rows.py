@@ -52,3 +52,16 @@ def snapshot(item: dict[str, Any]) -> dict[str, Any]:
 def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
     """One content row by id."""
     return conn.execute(select(CONTENT).where(CONTENT.c.id == item_id)).first()
+
+
+def load_item_for_update(conn: Connection, item_id: str) -> Row[Any] | None:
+    """One content row by id, locked until the transaction ends on PostgreSQL, for a write
+    that rewrites the row from what it read: without the lock, an edit that read the item
+    before a concurrent publish committed would write the old status back (READ COMMITTED).
+
+    SQLite needs no row lock: every write transaction there begins IMMEDIATE.
+    """
+    query = select(CONTENT).where(CONTENT.c.id == item_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first()

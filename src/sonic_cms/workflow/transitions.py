@@ -18,6 +18,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.clock import epoch_ms, utc_datetime
 from sonic_cms.content.access import can_read_row, require_history
 from sonic_cms.content.history import history_rows
+from sonic_cms.content.rows import load_item_for_update
 from sonic_cms.content.state import apply_state, state_for_status
 from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, WorkflowHistory
@@ -49,14 +50,9 @@ def current_state(row: Row[Any]) -> str:
 
 
 def load_for_update(conn: Connection, content_id: str) -> Row[Any] | None:
-    """The content row, locked against concurrent transitions on PostgreSQL.
-
-    SQLite needs no row lock: every write transaction there begins IMMEDIATE.
-    """
-    query = select(Content).where(Content.id == content_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).first()
+    """The content row, locked against concurrent transitions on PostgreSQL
+    (:func:`~sonic_cms.content.rows.load_item_for_update`)."""
+    return load_item_for_update(conn, content_id)
 
 
 def can_see(actor: Actor, row: Row[Any]) -> bool:

@@ -130,6 +130,38 @@ class ContentEnvelope(BaseModel):
     data: ContentItem
 
 
+class BulkResult(BaseModel):
+    """One item's result in ``POST /api/content/bulk``: what its single route would have done."""
+
+    id: str = Field(description="The id as given")
+    ok: bool
+    item: ContentItem | None = Field(
+        None, description="When ok, except for delete: the item as the single route returns it"
+    )
+    status: int | None = Field(
+        None, description="When not ok: the HTTP status the single route would have answered"
+    )
+    error: ErrorBody | None = Field(
+        None, description="When not ok: the error the single route would have answered"
+    )
+
+
+class BulkMeta(CountMeta):
+    """``meta`` of a bulk action: the action and how many items succeeded and failed."""
+
+    action: str
+    succeeded: int
+    failed: int
+
+
+class BulkResults(BaseModel):
+    """``POST /api/content/bulk``: one result per distinct id, in the order given. The answer
+    is 200 whenever the request itself is valid, even if some or all items failed."""
+
+    data: list[BulkResult]
+    meta: BulkMeta
+
+
 class ContentCreate(BaseModel):
     """``POST /api/content``."""
 

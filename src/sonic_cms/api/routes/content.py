@@ -6,9 +6,10 @@ for PostgreSQL (``Context.run_read``); bodies are serialized by orjson straight 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
+from pydantic import ConfigDict, Field
 
 from sonic_cms.api.caching import Document, cached_route
 from sonic_cms.api.deps import CtxDep
@@ -24,10 +25,10 @@ from sonic_cms.content import versions as content_versions
 from sonic_cms.content.includes import parse_include
 from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
-from sonic_cms.inputs.bodies import check_fields
+from sonic_cms.inputs.bodies import KnownFields, check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.pagination import complete_list
-from sonic_cms.workflow import edits
+from sonic_cms.workflow import bulk_actions, edits
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -158,6 +159,32 @@ async def create(request: Request, ctx: CtxDep) -> JSONBytesResponse:
     body = await json_object(request)
     item = await ctx.run_write(lambda: content.create_item(ctx, body))
     return _with_etag(item, 201)
+
+
+class BulkBody(KnownFields):
+    """``POST /api/content/bulk``: one action for up to 500 ids (repeats are acted on once)."""
+
+    model_config = KnownFields.model_config | ConfigDict(strict=True)
+
+    action: Literal["publish", "unpublish", "archive", "delete"]
+    # no control characters: PostgreSQL text cannot hold NUL, and no id has one
+    ids: list[Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]] = (
+        Field(min_length=1, max_length=bulk_actions.MAX_IDS)
+    )
+
+
+@router.post(
+    "/api/content/bulk",
+    summary="Publish, unpublish, archive or delete many items",
+    responses=ok(docs.BulkResults),
+)
+async def bulk(body: BulkBody, ctx: CtxDep) -> JSONBytesResponse:
+    """Each item is checked and changed as its single route would (``/publish``,
+    ``/unpublish``, archive through the workflow, ``DELETE``), in its own transaction: 200 with
+    one result per item, whatever failed. 401 anonymous, 403 without the action's permission in
+    any form, 422 for a bad body (unknown field, unknown action, no ids or more than 500)."""
+    result = await ctx.run_write(lambda: bulk_actions.bulk_action(ctx, body.action, body.ids))
+    return JSONBytesResponse(result)
 
 
 @router.put(
