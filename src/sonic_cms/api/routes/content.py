@@ -17,9 +17,9 @@ from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.params import int_path, int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
+from sonic_cms.content import autosaves, rows
 from sonic_cms.content import history as content_history
 from sonic_cms.content import items as content
-from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
 from sonic_cms.content.includes import parse_include
 from sonic_cms.content.lists import list_content
@@ -173,6 +173,42 @@ async def update(
     body = await json_object(request)
     item = await ctx.run_write(lambda: edits.update_item(ctx, item_id, body, if_match=if_match))
     return _with_etag(item)
+
+
+@router.put(
+    "/api/content/{item_id}/autosave",
+    summary="Autosave your working copy of an item",
+    responses=ok(docs.ContentAutosaveEnvelope),
+    openapi_extra=docs.body(docs.AutosaveBody),
+)
+async def autosave(request: Request, item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """Keep the fields typed so far in your working copy; the item and its readers see nothing
+    until you Save (``PUT /api/content/{id}``), which applies and deletes it."""
+    body = await json_object(request)
+    copy = await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
+    return JSONBytesResponse({"data": copy})
+
+
+@router.get(
+    "/api/content/{item_id}/autosave",
+    summary="Your autosaved working copy of an item",
+    responses=ok(docs.ContentAutosaveEnvelope),
+)
+async def get_autosave(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """404 ``autosave_not_found`` when you have none; ``stale`` when the item moved on since."""
+    copy = await ctx.run_read(lambda: autosaves.get_autosave(ctx, item_id))
+    return JSONBytesResponse({"data": copy})
+
+
+@router.delete(
+    "/api/content/{item_id}/autosave",
+    summary="Discard your working copy of an item",
+    responses=ok(docs.Success),
+)
+async def discard_autosave(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """Idempotent: success whether or not there was one."""
+    await ctx.run_write(lambda: autosaves.discard_autosave(ctx, item_id))
+    return JSONBytesResponse({"success": True})
 
 
 @router.delete(
