@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sonic_cms.content import autosaves, history, items, versions
+from sonic_cms.content import history, items, versions
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.context import Context
-from sonic_cms.workflow import transitions
+from sonic_cms.workflow import autosaves, transitions
 
 
 def update_item(
@@ -24,7 +24,7 @@ def update_item(
     the Save that applies the caller's autosaved working copy, so it deletes that copy.
 
     ``"is_auto_saved": true`` is an autosave, not a save: it keeps the body in the caller's
-    working copy (``content.autosaves``) and answers the item unchanged, so half-typed edits
+    working copy (``workflow.autosaves``) and answers the item unchanged, so half-typed edits
     never reach readers, the search index or the version history.
     """
     if body.get("is_auto_saved") is True:

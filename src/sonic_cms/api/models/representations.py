@@ -91,7 +91,7 @@ class ContentItem(BaseModel):
 
 
 class ContentAutosave(BaseModel):
-    """A user's autosaved working copy of an item (``content.autosaves``): what the editor
+    """A user's autosaved working copy of an item (``workflow.autosaves``): what the editor
     typed so far, kept apart from the item until that user's Save applies it or they discard
     it. Only its own user ever sees it."""
 

@@ -17,9 +17,9 @@ from sonic_cms.api.openapi import NOT_MODIFIED, PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.params import int_path, int_query
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object, public_document, query_pairs
-from sonic_cms.content import autosaves, rows
 from sonic_cms.content import history as content_history
 from sonic_cms.content import items as content
+from sonic_cms.content import rows
 from sonic_cms.content import versions as content_versions
 from sonic_cms.content.includes import parse_include
 from sonic_cms.content.lists import list_content
@@ -27,7 +27,7 @@ from sonic_cms.context import Context
 from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.pagination import complete_list
-from sonic_cms.workflow import edits
+from sonic_cms.workflow import autosaves, edits
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
