@@ -17,7 +17,8 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import AUTOSAVES
-from tests.utils.auth import bearer_headers
+from sonic_cms.workflow import autosaves
+from tests.utils.auth import actor_with_role, bearer_headers, system_context
 
 HALF = "half-typed <script>alert(1)</script>"
 MINUTE = 60_000
@@ -186,3 +187,18 @@ def test_an_incomplete_autosave_is_kept(client, admin, published):
     answer = client.put(url, json={"title": "", "slug": "my-"}, headers=admin)
     assert answer.status_code == 200, answer.text
     assert (answer.json()["data"]["title"], answer.json()["data"]["slug"]) == ("", "my-")
+
+
+def test_deleting_a_user_deletes_their_working_copies(client, admin, published, db, clock):
+    """A working copy never keeps a user from being deleted: it goes with them. (The editor
+    autosaves through the service: a request of theirs may leave a system_logs row naming
+    them, which keeps any user from being deleted, working copy or not.)"""
+    editor = actor_with_role(db, clock, "editor")
+    autosaves.save_autosave(system_context(db, clock).acting_as(editor), published, {"title": "X"})
+    url = f"/api/content/{published}/autosave"
+    assert client.put(url, json={"title": "Mine"}, headers=admin).is_success
+    gone = client.delete(f"/admin/api/users/{editor.user_id}", headers=admin)
+    assert gone.status_code == 200, gone.text
+    with db.read() as conn:
+        left = conn.execute(select(AUTOSAVES.c.title)).scalars().all()
+    assert left == ["Mine"]
