@@ -38,6 +38,7 @@ REPRESENTATIONS = (
     "NewApiToken",
     "Schedule",
     "WorkflowEntry",
+    "ContentAutosave",
 )
 #: A listed item is a content item (``fields=`` narrows it; this walk never sends ``fields=``).
 ALIASES = {"ContentListItem": "ContentItem"}
@@ -220,6 +221,9 @@ def _content_routes(s: Shapes, clock: FrozenClock, image_id: str) -> None:
     s.call("POST", f"{one}/rollback", many + "/rollback", expect=ITEM, json={"version": 1})
     bulk = {"action": "unpublish", "ids": [item["id"]]}
     s.call("POST", "/api/content/bulk", expect={"data.item": ("ContentItem",)}, json=bulk)
+    copy, autosave = {"data": ("ContentAutosave",)}, many + "/autosave"
+    s.call("PUT", f"{one}/autosave", autosave, expect=copy, json={"title": "Typing"})
+    s.call("GET", f"{one}/autosave", autosave, expect=copy)
     time_travel = ("version", "as_of")
     s.call("GET", f"{one}?as_of={START_MS}", many, expect=ITEM, options=time_travel)
     restore = f"{one}/restore?as_of={START_MS}"

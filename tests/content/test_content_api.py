@@ -76,7 +76,9 @@ def test_if_none_match_gives_304(client, admin):
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_auto_saves_share_one_version(client, admin, clock):
+def test_auto_saves_write_no_version_and_the_save_one(client, admin, clock):
+    """Auto-saves keep the caller's working copy (issue 15); the Save that ends them writes
+    the item and one version, and clears the copy."""
     item = _create(client, admin).json()["data"]
     url = f"/api/content/{item['id']}"
     for price in (1, 2, 3):
@@ -84,12 +86,15 @@ def test_auto_saves_share_one_version(client, admin, clock):
         saved = client.put(
             url, headers=admin, json={"data": {"price": price}, "is_auto_saved": True}
         )
-        assert saved.json()["data"]["version_number"] == 2
+        assert saved.json()["data"]["version_number"] == 1
+        assert saved.json()["data"]["data"] == item["data"]
+    assert client.get(f"{url}/autosave", headers=admin).json()["data"]["data"] == {"price": 3}
     clock.advance(1)
     final = client.put(url, headers=admin, json={"data": {"price": 4}})
     assert final.json()["data"]["version_number"] == 2
     versions = client.get(f"{url}/versions", headers=admin).json()["data"]
     assert [(v["version"], v["data"].get("price")) for v in versions] == [(2, 4), (1, None)]
+    assert client.get(f"{url}/autosave", headers=admin).status_code == 404
 
 
 def test_anonymous_never_sees_drafts_or_archived(client, admin):

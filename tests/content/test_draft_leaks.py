@@ -114,24 +114,23 @@ def test_as_of_respects_an_unpublished_spell_and_the_embargo(client, story, edit
     assert client.get(f"/api/content/{item}?as_of={story['published']}").status_code == 404
 
 
-def test_an_auto_save_never_rewrites_a_version_the_public_saw(client, editor, clock):
-    """The old code let the auto-save after an unpublish overwrite the published auto-save's
-    version (and its time), so ``as_of`` that moment fell back to the never-published draft."""
-    item = _write(client, editor, None, title="Note", data={"body": SECRET})
+def test_an_auto_save_never_reaches_what_the_public_saw(client, editor, clock):
+    """Before issue 15 an auto-save wrote the live row (and a version), so auto-saving a draft
+    and publishing it published the auto-saved text. Now an auto-save keeps a working copy
+    only: publishing publishes what was saved, and ``as_of`` shows that."""
+    item = _write(client, editor, None, title="Note", data={"body": "public"})
     clock.advance(MINUTE)
-    _write(client, editor, item, data={"body": "public"}, is_auto_saved=True)
+    _write(client, editor, item, data={"body": SECRET}, is_auto_saved=True)
     clock.advance(MINUTE)
     assert client.post(f"/api/content/{item}/publish", headers=editor).status_code == 200
     seen = clock.now_ms()
     clock.advance(MINUTE)
-    assert client.post(f"/api/content/{item}/unpublish", headers=editor).status_code == 200
-    clock.advance(MINUTE)
-    _write(client, editor, item, data={"body": "later"}, is_auto_saved=True)
-    assert client.post(f"/api/content/{item}/publish", headers=editor).status_code == 200
+    assert SECRET.encode() not in client.get(f"/api/content/{item}").content
     past = client.get(f"/api/content/{item}?as_of={seen}")
     assert past.status_code == 200, past.text
     assert past.json()["data"]["data"] == {"body": "public"}
-    assert SECRET.encode() not in past.content
+    versions = client.get(f"/api/content/{item}/versions", headers=editor)
+    assert SECRET.encode() not in versions.content and len(versions.json()["data"]) == 1
 
 
 def test_workflow_history_needs_draft_access(client, story, db, settings, clock, editor):
@@ -152,19 +151,14 @@ def test_check_slug_needs_a_content_writer(client, editor, viewer, db, settings,
     assert client.get(url, headers=author).json() == {"available": False}
 
 
-def test_an_auto_save_that_publishes_keeps_its_version(client, editor, clock):
-    """An auto-save may publish; the next auto-save must not overwrite what was then public."""
+def test_an_auto_save_cannot_publish(client, editor, clock):
+    """An auto-save used to be able to publish (``status`` beside ``is_auto_saved``); a working
+    copy keeps no status, so asking for one is a 422 and nothing changes."""
     item = _write(client, editor, None, title="Note", data={"body": SECRET})
-    clock.advance(MINUTE)
-    _write(client, editor, item, data={"body": "public"}, status="published", is_auto_saved=True)
-    seen = clock.now_ms()
-    clock.advance(MINUTE)
-    _write(client, editor, item, data={"body": "later"}, is_auto_saved=True)
-    past = client.get(f"/api/content/{item}?as_of={seen}")
-    assert past.status_code == 200, past.text
-    assert past.json()["data"]["data"] == {"body": "public"}
-    versions = client.get(f"/api/content/{item}/versions", headers=editor).json()["data"]
-    assert [v["version"] for v in versions] == [3, 2, 1]
+    body = {"data": {"body": "later"}, "status": "published", "is_auto_saved": True}
+    answer = client.put(f"/api/content/{item}", json=body, headers=editor)
+    assert answer.status_code == 422 and answer.json()["details"][0]["path"] == "status"
+    assert client.get(f"/api/content/{item}").status_code == 404
 
 
 def test_a_put_that_publishes_new_text_never_shows_the_draft_at_its_publish_moment(

@@ -196,6 +196,8 @@ def test_the_table_covers_every_get_route_that_returns_content(client: TestClien
         "/api/content/{item_id}/transitions",  # state names
         "/api/content/{content_id}/transitions",
         "/api/content/{content_id}/schedules",  # schedule rows
+        # the caller's own working copy, never the item nor another's copy (test_autosaves)
+        "/api/content/{item_id}/autosave",
         "/api/collections",
         "/api/collections/{name}",
     }

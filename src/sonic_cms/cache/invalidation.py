@@ -41,6 +41,8 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "system_logs": (),
     "log_config": ("config",),
     "auth_sessions": (),
+    # Working copies are read only by their own user, never through a cached route.
+    "content_autosaves": (),
     "auth_throttle": (),
     "auth_totp_steps": (),
     "change_log": (),

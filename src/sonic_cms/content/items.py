@@ -547,9 +547,11 @@ def _updated_item(
 
 def replaces_auto_save(row: Row[Any]) -> bool:
     """Whether a save overwrites the current version instead of adding one: only an auto-saved
-    draft. A published version is never overwritten, and a status change ends a run of
-    auto-saves (``content_state.apply_state``), so every text the public saw keeps its version
-    and time, and ``as_of`` never mistakes a never-published draft for what was public."""
+    draft, which only rows written before issue 15 are (an autosave now keeps a working copy,
+    ``workflow.autosaves``, and never writes the item). A published version is never
+    overwritten, and a status change ends a run of auto-saves (``content_state.apply_state``),
+    so every text the public saw keeps its version and time, and ``as_of`` never mistakes a
+    never-published draft for what was public."""
     return bool(row.is_auto_saved) and row.status != "published"
 
 

@@ -17,8 +17,12 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, inspect, text
 
-#: Never captured: the log itself, migration bookkeeping, engine-managed tables.
-UNCAPTURED = frozenset({"change_log", "change_log_pause", "migrations", "alembic_version"})
+#: Never captured: the log itself, migration bookkeeping, engine-managed tables, and editors'
+#: autosaved working copies (per-user scratch written every few seconds while typing: a log
+#: row each, holding the whole form, would buy nothing; backups and snapshots still hold them).
+UNCAPTURED = frozenset(
+    {"change_log", "change_log_pause", "migrations", "alembic_version", "content_autosaves"}
+)
 SQLITE_NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 PG_FUNCTION = "sonic_change_log_capture"
 PG_TRIGGER = "change_log_capture"

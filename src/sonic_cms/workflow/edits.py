@@ -14,13 +14,24 @@ from typing import Any
 from sonic_cms.content import history, items, versions
 from sonic_cms.content.rows import load_item, serialize_item
 from sonic_cms.context import Context
-from sonic_cms.workflow import transitions
+from sonic_cms.workflow import autosaves, transitions
 
 
 def update_item(
     ctx: Context, item_id: str, body: dict[str, Any], *, if_match: str | None = None
 ) -> dict[str, Any]:
-    """Partial update (title, slug, status, data replace what is given) plus a new version."""
+    """Partial update (title, slug, status, data replace what is given) plus a new version;
+    the Save that applies the caller's autosaved working copy, so it deletes that copy.
+
+    ``"is_auto_saved": true`` is an autosave, not a save: it keeps the body in the caller's
+    working copy (``workflow.autosaves``) and answers the item unchanged, so half-typed edits
+    never reach readers, the search index or the version history.
+    """
+    if body.get("is_auto_saved") is True:
+        typed = {k: v for k, v in body.items() if k != "is_auto_saved"}
+        autosaves.save_autosave(ctx, item_id, typed)
+        with ctx.db.read() as conn:
+            return serialize_item(items.editable(conn, ctx.actor, item_id))
     items.check_update(ctx.actor, body)
     with ctx.db.write() as conn:
         hooks = ctx.hook_scope(conn)
@@ -30,6 +41,7 @@ def update_item(
         now = ctx.clock.now_ms()
         row = transitions.follow_edit(conn, edit.row, ctx.actor, edit.status, now, hooks=hooks)
         item = items.write_edit(conn, hooks, edit, row, now)
+        autosaves.discard_for_save(conn, item_id, ctx.actor.user_id)
     hooks.fire()
     return serialize_item(item)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sonic_cms.api.models.representations import (
     Author,
     CollectionRef,
+    ContentAutosave,
     ContentItem,
     MediaFile,
 )
@@ -191,6 +192,22 @@ class ContentUpdate(BaseModel):
         description="A media id, or null to clear it. Not given: it follows the media field of "
         "`data` while it agrees with it (docs/content.md, Featured image)",
     )
+
+
+class ContentAutosaveEnvelope(BaseModel):
+    """A working copy."""
+
+    data: ContentAutosave
+
+
+class AutosaveBody(BaseModel):
+    """``PUT /api/content/{id}/autosave``: the form's fields so far (any may be missing, the
+    title empty, the slug half-typed); ``version`` is the item's version the edit started from."""
+
+    title: str | None = Field(None, max_length=500)
+    slug: str | None = Field(None, max_length=200)
+    data: dict[str, Any] | None = None
+    version: int | None = Field(None, ge=1)
 
 
 class Rollback(BaseModel):

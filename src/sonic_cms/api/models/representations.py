@@ -90,6 +90,27 @@ class ContentItem(BaseModel):
     )
 
 
+class ContentAutosave(BaseModel):
+    """A user's autosaved working copy of an item (``workflow.autosaves``): what the editor
+    typed so far, kept apart from the item until that user's Save applies it or they discard
+    it. Only its own user ever sees it."""
+
+    id: str
+    content_id: str
+    user_id: str
+    title: str | None
+    slug: str | None
+    data: dict[str, Any]
+    base_version: int = Field(description="The item's version the working copy started from")
+    item_version: int = Field(description="The item's version now")
+    stale: bool = Field(
+        description="The item changed since the working copy started (base_version is not "
+        "item_version): saving it would overwrite that change"
+    )
+    created_at: int
+    updated_at: int
+
+
 class User(BaseModel):
     """A user, as every route that returns one shows it (sign-in, ``/auth/me``, registration,
     invitations, user administration): never a password hash, 2FA secret or one-time token

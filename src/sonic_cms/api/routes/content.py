@@ -28,7 +28,7 @@ from sonic_cms.context import Context
 from sonic_cms.inputs.bodies import KnownFields, check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.pagination import complete_list
-from sonic_cms.workflow import bulk_actions, edits
+from sonic_cms.workflow import autosaves, bulk_actions, edits
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
@@ -200,6 +200,42 @@ async def update(
     body = await json_object(request)
     item = await ctx.run_write(lambda: edits.update_item(ctx, item_id, body, if_match=if_match))
     return _with_etag(item)
+
+
+@router.put(
+    "/api/content/{item_id}/autosave",
+    summary="Autosave your working copy of an item",
+    responses=ok(docs.ContentAutosaveEnvelope),
+    openapi_extra=docs.body(docs.AutosaveBody),
+)
+async def autosave(request: Request, item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """Keep the fields typed so far in your working copy; the item and its readers see nothing
+    until you Save (``PUT /api/content/{id}``), which applies and deletes it."""
+    body = await json_object(request)
+    copy = await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
+    return JSONBytesResponse({"data": copy})
+
+
+@router.get(
+    "/api/content/{item_id}/autosave",
+    summary="Your autosaved working copy of an item",
+    responses=ok(docs.ContentAutosaveEnvelope),
+)
+async def get_autosave(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """404 ``autosave_not_found`` when you have none; ``stale`` when the item moved on since."""
+    copy = await ctx.run_read(lambda: autosaves.get_autosave(ctx, item_id))
+    return JSONBytesResponse({"data": copy})
+
+
+@router.delete(
+    "/api/content/{item_id}/autosave",
+    summary="Discard your working copy of an item",
+    responses=ok(docs.Success),
+)
+async def discard_autosave(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
+    """Idempotent: success whether or not there was one."""
+    await ctx.run_write(lambda: autosaves.discard_autosave(ctx, item_id))
+    return JSONBytesResponse({"success": True})
 
 
 @router.delete(

@@ -2,6 +2,7 @@
 
 from sonic_cms.db.schema.access import ApiToken, Permission, RolePermission
 from sonic_cms.db.schema.auth import AuthSession, AuthThrottle, AuthTotpStep
+from sonic_cms.db.schema.autosaves import ContentAutosave
 from sonic_cms.db.schema.base import Base
 from sonic_cms.db.schema.change_log import ChangeLogEntry, ChangeLogPause
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
@@ -36,6 +37,7 @@ __all__ = [
     "ChangeLogPause",
     "Collection",
     "Content",
+    "ContentAutosave",
     "ContentVersion",
     "LogConfig",
     "Media",

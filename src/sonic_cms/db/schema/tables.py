@@ -10,6 +10,7 @@ from typing import cast
 
 from sqlalchemy import Table
 
+from sonic_cms.db.schema.autosaves import ContentAutosave
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
 
 COLLECTIONS = cast(Table, Collection.__table__)
@@ -17,3 +18,4 @@ CONTENT = cast(Table, Content.__table__)
 VERSIONS = cast(Table, ContentVersion.__table__)
 MEDIA = cast(Table, Media.__table__)
 USERS = cast(Table, User.__table__)
+AUTOSAVES = cast(Table, ContentAutosave.__table__)
