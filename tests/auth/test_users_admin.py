@@ -292,6 +292,33 @@ def test_concurrent_demotions_never_remove_every_admin(
     assert user_admin.list_users(system, role="admin", active=True)[1] == 1
 
 
+def test_a_user_whose_requests_were_logged_can_be_deleted(
+    ctx: Context, db: Database, clock: FrozenClock
+):
+    """Before: system_logs.user_id (a foreign key without ON DELETE) made such a delete a 409
+    ``user_in_use``. The log row stays, without the link."""
+    from sqlalchemy import insert, select
+
+    from sonic_cms.db.schema import SystemLog
+
+    user = create_random_user(db, clock, "author")
+    with db.write() as conn:
+        conn.execute(
+            insert(SystemLog).values(
+                id="log1",
+                level="info",
+                category="api",
+                message="GET /api/content",
+                user_id=user.id,
+                created_at=clock.now_ms(),
+            )
+        )
+    user_admin.delete_user(ctx.acting_as(SYSTEM), user.id)
+    with db.read() as conn:
+        kept = conn.execute(select(SystemLog.user_id).where(SystemLog.id == "log1")).one()
+    assert kept.user_id is None
+
+
 def test_deleting_an_author_of_content_is_409_and_changes_nothing(
     ctx: Context, db: Database, clock: FrozenClock
 ):

@@ -28,7 +28,7 @@ from sonic_cms.auth.users import (
 )
 from sonic_cms.context import Context
 from sonic_cms.db.records import ROLE_PATTERN, ROLES
-from sonic_cms.db.schema import ApiToken, User
+from sonic_cms.db.schema import ApiToken, SystemLog, User
 from sonic_cms.errors import (
     Conflict,
     Forbidden,
@@ -294,7 +294,11 @@ def deactivate_user(ctx: Context, user_id: str) -> dict[str, Any]:
 
 
 def delete_user(ctx: Context, user_id: str) -> None:
-    """Delete a user and their tokens and sessions; 409 while content or media still name them."""
+    """Delete a user and their tokens and sessions; 409 while content or media still name them.
+
+    System log rows keep their record of what happened but lose the link to the deleted user
+    (``user_id`` set to NULL; the seed's foreign key has no ON DELETE): a user who ever made a
+    logged request could otherwise never be deleted."""
     ctx.actor.require("users.delete")
     if ctx.actor.user_id == user_id:
         raise Forbidden("You cannot delete yourself", code="self_delete")
@@ -304,6 +308,7 @@ def delete_user(ctx: Context, user_id: str) -> None:
             _guard_last_admin(target, active_admins, keeps_admin=False)
             conn.execute(update(User).where(User.invited_by == user_id).values(invited_by=None))
             conn.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+            conn.execute(update(SystemLog).where(SystemLog.user_id == user_id).values(user_id=None))
             conn.execute(delete(User).where(User.id == user_id))
     except IntegrityError as exc:
         raise Conflict(
