@@ -24,6 +24,7 @@ from tests.utils.passwordless import (
     deactivate_user,
     mail_body,
     plugin_app,
+    request_mail,
     switch,
     where_secret_is_stored,
 )
@@ -45,10 +46,7 @@ def user(db: Database, clock: FrozenClock) -> UserSelect:
 
 def request_link(client: TestClient, inbox: Inbox, email: str) -> str:
     """Ask for a link and return its token, read from the mail."""
-    before = len(inbox.messages)
-    response = client.post(REQUEST, json={"email": email})
-    assert response.status_code == 200, response.text
-    body = mail_body(inbox, before + 1)
+    body = request_mail(client, inbox, REQUEST, email)
     found = re.search(re.escape(f"{SITE}{VERIFY}") + r"\?token=(\S+)", body)
     assert found, body
     return found.group(1)

@@ -23,6 +23,7 @@ from tests.utils.passwordless import (
     deactivate_user,
     mail_body,
     plugin_app,
+    request_mail,
     switch,
     where_secret_is_stored,
 )
@@ -43,10 +44,7 @@ def user(db: Database, clock: FrozenClock) -> UserSelect:
 
 
 def request_code(client: TestClient, inbox: Inbox, email: str) -> str:
-    before = len(inbox.messages)
-    response = client.post(REQUEST, json={"email": email})
-    assert response.status_code == 200, response.text
-    return code_in(mail_body(inbox, before + 1))
+    return code_in(request_mail(client, inbox, REQUEST, email))
 
 
 def verify(client: TestClient, email: str, code: str, **extra: str):

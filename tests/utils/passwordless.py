@@ -67,6 +67,14 @@ def where_secret_is_stored(db: Database, client: TestClient, secret: str) -> lis
     return found
 
 
+def request_mail(client: TestClient, inbox: Inbox, path: str, email: str) -> str:
+    """Ask ``path`` (an OTP or magic-link request route) to mail ``email``; the mail's body."""
+    before = len(inbox.messages)
+    response = client.post(path, json={"email": email})
+    assert response.status_code == 200, response.text
+    return mail_body(inbox, before + 1)
+
+
 def code_in(body: str) -> str:
     """The digits of a mailed one-time code."""
     found = re.search(r"code is (\d+)", body)
