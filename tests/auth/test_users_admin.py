@@ -297,26 +297,22 @@ def test_a_user_whose_requests_were_logged_can_be_deleted(
 ):
     """Before: system_logs.user_id (a foreign key without ON DELETE) made such a delete a 409
     ``user_in_use``. The log row stays, without the link."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from sonic_cms.db.schema import SystemLog
+    from sonic_cms.logs.audit import log_in_transaction
 
     user = create_random_user(db, clock, "author")
     with db.write() as conn:
-        conn.execute(
-            insert(SystemLog).values(
-                id="log1",
-                level="info",
-                category="api",
-                message="GET /api/content",
-                user_id=user.id,
-                created_at=clock.now_ms(),
-            )
+        log_in_transaction(
+            conn, clock.now_ms(), category="api", message="GET /api/content", user_id=user.id
         )
     user_admin.delete_user(ctx.acting_as(SYSTEM), user.id)
     with db.read() as conn:
-        kept = conn.execute(select(SystemLog.user_id).where(SystemLog.id == "log1")).one()
-    assert kept.user_id is None
+        kept = conn.execute(
+            select(SystemLog.user_id).where(SystemLog.message == "GET /api/content")
+        ).all()
+    assert [row.user_id for row in kept] == [None]
 
 
 def test_deleting_an_author_of_content_is_409_and_changes_nothing(
