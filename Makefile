@@ -50,11 +50,12 @@ typecheck: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run_all
 
-## assets: re-vendor Swagger UI, ReDoc and htmx (versions pinned in assets/package-lock.json) into
-## the package, so /docs, /redoc and /admin need no CDN; the copies are committed, so running needs
-## no Node
+## assets: re-vendor Swagger UI, ReDoc, htmx and Quill (versions pinned in assets/package-lock.json)
+## into the package, so /docs, /redoc and /admin need no CDN, and axe-core into tests/ (the browser
+## tests' accessibility check, never shipped); the copies are committed, so running needs no Node
 VENDOR := src/sonic_cms/api/static/vendor
 ADMIN_VENDOR := src/sonic_cms/admin/static/vendor
+AXE_VENDOR := tests/admin/vendor/axe-core
 assets:
 	cd assets && npm ci
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/swagger-ui $(VENDOR)/redoc
@@ -65,6 +66,11 @@ assets:
 	rm -rf $(ADMIN_VENDOR) && mkdir -p $(ADMIN_VENDOR)/htmx
 	cd assets/node_modules/htmx.org && cp dist/htmx.min.js LICENSE package.json \
 		../../../$(ADMIN_VENDOR)/htmx/
+	mkdir -p $(ADMIN_VENDOR)/quill
+	cd assets/node_modules/quill && cp dist/quill.js dist/quill.js.LICENSE.txt dist/quill.snow.css \
+		LICENSE package.json ../../../$(ADMIN_VENDOR)/quill/
+	rm -rf $(AXE_VENDOR) && mkdir -p $(AXE_VENDOR)
+	cd assets/node_modules/axe-core && cp axe.min.js LICENSE package.json ../../../$(AXE_VENDOR)/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

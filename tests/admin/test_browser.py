@@ -1,83 +1,17 @@
-"""The admin in a real browser: Debian's chromium driven by Playwright, against a real
-`sonic serve` process.
-
-Playwright's own browser download is not reachable here, so the tests launch
-``/usr/bin/chromium`` (``make test`` installs it when missing, as root with apt). Every test
-counts requests to any host but the server (they are aborted and must number zero) and fails
-on any console error, so an asset from a CDN or a CSP violation shows up as a failure.
-"""
+"""The admin in a real browser: signing in, the shell at two widths, signing out, CSRF."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
-from tests.utils.auth import TEST_PASSWORD, create_random_user, system_context
-from tests.utils.live_server import LiveServer, live_server
-from tests.utils.redis_server import free_port
+from tests.utils.auth import create_random_user, system_context
+from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
+from tests.utils.live_server import LiveServer
 
-CHROMIUM = Path(os.environ.get("SONIC_TEST_CHROMIUM", "/usr/bin/chromium"))
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"no chromium at {CHROMIUM}: run `make browser` (apt-get install chromium)",
-    ),
-    pytest.mark.parametrize("engine_name", ["sqlite"]),
-]
-
-
-@dataclass
-class Watch:
-    """What a page did that it must not: requests to other hosts, console errors."""
-
-    origin: str
-    external: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    port = free_port()
-    with live_server(db_url, tmp_path, port=port, public_url=f"http://127.0.0.1:{port}") as live:
-        yield live
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-def open_page(browser: Browser, server: LiveServer, width: int = 1440) -> tuple[Page, Watch]:
-    """A fresh context and page whose outside requests are aborted and counted."""
-    watch = Watch(server.url)
-    context = browser.new_context(viewport={"width": width, "height": 900})
-
-    def route(route: Route) -> None:
-        url = route.request.url
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != server.url and parts.scheme in {"http", "https"}:
-            watch.external.append(url)
-            route.abort()
-        else:
-            route.continue_()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.errors.append(str(e)))
-    return page, watch
+pytestmark = BROWSER_MARKS
 
 
 def seed_news(db: Database, clock: FrozenClock, user_id: str) -> None:
@@ -94,14 +28,6 @@ def seed_news(db: Database, clock: FrozenClock, user_id: str) -> None:
     for title, status in (("Spring launch notes", "draft"), ("Welcome", "published")):
         body = {"collectionId": news["id"], "title": title, "data": {}, "status": status}
         items.create_item(ctx, body)
-
-
-def sign_in(page: Page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/auth/login")
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', TEST_PASSWORD)
-    page.click('button[type="submit"]')
-    page.wait_for_url(f"{server.url}/admin")
 
 
 def test_sign_in_lands_on_the_dashboard_with_nothing_from_outside(

@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
-from sonic_cms.admin.pages import dashboard, login, password
+from sonic_cms.admin.pages import (
+    content_list,
+    dashboard,
+    editor,
+    item_panel,
+    login,
+    media,
+    password,
+    workflow_queue,
+)
+from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
 from sonic_cms.admin.templating import build_admin
 from sonic_cms.admin.web import WebBindings
 from sonic_cms.config import Settings
@@ -29,5 +39,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
     app.add_api_route(
         PREFIX + "/{digest}/{name:path}", static_file, methods=["GET"], include_in_schema=False
     )
-    for module in (login, password, dashboard):
+    app.add_exception_handler(SignInRequired, to_sign_in)
+    pages = (login, password, dashboard, content_list, editor, item_panel, workflow_queue, media)
+    for module in pages:
         app.include_router(module.router)

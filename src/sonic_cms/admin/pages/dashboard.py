@@ -7,12 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from sonic_cms.admin.pages.session import LOGIN_PATH, page_actor, services_for
-from sonic_cms.admin.pages.shell import shell_values
-from sonic_cms.admin.templating import render
-from sonic_cms.auth import user_admin
+from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.content import lists
 from sonic_cms.context import Context
 from sonic_cms.workflow import scheduling, transitions
@@ -29,7 +26,6 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
     mine = [("author", user_id), ("status", "draft"), ("sort", "-updated_at")]
     recent = [("sort", "-updated_at"), ("limit", str(PANEL_SIZE))]
     values: dict[str, Any] = {
-        "user": user_admin.get_user(ctx, user_id),
         "stats": lists.content_stats(ctx),
         "statuses": STATUSES,
         "my_drafts": lists.list_content(ctx, [*mine, ("limit", str(PANEL_SIZE))])["data"],
@@ -41,17 +37,13 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
         values["queue"] = transitions.review_queue(ctx, limit=PANEL_SIZE)
     if actor.can("workflow.read"):
         values["schedules"] = scheduling.list_schedules(ctx, status="pending", limit=PANEL_SIZE)
-    return values | shell_values(ctx, current="dashboard")
+    return values | frame_values(ctx, current="dashboard")
 
 
 @router.get("/admin")
 @router.get("/admin/")
-async def dashboard(request: Request) -> Response:
-    """The dashboard, or the sign-in page for a signed-out visitor."""
-    actor = await page_actor(request)
-    if actor is None:
-        return RedirectResponse(LOGIN_PATH, status_code=303)
-    ctx = services_for(request, actor)
+async def dashboard(request: Request, actor: PageActor) -> Response:
+    """The dashboard (a signed-out visitor is sent to the sign-in page)."""
+    ctx = context_for(request, actor)
     values = await ctx.run_read(lambda: dashboard_values(ctx))
-    crumbs = [("Dashboard", None)]
-    return render(request, "dashboard.html", session_id=actor.session_id, crumbs=crumbs, **values)
+    return page(request, actor, "dashboard.html", crumbs=[("Dashboard", None)], **values)
