@@ -16,6 +16,7 @@ from sonic_cms.admin.pages import (
     content_list,
     dashboard,
     editor,
+    field_lookups,
     item_panel,
     login,
     media,
@@ -40,6 +41,16 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         PREFIX + "/{digest}/{name:path}", static_file, methods=["GET"], include_in_schema=False
     )
     app.add_exception_handler(SignInRequired, to_sign_in)
-    pages = (login, password, dashboard, content_list, editor, item_panel, workflow_queue, media)
+    pages = (
+        login,
+        password,
+        dashboard,
+        content_list,
+        editor,
+        field_lookups,
+        item_panel,
+        workflow_queue,
+        media,
+    )
     for module in pages:
         app.include_router(module.router)
