@@ -16,6 +16,7 @@ from sonic_cms import __version__
 from sonic_cms.admin import install_admin
 from sonic_cms.admin.web import WebBindings
 from sonic_cms.api.auth import (
+    REFRESH_COOKIE,
     authenticate,
     clear_session_cookies,
     set_plain_cookie,
@@ -140,7 +141,12 @@ def create_app(
         app.include_router(module.router)
     mount_plugin_routes(app, context.plugins.registry)
     web = WebBindings(
-        authenticate, set_session_cookies, clear_session_cookies, set_plain_cookie, client_ip
+        authenticate,
+        set_session_cookies,
+        clear_session_cookies,
+        set_plain_cookie,
+        client_ip,
+        refresh_token=lambda request: request.cookies.get(REFRESH_COOKIE),
     )
     install_admin(app, settings, web)
     install_docs(app)

@@ -65,6 +65,31 @@ def login(
     user_agent: str | None = None,
 ) -> LoginResult:
     """Check credentials and open a session; 401 (same message) for any bad credential."""
+    first = verify_first_factor(ctx, identifier=identifier, password=password, ip=ip)
+    check_second_factor(ctx, first.user, totp_code, first.limits)
+    return complete_password_login(ctx, first, password, ip=ip, user_agent=user_agent)
+
+
+@dataclass(frozen=True)
+class FirstFactor:
+    """A proven password: the account, its stored hash, and the counters the attempt was
+    charged to (the second factor, or :func:`sign_in`, settles them)."""
+
+    user: Row[Any]
+    stored_hash: str
+    limits: list[throttling.Limit]
+
+
+def verify_first_factor(
+    ctx: Context, *, identifier: str, password: str, ip: str | None
+) -> FirstFactor:
+    """The password step of every password sign-in (one request, or the admin's two steps).
+
+    Raises:
+        Unauthorized: ``invalid_credentials`` (the same answer for an unknown account, a wrong
+            password and an inactive account).
+        TooManyRequests: a counter is locked.
+    """
     with ctx.db.write() as conn:
         user = find_account(conn, identifier)
         limits = charge_attempt(ctx, conn, user, identifier, ip)
@@ -73,8 +98,7 @@ def login(
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
     if not user.is_active:
         raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials")
-    check_second_factor(ctx, user, totp_code, limits)
-    return _complete(ctx, user, stored, password, limits, ip, user_agent)
+    return FirstFactor(user, stored, limits)
 
 
 def charge_attempt(
@@ -130,19 +154,21 @@ def check_second_factor(
         raise Unauthorized("Invalid two-factor code", code="invalid_two_factor_code")
 
 
-def _complete(
-    ctx: Context,
-    user: Row[Any],
-    stored: str,
-    password: str,
-    limits: list[throttling.Limit],
-    ip: str | None,
-    user_agent: str | None,
+def complete_password_login(
+    ctx: Context, first: FirstFactor, password: str, *, ip: str | None, user_agent: str | None
 ) -> LoginResult:
-    values = {"password_hash": hash_password(password)} if needs_rehash(stored) else {}
-    method = "password+totp" if has_second_factor(user) else "password"
+    """Open the session of a password sign-in whose every factor was proven, rehashing the
+    password when its hash parameters are outdated."""
+    values = {"password_hash": hash_password(password)} if needs_rehash(first.stored_hash) else {}
+    method = "password+totp" if has_second_factor(first.user) else "password"
     return sign_in(
-        ctx, user, method=method, limits=limits, ip=ip, user_agent=user_agent, values=values
+        ctx,
+        first.user,
+        method=method,
+        limits=first.limits,
+        ip=ip,
+        user_agent=user_agent,
+        values=values,
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.content import lists
+from sonic_cms.content import collections, lists
 from sonic_cms.context import Context
 from sonic_cms.workflow import scheduling, transitions
 
@@ -27,6 +27,7 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
     recent = [("sort", "-updated_at"), ("limit", str(PANEL_SIZE))]
     values: dict[str, Any] = {
         "stats": lists.content_stats(ctx),
+        "display_names": {c["name"]: c["display_name"] for c in collections.list_collections(ctx)},
         "statuses": STATUSES,
         "my_drafts": lists.list_content(ctx, [*mine, ("limit", str(PANEL_SIZE))])["data"],
         "recent": lists.list_content(ctx, recent)["data"],

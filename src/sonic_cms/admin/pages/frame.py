@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
-from sonic_cms.admin.pages.session import LOGIN_PATH, page_actor, services_for
+from sonic_cms.admin.pages.session import (
+    HOME,
+    page_actor,
+    refresh_address,
+    safe_next,
+    services_for,
+)
 from sonic_cms.admin.pages.shell import shell_values
 from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
@@ -48,10 +54,15 @@ PageActor = Annotated[Actor, Depends(require_actor)]
 
 
 async def to_sign_in(request: Request, exc: Exception) -> Response:
-    """Send a signed-out visitor to the sign-in page (htmx: a full-page redirect)."""
+    """Send a visitor without a valid access token through the session refresh (which renews
+    an expired one from the refresh cookie, or goes on to the sign-in page), then back to the
+    page they wanted; for htmx, a full-page redirect back to the page they are on."""
     assert isinstance(exc, SignInRequired)
-    home = exc.path in {"/admin", "/admin/"}
-    target = LOGIN_PATH if home else f"{LOGIN_PATH}?next={quote(exc.path)}"
+    wanted = exc.path
+    if request.headers.get("hx-request"):
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        wanted = current.path + (f"?{current.query}" if current.query else "")
+    target = refresh_address(safe_next(wanted) or HOME)
     if request.headers.get("hx-request"):
         response: Response = Response(status_code=204, headers={"hx-redirect": target})
     else:
