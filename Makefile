@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint typecheck bench clean assets browser
+.PHONY: run test lint typecheck bench clean assets browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ CHROMIUM ?= /usr/bin/chromium
 browser:
 	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+## screenshots: the admin's main pages at 360 and 1440 px into docs/screenshots/ (a real server on a
+## temporary SQLite database with sample data; the page list is tests/admin/main_pages.py)
+screenshots: $(DEV_STAMP) browser
+	$(BIN)/python -m tests.admin.screenshots
 
 lint: $(DEV_STAMP)
 	$(BIN)/lint-imports

@@ -11,12 +11,12 @@ from starlette.responses import Response
 
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.content import collections, lists
+from sonic_cms.content.access import STATUSES
 from sonic_cms.context import Context
 from sonic_cms.workflow import scheduling, transitions
 
 router = APIRouter(include_in_schema=False)
 PANEL_SIZE = 5
-STATUSES = ("draft", "review", "scheduled", "published", "archived")
 
 
 def dashboard_values(ctx: Context) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
     values: dict[str, Any] = {
         "stats": lists.content_stats(ctx),
         "display_names": {c["name"]: c["display_name"] for c in collections.list_collections(ctx)},
-        "statuses": STATUSES,
+        "statuses": STATUSES,  # what content_stats counts; review and schedules have panels
         "my_drafts": lists.list_content(ctx, [*mine, ("limit", str(PANEL_SIZE))])["data"],
         "recent": lists.list_content(ctx, recent)["data"],
         "queue": None,

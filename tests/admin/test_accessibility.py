@@ -1,0 +1,70 @@
+"""axe-core on every main page at both widths: no serious or critical violation.
+
+The pages come from tests/admin/main_pages.py (the one list the screenshots and the page-time
+benchmark read too); each is shown with the sample site's data, signed in as an administrator
+(who sees every menu) when the page needs it. axe-core is vendored from npm under
+tests/admin/vendor/ by `make assets` and injected only here; the admin never ships it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from sonic_cms.clock import SystemClock
+from sonic_cms.db.engine import Database
+from tests.admin.main_pages import MAIN_PAGES, WIDTHS, MainPage, seed_sample_site
+from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
+from tests.utils.live_server import LiveServer
+
+pytestmark = BROWSER_MARKS
+
+AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
+#: WCAG 2.0, 2.1 and 2.2 A and AA rules, and axe's best practices.
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now.
+
+    The page's CSP refuses inline scripts, ``page.add_script_tag`` included (it inserts the
+    file's text as an inline ``<script>``), and rightly: the test must not weaken the policy it
+    checks. axe is evaluated through the DevTools protocol instead, which a page's CSP does not
+    govern, in the page's own window.
+    """
+    page.evaluate(AXE.read_text() + "\n;true")
+    options = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
+    results: dict[str, Any] = page.evaluate("options => axe.run(document, options)", options)
+    return list(results["violations"])
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """One line per violation with the first offending elements, for the failure message."""
+    lines = []
+    for v in violations:
+        targets = [" ".join(map(str, node["target"])) for node in v["nodes"][:3]]
+        lines.append(f"{v['impact']}: {v['id']} ({v['help']}) at {targets}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("main_page", MAIN_PAGES, ids=[p.name for p in MAIN_PAGES])
+def test_no_serious_accessibility_violation(
+    main_page: MainPage, server: LiveServer, browser: Browser, db: Database
+):
+    site = seed_sample_site(db, SystemClock())
+    for width in WIDTHS:
+        page, watch = open_page(browser, server, width)
+        if main_page.signed_in:
+            sign_in(page, server, site.admin_email)
+        page.goto(server.url + main_page.url(site))
+        assert page.url.startswith(server.url + main_page.url(site).split("?")[0])
+        violations = axe_violations(page)
+        blocking = [v for v in violations if v["impact"] in BLOCKING]
+        assert blocking == [], f"{main_page.name} at {width} px:\n{describe(blocking)}"
+        assert watch.external == []
+        assert watch.errors == []
+        page.context.close()
