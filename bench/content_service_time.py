@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from bench.content_load import CURSOR_ROUTE, routes, scratch_database
 from bench.content_seed import bench_context, bench_settings, seed
 from sonic_cms.actors import ANONYMOUS
-from sonic_cms.content.items import get_item
+from sonic_cms.content.history import get_item
 from sonic_cms.content.lists import list_content
 from sonic_cms.db.engine import Database
 

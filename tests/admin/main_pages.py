@@ -106,13 +106,13 @@ def seed_sample_site(db: Database, clock: Clock, suffix: str = "") -> SampleSite
     admin = _acting(db, clock, people["admin"].id)
     author = _acting(db, clock, people["author"].id)
     news = _collection(admin, "news", "News", NEWS_SCHEMA)
-    _collection(admin, "pages", "Pages", NEWS_SCHEMA)
+    pages = _collection(admin, "pages", "Pages", NEWS_SCHEMA)
     events = _collection(admin, "events", "Events", NEWS_SCHEMA)
     created = [
         _item(admin, news["id"], title, status, n) for n, (title, status) in enumerate(HEADLINES)
     ]
     for n, title in enumerate(("About us", "Contact", "Privacy policy")):
-        _item(admin, _id_of(admin, "pages"), title, "published", 10 + n)
+        _item(admin, pages["id"], title, "published", 10 + n)
     launch = _item(admin, events["id"], "Summer open day", "draft", 20)
     when = clock.now_ms() + 3 * 86_400_000
     scheduling.schedule(admin, launch["id"], {"action": "publish", "scheduled_at": when})
@@ -133,10 +133,6 @@ def _collection(ctx: Context, name: str, display: str, schema: dict[str, Any]) -
     return collections.create_collection(ctx, body)
 
 
-def _id_of(ctx: Context, name: str) -> str:
-    return next(c["id"] for c in collections.list_collections(ctx) if c["name"] == name)
-
-
 def _item(ctx: Context, collection_id: str, title: str, status: str, n: int) -> dict[str, Any]:
     data = {"summary": f"{title}: a short summary for the list.", "body": f"Text of item {n}."}
     body = {"collectionId": collection_id, "title": title, "data": data, "status": status}
@@ -146,8 +142,8 @@ def _item(ctx: Context, collection_id: str, title: str, status: str, n: int) -> 
 def sample_png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
     """A small solid-colour PNG with a lighter band, so thumbnails look like pictures."""
     image = Image.new("RGB", (width, height), colour)
-    band = tuple(min(255, c + 60) for c in colour)
-    image.paste(band, (0, height // 3, width, height // 2))  # type: ignore[arg-type]
+    r, g, b = (min(255, c + 60) for c in colour)
+    image.paste((r, g, b), (0, height // 3, width, height // 2))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -68,3 +68,13 @@ def test_no_serious_accessibility_violation(
         assert watch.external == []
         assert watch.errors == []
         page.context.close()
+
+
+def test_the_check_catches_a_serious_violation(server: LiveServer, browser: Browser):
+    """The harness itself: an input without a label on the sign-in page must be reported."""
+    page, watch = open_page(browser, server)
+    page.goto(f"{server.url}/admin/login")
+    page.evaluate("document.querySelector('form').append(document.createElement('input'))")
+    found = {v["id"]: v["impact"] for v in axe_violations(page)}
+    assert found.get("label") == "critical", found
+    assert watch.external == [] and watch.errors == []
