@@ -129,7 +129,11 @@ def enrol_totp(db: Database, user_id: str) -> pyotp.TOTP:
 
 
 def test_sign_in_with_a_totp_code_and_back_to_the_page_asked_for(
-    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+    server: LiveServer,
+    browser: Browser,
+    db: Database,
+    clock: FrozenClock,
+    tmp_path_factory: pytest.TempPathFactory,
 ):
     author = create_random_user(db, clock, "author")
     totp = enrol_totp(db, author.id)
@@ -146,6 +150,9 @@ def test_sign_in_with_a_totp_code_and_back_to_the_page_asked_for(
     code.fill("000000")
     page.click('button[type="submit"]')
     assert page.locator("#login-error").inner_text() == "Invalid two-factor code"
+    shots = tmp_path_factory.mktemp("totp-screenshots")
+    page.screenshot(path=str(shots / "totp-wrong-code-360.png"), full_page=True)
+    print(f"screenshot in {shots}")
     page.fill('input[name="code"]', totp.now())
     page.click('button[type="submit"]')
     page.wait_for_url(f"{server.url}/admin/?from=bookmark")
