@@ -183,6 +183,8 @@ class Content(Base):
         Index(
             "idx_content_collection_status_created", "collection_id", "status", "created_at", "id"
         ),
+        # Lists by last change: the dashboard's recent activity, sort=-updated_at (0010).
+        Index("idx_content_updated", "updated_at", "id"),
     )
 
 
