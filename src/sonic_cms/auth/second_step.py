@@ -123,11 +123,10 @@ def finish_login(
         user = conn.execute(
             select(*User.__table__.columns).where(User.id == str(claims["sub"]))
         ).first()
-        if user is None or not _still_pending(ctx, user, str(claims["st"]), binding):
-            user = None
-        else:  # counted before the code is checked, as every credential check is
-            limits = charge_attempt(ctx, conn, user, user.email, ip)
-    if user is None:
+        live = user is not None and _still_pending(ctx, user, str(claims["st"]), binding)
+        # Counted before the code is checked, as every credential check is.
+        limits = charge_attempt(ctx, conn, user, user.email, ip) if live and user else []
+    if not live or user is None:
         raise Unauthorized(EXPIRED, code="sign_in_expired")
     check_second_factor(ctx, user, totp_code, limits)
     return sign_in(ctx, user, method="password+totp", limits=limits, ip=ip, user_agent=user_agent)

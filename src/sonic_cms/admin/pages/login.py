@@ -64,38 +64,39 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     wanted = safe_next(fields.get("next"))
-    ctx = services_for(request, None)
-    binding = request.cookies.get(CSRF_COOKIE, "")  # present: check_csrf needs it
-    ip, agent = admin.web.client_ip(request), request.headers.get("user-agent")
-    pending = fields.get("pending", "")
-    code = fields.get("code", "").strip() or None
-    email = fields.get("email", "").strip()
     try:
-        if pending:
-            result: LoginResult | SecondFactorPending = await ctx.run_write(
-                lambda: finish_login(
-                    ctx, token=pending, totp_code=code, binding=binding, ip=ip, user_agent=agent
-                )
-            )
-        else:
-            password = fields.get("password", "")
-            result = await ctx.run_write(
-                lambda: begin_login(
-                    ctx,
-                    identifier=email,
-                    password=password,
-                    binding=binding,
-                    ip=ip,
-                    user_agent=agent,
-                )
-            )
+        result = await _attempt(request, fields)
     except ServiceError as failure:
+        email, pending = fields.get("email", "").strip(), fields.get("pending", "")
         return _form_again(request, failure, email, pending, wanted)
     if isinstance(result, SecondFactorPending):
         return _code_step(request, result.token, wanted)
     response = _redirect(wanted or HOME)
     admin.web.set_session_cookies(response, admin.settings, result.tokens)
     return response
+
+
+async def _attempt(request: Request, fields: dict[str, str]) -> LoginResult | SecondFactorPending:
+    """The step the form is at: the code step when it carries a pending token, else the
+    password step. Both are bound to this browser's CSRF seed (present: the CSRF check
+    passed)."""
+    admin = admin_of(request)
+    ctx = services_for(request, None)
+    binding = request.cookies.get(CSRF_COOKIE, "")
+    ip, agent = admin.web.client_ip(request), request.headers.get("user-agent")
+    pending, code = fields.get("pending", ""), fields.get("code", "").strip() or None
+    if pending:
+        return await ctx.run_write(
+            lambda: finish_login(
+                ctx, token=pending, totp_code=code, binding=binding, ip=ip, user_agent=agent
+            )
+        )
+    email, password = fields.get("email", "").strip(), fields.get("password", "")
+    return await ctx.run_write(
+        lambda: begin_login(
+            ctx, identifier=email, password=password, binding=binding, ip=ip, user_agent=agent
+        )
+    )
 
 
 def _code_step(
