@@ -161,3 +161,24 @@ def test_sign_in_with_a_totp_code_and_back_to_the_page_asked_for(
     assert watch.errors == [
         "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
     ]  # the wrong code's answer, logged by the browser; nothing else
+
+
+def test_an_expired_access_cookie_is_renewed_without_signing_in_again(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    """The access cookie lives as long as its token (Max-Age), so the browser drops it when
+    the token expires; the refresh cookie (path /auth) outlives it. Dropping it by hand is
+    what the browser does at expiry."""
+    editor = create_random_user(db, clock, "editor")
+    page, watch = open_page(browser, server)
+    sign_in(page, server, editor.email)
+    context = page.context
+    before = {c["name"]: c for c in context.cookies()}
+    assert before["refresh_token"]["path"] == "/auth"
+    context.clear_cookies(name="auth_token")
+    page.goto(f"{server.url}/admin/?tab=recent")
+    assert page.url == f"{server.url}/admin/?tab=recent"
+    assert page.locator("h1").inner_text() == "Dashboard"
+    after = {c["name"]: c["value"] for c in context.cookies()}
+    assert after["auth_token"] and after["refresh_token"] != before["refresh_token"]["value"]
+    assert watch.external == [] and watch.errors == []
