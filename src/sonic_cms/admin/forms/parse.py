@@ -62,8 +62,10 @@ def parse_item(schema: dict[str, Any], form: FormData) -> Parsed:
 
 
 def _text(form: FormData, name: str) -> str:
+    """The input's text; line breaks as ``\n`` (browsers submit a textarea's as CRLF, which
+    an API client would not send)."""
     value = form.get(name)
-    return value if isinstance(value, str) else ""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
 
 
 def _object(
