@@ -5,7 +5,9 @@ then read it through the API with the same data; the unsaved-changes warning; sc
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -122,7 +124,10 @@ def test_create_an_item_with_every_field_type_and_read_it_through_the_api(
     editor = create_random_user(db, clock, "editor")
     related = make_item(db, clock, editor, collection, title="Target")["id"]
     hero = upload_image(db, clock)
-    shots = tmp_path_factory.mktemp("editor-screenshots")
+    # SONIC_TEST_SHOTS keeps them where pytest's temporary directories are not cleaned up
+    kept = os.environ.get("SONIC_TEST_SHOTS")
+    shots = Path(kept) if kept else tmp_path_factory.mktemp("editor-screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
     page, watch = open_page(browser, server, 1440)
     sign_in(page, server, editor.email)
     page.goto(f"{server.url}/admin/content/new?collection=articles")

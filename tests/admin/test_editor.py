@@ -261,15 +261,15 @@ def test_a_full_form_creates_the_item_with_typed_data(
     assert "Item created." in page
     assert 'value="Spring launch"' in page and 'value="2026-12-24T18:30"' in page
     assert page.index('value="Second"') < page.index('value="First"')
-    assert re.search(r'value="gamma" checked', page) and not re.search(r'value="beta" checked', page)
+    assert re.search(r'value="gamma" checked', page) and not re.search(
+        r'value="beta" checked', page
+    )
     assert re.search(r'name="data.featured" value="true" checked', page)
     assert not re.search(r'name="data.pinned" value="true" checked', page)
     assert "&#34;a&#34;: [" in page  # the JSON, pretty-printed
 
 
-def test_saving_the_form_again_keeps_the_data(
-    client: TestClient, db: Database, clock: FrozenClock
-):
+def test_saving_the_form_again_keeps_the_data(client: TestClient, db: Database, clock: FrozenClock):
     collection = make_collection(db, clock)
     editor = signed_in(client, db, clock, "editor")
     related = make_item(db, clock, editor, collection, title="Target")["id"]
@@ -279,7 +279,11 @@ def test_saving_the_form_again_keeps_the_data(
     page = client.get(f"/admin/content/{item['id']}/edit").text
     etag = re.search(r'name="etag" value="([^"]+)"', page)
     assert etag and unescape(etag.group(1)) == f'"v1-{item["updated_at"]}"'
-    form = {**full_form(related, hero), "csrf_token": csrf_of(page), "etag": unescape(etag.group(1))}
+    form = {
+        **full_form(related, hero),
+        "csrf_token": csrf_of(page),
+        "etag": unescape(etag.group(1)),
+    }
     form["data.byline.age"] = "42"
     clock.advance(1000)
     answer = client.post(f"/admin/content/{item['id']}/edit", data=form, follow_redirects=False)
@@ -340,14 +344,21 @@ def test_a_save_over_a_newer_change_is_refused_and_says_so(
 
     collection = make_collection(db, clock)
     editor = signed_in(client, db, clock, "editor")
-    item = make_item(db, clock, editor, collection, title="Original", data={"byline": {"name": "A"}})
+    item = make_item(
+        db, clock, editor, collection, title="Original", data={"byline": {"name": "A"}}
+    )
     page = client.get(f"/admin/content/{item['id']}/edit").text
     etag = unescape(re.search(r'name="etag" value="([^"]+)"', page).group(1))  # type: ignore[union-attr]
     clock.advance(60_000)
     other = create_random_user(db, clock, "editor")
     edits.update_item(system_as(db, clock, other), item["id"], {"title": "Theirs"})
-    form = {"csrf_token": csrf_of(page), "etag": etag, "action": "save", "title": "Mine",
-            "data.byline.name": "A"}
+    form = {
+        "csrf_token": csrf_of(page),
+        "etag": etag,
+        "action": "save",
+        "title": "Mine",
+        "data.byline.name": "A",
+    }
     answer = client.post(f"/admin/content/{item['id']}/edit", data=form)
     assert answer.status_code == 412
     assert "Someone saved a newer version at" in answer.text and "reload to see it" in answer.text
@@ -393,12 +404,12 @@ def test_published_item_save_draft_keeps_readers_view_and_publish_changes_it(
     assert "You have unsaved changes" not in after  # Save discarded the working copy
 
 
-def test_autosave_banner_restore_and_discard(
-    client: TestClient, db: Database, clock: FrozenClock
-):
+def test_autosave_banner_restore_and_discard(client: TestClient, db: Database, clock: FrozenClock):
     collection = make_collection(db, clock)
     editor = signed_in(client, db, clock, "editor")
-    item = make_item(db, clock, editor, collection, title="Draft one", data={"byline": {"name": "A"}})
+    item = make_item(
+        db, clock, editor, collection, title="Draft one", data={"byline": {"name": "A"}}
+    )
     url = f"/admin/content/{item['id']}/edit"
     page = client.get(url).text
     assert "You have unsaved changes" not in page
@@ -406,7 +417,8 @@ def test_autosave_banner_restore_and_discard(
     clock.advance(5000)
     form = {"title": "Draft one, typed on", "version": "1", "data.byline.name": "B"}
     saved = client.post(
-        f"/admin/content/{item['id']}/autosave", data=form,
+        f"/admin/content/{item['id']}/autosave",
+        data=form,
         headers={"X-CSRF-Token": csrf_of(page)},
     )
     assert saved.status_code == 200 and saved.text.startswith("Autosaved at ")
@@ -433,8 +445,15 @@ def test_a_viewer_gets_a_read_only_page_and_a_crafted_post_is_refused(
 ):
     collection = make_collection(db, clock)
     owner = create_random_user(db, clock, "editor")
-    item = make_item(db, clock, owner, collection, title="Live", data={"byline": {"name": "A"}},
-                     status="published")
+    item = make_item(
+        db,
+        clock,
+        owner,
+        collection,
+        title="Live",
+        data={"byline": {"name": "A"}},
+        status="published",
+    )
     signed_in(client, db, clock, "viewer")
     page = client.get(f"/admin/content/{item['id']}/edit")
     assert page.status_code == 200
@@ -442,26 +461,34 @@ def test_a_viewer_gets_a_read_only_page_and_a_crafted_post_is_refused(
     assert "You can read this item but not change it." in html
     assert re.search(r'<fieldset class="editor__fields panel" disabled>', html)
     assert 'name="action"' not in html and "data-autosave-url" not in html
-    form = {"csrf_token": csrf_of(html), "title": "Hacked", "action": "save",
-            "data.byline.name": "A"}
+    form = {
+        "csrf_token": csrf_of(html),
+        "title": "Hacked",
+        "action": "save",
+        "data.byline.name": "A",
+    }
     answer = client.post(f"/admin/content/{item['id']}/edit", data=form)
     assert answer.status_code == 403 and answer.json()["code"] == "missing_permission"
-    autosave = client.post(f"/admin/content/{item['id']}/autosave", data=form,
-                           headers={"X-CSRF-Token": csrf_of(html)})
+    autosave = client.post(
+        f"/admin/content/{item['id']}/autosave", data=form, headers={"X-CSRF-Token": csrf_of(html)}
+    )
     assert autosave.status_code == 403
     assert client.get("/admin/content/new?collection=articles").status_code == 403
     assert client.get(f"/api/content/{item['id']}").json()["data"]["title"] == "Live"
 
 
-def test_an_author_edits_only_their_own_items(
-    client: TestClient, db: Database, clock: FrozenClock
-):
+def test_an_author_edits_only_their_own_items(client: TestClient, db: Database, clock: FrozenClock):
     collection = make_collection(db, clock)
     author = signed_in(client, db, clock, "author")
     other = create_random_user(db, clock, "author")
     mine = make_item(db, clock, author, collection, title="Mine", data={"byline": {"name": "A"}})
-    body = {"collectionId": collection, "title": "Theirs", "data": {"byline": {"name": "A"}},
-            "status": "published", "author_id": other.id}
+    body = {
+        "collectionId": collection,
+        "title": "Theirs",
+        "data": {"byline": {"name": "A"}},
+        "status": "published",
+        "author_id": other.id,
+    }
     theirs = items.create_item(system_context(db, clock), body)
     assert "data-read-only" not in client.get(f"/admin/content/{mine['id']}/edit").text
     assert "data-read-only" in client.get(f"/admin/content/{theirs['id']}/edit").text
@@ -474,9 +501,12 @@ def test_a_post_without_the_csrf_token_is_refused(
     editor = signed_in(client, db, clock, "editor")
     item = make_item(db, clock, editor, collection, title="Safe", data={"byline": {"name": "A"}})
     form = {"title": "Changed", "action": "save", "data.byline.name": "A"}
-    for path in (f"/admin/content/{item['id']}/edit", f"/admin/content/{item['id']}/autosave",
-                 f"/admin/content/{item['id']}/autosave/discard",
-                 "/admin/content/new?collection=articles"):
+    for path in (
+        f"/admin/content/{item['id']}/edit",
+        f"/admin/content/{item['id']}/autosave",
+        f"/admin/content/{item['id']}/autosave/discard",
+        "/admin/content/new?collection=articles",
+    ):
         answer = client.post(path, data=form, follow_redirects=False)
         assert answer.status_code == 403 and answer.json()["code"] == "csrf_failed", path
     assert client.get(f"/api/content/{item['id']}").json()["data"]["title"] == "Safe"

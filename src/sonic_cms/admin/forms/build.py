@@ -130,7 +130,8 @@ def item_fields(title: str, slug: str, schema: dict[str, Any]) -> list[FieldView
     """The item's own inputs, ``title`` and ``slug``, labelled as the schema's fields are when
     it declares them."""
     props = schema.get("properties") or {}
-    title_config = props.get(TITLE_FIELD) if isinstance(props.get(TITLE_FIELD), dict) else {}
+    declared = props.get(TITLE_FIELD)
+    title_config: dict[str, Any] = declared if isinstance(declared, dict) else {}
     slug_config = next(
         (c for c in props.values() if isinstance(c, dict) and c.get("type") == "slug"), {}
     )
@@ -190,9 +191,7 @@ def view_for(
     return view
 
 
-def _object_children(
-    config: dict[str, Any], path: str, value: Any, depth: int
-) -> list[FieldView]:
+def _object_children(config: dict[str, Any], path: str, value: Any, depth: int) -> list[FieldView]:
     values = value if isinstance(value, dict) else {}
     required = required_names(config)
     return [
@@ -224,12 +223,10 @@ def _fill_repeater(view: FieldView, values: list[Any], depth: int) -> None:
     view.templates = {"": _entry(view, view.placeholder, item_config, None, depth)}
 
 
-def _entry(
-    array: FieldView, key: str, config: dict[str, Any], value: Any, depth: int
-) -> FieldView:
+def _entry(array: FieldView, key: str, config: dict[str, Any], value: Any, depth: int) -> FieldView:
     """One entry of a plain array: an object's fields, or the one scalar input."""
     path = f"{array.name}.{key}"
-    item = view_for(array.label, config, path, value, True, depth + 1)
+    item = view_for(array.label, config, path, value, False, depth + 1)
     item.label = str(config.get("title") or array.label)
     children = item.children if item.widget == "object" else [item]
     return FieldView(

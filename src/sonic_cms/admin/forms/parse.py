@@ -105,9 +105,7 @@ def _value(config: dict[str, Any], name: str, path: str, form: FormData, out: Pa
     return text
 
 
-def _array(
-    config: dict[str, Any], name: str, path: str, form: FormData, out: Parsed
-) -> list[Any]:
+def _array(config: dict[str, Any], name: str, path: str, form: FormData, out: Parsed) -> list[Any]:
     """The entries in the order the page submitted their keys; empty entries dropped."""
     entries: list[Any] = []
     items = config.get("items") if isinstance(config.get("items"), dict) else None

@@ -154,7 +154,9 @@ def _render(
     heading = (item["title"] if item else None) or f"New {editor.collection['display_name']}"
     copy = editor.autosave
     banner = (
-        copy is not None and item is not None and not state.restored
+        copy is not None
+        and item is not None
+        and not state.restored
         and copy["updated_at"] > item["updated_at"]
     )
     crumbs = [(editor.collection["display_name"], f"/admin/content?collection={quote(name)}")]
@@ -175,7 +177,9 @@ def _render(
         banner=banner,
         panel=editor.panel,
         action=(
-            f"/admin/content/{item['id']}/edit" if item else f"/admin/content/new?collection={quote(name)}"
+            f"/admin/content/{item['id']}/edit"
+            if item
+            else f"/admin/content/new?collection={quote(name)}"
         ),
         notice=notice,
         error=state.message if status >= 400 else None,
@@ -230,13 +234,12 @@ async def save_item(request: Request, actor: PageActor, item_id: str) -> Respons
     editor = await ctx.run_read(lambda: _edit_page(ctx, item_id))
     parsed = parse_item(editor.schema, form)
     state = _sent_state(parsed, form)
-    action = _text(form, "action")
-    if action == "draft":
+    if parsed.problems:
+        return _render(request, actor, editor, state, status=422)
+    if _text(form, "action") == "draft":
         body = {**parsed.body, "version": state.version}
         await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
         return _redirect(f"/admin/content/{quote(item_id)}/edit?restore=1&notice=draft")
-    if parsed.problems:
-        return _render(request, actor, editor, state, status=422)
     try:
         await ctx.run_write(
             lambda: edits.update_item(ctx, item_id, parsed.body, if_match=state.etag or None)
