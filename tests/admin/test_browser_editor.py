@@ -108,6 +108,20 @@ def fill_repeaters(page: Page) -> None:
     expect(keywords.locator("[data-repeater-entry]")).to_have_count(2)
 
 
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings (evaluated through DevTools, which the page's
+    CSP does not govern)."""
+    page.evaluate(AXE.read_text())
+    return page.evaluate(
+        """() => axe.run().then(r => r.violations
+             .filter(v => v.impact === 'serious' || v.impact === 'critical')
+             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))"""
+    )
+
+
 def no_horizontal_scroll(page: Page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"horizontal scrolling at {width} px: {scroll}"
@@ -135,6 +149,7 @@ def test_create_an_item_with_every_field_type_and_read_it_through_the_api(
     fill_scalars(page, related, hero)
     fill_repeaters(page)
     no_horizontal_scroll(page, 1440)
+    assert serious_violations(page) == []
     page.screenshot(path=str(shots / "editor-new-1440.png"), full_page=True)
     page.click('button[name="action"][value="save"]')
     page.wait_for_url(re.compile(r".*/admin/content/[^/]+/edit\?notice=created$"))
@@ -151,6 +166,7 @@ def test_create_an_item_with_every_field_type_and_read_it_through_the_api(
     narrow.goto(f"{server.url}/admin/content/{item_id}/edit")
     expect(narrow.locator("#f-title")).to_have_value("Spring launch")
     no_horizontal_scroll(narrow, 360)
+    assert serious_violations(narrow) == []
     narrow.screenshot(path=str(shots / "editor-edit-360.png"), full_page=True)
     narrow.screenshot(path=str(shots / "editor-edit-360-viewport.png"))
     assert narrow_watch.external == [] and narrow_watch.errors == []
@@ -181,4 +197,33 @@ def test_leaving_with_unsaved_changes_asks_first(
     page.close(run_before_unload=True)
     page.wait_for_timeout(500)  # the dialog was dismissed: the page stays
     assert dialogs == ["beforeunload"] and not page.is_closed()
+    assert watch.external == [] and watch.errors == []
+
+
+def test_autosave_keeps_a_working_copy_the_editor_offers_back(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    collection = make_collection(db, clock)
+    editor = create_random_user(db, clock, "editor")
+    item = make_item(db, clock, editor, collection, title="Calm", data={"byline": {"name": "A"}})
+    url = f"{server.url}/admin/content/{item['id']}/edit"
+    page, watch = open_page(browser, server, 1440)
+    sign_in(page, server, editor.email)
+    page.goto(url)
+    page.fill("#f-title", "Calm, half typed")
+    status = page.locator("[data-autosave-status]")
+    expect(status).to_contain_text("Autosaved at", timeout=15_000)  # every ~10 s
+    api = page.request.get(f"{server.url}/api/content/{item['id']}").json()["data"]
+    assert api["title"] == "Calm"  # the item and its readers see nothing
+    later = page.context.new_page()
+    later.goto(url)
+    banner = later.locator(".editor-banner")
+    expect(banner).to_contain_text("You have unsaved changes from")
+    expect(later.locator("#f-title")).to_have_value("Calm")
+    banner.get_by_role("link", name="Restore").click()
+    expect(later.locator("#f-title")).to_have_value("Calm, half typed")
+    later.goto(url)
+    later.locator(".editor-banner").get_by_role("button", name="Discard").click()
+    expect(later.locator(".toast")).to_contain_text("discarded")
+    expect(later.locator(".editor-banner")).to_have_count(0)
     assert watch.external == [] and watch.errors == []
