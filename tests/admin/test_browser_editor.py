@@ -145,7 +145,7 @@ def test_create_an_item_with_every_field_type_and_read_it_through_the_api(
     page, watch = open_page(browser, server, 1440)
     sign_in(page, server, editor.email)
     page.goto(f"{server.url}/admin/content/new?collection=articles")
-    assert page.locator("h1").inner_text() == "New Articles"
+    assert page.locator("h1").inner_text() == "New item"
     fill_scalars(page, related, hero)
     fill_repeaters(page)
     no_horizontal_scroll(page, 1440)

@@ -546,3 +546,61 @@ def test_the_editor_runs_as_many_queries_for_20_entries_as_for_2(
         counts.append(sum(1 for sql in seen.sql if page_read(sql)))
     assert counts[0] == counts[1], counts
     assert counts[0] > 0
+
+
+def test_problems_without_an_input_become_form_level_messages():
+    from sonic_cms.admin.forms.build import build_fields, item_fields
+    from sonic_cms.admin.forms.errors import attach_errors
+
+    views = item_fields("T", "", SCHEMA) + build_fields(SCHEMA, {"links": [{"url": "x"}]})
+    problems = [
+        {"path": "data.links.0.url", "message": "must be a valid uri"},
+        {"path": "title", "message": "is required"},
+        {"path": "data.ghost", "message": "is not a field"},
+        {"path": "data", "message": "must be an object"},
+    ]
+    assert attach_errors(views, problems) == [
+        "data.ghost: is not a field",
+        "data: must be an object",
+    ]
+    by_name = {v.name: v for v in views}
+    assert by_name["title"].error == "is required"
+    entry = by_name["data.links"].children[0]
+    assert [c.error for c in entry.children if c.name.endswith(".url")] == ["must be a valid uri"]
+
+
+def test_parsing_reads_types_and_moments_in_utc():
+    from starlette.datastructures import FormData
+
+    from sonic_cms.admin.forms.parse import parse_item, utc_moment
+
+    assert utc_moment("2026-12-24T18:30") == "2026-12-24T18:30:00Z"
+    assert utc_moment("2026-12-24T19:30:05+01:00") == "2026-12-24T18:30:05Z"
+    assert utc_moment("not a moment") == "not a moment"
+    form = FormData(
+        [
+            ("title", "T"),
+            ("slug", ""),
+            ("data.rating", "3"),
+            ("data.summary", "a\r\nb"),
+            ("data.kicker", "   "),
+            ("data.keywords[]", "a"),
+            ("data.keywords.a", ""),
+            ("data.keywords[]", "b"),
+            ("data.keywords.b", "kept"),
+            ("data.sections[]", "z"),
+            ("data.sections.z.blockType", "unknown"),
+        ]
+    )
+    parsed = parse_item(SCHEMA, form)
+    assert parsed.problems == []
+    assert parsed.body == {
+        "title": "T",
+        "data": {
+            "rating": 3,
+            "summary": "a\nb",
+            "featured": False,
+            "pinned": False,
+            "keywords": ["kept"],
+        },
+    }

@@ -151,14 +151,7 @@ def _render(
     own, fields = _views(editor, state)
     item = editor.item
     name = editor.collection["name"]
-    heading = (item["title"] if item else None) or f"New {editor.collection['display_name']}"
-    copy = editor.autosave
-    banner = (
-        copy is not None
-        and item is not None
-        and not state.restored
-        and copy["updated_at"] > item["updated_at"]
-    )
+    heading = (item["title"] if item else None) or "New item"
     crumbs = [(editor.collection["display_name"], f"/admin/content?collection={quote(name)}")]
     return page(
         request,
@@ -173,8 +166,8 @@ def _render(
         own=own,
         fields=fields,
         state=state,
-        autosave=copy,
-        banner=banner,
+        autosave=editor.autosave,
+        banner=_offers_copy(editor, state),
         panel=editor.panel,
         action=(
             f"/admin/content/{item['id']}/edit"
@@ -182,9 +175,17 @@ def _render(
             else f"/admin/content/new?collection={quote(name)}"
         ),
         notice=notice,
-        error=state.message if status >= 400 else None,
         **editor.frame,
     )
+
+
+def _offers_copy(editor: EditorPage, state: FormState) -> bool:
+    """Whether to show the banner offering the user's working copy: it is newer than the item
+    and the form does not show it already."""
+    copy, item = editor.autosave, editor.item
+    if copy is None or item is None or state.restored:
+        return False
+    return bool(copy["updated_at"] > item["updated_at"])
 
 
 @router.get("/admin/content/new")
