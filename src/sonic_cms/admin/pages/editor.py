@@ -125,6 +125,11 @@ def _stored_state(editor: EditorPage, restore: bool) -> FormState:
     if restore and copy is not None:
         state.title, state.slug, state.data = copy["title"], copy["slug"], copy["data"] or {}
         state.restored = True
+        # the copy was typed over its base version: saving it over a newer item is refused
+        # (the service's 409 on a stale ``version``), as a save of that old form would be
+        state.version = copy["base_version"]
+        if copy["stale"]:
+            state.etag = ""
     return state
 
 
@@ -241,9 +246,10 @@ async def save_item(request: Request, actor: PageActor, item_id: str) -> Respons
         body = {**parsed.body, "version": state.version}
         await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
         return _redirect(f"/admin/content/{quote(item_id)}/edit?restore=1&notice=draft")
+    body = {**parsed.body, "version": state.version} if state.version else parsed.body
     try:
         await ctx.run_write(
-            lambda: edits.update_item(ctx, item_id, parsed.body, if_match=state.etag or None)
+            lambda: edits.update_item(ctx, item_id, body, if_match=state.etag or None)
         )
     except (ValidationFailed, Conflict, PreconditionFailed) as exc:
         editor = await ctx.run_read(lambda: _edit_page(ctx, item_id))
