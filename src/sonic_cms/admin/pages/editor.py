@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from sonic_cms.admin.forms.build import build_fields, item_fields
+from sonic_cms.admin.forms.build import build_fields, item_fields, walk
 from sonic_cms.admin.forms.errors import attach_errors, keep_typed
 from sonic_cms.admin.forms.parse import Parsed, parse_item
 from sonic_cms.admin.forms.views import FieldView
@@ -170,6 +170,7 @@ def _render(
         editable=editor.editable,
         own=own,
         fields=fields,
+        invalid=[view for view in walk(own + fields) if view.error],
         state=state,
         autosave=editor.autosave,
         banner=_offers_copy(editor, state),
