@@ -243,11 +243,13 @@ async def save_item(request: Request, actor: PageActor, item_id: str) -> Respons
     state = _sent_state(parsed, form)
     if parsed.problems:
         return _render(request, actor, editor, state, status=422)
+    body = _versioned(parsed.body, state.version)
     if _text(form, "action") == "draft":
-        body = {**parsed.body, "version": state.version}
-        await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
+        try:
+            await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
+        except ValidationFailed as exc:
+            return _refused(request, actor, editor, state, exc)
         return _redirect(f"/admin/content/{quote(item_id)}/edit?restore=1&notice=draft")
-    body = {**parsed.body, "version": state.version} if state.version else parsed.body
     try:
         await ctx.run_write(
             lambda: edits.update_item(ctx, item_id, body, if_match=state.etag or None)
@@ -267,9 +269,7 @@ async def autosave(request: Request, actor: PageActor, item_id: str) -> Response
     ctx = context_for(request, actor)
     schema = await ctx.run_read(lambda: _schema_of(ctx, item_id))
     parsed = parse_item(schema, form)
-    body: dict[str, Any] = {**parsed.body, "version": _version(form)}
-    if not body["version"]:
-        body.pop("version")
+    body = _versioned(parsed.body, _version(form))
     try:
         copy = await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
     except ValidationFailed as exc:
@@ -306,6 +306,12 @@ def _text(form: FormData, name: str) -> str:
 def _version(form: FormData) -> int:
     text = _text(form, "version")
     return int(text) if text.isdigit() else 0
+
+
+def _versioned(body: dict[str, Any], version: int) -> dict[str, Any]:
+    """``body`` with the item's version the form was loaded at, when the form knows it: a save
+    (or a working copy) of an older version is then the service's to refuse."""
+    return {**body, "version": version} if version else body
 
 
 def _sent_state(parsed: Parsed, form: FormData) -> FormState:
