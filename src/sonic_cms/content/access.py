@@ -138,6 +138,13 @@ def require_signed_in(actor: Actor) -> None:
         raise Unauthorized("Authentication required")
 
 
+def can_edit(actor: Actor, author_id: str | None) -> bool:
+    """Whether the actor may edit an item by ``author_id`` (any item, or their own): the
+    question :func:`require_edit` answers with a 403, asked by pages deciding whether to offer
+    Save at all."""
+    return holds_own_or_any(actor, "content.update", author_id)
+
+
 def require_edit(actor: Actor, row: Row[Any]) -> None:
     """Raise unless the actor may edit this item (any item, or their own)."""
     require_own_or_any(actor, "content.update", row.author_id)

@@ -34,3 +34,13 @@ class FieldView:
     error: str | None = None
     #: the fields inside an object, an array's items, a block's fields
     children: list[FieldView] = field(default_factory=list)
+    #: the value as the input's text: "" when unset, JSON pretty-printed, a datetime as the
+    #: ``datetime-local`` input reads it (UTC), or what the user typed when it did not parse
+    text: str = ""
+    #: an array entry's key among its siblings (the position, or the placeholder in a template)
+    key: str = ""
+    #: a repeater's prototypes for a new entry: "" for a plain array, one per block type
+    templates: dict[str, FieldView] = field(default_factory=dict)
+    #: the token standing for a new entry's key in :attr:`templates` (one per nesting depth,
+    #: so cloning an outer entry leaves the inner repeaters' placeholders alone)
+    placeholder: str = ""
