@@ -1,0 +1,45 @@
+// sonic-cms admin: rich-text fields. Quill (static/vendor/quill) edits the HTML; every change is
+// copied into the field's hidden input, which the form submits (the server cleans it with nh3).
+// Binds to [data-richtext]; runs again after htmx swaps content in.
+(function () {
+  "use strict";
+
+  var EMPTY = "<p><br></p>";
+
+  function bind(field) {
+    if (field.dataset.richtextBound === "true" || typeof window.Quill !== "function") return;
+    field.dataset.richtextBound = "true";
+    var input = field.querySelector("[data-richtext-value]");
+    var host = field.querySelector("[data-richtext-editor]");
+    var toolbar = field.querySelector("[data-richtext-toolbar]");
+    var quill = new window.Quill(host, {
+      theme: "snow",
+      modules: { toolbar: toolbar },
+      formats: ["header", "bold", "italic", "link", "list", "blockquote", "code-block"],
+    });
+    if (input.value) {
+      quill.setContents(quill.clipboard.convert({ html: input.value }), "silent");
+    }
+    var editable = quill.root;
+    editable.setAttribute("role", "textbox");
+    editable.setAttribute("aria-multiline", "true");
+    editable.setAttribute("aria-labelledby", host.dataset.labelledby);
+    if (host.dataset.describedby) editable.setAttribute("aria-describedby", host.dataset.describedby);
+    if (host.dataset.invalid) editable.setAttribute("aria-invalid", "true");
+    quill.on("text-change", function () {
+      var html = quill.getSemanticHTML();
+      input.value = html === EMPTY || quill.getLength() <= 1 ? "" : html;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    // The label points at the editor's host; a click on it puts the caret in the editor.
+    var label = field.querySelector("label[for='" + host.id + "']");
+    if (label) label.addEventListener("click", function () { quill.focus(); });
+  }
+
+  function bindAll(root) {
+    root.querySelectorAll("[data-richtext]").forEach(bind);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { bindAll(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { bindAll(event.target); });
+})();
