@@ -5,6 +5,24 @@
   "use strict";
 
   var EMPTY = "<p><br></p>";
+  // Tab and Shift+Tab move the focus on, as in every other field, instead of indenting or
+  // inserting a tab: an editor that keeps the Tab key is a keyboard trap (WCAG 2.1.2).
+  var TAB_LEAVES = {
+    tab: false,
+    indent: false,
+    outdent: false,
+    "indent code-block": false,
+    "outdent code-block": false,
+    "remove tab": false,
+  };
+
+  // Quill 2.0.3's getSemanticHTML writes every space as &nbsp; (quill issue #4509); a single
+  // one is an ordinary space again, runs stay as they are so they still show.
+  function semantic(quill) {
+    return quill.getSemanticHTML().replace(/(?:&nbsp;)+/g, function (run) {
+      return run === "&nbsp;" ? " " : run;
+    });
+  }
 
   function bind(field) {
     if (field.dataset.richtextBound === "true" || typeof window.Quill !== "function") return;
@@ -14,7 +32,7 @@
     var toolbar = field.querySelector("[data-richtext-toolbar]");
     var quill = new window.Quill(host, {
       theme: "snow",
-      modules: { toolbar: toolbar },
+      modules: { toolbar: toolbar, keyboard: { bindings: TAB_LEAVES } },
       formats: ["header", "bold", "italic", "link", "list", "blockquote", "code-block"],
     });
     if (input.value) {
@@ -27,7 +45,7 @@
     if (host.dataset.describedby) editable.setAttribute("aria-describedby", host.dataset.describedby);
     if (host.dataset.invalid) editable.setAttribute("aria-invalid", "true");
     quill.on("text-change", function () {
-      var html = quill.getSemanticHTML();
+      var html = semantic(quill);
       input.value = html === EMPTY || quill.getLength() <= 1 ? "" : html;
       input.dispatchEvent(new Event("input", { bubbles: true }));
     });
