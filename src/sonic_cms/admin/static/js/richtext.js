@@ -24,6 +24,29 @@
     });
   }
 
+  // Quill turns each <select> of the toolbar into a picker of spans: the select's aria-label
+  // lands on a plain span (where it means nothing) and the button that opens the picker, like
+  // each of its items, is nameless. Name them after the select and its options, and keep the
+  // button's name saying the current choice ("Text style: Heading 2").
+  function namePickers(toolbar, quill) {
+    toolbar.querySelectorAll(".ql-picker").forEach(function (picker) {
+      var select = picker.nextElementSibling;
+      var name = picker.getAttribute("aria-label") || "Style";
+      picker.removeAttribute("aria-label");
+      var button = picker.querySelector(".ql-picker-label");
+      var texts = select ? Array.prototype.map.call(select.options, function (o) { return o.text; }) : [];
+      picker.querySelectorAll(".ql-picker-item").forEach(function (item, i) {
+        if (texts[i]) item.setAttribute("aria-label", texts[i]);
+      });
+      function update() {
+        var chosen = select && select.selectedIndex >= 0 ? texts[select.selectedIndex] : "";
+        button.setAttribute("aria-label", chosen ? name + ": " + chosen : name);
+      }
+      update();
+      quill.on("editor-change", update);
+    });
+  }
+
   function bind(field) {
     if (field.dataset.richtextBound === "true" || typeof window.Quill !== "function") return;
     field.dataset.richtextBound = "true";
@@ -38,6 +61,7 @@
     if (input.value) {
       quill.setContents(quill.clipboard.convert({ html: input.value }), "silent");
     }
+    namePickers(toolbar, quill);
     var editable = quill.root;
     editable.setAttribute("role", "textbox");
     editable.setAttribute("aria-multiline", "true");
