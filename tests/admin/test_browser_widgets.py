@@ -374,6 +374,28 @@ def test_the_media_dialog_picks_a_file_and_upload_selects_the_new_one(
     assert watch.external == [] and watch.errors == []
 
 
+def test_a_refused_upload_says_why_and_keeps_the_chosen_file(
+    harness: Harness, browser: Browser, db: Database, clock: FrozenClock, tmp_path: Path
+):
+    page, watch, made = open_harness(browser, harness, db, clock)
+    page.click("#f-cover")
+    page.locator("#f-cover-dialog [data-media-pick]").first.click()
+    chosen = page.locator("#f-cover-value").input_value()
+    assert chosen in {made["blue.png"]["id"], made["red.png"]["id"]}
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really an image")
+    page.set_input_files("#f-cover-upload", str(broken))
+    status = page.locator("#f-cover-status")
+    expect(status).to_contain_text("Upload failed:")
+    assert "media-status--error" in (status.get_attribute("class") or "")
+    expect(page.locator("#f-cover-value")).to_have_value(chosen)
+    page.click("#f-cover-current ~ .media-actions [data-media-clear]")
+    expect(page.locator("#f-cover-value")).to_have_value("")
+    expect(page.locator("#f-cover-current")).to_have_text("No file chosen.")
+    assert watch.external == []
+    assert len(watch.errors) == 1 and "status of 4" in watch.errors[0]  # the refusal, logged
+
+
 def test_widgets_at_360_and_1440_px(
     harness: Harness,
     browser: Browser,

@@ -8,6 +8,13 @@
 
   var DELAY_MS = 250;
 
+  // The API's error body ({error, code, details: [{path, message}]}) as one sentence.
+  function problem(answer) {
+    var text = answer.error || "the server refused the file";
+    var details = (answer.details || []).map(function (d) { return d.message; }).filter(Boolean);
+    return details.length ? text + ": " + details.join("; ") : text;
+  }
+
   function bind(field) {
     if (field.dataset.mediaBound === "true") return;
     field.dataset.mediaBound = "true";
@@ -92,7 +99,8 @@
           return response.json().then(function (answer) { return [response.ok, answer]; });
         })
         .then(function (pair) {
-          if (!pair[0]) throw new Error(pair[1].error || "Upload failed");
+          if (!pair[0]) throw new Error(problem(pair[1]));
+          status.classList.remove("media-status--error");
           choose(pair[1].file.id);
           status.textContent = "Uploaded " + pair[1].file.originalName + ".";
         })
