@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 
 from sonic_cms.actors import SYSTEM
 from sonic_cms.admin.forms.views import FieldView
+from sonic_cms.admin.pages.field_lookups import MEDIA_PAGE
 from sonic_cms.admin.pages.frame import PageActor
 from sonic_cms.admin.security import check_csrf
 from sonic_cms.admin.templating import admin_of, render
@@ -68,8 +69,9 @@ HARNESS = """{% extends "_layout.html" %}
 """
 
 
-def widget_fields() -> list[FieldView]:
-    """One field per widget, as the editor's form generator would hand them over."""
+def widget_fields(saved: dict[str, str]) -> list[FieldView]:
+    """One field per widget, as the editor's form generator would hand them over; ``saved``
+    holds an existing item's values (``slug``, ``author``, ``cover``, and its ``item_id``)."""
 
     def make(kind: str, widget: str, name: str, label: str, **extra: Any) -> FieldView:
         values: dict[str, Any] = {"value": None, "config": {}}
@@ -84,9 +86,23 @@ def widget_fields() -> list[FieldView]:
             value=STORED_BODY,
             help="Headings, lists, links and code.",
         ),
-        make("slug", "slug", "slug", "Slug", config={"collection": "news"}),
-        make("reference", "reference", "author", "Author", config={"collection": "people"}),
-        make("media", "media", "cover", "Cover image"),
+        make(
+            "slug",
+            "slug",
+            "slug",
+            "Slug",
+            value=saved.get("slug"),
+            config={"collection": "news", "item_id": saved.get("item_id")},
+        ),
+        make(
+            "reference",
+            "reference",
+            "author",
+            "Author",
+            value=saved.get("author"),
+            config={"collection": "people"},
+        ),
+        make("media", "media", "cover", "Cover image", value=saved.get("cover")),
     ]
 
 
@@ -99,7 +115,10 @@ def add_harness(app: FastAPI) -> None:
 
     async def show(request: Request, actor: PageActor) -> Response:
         return render(
-            request, "widget_harness.html", session_id=actor.session_id, fields=widget_fields()
+            request,
+            "widget_harness.html",
+            session_id=actor.session_id,
+            fields=widget_fields(dict(request.query_params)),
         )
 
     async def echo(request: Request, actor: PageActor) -> Response:
@@ -394,6 +413,64 @@ def test_a_refused_upload_says_why_and_keeps_the_chosen_file(
     expect(page.locator("#f-cover-current")).to_have_text("No file chosen.")
     assert watch.external == []
     assert len(watch.errors) == 1 and "status of 4" in watch.errors[0]  # the refusal, logged
+
+
+def test_an_existing_items_values_show_and_submit_unchanged(
+    harness: Harness, browser: Browser, db: Database, clock: FrozenClock
+):
+    page, watch, made = open_harness(browser, harness, db, clock)
+    story, ada, red = made["Launch day"], made["Ada Lovelace"], made["red.png"]
+    query = f"slug=launch-day&item_id={story['id']}&author={ada['id']}&cover={red['id']}"
+    page.goto(f"{harness.url}/admin/_widgets?{query}")
+    expect(page.locator("#f-author-chosen")).to_contain_text("Ada Lovelace")
+    expect(page.locator("#f-cover-current")).to_contain_text("red.png")
+    expect(page.locator("#f-cover-current img")).to_be_visible()
+    status = page.locator("#f-slug-status")
+    expect(status).to_contain_text("launch-day is available")  # its own slug
+    page.fill("#f-title", "A new title")  # an existing slug does not follow the title
+    page.wait_for_timeout(600)
+    expect(page.locator("#f-slug")).to_have_value("launch-day")
+    form = submitted(page)
+    assert (form["slug"], form["author"], form["cover"]) == (
+        ["launch-day"],
+        [ada["id"]],
+        [red["id"]],
+    )
+    assert watch.external == [] and watch.errors == []
+
+
+def test_the_media_dialog_loads_more_and_filters_by_type(
+    harness: Harness, browser: Browser, db: Database, clock: FrozenClock
+):
+    page, watch, _ = open_harness(browser, harness, db, clock)
+    system = Context(
+        db=db,
+        clock=clock,
+        settings=harness.settings,
+        storage=build_storage(harness.settings, clock),
+        actor=SYSTEM,
+    )
+    uploader = create_random_user(db, clock, "editor")
+    system = system.acting_as(actor_for_user(system, uploader.id))
+    for number in range(MEDIA_PAGE):  # with the two seeded: one more than a page
+        data = io.BytesIO(png(8, 8, (number * 20, 90, 90)))
+        upload_media(system, data, f"extra-{number:02}.png", MediaMeta())
+    upload_media(system, io.BytesIO(b"just words\n"), "notes.txt", MediaMeta())
+    page.click("#f-cover")
+    picks = page.locator("#f-cover-dialog [data-media-pick]")
+    expect(picks).to_have_count(MEDIA_PAGE)
+    page.click("#f-cover-dialog [data-media-more]")
+    expect(picks).to_have_count(MEDIA_PAGE + 2)
+    assert picks.nth(MEDIA_PAGE).evaluate("el => el === document.activeElement")
+    expect(page.locator("#f-cover-dialog [data-media-more]")).to_have_count(0)
+    page.select_option("#f-cover-dialog [data-media-type]", "documents")
+    expect(picks).to_have_count(1)
+    expect(picks.first).to_contain_text("notes.txt")
+    page.keyboard.press("Escape")  # the dialog closes and gives the focus back
+    expect(page.locator("#f-cover-dialog")).to_be_hidden()
+    assert page.locator("#f-cover").evaluate("el => el === document.activeElement")
+    expect(page.locator("#f-cover-value")).to_have_value("")
+    assert watch.external == [] and watch.errors == []
 
 
 def test_widgets_at_360_and_1440_px(
