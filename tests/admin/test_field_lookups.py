@@ -129,8 +129,10 @@ def test_slug_lookup_answers_hostile_strings_without_echoing_markup(
     assert 'data-slug-state="invalid"' in answer.text
     assert "<script>" not in answer.text and '" onerror="' not in answer.text
     assert "script-alert-1-script-onerror-x" in answer.text  # the shape the API wants
+    long = client.get("/admin/lookup/slug", params={"collection": "news", "slug": "x" * 300})
+    assert 'data-slug-state="invalid"' in long.text and "x" * 200 + "</code>" in long.text
     for params in (
-        {"collection": "news", "slug": "x" * 900},
+        {"collection": "news", "slug": "x" * 1001},
         {"collection": "news", "slug": "ok", "exclude": "e" * 300},
     ):
         assert client.get("/admin/lookup/slug", params=params).status_code == 400
@@ -161,8 +163,9 @@ def test_slug_lookup_refuses_a_viewer_and_a_signed_out_visitor(
     assert out.history[0].status_code == 303 and out.url.path == "/admin/login"
     viewer = create_random_user(db, clock, "viewer")
     sign_in(client, viewer.email)
-    answer = client.get("/admin/lookup/slug", params={"collection": "news", "slug": "a"})
-    assert answer.status_code == 403
+    for params in ({"slug": "a"}, {"slug": "Not valid"}, {"title": ""}):
+        answer = client.get("/admin/lookup/slug", params={"collection": "news", **params})
+        assert answer.status_code == 403, params
 
 
 # --- references ------------------------------------------------------------------------------

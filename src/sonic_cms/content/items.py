@@ -613,7 +613,10 @@ def slug_holder(
     require_slug_check(ctx.actor)
     with ctx.db.read() as conn:
         target = resolve_target(conn, collection)
-        query = select(CONTENT).where(CONTENT.c.collection_id == target.id, CONTENT.c.slug == slug)
+        columns = ("id", "title", "status", "author_id", "embargo_until", "expires_at")
+        query = select(*(CONTENT.c[name] for name in columns)).where(
+            CONTENT.c.collection_id == target.id, CONTENT.c.slug == slug
+        )
         if exclude_id:
             query = query.where(CONTENT.c.id != exclude_id)
         row = conn.execute(query.limit(1)).first()

@@ -20,7 +20,8 @@ from sonic_cms.actors import Actor
 from sonic_cms.admin.pages.frame import PageActor, context_for
 from sonic_cms.admin.templating import render
 from sonic_cms.content import history, items, lists
-from sonic_cms.content.slugs import MAX_SLUG_LENGTH, is_valid_slug, slugify
+from sonic_cms.content.access import require_slug_check
+from sonic_cms.content.slugs import is_valid_slug, slugify
 from sonic_cms.context import Context
 from sonic_cms.errors import NotFound
 from sonic_cms.media.queries import MediaFilter, get_media, list_media
@@ -32,6 +33,9 @@ REFERENCE_OPTIONS = 10
 MEDIA_PAGE = 12
 #: Longest text a lookup accepts (the search and title inputs are not longer than this).
 MAX_QUERY = 200
+#: Longest slug or title the slug lookup reads: beyond any the API accepts, so an over-long
+#: slug is answered with the shape it must have rather than refused.
+MAX_TYPED = 1000
 _WORD = re.compile(r"\w+")
 
 Text = Annotated[str, Query(max_length=MAX_QUERY)]
@@ -50,6 +54,7 @@ def slug_status(
     one :func:`slugify` the API's generated slugs come from. A hand-typed slug the API would
     refuse (422) is answered with the shape it expects instead of an availability.
     """
+    require_slug_check(ctx.actor)  # every answer, even "empty", only for those who may ask
     if title is not None:
         slug = slugify(title)
     if not slug:
@@ -67,8 +72,8 @@ async def slug_lookup(
     request: Request,
     actor: PageActor,
     collection: Text,
-    slug: Annotated[str, Query(max_length=MAX_SLUG_LENGTH * 4)] = "",
-    title: Annotated[str | None, Query(max_length=MAX_QUERY * 5)] = None,
+    slug: Annotated[str, Query(max_length=MAX_TYPED)] = "",
+    title: Annotated[str | None, Query(max_length=MAX_TYPED)] = None,
     exclude: Text = "",
 ) -> Response:
     """The slug widget's status line (and, from a title, the slug to put in the input)."""

@@ -43,7 +43,10 @@
       value.dispatchEvent(new Event("change", { bubbles: true }));
       clear.hidden = !id;
       if (!id) {
-        current.textContent = "No file chosen.";
+        var none = document.createElement("p");
+        none.className = "muted media-current__none";
+        none.textContent = "No file chosen.";
+        current.replaceChildren(none);
         return;
       }
       window.htmx.ajax("GET", "/admin/lookup/media/" + encodeURIComponent(id), {

@@ -7,6 +7,14 @@
 
   var DELAY_MS = 200;
 
+  // The muted line an empty field shows, as the template renders it.
+  function note(text) {
+    var span = document.createElement("span");
+    span.className = "muted";
+    span.textContent = text;
+    return span;
+  }
+
   function bind(field) {
     if (field.dataset.referenceBound === "true") return;
     field.dataset.referenceBound = "true";
@@ -103,7 +111,7 @@
       if (!event.target.closest("[data-reference-clear]")) return;
       value.value = "";
       value.dispatchEvent(new Event("change", { bubbles: true }));
-      chosen.textContent = "Nothing chosen yet.";
+      chosen.replaceChildren(note("Nothing chosen yet."));
       search.focus();
     });
   }
