@@ -28,6 +28,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.content import hook_payloads as content_hooks
 from sonic_cms.content.access import (
     STATUSES,
+    can_read_row,
     require_delete,
     require_edit,
     require_readable,
@@ -591,7 +592,36 @@ def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> N
 def slug_available(ctx: Context, collection: str, slug: str, exclude_id: str | None = None) -> bool:
     """SonicJS's check-slug: whether ``slug`` is free in the collection (for content writers
     only: the answer discloses drafts' slugs)."""
+    return slug_holder(ctx, collection, slug, exclude_id) is None
+
+
+@dataclass(frozen=True)
+class SlugHolder:
+    """The item that holds a slug: its title only when the asker may read that item."""
+
+    id: str | None
+    title: str | None
+
+
+def slug_holder(
+    ctx: Context, collection: str, slug: str, exclude_id: str | None = None
+) -> SlugHolder | None:
+    """Who holds ``slug`` in the collection (None: it is free), for the editor's "already used
+    by <title>". The same writers-only check as :func:`slug_available`; the holder's id and
+    title are named only to a caller who may read that item (a draft of another author stays
+    anonymous), so the answer discloses no more than the check-slug boolean does."""
     require_slug_check(ctx.actor)
     with ctx.db.read() as conn:
         target = resolve_target(conn, collection)
-        return not _slug_taken(conn, target.id, slug, exclude_id)
+        columns = ("id", "title", "status", "author_id", "embargo_until", "expires_at")
+        query = select(*(CONTENT.c[name] for name in columns)).where(
+            CONTENT.c.collection_id == target.id, CONTENT.c.slug == slug
+        )
+        if exclude_id:
+            query = query.where(CONTENT.c.id != exclude_id)
+        row = conn.execute(query.limit(1)).first()
+    if row is None:
+        return None
+    if not can_read_row(ctx.actor, row, ctx.clock.now_ms()):
+        return SlugHolder(None, None)
+    return SlugHolder(row.id, row.title)
