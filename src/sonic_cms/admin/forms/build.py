@@ -126,9 +126,12 @@ def build_fields(schema: dict[str, Any], data: dict[str, Any]) -> list[FieldView
     ]
 
 
-def item_fields(title: str, slug: str, schema: dict[str, Any]) -> list[FieldView]:
+def item_fields(
+    title: str, slug: str, schema: dict[str, Any], *, collection: str, item_id: str | None
+) -> list[FieldView]:
     """The item's own inputs, ``title`` and ``slug``, labelled as the schema's fields are when
-    it declares them."""
+    it declares them; the slug widget asks whether a slug is free in ``collection``, its own
+    item's (``item_id``) counting as free."""
     props = schema.get("properties") or {}
     declared = props.get(TITLE_FIELD)
     title_config: dict[str, Any] = declared if isinstance(declared, dict) else {}
@@ -155,7 +158,7 @@ def item_fields(title: str, slug: str, schema: dict[str, Any]) -> list[FieldView
         id="f-slug",
         label=str(slug_config.get("title") or "Slug"),
         value=slug or None,
-        config={**slug_config, "type": "slug"},
+        config={**slug_config, "type": "slug", "collection": collection, "item_id": item_id},
         help=slug_help,
         text=slug,
     )

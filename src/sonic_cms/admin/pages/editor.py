@@ -135,7 +135,14 @@ def _stored_state(editor: EditorPage, restore: bool) -> FormState:
 
 def _views(editor: EditorPage, state: FormState) -> tuple[list[FieldView], list[FieldView]]:
     """The item's own inputs and the data fields, with the problems put on their inputs."""
-    own = item_fields(state.title, state.slug, editor.schema)
+    item_id = editor.item["id"] if editor.item else None
+    own = item_fields(
+        state.title,
+        state.slug,
+        editor.schema,
+        collection=editor.collection["name"],
+        item_id=item_id,
+    )
     fields = build_fields(editor.schema, state.data)
     keep_typed(own + fields, state.raw)
     unplaced = attach_errors(own + fields, state.problems)
