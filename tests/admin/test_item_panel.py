@@ -48,6 +48,11 @@ def admin(db: Database, clock: FrozenClock) -> Person:
 
 @pytest.fixture
 def news(admin: Person) -> str:
+    return make_news(admin)
+
+
+def make_news(admin: Person) -> str:
+    """A collection "news" with a text field and an object field, as ``admin`` makes it."""
     schema = {
         "type": "object",
         "properties": {"body": {"type": "string"}, "meta": {"type": "object"}},
@@ -64,7 +69,8 @@ def new_item(owner: Person, collection_id: str, title: str = "Spring", **data: A
 
 
 def signed_in(client: TestClient, who: Person) -> str:
-    """Sign ``who`` in; the CSRF token of their session."""
+    """Sign ``who`` in (whoever was signed in before); the CSRF token of their session."""
+    client.cookies.clear()
     assert sign_in(client, who.email).status_code == 303
     return csrf_of(client.get("/admin").text)
 
@@ -234,7 +240,7 @@ def test_the_diff_of_two_versions_shows_changed_nested_fields_as_escaped_text(
     assert set(rows) == {"title", "data.body", "data.meta"}  # changed fields only
     assert "&lt;p&gt;First&lt;/p&gt;" in rows["data.body"]  # rich text as escaped text
     assert "&lt;p&gt;Second&lt;/p&gt;" in rows["data.body"] and "<p>First" not in html
-    assert '&#34;tags&#34;: [\n    &#34;a&#34;,\n    &#34;b&#34;' in rows["data.meta"]
+    assert "&#34;tags&#34;: [\n    &#34;a&#34;,\n    &#34;b&#34;" in rows["data.meta"]
     assert "3 fields changed" in html
     everything = client.get(f"/admin/content/{item_id}/versions?a=2&b=3&all=1").text
     all_rows = re.findall(r'data-field="([^"]+)"', everything)
