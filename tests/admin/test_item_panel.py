@@ -248,6 +248,7 @@ def test_the_diff_of_two_versions_shows_changed_nested_fields_as_escaped_text(
     assert everything.count("diff__row--changed") == 2  # title and meta; body is the same
     default = client.get(f"/admin/content/{item_id}/versions").text
     assert "Version 2 → version 3" in default  # the newest against the one before
+    assert "Versions of “Spring, again”" in default
     assert "Changed title, meta" in default and "Created" in default
 
 
