@@ -67,6 +67,22 @@ def api_token(server: LiveServer, email: str) -> str:
     return str(answer.json()["token"])
 
 
+AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page (evaluated through the DevTools
+    protocol, which the page's CSP does not govern, so the page itself stays unchanged)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text() + "\n;0")
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"""
+    )
+    return found
+
+
 def no_page_scroll(page: Page, width: int) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"horizontal scrolling at {width} px"
@@ -108,6 +124,7 @@ def test_diff_two_versions_and_roll_back_with_the_dialog(
         page.click("button:has-text('Compare')")
         assert page.locator("tr.diff__row").count() == 5
         no_page_scroll(page, width)
+        assert serious_violations(page) == []
         page.screenshot(path=str(shots / f"versions-{width}.png"), full_page=True)
         if width == 360:
             clean(watch)
@@ -118,6 +135,7 @@ def test_diff_two_versions_and_roll_back_with_the_dialog(
         expect(dialog).to_be_visible()
         expect(dialog).to_contain_text("Roll back to version 1?")
         expect(dialog.locator("li")).to_have_text(["title", "data.body", "data.meta"])
+        assert serious_violations(page) == []
         page.screenshot(path=str(shots / f"rollback-dialog-{width}.png"))
         dialog.locator("button:has-text('Keep the current version')").click()
         expect(dialog).to_be_hidden()
@@ -163,6 +181,7 @@ def test_an_author_submits_and_an_editor_approves_from_the_queue(
         expect(entry).to_contain_text("Field notes")
         expect(entry).to_contain_text("News")
         no_page_scroll(page, width)
+        assert serious_violations(page) == []
         page.screenshot(path=str(shots / f"queue-{width}.png"), full_page=True)
         clean(watch)
         if width == 1440:
@@ -207,6 +226,7 @@ def test_a_scheduled_publish_shows_published_when_its_time_comes(
     expect(page.locator("#toasts")).to_contain_text("Scheduled publish")
     expect(page.locator("#item-panel .badge--scheduled")).to_be_visible()
     no_page_scroll(page, 360)
+    assert serious_violations(page) == []
     page.screenshot(path=str(shots / "panel-scheduled-360.png"), full_page=True)
     system = system_context(db, clock)
     (pending,) = scheduling.list_schedules(system, content_id=item_id, status="pending")

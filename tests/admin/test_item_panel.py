@@ -96,7 +96,7 @@ def test_each_role_is_offered_the_moves_the_service_accepts(
     assert mine["can_schedule"] is False and mine["state"] == "draft"
     assert mine["schedules"] == [] and mine["version_count"] == 1
     offered = [m["to"] for m in moves(editor)["moves"]]
-    assert offered == ["archived", "pending-review", "published"]
+    assert offered == ["pending-review", "published", "archived"]
     assert moves(editor)["can_schedule"] is True
     assert [m["to"] for m in moves(admin)["moves"]] == offered
     transitions.transition(author.ctx, item_id, "pending-review")

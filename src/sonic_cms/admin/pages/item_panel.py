@@ -45,6 +45,8 @@ MOVE_LABELS = {
     "draft": "Back to draft",
 }
 SCHEDULABLE = ("publish", "unpublish")
+#: The order of the workflow buttons: forward moves first (the first is the primary button).
+MOVE_ORDER = ("pending-review", "approved", "published", "rejected", "draft", "archived")
 
 
 def state_label(state: str | None) -> str:
@@ -57,6 +59,12 @@ def move_label(from_state: str, to_state: str) -> str:
     return MOVE_LABELS.get((from_state, to_state)) or MOVE_LABELS.get(
         to_state, f"Move to {state_label(to_state)}"
     )
+
+
+def ordered(states: list[str]) -> list[str]:
+    """Target states in button order (unknown states of custom workflows after the rest)."""
+    rank = {state: n for n, state in enumerate(MOVE_ORDER)}
+    return sorted(states, key=lambda s: (rank.get(s, len(MOVE_ORDER)), s))
 
 
 def item_panel_values(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +85,7 @@ def item_panel_values(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
         "item": item,
         "state": state,
         "state_name": flow["state_name"],
-        "moves": [{"to": to, "label": move_label(state, to)} for to in flow["offered"]],
+        "moves": [{"to": to, "label": move_label(state, to)} for to in ordered(flow["offered"])],
         "timeline": timeline(moves_history, all_versions, names),
         "schedules": schedules,
         "can_schedule": scheduling.may_schedule(actor),
@@ -270,7 +278,7 @@ def versions_values(
             with_name(v, names) | {"rollback": changes, "summary": summary(v, all_versions)}
         )
     values: dict[str, Any] = {"item": item, "versions": listed, "compare": None}
-    if all_versions:
+    if len(all_versions) > 1:
         first, second = pick_pair(all_versions, a, b)
         old = versions.get_version(ctx, content_id, first)
         new = versions.get_version(ctx, content_id, second)
