@@ -169,6 +169,8 @@ def test_an_author_submits_and_an_editor_approves_from_the_queue(
     expect(page.locator("#item-panel [data-state]")).to_have_text("Pending Review")
     expect(page.locator("#toasts")).to_contain_text("Moved to Pending review")
     expect(page.locator("#item-panel .timeline")).to_contain_text("Ready for a look")
+    # the swap replaced the clicked button: the focus continues from the panel's heading
+    assert page.evaluate("document.activeElement.id") == "ip-status"
     page.screenshot(path=str(shots / "panel-submitted-1440.png"), full_page=True)
     clean(watch)
     page.context.close()

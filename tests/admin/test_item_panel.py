@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from sonic_cms.admin.pages.item_panel import item_panel_values
 from sonic_cms.auth.authentication import actor_for_user
@@ -18,6 +19,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.content import collections, history, items, versions
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import Workflow
 from sonic_cms.workflow import edits, scheduling, transitions
 from tests.admin.test_pages import csrf_of, sign_in
 from tests.utils.auth import create_random_user, system_context
@@ -108,6 +110,23 @@ def test_each_role_is_offered_the_moves_the_service_accepts(
     transitions.transition(editor.ctx, own, "pending-review")
     own_moves = item_panel_values(editor.ctx, history.get_item(editor.ctx, own))["moves"]
     assert [m["to"] for m in own_moves] == ["draft"]
+
+
+def test_publish_is_not_offered_where_the_workflow_requires_approval(
+    db: Database, clock: FrozenClock, news: str
+):
+    editor = person(db, clock, "editor")
+    item_id = new_item(editor, news)
+    with db.write() as conn:
+        conn.execute(update(Workflow).where(Workflow.id == "default").values(require_approval=1))
+    values = item_panel_values(editor.ctx, history.get_item(editor.ctx, item_id))
+    assert [m["to"] for m in values["moves"]] == ["pending-review", "archived"]
+    # the API's list of edges by permission is unchanged
+    assert {m["to"] for m in transitions.allowed_transitions(editor.ctx, item_id)} == {
+        "archived",
+        "pending-review",
+        "published",
+    }
 
 
 def test_the_panel_shows_the_author_submit_but_not_publish(

@@ -62,6 +62,21 @@
   } else {
     bindAll();
   }
-  document.addEventListener("htmx:afterSwap", bindAll);
+  // An htmx swap replaces the button that had the focus; keyboard users continue from the
+  // swapped region's heading (tabindex="-1") instead of the top of the page.
+  var focusedInside = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    var region = active && active.closest ? active.closest("[data-focus-region]") : null;
+    focusedInside = region ? region.id : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    bindAll();
+    if (!focusedInside) return;
+    var region = document.getElementById(focusedInside);
+    var heading = region && region.querySelector("[data-focus-target]");
+    if (heading) heading.focus();
+    focusedInside = null;
+  });
   document.addEventListener("htmx:oobAfterSwap", function () { bindToasts(document); });
 })();
