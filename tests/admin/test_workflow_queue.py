@@ -63,6 +63,8 @@ def test_the_queue_lists_only_the_items_the_reviewer_may_act_on(
     assert f'href="/admin/content/{theirs}/edit"' in html
     assert "2026-01-01 00:00 UTC" in html  # when it was submitted
     assert 'aria-current="page"' in html and "Review queue" in html
+    api = client.get("/api/workflow/queue").json()["data"]  # the same service, same answer
+    assert [(d["id"], d["submitted_at"]) for d in api] == [(theirs, 1_767_225_600_000)]
     signed_in(client, admin)
     assert queued_ids(client.get("/admin/workflow").text) == [theirs, own]
 
