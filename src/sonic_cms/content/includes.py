@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from sonic_cms.content.schema import CompiledSchema
+from sonic_cms.context import Context
 from sonic_cms.db.records import media_file
 from sonic_cms.db.schema.tables import COLLECTIONS, MEDIA, USERS
 from sonic_cms.errors import BadRequest
@@ -69,6 +70,16 @@ def _authors(conn: Connection, ids: set[str], show_email: bool) -> dict[str, dic
             entry["email"] = r.email
         out[r.id] = entry
     return out
+
+
+def people(ctx: Context, ids: Iterable[str | None]) -> dict[str, dict[str, Any]]:
+    """``{id: {id, name}}`` of the users ``ids`` name (authors, reviewers), in one query:
+    the same public name an item's ``include=author`` shows any reader (never the email)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    with ctx.db.read() as conn:
+        return _authors(conn, wanted, show_email=False)
 
 
 def _collections(conn: Connection, ids: set[str]) -> dict[str, dict[str, Any]]:

@@ -105,6 +105,38 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     return changes
 
 
+def field_rows(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every field of two snapshots side by side (title, slug, status, then each key of
+    ``data``), each with ``changed`` as :func:`diff_snapshots` decides it; for a diff view
+    that can show the unchanged fields too."""
+    changed = {change["field"] for change in diff_snapshots(old, new)}
+    old_data = old["data"] if isinstance(old["data"], dict) else {}
+    new_data = new["data"] if isinstance(new["data"], dict) else {}
+    rows = [
+        {"field": key, "from": old[key], "to": new[key], "changed": key in changed}
+        for key in ("title", "slug", "status")
+    ]
+    for key in sorted(set(old_data) | set(new_data)):
+        name = f"data.{key}"
+        before, after = old_data.get(key), new_data.get(key)
+        rows.append({"field": name, "from": before, "to": after, "changed": name in changed})
+    return rows
+
+
+def rollback_changes(current: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
+    """What rolling back from snapshot ``current`` to snapshot ``target`` changes: the fields
+    :func:`rollback_body` writes (title and slug when the version has them, and data), as
+    :func:`diff_snapshots` entries. Status is not restored, so it is not listed."""
+    body = _body_of(target)
+    after = {
+        "title": body.get("title", current["title"]),
+        "slug": body.get("slug", current["slug"]),
+        "status": current["status"],
+        "data": body["data"],
+    }
+    return diff_snapshots(current, after)
+
+
 def diff_versions(ctx: Context, item_id: str, start: int, end: int) -> dict[str, Any]:
     """What changed between two versions."""
     with ctx.db.read() as conn:
@@ -123,6 +155,11 @@ def rollback_body(ctx: Context, item_id: str, number: Any) -> dict[str, Any]:
     with ctx.db.read() as conn:
         _readable(conn, ctx.actor, item_id, ctx.clock.now_ms())
         snap = as_snapshot(_version(conn, item_id, number).data)
+    return _body_of(snap)
+
+
+def _body_of(snap: dict[str, Any]) -> dict[str, Any]:
+    """The update that brings back snapshot ``snap``."""
     body: dict[str, Any] = {"data": snap["data"] or {}}
     if snap["title"]:
         body.update(title=snap["title"], slug=snap["slug"])

@@ -27,6 +27,8 @@ from sonic_cms.logs.audit import log_in_transaction
 from sonic_cms.workflow.transitions import can_see
 
 ACTIONS = ("publish", "unpublish", "archive")
+#: What scheduling an action takes: the right to schedule and the right to publish.
+SCHEDULE_PERMISSIONS = ("workflow.schedule", "content.publish")
 STATUSES = ("pending", "completed", "failed", "cancelled")
 
 
@@ -54,6 +56,16 @@ def _zone_names() -> frozenset[str]:
     if _ZONES is None:
         _ZONES = frozenset(available_timezones()) | {"UTC"}
     return _ZONES
+
+
+def may_schedule(actor: Actor) -> bool:
+    """Whether :func:`schedule` would let ``actor`` schedule at all (for showing its form)."""
+    return all(actor.can(permission) for permission in SCHEDULE_PERMISSIONS)
+
+
+def zone_names() -> list[str]:
+    """Every time zone :func:`parse_timezone` accepts, sorted (for a time zone picker)."""
+    return sorted(_zone_names())
 
 
 def parse_moment(value: Any, zone: ZoneInfo, path: str = "scheduled_at") -> int:
@@ -94,8 +106,8 @@ SCHEDULE_FIELDS = frozenset({"action", "scheduled_at", "timezone"})
 def schedule(ctx: Context, content_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """Schedule an action on an item; the moment must be in the future."""
     actor = ctx.actor
-    actor.require("workflow.schedule")
-    actor.require("content.publish")
+    for permission in SCHEDULE_PERMISSIONS:
+        actor.require(permission)
     check_fields(body, SCHEDULE_FIELDS)
     action = body.get("action")
     if action not in ACTIONS:

@@ -21,7 +21,7 @@ from sonic_cms.content.history import history_rows
 from sonic_cms.content.rows import load_item_for_update
 from sonic_cms.content.state import apply_state, state_for_status
 from sonic_cms.context import Context
-from sonic_cms.db.schema import Content, WorkflowHistory
+from sonic_cms.db.schema import Content, WorkflowHistory, WorkflowState
 from sonic_cms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.logs.audit import log_in_transaction
@@ -263,14 +263,22 @@ def _record_approval(conn: Connection, row: Row[Any], workflow: Row[Any], move: 
 
 def _round_approvers(conn: Connection, content_id: str) -> set[str | None]:
     """Reviewers who approved since the content last entered review."""
+    return _review_round(history_rows(conn, content_id))[0]
+
+
+def _review_round(entries: list[Row[Any]]) -> tuple[set[str | None], int | None]:
+    """The approvers of the current review round and when it began (epoch ms), from an item's
+    history oldest first."""
     approvers: set[str | None] = set()
-    for entry in history_rows(conn, content_id):
+    began: int | None = None
+    for entry in entries:
         meta = entry.metadata or {}
         if entry.to_state_id == "pending-review" and meta.get("kind") != "approval":
             approvers = set()  # a new submission starts a new round
+            began = epoch_ms(entry.created_at) if entry.created_at else None
         elif meta.get("kind") == "approval":
             approvers.add(entry.user_id)
-    return approvers
+    return approvers, began
 
 
 def _result(
@@ -293,18 +301,45 @@ def _result(
 
 def allowed_transitions(ctx: Context, content_id: str) -> list[dict[str, Any]]:
     """The moves the actor may take from the item's current state."""
+    moves: list[dict[str, Any]] = item_workflow(ctx, content_id)["moves"]
+    return moves
+
+
+def item_workflow(ctx: Context, content_id: str) -> dict[str, Any]:
+    """The item's workflow state (id and name) and the moves the actor may take from it.
+
+    ``moves`` lists the edges whose permission the actor holds; ``offered`` narrows them to the
+    moves :func:`transition` would accept now (an author never reviews their own content, a
+    workflow that requires approval refuses to publish unapproved content), so a user interface
+    shows only the buttons that work; the service still checks every move it is asked for.
+    """
     actor = ctx.actor
     with ctx.db.read() as conn:
         row = conn.execute(select(Content).where(Content.id == content_id)).first()
         if row is None or not can_see(actor, row):
             raise NotFound("Content not found", code="content_not_found")
         workflow = workflow_for_collection(conn, row.collection_id)
-        edges = transitions_from(conn, workflow.id, current_state(row))
-    return [
-        {"to": e.to_state_id, "required_permission": e.required_permission}
-        for e in edges
-        if _may_take(actor, e)
-    ]
+        state = current_state(row)
+        edges = [e for e in transitions_from(conn, workflow.id, state) if _may_take(actor, e)]
+        name = conn.execute(
+            select(WorkflowState.name).where(WorkflowState.id == state)
+        ).scalar_one_or_none()
+    return {
+        "state": state,
+        "state_name": name or state,
+        "moves": [
+            {"to": e.to_state_id, "required_permission": e.required_permission} for e in edges
+        ],
+        "offered": [e.to_state_id for e in edges if _accepts(actor, row, e, workflow, state)],
+    }
+
+
+def _accepts(actor: Actor, row: Row[Any], edge: Row[Any], workflow: Row[Any], state: str) -> bool:
+    try:
+        _authorize(actor, row, edge, workflow, state)
+    except (Forbidden, Conflict):
+        return False
+    return True
 
 
 def serialize_history(row: Row[Any]) -> dict[str, Any]:
@@ -340,7 +375,11 @@ def content_history(ctx: Context, content_id: str) -> list[dict[str, Any]]:
 
 
 def review_queue(ctx: Context, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
-    """Content pending review that the actor may act on: not their own, not yet approved by them."""
+    """Content pending review that the actor may act on: not their own, not yet approved by them.
+
+    Each item carries ``submitted_at``, when it last entered review (epoch ms). The history of
+    every pending item is read in one query, so the queue costs the same for 2 items or 200.
+    """
     actor = ctx.actor
     actor.require("content.review")
     with ctx.db.read() as conn:
@@ -357,9 +396,25 @@ def review_queue(ctx: Context, *, limit: int = 50, offset: int = 0) -> dict[str,
             .where(Content.author_id != (actor.user_id or ""))
             .order_by(Content.updated_at, Content.id)
         ).all()
-        pending = [r for r in rows if actor.user_id not in _round_approvers(conn, r.id)]
+        histories = _histories(conn, [r.id for r in rows])
+    rounds = {r.id: _review_round(histories.get(r.id, [])) for r in rows}
+    pending = [r for r in rows if actor.user_id not in rounds[r.id][0]]
     page = pending[offset : offset + limit]
     return {
-        "items": [dict(r._mapping) for r in page],
+        "items": [dict(r._mapping) | {"submitted_at": rounds[r.id][1]} for r in page],
         "total": len(pending),
+    }
+
+
+def _histories(conn: Connection, content_ids: list[str]) -> dict[str, list[Row[Any]]]:
+    """The workflow history of each item, oldest first, in one query per chunk of ids."""
+    found: dict[str, list[Row[Any]]] = {}
+    for start in range(0, len(content_ids), 500):
+        chunk = content_ids[start : start + 500]
+        query = select(WorkflowHistory).where(WorkflowHistory.content_id.in_(chunk))
+        for row in conn.execute(query):
+            found.setdefault(row.content_id, []).append(row)
+    return {
+        key: sorted(rows, key=lambda r: (r.created_at, (r.metadata or {}).get("seq", 0)))
+        for key, rows in found.items()
     }

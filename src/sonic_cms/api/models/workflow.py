@@ -64,6 +64,7 @@ class QueueItem(BaseModel):
     collection_id: str
     author_id: str
     updated_at: int
+    submitted_at: int | None = Field(description="When it last entered review (epoch ms)")
 
 
 class QueueMeta(TimestampMeta):
