@@ -208,6 +208,8 @@ def test_htmx_gets_only_the_results(client: TestClient, world: World):
     assert answer.status_code == 200 and answer.headers["content-security-policy"] == CSP
     html = answer.text
     assert "<html" not in html and 'id="sidebar"' not in html and titles(html) == ["Only one"]
+    form = client.get("/admin/content?collection=news&q=&status=published&from=", headers=HTMX)
+    assert form.headers["hx-push-url"] == "/admin/content?collection=news&status=published"
     restore = client.get(
         "/admin/content?collection=news", headers={**HTMX, "HX-History-Restore-Request": "true"}
     )
@@ -404,3 +406,19 @@ def test_the_list_costs_the_same_statements_for_3_and_30_items(
         world.add(f"Many {n}", "draft" if role == "author" else "published", role=role)
     assert n_items() == 30
     assert few == count()
+
+
+def test_the_api_sorts_by_author_name_with_page_numbers(client: TestClient, world: World):
+    """The service rule the list's Author column uses, as GET /api/content answers it."""
+    world.add("By editor", "published")
+    world.add("By author", role="author")
+    enter(client, world, "admin")
+    answer = client.get("/api/content", params={"collection": "news", "sort": "author"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [i["title"] for i in body["data"]] == ["By author", "By editor"]
+    assert "next_cursor" not in body["meta"] and body["meta"]["pagination"]["total"] == 2
+    reverse = client.get("/api/content", params={"collection": "news", "sort": "-author"}).json()
+    assert [i["title"] for i in reverse["data"]] == ["By editor", "By author"]
+    cursor = client.get("/api/content", params={"sort": "author", "cursor": "x"})
+    assert cursor.status_code == 400

@@ -449,7 +449,12 @@ async def content_list(request: Request, actor: PageActor) -> Response:
     ctx = context_for(request, actor)
     if wants_results_only(request):
         values = await ctx.run_read(lambda: results_values(ctx, state))
-        return render(request, "content_list_results.html", session_id=actor.session_id, **values)
+        response = render(
+            request, "content_list_results.html", session_id=actor.session_id, **values
+        )
+        # the address bar gets the list's own short URL, not the form's empty fields
+        response.headers["hx-push-url"] = state.url()
+        return response
     values = await ctx.run_read(lambda: page_values(ctx, state))
     return page(request, actor, "content_list.html", crumbs=_crumbs(values), **values)
 
