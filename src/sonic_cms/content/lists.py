@@ -321,7 +321,8 @@ def _columns(query: ListQuery) -> list[ColumnElement[Any]]:
         else {ITEM_FIELDS[f] for f in query.fields}
     )
     names |= {"id", "author_id", "collection_id", "featured_image_id"}
-    names |= {k.field for k in query.sort if not k.field.startswith("data.")} | {"created_at"}
+    # sorting columns are selected for the cursor; ``author`` sorts by the author's name
+    names |= {k.field for k in query.sort if k.field in CONTENT.c} | {"created_at"}
     return [CONTENT.c[n] for n in sorted(names)]
 
 

@@ -43,6 +43,7 @@ SORTABLE_COLUMNS = (
     "status",
     "version_number",
     "id",
+    "author",
 )
 WHERE_OPERATORS = {
     "equals": "eq",

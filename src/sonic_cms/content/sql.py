@@ -29,7 +29,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 
 from sonic_cms.content.query import Cond, Group, SortKey
-from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT, USERS
 
 _COLUMN_ALIASES = {"author": "author_id"}
 
@@ -174,6 +174,14 @@ def _data_cond(cond: Cond, js: JsonFields, dialect: str) -> ColumnElement[bool]:
     return compared
 
 
+def author_name() -> ColumnElement[Any]:
+    """The item's author as people sort authors: by name, ignoring case (NULL when the item
+    has no author). A correlated subquery, not a join, so the list's SELECT keeps one row per
+    item and its count stays the plain one."""
+    name = func.lower(USERS.c.first_name + " " + USERS.c.last_name)
+    return select(name).where(USERS.c.id == CONTENT.c.author_id).scalar_subquery()
+
+
 def sort_expression(key: SortKey, dialect: str) -> ColumnElement[Any]:
     """The ORDER BY term of a sort key, NULLs last on both engines.
 
@@ -184,6 +192,8 @@ def sort_expression(key: SortKey, dialect: str) -> ColumnElement[Any]:
     if key.field.startswith("data."):
         expr: ColumnElement[Any] = JsonFields(dialect).value(key.field[5:])
         nullable = True
+    elif key.field == "author":
+        expr, nullable = author_name(), True
     else:
         column = CONTENT.c[key.field]
         expr, nullable = column, bool(column.nullable)
