@@ -286,10 +286,12 @@ def test_bulk_delete(client: TestClient, db: Database, clock: FrozenClock):
     page = client.get("/admin/media").text
     assert 'data-name="one.png"' in page and "data-media-bulk-delete" in page
     form = {"csrf_token": csrf_of(page), "ids": [first["id"], second["id"]]}
-    answer = client.post("/admin/media/bulk-delete", data=form)
-    assert answer.status_code == 200
-    assert "2 files moved to the trash." in answer.text
-    assert tile_names(answer.text) == ["three.png"]
+    answer = client.post("/admin/media/bulk-delete", data=form, follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/admin/media?done=bulk&n=2"
+    after = client.get(answer.headers["location"]).text
+    assert "2 files moved to the trash." in after
+    assert tile_names(after) == ["three.png"]
     live = [m["id"] for m in client.get("/api/media").json()["data"]]
     assert live == [keep["id"]]
     empty = client.post("/admin/media/bulk-delete", data={"csrf_token": csrf_of(page)})

@@ -164,8 +164,7 @@ async def library_page(
     """The full library page for ``query``; ``extra`` adds messages (error, import_error)."""
     ctx = context_for(request, actor)
     values = await ctx.run_read(lambda: library_values(ctx, query))
-    notice = NOTICES.get(request.query_params.get("done", ""))
-    values = {"notice": notice} | values | extra
+    values = {"notice": notice_for(request)} | values | extra
     return page(request, actor, "media.html", crumbs=crumbs(query), status=status, **values)
 
 
@@ -234,11 +233,25 @@ async def bulk_delete(request: Request, actor: PageActor) -> Response:
         result = await ctx.run_write(lambda: manage.bulk_delete(ctx, ids))
     except ServiceError as failure:
         return await library_page(request, actor, query, failure.status, error=failure.message)
-    done = result["summary"]["successful"]
-    notice = f"{done} file{'s' if done != 1 else ''} moved to the trash."
-    problems = [f"{e['fileId']}: {e['error']}" for e in result["errors"]]
-    error = "Not deleted: " + "; ".join(problems) if problems else None
-    return await library_page(request, actor, query, notice=notice, error=error)
+    if result["errors"]:
+        problems = [f"{e['fileId']}: {e['error']}" for e in result["errors"]]
+        notice = _files_moved(result["summary"]["successful"])
+        error = "Not deleted: " + "; ".join(problems)
+        return await library_page(request, actor, query, notice=notice, error=error)
+    return _see_other(_with_done(query.url(), "bulk") + f"&n={result['summary']['successful']}")
+
+
+def _files_moved(count: int) -> str:
+    return f"{count} file{'' if count == 1 else 's'} moved to the trash."
+
+
+def notice_for(request: Request) -> str | None:
+    """The message a redirect asked for with ``done`` (and ``n``, a count)."""
+    done = request.query_params.get("done", "")
+    if done == "bulk":
+        count = request.query_params.get("n", "")
+        return _files_moved(int(count)) if count.isdigit() and len(count) < 4 else None
+    return NOTICES.get(done)
 
 
 def _import_slots(request: Request) -> ImportSlots:

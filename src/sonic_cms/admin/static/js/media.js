@@ -175,7 +175,7 @@
     document.querySelectorAll("[data-media-item]").forEach(function (node) {
       node.classList.toggle("media-tile--selected", node.getAttribute("data-media-item") === id);
     });
-    var heading = target.querySelector("h2");
+    var heading = target.querySelector(".media-details__title");
     if (heading && !target.contains(document.activeElement)) {
       heading.setAttribute("tabindex", "-1");
       heading.focus();
