@@ -9,6 +9,7 @@ a person dragging files from their file manager.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -21,6 +22,7 @@ from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
 from tests.utils.live_server import LiveServer
 
 pytestmark = BROWSER_MARKS
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 DROP_FILES = """([zone, files]) => {
   const transfer = new DataTransfer();
@@ -40,6 +42,18 @@ def drop_pngs(page: Page, files: dict[str, bytes]) -> None:
     """Drop ``files`` (name: PNG bytes) on the upload zone."""
     encoded = [[name, base64.b64encode(data).decode()] for name, data in files.items()]
     page.evaluate(DROP_FILES, ["[data-media-dropzone]", encoded])
+
+
+def serious_axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now. The script is
+    evaluated through DevTools (not a page script tag), so the page's CSP stays as it is."""
+    page.evaluate(AXE.read_text())
+    found = page.evaluate(
+        """() => axe.run(document).then(r => r.violations
+             .filter(v => v.impact === "serious" || v.impact === "critical")
+             .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", ")))"""
+    )
+    return list(found)
 
 
 def no_horizontal_scroll(page: Page, width: int) -> None:
@@ -77,6 +91,7 @@ def test_drop_two_pngs_see_them_in_the_grid_and_edit_alt_text(
     expect(page.locator(".media-bar__count")).to_contain_text("2 files")
     page.screenshot(path=str(shots / f"media-grid-{width}.png"), full_page=True)
     no_horizontal_scroll(page, width)
+    assert serious_axe_violations(page) == []
 
     page.locator(".media-tile", has_text="harbour.png").locator("a.media-open").click()
     drawer = page.locator("#media-drawer")
@@ -93,7 +108,9 @@ def test_drop_two_pngs_see_them_in_the_grid_and_edit_alt_text(
         "alt", "Boats in the harbour at dusk"
     )
     page.screenshot(path=str(shots / f"media-details-{width}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"media-details-viewport-{width}.png"))
     no_horizontal_scroll(page, width)
+    assert serious_axe_violations(page) == []
 
     # reloading shows the saved text: it went through the media service, not only the page
     page.reload()
