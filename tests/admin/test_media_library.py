@@ -22,7 +22,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock
 from sonic_cms.content import collections, items
-from sonic_cms.content.usage import media_usage
+from sonic_cms.content.includes import media_usage
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Media

@@ -25,7 +25,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
-from sonic_cms.content.usage import media_usage
+from sonic_cms.content.includes import media_usage
 from sonic_cms.context import Context
 from sonic_cms.errors import NotFound, ServiceError
 from sonic_cms.media import manage

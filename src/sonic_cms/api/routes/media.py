@@ -23,7 +23,7 @@ from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.content.usage import media_usage
+from sonic_cms.content.includes import media_usage
 from sonic_cms.errors import BadRequest, ValidationFailed
 from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.inputs.integers import checked_int
