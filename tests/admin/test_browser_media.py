@@ -137,8 +137,14 @@ def test_bulk_delete_names_the_files_in_its_dialog(
     page, watch = open_page(browser, server)
     sign_in(page, server, editor.email)
     page.goto(f"{server.url}/admin/media?view=list")
-    files = {"a.png": image_bytes(), "b.png": image_bytes(), "c.png": image_bytes()}
-    drop_pngs(page, files)
+    # the keyboard path: the file input behind "choose files" (here filled by Playwright)
+    page.focus("#media-files")
+    assert page.evaluate("document.activeElement.id") == "media-files"
+    files = [
+        {"name": name, "mimeType": "image/png", "buffer": image_bytes()}
+        for name in ("a.png", "b.png", "c.png")
+    ]
+    page.set_input_files("#media-files", files)  # type: ignore[arg-type]
     expect(page.locator(".media-table tbody tr")).to_have_count(3)
     button = page.locator("[data-media-bulk-delete]")
     expect(button).to_be_disabled()

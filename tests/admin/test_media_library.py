@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from sonic_cms.storage import build_storage
 from tests.admin.test_pages import csrf_of, sign_in
 from tests.conftest import make_settings
 from tests.media.helpers import image_bytes
+from tests.media.test_import import origin  # noqa: F401 - the real HTTP server fixture
 from tests.utils.auth import create_random_user, system_context
 from tests.utils.query_count import counting_statements
 
@@ -41,17 +43,26 @@ TIMES = "\u00d7"
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def client(db_url: str, db: Database, clock: FrozenClock, tmp_path: Path) -> Iterator[TestClient]:
+@contextmanager
+def app_client(
+    db_url: str, db: Database, clock: FrozenClock, tmp_path: Path, **overrides: object
+) -> Iterator[TestClient]:
     """The admin's client, with media stored under the test's own folder."""
     settings = make_settings(
         db_url,
         auth_cookie_secure=False,
         media_local_dir=tmp_path / "media",
         plugin_status_ttl_ms=3_600_000,  # no plugin re-read inside a counted request
+        **overrides,
     )
     app = create_app(settings, db=db, clock=clock, storage=build_storage(settings, clock))
     with TestClient(app, headers={"Origin": "http://testserver"}) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(db_url: str, db: Database, clock: FrozenClock, tmp_path: Path) -> Iterator[TestClient]:
+    with app_client(db_url, db, clock, tmp_path) as test_client:
         yield test_client
 
 
@@ -313,6 +324,26 @@ def test_url_import_of_a_loopback_address_is_refused_with_the_message(
     assert plain.status_code == 400
     assert "The URL points to an address imports may not reach" in plain.text
     assert client.get("/api/media").json()["data"] == []
+
+
+def test_url_import_stores_the_file_and_opens_it(
+    db_url: str,
+    db: Database,
+    clock: FrozenClock,
+    tmp_path: Path,
+    origin: str,  # noqa: F811
+):
+    with app_client(db_url, db, clock, tmp_path, media_import_allow_loopback=True) as client:
+        signed_in(client, db, clock, "author")
+        form = {"csrf_token": token(client), "url": f"{origin}/img.png", "folder": "press"}
+        answer = client.post("/admin/media/import?folder=press", data=form, headers=HTMX)
+        assert answer.status_code == 204
+        imported = client.get("/api/media").json()["data"]
+        assert [(m["folder"], m["mimeType"]) for m in imported] == [("press", "image/png")]
+        target = answer.headers["hx-redirect"]
+        assert target == f"/admin/media?folder=press&selected={imported[0]['id']}&done=imported"
+        page = client.get(target).text
+        assert "The file was imported." in page and 'id="h-details"' in page
 
 
 def test_a_viewer_sees_no_upload_or_edit_and_a_crafted_post_is_refused(
