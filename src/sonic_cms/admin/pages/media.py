@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
@@ -137,10 +138,11 @@ def details_values(ctx: Context, media_id: str) -> dict[str, Any]:
     }
 
 
-def library_values(ctx: Context, query: LibraryQuery) -> dict[str, Any]:
-    """Everything the full page shows; call inside ``ctx.run_read``."""
+def library_values(ctx: Context, query: LibraryQuery, created: list[str]) -> dict[str, Any]:
+    """Everything the full page shows (``created``: the empty folders made with create-folder);
+    call inside ``ctx.run_read``."""
     values = results_values(ctx, query)
-    values["folders"] = media_folders(ctx, manage.created_folders(ctx))
+    values["folders"] = media_folders(ctx, created)
     values["kinds"] = KINDS
     values["item"] = None
     if query.selected:
@@ -163,7 +165,9 @@ async def library_page(
 ) -> Response:
     """The full library page for ``query``; ``extra`` adds messages (error, import_error)."""
     ctx = context_for(request, actor)
-    values = await ctx.run_read(lambda: library_values(ctx, query))
+    # a storage listing (a disk walk, an S3 request) never runs on the event loop, as in the API
+    created = await anyio.to_thread.run_sync(lambda: manage.created_folders(ctx))
+    values = await ctx.run_read(lambda: library_values(ctx, query, created))
     values = {"notice": notice_for(request)} | values | extra
     return page(request, actor, "media.html", crumbs=crumbs(query), status=status, **values)
 
