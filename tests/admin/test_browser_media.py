@@ -161,6 +161,7 @@ def test_bulk_delete_names_the_files_in_its_dialog(
     button.click()
     dialog = page.locator("#media-bulk-dialog")
     expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text("Delete 2 files?")
     names = dialog.locator("[data-media-bulk-names] li")
     expect(names).to_have_count(2)
     assert sorted(names.all_inner_texts()) == ["a.png", "c.png"]  # in the list's order

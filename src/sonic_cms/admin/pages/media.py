@@ -286,7 +286,7 @@ async def import_url(request: Request, actor: PageActor) -> Response:
         return await library_page(request, actor, query, failure.status, **values)
     target = _with_done(query.url(selected=item["id"], cursor=""), "imported")
     if _is_htmx(request):
-        return page_headers(Response(status_code=204, headers={"hx-redirect": target}))
+        return page_headers(Response(status_code=200, headers={"hx-redirect": target}))
     return _see_other(target)
 
 

@@ -124,7 +124,8 @@
     var boxes = picked();
     names.textContent = "";
     boxes.forEach(function (box) { names.appendChild(el("li", "", box.dataset.name)); });
-    dialog.querySelector("[data-media-bulk-count]").textContent = String(boxes.length);
+    dialog.querySelector("[data-media-bulk-title]").textContent =
+      "Delete " + boxes.length + (boxes.length === 1 ? " file?" : " files?");
     dialog.showModal();
   }
 
