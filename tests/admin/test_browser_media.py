@@ -170,3 +170,21 @@ def test_bulk_delete_names_the_files_in_its_dialog(
     expect(page.locator(".media-table tbody tr")).to_have_count(1)
     expect(page.locator(".media-table tbody")).to_contain_text("b.png")
     assert watch.external == [] and watch.errors == []
+
+
+def test_url_import_refusal_shows_next_to_the_field(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    author = create_random_user(db, clock, "author")
+    page, watch = open_page(browser, server, 360)
+    sign_in(page, server, author.email)
+    page.goto(f"{server.url}/admin/media")
+    page.click("summary.media-import__summary")
+    page.fill("#import-url", "http://127.0.0.1:9/secret.png")
+    page.click("#media-import button[type=submit]")
+    error = page.locator("#import-error")
+    expect(error).to_have_text("The URL points to an address imports may not reach")
+    expect(page.locator("#import-url")).to_have_attribute("aria-invalid", "true")
+    assert page.url == f"{server.url}/admin/media"  # swapped in place, no page load
+    no_horizontal_scroll(page, 360)
+    assert watch.external == [] and watch.errors == []
