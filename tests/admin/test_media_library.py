@@ -372,6 +372,28 @@ def test_a_viewer_sees_no_upload_or_edit_and_a_crafted_post_is_refused(
     assert client.get(f"/api/media/{item['id']}").json()["data"]["alt"] == "Sky"
 
 
+def test_an_author_may_change_only_their_own_files(
+    client: TestClient, db: Database, clock: FrozenClock
+):
+    signed_in(client, db, clock, "editor")
+    theirs = upload(client, "editors.png", image_bytes())
+    client.cookies.clear()
+    signed_in(client, db, clock, "author")
+    mine = upload(client, "mine.png", image_bytes())
+    page = client.get("/admin/media").text
+    assert f'value="{mine["id"]}"' in page and f'value="{theirs["id"]}"' not in page
+    assert "data-media-dropzone" in page and "data-media-bulk-delete" in page
+    other = client.get(f"/admin/media?selected={theirs['id']}").text
+    assert 'name="alt"' not in other and "Delete file…" not in other
+    own = client.get(f"/admin/media?selected={mine['id']}").text
+    assert 'name="alt"' in own and "Delete file…" in own
+    form = {"csrf_token": csrf_of(page), "ids": [mine["id"], theirs["id"]]}
+    answer = client.post("/admin/media/bulk-delete", data=form)
+    assert answer.status_code == 200  # one done, one refused: the page says which
+    assert "1 file moved to the trash." in answer.text
+    assert f"Not deleted: {theirs['id']}: Permission denied: not your file" in answer.text
+
+
 def test_writes_without_the_csrf_token_are_refused(
     client: TestClient, db: Database, clock: FrozenClock
 ):

@@ -117,14 +117,16 @@ def results_values(ctx: Context, query: LibraryQuery) -> dict[str, Any]:
     """One page of files and what each may do; call inside ``ctx.run_read``."""
     actor = ctx.actor
     found = media_cursor_page(ctx, query.filters(), cursor=query.cursor or None, limit=PAGE_SIZE)
+    rights = {item["id"]: rights_for(actor, item) for item in found.items}
     return {
         "q": query,
         "items": found.items,
         "total": found.total,
         "next_cursor": found.next_cursor,
-        "rights": {item["id"]: rights_for(actor, item) for item in found.items},
+        "rights": rights,
         "can_upload": actor.can("media.upload"),
-        "can_select": actor.can("media.delete") or actor.can("media.upload"),
+        # bulk selection only where at least one file on the page may be deleted
+        "can_select": any(r["delete"] for r in rights.values()),
     }
 
 
