@@ -89,6 +89,7 @@ def test_drop_two_pngs_see_them_in_the_grid_and_edit_alt_text(
     expect(tiles).to_have_count(2)
     assert sorted(tiles.all_inner_texts()) == ["harbour.png", "meadow.png"]
     expect(page.locator(".media-bar__count")).to_contain_text("2 files")
+    expect(page.locator(".media-folders__link", has_text="uploads")).to_contain_text("2")
     page.screenshot(path=str(shots / f"media-grid-{width}.png"), full_page=True)
     no_horizontal_scroll(page, width)
     assert serious_axe_violations(page) == []

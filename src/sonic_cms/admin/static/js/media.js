@@ -62,7 +62,7 @@
     xhr.send(form);
   }
 
-  // Every file at once; when the last one answers, the results region reloads.
+  // Every file at once; when the last one answers, the results and folder counts reload.
   function uploadAll(zone, files) {
     var left = files.length;
     if (!left) return;
@@ -78,6 +78,10 @@
     var target = document.getElementById("media-results");
     if (!target || !window.htmx) return;
     window.htmx.ajax("GET", zone.dataset.resultsUrl, { target: target, swap: "innerHTML" });
+    // the folder counts changed too: the same list, cut from the page as it is now
+    window.htmx.ajax("GET", window.location.href, {
+      target: ".media-folders__list", select: ".media-folders__list", swap: "outerHTML"
+    });
   }
 
   function bindDropzone(zone) {
