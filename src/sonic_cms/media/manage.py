@@ -14,6 +14,7 @@ objects are removed, since storage cannot roll back), the action after the commi
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,12 @@ class MediaChanges:
 UNSET = _UNSET
 
 
-def may_change(actor: Actor, row: RowMapping, permission: str) -> bool:
-    """Whether ``actor`` may change ``row``: a holder of ``permission``, or its uploader."""
+def may_change(actor: Actor, row: RowMapping | Mapping[str, Any], permission: str) -> bool:
+    """Whether ``actor`` may change ``row``: a holder of ``permission``, or its uploader.
+
+    ``row`` is a media row or a media item (both carry ``uploaded_by``), so pages can ask
+    which buttons to show with the rule the writes enforce.
+    """
     if actor.can(permission):
         return True
     own = actor.user_id is not None and row["uploaded_by"] == actor.user_id

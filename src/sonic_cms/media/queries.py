@@ -6,11 +6,13 @@ the media-file representation of docs/api.md.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text
+import orjson
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, text, tuple_
 from sqlalchemy.engine import RowMapping
 
 from sonic_cms.context import Context
@@ -80,6 +82,64 @@ def list_media(
         query = select(Media.__table__).where(where).order_by(*order)
         rows = conn.execute(query.limit(limit).offset((page - 1) * limit)).mappings().all()
     return [media_item(row) for row in rows], int(total)
+
+
+@dataclass(frozen=True)
+class MediaPage:
+    """A keyset page of the newest-first list: its items, the filter's total, the next cursor."""
+
+    items: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def encode_media_cursor(uploaded_at: int, media_id: str) -> str:
+    """An opaque token for the page after the item ``(uploaded_at, media_id)``."""
+    raw = orjson.dumps(["media", uploaded_at, media_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_media_cursor(token: str) -> tuple[int, str]:
+    """The ``(uploaded_at, id)`` a cursor points after; 400 ``invalid_cursor`` otherwise."""
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        decoded = None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != 3
+        or decoded[0] != "media"
+        or type(decoded[1]) is not int
+        or not isinstance(decoded[2], str)
+    ):
+        raise BadRequest(
+            "Invalid cursor",
+            code="invalid_cursor",
+            details=[{"path": "cursor", "message": "is not a cursor this server issued"}],
+        )
+    return decoded[1], decoded[2]
+
+
+def media_cursor_page(
+    ctx: Context, filters: MediaFilter, *, cursor: str | None, limit: int
+) -> MediaPage:
+    """Newest first, paged by keyset on ``(uploaded_at, id)``: a page deep in a large library
+    costs what the first one does (no OFFSET), and uploads arriving meanwhile shift nothing."""
+    ctx.actor.require("media.read")
+    after = decode_media_cursor(cursor) if cursor else None
+    with ctx.db.read() as conn:
+        where = and_(*_conditions(filters, conn.dialect.name))
+        total = conn.execute(select(func.count()).select_from(Media).where(where)).scalar_one()
+        query = select(Media.__table__).where(where)
+        if after is not None:
+            query = query.where(tuple_(Media.uploaded_at, Media.id) < tuple_(*after))
+        query = query.order_by(Media.uploaded_at.desc(), Media.id.desc()).limit(limit + 1)
+        rows = conn.execute(query).mappings().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    token = encode_media_cursor(last["uploaded_at"], last["id"]) if last is not None else None
+    return MediaPage([media_item(row) for row in rows], int(total), token)
 
 
 def _conditions(filters: MediaFilter, dialect: str) -> list[ColumnElement[bool]]:

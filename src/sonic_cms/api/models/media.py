@@ -131,6 +131,26 @@ class FolderList(BaseModel):
     meta: CountMeta
 
 
+class MediaUse(BaseModel):
+    """One content item that uses a media file (its featured image or an id in its data)."""
+
+    id: str
+    title: str
+    slug: str
+    status: str
+    collection: str
+    collectionName: str  # noqa: N815
+    updated_at: int
+    featured: bool
+
+
+class MediaUsageList(BaseModel):
+    """``GET /api/media/{id}/usage``: the items the caller may read that use the file."""
+
+    data: list[MediaUse]
+    meta: CountMeta
+
+
 class PresignedUrl(BaseModel):
     """A time-limited URL."""
 

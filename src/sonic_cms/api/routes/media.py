@@ -1,6 +1,6 @@
 """``/api/media``: SonicJS's media routes (upload, upload-multiple, bulk-delete, bulk-move,
 create-folder, PATCH and DELETE by id), plus ours: list, get, stats, folders, import, restore,
-purge and presigned URLs.
+purge, presigned URLs and usage (the content items that use a file).
 
 Uploads are parsed by Starlette's multipart parser, which spools each file to a temporary file
 past 1 MiB, and the bytes then stream from there to storage in a worker thread. The caller is
@@ -23,6 +23,7 @@ from sonic_cms.api.models import media as mdocs
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import int_query
 from sonic_cms.api.responses import JSONBytesResponse
+from sonic_cms.content.includes import media_usage
 from sonic_cms.errors import BadRequest, ValidationFailed
 from sonic_cms.inputs.bodies import KnownFields
 from sonic_cms.inputs.integers import checked_int
@@ -286,6 +287,22 @@ async def folders(ctx: CtxDep) -> Any:
 async def get_item(media_id: str, ctx: CtxDep) -> Any:
     """``{data: item}``; 404 when missing or deleted."""
     return {"data": await ctx.run_read(lambda: get_media(ctx, media_id))}
+
+
+@router.get(
+    "/{media_id}/usage",
+    summary="Content items that use the file",
+    responses=ok(mdocs.MediaUsageList),
+)
+async def usage(media_id: str, ctx: CtxDep) -> Any:
+    """Items whose featured image or data names the file, as far as the caller may read them;
+    404 when the file is missing or deleted."""
+
+    def read() -> list[dict[str, Any]]:
+        get_media(ctx, media_id)
+        return media_usage(ctx, media_id)
+
+    return complete_list(await ctx.run_read(read), ctx.clock.now_ms())
 
 
 @router.get(
