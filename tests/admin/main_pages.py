@@ -45,13 +45,12 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("login", "/admin/login", signed_in=False),
     MainPage("forgot-password", "/admin/forgot-password", signed_in=False),
     MainPage("dashboard", "/admin"),
-    # Added when the page lands:
-    # MainPage("content-list", "/admin/content?collection={collection}"),
-    # MainPage("editor-new", "/admin/content/new?collection={collection}"),
-    # MainPage("editor", "/admin/content/{item_id}/edit"),
-    # MainPage("versions", "/admin/content/{item_id}/versions"),
-    # MainPage("review-queue", "/admin/workflow"),
-    # MainPage("media", "/admin/media"),
+    MainPage("content-list", "/admin/content?collection={collection}"),
+    MainPage("editor-new", "/admin/content/new?collection={collection}"),
+    MainPage("editor", "/admin/content/{item_id}/edit"),
+    MainPage("versions", "/admin/content/{item_id}/versions"),
+    MainPage("review-queue", "/admin/workflow"),
+    MainPage("media", "/admin/media"),
 )
 WIDTHS = (360, 1440)
 
@@ -59,7 +58,11 @@ NEWS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "summary": {"type": "textarea", "title": "Summary", "maxLength": 500},
-        "body": {"type": "markdown", "title": "Body"},
+        "body": {"type": "quill", "title": "Body"},
+        "category": {"type": "select", "title": "Category", "enum": ["news", "feature", "notice"]},
+        "tags": {"type": "multiselect", "title": "Tags", "enum": ["harbour", "city", "people"]},
+        "image": {"type": "media", "title": "Image"},
+        "publishedAt": {"type": "datetime", "title": "Published at"},
     },
 }
 HEADLINES = (

@@ -558,7 +558,8 @@ def test_problems_without_an_input_become_form_level_messages():
     from sonic_cms.admin.forms.build import build_fields, item_fields
     from sonic_cms.admin.forms.errors import attach_errors
 
-    views = item_fields("T", "", SCHEMA, collection="all", item_id=None) + build_fields(SCHEMA, {"links": [{"url": "x"}]})
+    own = item_fields("T", "", SCHEMA, collection="all", item_id=None)
+    views = own + build_fields(SCHEMA, {"links": [{"url": "x"}]})
     problems = [
         {"path": "data.links.0.url", "message": "must be a valid uri"},
         {"path": "title", "message": "is required"},

@@ -21,7 +21,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
-from sonic_cms.content import history, includes, versions
+from sonic_cms.content import access, history, includes, versions
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
 from sonic_cms.workflow import edits, scheduling, transitions
@@ -72,10 +72,13 @@ def item_panel_values(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
     actor, item_id = ctx.actor, str(item["id"])
     flow = transitions.item_workflow(ctx, item_id)
     state = flow["state"]
-    all_versions = versions.list_versions(ctx, item_id)
+    # versions hold every draft the item had: only for those with draft access (the rule the
+    # versions service enforces with a 403; here the section is left out instead)
+    history_open = access.can_edit(actor, item.get("author_id"))
+    all_versions = versions.list_versions(ctx, item_id) if history_open else []
     moves_history: list[dict[str, Any]] = []
     schedules: list[dict[str, Any]] | None = None
-    if actor.can("workflow.read"):
+    if history_open and actor.can("workflow.read"):
         moves_history = transitions.content_history(ctx, item_id)
         schedules = scheduling.list_schedules(ctx, content_id=item_id, status="pending")
     names = includes.people(
@@ -91,6 +94,7 @@ def item_panel_values(ctx: Context, item: dict[str, Any]) -> dict[str, Any]:
         "can_schedule": scheduling.may_schedule(actor),
         "actions": SCHEDULABLE,
         "zones": scheduling.zone_names(),
+        "history_open": history_open,
         "versions": [with_name(v, names) for v in all_versions[:RECENT_VERSIONS]],
         "version_count": len(all_versions),
     }
