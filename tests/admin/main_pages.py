@@ -102,9 +102,14 @@ def seed_sample_site(db: Database, clock: Clock, suffix: str = "") -> SampleSite
             username=f"{role}{suffix}",
             password=TEST_PASSWORD,
             role=role,
-            first_name=role.title(),
+            first_name=first,
+            last_name=last,
         )
-        for role in ("admin", "editor", "author")
+        for role, (first, last) in {
+            "admin": ("Ada", "Admin"),
+            "editor": ("Eddie", "Editor"),
+            "author": ("Aurora", "Author"),
+        }.items()
     }
     admin = _acting(db, clock, people["admin"].id)
     author = _acting(db, clock, people["author"].id)
