@@ -189,3 +189,35 @@ def test_url_import_refusal_shows_next_to_the_field(
     assert page.url == f"{server.url}/admin/media"  # swapped in place, no page load
     no_horizontal_scroll(page, 360)
     assert watch.external == [] and watch.errors == []
+
+
+def test_two_dropped_images_and_one_attached_to_an_item(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    """The issue's flow end to end: drop two images on the library, then pick one of them in
+    an item's media field and save; the API returns the item with that file's id."""
+    from tests.admin.test_editor import make_collection, make_item
+
+    schema = {"type": "object", "properties": {"image": {"type": "media", "title": "Image"}}}
+    editor = create_random_user(db, clock, "editor")
+    item = make_item(db, clock, editor, make_collection(db, clock, schema), title="Harbour day")
+    page, watch = open_page(browser, server)
+    sign_in(page, server, editor.email)
+    page.goto(f"{server.url}/admin/media")
+    drop_pngs(page, {"harbour.png": image_bytes(640, 480), "meadow.png": image_bytes(300, 200)})
+    expect(page.locator(".upload--done")).to_have_count(2)
+    meadow = page.locator(".media-tile", has_text="meadow.png").get_attribute("data-media-item")
+    assert meadow
+
+    page.goto(f"{server.url}/admin/content/{item['id']}/edit")
+    page.click("#f-data-image")  # "Choose from library"
+    dialog = page.locator("#f-data-image-dialog")
+    expect(dialog.locator("[data-media-pick]")).to_have_count(2)
+    dialog.locator("[data-media-pick]", has_text="meadow.png").click()
+    expect(page.locator("#f-data-image-value")).to_have_value(meadow)
+    page.click('button[name="action"][value="save"]')
+    expect(page.locator(".toast").first).to_be_visible()
+    api = page.request.get(f"{server.url}/api/content/{item['id']}").json()["data"]
+    assert api["data"]["image"] == meadow
+    assert api["version_number"] == 2  # Save wrote the item and one version
+    assert watch.external == [] and watch.errors == []
