@@ -25,8 +25,9 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
     user_id = str(actor.user_id)
     mine = [("author", user_id), ("status", "draft"), ("sort", "-updated_at")]
     recent = [("sort", "-updated_at"), ("limit", str(PANEL_SIZE))]
+    stats = lists.content_stats(ctx)
     values: dict[str, Any] = {
-        "stats": lists.content_stats(ctx),
+        "stats": stats,
         "display_names": {c["name"]: c["display_name"] for c in collections.list_collections(ctx)},
         "statuses": STATUSES,  # what content_stats counts; review and schedules have panels
         "my_drafts": lists.list_content(ctx, [*mine, ("limit", str(PANEL_SIZE))])["data"],
@@ -38,7 +39,7 @@ def dashboard_values(ctx: Context) -> dict[str, Any]:
         values["queue"] = transitions.review_queue(ctx, limit=PANEL_SIZE)
     if actor.can("workflow.read"):
         values["schedules"] = scheduling.list_schedules(ctx, status="pending", limit=PANEL_SIZE)
-    return values | frame_values(ctx, current="dashboard")
+    return values | frame_values(ctx, current="dashboard", stats=stats)
 
 
 @router.get("/admin")

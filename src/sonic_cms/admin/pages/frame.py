@@ -75,10 +75,13 @@ def context_for(request: Request, actor: Actor) -> Context:
     return services_for(request, actor)
 
 
-def frame_values(ctx: Context, *, current: str) -> dict[str, Any]:
-    """The shell's values (navigation, the signed-in user); call inside ``ctx.run_read``."""
+def frame_values(
+    ctx: Context, *, current: str, stats: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The shell's values (navigation, the signed-in user); call inside ``ctx.run_read``.
+    ``stats``: the page's own :func:`~sonic_cms.content.lists.content_stats`, when it has one."""
     user = user_admin.get_user(ctx, str(ctx.actor.user_id))
-    return {"user": user} | shell_values(ctx, current=current)
+    return {"user": user} | shell_values(ctx, current=current, stats=stats)
 
 
 def page(

@@ -37,13 +37,17 @@ ADMIN_ENTRIES = (
 )
 
 
-def shell_values(ctx: Context, *, current: str) -> dict[str, Any]:
+def shell_values(
+    ctx: Context, *, current: str, stats: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What base.html needs: the user, the content entries with counts, the admin entries.
 
-    ``current`` is the key of the page being shown, marked ``aria-current`` in the sidebar.
+    ``current`` is the key of the page being shown, marked ``aria-current`` in the sidebar;
+    ``stats`` is :func:`lists.content_stats`'s answer when the page has already read it (the
+    dashboard), so the counts query runs once per page.
     """
     actor = ctx.actor
-    stats = lists.content_stats(ctx)
+    stats = stats if stats is not None else lists.content_stats(ctx)
     counts = {entry["collection_id"]: entry["total"] for entry in stats["by_collection"]}
     content = [
         NavEntry(
