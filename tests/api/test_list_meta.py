@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sonic_cms.clock import FrozenClock, iso_utc
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from tests.media.helpers import image_bytes, upload
 from tests.utils.auth import bearer_headers, create_random_user
 from tests.utils.content_rows import make_collection, make_content
 
@@ -64,8 +65,11 @@ def test_every_list_route_answers_meta_timestamp(
             else "SELECT name FROM collections WHERE id = %s",
             (collection_id,),
         ).scalar_one()
-    values = {"name": name, "item_id": item, "content_id": item}
     headers = bearer_headers(db, settings, clock, "admin")
+    uploaded = upload(client, headers, "meta.png", image_bytes(), "image/png")
+    assert uploaded.status_code == 200, uploaded.text
+    media_id = uploaded.json()["file"]["id"]
+    values = {"name": name, "item_id": item, "content_id": item, "media_id": media_id}
     spec = client.get("/openapi.json").json()
     checked = []
     for path, _ in list_routes(spec):
