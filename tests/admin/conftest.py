@@ -15,7 +15,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from tests.conftest import make_settings
-from tests.utils.browser import CHROMIUM
+from tests.utils.browser import launch
 from tests.utils.live_server import LiveServer, live_server
 from tests.utils.redis_server import free_port
 
@@ -38,6 +38,6 @@ def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        launched = launch(playwright)
         yield launched
         launched.close()

@@ -32,7 +32,7 @@ from tests.admin.main_pages import (
     upload_sample_media,
 )
 from tests.conftest import make_settings
-from tests.utils.browser import CHROMIUM, open_page, sign_in
+from tests.utils.browser import CHROMIUM, launch, open_page, sign_in
 from tests.utils.live_server import LiveServer, live_server
 from tests.utils.redis_server import free_port
 
@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         with live_server(url, Path(tmp), port=port, public_url=public) as server:
             upload_sample_media(server.url, site.admin_email)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM), args=["--no-sandbox"]
-                )
+                browser = launch(playwright)
                 for spec in MAIN_PAGES:
                     for width in WIDTHS:
                         target = args.out / f"{spec.name}-{width}.png"
