@@ -4,39 +4,25 @@ over the app (TestClient), on both engines."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from sonic_cms.api.app import create_app
 from sonic_cms.auth import roles
 from sonic_cms.auth.passwords import verify_password
 from sonic_cms.auth.sessions import open_session
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import AuthSession, User
-from tests.admin.test_pages import csrf_of, sign_in
-from tests.conftest import make_settings
+from tests.admin.test_pages import csrf_of
+from tests.admin.test_users_page import mail_client, signed_in, toast  # noqa: F401 - a fixture
 from tests.utils.auth import TEST_PASSWORD, create_random_user, system_context
-from tests.utils.smtp import Inbox, smtp_server
+from tests.utils.smtp import Inbox
 
 GRID = {"HX-Request": "true", "HX-Current-URL": "http://testserver/admin/roles"}
 PROFILE = {"HX-Request": "true", "HX-Current-URL": "http://testserver/admin/profile"}
-
-
-def signed_in(client: TestClient, db: Database, clock: FrozenClock, role: str):
-    user = create_random_user(db, clock, role)
-    assert sign_in(client, user.email).status_code == 303
-    return user
-
-
-def toast(html: str) -> str:
-    found = re.search(r'class="toast (toast--\w+)"[^>]*>([^<]*)<', html)
-    assert found, html[-2000:]
-    return f"{found.group(1)}: {found.group(2)}"
 
 
 def held(db: Database, clock: FrozenClock, role: str) -> frozenset[str]:
@@ -259,27 +245,10 @@ def test_own_sessions_one_by_one_and_everywhere(
     assert client.get("/admin/profile", follow_redirects=False).status_code == 303
 
 
-@pytest.fixture
-def mail_client(
-    db_url: str, db: Database, clock: FrozenClock
-) -> Iterator[tuple[TestClient, Inbox]]:
-    with smtp_server() as (inbox, port):
-        settings = make_settings(
-            db_url,
-            auth_cookie_secure=False,
-            mail_sender="smtp",
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_starttls=False,
-            public_url="http://testserver",
-        )
-        app = create_app(settings, db=db, clock=clock)
-        with TestClient(app, headers={"Origin": "http://testserver"}) as test_client:
-            yield test_client, inbox
-
-
 def test_email_change_through_the_profile_and_the_mailed_link(
-    mail_client: tuple[TestClient, Inbox], db: Database, clock: FrozenClock
+    mail_client: tuple[TestClient, Inbox],  # noqa: F811
+    db: Database,
+    clock: FrozenClock,
 ):
     client, inbox = mail_client
     user = signed_in(client, db, clock, "editor")

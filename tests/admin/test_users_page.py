@@ -155,6 +155,8 @@ def test_an_action_without_the_csrf_token_is_refused(
     answer = client.post(f"/admin/users/{target.id}/deactivate", headers=HTMX)
     assert answer.status_code == 403 and answer.json()["code"] == "csrf_failed"
     assert user_row(db, target.id).is_active
+    unknown = post(client, f"/admin/users/{target.id}/promote-to-god")
+    assert unknown.status_code == 404 and user_row(db, target.id).is_active
 
 
 def test_change_role_and_never_ones_own(client: TestClient, db: Database, clock: FrozenClock):

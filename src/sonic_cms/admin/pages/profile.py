@@ -24,6 +24,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.admin.pages.item_panel import attempt, checked_form
 from sonic_cms.admin.pages.session import LOGIN_PATH, services_for
+from sonic_cms.admin.pages.users import toast_answer
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
 from sonic_cms.auth import email_change, sessions, two_factor, user_admin
@@ -81,26 +82,17 @@ async def _answer(
     mail: MailMessage | None = None,
     **extra: Any,
 ) -> Response:
-    """htmx: the profile again with a toast (``extra`` adds the enrolment); a plain post:
-    303 back to the profile. A mail goes out after the answer."""
-    if request.headers.get("hx-request"):
-        values = await ctx.run_read(lambda: profile_values(ctx)) | extra
-        message, ok = toast
-        response: Response = render(
-            request,
-            "_profile_swap.html",
-            session_id=actor.session_id,
-            toast=message,
-            toast_ok=ok,
-            **values,
-        )
-    else:
-        response = page_headers(RedirectResponse(PATH, status_code=303))
-    if mail is not None:
-        tasks = BackgroundTasks()
-        tasks.add_task(deliver, ctx.settings, mail)
-        response.background = tasks
-    return response
+    """The profile again with a toast (``extra`` adds the enrolment); a plain post: back to
+    the profile."""
+    return await toast_answer(
+        request,
+        actor,
+        "_profile_swap.html",
+        PATH,
+        lambda: profile_values(ctx) | extra,
+        toast,
+        mail,
+    )
 
 
 async def _act(

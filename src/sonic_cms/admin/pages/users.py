@@ -31,7 +31,7 @@ from sonic_cms.auth import invitations, sessions, two_factor, user_admin
 from sonic_cms.auth.mail import MailMessage, deliver
 from sonic_cms.context import Context
 from sonic_cms.db.records import ROLES
-from sonic_cms.errors import ServiceError
+from sonic_cms.errors import NotFound, ServiceError
 
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/users"
@@ -145,44 +145,47 @@ async def users_page(request: Request, actor: PageActor) -> Response:
     return page(request, actor, "users.html", crumbs=[("Users", None)], **values)
 
 
-async def _answer(
+async def toast_answer(
     request: Request,
     actor: Actor,
-    ctx: Context,
+    template: str,
+    back: str,
+    values: Callable[[], Any],
     toast: tuple[str, bool],
     mail: MailMessage | None = None,
 ) -> Response:
-    """htmx: the list again with a toast; a plain post: back to the list. A mail (an
-    invitation) goes out after the answer."""
-    query = parse_query(request)
+    """htmx: ``template`` (a region and a toast) with ``values`` read again; a plain post: 303
+    to ``back``. A mail (an invitation, an email change link) goes out after the answer."""
     if request.headers.get("hx-request"):
-        values = await ctx.run_read(lambda: list_values(ctx, query))
         message, ok = toast
+        fresh = await context_for(request, actor).run_read(values)
         response: Response = render(
-            request,
-            "_users_swap.html",
-            session_id=actor.session_id,
-            toast=message,
-            toast_ok=ok,
-            **values,
+            request, template, session_id=actor.session_id, toast=message, toast_ok=ok, **fresh
         )
     else:
-        response = page_headers(RedirectResponse(query.url(), status_code=303))
+        response = page_headers(RedirectResponse(back, status_code=303))
     if mail is not None:
         tasks = BackgroundTasks()
-        tasks.add_task(deliver, ctx.settings, mail)
+        tasks.add_task(deliver, admin_of(request).settings, mail)
         response.background = tasks
     return response
 
 
-async def _act(
-    request: Request, actor: Actor, call: Callable[[Context], Any], done: str
+async def _answer(
+    request: Request, actor: Actor, toast: tuple[str, bool], mail: MailMessage | None = None
 ) -> Response:
-    """Check the CSRF token, run one service write, answer with the list and a toast."""
-    await checked_form(request, actor)
+    """The list again (the page the post came from) with a toast."""
+    query = parse_query(request)
     ctx = context_for(request, actor)
-    toast = await attempt(ctx, lambda: call(ctx), done)
-    return await _answer(request, actor, ctx, toast)
+    return await toast_answer(
+        request,
+        actor,
+        "_users_swap.html",
+        query.url(),
+        lambda: list_values(ctx, query),
+        toast,
+        mail,
+    )
 
 
 def _who(form: dict[str, str]) -> str:
@@ -208,81 +211,48 @@ async def invite(request: Request, actor: PageActor) -> Response:
         mails.append(mail)
 
     toast = await attempt(ctx, run, f"Invitation sent to {email}.")
-    return await _answer(request, actor, ctx, toast, mails[0] if mails else None)
+    return await _answer(request, actor, toast, mails[0] if mails else None)
 
 
-@router.post(PATH + "/{user_id}/role")
-async def change_role(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Change a user's role (``user_admin.set_role``)."""
-    form = await checked_form(request, actor)
-    role = form.get("role", "")
-    ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx, lambda: user_admin.set_role(ctx, user_id, role), f"{_who(form)} is now {role}."
-    )
-    return await _answer(request, actor, ctx, toast)
+#: What each per-user button does: the service call (context, user id, form) and its toast
+#: (``{who}``: the user's name and address, ``{role}``: the chosen role).
+ACTIONS: dict[str, tuple[Callable[[Context, str, dict[str, str]], Any], str]] = {
+    "role": (
+        lambda ctx, uid, form: user_admin.set_role(ctx, uid, form.get("role", "")),
+        "{who} is now {role}.",
+    ),
+    "deactivate": (
+        lambda ctx, uid, _: user_admin.deactivate_user(ctx, uid),
+        "{who} was deactivated.",
+    ),
+    "activate": (
+        lambda ctx, uid, _: user_admin.update_user(ctx, uid, {"is_active": True}),
+        "{who} was reactivated.",
+    ),
+    "delete": (lambda ctx, uid, _: user_admin.delete_user(ctx, uid), "{who} was deleted."),
+    "revoke-sessions": (
+        lambda ctx, uid, _: sessions.revoke_user_sessions(ctx, uid),
+        "{who} was signed out everywhere.",
+    ),
+    "reset-2fa": (
+        lambda ctx, uid, _: two_factor.admin_reset(ctx, uid),
+        "Two-factor authentication of {who} was reset.",
+    ),
+}
 
 
-@router.post(PATH + "/{user_id}/deactivate")
-async def deactivate(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Deactivate a user: their sessions and API tokens stop working at once."""
-    form = await checked_form(request, actor)
-    ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx, lambda: user_admin.deactivate_user(ctx, user_id), f"{_who(form)} was deactivated."
-    )
-    return await _answer(request, actor, ctx, toast)
-
-
-@router.post(PATH + "/{user_id}/activate")
-async def activate(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Switch a deactivated user back on (``user_admin.update_user``)."""
-    form = await checked_form(request, actor)
-    ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx,
-        lambda: user_admin.update_user(ctx, user_id, {"is_active": True}),
-        f"{_who(form)} was reactivated.",
-    )
-    return await _answer(request, actor, ctx, toast)
-
-
-@router.post(PATH + "/{user_id}/delete")
-async def delete(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Delete a user (never oneself, never the last active admin; 409 while they own
-    content)."""
+@router.post(PATH + "/{user_id}/{action}")
+async def user_action(request: Request, actor: PageActor, user_id: str, action: str) -> Response:
+    """One of :data:`ACTIONS` on one user: change role (``user_admin.set_role``),
+    deactivate, reactivate, delete, sign out everywhere, reset 2FA."""
+    if action not in ACTIONS:
+        raise NotFound("No such action", code="not_found")
     form = await checked_form(request, actor)
     ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx, lambda: user_admin.delete_user(ctx, user_id), f"{_who(form)} was deleted."
-    )
-    return await _answer(request, actor, ctx, toast)
-
-
-@router.post(PATH + "/{user_id}/revoke-sessions")
-async def revoke_sessions(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Sign a user out everywhere (``sessions.revoke_user_sessions``)."""
-    form = await checked_form(request, actor)
-    ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx,
-        lambda: sessions.revoke_user_sessions(ctx, user_id),
-        f"{_who(form)} was signed out everywhere.",
-    )
-    return await _answer(request, actor, ctx, toast)
-
-
-@router.post(PATH + "/{user_id}/reset-2fa")
-async def reset_two_factor(request: Request, actor: PageActor, user_id: str) -> Response:
-    """Turn a user's two-factor authentication off (``two_factor.admin_reset``)."""
-    form = await checked_form(request, actor)
-    ctx = context_for(request, actor)
-    toast = await attempt(
-        ctx,
-        lambda: two_factor.admin_reset(ctx, user_id),
-        f"Two-factor authentication of {_who(form)} was reset.",
-    )
-    return await _answer(request, actor, ctx, toast)
+    call, done = ACTIONS[action]
+    message = done.format(who=_who(form), role=form.get("role", ""))
+    toast = await attempt(ctx, lambda: call(ctx, user_id, form), message)
+    return await _answer(request, actor, toast)
 
 
 # --- accepting an invitation (signed out) ---------------------------------------------------
