@@ -313,6 +313,9 @@ def test_invite_mails_a_link_that_opens_the_acceptance_page(
     assert "new.person@example.com" in answer.text and ">Invited<" in answer.text
     again = post(client, "/admin/users/invite", email="new.person@example.com", role="author")
     assert toast(again.text) == "toast--error: A user with this email already exists"
+    # a refused invitation keeps what was typed; a sent one empties the form
+    assert re.search(r'id="invite-email"[^>]*value="new.person@example.com"', again.text)
+    assert re.search(r'id="invite-email"[^>]*value=""', answer.text)
     link = inbox.last_token("/auth/accept-invitation")
     client.cookies.clear()
     # the mailed link, opened by a browser, leads to the acceptance page; API clients get JSON

@@ -133,6 +133,7 @@ def list_values(ctx: Context, query: UserQuery) -> dict[str, Any]:
         "can_update": actor.can("users.update"),
         "can_delete": actor.can("users.delete"),
         "can_invite": actor.can("users.create"),
+        "invite_days": max(1, ctx.settings.invitation_ttl_seconds // 86400),
     }
 
 
@@ -172,9 +173,14 @@ async def toast_answer(
 
 
 async def _answer(
-    request: Request, actor: Actor, toast: tuple[str, bool], mail: MailMessage | None = None
+    request: Request,
+    actor: Actor,
+    toast: tuple[str, bool],
+    mail: MailMessage | None = None,
+    **extra: Any,
 ) -> Response:
-    """The list again (the page the post came from) with a toast."""
+    """The list again (the page the post came from) with a toast; ``extra`` keeps the invite
+    form open (and filled after a refusal)."""
     query = parse_query(request)
     ctx = context_for(request, actor)
     return await toast_answer(
@@ -182,7 +188,7 @@ async def _answer(
         actor,
         "_users_swap.html",
         query.url(),
-        lambda: list_values(ctx, query),
+        lambda: list_values(ctx, query) | extra,
         toast,
         mail,
     )
@@ -211,7 +217,14 @@ async def invite(request: Request, actor: PageActor) -> Response:
         mails.append(mail)
 
     toast = await attempt(ctx, run, f"Invitation sent to {email}.")
-    return await _answer(request, actor, toast, mails[0] if mails else None)
+    kept = (
+        None
+        if mails
+        else {k: form.get(k, "") for k in ("email", "first_name", "last_name", "role")}
+    )
+    return await _answer(
+        request, actor, toast, mails[0] if mails else None, invite_open=True, invite=kept
+    )
 
 
 #: What each per-user button does: the service call (context, user id, form) and its toast
