@@ -21,6 +21,9 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    profile,
+    roles,
+    users,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -51,6 +54,9 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        users,
+        roles,
+        profile,
     )
     for module in pages:
         app.include_router(module.router)
