@@ -67,3 +67,22 @@ def test_only_roles_manage_may_grant(client, db, settings, clock):
             headers=headers,
         )
         assert response.status_code == 403
+
+
+def test_a_role_manager_grants_only_what_they_hold(client: TestClient, db, settings, clock):
+    admin = headers_for(db, settings, clock, create_random_user(db, clock, "admin"))
+    grant = client.post(
+        "/admin/api/roles/editor/permissions", json={"permission": "roles.manage"}, headers=admin
+    )
+    assert grant.status_code == 200, grant.text
+    editor = headers_for(db, settings, clock, create_random_user(db, clock, "editor"))
+    url = "/admin/api/roles/editor/permissions"
+    refused = client.post(url, json={"permission": "settings.update"}, headers=editor)
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_escalation"
+    assert "settings.update" not in client.get("/admin/api/roles", headers=admin).json()["data"][
+        "editor"
+    ]
+    held = client.post(
+        "/admin/api/roles/author/permissions", json={"permission": "content.publish"}, headers=editor
+    )
+    assert held.status_code == 200 and held.json()["data"]["changed"] is True, held.text

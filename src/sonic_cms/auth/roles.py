@@ -21,7 +21,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import Permission, RolePermission
-from sonic_cms.errors import Conflict, NotFound
+from sonic_cms.errors import Conflict, Forbidden, NotFound
 
 _CacheEntry = tuple[float, str | None, frozenset[str]]
 _CACHE: weakref.WeakKeyDictionary[Database, dict[str, _CacheEntry]] = weakref.WeakKeyDictionary()
@@ -96,11 +96,20 @@ def _known_role(role: str) -> None:
 
 
 def grant(ctx: Context, *, role: str, permission: str) -> bool:
-    """Grant ``permission`` to ``role``; False when it already held it."""
+    """Grant ``permission`` to ``role``; False when it already held it.
+
+    The same escalation rule as assigning a role: nobody hands out a permission they do not
+    hold themselves (403), so ``roles.manage`` alone cannot grow into ``settings.update``.
+    """
     ctx.actor.require("roles.manage")
     _known_role(role)
     with ctx.db.write() as conn:
         permission_id = _permission_id(conn, permission)
+        if not ctx.actor.can(permission):
+            raise Forbidden(
+                f"You cannot grant {permission}, which you do not hold",
+                code="permission_escalation",
+            )
         exists = conn.execute(
             select(RolePermission.id).where(
                 RolePermission.role == role, RolePermission.permission_id == permission_id
