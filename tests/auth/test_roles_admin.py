@@ -79,10 +79,13 @@ def test_a_role_manager_grants_only_what_they_hold(client: TestClient, db, setti
     url = "/admin/api/roles/editor/permissions"
     refused = client.post(url, json={"permission": "settings.update"}, headers=editor)
     assert refused.status_code == 403 and refused.json()["code"] == "permission_escalation"
-    assert "settings.update" not in client.get("/admin/api/roles", headers=admin).json()["data"][
-        "editor"
-    ]
+    assert (
+        "settings.update"
+        not in client.get("/admin/api/roles", headers=admin).json()["data"]["editor"]
+    )
     held = client.post(
-        "/admin/api/roles/author/permissions", json={"permission": "content.publish"}, headers=editor
+        "/admin/api/roles/author/permissions",
+        json={"permission": "content.publish"},
+        headers=editor,
     )
     assert held.status_code == 200 and held.json()["data"]["changed"] is True, held.text
