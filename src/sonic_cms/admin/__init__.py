@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
+    collections,
     content_list,
     dashboard,
     editor,
@@ -21,6 +22,7 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    schema_editor,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -51,6 +53,8 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        collections,
+        schema_editor,
     )
     for module in pages:
         app.include_router(module.router)
