@@ -53,7 +53,9 @@ def stored(db: Database, clock: FrozenClock, key: str) -> dict[str, Any]:
 def draft_of(html: str) -> dict[str, Any]:
     found = DRAFT.search(html)
     assert found, html
-    return json.loads(found.group(1).replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&"))
+    return json.loads(
+        found.group(1).replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
+    )
 
 
 def step(client: TestClient, cid: str, html: str, op: str, **fields: Any) -> Any:
@@ -91,18 +93,35 @@ def test_the_schema_editor_adds_edits_moves_and_removes_fields(
     assert 'id="f-name"' in html and "autofocus" in html
     form = {"editing_mode": "field", "editing_path": "[]", "editing_new": "1"}
     html = step(
-        client, cid, html, "apply", **form, f_name="headline", f_type="string",
-        f_title="Headline", f_required="on", f_maxLength="80",
+        client,
+        cid,
+        html,
+        "apply",
+        **form,
+        f_name="headline",
+        f_type="string",
+        f_title="Headline",
+        f_required="on",
+        f_maxLength="80",
     ).text
     html = step(client, cid, html, "add []").text
     html = step(
-        client, cid, html, "apply", **form, f_name="level", f_type="select",
-        f_options="low = Low\nhigh = High", f_default="low",
+        client,
+        cid,
+        html,
+        "apply",
+        **form,
+        f_name="level",
+        f_type="select",
+        f_options="low = Low\nhigh = High",
+        f_default="low",
     ).text
     assert draft_of(html)["properties"] == {
         "headline": {"type": "string", "title": "Headline", "required": True, "maxLength": 80},
         "level": {
-            "type": "select", "default": "low", "enum": ["low", "high"],
+            "type": "select",
+            "default": "low",
+            "enum": ["low", "high"],
             "enumLabels": ["Low", "High"],
         },
     }
@@ -110,7 +129,11 @@ def test_the_schema_editor_adds_edits_moves_and_removes_fields(
     assert list(draft_of(html)["properties"]) == ["level", "headline"]
     html = step(client, cid, html, 'edit ["properties","headline"]').text
     assert 'value="Headline"' in html
-    edit = {"editing_mode": "field", "editing_path": '["properties","headline"]', "editing_new": "0"}
+    edit = {
+        "editing_mode": "field",
+        "editing_path": '["properties","headline"]',
+        "editing_new": "0",
+    }
     html = step(client, cid, html, "apply", **edit, f_name="title", f_type="string").text
     assert list(draft_of(html)["properties"]) == ["level", "title"]
     assert draft_of(html)["properties"]["title"] == {"type": "string"}

@@ -28,6 +28,7 @@ from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
 from sonic_cms.content import collections, schema_check
 from sonic_cms.content.collection_overview import collection_detail
+from sonic_cms.content.field_order import record_order, strip_order
 from sonic_cms.content.schema import FIELD_NAME, schema_problems
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError, ValidationFailed
@@ -107,7 +108,7 @@ async def collection_page(
 
     def read() -> dict[str, Any]:
         current = state or EditorState(
-            draft=dict(collection_detail(ctx, key)["schema"]) or dict(drafts.EMPTY)
+            draft=strip_order(collection_detail(ctx, key)["schema"]) or dict(drafts.EMPTY)
         )
         values = editor_values(ctx, key, current)
         return values | frame_values(ctx, current=PATH)
@@ -318,8 +319,10 @@ async def save_schema(request: Request, actor: PageActor, key: str) -> Response:
             state = EditorState(draft=draft, report=report, confirm=True)
             return await collection_page(request, actor, key, state)
     ctx = context_for(request, actor)
+    # PostgreSQL's JSONB does not keep key order: the order lists do (content.field_order)
+    values = {"schema": record_order(draft)}
     try:
-        await ctx.run_write(lambda: collections.update_collection(ctx, key, {"schema": draft}))
+        await ctx.run_write(lambda: collections.update_collection(ctx, key, values))
     except ServiceError as exc:
         if exc.status in {401, 403, 404}:
             raise

@@ -1,0 +1,115 @@
+"""The order of a schema's fields, kept where the database does not keep it.
+
+PostgreSQL stores a collection's schema as JSONB, which orders an object's keys by length and
+then bytes: the ``properties`` of a schema come back in another order than they were saved in
+(SQLite keeps the text as sent). A schema may therefore carry, beside each ``properties``, a
+``fieldOrder`` list naming its fields in order (and beside each list field's ``blocks``, a
+``blockOrder``); :func:`apply_order` puts every ``properties``
+object back in that order when a collection is read (``serialize_collection``), so the API and
+the content editor show the fields in the order they were given, on both engines. Names the list
+does not hold keep their stored order after the listed ones; names it holds that are gone are
+ignored. The admin's schema editor writes the lists (:func:`record_order`) when it saves;
+SonicJS ignores the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+FIELD_ORDER = "fieldOrder"
+
+
+def _children(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The containers nested in a field config or container: fields, list entries, blocks."""
+    found: list[dict[str, Any]] = []
+    props = node.get("properties")
+    if isinstance(props, dict):
+        found += [c for c in props.values() if isinstance(c, dict)]
+    if isinstance(node.get("items"), dict):
+        found.append(node["items"])
+    blocks = node.get("blocks")
+    if isinstance(blocks, dict):
+        found += [b for b in blocks.values() if isinstance(b, dict)]
+    return found
+
+
+def _has_order(node: dict[str, Any]) -> bool:
+    return (
+        FIELD_ORDER in node or "blockOrder" in node or any(_has_order(c) for c in _children(node))
+    )
+
+
+def apply_order(schema: Any) -> Any:
+    """``schema`` with each ``properties`` (and ``blocks``) in its ``fieldOrder``; the same
+    object when no list is present anywhere (the common case costs one walk, no copy)."""
+    if not isinstance(schema, dict) or not _has_order(schema):
+        return schema
+    return _ordered(schema)
+
+
+def _by_list(mapping: dict[str, Any], names: Any) -> dict[str, Any]:
+    listed = (
+        [n for n in names if isinstance(n, str) and n in mapping] if isinstance(names, list) else []
+    )
+    rest = [n for n in mapping if n not in listed]
+    return {n: mapping[n] for n in [*dict.fromkeys(listed), *rest]}
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    out = dict(node)
+    props = node.get("properties")
+    if isinstance(props, dict):
+        ordered = _by_list(props, node.get(FIELD_ORDER))
+        out["properties"] = {
+            n: _ordered(c) if isinstance(c, dict) else c for n, c in ordered.items()
+        }
+    if isinstance(node.get("items"), dict):
+        out["items"] = _ordered(node["items"])
+    blocks = node.get("blocks")
+    if isinstance(blocks, dict):
+        ordered = _by_list(blocks, node.get("blockOrder"))
+        out["blocks"] = {n: _ordered(b) if isinstance(b, dict) else b for n, b in ordered.items()}
+    return out
+
+
+def record_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with a ``fieldOrder`` beside every ``properties`` of two or more fields (and
+    a ``blockOrder`` beside every ``blocks`` of two or more), naming them as they stand."""
+    out = strip_order(schema)
+    return _recorded(out)
+
+
+def _recorded(node: dict[str, Any]) -> dict[str, Any]:
+    out = dict(node)
+    props = node.get("properties")
+    if isinstance(props, dict):
+        out["properties"] = {
+            n: _recorded(c) if isinstance(c, dict) else c for n, c in props.items()
+        }
+        if len(props) > 1:
+            out[FIELD_ORDER] = list(props)
+    if isinstance(node.get("items"), dict):
+        out["items"] = _recorded(node["items"])
+    blocks = node.get("blocks")
+    if isinstance(blocks, dict):
+        out["blocks"] = {n: _recorded(b) if isinstance(b, dict) else b for n, b in blocks.items()}
+        if len(blocks) > 1:
+            out["blockOrder"] = list(blocks)
+    return out
+
+
+def strip_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without its order lists (the editor's draft; the lists are written anew
+    on save)."""
+    out = {k: v for k, v in schema.items() if k not in (FIELD_ORDER, "blockOrder")}
+    props = out.get("properties")
+    if isinstance(props, dict):
+        out["properties"] = {
+            n: strip_order(c) if isinstance(c, dict) else c for n, c in props.items()
+        }
+    if isinstance(out.get("items"), dict):
+        out["items"] = strip_order(out["items"])
+    blocks = out.get("blocks")
+    if isinstance(blocks, dict):
+        out["blocks"] = {n: strip_order(b) if isinstance(b, dict) else b for n, b in blocks.items()}
+    return out
