@@ -294,8 +294,9 @@ def _number_text(value: Any) -> str:
 def form_of(name: str, config: dict[str, Any], required: bool) -> FieldForm:
     """The field form showing ``config``."""
     kind = str(config.get("type") or "string")
-    enum = config.get("enum") if isinstance(config.get("enum"), list) else []
-    labels = config.get("enumLabels") if isinstance(config.get("enumLabels"), list) else []
+    raw_enum, raw_labels = config.get("enum"), config.get("enumLabels")
+    enum: list[Any] = raw_enum if isinstance(raw_enum, list) else []
+    labels: list[Any] = raw_labels if isinstance(raw_labels, list) else []
     lines = []
     for n, value in enumerate(enum):
         label = labels[n] if n < len(labels) and labels[n] not in (None, "") else None

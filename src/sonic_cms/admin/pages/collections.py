@@ -97,7 +97,11 @@ async def update_details(request: Request, actor: PageActor, key: str) -> Respon
     except ServiceError as exc:
         if exc.status in PROPAGATED:
             raise
-        values = {"details": body, "details_errors": _errors_by_field(exc), "error": exc.message}
+        values: dict[str, Any] = {
+            "details": body,
+            "details_errors": _errors_by_field(exc),
+            "error": exc.message,
+        }
         return await collection_page(request, actor, key, status=exc.status, **values)
     return _see_other(f"{PATH}/{key}?done=saved")
 
