@@ -14,9 +14,11 @@ SonicJS ignores the key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 FIELD_ORDER = "fieldOrder"
+BLOCK_ORDER = "blockOrder"
 
 
 def _children(node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,9 +36,7 @@ def _children(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _has_order(node: dict[str, Any]) -> bool:
-    return (
-        FIELD_ORDER in node or "blockOrder" in node or any(_has_order(c) for c in _children(node))
-    )
+    return FIELD_ORDER in node or BLOCK_ORDER in node or any(_has_order(c) for c in _children(node))
 
 
 def apply_order(schema: Any) -> Any:
@@ -55,61 +55,52 @@ def _by_list(mapping: dict[str, Any], names: Any) -> dict[str, Any]:
     return {n: mapping[n] for n in [*dict.fromkeys(listed), *rest]}
 
 
-def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+def _rebuilt(node: dict[str, Any], visit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A copy of ``node`` with ``visit`` applied to it and to every container inside it
+    (fields' configs, list entries, blocks), innermost first."""
     out = dict(node)
-    props = node.get("properties")
-    if isinstance(props, dict):
-        ordered = _by_list(props, node.get(FIELD_ORDER))
-        out["properties"] = {
-            n: _ordered(c) if isinstance(c, dict) else c for n, c in ordered.items()
-        }
-    if isinstance(node.get("items"), dict):
-        out["items"] = _ordered(node["items"])
-    blocks = node.get("blocks")
-    if isinstance(blocks, dict):
-        ordered = _by_list(blocks, node.get("blockOrder"))
-        out["blocks"] = {n: _ordered(b) if isinstance(b, dict) else b for n, b in ordered.items()}
+    for key in ("properties", "blocks"):
+        children = out.get(key)
+        if isinstance(children, dict):
+            out[key] = {
+                n: _rebuilt(c, visit) if isinstance(c, dict) else c for n, c in children.items()
+            }
+    if isinstance(out.get("items"), dict):
+        out["items"] = _rebuilt(out["items"], visit)
+    visit(out)
     return out
+
+
+def _put_in_order(node: dict[str, Any]) -> None:
+    for key, order in (("properties", FIELD_ORDER), ("blocks", BLOCK_ORDER)):
+        if isinstance(node.get(key), dict):
+            node[key] = _by_list(node[key], node.get(order))
+
+
+def _write_order(node: dict[str, Any]) -> None:
+    _drop_order(node)
+    for key, order in (("properties", FIELD_ORDER), ("blocks", BLOCK_ORDER)):
+        children = node.get(key)
+        if isinstance(children, dict) and len(children) > 1:
+            node[order] = list(children)
+
+
+def _drop_order(node: dict[str, Any]) -> None:
+    node.pop(FIELD_ORDER, None)
+    node.pop(BLOCK_ORDER, None)
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    return _rebuilt(node, _put_in_order)
 
 
 def record_order(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` with a ``fieldOrder`` beside every ``properties`` of two or more fields (and
     a ``blockOrder`` beside every ``blocks`` of two or more), naming them as they stand."""
-    out = strip_order(schema)
-    return _recorded(out)
-
-
-def _recorded(node: dict[str, Any]) -> dict[str, Any]:
-    out = dict(node)
-    props = node.get("properties")
-    if isinstance(props, dict):
-        out["properties"] = {
-            n: _recorded(c) if isinstance(c, dict) else c for n, c in props.items()
-        }
-        if len(props) > 1:
-            out[FIELD_ORDER] = list(props)
-    if isinstance(node.get("items"), dict):
-        out["items"] = _recorded(node["items"])
-    blocks = node.get("blocks")
-    if isinstance(blocks, dict):
-        out["blocks"] = {n: _recorded(b) if isinstance(b, dict) else b for n, b in blocks.items()}
-        if len(blocks) > 1:
-            out["blockOrder"] = list(blocks)
-    return out
+    return _rebuilt(schema, _write_order)
 
 
 def strip_order(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` without its order lists (the editor's draft; the lists are written anew
     on save)."""
-    out = {k: v for k, v in schema.items() if k not in (FIELD_ORDER, "blockOrder")}
-    props = out.get("properties")
-    if isinstance(props, dict):
-        out["properties"] = {
-            n: strip_order(c) if isinstance(c, dict) else c for n, c in props.items()
-        }
-    if isinstance(out.get("items"), dict):
-        out["items"] = strip_order(out["items"])
-    blocks = out.get("blocks")
-    if isinstance(blocks, dict):
-        out["blocks"] = {n: strip_order(b) if isinstance(b, dict) else b for n, b in blocks.items()}
-    return out
+    return _rebuilt(schema, _drop_order)

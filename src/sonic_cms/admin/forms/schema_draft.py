@@ -188,6 +188,18 @@ def is_required(container: dict[str, Any], name: str, config: dict[str, Any]) ->
     return config.get("required") is True or (isinstance(required, list) and name in required)
 
 
+def _put(mapping: dict[str, Any], old_name: str | None, name: str, value: Any) -> None:
+    """Set ``mapping[name]``: a new key goes last; a renamed one (``old_name``) keeps its place."""
+    if old_name is None:
+        mapping[name] = value
+        return
+    rebuilt = {
+        (name if n == old_name else n): (value if n == old_name else v) for n, v in mapping.items()
+    }
+    mapping.clear()
+    mapping.update(rebuilt)
+
+
 def put_field(
     schema: dict[str, Any],
     container_path: Path,
@@ -204,14 +216,7 @@ def put_field(
         raise DraftError("no such field")
     if old_name is not None:
         _drop_required(container, old_name)
-        rebuilt = {
-            (name if n == old_name else n): (config if n == old_name else c)
-            for n, c in props.items()
-        }
-        props.clear()
-        props.update(rebuilt)
-    else:
-        props[name] = config
+    _put(props, old_name, name, config)
     _drop_required(container, name)
 
 
@@ -241,14 +246,7 @@ def put_block(
         spec.pop(key, None)
         if values.get(key):
             spec[key] = values[key]
-    if old_name is None:
-        blocks[name] = spec
-        return
-    rebuilt = {
-        (name if n == old_name else n): (spec if n == old_name else s) for n, s in blocks.items()
-    }
-    blocks.clear()
-    blocks.update(rebuilt)
+    _put(blocks, old_name, name, spec)
 
 
 @dataclass
