@@ -5,7 +5,9 @@ editor and read it back through the API; axe and no horizontal scroll at 360 and
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -31,6 +33,13 @@ SIMPLE = (
     "number", "boolean", "checkbox", "date", "datetime", "email", "url", "slug", "color",
     "media", "file", "json",
 )  # fmt: skip
+
+
+def shot(page: Page, name: str) -> None:
+    """A screenshot to look at, when SONIC_TEST_SHOTS names a folder for them."""
+    folder = os.environ.get("SONIC_TEST_SHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def draft_step(page: Page, action: Any) -> None:
@@ -60,6 +69,8 @@ def add_field(page: Page, name: str, kind: str, add: str = "Add field", **option
             page.select_option("#f-list-of", value)
         else:
             page.fill(f"#f-{key}", value)
+    if name == "xreference":
+        shot(page, "schema-editor-field-form")
     draft_step(page, lambda: page.click('.schema-form__actions button[value="apply"]'))
     expect(page.locator(f'li[data-field="{name}"]')).to_have_count(1)
     expect(page.locator("[data-schema-form]")).to_have_count(0)
@@ -68,6 +79,7 @@ def add_field(page: Page, name: str, kind: str, add: str = "Add field", **option
 def build_schema(page: Page) -> None:
     for kind in SIMPLE:
         add_field(page, f"x{kind}", kind)
+    shot(page, "schema-editor-fields")
     add_field(page, "xselect", "select", options="small = Small\nlarge = Large")
     add_field(page, "xradio", "radio", options="calm\nloud = Loud")
     add_field(page, "xmultiselect", "multiselect", options="red\ngreen\nblue")
@@ -236,6 +248,7 @@ def test_saving_a_schema_that_items_break_asks_first(
     expect(report).to_contain_text("Long note")
     expect(report).to_contain_text("data.body: must be at most 10 characters")
     expect(report.locator(f'a[href="/admin/content/{long["id"]}/edit"]')).to_have_count(1)
+    shot(page, "schema-editor-report")
     assert collections.get_collection(admin_ctx, "notes")["schema"] == schema
     page.click('button:has-text("Save anyway")')
     page.wait_for_url(re.compile(r".*\?done=schema$"))
