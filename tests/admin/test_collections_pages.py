@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,8 @@ def stored(db: Database, clock: FrozenClock, key: str) -> dict[str, Any]:
 def draft_of(html: str) -> dict[str, Any]:
     found = DRAFT.search(html)
     assert found, html
-    return json.loads(
-        found.group(1).replace("&#34;", '"').replace("&quot;", '"').replace("&amp;", "&")
-    )
+    value: dict[str, Any] = json.loads(unescape(found.group(1)))
+    return value
 
 
 def step(client: TestClient, cid: str, html: str, op: str, **fields: Any) -> Any:
@@ -415,6 +415,29 @@ def test_crafted_draft_steps_are_refused_without_writing(
     assert answer.status_code == 422
     assert "That change could not be made" in answer.text
     assert stored(db, clock, cid)["schema"] == {"type": "object", "properties": {}}
+    if schema.startswith('{"'):  # a readable draft comes back as posted
+        assert draft_of(answer.text) == json.loads(schema)
+
+
+def test_text_in_a_draft_is_shown_escaped(client: TestClient, db: Database, clock: FrozenClock):
+    signed_in(client, db, clock)
+    cid = make(db, clock, "notes")["id"]
+    page = client.get(f"/admin/collections/{cid}")
+    evil = "<script>alert(1)</script>\"'"
+    schema = {
+        "type": "object",
+        "properties": {"x": {"type": "select", "title": evil, "enum": [evil]}},
+    }
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "schema": json.dumps(schema),
+        "op": 'edit ["properties","x"]',
+    }
+    answer = client.post(f"/admin/collections/{cid}/schema/draft", data=form, headers=HTMX)
+    assert answer.status_code == 200
+    assert "<script>alert(1)" not in answer.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in answer.text
+    assert draft_of(answer.text) == schema  # the hidden input round-trips it intact
 
 
 def test_the_saved_field_order_holds_on_both_engines(

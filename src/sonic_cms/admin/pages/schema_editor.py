@@ -267,14 +267,19 @@ def apply_operation(draft: dict[str, Any], form: FormData) -> Editing | None:
 async def draft_step(request: Request, actor: PageActor, key: str) -> Response:
     """One step of the schema editor; nothing is saved."""
     form = await _form(request, actor)
+    posted = _field(form, "schema")
     try:
-        draft = drafts.load_draft(_field(form, "schema"))
+        draft = drafts.load_draft(posted)
         if _field(form, "op").partition(" ")[0] == "check":
             return await _check(request, actor, key, draft, saving=False)
         editing = apply_operation(draft, form)
     except DraftError as exc:
-        draft = drafts.load_draft(None) if "draft" not in locals() else draft
-        state = EditorState(draft=draft, error=f"That change could not be made: {exc}.")
+        # the draft as posted (a step that failed half-way changed nothing), or an empty one
+        try:
+            shown = drafts.load_draft(posted)
+        except DraftError:
+            shown = drafts.load_draft(None)
+        state = EditorState(draft=shown, error=f"That change could not be made: {exc}.")
         return await collection_page(request, actor, key, state, status=_status(request, 422))
     return await collection_page(request, actor, key, EditorState(draft=draft, editing=editing))
 
