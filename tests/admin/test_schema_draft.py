@@ -135,3 +135,32 @@ def test_drafts_and_paths_that_cannot_be_read():
             d.parse_path(raw)
     assert d.parse_path('["properties", "a"]') == ("properties", "a")
     assert d.load_draft("") == {"type": "object", "properties": {}}
+
+
+def test_fields_go_into_objects_list_entries_and_blocks_and_the_tree_shows_them():
+    schema: dict[str, Any] = {"type": "object", "properties": {}}
+    d.put_field(schema, (), None, "people", d.new_config("array"))
+    d.put_items(schema, ("properties", "people"), d.new_config("object"))
+    d.put_field(schema, ("properties", "people", "items"), None, "name", {"type": "string"})
+    d.put_field(
+        schema, (), None, "body", d.field_config(d.FieldForm(type="array", list_of="blocks"), None)
+    )
+    d.put_block(schema, ("properties", "body"), None, "hero", {"label": "Hero"})
+    d.put_block(schema, ("properties", "body"), None, "quote", {})
+    d.put_field(
+        schema, ("properties", "body", "blocks", "hero"), None, "heading", {"type": "string"}
+    )
+    d.put_block(schema, ("properties", "body"), "hero", "banner", {"label": "Banner"})
+    assert schema_problems(schema) == []
+    people, body = d.tree(schema)
+    assert people.items is not None and [f.name for f in people.items.fields] == ["name"]
+    assert people.items.fields[0].path == '["properties","people","items","properties","name"]'
+    assert body.block_list and [(b.name, b.label) for b in body.blocks] == [
+        ("banner", "Banner"),
+        ("quote", "quote"),
+    ]
+    assert [f.name for f in body.blocks[0].fields] == ["heading"]
+    d.move(schema, ("properties", "body", "blocks", "quote"), -1)
+    assert list(schema["properties"]["body"]["blocks"]) == ["quote", "banner"]
+    d.remove(schema, ("properties", "body", "blocks", "banner"))
+    assert list(schema["properties"]["body"]["blocks"]) == ["quote"]
