@@ -22,7 +22,10 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    profile,
+    roles,
     schema_editor,
+    users,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -55,6 +58,9 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         media,
         collections,
         schema_editor,
+        users,
+        roles,
+        profile,
     )
     for module in pages:
         app.include_router(module.router)
