@@ -71,9 +71,12 @@ def _problems_by_path(problems: list[dict[str, str]]) -> list[dict[str, str]]:
     return [p | {"where": p["path"].removeprefix("schema.") or "schema"} for p in problems]
 
 
-def editor_values(ctx: Context, key: str, state: EditorState) -> dict[str, Any]:
-    """Everything the collection page shows; call inside ``ctx.run_read``."""
+def editor_values(ctx: Context, key: str, state: EditorState | None) -> dict[str, Any]:
+    """Everything the collection page shows (``state`` None: the saved schema, no form
+    open); call inside ``ctx.run_read``."""
     collection = collection_detail(ctx, key)
+    if state is None:
+        state = EditorState(draft=strip_order(collection["schema"]) or dict(drafts.EMPTY))
     names = [c["name"] for c in collections.list_collections(ctx, include_inactive=True)]
     problems = _problems_by_path(schema_problems(state.draft))
     return {
@@ -107,11 +110,7 @@ async def collection_page(
     ctx = context_for(request, actor)
 
     def read() -> dict[str, Any]:
-        current = state or EditorState(
-            draft=strip_order(collection_detail(ctx, key)["schema"]) or dict(drafts.EMPTY)
-        )
-        values = editor_values(ctx, key, current)
-        return values | frame_values(ctx, current=PATH)
+        return editor_values(ctx, key, state) | frame_values(ctx, current=PATH)
 
     if state is not None and request.headers.get("hx-request") and not extra:
         values = await ctx.run_read(lambda: editor_values(ctx, key, state))
