@@ -54,6 +54,8 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("users", "/admin/users"),
     MainPage("roles", "/admin/roles"),
     MainPage("profile", "/admin/profile"),
+    MainPage("collections", "/admin/collections"),
+    MainPage("schema-editor", "/admin/collections/{collection}"),
 )
 WIDTHS = (360, 1440)
 

@@ -145,6 +145,7 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
         )
     )["data"]
     seeded.by_path[("/admin/api/collections/{key}", "key")] = [collection["id"], "posts"]
+    seeded.by_path[("/admin/api/collections/{key}/schema/check", "key")] = [collection["id"]]
     names["name"] = ["posts"]
     items, slugs = [], []
     for title, status in (("Published", "published"), ("Draft", "draft"), ("Other", "draft")):

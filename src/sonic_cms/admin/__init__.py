@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
+    collections,
     content_list,
     dashboard,
     editor,
@@ -23,6 +24,7 @@ from sonic_cms.admin.pages import (
     password,
     profile,
     roles,
+    schema_editor,
     users,
     workflow_queue,
 )
@@ -54,6 +56,8 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        collections,
+        schema_editor,
         users,
         roles,
         profile,

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Row, func, insert, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from sonic_cms.content.collection_names import reserved_name_problems
+from sonic_cms.content.field_order import apply_order
 from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
 from sonic_cms.context import Context
 from sonic_cms.db.schema import Content
@@ -36,14 +37,15 @@ EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     """The one Collection representation every route answers: the seed's columns under
     SonicJS's response names (``display_name``, ``is_active``: what its collection routes
-    answer), ``schema`` as an object, booleans as booleans."""
+    answer), ``schema`` as an object with its fields in their recorded order (see
+    :mod:`.field_order`), booleans as booleans."""
     m = dict(row._mapping) if isinstance(row, Row) else dict(row)
     return {
         "id": m["id"],
         "name": m["name"],
         "display_name": m["display_name"],
         "description": m["description"],
-        "schema": m["schema"] or {},
+        "schema": apply_order(m["schema"] or {}),
         "is_active": bool(m["is_active"]),
         "managed": bool(m["managed"]),
         "created_at": m["created_at"],

@@ -13,12 +13,14 @@ from fastapi import APIRouter, Request
 from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import admin as _docs_admin
 from sonic_cms.api.models import common as docs
+from sonic_cms.api.models import schema_check as _docs_check
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes._io import json_object
-from sonic_cms.content import collections
+from sonic_cms.content import collections, schema_check
 from sonic_cms.content.lists import content_stats
-from sonic_cms.errors import Unauthorized
+from sonic_cms.errors import Unauthorized, ValidationFailed
+from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.pagination import complete_list
 
 router = APIRouter(tags=["admin"], route_class=DocumentedRoute)
@@ -96,6 +98,30 @@ async def remove(key: str, ctx: CtxDep) -> JSONBytesResponse:
     """A collection that has content answers 400; a managed one 409."""
     await ctx.run_write(lambda: collections.delete_collection(ctx, key))
     return JSONBytesResponse({"success": True})
+
+
+@router.post(
+    "/admin/api/collections/{key}/schema/check",
+    summary="Dry-run a schema change against every item",
+    responses=ok(_docs_check.SchemaCheckEnvelope),
+    openapi_extra=docs.body(_docs_check.SchemaCheckBody),
+)
+async def check_schema(request: Request, key: str, ctx: CtxDep) -> JSONBytesResponse:
+    """Validates each existing item of the collection against the proposed ``schema`` with the
+    rules every content write uses, and writes nothing. Needs ``collections.update``; 422 when
+    the proposed schema itself is invalid (the details the update would give), 404 for an
+    unknown collection. A config-managed collection may be checked too (its schema changes in
+    its file). ``failed`` counts the items an unchanged update would refuse; ``failures`` lists
+    the first 20 with their first 5 errors; ``undeclared`` counts keys the items hold that the
+    schema does not declare (kept on update, so not failures)."""
+    body = await json_object(request)
+    check_fields(body, ("schema",))
+    if "schema" not in body:
+        raise ValidationFailed(
+            "Invalid fields: schema", details=[{"path": "schema", "message": "is required"}]
+        )
+    result = await ctx.run_read(lambda: schema_check.check_schema(ctx, key, body["schema"]))
+    return JSONBytesResponse({"data": result})
 
 
 @router.get(
