@@ -51,6 +51,7 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("versions", "/admin/content/{item_id}/versions"),
     MainPage("review-queue", "/admin/workflow"),
     MainPage("media", "/admin/media"),
+    MainPage("api-tokens", "/admin/api-tokens"),
 )
 WIDTHS = (360, 1440)
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
+    api_tokens,
     content_list,
     dashboard,
     editor,
@@ -51,6 +52,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        api_tokens,
     )
     for module in pages:
         app.include_router(module.router)

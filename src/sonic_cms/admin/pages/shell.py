@@ -28,7 +28,7 @@ ADMIN_ENTRIES = (
     ("Collections", "/admin/collections", "collections.update"),
     ("Users", "/admin/users", "users.read"),
     ("Roles", "/admin/roles", "users.update"),
-    ("API tokens", "/admin/api-tokens", "api_tokens.manage"),
+    ("API tokens", "/admin/api-tokens", "api_tokens.read"),
     ("Plugins", "/admin/plugins", "plugins.read"),
     ("Logs", "/admin/logs", "logs.read"),
     ("Cache", "/admin/cache", "settings.read"),

