@@ -22,6 +22,7 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    plugins,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -53,6 +54,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         workflow_queue,
         media,
         api_tokens,
+        plugins,
     )
     for module in pages:
         app.include_router(module.router)
