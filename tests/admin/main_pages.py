@@ -57,6 +57,7 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("api-tokens", "/admin/api-tokens"),
     MainPage("plugins", "/admin/plugins"),
     MainPage("plugin-settings", "/admin/plugins/otp-login/settings"),
+    MainPage("logs", "/admin/logs"),
 )
 WIDTHS = (360, 1440)
 

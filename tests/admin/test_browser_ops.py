@@ -5,11 +5,20 @@ and the cache (clear a namespace and all)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import time
+from pathlib import Path
+
 import httpx
+import orjson
 from playwright.sync_api import Browser, expect
+from sqlalchemy import insert
 
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
+from sonic_cms.db.schema import SystemLog
+from sonic_cms.ids import new_id
 from tests.utils.auth import TEST_PASSWORD, create_random_user
 from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
 from tests.utils.live_server import LiveServer
@@ -97,3 +106,59 @@ def test_install_and_activate_a_plugin_and_change_a_setting(
     # the refused save answered 422, which Chromium reports on the console; nothing else
     refused = "the server responded with a status of 422"
     assert watch.external == [] and [e for e in watch.errors if refused not in e] == []
+
+
+def _log(db: Database, created_at: int, **fields: object) -> str:
+    row = {"id": new_id(), "level": "info", "category": "api", "message": "m"} | fields
+    with db.write() as conn:
+        conn.execute(insert(SystemLog).values(created_at=created_at, **row))
+    return str(row["id"])
+
+
+def test_filter_logs_export_them_and_follow_the_live_tail(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    admin = create_random_user(db, clock, "admin")
+    now = int(time.time() * 1000)
+    wanted = [
+        _log(db, now - 3000, level="error", category="security", message=f"ops-probe {n}")
+        for n in range(3)
+    ]
+    _log(db, now - 2000, level="warn", category="security", message="ops-probe warn")
+    _log(db, now - 1000, level="error", category="media", message="ops-probe media")
+    page, watch = open_page(browser, server)
+    sign_in(page, server, admin.email)
+    page.goto(f"{server.url}/admin/logs")
+    page.select_option("#lf-level", "error")
+    page.select_option("#lf-category", "security")
+    page.fill("#lf-q", "ops-probe")
+    page.get_by_role("button", name="Filter", exact=True).click()
+    expect(page.locator("[data-log-total]")).to_have_text("3")
+    assert sorted(
+        page.locator("#log-rows tr").evaluate_all("rs => rs.map(r => r.dataset.log)")
+    ) == sorted(wanted)
+
+    with page.expect_download() as csv_download:
+        page.click("[data-export=csv]")
+    rows = list(csv.DictReader(io.StringIO(Path(csv_download.value.path()).read_text())))
+    assert sorted(r["id"] for r in rows) == sorted(wanted)
+    assert {(r["level"], r["category"]) for r in rows} == {("error", "security")}
+    with page.expect_download() as json_download:
+        page.click("[data-export=json]")
+    exported = orjson.loads(Path(json_download.value.path()).read_bytes())
+    assert sorted(r["id"] for r in exported) == sorted(wanted)
+
+    page.click("[data-tail-toggle]")
+    expect(page.locator("[data-tail-toggle]")).to_have_attribute("aria-pressed", "true")
+    late = _log(
+        db, int(time.time() * 1000), level="error", category="security", message="ops-probe late"
+    )
+    _log(db, int(time.time() * 1000), level="info", category="security", message="ops-probe quiet")
+    expect(page.locator("#log-rows tr").first).to_have_attribute("data-log", late, timeout=15_000)
+    expect(page.locator("#log-rows tr")).to_have_count(4)
+    page.click("[data-tail-toggle]")
+    expect(page.locator("[data-tail-toggle]")).to_have_text("Start live tail")
+    page.locator(f'tr[data-log="{late}"] a').first.click()
+    expect(page.locator("h1")).to_have_text("Log record")
+    expect(page.locator("main")).to_contain_text("ops-probe late")
+    assert watch.external == [] and watch.errors == []

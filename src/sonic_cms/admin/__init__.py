@@ -20,6 +20,7 @@ from sonic_cms.admin.pages import (
     field_lookups,
     item_panel,
     login,
+    logs,
     media,
     password,
     plugins,
@@ -55,6 +56,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         media,
         api_tokens,
         plugins,
+        logs,
     )
     for module in pages:
         app.include_router(module.router)
