@@ -58,6 +58,7 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("plugins", "/admin/plugins"),
     MainPage("plugin-settings", "/admin/plugins/otp-login/settings"),
     MainPage("logs", "/admin/logs"),
+    MainPage("cache", "/admin/cache"),
 )
 WIDTHS = (360, 1440)
 

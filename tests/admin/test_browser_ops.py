@@ -162,3 +162,46 @@ def test_filter_logs_export_them_and_follow_the_live_tail(
     expect(page.locator("h1")).to_have_text("Log record")
     expect(page.locator("main")).to_contain_text("ops-probe late")
     assert watch.external == [] and watch.errors == []
+
+
+def test_clear_the_cache_from_the_page(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    admin = create_random_user(db, clock, "admin")
+    with httpx.Client(base_url=server.url) as http:
+        http.get("/api/collections")
+        assert http.get("/api/collections").headers["x-cache-status"] == "HIT"
+        page, watch = open_page(browser, server, 360)
+        sign_in(page, server, admin.email)
+        page.goto(f"{server.url}/admin/cache")
+        expect(page.locator("[data-cache-scope]")).to_contain_text("This process")
+        row = page.locator('[data-cache-namespace="collection"]')
+        expect(row.locator("td").nth(1)).to_have_text("1")  # the memory hit
+        row.get_by_role("button", name="Clear the collection namespace…").click()
+        dialog = page.locator("dialog[open]")
+        expect(dialog).to_contain_text("Clear the collection namespace?")
+        dialog.get_by_role("button", name="Clear collection").click()
+        expect(page.locator(".toast")).to_contain_text("Cleared the collection namespace")
+        assert http.get("/api/collections").headers["x-cache-status"] == "MISS"
+        assert http.get("/api/collections").headers["x-cache-status"] == "HIT"
+        page.get_by_role("button", name="Clear everything…").click()
+        page.locator("dialog[open]").get_by_role("button", name="Clear everything").click()
+        expect(page.locator(".toast")).to_contain_text("Cleared the whole cache")
+        assert http.get("/api/collections").headers["x-cache-status"] == "MISS"
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= 360
+    assert watch.external == [] and watch.errors == []
+
+
+def test_the_operations_pages_fit_a_phone(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock
+):
+    admin = create_random_user(db, clock, "admin")
+    _log(db, int(time.time() * 1000), level="error", message="A long message " * 20)
+    page, watch = open_page(browser, server, 360)
+    sign_in(page, server, admin.email)
+    for path in ("/admin/api-tokens", "/admin/plugins", "/admin/logs", "/admin/cache"):
+        page.goto(server.url + path)
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= 360, f"{path} scrolls sideways at 360 px ({scroll})"
+    assert watch.external == [] and watch.errors == []

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
     api_tokens,
+    cache,
     content_list,
     dashboard,
     editor,
@@ -57,6 +58,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         api_tokens,
         plugins,
         logs,
+        cache,
     )
     for module in pages:
         app.include_router(module.router)

@@ -45,6 +45,7 @@ def build_lifespan(
         hooks.action(hookspecs.APP_INIT, {"version": app.version, "env": context.settings.env})
         pruner = _start_pruner(context)
         healer = _start_cache_healer(context)
+        flusher = _start_cache_stats_flusher(context)
         background = start_background_tasks(context)
         hooks.action(hookspecs.APP_READY, {"version": app.version})
         try:
@@ -54,7 +55,7 @@ def build_lifespan(
         finally:
             hooks.action(hookspecs.APP_SHUTDOWN, {})
             await stop_background_tasks(background)
-            for task in (pruner, healer):
+            for task in (pruner, healer, flusher):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -99,6 +100,21 @@ def _start_cache_healer(context: AppContext) -> asyncio.Task[None] | None:
             await context.cache.heal()
 
     return asyncio.create_task(loop(), name="cache-healer")
+
+
+def _start_cache_stats_flusher(context: AppContext) -> asyncio.Task[None] | None:
+    """Add this process's cache counters to Redis's sums every ``cache_stats_flush_seconds``
+    (docs/cache.md, "Counters across processes")."""
+    if context.cache.redis is None:
+        return None
+    interval = context.settings.cache_stats_flush_seconds
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await context.cache.flush_stats()
+
+    return asyncio.create_task(loop(), name="cache-stats-flusher")
 
 
 def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:

@@ -31,7 +31,7 @@ ADMIN_ENTRIES = (
     ("API tokens", "/admin/api-tokens", "api_tokens.read"),
     ("Plugins", "/admin/plugins", "plugins.read"),
     ("Logs", "/admin/logs", "logs.read"),
-    ("Cache", "/admin/cache", "settings.read"),
+    ("Cache", "/admin/cache", "settings.update"),
     ("Database", "/admin/database", "settings.update"),
     ("Settings", "/admin/settings", "settings.read"),
 )
