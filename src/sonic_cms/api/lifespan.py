@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
@@ -90,31 +90,35 @@ def _start_logging(context: AppContext) -> SystemLogHandler:
 
 
 def _start_cache_healer(context: AppContext) -> asyncio.Task[None] | None:
-    if context.cache.redis is None:
-        return None
-    interval = context.settings.cache_redis_retry_seconds
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            await context.cache.heal()
-
-    return asyncio.create_task(loop(), name="cache-healer")
+    return _every_while_redis(
+        context, context.settings.cache_redis_retry_seconds, context.cache.heal, "cache-healer"
+    )
 
 
 def _start_cache_stats_flusher(context: AppContext) -> asyncio.Task[None] | None:
     """Add this process's cache counters to Redis's sums every ``cache_stats_flush_seconds``
     (docs/cache.md, "Counters across processes")."""
+    return _every_while_redis(
+        context,
+        context.settings.cache_stats_flush_seconds,
+        context.cache.flush_stats,
+        "cache-stats-flusher",
+    )
+
+
+def _every_while_redis(
+    context: AppContext, interval: float, step: Callable[[], Awaitable[object]], name: str
+) -> asyncio.Task[None] | None:
+    """A task running ``step`` every ``interval`` seconds, when Redis is configured."""
     if context.cache.redis is None:
         return None
-    interval = context.settings.cache_stats_flush_seconds
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval)
-            await context.cache.flush_stats()
+            await step()
 
-    return asyncio.create_task(loop(), name="cache-stats-flusher")
+    return asyncio.create_task(loop(), name=name)
 
 
 def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:
