@@ -56,7 +56,6 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("media", "/admin/media"),
     MainPage("api-tokens", "/admin/api-tokens"),
     MainPage("plugins", "/admin/plugins"),
-    MainPage("plugin-settings", "/admin/plugins/otp-login/settings"),
     MainPage("logs", "/admin/logs"),
     MainPage("cache", "/admin/cache"),
 )

@@ -19,6 +19,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import SystemLog
 from sonic_cms.ids import new_id
+from tests.admin.test_browser_media import serious_axe_violations
 from tests.utils.auth import TEST_PASSWORD, create_random_user
 from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
 from tests.utils.live_server import LiveServer
@@ -91,6 +92,8 @@ def test_install_and_activate_a_plugin_and_change_a_setting(
     page.click("text=Save settings")
     expect(page.locator("#s-codeLength-error")).to_contain_text("less than or equal to 8")
     expect(page.get_by_label("Code length")).to_have_attribute("aria-invalid", "true")
+    # the generated form, with an error shown, has no serious accessibility problem
+    assert serious_axe_violations(page) == []
     page.get_by_label("Code length").fill("8")
     page.click("text=Save settings")
     expect(page.locator(".form-notice")).to_have_text("Settings saved.")
