@@ -402,6 +402,11 @@ class Settings(BaseSettings):
     cache_redis_retry_seconds: float = Field(
         2.0, gt=0, description="How long to wait before trying Redis again after a failure"
     )
+    cache_stats_flush_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often a process adds its cache counters to the Redis sums (docs/cache.md)",
+    )
     # System logs (issue 7).
     log_to_database: bool = Field(True, description="Write structured records to system_logs")
     log_queue_max: int = Field(

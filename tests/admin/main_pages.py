@@ -18,12 +18,15 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from sonic_cms.auth import api_tokens
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.auth.users import create_user
 from sonic_cms.clock import Clock
 from sonic_cms.content import collections, items
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
+from sonic_cms.extensions import lifecycle
+from sonic_cms.plugins.registry import discover
 from sonic_cms.workflow import edits, scheduling, transitions
 from tests.utils.auth import TEST_PASSWORD, system_context
 
@@ -56,6 +59,10 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("profile", "/admin/profile"),
     MainPage("collections", "/admin/collections"),
     MainPage("schema-editor", "/admin/collections/{collection}"),
+    MainPage("api-tokens", "/admin/api-tokens"),
+    MainPage("plugins", "/admin/plugins"),
+    MainPage("logs", "/admin/logs"),
+    MainPage("cache", "/admin/cache"),
 )
 WIDTHS = (360, 1440)
 
@@ -136,9 +143,22 @@ def seed_sample_site(db: Database, clock: Clock, suffix: str = "") -> SampleSite
     for n, summary in enumerate(("A first edit of the summary.", "A second, shorter edit.")):
         revised = {"summary": summary, "body": f"Revision {n + 2}."}
         edits.update_item(admin, first["id"], {"data": revised})
+    _operations_samples(admin)
     return SampleSite(
         people["admin"].email, people["editor"].email, people["author"].email, first["id"]
     )
+
+
+def _operations_samples(admin: Context) -> None:
+    """For the operations pages: two API tokens, one plugin installed with its settings."""
+    api_tokens.create_token(admin, name="Deploy bot", permissions=["content.read"])
+    api_tokens.create_token(
+        admin,
+        name="Nightly export",
+        permissions=["content.read", "media.read"],
+        expires_at=admin.clock.now_ms() + 30 * 86_400_000,
+    )
+    lifecycle.install(admin, discover(), "otp-login")
 
 
 def _collection(ctx: Context, name: str, display: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
+    api_tokens,
+    cache,
     collections,
     content_list,
     dashboard,
@@ -20,8 +22,10 @@ from sonic_cms.admin.pages import (
     field_lookups,
     item_panel,
     login,
+    logs,
     media,
     password,
+    plugins,
     profile,
     roles,
     schema_editor,
@@ -61,6 +65,10 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         users,
         roles,
         profile,
+        api_tokens,
+        plugins,
+        logs,
+        cache,
     )
     for module in pages:
         app.include_router(module.router)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
@@ -45,6 +45,7 @@ def build_lifespan(
         hooks.action(hookspecs.APP_INIT, {"version": app.version, "env": context.settings.env})
         pruner = _start_pruner(context)
         healer = _start_cache_healer(context)
+        flusher = _start_cache_stats_flusher(context)
         background = start_background_tasks(context)
         hooks.action(hookspecs.APP_READY, {"version": app.version})
         try:
@@ -54,7 +55,7 @@ def build_lifespan(
         finally:
             hooks.action(hookspecs.APP_SHUTDOWN, {})
             await stop_background_tasks(background)
-            for task in (pruner, healer):
+            for task in (pruner, healer, flusher):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -89,16 +90,35 @@ def _start_logging(context: AppContext) -> SystemLogHandler:
 
 
 def _start_cache_healer(context: AppContext) -> asyncio.Task[None] | None:
+    return _every_while_redis(
+        context, context.settings.cache_redis_retry_seconds, context.cache.heal, "cache-healer"
+    )
+
+
+def _start_cache_stats_flusher(context: AppContext) -> asyncio.Task[None] | None:
+    """Add this process's cache counters to Redis's sums every ``cache_stats_flush_seconds``
+    (docs/cache.md, "Counters across processes")."""
+    return _every_while_redis(
+        context,
+        context.settings.cache_stats_flush_seconds,
+        context.cache.flush_stats,
+        "cache-stats-flusher",
+    )
+
+
+def _every_while_redis(
+    context: AppContext, interval: float, step: Callable[[], Awaitable[object]], name: str
+) -> asyncio.Task[None] | None:
+    """A task running ``step`` every ``interval`` seconds, when Redis is configured."""
     if context.cache.redis is None:
         return None
-    interval = context.settings.cache_redis_retry_seconds
 
     async def loop() -> None:
         while True:
             await asyncio.sleep(interval)
-            await context.cache.heal()
+            await step()
 
-    return asyncio.create_task(loop(), name="cache-healer")
+    return asyncio.create_task(loop(), name=name)
 
 
 def _start_pruner(context: AppContext) -> asyncio.Task[None] | None:

@@ -40,6 +40,8 @@ class RedisStore(CacheStore):
         self.url = url
         self.key_prefix = prefix + "c:"
         self.generation_prefix = prefix + "gen:"
+        self.stats_key = prefix + "stats"
+        self.sizes_key = prefix + "stats:sizes"
         self.retry_seconds = retry_seconds
         timeout = timeout_ms / 1000
         self.client = redis_async.Redis.from_url(
@@ -151,6 +153,55 @@ class RedisStore(CacheStore):
             await self.client.mset({self.generation_prefix + ns: new_token() for ns in namespaces})
         except (RedisError, OSError) as exc:
             raise self._failed(exc) from exc
+
+    # -- counters summed across processes (cache/shared_stats.py) -------------------------
+    async def add_counters(self, deltas: dict[str, int], process: str, size: bytes) -> None:
+        """Add this process's counter ``deltas`` and record its memory ``size``, in one
+        pipelined round trip."""
+        self._check()
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for field, delta in deltas.items():
+                pipe.hincrby(self.stats_key, field, delta)
+            pipe.hset(self.sizes_key, process, size)
+            await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise self._failed(exc) from exc
+
+    async def read_counters(self) -> tuple[dict[str, int], dict[bytes, bytes]]:
+        """(every process's summed counters, the processes' memory sizes)."""
+        self._check()
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hgetall(self.stats_key)
+            pipe.hgetall(self.sizes_key)
+            counters, sizes = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise self._failed(exc) from exc
+        summed = {k.decode(): int(v) for k, v in counters.items()}
+        return summed, sizes
+
+    async def forget_processes(self, processes: list[bytes]) -> None:
+        """Drop the sizes of processes that stopped reporting."""
+        if not processes:
+            return
+        self._check()
+        try:
+            await self.client.hdel(self.sizes_key, *processes)
+        except (RedisError, OSError) as exc:
+            raise self._failed(exc) from exc
+
+    async def server_stats(self) -> dict[str, int]:
+        """Redis's own eviction and expiry counts (the whole server, every client)."""
+        self._check()
+        try:
+            info = await self.client.info("stats")
+        except (RedisError, OSError) as exc:
+            raise self._failed(exc) from exc
+        return {
+            "server_evicted_keys": int(info.get("evicted_keys", 0)),
+            "server_expired_keys": int(info.get("expired_keys", 0)),
+        }
 
     async def close(self) -> None:
         """Close both clients."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -24,6 +25,13 @@ from sonic_cms.cache.generations import open_generations
 from sonic_cms.cache.invalidation import namespaces_for_tables
 from sonic_cms.cache.memory import MemoryStore
 from sonic_cms.cache.redis import RedisStore, RedisUnavailable
+from sonic_cms.cache.shared_stats import (
+    CounterDeltas,
+    fresh_sizes,
+    process_id,
+    size_record,
+    unflatten,
+)
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -72,6 +80,9 @@ class TieredCache:
         self.plugin_tables: frozenset[str] = frozenset()
         #: Loads in progress in this process, by full key (see :meth:`_load_once`).
         self._loading: dict[str, asyncio.Future[bytes]] = {}
+        #: Counters not yet added to Redis's sums (cache/shared_stats.py).
+        self._deltas = CounterDeltas()
+        self.process = process_id()
 
     def ttl(self, namespace: str) -> int:
         """The namespace's TTL setting (``cache_ttl_<namespace>``), in seconds."""
@@ -294,26 +305,93 @@ class TieredCache:
         return await self.invalidate_pattern(f"{namespace}:*" if namespace else "*")
 
     # -- stats ----------------------------------------------------------------------------
+    def _local_tiers(self) -> dict[str, TierStats]:
+        tiers = {"memory": self.memory.stats, "database": self.database}
+        if self.redis is not None:
+            tiers["redis"] = self.redis.stats
+        return tiers
+
+    async def flush_stats(self) -> bool:
+        """Add what this process counted since its last flush to Redis's sums (and record its
+        memory size); False without Redis or when it does not answer (the counts wait for the
+        next flush). Called every ``cache_stats_flush_seconds``, by :meth:`stats` and at close.
+        """
+        if self.redis is None or not self.redis.available:
+            return False
+        async with self._deltas.lock:
+            now, deltas = self._deltas.pending(self._local_tiers())
+            record = size_record(await self.memory.size(), time.time())
+            try:
+                await self.redis.add_counters(deltas, self.process, record)
+            except RedisUnavailable:
+                return False
+            self._deltas.done(now)
+        return True
+
+    async def _summed(self) -> tuple[dict[str, TierStats], dict[str, int], int] | None:
+        """Every process's counters and memory size from Redis, or None when it is not
+        configured or not answering (the caller then shows this process's own)."""
+        if self.redis is None or not await self.flush_stats():
+            return None
+        try:
+            counters, sizes = await self.redis.read_counters()
+            stale_after = 3 * self.settings.cache_stats_flush_seconds
+            size, processes, stale = fresh_sizes(sizes, time.time(), stale_after)
+            await self.redis.forget_processes(stale)
+        except RedisUnavailable:
+            return None
+        return unflatten(counters), size, processes
+
     async def stats(self, namespace: str | None = None) -> dict[str, object]:
-        """Counters per tier (of one namespace when given)."""
-        memory = {**self.memory.stats.as_dict(namespace), **await self.memory.size()}
+        """Counters per tier (of one namespace when given), with each namespace's counters
+        when none is given. With Redis they are summed over every process (``scope``
+        ``cluster``, ``processes`` counting those that reported lately); without it, or while
+        it does not answer, they are this process's (``scope`` ``process``)."""
+        summed = await self._summed()
+        if summed is None:
+            tiers, size, processes, scope = (
+                self._local_tiers(),
+                await self.memory.size(),
+                1,
+                "process",
+            )
+        else:
+            tiers, size, processes = summed
+            scope = "cluster"
         redis: dict[str, object] = {"configured": self.redis is not None}
         if self.redis is not None:
-            redis.update(self.redis.stats.as_dict(namespace))
+            redis.update(tiers["redis"].as_dict(namespace))
             redis["connected"] = self.redis.available and not self.redis.was_down
-        database = {"loads": self.database.as_dict(namespace)["hits"]}
-        return {
+            if summed is not None:
+                with contextlib.suppress(RedisUnavailable):
+                    redis.update(await self.redis.server_stats())
+        result: dict[str, object] = {
             "enabled": self.enabled,
             "namespace": namespace,
             "ttl_seconds": self.ttl(namespace) if namespace else None,
-            "memory": memory,
+            "scope": scope,
+            "processes": processes,
+            "memory": {**tiers["memory"].as_dict(namespace), **size},
             "redis": redis,
-            "database": database,
+            "database": {"loads": tiers["database"].as_dict(namespace)["hits"]},
         }
+        if namespace is None:
+            result["namespaces"] = {
+                ns: {
+                    "ttl_seconds": self.ttl(ns),
+                    "memory": tiers["memory"].as_dict(ns),
+                    "redis": tiers["redis"].as_dict(ns) if "redis" in tiers else None,
+                    "database": {"loads": tiers["database"].as_dict(ns)["hits"]},
+                }
+                for ns in NAMESPACES
+            }
+        return result
 
     async def close(self) -> None:
-        """Close the Redis clients and the generations file."""
+        """Add the last counts to Redis's sums, close the Redis clients and the generations
+        file."""
         if self.redis is not None:
+            await self.flush_stats()
             await self.redis.close()
         self.local.close()
 

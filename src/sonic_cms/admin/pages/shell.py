@@ -28,10 +28,10 @@ ADMIN_ENTRIES = (
     ("Collections", "/admin/collections", "collections.update"),
     ("Users", "/admin/users", "users.read"),
     ("Roles", "/admin/roles", "users.read"),
-    ("API tokens", "/admin/api-tokens", "api_tokens.manage"),
+    ("API tokens", "/admin/api-tokens", "api_tokens.read"),
     ("Plugins", "/admin/plugins", "plugins.read"),
     ("Logs", "/admin/logs", "logs.read"),
-    ("Cache", "/admin/cache", "settings.read"),
+    ("Cache", "/admin/cache", "settings.update"),
     ("Database", "/admin/database", "settings.update"),
     ("Settings", "/admin/settings", "settings.read"),
 )

@@ -294,6 +294,12 @@ class TierCounters(BaseModel):
     bytes: int | None = None
     configured: bool | None = None
     connected: bool | None = None
+    server_evicted_keys: int | None = Field(
+        None, description="Redis's own count of keys it evicted (the whole server)"
+    )
+    server_expired_keys: int | None = Field(
+        None, description="Redis's own count of keys that expired (the whole server)"
+    )
 
 
 class DatabaseTier(BaseModel):
@@ -302,15 +308,30 @@ class DatabaseTier(BaseModel):
     loads: int
 
 
+class NamespaceStats(BaseModel):
+    """One namespace's counters per tier (``redis`` null without Redis)."""
+
+    ttl_seconds: int
+    memory: TierCounters
+    redis: TierCounters | None
+    database: DatabaseTier
+
+
 class CacheStats(BaseModel):
-    """Counters per tier (of one namespace when asked)."""
+    """Counters per tier (of one namespace when asked), summed over every process through
+    Redis (``scope`` ``cluster``) or this process's (``scope`` ``process``)."""
 
     enabled: bool
     namespace: str | None
     ttl_seconds: int | None
+    scope: Literal["cluster", "process"]
+    processes: int = Field(description="Processes whose memory size is summed")
     memory: TierCounters
     redis: TierCounters
     database: DatabaseTier
+    namespaces: dict[str, NamespaceStats] | None = Field(
+        None, description="Every namespace's counters (when no namespace was asked for)"
+    )
 
 
 class CacheStatsEnvelope(BaseModel):
