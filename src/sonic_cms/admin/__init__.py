@@ -21,6 +21,7 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    site_settings,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -51,6 +52,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        site_settings,
     )
     for module in pages:
         app.include_router(module.router)

@@ -1,5 +1,8 @@
 """Self-registration: off by default; when on, it creates viewers and nothing more.
 
+Whether it is on is the Registration site setting an admin saved (``/admin/settings``), else
+``SONIC_REGISTRATION_ENABLED`` (:func:`sonic_cms.auth.site_settings.registration_open`).
+
 The first admin comes from the CLI (``sonic users ensure-admin``), never from an open form.
 """
 
@@ -10,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from sonic_cms.actors import SYSTEM
-from sonic_cms.auth import email_verification
+from sonic_cms.auth import email_verification, site_settings
 from sonic_cms.auth.mail import MailMessage
 from sonic_cms.auth.sessions import IssuedTokens, open_session
 from sonic_cms.auth.users import create_user, public_user
@@ -29,7 +32,7 @@ def register(
     last_name: str,
 ) -> tuple[dict[str, Any], IssuedTokens, MailMessage]:
     """Create a viewer, sign them in and prepare the verification mail; 403 when disabled."""
-    if not ctx.settings.registration_enabled:
+    if not site_settings.registration_open(ctx):
         raise Forbidden("Registration is currently disabled", code="registration_disabled")
     user = create_user(
         ctx.acting_as(SYSTEM),
