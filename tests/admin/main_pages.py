@@ -51,6 +51,8 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("versions", "/admin/content/{item_id}/versions"),
     MainPage("review-queue", "/admin/workflow"),
     MainPage("media", "/admin/media"),
+    MainPage("settings", "/admin/settings"),
+    MainPage("database", "/admin/database"),
 )
 WIDTHS = (360, 1440)
 

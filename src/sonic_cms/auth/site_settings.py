@@ -36,6 +36,7 @@ from pydantic import (
 )
 from sqlalchemy import Connection, select
 
+from sonic_cms.config import Settings
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Setting
@@ -142,7 +143,8 @@ def effective(values: Mapping[str, Any], saved: Mapping[str, Any]) -> SiteSettin
     return SiteSettings(**merged, saved=frozenset(kept))
 
 
-_Entry = tuple[float, str | None, SiteSettings]
+#: (read at, config generation, the Settings whose defaults were used, the values).
+_Entry = tuple[float, str | None, Settings, SiteSettings]
 _CACHE: weakref.WeakKeyDictionary[Database, _Entry] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -155,8 +157,10 @@ def cached(ctx: Context) -> SiteSettings | None:
     if entry is None:
         return None
     # A cache age, not a stored time: the monotonic clock is the right one.
-    fresh = time.monotonic() - entry[0] < ctx.settings.site_settings_cache_ttl_seconds
-    return entry[2] if fresh and entry[1] == ctx.generations("config") else None
+    read_at, generation, defaults_from, values = entry
+    fresh = time.monotonic() - read_at < ctx.settings.site_settings_cache_ttl_seconds
+    same = generation == ctx.generations("config") and defaults_from is ctx.settings
+    return values if fresh and same else None
 
 
 def current(ctx: Context) -> SiteSettings:
@@ -169,7 +173,7 @@ def current(ctx: Context) -> SiteSettings:
     with ctx.db.read() as conn:
         settings = effective(defaults(ctx), read_saved(conn))
     with _LOCK:
-        _CACHE[ctx.db] = (started, generation, settings)
+        _CACHE[ctx.db] = (started, generation, ctx.settings, settings)
     return settings
 
 
