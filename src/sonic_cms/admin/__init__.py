@@ -15,6 +15,7 @@ from sonic_cms.admin.assets import PREFIX
 from sonic_cms.admin.pages import (
     content_list,
     dashboard,
+    database,
     editor,
     field_lookups,
     item_panel,
@@ -53,6 +54,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         workflow_queue,
         media,
         site_settings,
+        database,
     )
     for module in pages:
         app.include_router(module.router)
