@@ -27,7 +27,7 @@ from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
 from sonic_cms.content import history, lists
 from sonic_cms.context import Context
-from sonic_cms.errors import NotFound, ValidationFailed
+from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.operations import backup_jobs, backup_store, database_state
 from sonic_cms.operations.dump_format import DumpError
 from sonic_cms.workflow import edits, scheduling
@@ -113,7 +113,11 @@ async def _page(
 
     def read() -> dict[str, Any]:
         values = overview(ctx) | frame_values(ctx, current=PATH)
-        values["results"] = found_items(ctx, q) if q else None
+        values["results"] = None
+        try:
+            values["results"] = found_items(ctx, q) if q else None
+        except BadRequest as exc:  # a search the full-text parser refuses (too long...)
+            values["search_error"] = problem_text(exc)
         values["travel"] = (
             travel(ctx, item, shown["date"], shown["time"], shown["timezone"]) if item else None
         )
