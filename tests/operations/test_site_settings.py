@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from sonic_cms.api.app import create_app
-from sonic_cms.auth import site_settings
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Setting, SystemLog
 from sonic_cms.runtime import build_runtime
+from sonic_cms.site_settings import store as site_settings
 from tests.conftest import make_settings
 from tests.utils.auth import (
     TEST_PASSWORD,

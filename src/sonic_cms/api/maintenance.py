@@ -30,9 +30,9 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
 from sonic_cms.api.middleware import header_value
 from sonic_cms.api.response_cache import has_credentials
-from sonic_cms.auth import site_settings
 from sonic_cms.errors import ServiceError, Unauthorized
 from sonic_cms.operations.settings_admin import UPDATE_PERMISSION
+from sonic_cms.site_settings import store as site_settings
 
 logger = logging.getLogger("sonic_cms.maintenance")
 

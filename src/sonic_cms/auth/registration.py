@@ -1,7 +1,7 @@
 """Self-registration: off by default; when on, it creates viewers and nothing more.
 
 Whether it is on is the Registration site setting an admin saved (``/admin/settings``), else
-``SONIC_REGISTRATION_ENABLED`` (:func:`sonic_cms.auth.site_settings.registration_open`).
+``SONIC_REGISTRATION_ENABLED`` (:func:`sonic_cms.site_settings.store.registration_open`).
 
 The first admin comes from the CLI (``sonic users ensure-admin``), never from an open form.
 """
@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import select
 
 from sonic_cms.actors import SYSTEM
-from sonic_cms.auth import email_verification, site_settings
+from sonic_cms.auth import email_verification
 from sonic_cms.auth.mail import MailMessage
 from sonic_cms.auth.sessions import IssuedTokens, open_session
 from sonic_cms.auth.users import create_user, public_user
 from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Forbidden
+from sonic_cms.site_settings import store as site_settings
 
 
 def register(

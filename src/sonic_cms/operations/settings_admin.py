@@ -1,7 +1,7 @@
 """Reading and saving the site settings (``GET``/``PUT /admin/api/settings``, ``/admin/settings``).
 
 What the settings are, their defaults and the cached read live in
-:mod:`sonic_cms.auth.site_settings`; this module checks permissions (``settings.read``,
+:mod:`sonic_cms.site_settings.store`; this module checks permissions (``settings.read``,
 ``settings.update``), validates a change, writes the rows and the audit entry in one
 transaction, and drops this process's cached copy so the change applies at once (the commit
 moves the ``config`` generation for the host's other processes).
@@ -15,14 +15,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, delete, insert, select, update
 
-from sonic_cms.auth import site_settings
-from sonic_cms.auth.site_settings import ROWS, SiteSettings, SiteSettingsChange
 from sonic_cms.auth.users import validation_details
 from sonic_cms.context import Context
 from sonic_cms.db.schema import Setting
 from sonic_cms.errors import ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.logs.audit import log_in_transaction
+from sonic_cms.site_settings import store as site_settings
+from sonic_cms.site_settings.store import ROWS, SiteSettings, SiteSettingsChange
 
 READ_PERMISSION = "settings.read"
 UPDATE_PERMISSION = "settings.update"

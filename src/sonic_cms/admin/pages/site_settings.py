@@ -18,10 +18,10 @@ from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, pa
 from sonic_cms.admin.pages.item_panel import checked_form
 from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
-from sonic_cms.auth.site_settings import zone_names
 from sonic_cms.context import Context
 from sonic_cms.errors import ValidationFailed
 from sonic_cms.operations import settings_admin
+from sonic_cms.site_settings.store import zone_names
 
 router = APIRouter(include_in_schema=False)
 PATH = "/admin/settings"

@@ -13,8 +13,8 @@ from sonic_cms.api.models import settings as sdocs
 from sonic_cms.api.models.common import body
 from sonic_cms.api.openapi import DocumentedRoute, ok
 from sonic_cms.api.params import only_params
-from sonic_cms.auth.site_settings import SiteSettingsChange
 from sonic_cms.operations import settings_admin
+from sonic_cms.site_settings.store import SiteSettingsChange
 
 router = APIRouter(prefix="/admin/api/settings", tags=["settings"], route_class=DocumentedRoute)
 

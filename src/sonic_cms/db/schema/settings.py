@@ -3,7 +3,7 @@
 One row per ``(category, key)``; ``value`` is JSON (``"My site"``, ``false``). SonicJS keeps
 ``general.siteName``, ``general.siteDescription``, ``general.timezone`` and
 ``general.maintenanceMode`` here; the keys sonic-cms knows, and their validation, are in
-:mod:`sonic_cms.auth.site_settings`.
+:mod:`sonic_cms.site_settings.store`.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from sonic_cms.db.change_capture import ensure_capture
 from sonic_cms.db.types import JSONText
 
 revision = "0011"
@@ -25,7 +26,8 @@ _EPOCH_MS = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    """Create settings (unique per category and key) and its category index."""
+    """Create settings (unique per category and key), its category index and its capture
+    triggers."""
     op.create_table(
         "settings",
         sa.Column("id", sa.Text(), nullable=False),
@@ -38,6 +40,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("category", "key", name=op.f("uq_settings_category_key")),
     )
     op.create_index("idx_settings_category", "settings", ["category"], unique=False)
+    # Time travel replays settings like every other table (the triggers go with the table).
+    ensure_capture(op.get_bind())
 
 
 def downgrade() -> None:
