@@ -23,29 +23,19 @@ from sonic_cms.errors import Forbidden, NotFound
 from sonic_cms.operations import backup_jobs, backup_store
 from sonic_cms.operations.dump_format import DumpError
 from tests.conftest import make_settings
-from tests.media.conftest import backend_settings, build_test_storage, moto_endpoint
+from tests.media.conftest import (
+    backend_settings,
+    build_test_storage,
+    combination,
+    engine_name,
+    moto_endpoint,
+)
 from tests.test_cli import sonic
 from tests.utils.auth import create_random_user
 from tests.utils.sample_data import seed_sample
 
-__all__ = ["moto_endpoint"]  # the S3 server fixture, shared with tests/media
-
-COMBINATIONS = [
-    pytest.param(("sqlite", "local"), id="sqlite-local"),
-    pytest.param(("sqlite", "s3"), id="sqlite-s3"),
-    pytest.param(("postgres", "local"), id="postgres-local", marks=pytest.mark.postgres),
-    pytest.param(("postgres", "s3"), id="postgres-s3", marks=pytest.mark.postgres),
-]
-
-
-@pytest.fixture(params=COMBINATIONS)
-def combination(request: pytest.FixtureRequest) -> tuple[str, str]:
-    return tuple(request.param)  # type: ignore[return-value]
-
-
-@pytest.fixture
-def engine_name(combination: tuple[str, str]) -> str:
-    return combination[0]
+#: tests/media's fixtures: the S3 server, and the (engine, backend) pairs each test runs on.
+__all__ = ["combination", "engine_name", "moto_endpoint"]
 
 
 @pytest.fixture
