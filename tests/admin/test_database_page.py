@@ -19,6 +19,7 @@ from sonic_cms.clock import FrozenClock
 from sonic_cms.content import history
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
+from sonic_cms.operations import settings_admin
 from sonic_cms.workflow import edits
 from tests.admin.test_item_panel import HX, Person, make_news, new_item, person, post, signed_in
 from tests.conftest import make_settings
@@ -166,6 +167,17 @@ def test_a_bad_moment_is_refused_and_nothing_is_restored(
     answer = client.post(f"{PATH}/item/{item_id}/restore", data={"csrf_token": token, **moment})
     assert answer.status_code == 200 and "Not restored" in answer.text
     assert history.get_item(admin.ctx, item_id)["version_number"] == 1
+
+
+def test_the_moment_starts_in_the_site_time_zone(
+    client: TestClient, admin: Person, db: Database, clock: FrozenClock
+):
+    item_id = new_item(admin, make_news(admin), "Zoned")
+    signed_in(client, admin)
+    zone = '<option value="Asia/Tokyo" selected>'
+    assert zone not in client.get(PATH, params={"item": item_id}).text
+    settings_admin.update_settings(admin.ctx, {"timezone": "Asia/Tokyo"})
+    assert zone in client.get(PATH, params={"item": item_id}).text
 
 
 def test_nasty_search_input_is_text(client: TestClient, admin: Person):

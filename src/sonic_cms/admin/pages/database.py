@@ -30,6 +30,7 @@ from sonic_cms.context import Context
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.operations import backup_jobs, backup_store, database_state
 from sonic_cms.operations.dump_format import DumpError
+from sonic_cms.site_settings import store as site_settings
 from sonic_cms.workflow import edits, scheduling
 
 router = APIRouter(include_in_schema=False)
@@ -96,11 +97,14 @@ async def database_page(
     item: Text = "",
     date: Annotated[str, Query(max_length=10)] = "",
     time: Annotated[str, Query(max_length=8)] = "",
-    timezone: Annotated[str, Query(max_length=64)] = "UTC",
+    timezone: Annotated[str, Query(max_length=64)] = "",
     job: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    """The page (403 from the services without settings.update)."""
-    shown = {"q": q, "item_id": item, "date": date, "time": time, "timezone": timezone}
+    """The page (403 from the services without settings.update); the moment's zone starts
+    as the site's default time zone (``/admin/settings``)."""
+    ctx = context_for(request, actor)
+    zone = timezone or (await ctx.run_read(lambda: site_settings.current(ctx))).timezone
+    shown = {"q": q, "item_id": item, "date": date, "time": time, "timezone": zone}
     return await _page(request, actor, shown, job=job)
 
 
