@@ -51,6 +51,9 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("versions", "/admin/content/{item_id}/versions"),
     MainPage("review-queue", "/admin/workflow"),
     MainPage("media", "/admin/media"),
+    MainPage("users", "/admin/users"),
+    MainPage("roles", "/admin/roles"),
+    MainPage("profile", "/admin/profile"),
     MainPage("settings", "/admin/settings"),
     MainPage("database", "/admin/database"),
 )

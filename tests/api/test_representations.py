@@ -341,6 +341,14 @@ def _user_routes(s: Shapes, inbox: Inbox) -> None:
         headers={},
         json={"token": token, "password": TEST_PASSWORD},
     )
+    s.call(
+        "POST",
+        "/auth/change-email",
+        expect={},
+        json={"email": "moved@example.com", "password": TEST_PASSWORD},
+    )
+    moved = inbox.last_token("/admin/confirm-email")
+    s.call("POST", "/auth/confirm-email-change", expect=USER, headers={}, json={"token": moved})
     s.call("POST", f"{one}/deactivate", many + "/deactivate", expect=USER)
     s.call(
         "POST",

@@ -153,3 +153,10 @@ def test_include_with_as_of(client, story):
 def test_bad_parameters_are_400(client, story, url, params, code):
     response = client.get(url.format(id=story["id"]), params=params)
     assert response.status_code == 400 and response.json()["code"] == code, response.text
+
+
+@pytest.mark.parametrize("url", ["/api/content/{id}", SLUG_URL, "/api/content"])
+def test_an_unknown_include_is_named_as_an_include_not_a_filter(client, story, url):
+    body = client.get(url.format(id=story["id"]), params={"include": "reviewer"}).json()
+    assert body["error"] == "Invalid include parameter", body
+    assert body["details"][0]["path"] == "include" and "reviewer" in body["details"][0]["message"]

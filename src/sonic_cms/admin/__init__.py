@@ -22,7 +22,10 @@ from sonic_cms.admin.pages import (
     login,
     media,
     password,
+    profile,
+    roles,
     site_settings,
+    users,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -53,6 +56,9 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         workflow_queue,
         media,
+        users,
+        roles,
+        profile,
         site_settings,
         database,
     )

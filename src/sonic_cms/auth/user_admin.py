@@ -342,15 +342,22 @@ def change_password(
     actor = ctx.actor
     if actor.kind != "user" or actor.user_id is None:
         raise Unauthorized("Sign in to change your password")
-    limits = throttling.credential_limits(ctx.settings, throttling.account_key(actor.user_id), ip)
+    check_current_password(ctx, actor.user_id, current, ip=ip)
+    _store_password(ctx, actor.user_id, new, keep_session=actor.session_id)
+
+
+def check_current_password(ctx: Context, user_id: str, current: str, *, ip: str | None) -> None:
+    """403 ``wrong_password`` unless ``current`` is the user's password; checked under the
+    sign-in throttle (the account's and the address's counters), so a stolen session cannot
+    guess it faster than a login could."""
+    limits = throttling.credential_limits(ctx.settings, throttling.account_key(user_id), ip)
     throttling.charge(ctx, limits)
     with ctx.db.read() as conn:
-        stored = conn.execute(select(User.password_hash).where(User.id == actor.user_id)).scalar()
+        stored = conn.execute(select(User.password_hash).where(User.id == user_id)).scalar()
     if not verify_password(stored, current):
         raise Forbidden("Current password is incorrect", code="wrong_password")
     with ctx.db.write() as conn:
         throttling.password_verified(conn, limits)
-    _store_password(ctx, actor.user_id, new, keep_session=actor.session_id)
 
 
 def _store_password(

@@ -55,7 +55,7 @@ def parse_include(raw: str | None) -> frozenset[str]:
     unknown = sorted(names - set(INCLUDES))
     if unknown:
         raise BadRequest(
-            "Invalid filter parameters",
+            "Invalid include parameter",
             code="invalid_parameter",
             details=[
                 {

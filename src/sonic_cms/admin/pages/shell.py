@@ -27,7 +27,7 @@ class NavEntry:
 ADMIN_ENTRIES = (
     ("Collections", "/admin/collections", "collections.update"),
     ("Users", "/admin/users", "users.read"),
-    ("Roles", "/admin/roles", "users.update"),
+    ("Roles", "/admin/roles", "users.read"),
     ("API tokens", "/admin/api-tokens", "api_tokens.manage"),
     ("Plugins", "/admin/plugins", "plugins.read"),
     ("Logs", "/admin/logs", "logs.read"),

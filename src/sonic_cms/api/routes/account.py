@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import EmailStr, Field, model_validator
+from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.api.bodies import (
     StrictBody,
@@ -27,7 +29,13 @@ from sonic_cms.api.models import users as udocs
 from sonic_cms.api.openapi import DocumentedRoute, errors, ok
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes.auth import client_ip, session_response
-from sonic_cms.auth import email_verification, invitations, password_reset, registration
+from sonic_cms.auth import (
+    email_change,
+    email_verification,
+    invitations,
+    password_reset,
+    registration,
+)
 from sonic_cms.auth.mail import deliver
 from sonic_cms.db.records import ROLE_PATTERN
 from sonic_cms.errors import ValidationFailed
@@ -83,6 +91,19 @@ class AcceptBody(StrictBody):
     password: str = Field(min_length=1, max_length=1024)
     first_name: str | None = Field(None, max_length=100, alias="firstName")
     last_name: str | None = Field(None, max_length=100, alias="lastName")
+
+
+class ChangeEmailBody(StrictBody):
+    """The new address and the current password."""
+
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class EmailChangeTokenBody(StrictBody):
+    """The token of a mailed email-change link."""
+
+    token: str = Field(min_length=1, max_length=email_change.MAX_TOKEN)
 
 
 class InviteBody(StrictModel):
@@ -181,10 +202,13 @@ async def invite_route(body: InviteBody, ctx: CtxDep, tasks: BackgroundTasks) ->
 
 
 @router.get("/auth/accept-invitation", responses=ok(udocs.InvitationEnvelope))
-async def invitation_route(token: TokenQuery, ctx: PublicCtxDep) -> dict[str, Any]:
-    """Who the invitation is for (400 when it is unknown, used or expired)."""
+async def invitation_route(request: Request, token: TokenQuery, ctx: PublicCtxDep) -> Response:
+    """Who the invitation is for (400 when it is unknown, used or expired). A browser opening
+    the mailed link (asking for HTML) is sent to the admin's acceptance page instead."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse(f"/admin/accept-invitation?token={quote(token)}", 303)
     details = await ctx.run_read(lambda: invitations.invitation_details(ctx, token))
-    return {"data": details}
+    return JSONBytesResponse({"data": details})
 
 
 @router.post(
@@ -220,3 +244,38 @@ async def resend_verification_route(ctx: CtxDep, tasks: BackgroundTasks) -> dict
     mail = await ctx.run_write(lambda: email_verification.resend(ctx))
     tasks.add_task(deliver, ctx.settings, mail)
     return {"message": "Verification email sent"}
+
+
+@router.post(
+    "/auth/change-email", openapi_extra=body_doc(ChangeEmailBody), responses=ok(docs.Message)
+)
+async def change_email_route(
+    request: Request, ctx: CtxDep, tasks: BackgroundTasks
+) -> dict[str, str]:
+    """Ask to move one's account to a new address (current password required): a link goes
+    to the NEW address; nothing changes until it is confirmed (409 when the address is taken)."""
+    body = await read_body(request, ChangeEmailBody)
+    ip = client_ip(request)
+    mail = await ctx.run_write(
+        lambda: email_change.request_change(
+            ctx, new_email=body.email, password=body.password, ip=ip
+        )
+    )
+    tasks.add_task(deliver, ctx.settings, mail)
+    return {"message": "A confirmation link was sent to the new address"}
+
+
+@router.post(
+    "/auth/confirm-email-change",
+    openapi_extra=body_doc(EmailChangeTokenBody),
+    responses=ok(udocs.UserEnvelope),
+)
+async def confirm_email_change_route(
+    request: Request, ctx: PublicCtxDep, tasks: BackgroundTasks
+) -> JSONBytesResponse:
+    """Confirm an email change with the mailed link's token (single use; 400 when unknown,
+    used or expired); the old address is told."""
+    body = await read_body(request, EmailChangeTokenBody)
+    user, notice = await ctx.run_write(lambda: email_change.confirm_change(ctx, body.token))
+    tasks.add_task(deliver, ctx.settings, notice)
+    return JSONBytesResponse({"data": user}, background=tasks)
