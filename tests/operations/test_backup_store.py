@@ -118,11 +118,14 @@ def test_only_stored_backups_can_be_opened(ops_db: Database, clock: FrozenClock,
 def test_backups_past_retention_are_pruned(ops_db: Database, clock: FrozenClock):
     ops = context(ops_db, clock)
     stored = backup_store.store_backup(ops)
+    job_id = backup_jobs.start_job(ops)
     assert backup_store.prune_stored(ops) == []
     month_later = FrozenClock(int(time.time() * 1000) + 31 * 86_400_000)
     later = context(ops_db, month_later)
     assert backup_store.prune_stored(later) == [stored.name]
     assert backup_store.list_backups(later)[1] == []
+    with pytest.raises(NotFound):  # the job's document went with it
+        backup_jobs.job_state(later, job_id)
 
 
 def test_only_settings_update_reaches_backups(ops_db: Database, clock: FrozenClock):

@@ -203,18 +203,27 @@ def verify_stored_backup(ctx: Context, name: str) -> dict[str, int]:
 
 
 def prune_stored(ctx: Context) -> list[str]:
-    """Delete backups older than ``backup_retention_days``; returns their names."""
+    """Delete backups older than ``backup_retention_days`` (and job documents as old);
+    returns the backups' names."""
     ctx.actor.require(PERMISSION)
     store = backup_store(ctx)
+    cutoff = ctx.clock.now_ms() - ctx.settings.backup_retention_days * 86_400_000
+    _prune_jobs(store, cutoff)
     if store.folder is not None:
         return [path.name for path in backup.prune_backups(ctx, directory=store.folder)]
-    cutoff = ctx.clock.now_ms() - ctx.settings.backup_retention_days * 86_400_000
     removed = []
     for stored in store.list():
         if stored.modified_ms < cutoff:
             store.storage.delete(store.key(stored.name))
             removed.append(stored.name)
     return removed
+
+
+def _prune_jobs(store: BackupStore, cutoff_ms: int) -> None:
+    for key in list(store.storage.iter_keys(store.prefix + JOBS)):
+        info = store.storage.head(key)
+        if info is not None and info.last_modified_ms < cutoff_ms:
+            store.storage.delete(key)
 
 
 @contextmanager
