@@ -209,7 +209,7 @@ async def verify_backup(name: str, request: Request, actor: PageActor) -> Respon
         empty = dict.fromkeys(("q", "item_id", "date", "time"), "") | {"timezone": "UTC"}
         return await _page(request, actor, empty, **{"notice" if ok else "error": toast})
     return render(
-        request, "_database_toast.html", session_id=actor.session_id, toast=toast, toast_ok=ok
+        request, "_toast_oob.html", session_id=actor.session_id, toast=toast, toast_ok=ok
     )
 
 
