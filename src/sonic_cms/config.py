@@ -186,7 +186,18 @@ class Settings(BaseSettings):
         2_592_000, ge=60, description="Lifetime of a sign-in session and its refresh token"
     )
     registration_enabled: bool = Field(
-        False, description="Whether `POST /auth/register` creates viewer accounts"
+        False,
+        description="Whether `POST /auth/register` creates viewer accounts, until an admin "
+        "saves the Registration setting (`/admin/settings`), which then wins",
+    )
+    site_settings_cache_ttl_seconds: int = Field(
+        5,
+        ge=0,
+        description="How long a process caches the site settings (maintenance mode, "
+        "registration); changes on this host apply at once, other hosts see them within this time",
+    )
+    maintenance_retry_after_seconds: int = Field(
+        300, ge=1, le=86_400, description="`Retry-After` of the 503 answered in maintenance mode"
     )
     auth_cookie_secure: bool = Field(
         True, description="Mark the auth cookies Secure (sent over HTTPS only)"

@@ -63,6 +63,8 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("plugins", "/admin/plugins"),
     MainPage("logs", "/admin/logs"),
     MainPage("cache", "/admin/cache"),
+    MainPage("settings", "/admin/settings"),
+    MainPage("database", "/admin/database"),
 )
 WIDTHS = (360, 1440)
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from sonic_cms.actors import SYSTEM
 from sonic_cms.auth.passwords import needs_rehash, verify_password
 from sonic_cms.content.slugs import is_valid_slug
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
+from sonic_cms.operations import settings_admin
 from sonic_cms.operations.sonicjs_import import (
     SonicJSImportError,
     import_sonicjs,
@@ -83,9 +85,14 @@ def test_sonicjs_export_is_mapped_and_reported(target: Database, operator: Conte
         scalar(target, "SELECT to_state_id FROM workflow_history WHERE id = 'wh-1'") == "published"
     )
 
-    for skipped in ("migrations", "d1_migrations", "faqs", "settings", "forms", "otp_codes"):
+    for skipped in ("migrations", "d1_migrations", "faqs", "forms", "otp_codes"):
         assert report.table(skipped).mapped == 0
     assert report.table("faqs").skipped == 1 and report.scratch.exists()
+    # SonicJS's settings rows have the same table here (revision 0011): the site name moves in
+    assert report.table("settings").mapped == 1
+    assert scalar(target, "SELECT id FROM settings WHERE key = 'siteName'") == "set-1"
+    ctx = replace(operator, actor=SYSTEM)
+    assert settings_admin.get_settings(ctx)["site_name"] == "My Site"
 
 
 def test_passwords_keep_working_and_ask_for_rehash(target: Database, operator: Context):

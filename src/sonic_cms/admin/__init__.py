@@ -18,6 +18,7 @@ from sonic_cms.admin.pages import (
     collections,
     content_list,
     dashboard,
+    database,
     editor,
     field_lookups,
     item_panel,
@@ -29,6 +30,7 @@ from sonic_cms.admin.pages import (
     profile,
     roles,
     schema_editor,
+    site_settings,
     users,
     workflow_queue,
 )
@@ -69,6 +71,8 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         plugins,
         logs,
         cache,
+        site_settings,
+        database,
     )
     for module in pages:
         app.include_router(module.router)

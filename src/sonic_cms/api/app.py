@@ -25,6 +25,7 @@ from sonic_cms.api.auth import (
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import install_error_handlers
 from sonic_cms.api.lifespan import build_lifespan
+from sonic_cms.api.maintenance import MaintenanceMiddleware
 from sonic_cms.api.middleware import (
     BodyLimitMiddleware,
     CorsMiddleware,
@@ -46,6 +47,7 @@ from sonic_cms.api.routes import (
     health,
     media,
     permissions_admin,
+    settings_admin,
     system,
     users_admin,
     workflow,
@@ -111,6 +113,8 @@ def create_app(
     app.state.authenticate = authenticate
     install_error_handlers(app)
     app.add_middleware(ResponseCacheMiddleware, context=context)
+    # Outside the response cache: nothing cached is served while maintenance mode is on.
+    app.add_middleware(MaintenanceMiddleware, context=context)
     app.add_middleware(RefuseNulInUrlMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -137,6 +141,7 @@ def create_app(
         plugin_routes,
         log_routes,
         cache_routes,
+        settings_admin,
     ):
         app.include_router(module.router)
     mount_plugin_routes(app, context.plugins.registry)

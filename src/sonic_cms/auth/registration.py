@@ -1,5 +1,8 @@
 """Self-registration: off by default; when on, it creates viewers and nothing more.
 
+Whether it is on is the Registration site setting an admin saved (``/admin/settings``), else
+``SONIC_REGISTRATION_ENABLED`` (:func:`sonic_cms.site_settings.store.registration_open`).
+
 The first admin comes from the CLI (``sonic users ensure-admin``), never from an open form.
 """
 
@@ -17,6 +20,7 @@ from sonic_cms.auth.users import create_user, public_user
 from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Forbidden
+from sonic_cms.site_settings import store as site_settings
 
 
 def register(
@@ -29,7 +33,7 @@ def register(
     last_name: str,
 ) -> tuple[dict[str, Any], IssuedTokens, MailMessage]:
     """Create a viewer, sign them in and prepare the verification mail; 403 when disabled."""
-    if not ctx.settings.registration_enabled:
+    if not site_settings.registration_open(ctx):
         raise Forbidden("Registration is currently disabled", code="registration_disabled")
     user = create_user(
         ctx.acting_as(SYSTEM),

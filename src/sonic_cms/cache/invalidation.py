@@ -40,6 +40,8 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     # Written constantly, read by no cached route.
     "system_logs": (),
     "log_config": ("config",),
+    # The site settings (maintenance mode, registration) are cached under config.
+    "settings": ("config",),
     "auth_sessions": (),
     # Working copies are read only by their own user, never through a cached route.
     "content_autosaves": (),

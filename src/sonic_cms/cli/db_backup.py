@@ -30,7 +30,8 @@ from sonic_cms.cli.common import (
 )
 from sonic_cms.cli.progress import QuietOption, progress, say
 from sonic_cms.context import Context
-from sonic_cms.operations import backup, export_json, restore, sonicjs_import, time_travel
+from sonic_cms.errors import NotFound
+from sonic_cms.operations import backup_store, export_json, restore, sonicjs_import, time_travel
 from sonic_cms.operations import databases as admin
 from sonic_cms.operations.dump_format import DumpError, open_output
 from sonic_cms.operations.export_sql import export_dump
@@ -122,20 +123,26 @@ def backup_command(
     env: EnvOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Write a timestamped, gzipped, verified backup into SONIC_BACKUP_DIR; prune old ones."""
+    """Write a timestamped, gzipped, verified backup to the backup store (SONIC_BACKUP_DIR with
+    local media storage, the bucket's backups/ with S3); prune old ones."""
     with _context(env, database_url) as ctx:
         with progress(quiet) as bars:
-            result = backup.create_backup(ctx, progress=bars)
-        removed = backup.prune_backups(ctx)
-    console.print(
-        f"Backup completed: {result.path} ({result.rows} rows, {result.size_bytes} bytes, verified)"
-    )
+            stored = backup_store.store_backup(ctx, progress=bars)
+        removed = backup_store.prune_stored(ctx)
+        location = backup_store.backup_store(ctx).location(stored.name)
+    console.print(f"Backup completed: {location} ({stored.size_bytes} bytes, verified)")
     if removed:
         console.print(f"Old backups cleaned up: {len(removed)} removed")
 
 
 def restore_command(
-    file: Annotated[Path, typer.Argument(help="A backup or export (.sql or .sql.gz)")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A backup or export (.sql or .sql.gz), or the name of a stored backup "
+            "(as /admin/database lists them)"
+        ),
+    ],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     quiet: QuietOption = False,
     env: EnvOption = None,
@@ -146,10 +153,23 @@ def restore_command(
         where = admin.location(ctx.settings.database_url)
         if not yes and not typer.confirm(f"Replace all data in {where}?", default=False):
             fail("not restored")
-        with progress(quiet) as bars:
-            result = restore.restore_backup(ctx, file, progress=bars)
+        with _backup_file(ctx, file) as path, progress(quiet) as bars:
+            result = restore.restore_backup(ctx, path, progress=bars)
     console.print(f"safety backup: {result.safety_backup}")
     console.print(f"restored {result.summary.rows} rows from {file}")
+
+
+@contextmanager
+def _backup_file(ctx: Context, file: Path) -> Iterator[Path]:
+    """``file`` itself, or the stored backup of that name fetched from the backup store."""
+    if file.exists() or file.name != str(file):
+        yield file
+        return
+    try:
+        with backup_store.fetched(ctx, file.name) as path:
+            yield path
+    except NotFound:
+        fail(f"no file {file} and no stored backup of that name")
 
 
 def _parse_moment(value: str) -> int:

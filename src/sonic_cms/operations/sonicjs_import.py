@@ -3,7 +3,7 @@
 The export is SQLite's own SQL (CREATE TABLE, INSERT INTO "t" VALUES(...), triggers,
 ``replace(..., char(10))`` for newlines, sqlite_sequence), so it is loaded into a scratch SQLite
 database by SQLite itself rather than parsed here. That scratch file is kept in
-SONIC_BACKUP_DIR: tables sonic-cms has no place for (faqs, settings, forms, ...) stay there.
+SONIC_BACKUP_DIR: tables sonic-cms has no place for (faqs, forms, ...) stay there.
 
 Rows are then mapped into sonic-cms in one transaction, each row in a savepoint so a row that
 cannot be mapped is skipped with its reason while the rest go in. What SonicJS does differently:
@@ -501,6 +501,14 @@ def _map_system_logs(m: _Mapper) -> None:
         m.write(line, _table("system_logs"), row)
 
 
+def _map_settings(m: _Mapper) -> None:
+    """SonicJS's settings rows, as they are (the same table shape); a setting this database
+    already holds keeps its value (the row is skipped with the reason)."""
+    line = m.start("settings")
+    for row in m.rows("settings"):
+        m.write(line, _table("settings"), row)
+
+
 MAPPERS: dict[str, Callable[[_Mapper], None]] = {
     "users": _map_users,
     "collections": _map_collections,
@@ -511,5 +519,6 @@ MAPPERS: dict[str, Callable[[_Mapper], None]] = {
     "api_tokens": _map_api_tokens,
     "plugins": _map_plugins,
     "system_logs": _map_system_logs,
+    "settings": _map_settings,
 }
 MAPPED_ORDER = list(MAPPERS)

@@ -14,6 +14,7 @@ from sonic_cms.db.schema.plugins import (
     PluginHook,
     PluginRoute,
 )
+from sonic_cms.db.schema.settings import Setting
 from sonic_cms.db.schema.tracking import MigrationRecord
 from sonic_cms.db.schema.workflow import (
     ScheduledContent,
@@ -50,6 +51,7 @@ __all__ = [
     "PluginRoute",
     "RolePermission",
     "ScheduledContent",
+    "Setting",
     "SystemLog",
     "User",
     "Workflow",
