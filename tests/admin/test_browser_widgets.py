@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 
 from sonic_cms.actors import SYSTEM
 from sonic_cms.admin.forms.views import FieldView
-from sonic_cms.admin.pages.field_lookups import MEDIA_PAGE
+from sonic_cms.admin.pages.editorial.field_lookups import MEDIA_PAGE
 from sonic_cms.admin.pages.frame import PageActor
 from sonic_cms.admin.security import check_csrf
 from sonic_cms.admin.templating import admin_of, render

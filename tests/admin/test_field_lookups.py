@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sonic_cms.admin.forms.views import FieldView
-from sonic_cms.admin.pages.field_lookups import MEDIA_PAGE, search_terms
+from sonic_cms.admin.pages.editorial.field_lookups import MEDIA_PAGE, search_terms
 from sonic_cms.api.app import create_app
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock

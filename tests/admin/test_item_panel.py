@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from sonic_cms.admin.pages.item_panel import item_panel_values
+from sonic_cms.admin.pages.editorial.item_panel import item_panel_values
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock
 from sonic_cms.content import collections, history, items, versions

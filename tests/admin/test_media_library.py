@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from sonic_cms.admin.pages.media import PAGE_SIZE
+from sonic_cms.admin.pages.editorial.media import PAGE_SIZE
 from sonic_cms.api.app import create_app
 from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock

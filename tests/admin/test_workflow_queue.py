@@ -9,7 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from sonic_cms.admin.pages.workflow_queue import queue_values
+from sonic_cms.admin.pages.editorial.workflow_queue import queue_values
 from sonic_cms.clock import FrozenClock
 from sonic_cms.content import history
 from sonic_cms.db.engine import Database

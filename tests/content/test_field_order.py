@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sonic_cms.content.field_order import apply_order, record_order, strip_order
+from sonic_cms.content.collections import apply_order, record_order, strip_order
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

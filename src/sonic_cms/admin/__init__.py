@@ -12,26 +12,25 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from sonic_cms.admin.assets import PREFIX
-from sonic_cms.admin.pages import (
+from sonic_cms.admin.pages import dashboard, login, password, profile
+from sonic_cms.admin.pages.administration import (
     api_tokens,
     cache,
     collections,
-    content_list,
-    dashboard,
     database,
-    editor,
-    field_lookups,
-    item_panel,
-    login,
     logs,
-    media,
-    password,
     plugins,
-    profile,
     roles,
     schema_editor,
     site_settings,
     users,
+)
+from sonic_cms.admin.pages.editorial import (
+    content_list,
+    editor,
+    field_lookups,
+    item_panel,
+    media,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in

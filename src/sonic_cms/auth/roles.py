@@ -16,12 +16,22 @@ import weakref
 
 from sqlalchemy import Connection, delete, insert, select
 
-from sonic_cms.auth.permissions import permissions_for_role
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import Permission, RolePermission
 from sonic_cms.errors import Conflict, Forbidden, NotFound
+
+
+def permissions_for_role(conn: Connection, role: str) -> frozenset[str]:
+    """The permission names granted to ``role``, read from the tables (the cache's source)."""
+    query = (
+        select(Permission.name)
+        .join(RolePermission, RolePermission.permission_id == Permission.id)
+        .where(RolePermission.role == role)
+    )
+    return frozenset(conn.execute(query).scalars())
+
 
 _CacheEntry = tuple[float, str | None, frozenset[str]]
 _CACHE: weakref.WeakKeyDictionary[Database, dict[str, _CacheEntry]] = weakref.WeakKeyDictionary()

@@ -4,6 +4,12 @@ Each ``*.yaml``/``*.yml``/``*.json`` file in ``SONIC_COLLECTIONS_DIR`` describes
 (SonicJS's CollectionConfig: name, displayName, description, schema, managed, isActive). Sync is
 idempotent: a second run reports every file unchanged. A managed collection whose file is gone is
 deactivated, never deleted: its content stays.
+
+The admin's collections page reads its overview here too (:func:`collection_overview`): every
+collection with its item count and, for a managed one, the file it comes from. That file is not
+stored: it is the file in ``SONIC_COLLECTIONS_DIR`` whose ``name`` (or, without one, whose file
+name) is the collection's, the rule sync itself follows. Counts are one grouped query over all
+items (every status: the count a delete is refused for).
 """
 
 from __future__ import annotations
@@ -14,17 +20,19 @@ from typing import Any
 
 import orjson
 import yaml
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from sonic_cms.content.collection_names import (
+from sonic_cms.content.collections import (
     RESERVED_MESSAGE,
+    collection_input_errors,
+    get_collection,
     is_reserved,
+    list_collections,
     reserved_name_problems,
     reserved_tables,
 )
-from sonic_cms.content.collections import collection_input_errors
 from sonic_cms.context import Context
-from sonic_cms.db.schema.tables import COLLECTIONS
+from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.ids import new_id
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -193,3 +201,64 @@ def summary_line(results: list[SyncResult]) -> str:
     if counts["warning"]:
         line += f", {counts['warning']} warnings"
     return line
+
+
+def config_sources(folder: Path) -> dict[str, Path]:
+    """Collection name -> the file in ``folder`` that defines it (files that cannot be read
+    are left out; the first file in name order wins, as sync reports the second as a clash)."""
+    sources: dict[str, Path] = {}
+    for path in collection_files(folder):
+        try:
+            name = load_config(path).get("name") or path.stem
+        except (OSError, ValueError):
+            continue
+        sources.setdefault(str(name), path)
+    return sources
+
+
+def item_counts(ctx: Context) -> dict[str, int]:
+    """Collection id -> how many items it holds, in every status (one query)."""
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(CONTENT.c.collection_id, func.count().label("n")).group_by(
+                CONTENT.c.collection_id
+            )
+        ).all()
+    return {row.collection_id: row.n for row in rows}
+
+
+def collection_overview(ctx: Context) -> list[dict[str, Any]]:
+    """Every collection (inactive ones too) with ``items`` and, when managed, ``source`` (the
+    file's path, or None when no file in the collections folder defines it any more).
+    Requires ``collections.update``: the page where collections are managed."""
+    ctx.actor.require("collections.update")
+    rows = list_collections(ctx, include_inactive=True)
+    counts = item_counts(ctx)
+    folder = ctx.settings.collections_dir
+    sources = config_sources(folder) if any(r["managed"] for r in rows) else {}
+    return [
+        row
+        | {
+            "items": counts.get(row["id"], 0),
+            "source": str(sources[row["name"]])
+            if row["managed"] and row["name"] in sources
+            else None,
+        }
+        for row in rows
+    ]
+
+
+def collection_detail(ctx: Context, key: str) -> dict[str, Any]:
+    """One collection for its edit page: the overview's entry, found by id or name; 404
+    ``Collection not found`` otherwise. Requires ``collections.update``."""
+    ctx.actor.require("collections.update")
+    row = get_collection(ctx, key)
+    with ctx.db.read() as conn:
+        count = conn.execute(
+            select(func.count()).select_from(CONTENT).where(CONTENT.c.collection_id == row["id"])
+        ).scalar_one()
+    source = None
+    if row["managed"]:
+        path = config_sources(ctx.settings.collections_dir).get(row["name"])
+        source = str(path) if path else None
+    return row | {"items": count, "source": source}

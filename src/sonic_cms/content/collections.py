@@ -2,26 +2,31 @@
 
 A collection managed by config (``managed = 1``) changes only through its file and
 ``sonic collections sync``; the API answers 409 so two sources of truth never fight.
+
+Two rules every collection write shares live here too: the names a collection may not take
+(tables and engine-internal names) and the order of a schema's fields (kept in ``fieldOrder``
+where the database does not keep it); their reasons are in the comments above each section.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, inspect, or_, select, update
 from sqlalchemy import delete as sql_delete
 
-from sonic_cms.content.collection_names import reserved_name_problems
-from sonic_cms.content.field_order import apply_order
 from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
 from sonic_cms.context import Context
-from sonic_cms.db.schema import Content
+from sonic_cms.db.schema import Content, metadata
 from sonic_cms.db.schema.tables import COLLECTIONS
 from sonic_cms.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.inputs.text import control_problems
+from sonic_cms.plugins.registry import discover
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MAX_NAME_LENGTH = 64
@@ -38,7 +43,7 @@ def serialize_collection(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     """The one Collection representation every route answers: the seed's columns under
     SonicJS's response names (``display_name``, ``is_active``: what its collection routes
     answer), ``schema`` as an object with its fields in their recorded order (see
-    :mod:`.field_order`), booleans as booleans."""
+    "Field order" below), booleans as booleans."""
     m = dict(row._mapping) if isinstance(row, Row) else dict(row)
     return {
         "id": m["id"],
@@ -195,3 +200,154 @@ def delete_collection(ctx: Context, key: str) -> None:
                 code="collection_not_empty",
             )
         conn.execute(sql_delete(COLLECTIONS).where(COLLECTIONS.c.id == row.id))
+
+
+# --- Reserved names ----------------------------------------------------------------------
+# Collection names that may not be used: engine-internal names and the schema's own tables.
+#
+# A collection named ``content``, ``users`` or ``sqlite_master`` stores nothing in such a table,
+# but it makes ``/api/collections/users/content`` and raw SQL in the seed's style ambiguous to a
+# reader, and a tool that maps a collection to a table of its name (as SonicJS plugins do) would
+# write into the real one. The list is read at run time: the core MetaData (a table added by a
+# later revision is covered without editing this file), every table a known plugin declares
+# (``faqs``) whether installed or not, and every table the database holds right now.
+
+ENGINE_PREFIXES = ("sqlite_", "pg_")
+ENGINE_NAMES = frozenset({"information_schema"})
+RESERVED_MESSAGE = "is reserved: the name of a database table or an engine-internal name"
+
+
+@functools.cache
+def schema_tables() -> frozenset[str]:
+    """Core tables plus the tables every discoverable plugin declares (cached per process)."""
+    return frozenset(metadata.tables) | discover().tables()
+
+
+def database_tables(conn: Connection) -> frozenset[str]:
+    """The tables the connected database holds (plugin tables, FTS shadows, Alembic's)."""
+    return frozenset(inspect(conn).get_table_names())
+
+
+def is_reserved(name: str, tables: frozenset[str]) -> bool:
+    """Whether ``name`` is an engine-internal name or one of ``tables`` (any letter case)."""
+    folded = name.casefold()
+    return (
+        folded.startswith(ENGINE_PREFIXES)
+        or folded in ENGINE_NAMES
+        or folded in {t.casefold() for t in tables}
+    )
+
+
+def reserved_tables(conn: Connection) -> frozenset[str]:
+    """Every table name a collection may not take on this database."""
+    return schema_tables() | database_tables(conn)
+
+
+def reserved_name_problems(conn: Connection, name: object) -> list[dict[str, str]]:
+    """``[{"path": "name", ...}]`` when ``name`` may not be a new collection's name."""
+    if isinstance(name, str) and is_reserved(name, reserved_tables(conn)):
+        return [{"path": "name", "message": RESERVED_MESSAGE}]
+    return []
+
+
+# --- Field order -------------------------------------------------------------------------
+# The order of a schema's fields, kept where the database does not keep it.
+#
+# PostgreSQL stores a collection's schema as JSONB, which orders an object's keys by length and
+# then bytes: the ``properties`` of a schema come back in another order than they were saved in
+# (SQLite keeps the text as sent). A schema may therefore carry, beside each ``properties``, a
+# ``fieldOrder`` list naming its fields in order (and beside each list field's ``blocks``, a
+# ``blockOrder``); :func:`apply_order` puts every ``properties``
+# object back in that order when a collection is read (``serialize_collection``), so the API and
+# the content editor show the fields in the order they were given, on both engines. Names the list
+# does not hold keep their stored order after the listed ones; names it holds that are gone are
+# ignored. The admin's schema editor writes the lists (:func:`record_order`) when it saves;
+# SonicJS ignores the key.
+
+FIELD_ORDER = "fieldOrder"
+BLOCK_ORDER = "blockOrder"
+
+
+def _children(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The containers nested in a field config or container: fields, list entries, blocks."""
+    found: list[dict[str, Any]] = []
+    props = node.get("properties")
+    if isinstance(props, dict):
+        found += [c for c in props.values() if isinstance(c, dict)]
+    if isinstance(node.get("items"), dict):
+        found.append(node["items"])
+    blocks = node.get("blocks")
+    if isinstance(blocks, dict):
+        found += [b for b in blocks.values() if isinstance(b, dict)]
+    return found
+
+
+def _has_order(node: dict[str, Any]) -> bool:
+    return FIELD_ORDER in node or BLOCK_ORDER in node or any(_has_order(c) for c in _children(node))
+
+
+def apply_order(schema: Any) -> Any:
+    """``schema`` with each ``properties`` (and ``blocks``) in its ``fieldOrder``; the same
+    object when no list is present anywhere (the common case costs one walk, no copy)."""
+    if not isinstance(schema, dict) or not _has_order(schema):
+        return schema
+    return _ordered(schema)
+
+
+def _by_list(mapping: dict[str, Any], names: Any) -> dict[str, Any]:
+    listed = (
+        [n for n in names if isinstance(n, str) and n in mapping] if isinstance(names, list) else []
+    )
+    rest = [n for n in mapping if n not in listed]
+    return {n: mapping[n] for n in [*dict.fromkeys(listed), *rest]}
+
+
+def _rebuilt(node: dict[str, Any], visit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A copy of ``node`` with ``visit`` applied to it and to every container inside it
+    (fields' configs, list entries, blocks), innermost first."""
+    out = dict(node)
+    for key in ("properties", "blocks"):
+        children = out.get(key)
+        if isinstance(children, dict):
+            out[key] = {
+                n: _rebuilt(c, visit) if isinstance(c, dict) else c for n, c in children.items()
+            }
+    if isinstance(out.get("items"), dict):
+        out["items"] = _rebuilt(out["items"], visit)
+    visit(out)
+    return out
+
+
+def _put_in_order(node: dict[str, Any]) -> None:
+    for key, order in (("properties", FIELD_ORDER), ("blocks", BLOCK_ORDER)):
+        if isinstance(node.get(key), dict):
+            node[key] = _by_list(node[key], node.get(order))
+
+
+def _write_order(node: dict[str, Any]) -> None:
+    _drop_order(node)
+    for key, order in (("properties", FIELD_ORDER), ("blocks", BLOCK_ORDER)):
+        children = node.get(key)
+        if isinstance(children, dict) and len(children) > 1:
+            node[order] = list(children)
+
+
+def _drop_order(node: dict[str, Any]) -> None:
+    node.pop(FIELD_ORDER, None)
+    node.pop(BLOCK_ORDER, None)
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    return _rebuilt(node, _put_in_order)
+
+
+def record_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with a ``fieldOrder`` beside every ``properties`` of two or more fields (and
+    a ``blockOrder`` beside every ``blocks`` of two or more), naming them as they stand."""
+    return _rebuilt(schema, _write_order)
+
+
+def strip_order(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` without its order lists (the editor's draft; the lists are written anew
+    on save)."""
+    return _rebuilt(schema, _drop_order)

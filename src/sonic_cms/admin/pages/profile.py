@@ -21,10 +21,10 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
+from sonic_cms.admin.pages.administration.users import toast_answer
+from sonic_cms.admin.pages.editorial.item_panel import attempt, checked_form
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import attempt, checked_form
 from sonic_cms.admin.pages.session import LOGIN_PATH, services_for
-from sonic_cms.admin.pages.users import toast_answer
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
 from sonic_cms.auth import email_change, sessions, two_factor, user_admin

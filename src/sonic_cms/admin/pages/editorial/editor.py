@@ -26,8 +26,8 @@ from sonic_cms.admin.forms.build import build_fields, item_fields, walk
 from sonic_cms.admin.forms.errors import attach_errors, keep_typed
 from sonic_cms.admin.forms.parse import Parsed, parse_item
 from sonic_cms.admin.forms.views import FieldView
+from sonic_cms.admin.pages.editorial.item_panel import item_panel_values
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import item_panel_values
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, moment
 from sonic_cms.content import collections, history, items

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
+from sonic_cms.admin.pages.editorial.item_panel import checked_form
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import checked_form
 from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
 from sonic_cms.context import Context

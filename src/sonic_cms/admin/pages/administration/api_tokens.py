@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
+from sonic_cms.admin.pages.editorial.item_panel import PROPAGATED
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import PROPAGATED
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of
 from sonic_cms.auth import api_tokens

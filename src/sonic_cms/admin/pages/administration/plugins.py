@@ -20,8 +20,8 @@ from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
 from sonic_cms.admin.forms.settings_form import SettingInput, build_inputs, read_form
+from sonic_cms.admin.pages.editorial.item_panel import PROPAGATED, checked_form
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import PROPAGATED, checked_form
 from sonic_cms.admin.security import page_headers
 from sonic_cms.context import Context
 from sonic_cms.errors import NotFound, ServiceError

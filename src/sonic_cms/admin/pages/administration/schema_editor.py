@@ -27,8 +27,8 @@ from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, pa
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, render
 from sonic_cms.content import collections, schema_check
-from sonic_cms.content.collection_overview import collection_detail
-from sonic_cms.content.field_order import record_order, strip_order
+from sonic_cms.content.collection_sync import collection_detail
+from sonic_cms.content.collections import record_order, strip_order
 from sonic_cms.content.schema import FIELD_NAME, schema_problems
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError, ValidationFailed
@@ -323,7 +323,8 @@ async def save_schema(request: Request, actor: PageActor, key: str) -> Response:
             state = EditorState(draft=draft, report=report, confirm=True)
             return await collection_page(request, actor, key, state)
     ctx = context_for(request, actor)
-    # PostgreSQL's JSONB does not keep key order: the order lists do (content.field_order)
+    # PostgreSQL's JSONB does not keep key order: the order lists do
+    # (content.collections, "Field order")
     values = {"schema": record_order(draft)}
     try:
         await ctx.run_write(lambda: collections.update_collection(ctx, key, values))

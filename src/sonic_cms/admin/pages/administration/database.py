@@ -20,9 +20,9 @@ from starlette.background import BackgroundTask
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from sonic_cms.actors import Actor
-from sonic_cms.admin.pages.field_lookups import search_terms
+from sonic_cms.admin.pages.editorial.field_lookups import search_terms
+from sonic_cms.admin.pages.editorial.item_panel import checked_form, problem_text
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import checked_form, problem_text
 from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
 from sonic_cms.content import history, lists
@@ -208,9 +208,7 @@ async def verify_backup(name: str, request: Request, actor: PageActor) -> Respon
     if not request.headers.get("hx-request"):
         empty = dict.fromkeys(("q", "item_id", "date", "time"), "") | {"timezone": "UTC"}
         return await _page(request, actor, empty, **{"notice" if ok else "error": toast})
-    return render(
-        request, "_toast_oob.html", session_id=actor.session_id, toast=toast, toast_ok=ok
-    )
+    return render(request, "_toast_oob.html", session_id=actor.session_id, toast=toast, toast_ok=ok)
 
 
 @router.post(f"{PATH}/item/{{item_id}}/restore")

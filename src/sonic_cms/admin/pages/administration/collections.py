@@ -1,6 +1,6 @@
 """``/admin/collections``: the collections, with their item counts; create, rename, delete.
 
-The list is ``content.collection_overview`` (one grouped count for all collections; for a
+The list is ``content.collection_sync`` (one grouped count for all collections; for a
 config-managed collection the file it comes from); create, the details' update and delete are
 the services of ``POST/PATCH/DELETE /admin/api/collections``, so a managed collection's change
 is refused (409) and a collection that has items is not deleted (400), with the service's own
@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from sonic_cms.actors import Actor
+from sonic_cms.admin.pages.administration.schema_editor import PATH, collection_page
+from sonic_cms.admin.pages.editorial.item_panel import checked_form
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
-from sonic_cms.admin.pages.item_panel import checked_form
-from sonic_cms.admin.pages.schema_editor import PATH, collection_page
 from sonic_cms.admin.security import page_headers
 from sonic_cms.content import collections
-from sonic_cms.content.collection_overview import collection_overview
+from sonic_cms.content.collection_sync import collection_overview
 from sonic_cms.errors import ServiceError
 
 router = APIRouter(include_in_schema=False)
