@@ -359,6 +359,10 @@ class Settings(BaseSettings):
     backup_dir: Path = Field(
         Path("./backups"), description="Folder of `sonic db backup` files and time-travel snapshots"
     )
+    backup_s3_bucket: str = Field(
+        "",
+        description="With S3 media: the bucket backups go to (empty: the media bucket's backups/)",
+    )
     backup_retention_days: int = Field(
         30, ge=1, description="Days `sonic db backup` keeps older backups before deleting them"
     )

@@ -90,6 +90,27 @@ def test_a_backup_is_stored_where_another_server_sees_it(
     assert len(backup_store.list_backups(other)[1]) == 2
 
 
+@pytest.mark.parametrize("combination", [("sqlite", "s3")], indirect=True)
+def test_backups_can_live_in_their_own_private_bucket(ops_settings: Settings, clock: FrozenClock):
+    """SONIC_BACKUP_S3_BUCKET applies with S3 media storage only."""
+    own = ops_settings.model_copy(
+        update={"backup_s3_bucket": ops_settings.media_s3_bucket + "-backups"}
+    )
+    database = Database(own)
+    try:
+        seed_sample(database, clock)
+        ops = context(database, clock, own)
+        store = backup_store.backup_store(ops)
+        store.storage.ensure_bucket()  # type: ignore[attr-defined]
+        stored = backup_store.store_backup(ops)
+        assert store.where == f"s3://{own.backup_s3_bucket}/"
+        assert store.storage.head(stored.name) is not None
+        assert ops.storage.head("backups/" + stored.name) is None  # nothing in the media bucket
+        assert [b.name for b in backup_store.list_backups(ops)[1]] == [stored.name]
+    finally:
+        database.dispose()
+
+
 def test_a_damaged_backup_fails_verification(ops_db: Database, clock: FrozenClock):
     ops = context(ops_db, clock)
     stored = backup_store.store_backup(ops)

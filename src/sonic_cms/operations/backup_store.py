@@ -9,7 +9,9 @@ a job's progress is a small JSON object beside the backups (``.jobs/<id>.json``)
 polling it may land on any server.
 
 The bucket's ``backups/`` prefix holds whole databases: it must never be public (a public
-bucket policy for media must be limited to the media prefixes). ``/files/*`` serves only keys
+bucket policy for media must be limited to the media prefixes). Where the media bucket is
+public or fronted by a CDN, ``SONIC_BACKUP_S3_BUCKET`` names a private bucket of the same S3
+service for the backups instead (they are then at its top level). ``/files/*`` serves only keys
 that belong to a media row, so backups are never served there.
 """
 
@@ -145,6 +147,10 @@ def backup_store(ctx: Context) -> BackupStore:
         folder = settings.backup_dir.resolve()
         storage = LocalStorage(folder, "", settings.effective_secret_key, ctx.clock)
         return BackupStore(storage, "", folder)
+    if settings.backup_s3_bucket:
+        from sonic_cms.storage.s3 import S3Storage, s3_client  # boto3 loads only for S3
+
+        return BackupStore(S3Storage(s3_client(settings), settings.backup_s3_bucket, ""), "", None)
     return BackupStore(ctx.storage, PREFIX, None)
 
 
