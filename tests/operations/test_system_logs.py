@@ -170,6 +170,18 @@ def test_each_request_is_logged_in_the_api_category(
     assert headers["Authorization"].split()[1] not in everything
 
 
+def test_admin_static_files_are_logged_only_when_they_fail(client: TestClient, db: Database):
+    page = client.get("/admin/login", headers={"X-Request-ID": "page"})
+    asset = page.text.split('href="/admin/static/', 1)[1].split('"', 1)[0]
+    fetched = client.get(f"/admin/static/{asset}", headers={"X-Request-ID": "asset"})
+    stale = client.get("/admin/static/0000000000000000/admin.css", headers={"X-Request-ID": "gone"})
+    assert fetched.status_code == 200 and stale.status_code == 404
+    client.app.state.ctx.logs.flush()  # type: ignore[attr-defined]
+    assert len(rows(db, request_id="page")) == 1
+    assert rows(db, request_id="asset") == []
+    assert [r["status_code"] for r in rows(db, request_id="gone")] == [404]
+
+
 # -- retention -----------------------------------------------------------------------------
 
 

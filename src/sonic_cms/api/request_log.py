@@ -2,8 +2,11 @@
 
 Each request becomes one ``api`` record (request_id, user_id, ip, user agent, method, url with
 secret query parameters masked, status, duration in ms) queued for the background writer, so
-the response never waits on the database. ``request:start`` filters may refuse a request (their
-4xx names the plugin); ``request:end`` and ``request:error`` actions run after the response.
+the response never waits on the database. A successful fetch of one of the admin's static files
+(hashed, cached for a year, several per page) is not logged: it says nothing an operator needs
+and would bury the page views around it; a failed one still is. ``request:start`` filters may
+refuse a request (their 4xx names the plugin); ``request:end`` and ``request:error`` actions run
+after the response.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sonic_cms.admin.assets import PREFIX as ADMIN_STATIC
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
 from sonic_cms.logs.scrub import scrub_query, scrub_text
@@ -73,6 +77,8 @@ class RequestLogMiddleware:
         context.hooks.action(hookspecs.REQUEST_END, {**info, "status_code": status})
 
     def _log(self, scope: Scope, info: dict[str, Any], status: int, started: float) -> None:
+        if status < 400 and info["path"].startswith(ADMIN_STATIC + "/"):
+            return
         state = scope.get("state", {})
         level = "error" if status >= 500 else "warn" if status >= 400 else "info"
         self.context.logs.submit(
