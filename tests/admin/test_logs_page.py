@@ -14,12 +14,12 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import LogConfig, SystemLog
+from sonic_cms.db.schema import LogConfig, SystemLog, User
 from sonic_cms.ids import new_id
 from tests.admin.test_item_panel import person, signed_in
 from tests.conftest import make_settings
@@ -126,6 +126,19 @@ def test_filters_narrow_the_list(
         assert answer.status_code == 200, query
         assert shown(answer.text) == expected, query
     assert "No record matches these filters" in client.get(f"{PATH}?q=nothing-like-it").text
+
+
+def test_a_record_names_its_user_and_links_to_their_records(
+    client: TestClient, db: Database, clock: FrozenClock, users: tuple[str, str]
+):
+    with db.write() as conn:
+        conn.execute(
+            update(User).where(User.id == users[0]).values(first_name="Zoë", last_name="Quist")
+        )
+    add(db, clock.now_ms(), message="signed in", user_id=users[0])
+    signed_in(client, person(db, clock, "admin"))
+    html = client.get(PATH).text
+    assert ">Zoë Quist</a>" in html and f'href="/admin/logs?user={users[0]}"' in html
 
 
 def test_bad_filters_are_shown_next_to_their_inputs(

@@ -26,6 +26,7 @@ from sonic_cms.admin.pages.editorial.item_panel import PROPAGATED, checked_form
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
+from sonic_cms.content import includes
 from sonic_cms.context import Context
 from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS
 from sonic_cms.errors import BadRequest, ServiceError
@@ -117,6 +118,7 @@ def list_values(ctx: Context, query: LogQuery, number: int) -> dict[str, Any]:
     newest = records[0] if records and number == 1 else None
     return {
         "records": records,
+        "people": includes.people(ctx, [r["user_id"] for r in records]),
         "pagination": found["meta"]["pagination"],
         "tail_after": newest["created_at"] if newest else ctx.clock.now_ms(),
         "tail_after_id": newest["id"] if newest else "",
@@ -180,11 +182,13 @@ async def tail(request: Request, actor: PageActor) -> Response:
     )
     if found:
         after, after_id = found[-1]["created_at"], found[-1]["id"]
+    people = await ctx.run_read(lambda: includes.people(ctx, [r["user_id"] for r in found]))
     response = render(
         request,
         "_log_rows.html",
         session_id=actor.session_id,
         records=list(reversed(found)),
+        people=people,
         filter_query="",
     )
     response.headers["x-tail-after"] = str(after)
