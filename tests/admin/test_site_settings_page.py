@@ -115,6 +115,16 @@ def test_injection_strings_are_saved_as_text_and_escaped(
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_the_site_name_brands_every_admin_page(client: TestClient, admin: Person):
+    token = signed_in(client, admin)
+    assert '<a class="topbar__brand" href="/admin">sonic-cms</a>' in client.get("/admin").text
+    post(client, PATH, token, **{**FORM, "site_name": "Ünïcode & News"})
+    for path in ("/admin", "/admin/media", "/admin/users"):
+        html = client.get(path).text
+        assert '<a class="topbar__brand" href="/admin">Ünïcode &amp; News</a>' in html, path
+        assert "· Ünïcode &amp; News</title>" in html, path
+
+
 def test_csrf_is_checked(client: TestClient, admin: Person, db: Database):
     signed_in(client, admin)
     answer = client.post(PATH, data=FORM, headers=HX, follow_redirects=False)

@@ -28,6 +28,7 @@ from sonic_cms.admin.security import page_headers
 from sonic_cms.admin.templating import render
 from sonic_cms.auth import user_admin
 from sonic_cms.context import Context
+from sonic_cms.site_settings import store as site_settings
 
 #: Breadcrumbs after "Admin": (label, href or None for the current page).
 Crumbs = Sequence[tuple[str, str | None]]
@@ -81,7 +82,8 @@ def frame_values(
     """The shell's values (navigation, the signed-in user); call inside ``ctx.run_read``.
     ``stats``: the page's own :func:`~sonic_cms.content.lists.content_stats`, when it has one."""
     user = user_admin.get_user(ctx, str(ctx.actor.user_id))
-    return {"user": user} | shell_values(ctx, current=current, stats=stats)
+    site_name = site_settings.current(ctx).site_name  # cached per process: no query per page
+    return {"user": user, "site_name": site_name} | shell_values(ctx, current=current, stats=stats)
 
 
 def page(
