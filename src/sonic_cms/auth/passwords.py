@@ -17,8 +17,9 @@ _HASHER = PasswordHasher()
 _LEGACY_SHA256_SALT = "salt-change-in-production"
 #: Bounds hashing cost: argon2 reads the whole input, so a 1 MB "password" would be a DoS.
 MAX_PASSWORD_LENGTH = 1024
-#: Verified against for unknown users so that both paths cost the same.
-DUMMY_HASH = _HASHER.hash("sonic-cms dummy password for timing")
+#: Verified against for unknown users so that both paths cost the same. Made on first use, not
+#: at import: one argon2 hash costs every process start (each CLI call) ~0.1-0.2 s otherwise.
+DUMMY_HASH: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -61,6 +62,9 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 def _spend_one_verification() -> None:
     """Cost what a real verification costs, so a missing hash answers no faster."""
+    global DUMMY_HASH
+    if DUMMY_HASH is None:
+        DUMMY_HASH = _HASHER.hash("sonic-cms dummy password for timing")
     with contextlib.suppress(VerifyMismatchError):
         _HASHER.verify(DUMMY_HASH, "not the dummy password")
 
