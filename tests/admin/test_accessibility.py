@@ -4,23 +4,29 @@ The pages come from tests/admin/main_pages.py (the one list the screenshots and 
 benchmark read too); each is shown with the sample site's data, signed in as an administrator
 (who sees every menu) when the page needs it. axe-core is vendored from npm under
 tests/admin/vendor/ by `make assets` and injected only here; the admin never ships it.
+
+The pages only read, so one server, one sample site and one browser serve the whole module
+(each page gets fresh browser contexts): starting them for every page cost most of the time.
 """
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
-from tests.admin.main_pages import MAIN_PAGES, WIDTHS, MainPage, seed_sample_site
-from tests.utils.browser import BROWSER_MARKS, open_page, sign_in
-from tests.utils.live_server import LiveServer
+from tests.admin.main_pages import MAIN_PAGES, WIDTHS, MainPage, SampleSite, seed_sample_site
+from tests.conftest import make_settings
+from tests.utils.browser import BROWSER_MARKS, launch, open_page, sign_in
+from tests.utils.live_server import LiveServer, live_server
 
-pytestmark = BROWSER_MARKS
+pytestmark = BROWSER_MARKS[:1]  # the module runs on its own SQLite site, not per engine
 
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 #: WCAG 2.0, 2.1 and 2.2 A and AA rules, and axe's best practices.
@@ -51,17 +57,41 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@pytest.fixture(scope="module")
+def site(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveServer, SampleSite]]:
+    """A server on a copy of the migrated template holding the sample site."""
+    folder = tmp_path_factory.mktemp("axe")
+    shutil.copyfile(sqlite_template, folder / "sonic.db")
+    url = f"sqlite:///{folder / 'sonic.db'}"
+    db = Database(make_settings(url))
+    sample = seed_sample_site(db, SystemClock())
+    db.dispose()
+    with live_server(url, folder) as server:
+        yield server, sample
+
+
+@pytest.fixture(scope="module")
+def module_browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
 @pytest.mark.parametrize("main_page", MAIN_PAGES, ids=[p.name for p in MAIN_PAGES])
 def test_no_serious_accessibility_violation(
-    main_page: MainPage, server: LiveServer, browser: Browser, db: Database
+    main_page: MainPage, site: tuple[LiveServer, SampleSite], module_browser: Browser
 ):
-    site = seed_sample_site(db, SystemClock())
+    server, sample = site
+    browser = module_browser
     for width in WIDTHS:
         page, watch = open_page(browser, server, width)
         if main_page.signed_in:
-            sign_in(page, server, site.admin_email)
-        page.goto(server.url + main_page.url(site))
-        assert page.url.startswith(server.url + main_page.url(site).split("?")[0])
+            sign_in(page, server, sample.admin_email)
+        page.goto(server.url + main_page.url(sample))
+        assert page.url.startswith(server.url + main_page.url(sample).split("?")[0])
         violations = axe_violations(page)
         blocking = [v for v in violations if v["impact"] in BLOCKING]
         assert blocking == [], f"{main_page.name} at {width} px:\n{describe(blocking)}"
@@ -70,9 +100,12 @@ def test_no_serious_accessibility_violation(
         page.context.close()
 
 
-def test_the_check_catches_a_serious_violation(server: LiveServer, browser: Browser):
+def test_the_check_catches_a_serious_violation(
+    site: tuple[LiveServer, SampleSite], module_browser: Browser
+):
     """The harness itself: an input without a label on the sign-in page must be reported."""
-    page, watch = open_page(browser, server)
+    server = site[0]
+    page, watch = open_page(module_browser, server)
     page.goto(f"{server.url}/admin/login")
     page.evaluate("document.querySelector('form').append(document.createElement('input'))")
     found = {v["id"]: v["impact"] for v in axe_violations(page)}

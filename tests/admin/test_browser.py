@@ -59,6 +59,7 @@ def test_sign_in_lands_on_the_dashboard_with_nothing_from_outside(
             page.click("[data-nav-toggle]")
             page.screenshot(path=str(shots / f"menu-{width}.png"))
         assert sidebar.is_visible()
+        page.wait_for_load_state("load")  # styles applied before measuring
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"horizontal scrolling at {width} px"
         assert watch.external == []

@@ -150,6 +150,7 @@ def test_the_list_fits_the_screen(
     page.goto(f"{server.url}/admin/content?collection=news&limit=2")
     expect(page.locator(TITLES)).to_have_count(2)
     page.screenshot(path=str(shots / f"content-list-{width}.png"), full_page=True)
+    page.wait_for_load_state("load")  # styles applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_role("link", name="Next").click()
     expect(page.locator(TITLES)).to_have_text(["Draft beta", "Draft alpha"])
@@ -159,6 +160,7 @@ def test_the_list_fits_the_screen(
     page.goto(f"{server.url}/admin/content?collection=news&status=archived")
     expect(page.locator(".list-empty")).to_contain_text("Nothing matches these filters.")
     page.screenshot(path=str(shots / f"content-list-empty-{width}.png"), full_page=True)
+    page.wait_for_load_state("load")  # styles applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert serious_axe_violations(page) == []
     assert watch.external == []

@@ -154,6 +154,7 @@ def serious_violations(page: Page) -> list[str]:
 
 
 def no_horizontal_scroll(page: Page, width: int) -> None:
+    page.wait_for_load_state("load")  # styles applied before measuring
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"horizontal scrolling at {width} px: {scroll}"
 

@@ -191,6 +191,7 @@ def test_clear_the_cache_from_the_page(
         page.locator("dialog[open]").get_by_role("button", name="Clear everything").click()
         expect(page.locator(".toast")).to_contain_text("Cleared the whole cache")
         assert http.get("/api/collections").headers["x-cache-status"] == "MISS"
+        page.wait_for_load_state("load")  # styles applied before measuring
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= 360
     assert watch.external == [] and watch.errors == []
@@ -205,6 +206,7 @@ def test_the_operations_pages_fit_a_phone(
     sign_in(page, server, admin.email)
     for path in ("/admin/api-tokens", "/admin/plugins", "/admin/logs", "/admin/cache"):
         page.goto(server.url + path)
+        page.wait_for_load_state("load")  # styles applied before measuring
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= 360, f"{path} scrolls sideways at 360 px ({scroll})"
     assert watch.external == [] and watch.errors == []

@@ -139,5 +139,6 @@ def test_totp_enrolment_shows_a_qr_code_and_a_code_enables_it(
     page.click("text=Turn on")
     expect(page.locator("[data-two-factor]")).to_have_attribute("data-two-factor", "on")
     expect(page.locator(".toast").last).to_contain_text("Two-factor authentication is on")
+    page.wait_for_load_state("load")  # styles applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     clean(watch)

@@ -511,6 +511,7 @@ def test_widgets_at_360_and_1440_px(
         assert thumbs.evaluate_all(loaded), "a thumbnail did not load"
         page.screenshot(path=str(shots / f"media-dialog-{width}.png"))
         assert serious_violations(page) == []
+        page.wait_for_load_state("load")  # styles applied before measuring
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"horizontal scrolling at {width} px"
         assert watch.external == [] and watch.errors == []
