@@ -72,9 +72,24 @@ def alembic_config(db: Database | None = None) -> Config:
     return config
 
 
+_SCRIPTS: dict[tuple[tuple[str, int], ...], ScriptDirectory] = {}
+
+
 def script_directory() -> ScriptDirectory:
-    """The packaged revisions."""
-    return ScriptDirectory.from_config(alembic_config())
+    """The packaged revisions, parsed once per set of revision files.
+
+    Alembic imports every revision module to build the directory (~10 ms each time); the
+    admin's database page and `/health` ask often. The cache key is the files' names and
+    modification times, so a revision written by `sonic db revision` in this process is seen.
+    """
+    versions = migrations_dir() / "versions"
+    key = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in versions.glob("*.py")))
+    found = _SCRIPTS.get(key)
+    if found is None:
+        found = ScriptDirectory.from_config(alembic_config())
+        _SCRIPTS.clear()
+        _SCRIPTS[key] = found
+    return found
 
 
 def ordered_revisions() -> list[Script]:
