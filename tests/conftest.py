@@ -7,7 +7,9 @@ so tests run in parallel under xdist without sharing state.
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import queue
 import shutil
 import threading
@@ -30,6 +32,28 @@ from sonic_cms.db.engine import Database
 from sonic_cms.storage.local import LocalStorage
 
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def _import_anyio_now() -> None:
+    """Import every anyio submodule on the main thread, at collection.
+
+    anyio ships a pytest plugin, so pytest rewrites the asserts of every anyio module it imports,
+    with ``ast.parse``; anyio imports many of them lazily, on first use, which in a test is
+    inside TestClient's portal thread. CPython 3.11 before 3.11.8 counts AST recursion per
+    interpreter, not per thread, so two threads building ASTs at once can fail with
+    "SystemError: AST constructor recursion depth mismatch" (a fresh-clone run did, on
+    /docs's static files). Imported here, later lazy imports are dictionary lookups.
+    """
+    import anyio
+
+    for found in pkgutil.walk_packages(anyio.__path__, "anyio."):
+        try:
+            importlib.import_module(found.name)
+        except ImportError:  # the trio backend, without trio installed
+            continue
+
+
+_import_anyio_now()
 
 
 def _service_url(variable: str, what: str) -> str:
