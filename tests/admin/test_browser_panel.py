@@ -123,7 +123,8 @@ def test_diff_two_versions_and_roll_back_with_the_dialog(
         assert page.locator("tr.diff__row").count() == 1
         page.check("input[name=all]")
         page.click("button:has-text('Compare')")
-        assert page.locator("tr.diff__row").count() == 5
+        page.wait_for_url("**&all=1")
+        expect(page.locator("tr.diff__row")).to_have_count(5)  # waits for the new page
         no_page_scroll(page, width)
         assert serious_violations(page) == []
         page.screenshot(path=str(shots / f"versions-{width}.png"), full_page=True)
