@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
-from sonic_cms.db.change_capture import uncovered_tables
+from sonic_cms.db.change_capture import capture_table, ensure_capture, uncovered_tables
 from sonic_cms.db.engine import Database
 from sonic_cms.operations import backup, time_travel
 from sonic_cms.operations.dump_format import DumpError
@@ -143,6 +143,26 @@ def test_capture_triggers_cover_every_table(db: Database):
         conn.execute(text("UPDATE workflow_states SET color = '#000000' WHERE id = 'draft'"))
         rows = conn.execute(text("SELECT table_name, op, row_id FROM change_log ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("workflow_states", "U", "draft")]
+
+
+def test_system_logs_are_not_captured_and_a_leftover_trigger_is_dropped(db: Database):
+    """Issue 17: request logs stay out of the change log; a database still carrying the
+    triggers of system_logs (an older release, or a downgrade of 0012) loses them again."""
+    insert_log = text(
+        "INSERT INTO system_logs (id, level, category, message, created_at) "
+        "VALUES (:id, 'info', 'api', 'GET / 200', 1)"
+    )
+    count_logged = text("SELECT COUNT(*) FROM change_log WHERE table_name = 'system_logs'")
+    with db.write() as conn:
+        conn.execute(insert_log, {"id": "log-1"})
+        assert conn.execute(count_logged).scalar() == 0
+        capture_table(conn, "system_logs")
+        conn.execute(insert_log, {"id": "log-2"})
+        assert conn.execute(count_logged).scalar() == 1
+        assert ensure_capture(conn) == ["system_logs"]
+        conn.execute(insert_log, {"id": "log-3"})
+        assert conn.execute(count_logged).scalar() == 1
+        assert uncovered_tables(conn) == []
 
 
 def test_restore_to_a_moment_between_two_edits_gives_exactly_the_first(

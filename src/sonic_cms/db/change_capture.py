@@ -17,11 +17,20 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, inspect, text
 
-#: Never captured: the log itself, migration bookkeeping, engine-managed tables, and editors'
+#: Never captured: the log itself, migration bookkeeping, engine-managed tables, editors'
 #: autosaved working copies (per-user scratch written every few seconds while typing: a log
-#: row each, holding the whole form, would buy nothing; backups and snapshots still hold them).
+#: row each, holding the whole form, would buy nothing) and ``system_logs`` (append-only, written
+#: on every sampled request: capturing it doubled each log row's cost and filled the change log
+#: with rows nobody travels back to). Backups and snapshots still hold all of them.
 UNCAPTURED = frozenset(
-    {"change_log", "change_log_pause", "migrations", "alembic_version", "content_autosaves"}
+    {
+        "change_log",
+        "change_log_pause",
+        "migrations",
+        "alembic_version",
+        "content_autosaves",
+        "system_logs",
+    }
 )
 SQLITE_NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
 PG_FUNCTION = "sonic_change_log_capture"
@@ -91,10 +100,35 @@ def _json_object(columns: list[str], row: str) -> str:
 
 
 def ensure_capture(conn: Connection) -> list[str]:
-    """Create or refresh the capture triggers of every table; returns the tables changed."""
+    """Create or refresh the capture triggers of every table, and drop those of tables no
+    longer captured (a table moved into :data:`UNCAPTURED` by a later release); returns the
+    tables changed."""
     if conn.dialect.name == "postgresql":
-        return _ensure_postgresql(conn)
-    return _ensure_sqlite(conn)
+        return _drop_uncaptured_postgresql(conn) + _ensure_postgresql(conn)
+    return _drop_uncaptured_sqlite(conn) + _ensure_sqlite(conn)
+
+
+def _drop_uncaptured_sqlite(conn: Connection) -> list[str]:
+    dropped = []
+    for table in sorted(UNCAPTURED):
+        names = [f"change_log_{table}_{suffix}" for suffix in ("ins", "upd", "del")]
+        present = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+            {"t": table},
+        ).scalars()
+        found = [name for name in present if name in names]
+        for name in found:
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+        if found:
+            dropped.append(table)
+    return dropped
+
+
+def _drop_uncaptured_postgresql(conn: Connection) -> list[str]:
+    dropped = sorted(_pg_triggered_tables(conn) & UNCAPTURED)
+    for table in dropped:
+        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {PG_TRIGGER} ON "{table}"')
+    return dropped
 
 
 def _ensure_sqlite(conn: Connection) -> list[str]:
@@ -138,18 +172,32 @@ def _ensure_postgresql(conn: Connection) -> list[str]:
     for table in captured_tables(conn):
         if table in have:
             continue
+        capture_table(conn, table)
+        changed.append(table)
+    return changed
+
+
+def capture_table(conn: Connection, table: str) -> None:
+    """Create the capture triggers of one table, whatever :data:`UNCAPTURED` says (a
+    migration's downgrade puts back the capture a later release removed)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_FUNCTION_SQL)
+        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {PG_TRIGGER} ON "{table}"')
         conn.exec_driver_sql(
             f'CREATE TRIGGER {PG_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
             f"FOR EACH ROW EXECUTE FUNCTION {PG_FUNCTION}()"
         )
-        changed.append(table)
-    return changed
+        return
+    columns = [c["name"] for c in inspect(conn).get_columns(table)]
+    for name, sql in sqlite_trigger_sql(table, columns).items():
+        conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+        conn.exec_driver_sql(sql)
 
 
 def drop_capture(conn: Connection) -> None:
     """Remove every capture trigger (and the PostgreSQL function)."""
     if conn.dialect.name == "postgresql":
-        for table in captured_tables(conn):
+        for table in sorted(_pg_triggered_tables(conn)):
             conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS {PG_TRIGGER} ON "{table}"')
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
         return

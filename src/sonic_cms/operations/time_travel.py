@@ -26,7 +26,12 @@ from sqlalchemy import Connection, text
 
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
-from sonic_cms.db.change_capture import captured_tables, ensure_capture, uncovered_tables
+from sonic_cms.db.change_capture import (
+    UNCAPTURED,
+    captured_tables,
+    ensure_capture,
+    uncovered_tables,
+)
 from sonic_cms.operations.dump_format import DumpError, open_output
 from sonic_cms.operations.export_sql import export_dump
 from sonic_cms.operations.import_sql import read_header
@@ -206,6 +211,8 @@ def replay(conn: Connection, snapshot: Snapshot, until_ms: int) -> int:
     columns = captured_tables(conn)
     count = 0
     for _, table, op, row_id, data in pending_changes(conn, snapshot, until_ms):
+        if table in UNCAPTURED:
+            continue  # logged before the table left the change log (system_logs, 0012)
         if table not in columns:
             raise TimeTravelError(f"change log names unknown table {table!r}", "unknown_table")
         _apply(conn, table, op, row_id, data, columns[table])
