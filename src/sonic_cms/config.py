@@ -431,6 +431,17 @@ class Settings(BaseSettings):
     log_flush_interval_ms: int = Field(
         500, ge=10, description="Longest a record waits in the queue before it is written"
     )
+    log_routine_requests_per_second: float = Field(
+        10.0,
+        ge=0,
+        description=(
+            "Most routine requests (safe method, status < 400, not slow) one process logs per"
+            " second; errors, writes and slow requests are always logged (docs/logging.md)"
+        ),
+    )
+    log_slow_request_ms: int = Field(
+        1000, ge=1, description="A request at least this slow is always logged"
+    )
     log_prune_interval_seconds: int = Field(
         3600, ge=0, description="How often the server prunes system_logs; 0 disables the task"
     )

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from sonic_cms.api.app import create_app
+from sonic_cms.api.request_log import RequestLogMiddleware
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
@@ -24,6 +25,7 @@ from sonic_cms.db.schema import LogConfig, SystemLog
 from sonic_cms.ids import new_id
 from sonic_cms.logs.handler import SystemLogHandler
 from sonic_cms.logs.retention import DAY_MS, prune
+from sonic_cms.logs.sampling import RoutineSampler, is_routine
 from sonic_cms.logs.scrub import scrub_data, scrub_query, scrub_text
 from sonic_cms.logs.writer import LogWriter
 from tests.utils.auth import bearer_headers, create_random_user
@@ -180,6 +182,96 @@ def test_admin_static_files_are_logged_only_when_they_fail(client: TestClient, d
     assert len(rows(db, request_id="page")) == 1
     assert rows(db, request_id="asset") == []
     assert [r["status_code"] for r in rows(db, request_id="gone")] == [404]
+
+
+class _Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_routine_sampler_logs_a_burst_then_its_rate_and_counts_what_it_skipped():
+    ticks = _Ticks()
+    sampler = RoutineSampler(2.0, monotonic=ticks)
+    assert [sampler.admit() for _ in range(5)] == [0, 0, None, None, None]
+    ticks.now += 0.5  # one token back
+    assert sampler.admit() == 3  # three went unlogged before this one
+    assert sampler.admit() is None
+    ticks.now += 60  # refills to the burst (two), never beyond
+    assert [sampler.admit() for _ in range(3)] == [1, 0, None]
+
+
+def test_routine_sampler_at_zero_logs_no_routine_request():
+    sampler = RoutineSampler(0.0)
+    assert [sampler.admit() for _ in range(3)] == [None, None, None]
+    assert sampler.unlogged == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "duration", "routine"),
+    [
+        ("GET", 200, 5.0, True),
+        ("HEAD", 304, 5.0, True),
+        ("GET", 404, 5.0, False),  # errors always
+        ("GET", 200, 1000.0, False),  # slow always
+        ("POST", 201, 5.0, False),  # writes always
+        ("DELETE", 204, 5.0, False),
+    ],
+)
+def test_what_counts_as_routine(method: str, status: int, duration: float, routine: bool):
+    assert is_routine(method, status, duration, slow_ms=1000) is routine
+
+
+def test_busy_routine_reads_are_sampled_but_writes_and_errors_always_logged(
+    db: Database, settings: Settings, clock: FrozenClock
+):
+    """Past the per-second allowance, routine GETs go unlogged and the next routine record
+    says how many; a write and a 404 in between are logged regardless."""
+    sampled = settings.model_copy(update={"log_routine_requests_per_second": 0.001})
+    app = create_app(sampled, db=db, clock=clock)
+    with TestClient(app) as test_client:
+        sent = [test_client.get("/health", headers={"X-Request-ID": f"read-{i}"}) for i in range(5)]
+        missing = test_client.get("/api/content/nope", headers={"X-Request-ID": "missing"})
+        write = test_client.post("/auth/logout", headers={"X-Request-ID": "write"})
+        app.state.ctx.logs.flush()
+    assert [r.status_code for r in sent] == [200] * 5 and missing.status_code == 404
+    logged = {r["request_id"]: r for r in rows(db, category="api")}
+    assert "read-0" in logged  # the one-record burst
+    assert not any(f"read-{i}" in logged for i in range(1, 5))
+    assert logged["missing"]["level"] == "warn"
+    assert logged["write"]["method"] == "POST" and write.status_code < 500
+    assert app.state.ctx.logs.written >= 3
+
+
+def test_a_sampled_record_carries_how_many_went_unlogged(
+    db: Database, settings: Settings, clock: FrozenClock
+):
+    ticks = _Ticks()
+    app = create_app(settings, db=db, clock=clock)
+    with TestClient(app) as test_client:
+        middleware = _request_log_middleware(app)
+        middleware.sampler = RoutineSampler(1.0, monotonic=ticks)
+        for i in range(4):
+            test_client.get("/health", headers={"X-Request-ID": f"r{i}"})
+        ticks.now += 1.0
+        test_client.get("/health", headers={"X-Request-ID": "after"})
+        app.state.ctx.logs.flush()
+    logged = {r["request_id"]: r for r in rows(db, category="api")}
+    assert sorted(logged) == ["after", "r0"]
+    assert logged["r0"]["data"] is None
+    assert logged["after"]["data"] == {"unlogged_since_previous": 3}
+
+
+def _request_log_middleware(app: Any) -> RequestLogMiddleware:
+    """The app's RequestLogMiddleware instance (built with its stack on first request)."""
+    layer = app.middleware_stack
+    while not isinstance(layer, RequestLogMiddleware):
+        layer = layer.app
+    return layer
 
 
 # -- retention -----------------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """Per-request logging and the request:* hooks, as pure ASGI middleware.
 
-Each request becomes one ``api`` record (request_id, user_id, ip, user agent, method, url with
-secret query parameters masked, status, duration in ms) queued for the background writer, so
-the response never waits on the database. A successful fetch of one of the admin's static files
-(hashed, cached for a year, several per page) is not logged: it says nothing an operator needs
-and would bury the page views around it; a failed one still is. ``request:start`` filters may
-refuse a request (their 4xx names the plugin); ``request:end`` and ``request:error`` actions run
-after the response.
+An ``api`` record (request_id, user_id, ip, user agent, method, url with secret query
+parameters masked, status, duration in ms) is queued for the background writer, so the response
+never waits on the database. Errors, writes and slow requests are always logged; routine
+successful reads up to ``log_routine_requests_per_second`` per process
+(:mod:`sonic_cms.logs.sampling`). A successful fetch of one of the admin's static files (hashed,
+cached for a year, several per page) is never logged: it says nothing an operator needs and
+would bury the page views around it; a failed one still is. ``request:start`` filters may refuse
+a request (their 4xx names the plugin); ``request:end`` and ``request:error`` actions run after
+the response. Nothing of this is built for a request no hook and no record will read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sonic_cms.admin.assets import PREFIX as ADMIN_STATIC
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
+from sonic_cms.logs.sampling import RoutineSampler, is_routine
 from sonic_cms.logs.scrub import scrub_query, scrub_text
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled
@@ -29,11 +32,15 @@ logger = logging.getLogger("sonic_cms.api")
 
 
 class RequestLogMiddleware:
-    """Fires request hooks and logs every HTTP request in the ``api`` category."""
+    """Fires request hooks and logs HTTP requests in the ``api`` category."""
 
     def __init__(self, app: ASGIApp, context: AppContext) -> None:
         self.app = app
         self.context = context
+        settings = context.settings
+        self.sampler = RoutineSampler(settings.log_routine_requests_per_second)
+        self.slow_ms = settings.log_slow_request_ms
+        self._static = ADMIN_STATIC + "/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,22 +48,24 @@ class RequestLogMiddleware:
             return
         context = self.context
         if context.plugins.stale():
-            try:
-                await context.services.run_read(context.plugins.refresh)
-            except SQLAlchemyError:
-                # The database is down: keep the plugins known so far and let the route answer
-                # for itself (/health says 503 with the reason, not a 500 from here).
-                logger.warning("plugin refresh skipped: the database did not answer")
+            await _refresh_plugins(context)
         started = time.perf_counter()
-        info = _request_info(scope)
-        try:
-            context.hooks.filter(hookspecs.REQUEST_START, info)
-        except HookCancelled as cancel:
-            response = error_response(cancel.status, cancel.message, cancel.code, cancel.details)
-            await response(scope, receive, send)
-            self._log(scope, info, cancel.status, started)
-            return
-        context.hooks.action(hookspecs.REQUEST_START, info)
+        hooks = context.hooks
+        hooked = hooks.has(hookspecs.REQUEST_START, "filter") or hooks.has(
+            hookspecs.REQUEST_START, "action"
+        )
+        info = _request_info(scope) if hooked else None
+        if info is not None:
+            try:
+                hooks.filter(hookspecs.REQUEST_START, info)
+            except HookCancelled as cancel:
+                response = error_response(
+                    cancel.status, cancel.message, cancel.code, cancel.details
+                )
+                await response(scope, receive, send)
+                self._log(scope, info, cancel.status, started)
+                return
+            hooks.action(hookspecs.REQUEST_START, info)
         status = 500
 
         async def send_and_watch(message: Message) -> None:
@@ -68,17 +77,40 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_and_watch)
         except BaseException:
-            self._log(scope, info, 500, started)
-            context.hooks.action(hookspecs.REQUEST_ERROR, {**info, "status_code": 500})
+            info = self._log(scope, info, 500, started)
+            self._after(scope, info, hookspecs.REQUEST_ERROR, 500)
             raise
-        self._log(scope, info, status, started)
+        info = self._log(scope, info, status, started)
         if status >= 500:
-            context.hooks.action(hookspecs.REQUEST_ERROR, {**info, "status_code": status})
-        context.hooks.action(hookspecs.REQUEST_END, {**info, "status_code": status})
+            self._after(scope, info, hookspecs.REQUEST_ERROR, status)
+        self._after(scope, info, hookspecs.REQUEST_END, status)
 
-    def _log(self, scope: Scope, info: dict[str, Any], status: int, started: float) -> None:
-        if status < 400 and info["path"].startswith(ADMIN_STATIC + "/"):
-            return
+    def _after(
+        self, scope: Scope, info: dict[str, Any] | None, hook: hookspecs.Hook, status: int
+    ) -> None:
+        """Run ``hook``'s actions, building the payload only when a handler wants it."""
+        if self.context.hooks.has(hook, "action"):
+            payload = info if info is not None else _request_info(scope)
+            self.context.hooks.action(hook, {**payload, "status_code": status})
+
+    def _log(
+        self, scope: Scope, info: dict[str, Any] | None, status: int, started: float
+    ) -> dict[str, Any] | None:
+        """Queue the request's record when it is to be logged; returns the request's info
+        (built here if it had to be, so the hooks after it reuse it)."""
+        duration = (time.perf_counter() - started) * 1000
+        path: str = scope["path"]
+        if status < 400 and path.startswith(self._static):
+            return info
+        extra: dict[str, Any] = {}
+        if is_routine(scope["method"], status, duration, self.slow_ms):
+            unlogged = self.sampler.admit()
+            if unlogged is None:
+                return info
+            if unlogged:
+                extra["data"] = {"unlogged_since_previous": unlogged}
+        if info is None:
+            info = _request_info(scope)
         state = scope.get("state", {})
         level = "error" if status >= 500 else "warn" if status >= 400 else "info"
         self.context.logs.submit(
@@ -93,10 +125,21 @@ class RequestLogMiddleware:
                 "method": info["method"],
                 "url": info["url"],
                 "status_code": status,
-                "duration": int((time.perf_counter() - started) * 1000),
+                "duration": int(duration),
                 "source": "http",
+                **extra,
             }
         )
+        return info
+
+
+async def _refresh_plugins(context: AppContext) -> None:
+    try:
+        await context.services.run_read(context.plugins.refresh)
+    except SQLAlchemyError:
+        # The database is down: keep the plugins known so far and let the route answer
+        # for itself (/health says 503 with the reason, not a 500 from here).
+        logger.warning("plugin refresh skipped: the database did not answer")
 
 
 def _request_info(scope: Scope) -> dict[str, Any]:
