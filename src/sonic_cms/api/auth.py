@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from time import monotonic
 
 from fastapi import Request
 from starlette.responses import Response
@@ -22,10 +23,10 @@ from starlette.responses import Response
 from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
 from sonic_cms.auth import api_tokens
+from sonic_cms.auth.actor_cache import CachedActor, credential_key, current_generations
 from sonic_cms.auth.authentication import actor_for_bearer
 from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.config import Settings, origin_of
-from sonic_cms.context import Context
 from sonic_cms.errors import Forbidden, Unauthorized
 
 ACCESS_COOKIE = "auth_token"
@@ -36,30 +37,53 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def authenticate(request: Request) -> Actor:
     """The request's Actor: anonymous without credentials, 401 with bad ones."""
     context: AppContext = request.app.state.ctx
-    ctx = context.services  # acting for nobody: this is where the caller becomes known
     header = request.headers.get("authorization")
     if header:
         scheme, _, credential = header.partition(" ")
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise Unauthorized("Malformed Authorization header", code="invalid_token")
-        return await _bearer_actor(ctx, credential)
+        if api_tokens.looks_like_api_token(credential):
+            return await _token_actor(context, credential)
+        return await _session_actor(context, credential)
     cookie = request.cookies.get(ACCESS_COOKIE)
     if not cookie:
         return ANONYMOUS
-    if request.method not in SAFE_METHODS and not same_origin(request, ctx.settings):
+    if request.method not in SAFE_METHODS and not same_origin(request, context.settings):
         raise Forbidden("Cross-site request refused (CSRF check failed)", code="csrf_failed")
-    return await ctx.run_read(lambda: actor_for_bearer(ctx, cookie))
+    return await _session_actor(context, cookie)
 
 
-async def _bearer_actor(ctx: Context, credential: str) -> Actor:
-    if api_tokens.looks_like_api_token(credential):
+async def _session_actor(context: AppContext, token: str) -> Actor:
+    """A signed access token's actor, from memory when this process resolved it lately."""
+    ctx = context.services  # acting for nobody: this is where the caller becomes known
+    key = credential_key(token)
+    known = context.actors.get(ctx, key)
+    if known is not None:
+        return known.actor
+    generations = current_generations(ctx)  # before the read: a write after it voids the entry
+    use = await ctx.run_read(lambda: actor_for_bearer(ctx, token))
+    context.actors.put(ctx, key, CachedActor(use.actor, generations, monotonic(), use.expires_ms))
+    return use.actor
+
+
+async def _token_actor(context: AppContext, credential: str) -> Actor:
+    """An API token's actor, from memory when this process resolved it lately; a use due to be
+    recorded is queued for the background writer, never written by the request."""
+    ctx = context.services
+    key = credential_key(credential)
+    entry = context.actors.get(ctx, key)
+    if entry is None:
+        generations = current_generations(ctx)
         use = await ctx.run_read(lambda: api_tokens.resolve_token(ctx, credential))
-        token_id = use.actor.token_id
-        if use.touch and token_id is not None:
-            await ctx.run_write(lambda: api_tokens.touch_token(ctx, token_id))
-        return use.actor
-    return await ctx.run_read(lambda: actor_for_bearer(ctx, credential))
+        entry = CachedActor(use.actor, generations, monotonic(), use.expires_at, use.last_used_at)
+        context.actors.put(ctx, key, entry)
+    now = ctx.clock.now_ms()
+    token_id = entry.actor.token_id
+    if token_id is not None and api_tokens.touch_due(ctx.settings, entry.touched_ms, now):
+        entry.touched_ms = now
+        context.token_touches.add(token_id, now)
+    return entry.actor
 
 
 def same_origin(request: Request, settings: Settings) -> bool:

@@ -89,10 +89,11 @@ def is_well_formed(value: str) -> bool:
 
 @dataclass(frozen=True)
 class TokenUse:
-    """The actor behind a token and whether its last_used_at is due for a write."""
+    """The actor behind a token, when the token expires and when it was last used."""
 
     actor: Actor
-    touch: bool
+    expires_at: int | None
+    last_used_at: int | None
 
 
 def public_token(row: Any) -> dict[str, Any]:
@@ -225,21 +226,51 @@ def resolve_token(ctx: Context, value: str) -> TokenUse:
         permissions=frozenset(token.permissions or []) & granted,
         token_id=token.id,
     )
+    return TokenUse(actor, token.expires_at, token.last_used_at)
+
+
+def touch_due(settings: Settings, last_used_at: int | None, now_ms: int) -> bool:
+    """Whether a use at ``now_ms`` should be written: at most once per touch interval."""
     interval = settings.api_token_touch_interval_seconds * 1000
-    due = token.last_used_at is None or now - token.last_used_at >= interval
-    return TokenUse(actor, due)
+    return last_used_at is None or now_ms - last_used_at >= interval
 
 
-def touch_token(ctx: Context, token_id: str) -> None:
-    """Record use, at most once per touch interval even when several requests race."""
-    now = ctx.clock.now_ms()
-    threshold = now - ctx.settings.api_token_touch_interval_seconds * 1000
+class PendingTouches:
+    """Token uses waiting to be written, so that ``last_used_at`` costs no request a write: the
+    server's background task hands them to :func:`write_touches` about once a second."""
+
+    def __init__(self) -> None:
+        self._pending: dict[str, int] = {}
+
+    def add(self, token_id: str, used_at: int) -> None:
+        """Record a use of ``token_id`` at ``used_at`` (epoch ms)."""
+        self._pending[token_id] = used_at
+
+    def take(self) -> dict[str, int]:
+        """Every recorded use since the last call (token id -> when)."""
+        taken, self._pending = self._pending, {}
+        return taken
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+def write_touches(ctx: Context, uses: dict[str, int]) -> None:
+    """Write ``last_used_at`` for each token used, in one transaction, never moving it back and
+    at most once per touch interval even when several processes race."""
+    if not uses:
+        return
+    interval = ctx.settings.api_token_touch_interval_seconds * 1000
     with ctx.db.write() as conn:
-        conn.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == token_id,
-                or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= threshold),
+        for token_id, used_at in uses.items():
+            conn.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == token_id,
+                    or_(
+                        ApiToken.last_used_at.is_(None),
+                        ApiToken.last_used_at <= used_at - interval,
+                    ),
+                )
+                .values(last_used_at=used_at)
             )
-            .values(last_used_at=now)
-        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from sonic_cms.actors import Actor
@@ -27,19 +29,30 @@ def actor_for_user(ctx: Context, user_id: str) -> Actor:
     return Actor(kind="user", user_id=row.id, role=row.role, permissions=permissions)
 
 
-def actor_for_bearer(ctx: Context, token: str) -> Actor:
+@dataclass(frozen=True)
+class SessionUse:
+    """The actor behind a signed access token and when it stops being valid (epoch ms)."""
+
+    actor: Actor
+    expires_ms: int
+
+
+def actor_for_bearer(ctx: Context, token: str) -> SessionUse:
     """The Actor behind a signed access token whose session is live and user active.
 
-    The role comes from the database, not the token, so a demotion applies at once.
+    The role comes from the database, not the token, so a demotion applies at once. Valid until
+    the token's ``exp`` or the session's end, whichever comes first.
     """
     now = ctx.clock.now_ms()
     claims = decode_access_token(ctx.settings, token, now_ms=now)
     user_id, session_id = str(claims["sub"]), str(claims["sid"])
     with ctx.db.read() as conn:
-        role = live_session_user(conn, session_id, user_id, now_ms=now)
-        if role is None:
+        live = live_session_user(conn, session_id, user_id, now_ms=now)
+        if live is None:
             raise Unauthorized(_INVALID, code="invalid_token")
+        role, session_ends = live
         permissions = role_permissions(ctx, role, conn)
-    return Actor(
+    actor = Actor(
         kind="user", user_id=user_id, role=role, permissions=permissions, session_id=session_id
     )
+    return SessionUse(actor, min(int(claims["exp"]) * 1000, session_ends))

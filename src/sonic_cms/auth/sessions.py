@@ -175,10 +175,11 @@ def revoke_all_sessions(
 
 def live_session_user(
     conn: Connection, session_id: str, user_id: str, *, now_ms: int
-) -> str | None:
-    """The role of ``user_id`` if the session is live and the user active, else None."""
+) -> tuple[str, int] | None:
+    """The role of ``user_id`` and when the session expires, if the session is live and the
+    user active, else None."""
     row = conn.execute(
-        select(User.role)
+        select(User.role, AuthSession.expires_at)
         .join(AuthSession, AuthSession.user_id == User.id)
         .where(
             AuthSession.id == session_id,
@@ -188,7 +189,7 @@ def live_session_user(
             User.is_active == True,  # noqa: E712
         )
     ).first()
-    return None if row is None else str(row.role)
+    return None if row is None else (str(row.role), int(row.expires_at))
 
 
 def _signed_in(actor: Actor) -> str:
