@@ -13,14 +13,15 @@ which service a route calls and with what.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection
 
 from sonic_cms.actors import ANONYMOUS, Actor
+from sonic_cms.cache.memo import Memo, Stamp, stamp
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -52,6 +53,33 @@ class Context:
     actor: Actor = ANONYMOUS
     #: Cache generations, for caches kept below the HTTP layer (the permission cache).
     generations: Generations = _no_generations
+
+    #: Facts read from the database, kept while nothing they depend on was written
+    #: (cache/memo.py); shared by every context narrowed from the same root.
+    memo: Memo = field(default_factory=Memo)
+
+    def stamp(self, namespaces: tuple[str, ...]) -> Stamp | None:
+        """The generations to remember a fact under; read them *before* reading the fact."""
+        return stamp(self.generations, namespaces)
+
+    def recall(self, key: Hashable) -> Any | None:
+        """A fact remembered under ``key`` that may still be trusted, else None."""
+        max_age = self.settings.permission_cache_ttl_seconds
+        return self.memo.get(key, self.generations, max_age, self.clock.now_ms())
+
+    def remember(
+        self,
+        key: Hashable,
+        value: Any,
+        namespaces: tuple[str, ...],
+        read_under: Stamp | None,
+        until_ms: int | None = None,
+    ) -> None:
+        """Keep ``value``, read from the database under ``read_under`` (see :meth:`stamp`),
+        until a write moves one of ``namespaces``, ``until_ms`` or the memory's age limit
+        (``SONIC_PERMISSION_CACHE_TTL_SECONDS``; 0 keeps nothing)."""
+        max_age = self.settings.permission_cache_ttl_seconds
+        self.memo.put(key, value, namespaces, read_under, max_age=max_age, until_ms=until_ms)
 
     def acting_as(self, actor: Actor) -> Context:
         """The same collaborators, acting for ``actor``."""

@@ -7,19 +7,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from typer.testing import CliRunner
 
 from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import api_tokens, user_admin
-from sonic_cms.auth.actor_cache import (
-    ActorCache,
-    CachedActor,
-    credential_key,
-    current_generations,
-)
+from sonic_cms.auth.actor_cache import credential_key
+from sonic_cms.cache.memo import Memo, stamp
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
@@ -156,36 +151,50 @@ def test_a_session_expires_from_memory_too(
     assert client.get("/auth/me", headers=headers).status_code == 401
 
 
-# -- the cache on its own --------------------------------------------------------------------
+# -- the memory on its own -----------------------------------------------------------------
 
 
-def entry(ctx: Context, expires_ms: int | None = None) -> CachedActor:
-    return CachedActor(SYSTEM, current_generations(ctx), 0.0, expires_ms)
+class Generations:
+    """Generations a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str | None] = {"user": "1", "session": "1"}
+
+    def __call__(self, namespace: str) -> str | None:
+        return self.values.get(namespace)
 
 
 def test_keys_are_digests_not_secrets():
-    key = credential_key("sonic_secret")
-    assert b"sonic_secret" not in key and len(key) == 16
-    assert credential_key("sonic_secret") == key != credential_key("sonic_secreT")
+    kind, digest = credential_key("sonic_secret")
+    assert kind == "actor" and b"sonic_secret" not in digest and len(digest) == 16
+    assert credential_key("sonic_secret") == (kind, digest) != credential_key("sonic_secreT")
 
 
-def test_the_oldest_entry_goes_first_when_full(ctx: Context, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr("sonic_cms.auth.actor_cache.time.monotonic", lambda: 1.0)
-    cache = ActorCache(max_entries=2)
+def test_an_entry_lives_until_a_generation_moves_its_age_or_its_end():
+    generations, memo = Generations(), Memo()
+    read_under = stamp(generations, ("user", "session"))
+    memo.put("k", "v", ("user", "session"), read_under, max_age=60, until_ms=1_000)
+    assert memo.get("k", generations, 60, now_ms=999) == "v"
+    assert memo.get("k", generations, 60, now_ms=1_000) is None  # its end
+    memo.put("k", "v", ("user", "session"), read_under, max_age=60)
+    generations.values["session"] = "2"
+    assert memo.get("k", generations, 60, now_ms=0) is None  # a write moved session
+    memo.put("k", "v", ("user",), stamp(generations, ("user",)), max_age=60)
+    assert memo.get("k", generations, 0.0, now_ms=0) is None  # older than the age limit
+
+
+def test_nothing_is_kept_without_generations_or_with_a_zero_age():
+    generations, memo = Generations(), Memo()
+    generations.values["user"] = None
+    memo.put("k", "v", ("user",), stamp(generations, ("user",)), max_age=60)
+    memo.put("j", "v", ("session",), stamp(generations, ("session",)), max_age=0)
+    assert len(memo) == 0
+
+
+def test_the_oldest_entry_goes_first_when_full():
+    generations, memo = Generations(), Memo(max_entries=2)
     for name in ("a", "b", "c"):
-        cache.put(ctx, credential_key(name), entry(ctx))
-    assert len(cache) == 2
-    assert cache.get(ctx, credential_key("a")) is None
-    assert cache.get(ctx, credential_key("c")) is not None
-
-
-def test_a_zero_ttl_turns_the_cache_off(ctx: Context):
-    off = Context(
-        db=ctx.db,
-        clock=ctx.clock,
-        settings=ctx.settings.model_copy(update={"permission_cache_ttl_seconds": 0}),
-        storage=ctx.storage,
-    )
-    cache = ActorCache()
-    cache.put(off, credential_key("a"), entry(off))
-    assert len(cache) == 0
+        memo.put(name, name, ("user",), stamp(generations, ("user",)), max_age=60)
+    assert len(memo) == 2
+    assert memo.get("a", generations, 60, now_ms=0) is None
+    assert memo.get("c", generations, 60, now_ms=0) == "c"

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
 
 from sonic_cms.actors import ANONYMOUS, SYSTEM
+from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.content.bulk import bulk_create_items
 from sonic_cms.content.lists import list_content
@@ -109,3 +112,46 @@ def test_an_offset_off_the_page_grid_agrees_too(ctx, seeded):
         page = _pagination(ctx, ANONYMOUS, [("limit", "3"), ("offset", str(offset))])
         assert page["hasNext"] is (page["page"] < page["pages"]), page
         assert page["hasPrev"] is (page["page"] > 1), page
+
+
+# -- remembered counts (issue 17) -------------------------------------------------------------
+
+
+def _count_statements(db) -> list[str]:
+    seen: list[str] = []
+    event.listen(
+        db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_a: seen.append(sql.lower())
+    )
+    return seen
+
+
+def test_a_count_is_remembered_until_a_write_or_an_embargo_ends(db, clock, settings, seeded):
+    """No response cache here: the count itself is kept in memory, and dropped by a write and
+    by the moment an embargoed item becomes public, with no write at all."""
+    app = create_app(settings.model_copy(update={"cache_enabled": False}), db=db, clock=clock)
+    url = "/api/collections/blog-posts/content?limit=2"
+    with TestClient(app) as client:
+
+        def total() -> int:
+            response = client.get(url)
+            assert response.status_code == 200
+            return int(response.json()["meta"]["pagination"]["total"])
+
+        assert total() == 8
+        seen = _count_statements(db)
+        assert total() == 8
+        assert not [sql for sql in seen if "count(" in sql]  # from memory
+        with db.write() as conn:  # a published item, public in one minute
+            conn.execute(
+                text(
+                    "UPDATE content SET status = 'published', embargo_until = :t "
+                    "WHERE title = 'Item 0'"
+                ),
+                {"t": clock.now_ms() + 60_000},
+            )
+        assert total() == 8  # the write dropped the memory; the item is not public yet
+        clock.advance(60_000)
+        assert total() == 9  # no write: the embargo's end bounds the remembered count
+        with db.write() as conn:
+            conn.execute(text("UPDATE content SET status = 'draft' WHERE title = 'Item 1'"))
+        assert total() == 8

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import re
-from time import monotonic
 
 from fastapi import Request
 from starlette.responses import Response
@@ -23,7 +22,13 @@ from starlette.responses import Response
 from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
 from sonic_cms.auth import api_tokens
-from sonic_cms.auth.actor_cache import CachedActor, credential_key, current_generations
+from sonic_cms.auth.actor_cache import (
+    CachedActor,
+    credential_key,
+    read_stamp,
+    recall_actor,
+    remember_actor,
+)
 from sonic_cms.auth.authentication import actor_for_bearer
 from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.config import Settings, origin_of
@@ -58,12 +63,12 @@ async def _session_actor(context: AppContext, token: str) -> Actor:
     """A signed access token's actor, from memory when this process resolved it lately."""
     ctx = context.services  # acting for nobody: this is where the caller becomes known
     key = credential_key(token)
-    known = context.actors.get(ctx, key)
+    known = recall_actor(ctx, key)
     if known is not None:
         return known.actor
-    generations = current_generations(ctx)  # before the read: a write after it voids the entry
+    read_under = read_stamp(ctx)  # before the read: a write after it voids the entry
     use = await ctx.run_read(lambda: actor_for_bearer(ctx, token))
-    context.actors.put(ctx, key, CachedActor(use.actor, generations, monotonic(), use.expires_ms))
+    remember_actor(ctx, key, CachedActor(use.actor), read_under, use.expires_ms)
     return use.actor
 
 
@@ -72,12 +77,12 @@ async def _token_actor(context: AppContext, credential: str) -> Actor:
     recorded is queued for the background writer, never written by the request."""
     ctx = context.services
     key = credential_key(credential)
-    entry = context.actors.get(ctx, key)
+    entry = recall_actor(ctx, key)
     if entry is None:
-        generations = current_generations(ctx)
+        read_under = read_stamp(ctx)
         use = await ctx.run_read(lambda: api_tokens.resolve_token(ctx, credential))
-        entry = CachedActor(use.actor, generations, monotonic(), use.expires_at, use.last_used_at)
-        context.actors.put(ctx, key, entry)
+        entry = CachedActor(use.actor, use.last_used_at)
+        remember_actor(ctx, key, entry, read_under, use.expires_at)
     now = ctx.clock.now_ms()
     token_id = entry.actor.token_id
     if token_id is not None and api_tokens.touch_due(ctx.settings, entry.touched_ms, now):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sonic_cms.auth.actor_cache import ActorCache
 from sonic_cms.auth.api_tokens import PendingTouches
 from sonic_cms.cache.base import CacheKey
 from sonic_cms.cache.tiered import TieredCache
@@ -31,8 +30,6 @@ class AppContext:
     cached_urls: dict[str, CacheKey] = field(default_factory=dict)
     #: URL imports in flight in this process, for their concurrency caps.
     import_slots: ImportSlots = field(default_factory=ImportSlots)
-    #: Credentials this process resolved lately (auth/actor_cache.py).
-    actors: ActorCache = field(default_factory=ActorCache)
     #: API token uses waiting for the background writer.
     token_touches: PendingTouches = field(default_factory=PendingTouches)
 

@@ -77,15 +77,31 @@ def row_is_public(row: Row[Any], now_ms: int | None) -> bool:
     return window_open(row, now_ms)
 
 
+#: :func:`visibility_scope` of those who see every item, and of those who see published ones.
+EVERYTHING = ("everything",)
+PUBLISHED = ("published",)
+
+
+def visibility_scope(actor: Actor) -> tuple[str, ...]:
+    """What :func:`visibility` depends on besides the time: callers with equal scopes see the
+    same items (a key for facts remembered about a list, such as its count)."""
+    if sees_everything(actor):
+        return EVERYTHING
+    if actor.can("content.update_own") and actor.user_id:
+        return ("own", actor.user_id)
+    return PUBLISHED
+
+
 def visibility(actor: Actor, now_ms: int | None = None) -> ColumnElement[bool]:
     """The WHERE clause of what ``actor`` may read at ``now_ms`` (None: ignore time windows)."""
     actor.require("content.read")
-    if sees_everything(actor):
+    scope = visibility_scope(actor)
+    if scope == EVERYTHING:
         return true()
     public = is_public(now_ms)
-    if actor.can("content.update_own") and actor.user_id:
-        return or_(public, CONTENT.c.author_id == actor.user_id)
-    return public
+    if scope == PUBLISHED:
+        return public
+    return or_(public, CONTENT.c.author_id == scope[1])
 
 
 def has_draft_access(actor: Actor, row: Row[Any]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, inspect, or_, select, update
 from sqlalchemy import delete as sql_delete
 
+from sonic_cms.cache.memo import Stamp
 from sonic_cms.content.schema import CompiledSchema, compile_schema, schema_problems
 from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, metadata
@@ -100,6 +101,20 @@ def find_collection(conn: Connection, key: str) -> Row[Any] | None:
         select(COLLECTIONS).where(or_(COLLECTIONS.c.id == key, COLLECTIONS.c.name == key))
     ).all()
     return next((r for r in rows if r.id == key), rows[0] if rows else None)
+
+
+def recall_collection(
+    ctx: Context, conn: Connection, key: str, read_under: Stamp | None
+) -> Row[Any] | None:
+    """:func:`find_collection`, from memory while no collection was written since
+    ``read_under`` (``ctx.stamp(("collection",))``, read before ``conn``'s first statement)."""
+    memo_key = ("collection", key)
+    row: Row[Any] | None = ctx.recall(memo_key)
+    if row is None:
+        row = find_collection(conn, key)
+        if row is not None:
+            ctx.remember(memo_key, row, ("collection",), read_under)
+    return row
 
 
 def compiled_schema(row: Row[Any]) -> CompiledSchema:

@@ -18,9 +18,19 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Row, Select, exists, func, select, tuple_
 
 from sonic_cms.actors import Actor
+from sonic_cms.cache.memo import Stamp
 from sonic_cms.config import Settings
-from sonic_cms.content.access import visibility
-from sonic_cms.content.collections import compiled_schema, find_collection, serialize_collection
+from sonic_cms.content.access import (
+    EVERYTHING,
+    next_visibility_change,
+    visibility,
+    visibility_scope,
+)
+from sonic_cms.content.collections import (
+    compiled_schema,
+    recall_collection,
+    serialize_collection,
+)
 from sonic_cms.content.includes import attach_includes, parse_include
 from sonic_cms.content.query import (
     Cond,
@@ -231,11 +241,14 @@ def list_content(
     """``{data, meta}`` for a list request, obeying the actor's visibility now; a collection's
     list (``collection`` given) carries the collection as ``meta.collection``."""
     db, settings = ctx.db, ctx.settings
-    scope = visibility(ctx.actor, ctx.clock.now_ms())
+    now = ctx.clock.now_ms()
+    scope = visibility(ctx.actor, now)
+    # Read before the transaction's first statement (cache/memo.py explains why).
+    collections_read, content_read = ctx.stamp(("collection",)), ctx.stamp(("content",))
     with db.read() as conn:
         collection_id, row = None, None
         if collection is not None:
-            row = find_collection(conn, collection)
+            row = recall_collection(ctx, conn, collection, collections_read)
             if row is None or not row.is_active:
                 raise NotFound("Collection not found", code="collection_not_found")
             collection_id = row.id
@@ -243,11 +256,32 @@ def list_content(
         conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
         if collection_id is not None:
             conditions.append(CONTENT.c.collection_id == collection_id)
-        document = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
-    meta = document["meta"]
+        page = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
+        if query.cursor is None:
+            count_key = (
+                "content-count",
+                settings.content_count_limit,
+                collection_id,
+                repr(query.filters),
+                query.search,
+                visibility_scope(ctx.actor),
+            )
+            counted = _recall_count(ctx, conn, count_key, page.matching, content_read)
+            page.meta["pagination"] = _pagination(query, counted, len(page.items), page.has_more)
     if row is not None:  # SonicJS's meta.collection: the collection the path names
-        meta["collection"] = serialize_collection(row)
-    return list_envelope(document["data"], ctx.clock.now_ms(), **meta)
+        page.meta["collection"] = serialize_collection(row)
+    return list_envelope(page.items, ctx.clock.now_ms(), **page.meta)
+
+
+@dataclass
+class _Page:
+    """One page of a list, and what its count needs."""
+
+    items: list[dict[str, Any]]
+    meta: dict[str, Any]
+    #: The ids of every matching row (the count's query).
+    matching: Select[Any]
+    has_more: bool
 
 
 def _run(
@@ -257,7 +291,7 @@ def _run(
     query: ListQuery,
     conditions: list[ColumnElement[bool]],
     settings: Settings,
-) -> dict[str, Any]:
+) -> _Page:
     base: Select[Any] = select(*_columns(query)).where(*conditions)
     matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
     sort = query.sort or DEFAULT_SORT
@@ -291,10 +325,25 @@ def _run(
         meta["next_cursor"] = (
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
-    if query.cursor is None:
-        counted = _count(conn, matching, settings)
-        meta["pagination"] = _pagination(query, counted, len(items), has_more)
-    return {"data": items, "meta": meta}
+    return _Page(items, meta, matching, has_more)
+
+
+def _recall_count(
+    ctx: Context,
+    conn: Connection,
+    key: tuple[Any, ...],
+    matching: Select[Any],
+    read_under: Stamp | None,
+) -> tuple[int, bool]:
+    """:func:`_count`, from memory while no content was written since ``read_under`` and no
+    item entered or left the public view (``key`` names the list and who reads it)."""
+    counted: tuple[int, bool] | None = ctx.recall(key)
+    if counted is None:
+        counted = _count(conn, matching, ctx.settings)
+        public = key[-1] != EVERYTHING
+        until = next_visibility_change(conn, ctx.clock.now_ms()) if public else None
+        ctx.remember(key, counted, ("content",), read_under, until_ms=until)
+    return counted
 
 
 def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple[int, bool]:
