@@ -101,6 +101,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(factory: str, env: dict[str, str], workers: int, cwd: Path) -> Iterator[str]:
     """Run uvicorn with ``factory`` until the block ends; yields the base URL."""
+    with serve_process(factory, env, workers, cwd) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serve_process(
+    factory: str, env: dict[str, str], workers: int, cwd: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serve`, also yielding the uvicorn process (to sample its memory)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
@@ -109,7 +118,7 @@ def serve(factory: str, env: dict[str, str], workers: int, cwd: Path) -> Iterato
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -134,16 +143,25 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 def capture(base: str, paths: dict[str, list[str]]) -> dict[str, str]:
     """Every benchmarked URL's body, read once from the real server (each must be a 200)."""
-    bodies: dict[str, str] = {}
+    bodies = read_bodies(base, paths)
     with httpx.Client(base_url=base, timeout=30) as client:
+        _check_cursor_page(client, paths)
+    bodies.pop(next(u for u in bodies if "&page=" in u))
+    return bodies
+
+
+def read_bodies(
+    base: str, paths: dict[str, list[str]], headers: dict[str, str] | None = None
+) -> dict[str, str]:
+    """URL -> body of every benchmarked URL, read once (each must be a 200)."""
+    bodies: dict[str, str] = {}
+    with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
         for name, urls in paths.items():
             for url in urls:
                 response = client.get(url)
                 if response.status_code != 200:
                     raise RuntimeError(f"{name}: {url} answered {response.status_code}")
                 bodies[url] = response.text
-        _check_cursor_page(client, paths)
-    bodies.pop(next(u for u in bodies if "&page=" in u))
     return bodies
 
 

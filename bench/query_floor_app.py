@@ -1,0 +1,169 @@
+"""The query floor: a bare ASGI app running the API's own SELECTs with the raw driver.
+
+No framework, no middleware, no authentication, no SQLAlchemy: for each benchmarked URL it runs
+the statements the content service issued for that URL (captured once by
+bench/query_floor_spec.py: the page's SELECT and the capped count for a list, the row's SELECT
+for an item) with ``sqlite3`` or ``psycopg`` on one connection per worker, shapes the rows with
+the API's item serializer, and answers the same bytes as the API (``meta.timestamp`` aside)
+with orjson. A read's ratio to it is the share of "what the same query costs in Python" the
+application reaches; the bare floor (bench/floor_app.py) measures the HTTP stack alone.
+
+``BENCH_QUERY_FLOOR_FILE`` names the spec (JSON, see :mod:`bench.query_floor_spec`);
+``SONIC_DATABASE_URL`` the database, as for the real server. Served by the same uvicorn
+settings: ``uvicorn bench.query_floor_app:app_from_environment --factory``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+import psycopg
+from psycopg.types.json import set_json_loads
+from sqlalchemy.engine import make_url
+
+from bench.floor_app import Message, Receive, Send
+from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
+from sonic_cms.content.rows import etag_of, serialize_item
+from sonic_cms.pagination import list_envelope
+
+App = Callable[[Message, Receive, Send], Awaitable[None]]
+_JSON = (b"content-type", b"application/json")
+_MISSING = b'{"error":"not in the query floor"}'
+
+
+class Runner(Protocol):
+    """Runs one captured statement; returns the column names and the rows."""
+
+    def __call__(self, sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]: ...
+
+
+def sqlite_runner(path: str) -> Runner:
+    """One autocommit sqlite3 connection; ``data`` comes back as text and is decoded later."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def run(sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        cursor = conn.execute(sql, params)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    return run
+
+
+def postgres_runner(conninfo: str) -> Runner:
+    """One autocommit psycopg connection, JSON decoded by orjson (as the app's engine does)."""
+    conn = psycopg.connect(conninfo, autocommit=True)
+    set_json_loads(orjson.loads, conn)
+
+    def run(sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        cursor = conn.execute(sql, params)
+        return [d.name for d in cursor.description or ()], cursor.fetchall()
+
+    return run
+
+
+def runner_for(url: str) -> Runner:
+    """The raw-driver runner of a SQLAlchemy database URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return sqlite_runner(str(parsed.database))
+    return postgres_runner(parsed.set(drivername="postgresql").render_as_string(False))
+
+
+def item_of(names: list[str], row: Sequence[Any], json_columns: frozenset[str]) -> dict[str, Any]:
+    """The API's item from a raw row (text JSON columns decoded, as SQLite returns them)."""
+    mapping = dict(zip(names, row, strict=True))
+    for name in json_columns:
+        value = mapping[name]
+        if isinstance(value, str):
+            mapping[name] = orjson.loads(value)
+    return serialize_item(mapping)
+
+
+def first_page(limit: int, counted: int, cap: int, shown: int, has_more: bool) -> dict[str, Any]:
+    """``meta.pagination`` of page 1 (offset 0) for ``counted`` rows counted up to ``cap + 1``:
+    the API's rule for page 1, where a page that reaches the end proves the exact total."""
+    total, capped = min(counted, cap), counted > cap
+    if capped and not has_more:
+        total, capped = shown, False
+    elif capped:
+        total = max(total, shown + 1)
+    block: dict[str, Any] = {"page": 1, "limit": limit, "offset": 0, "total": total}
+    block |= {"pages": -(-total // limit), "hasNext": has_more, "hasPrev": False}
+    if capped:
+        block["totalCapped"] = True
+    return block
+
+
+def list_body(run: Runner, read: dict[str, Any], json_columns: frozenset[str]) -> bytes:
+    """A list read: the page's SELECT (one row more than shown), the capped count, the envelope."""
+    limit = read["limit"]
+    names, rows = run(*read["rows"])
+    has_more = len(rows) > limit
+    items = [item_of(names, row, json_columns) for row in rows[:limit]]
+    meta: dict[str, Any] = {"count": len(items)}
+    if read["cursor"]:
+        last = items[-1] if items and has_more else None
+        meta["next_cursor"] = (
+            encode_cursor(DEFAULT_SORT, last["created_at"], last["id"]) if last else None
+        )
+    if read["count"] is not None:
+        counted = int(run(*read["count"])[1][0][0])
+        meta["pagination"] = first_page(limit, counted, read["cap"], len(items), has_more)
+    if read["collection"] is not None:
+        meta["collection"] = read["collection"]
+    return orjson.dumps(list_envelope(items, int(time.time() * 1000), **meta))
+
+
+def item_response(
+    run: Runner, read: dict[str, Any], json_columns: frozenset[str]
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """An item read: the row's SELECT, ``{"data": item}`` and its ETag."""
+    names, rows = run(*read["rows"])
+    item = item_of(names, rows[0], json_columns)
+    return orjson.dumps({"data": item}), [(b"etag", etag_of(item).encode())]
+
+
+def respond(
+    run: Runner, read: dict[str, Any] | None, json_columns: frozenset[str]
+) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """Status, body and extra headers for one request."""
+    if read is None:
+        return 404, _MISSING, []
+    if read["kind"] == "item":
+        return 200, *item_response(run, read, json_columns)
+    return 200, list_body(run, read, json_columns), []
+
+
+def make_app(spec: dict[str, Any], run: Runner) -> App:
+    """The ASGI app over a spec ``{"json_columns": [...], "reads": {url: read}}``."""
+    reads: dict[bytes, dict[str, Any]] = {u.encode(): r for u, r in spec["reads"].items()}
+    json_columns = frozenset(spec["json_columns"])
+
+    async def app(scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                kind = (await receive())["type"]
+                await send({"type": kind + ".complete"})
+                if kind == "lifespan.shutdown":
+                    return
+        url = scope["raw_path"]
+        if scope["query_string"]:
+            url += b"?" + scope["query_string"]
+        status, body, extra = respond(run, reads.get(url), json_columns)
+        headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def app_from_environment() -> App:
+    """uvicorn factory: the spec named by ``BENCH_QUERY_FLOOR_FILE`` on ``SONIC_DATABASE_URL``,
+    one connection per worker process."""
+    spec = orjson.loads(Path(os.environ["BENCH_QUERY_FLOOR_FILE"]).read_bytes())
+    return make_app(spec, runner_for(os.environ["SONIC_DATABASE_URL"]))

@@ -1,0 +1,98 @@
+"""The query floor's spec: the SQL the content service issues for each benchmarked URL.
+
+Each URL is read once in-process by the API's own service (``list_content`` or ``get_item``,
+acting anonymously) with SQLAlchemy's ``before_cursor_execute`` hook recording every statement
+exactly as the driver receives it (text and parameters, in the driver's paramstyle), so the
+floor replays the same SELECTs on the raw driver. The collection row a list carries in
+``meta.collection`` never changes during a benchmark, so the spec holds it (as any cache would)
+instead of its lookup query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from sqlalchemy import event
+
+from bench.content_seed import bench_context
+from sonic_cms.actors import ANONYMOUS
+from sonic_cms.content.history import get_item
+from sonic_cms.content.lists import list_content
+from sonic_cms.db.engine import Database
+from sonic_cms.db.schema.tables import CONTENT
+from sonic_cms.db.types import JSONText
+
+LIST_PATH = re.compile(r"/api/collections/([^/]+)/content")
+ITEM_PATH = re.compile(r"/api/content/([^/]+)")
+Statement = tuple[str, Any]
+
+
+@contextlib.contextmanager
+def recorded(db: Database) -> Iterator[list[Statement]]:
+    """Every statement ``db`` sends to its driver inside the block, with its parameters."""
+    statements: list[Statement] = []
+
+    def hook(*args: Any) -> None:
+        _conn, _cursor, sql, parameters, _context, _many = args
+        statements.append((sql, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", hook)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", hook)
+
+
+def on_content(statements: list[Statement], *, counting: bool) -> Statement | None:
+    """The one statement reading the content table that counts (or does not); None if none."""
+    found = [
+        (sql, params)
+        for sql, params in statements
+        if re.search(r"\bFROM content\b", sql) and ("count(" in sql) == counting
+    ]
+    if len(found) > 1:
+        raise RuntimeError(f"more than one candidate statement: {[s for s, _ in found]}")
+    return found[0] if found else None
+
+
+def capture_read(db: Database, url: str, count_limit: int) -> dict[str, Any]:
+    """The spec of one URL: its kind, statements and the constant parts of its envelope."""
+    parts = urlsplit(url)
+    ctx = bench_context(db, ANONYMOUS)
+    item, listed = ITEM_PATH.fullmatch(parts.path), LIST_PATH.fullmatch(parts.path)
+    with recorded(db) as statements:
+        if item is not None:
+            get_item(ctx, unquote(item[1]))
+        elif listed is not None:
+            pairs = parse_qsl(parts.query, keep_blank_values=True)
+            document = list_content(ctx, pairs, unquote(listed[1]))
+        else:
+            raise ValueError(f"not a benchmarked read: {url}")
+    rows = on_content(statements, counting=False)
+    if rows is None:
+        raise RuntimeError(f"{url}: no SELECT on content among {statements}")
+    if item is not None:
+        return {"kind": "item", "rows": rows}
+    meta = document["meta"]
+    return {
+        "kind": "list",
+        "rows": rows,
+        "count": on_content(statements, counting=True),
+        "cap": count_limit,
+        "limit": meta["pagination"]["limit"],
+        "cursor": "next_cursor" in meta,
+        "collection": meta.get("collection"),
+    }
+
+
+def capture_spec(db: Database, urls: list[str]) -> dict[str, Any]:
+    """The query floor's spec for ``urls``."""
+    limit = db.settings.content_count_limit
+    return {
+        "json_columns": [c.name for c in CONTENT.columns if isinstance(c.type, JSONText)],
+        "reads": {url: capture_read(db, url, limit) for url in urls},
+    }
