@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.content_seed import COLLECTION, RARE_WORD, bench_settings, seed
-from bench.http_load import LoadResult, has_wrk, run
+from bench.http_load import LoadResult, has_wrk, run, versus
 from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
@@ -249,13 +249,7 @@ def settle(base: str) -> None:
 
 
 def _line(name: str, number: int, real: LoadResult, bare: LoadResult) -> str:
-    ratio = real.requests_per_s / bare.requests_per_s if bare.requests_per_s else 0.0
-    errors = f"  ERRORS {real.errors}/{bare.errors}" if real.errors or bare.errors else ""
-    return (
-        f"run {number} {name:28s} {real.requests_per_s:8.0f} req/s  p50 {real.p50_ms:6.1f} ms  "
-        f"p99 {real.p99_ms:6.1f} ms | floor {bare.requests_per_s:8.0f} req/s  "
-        f"p50 {bare.p50_ms:5.1f}  p99 {bare.p99_ms:5.1f} | ratio {ratio:5.1%}{errors}"
-    )
+    return f"run {number} {name:28s} {versus(real, bare)}"
 
 
 CACHE_MODES = {"on": (True,), "off": (False,), "both": (False, True)}

@@ -35,6 +35,18 @@ class LoadResult:
     errors: int
 
 
+def versus(real: LoadResult, floor: LoadResult) -> str:
+    """One line comparing a run of the app with its floor's: rates, p50, p99, the ratio, and
+    the errors of either."""
+    ratio = real.requests_per_s / floor.requests_per_s if floor.requests_per_s else 0.0
+    errors = f"  ERRORS {real.errors}/{floor.errors}" if real.errors or floor.errors else ""
+    return (
+        f"{real.requests_per_s:8.0f} req/s  p50 {real.p50_ms:6.1f} ms  p99 {real.p99_ms:6.1f} ms"
+        f" | floor {floor.requests_per_s:8.0f} req/s  p50 {floor.p50_ms:5.1f}  "
+        f"p99 {floor.p99_ms:5.1f} | ratio {ratio:5.1%}{errors}"
+    )
+
+
 def has_wrk() -> bool:
     """Whether wrk is on PATH."""
     return shutil.which("wrk") is not None

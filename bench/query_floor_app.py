@@ -27,13 +27,12 @@ import psycopg
 from psycopg.types.json import set_json_loads
 from sqlalchemy.engine import make_url
 
-from bench.floor_app import Message, Receive, Send
+from bench.floor_app import Message, Receive, Send, answer, lifespan, request_url
 from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
 from sonic_cms.content.rows import etag_of, serialize_item
 from sonic_cms.pagination import list_envelope
 
 App = Callable[[Message, Receive, Send], Awaitable[None]]
-_JSON = (b"content-type", b"application/json")
 _MISSING = b'{"error":"not in the query floor"}'
 
 
@@ -146,18 +145,8 @@ def make_app(spec: dict[str, Any], run: Runner) -> App:
 
     async def app(scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                kind = (await receive())["type"]
-                await send({"type": kind + ".complete"})
-                if kind == "lifespan.shutdown":
-                    return
-        url = scope["raw_path"]
-        if scope["query_string"]:
-            url += b"?" + scope["query_string"]
-        status, body, extra = respond(run, reads.get(url), json_columns)
-        headers = [_JSON, (b"content-length", str(len(body)).encode()), *extra]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            return await lifespan(receive, send)
+        await answer(send, *respond(run, reads.get(request_url(scope)), json_columns))
 
     return app
 

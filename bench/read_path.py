@@ -34,7 +34,7 @@ import orjson
 
 from bench.content_load import read_bodies, scratch_database, serve, server_env, settle, warm
 from bench.content_seed import bench_settings, seed
-from bench.http_load import LoadResult, has_wrk, run
+from bench.http_load import has_wrk, run, versus
 from bench.query_floor_spec import capture_spec
 from bench.read_routes import Account, bearer, make_account, read_routes, session
 from sonic_cms.db.engine import Database
@@ -114,18 +114,8 @@ def measure(
                         "floor": asdict(floor),
                     }
                 )
-                print(f"run {number} {mode.name:21s} {read:22s} {_pair(real, floor)}", flush=True)
+                print(f"run {number} {mode.name:21s} {read:22s} {versus(real, floor)}", flush=True)
     return results
-
-
-def _pair(real: LoadResult, floor: LoadResult) -> str:
-    ratio = real.requests_per_s / floor.requests_per_s if floor.requests_per_s else 0.0
-    errors = f"  ERRORS {real.errors}/{floor.errors}" if real.errors or floor.errors else ""
-    return (
-        f"{real.requests_per_s:7.0f} req/s p50 {real.p50_ms:6.1f} p99 {real.p99_ms:6.1f} | "
-        f"floor {floor.requests_per_s:7.0f} p50 {floor.p50_ms:5.1f} p99 {floor.p99_ms:5.1f} | "
-        f"{ratio:6.1%}{errors}"
-    )
 
 
 def medians(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
