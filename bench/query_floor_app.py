@@ -1,22 +1,22 @@
 """The query floor: a bare ASGI app running the API's own SELECTs with the raw driver.
 
-No framework, no middleware, no authentication, no SQLAlchemy: for each benchmarked URL it runs
-the statements the content service issued for that URL (captured once by
+No framework, no middleware, no authentication, no SQLAlchemy per request: for each benchmarked
+URL it runs the statements the content service issued for that URL (captured once by
 bench/query_floor_spec.py: the page's SELECT and the capped count for a list, the row's SELECT
-for an item) with ``sqlite3`` or ``psycopg`` on one connection per worker, shapes the rows with
-the API's item serializer, and answers the same bytes as the API (``meta.timestamp`` aside)
-with orjson. A read's ratio to it is the share of "what the same query costs in Python" the
-application reaches; the bare floor (bench/floor_app.py) measures the HTTP stack alone.
+for an item) with ``sqlite3`` or ``psycopg`` on one connection per worker (opened by the app's
+engine, so with its pragmas, then used raw), shapes the rows with the API's item serializer,
+and answers the same bytes as the API (``meta.timestamp`` aside) with orjson. A read's ratio
+to it is the share of "what the same query costs in Python" the application reaches; the bare
+floor (bench/floor_app.py) measures the HTTP stack alone.
 
-``BENCH_QUERY_FLOOR_FILE`` names the spec (JSON, see :mod:`bench.query_floor_spec`);
-``SONIC_DATABASE_URL`` the database, as for the real server. Served by the same uvicorn
+``BENCH_QUERY_FLOOR_FILE`` names the spec (JSON, see :mod:`bench.query_floor_spec`); the
+``SONIC_*`` settings the database, as for the real server. Served by the same uvicorn
 settings: ``uvicorn bench.query_floor_app:app_from_environment --factory``.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -25,11 +25,12 @@ from typing import Any, Protocol
 import orjson
 import psycopg
 from psycopg.types.json import set_json_loads
-from sqlalchemy.engine import make_url
 
 from bench.floor_app import Message, Receive, Send, answer, lifespan, request_url
+from sonic_cms.config import Settings
 from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
 from sonic_cms.content.rows import etag_of, serialize_item
+from sonic_cms.db.engine import build_engine
 from sonic_cms.pagination import list_envelope
 
 App = Callable[[Message, Receive, Send], Awaitable[None]]
@@ -42,35 +43,27 @@ class Runner(Protocol):
     def __call__(self, sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]: ...
 
 
-def sqlite_runner(path: str) -> Runner:
-    """One autocommit sqlite3 connection; ``data`` comes back as text and is decoded later."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+def driver_connection(settings: Settings) -> Any:
+    """The raw DB-API connection (``sqlite3`` or ``psycopg``) as the app's engine opens it:
+    the same pragmas (cache and mmap sizes, WAL) on SQLite, autocommit and orjson for JSON."""
+    proxied = build_engine(settings).raw_connection()
+    raw = proxied.driver_connection
+    if isinstance(raw, psycopg.Connection):
+        raw.autocommit = True
+        set_json_loads(orjson.loads, raw)
+    return raw
+
+
+def runner_for(settings: Settings) -> Runner:
+    """A runner on one driver connection; SQLite's ``data`` comes back as text, decoded later."""
+    conn = driver_connection(settings)
 
     def run(sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]:
         cursor = conn.execute(sql, params)
-        return [d[0] for d in cursor.description], cursor.fetchall()
+        names = [column[0] for column in cursor.description or ()]
+        return names, cursor.fetchall()
 
     return run
-
-
-def postgres_runner(conninfo: str) -> Runner:
-    """One autocommit psycopg connection, JSON decoded by orjson (as the app's engine does)."""
-    conn = psycopg.connect(conninfo, autocommit=True)
-    set_json_loads(orjson.loads, conn)
-
-    def run(sql: str, params: Any) -> tuple[list[str], Sequence[Sequence[Any]]]:
-        cursor = conn.execute(sql, params)
-        return [d.name for d in cursor.description or ()], cursor.fetchall()
-
-    return run
-
-
-def runner_for(url: str) -> Runner:
-    """The raw-driver runner of a SQLAlchemy database URL."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return sqlite_runner(str(parsed.database))
-    return postgres_runner(parsed.set(drivername="postgresql").render_as_string(False))
 
 
 def item_of(names: list[str], row: Sequence[Any], json_columns: frozenset[str]) -> dict[str, Any]:
@@ -152,7 +145,8 @@ def make_app(spec: dict[str, Any], run: Runner) -> App:
 
 
 def app_from_environment() -> App:
-    """uvicorn factory: the spec named by ``BENCH_QUERY_FLOOR_FILE`` on ``SONIC_DATABASE_URL``,
-    one connection per worker process."""
+    """uvicorn factory: the spec named by ``BENCH_QUERY_FLOOR_FILE`` on the database of the
+    app's settings (``SONIC_*``, the same environment as the server), one connection per worker
+    process."""
     spec = orjson.loads(Path(os.environ["BENCH_QUERY_FLOOR_FILE"]).read_bytes())
-    return make_app(spec, runner_for(os.environ["SONIC_DATABASE_URL"]))
+    return make_app(spec, runner_for(Settings()))
