@@ -82,8 +82,8 @@ def check_query_floor(app: str, floor: str, routes: dict[str, list[str]]) -> Non
     with httpx.Client(timeout=30) as client:
         for name, urls in routes.items():
             for url in urls:
-                real, bare = client.get(app + url), client.get(floor + url)
-                if comparable(real.content) != comparable(bare.content):
+                real, replayed = client.get(app + url), client.get(floor + url)
+                if comparable(real.content) != comparable(replayed.content):
                     raise RuntimeError(f"{name}: the query floor differs from the API on {url}")
 
 
