@@ -106,6 +106,8 @@ def list_body(run: Runner, read: dict[str, Any], json_columns: frozenset[str]) -
     if read["count"] is not None:
         counted = int(run(*read["count"])[1][0][0])
         meta["pagination"] = first_page(limit, counted, read["cap"], len(items), has_more)
+    elif read["pagination"] is not None:  # the service counted from memory
+        meta["pagination"] = read["pagination"]
     if read["collection"] is not None:
         meta["collection"] = read["collection"]
     return orjson.dumps(list_envelope(items, int(time.time() * 1000), **meta))
