@@ -40,7 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.content_seed import COLLECTION, RARE_WORD, bench_settings, seed
-from bench.http_load import LoadResult, has_wrk, run
+from bench.http_load import LoadResult, has_wrk, run, versus
 from sonic_cms.content.lists import DEFAULT_SORT, encode_cursor
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
@@ -101,6 +101,15 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve(factory: str, env: dict[str, str], workers: int, cwd: Path) -> Iterator[str]:
     """Run uvicorn with ``factory`` until the block ends; yields the base URL."""
+    with serve_process(factory, env, workers, cwd) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serve_process(
+    factory: str, env: dict[str, str], workers: int, cwd: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serve`, also yielding the uvicorn process (to sample its memory)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
@@ -109,7 +118,7 @@ def serve(factory: str, env: dict[str, str], workers: int, cwd: Path) -> Iterato
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -134,16 +143,25 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
 
 def capture(base: str, paths: dict[str, list[str]]) -> dict[str, str]:
     """Every benchmarked URL's body, read once from the real server (each must be a 200)."""
-    bodies: dict[str, str] = {}
+    bodies = read_bodies(base, paths)
     with httpx.Client(base_url=base, timeout=30) as client:
+        _check_cursor_page(client, paths)
+    bodies.pop(next(u for u in bodies if "&page=" in u))
+    return bodies
+
+
+def read_bodies(
+    base: str, paths: dict[str, list[str]], headers: dict[str, str] | None = None
+) -> dict[str, str]:
+    """URL -> body of every benchmarked URL, read once (each must be a 200)."""
+    bodies: dict[str, str] = {}
+    with httpx.Client(base_url=base, timeout=30, headers=headers) as client:
         for name, urls in paths.items():
             for url in urls:
                 response = client.get(url)
                 if response.status_code != 200:
                     raise RuntimeError(f"{name}: {url} answered {response.status_code}")
                 bodies[url] = response.text
-        _check_cursor_page(client, paths)
-    bodies.pop(next(u for u in bodies if "&page=" in u))
     return bodies
 
 
@@ -231,13 +249,7 @@ def settle(base: str) -> None:
 
 
 def _line(name: str, number: int, real: LoadResult, bare: LoadResult) -> str:
-    ratio = real.requests_per_s / bare.requests_per_s if bare.requests_per_s else 0.0
-    errors = f"  ERRORS {real.errors}/{bare.errors}" if real.errors or bare.errors else ""
-    return (
-        f"run {number} {name:28s} {real.requests_per_s:8.0f} req/s  p50 {real.p50_ms:6.1f} ms  "
-        f"p99 {real.p99_ms:6.1f} ms | floor {bare.requests_per_s:8.0f} req/s  "
-        f"p50 {bare.p50_ms:5.1f}  p99 {bare.p99_ms:5.1f} | ratio {ratio:5.1%}{errors}"
-    )
+    return f"run {number} {name:28s} {versus(real, bare)}"
 
 
 CACHE_MODES = {"on": (True,), "off": (False,), "both": (False, True)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,14 +179,17 @@ def prepare(db: Database) -> str:
     return user.id
 
 
-def seed(db: Database, count: int, batch_size: int = 1000) -> Seeded:
-    """Prepare the database and bulk-import ``count`` items; times the import only."""
+def seed(
+    db: Database, count: int, batch_size: int = 1000, items: Iterable[dict[str, Any]] | None = None
+) -> Seeded:
+    """Prepare the database and bulk-import ``count`` items (:func:`make_items`, unless
+    ``items`` gives them); times the import only."""
     author = prepare(db)
     started, cpu_started = time.perf_counter(), time.process_time()
     report = bulk_create_items(
         bench_context(db),
         COLLECTION,
-        make_items(count),
+        make_items(count) if items is None else items,
         batch_size=batch_size,
         author_id=author,
     )

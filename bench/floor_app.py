@@ -33,22 +33,36 @@ def make_app(bodies: dict[bytes, bytes]) -> Callable[[Message, Receive, Send], A
 
     async def app(scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                kind = (await receive())["type"]
-                await send({"type": kind + ".complete"})
-                if kind == "lifespan.shutdown":
-                    return
-        url = scope["raw_path"]
-        if scope["query_string"]:
-            url += b"?" + scope["query_string"]
-        body = bodies.get(url)
+            return await lifespan(receive, send)
+        body = bodies.get(request_url(scope))
         status = 200 if body is not None else 404
-        body = body if body is not None else b'{"error":"not in the floor"}'
-        headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await answer(send, status, body if body is not None else b'{"error":"not in the floor"}')
 
     return app
+
+
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Acknowledge ASGI's start-up and shutdown (a floor has nothing to open or close)."""
+    while True:
+        kind = (await receive())["type"]
+        await send({"type": kind + ".complete"})
+        if kind == "lifespan.shutdown":
+            return
+
+
+def request_url(scope: Message) -> bytes:
+    """The path and query as the client sent them: the key of a floor's answers."""
+    url: bytes = scope["raw_path"]
+    return url + b"?" + scope["query_string"] if scope["query_string"] else url
+
+
+async def answer(
+    send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Send a JSON response: ``body`` with its length and any ``extra`` headers."""
+    headers = [*_HEADERS, (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def app_from_environment() -> Callable[[Message, Receive, Send], Awaitable[None]]:

@@ -35,41 +35,73 @@ class LoadResult:
     errors: int
 
 
+def versus(real: LoadResult, floor: LoadResult) -> str:
+    """One line comparing a run of the app with its floor's: rates, p50, p99, the ratio, and
+    the errors of either."""
+    ratio = real.requests_per_s / floor.requests_per_s if floor.requests_per_s else 0.0
+    errors = f"  ERRORS {real.errors}/{floor.errors}" if real.errors or floor.errors else ""
+    return (
+        f"{real.requests_per_s:8.0f} req/s  p50 {real.p50_ms:6.1f} ms  p99 {real.p99_ms:6.1f} ms"
+        f" | floor {floor.requests_per_s:8.0f} req/s  p50 {floor.p50_ms:5.1f}  "
+        f"p99 {floor.p99_ms:5.1f} | ratio {ratio:5.1%}{errors}"
+    )
+
+
 def has_wrk() -> bool:
     """Whether wrk is on PATH."""
     return shutil.which("wrk") is not None
 
 
 def run(
-    base_url: str, paths: list[str], duration: float, concurrency: int, tool: str
+    base_url: str,
+    paths: list[str],
+    duration: float,
+    concurrency: int,
+    tool: str,
+    headers: dict[str, str] | None = None,
 ) -> LoadResult:
-    """One load run with ``tool`` (``wrk`` or ``python``), each in its own process."""
+    """One load run with ``tool`` (``wrk`` or ``python``), each in its own process; every
+    request carries ``headers`` (an API token, a session cookie)."""
+    headers = headers or {}
     with tempfile.TemporaryDirectory() as tmp:
         if tool == "wrk":
-            return _run_wrk(base_url, paths, duration, concurrency, Path(tmp))
+            return _run_wrk(base_url, paths, duration, concurrency, Path(tmp), headers)
         paths_file = Path(tmp) / "paths.json"
         paths_file.write_bytes(orjson.dumps(paths))
         command = [sys.executable, "-m", "bench.http_load", base_url, str(paths_file)]
         command += ["--duration", str(duration), "--concurrency", str(concurrency)]
+        command += [f"--header={name}:{value}" for name, value in headers.items()]
         done = subprocess.run(command, check=True, capture_output=True, timeout=duration + 60)
         return LoadResult(**orjson.loads(done.stdout))
 
 
 _LUA = """local paths = %s
+local headers = %s
 local i = math.random(#paths)
 request = function()
   i = (i %% #paths) + 1
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 """
 
 
+def lua_string(text: str) -> str:
+    """``text`` as a Lua string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _run_wrk(
-    base_url: str, paths: list[str], duration: float, concurrency: int, tmp: Path
+    base_url: str,
+    paths: list[str],
+    duration: float,
+    concurrency: int,
+    tmp: Path,
+    headers: dict[str, str],
 ) -> LoadResult:
     script = tmp / "paths.lua"
-    quoted = ", ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in paths)
-    script.write_text(_LUA % ("{" + quoted + "}"))
+    quoted = ", ".join(lua_string(p) for p in paths)
+    table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
+    script.write_text(_LUA % ("{" + quoted + "}", "{" + table + "}"))
     command = [
         "wrk",
         "-t2",
@@ -118,12 +150,14 @@ def parse_wrk(output: str) -> LoadResult:
 
 
 async def _python_load(
-    base_url: str, paths: list[str], duration: float, concurrency: int
+    base_url: str, paths: list[str], duration: float, concurrency: int, headers: dict[str, str]
 ) -> LoadResult:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=30, headers=headers
+    ) as client:
         deadline = time.perf_counter() + duration
 
         async def worker(offset: int) -> None:
@@ -139,8 +173,16 @@ async def _python_load(
         started = time.perf_counter()
         await asyncio.gather(*(worker(n * 7) for n in range(concurrency)))
         elapsed = time.perf_counter() - started
+    p50, p99 = p50_p99(latencies)
+    return LoadResult(len(latencies) / elapsed, p50, p99, len(latencies), errors)
+
+
+def p50_p99(latencies: list[float]) -> tuple[float, float]:
+    """The median and 99th percentile of ``latencies`` (0 for fewer than two)."""
+    if len(latencies) < 2:
+        return (latencies[0], latencies[0]) if latencies else (0.0, 0.0)
     cuts = statistics.quantiles(latencies, n=100)
-    return LoadResult(len(latencies) / elapsed, cuts[49], cuts[98], len(latencies), errors)
+    return cuts[49], cuts[98]
 
 
 def main() -> None:
@@ -150,9 +192,13 @@ def main() -> None:
     parser.add_argument("paths_file", type=Path)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--header", action="append", default=[], help="NAME:VALUE, repeatable")
     args = parser.parse_args()
     paths: list[str] = orjson.loads(args.paths_file.read_bytes())
-    result = asyncio.run(_python_load(args.base_url, paths, args.duration, args.concurrency))
+    headers = dict(h.split(":", 1) for h in args.header)
+    result = asyncio.run(
+        _python_load(args.base_url, paths, args.duration, args.concurrency, headers)
+    )
     sys.stdout.write(orjson.dumps(asdict(result)).decode())
 
 

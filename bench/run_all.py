@@ -11,7 +11,14 @@ import importlib.util
 import subprocess
 import sys
 
-BENCHMARKS = ("content_load", "content_service_time", "content_write_time")
+BENCHMARKS = (
+    "content_load",
+    "content_service_time",
+    "content_write_time",
+    "read_path",
+    "mixed_load",
+    "side_by_side",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
