@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     search_max_length: int = Field(
         200, ge=1, le=2000, description="Longest full-text `search` query accepted, in characters"
     )
+    search_rank_window: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Relevance-ranked searches rank the newest this many visible matches",
+    )
     scheduler_interval_seconds: float = Field(
         30.0, ge=0, description="Seconds between scheduler passes in `sonic serve` (0: off)"
     )
