@@ -58,7 +58,12 @@ from sonic_cms.content.query import (
 )
 from sonic_cms.content.rows import serialize_item
 from sonic_cms.content.schema import FieldInfo
-from sonic_cms.content.search import parse_search, ranked_page, search_subquery
+from sonic_cms.content.search import (
+    parse_search,
+    plan_each_search,
+    ranked_page,
+    search_subquery,
+)
 from sonic_cms.content.sql import build_where, sort_expression
 from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
@@ -316,6 +321,7 @@ def _run(
     offset, counted = query.offset, None
     if query.search is not None:
         terms = parse_search(query.search, settings.search_max_length)
+        plan_each_search(conn, dialect)
         hits = search_subquery(dialect, terms)
         # Count from the search hits, checking each against the conditions: a join or IN lets
         # SQLite walk every visible row of the collection and probe the FTS index per row.
