@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from sonic_cms.actors import ANONYMOUS, SYSTEM, Actor
 from sonic_cms.clock import FrozenClock
@@ -20,7 +21,7 @@ from sonic_cms.content.bulk import bulk_create_items
 from sonic_cms.content.lists import list_content
 from sonic_cms.context import Context
 from sonic_cms.errors import BadRequest
-from tests.content.helpers import sync_examples
+from tests.content.helpers import context_on, sync_examples
 from tests.content.test_search_engines import HOSTILE
 from tests.utils.auth import actor_with_role, create_random_user
 
@@ -136,3 +137,32 @@ def test_hostile_text_past_the_window_is_words_or_400(ctx, numbered, search):
         assert error.code == "invalid_search"
     else:  # none of these words is in the items
         assert (body["data"], body["meta"]["pagination"]["total"]) == ([], 0)
+
+
+def test_sqlite_reads_the_index_in_order_and_fetches_the_page_by_key(sqlite_db, clock):
+    """Without ANALYZE statistics SQLite prefers the collection's status index to a list of ids;
+    the window must start from FTS5 and the page's rows come by primary key (the plans, not a
+    time: each reading the whole collection would still give the right answer, 100x slower)."""
+    ctx = context_on(sqlite_db, clock)
+    sync_examples(sqlite_db, clock)
+    author = create_random_user(sqlite_db, clock, "editor").id
+    items = [_item(n) for n in range(ITEMS)]
+    bulk_create_items(ctx, "blog-posts", items, batch_size=100, author_id=author)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        statements.append((statement, params))
+
+    event.listen(sqlite_db.engine, "before_cursor_execute", capture)
+    try:
+        list_content(_reader(ctx, ANONYMOUS, 3, 1000), [("search", "otter")], "blog-posts")
+    finally:
+        event.remove(sqlite_db.engine, "before_cursor_execute", capture)
+    window, page = [s for s in statements if "content.data" in s[0] or "bm25" in s[0]]
+    with sqlite_db.read() as conn:
+        plans = [
+            [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for sql, params in (window, page)
+        ]
+    assert plans[0][0].startswith("SCAN content_fts VIRTUAL TABLE"), plans[0]
+    assert plans[1][0].startswith("SEARCH content USING INDEX sqlite_autoindex_content_1 (id=?)")
