@@ -228,7 +228,9 @@ def test_write_tracking_names_the_tables_a_transaction_touched(db: Database):
 def test_table_map_invalidates_dependents_and_unknown_tables_coarsely():
     assert namespaces_for_tables({"content"}) == ("content",)
     assert set(namespaces_for_tables({"collections"})) == {"collection", "content"}
-    assert namespaces_for_tables({"system_logs", "auth_sessions"}) == ()
+    assert namespaces_for_tables({"system_logs", "auth_throttle"}) == ()
+    # No cached route reads sessions, but the remembered credentials must see a sign-out.
+    assert namespaces_for_tables({"auth_sessions"}) == ("session",)
     assert len(namespaces_for_tables({"faq_entries"})) == 8  # nobody declared it
     assert namespaces_for_tables({"faqs"}, frozenset({"faqs"})) == ("plugin",)
     assert set(namespaces_for_tables({"faqs", "content"}, frozenset({"faqs"}))) == {
