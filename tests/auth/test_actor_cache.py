@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from sonic_cms.actors import SYSTEM
 from sonic_cms.auth import api_tokens, user_admin
-from sonic_cms.auth.actor_cache import credential_key
+from sonic_cms.auth.authentication import credential_key
 from sonic_cms.cache.memo import Memo, stamp
 from sonic_cms.cli.main import app as cli
 from sonic_cms.clock import FrozenClock

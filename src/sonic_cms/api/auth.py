@@ -22,14 +22,14 @@ from starlette.responses import Response
 from sonic_cms.actors import ANONYMOUS, Actor
 from sonic_cms.api.context import AppContext
 from sonic_cms.auth import api_tokens
-from sonic_cms.auth.actor_cache import (
+from sonic_cms.auth.authentication import (
     CachedActor,
+    actor_for_bearer,
     credential_key,
     read_stamp,
     recall_actor,
     remember_actor,
 )
-from sonic_cms.auth.authentication import actor_for_bearer
 from sonic_cms.auth.sessions import IssuedTokens
 from sonic_cms.config import Settings, origin_of
 from sonic_cms.errors import Forbidden, Unauthorized

@@ -1,7 +1,19 @@
-"""Turning credentials into an Actor: the one place a request's identity is decided."""
+"""Turning credentials into an Actor: the one place a request's identity is decided.
+
+Remembering resolutions (:func:`recall_actor`, :func:`remember_actor`): a signed-in or token
+read should not pay a database lookup (and a JWT decode) before its own query. A resolved
+credential is remembered (:meth:`sonic_cms.context.Context.remember`) under the ``user`` and
+``session`` generations read before it was resolved: a write to users, roles, permissions or API
+tokens moves ``user``, a write to sessions (logout, revocation, refresh) moves ``session``
+(cache/invalidation.py), so a revocation, a deactivation or a demotion is refused by the next
+request of every process on the host, as the permission cache sees role changes. It is kept at
+most ``permission_cache_ttl_seconds`` (the bound across hosts; ``0`` turns it off) and never past
+the credential's own expiry. Keys are BLAKE2b digests: the memory holds no secret.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -10,6 +22,7 @@ from sonic_cms.actors import Actor
 from sonic_cms.auth.access_tokens import decode_access_token
 from sonic_cms.auth.roles import role_permissions
 from sonic_cms.auth.sessions import live_session_user
+from sonic_cms.cache.memo import Stamp
 from sonic_cms.context import Context
 from sonic_cms.db.schema import User
 from sonic_cms.errors import Unauthorized
@@ -56,3 +69,43 @@ def actor_for_bearer(ctx: Context, token: str) -> SessionUse:
         kind="user", user_id=user_id, role=role, permissions=permissions, session_id=session_id
     )
     return SessionUse(actor, min(int(claims["exp"]) * 1000, session_ends))
+
+
+#: Namespaces whose writes can change who a credential is or what it may do.
+NAMESPACES = ("user", "session")
+
+
+def credential_key(credential: str) -> tuple[str, bytes]:
+    """The memory key of a credential: a digest, not the secret."""
+    return ("actor", hashlib.blake2b(credential.encode(), digest_size=16).digest())
+
+
+@dataclass(slots=True)
+class CachedActor:
+    """One resolved credential."""
+
+    actor: Actor
+    #: An API token's last_used_at as this process last knew or set it.
+    touched_ms: int | None = None
+
+
+def recall_actor(ctx: Context, key: tuple[str, bytes]) -> CachedActor | None:
+    """The remembered resolution of a credential, when it may still be trusted."""
+    found: CachedActor | None = ctx.recall(key)
+    return found
+
+
+def read_stamp(ctx: Context) -> Stamp | None:
+    """The generations to remember a resolution under: read before resolving."""
+    return ctx.stamp(NAMESPACES)
+
+
+def remember_actor(
+    ctx: Context,
+    key: tuple[str, bytes],
+    entry: CachedActor,
+    read_under: Stamp | None,
+    expires_ms: int | None,
+) -> None:
+    """Remember a resolution until a write, the memory's age limit or ``expires_ms``."""
+    ctx.remember(key, entry, NAMESPACES, read_under, until_ms=expires_ms)

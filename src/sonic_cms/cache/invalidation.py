@@ -42,7 +42,7 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "log_config": ("config",),
     # The site settings (maintenance mode, registration) are cached under config.
     "settings": ("config",),
-    # Read by no cached route, but the actor cache (auth/actor_cache.py) must see a logout.
+    # Read by no cached route, but the actor cache (auth/authentication.py) must see a logout.
     "auth_sessions": ("session",),
     # Working copies are read only by their own user, never through a cached route.
     "content_autosaves": (),
