@@ -271,15 +271,16 @@ class _Import:
     """One bulk import: how its batches are prepared (checked, slugged, turned into rows) and
     written.
 
-    Two stages. Preparing is Python; writing is mostly SQLite, which releases the GIL while it
-    works. With no filter handlers on the item hooks, batch N+1 is prepared in a thread, from
-    its own read transaction, while batch N is written: the import then costs about the larger
-    of the two stages instead of their sum. The write transaction checks that what the batch
-    was prepared against still holds (the collection's schema, slugs still free, referenced
-    items, media and authors still there) and prepares the batch again inside the transaction
-    when it does not, so concurrent writers can never make it store what a sequential import
-    would have refused. Filter handlers must see each item inside the batch's transaction, so
-    with any of them registered both stages run there, one batch after the other.
+    Two stages. Preparing is Python; writing is mostly the database (SQLite releases the GIL
+    while it works; psycopg while it waits for PostgreSQL). With no filter handlers on the item
+    hooks, batch N+1 is prepared in a thread, from its own read transaction, while batch N is
+    written: the import then costs about the larger of the two stages instead of their sum.
+    The write transaction checks that what the batch was prepared against still holds (the
+    collection's schema, slugs still free, referenced items, media and authors still there)
+    and prepares the batch again inside the transaction when it does not, so concurrent
+    writers can never make it store what a sequential import would have refused. Filter
+    handlers must see each item inside the batch's transaction, so with any of them
+    registered both stages run there, one batch after the other.
     """
 
     #: The import's collaborators, acting for its caller.
