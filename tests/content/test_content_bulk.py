@@ -367,6 +367,23 @@ def test_postgresql_change_log_and_search_vectors_of_a_bulk_import_are_what_the_
     assert "'brulee':" in next(iter(vectors.values())) and paused == 0
 
 
+@pytest.mark.parametrize(
+    "text_value", ["back\\slash \\N", "tab\there", "line\nbreak", "q\"'\u00e9"]
+)
+def test_text_survives_the_set_insert_byte_for_byte(db, clock, author, text_value):
+    """COPY's text format and json_each both escape: backslashes, COPY's null marker, tabs,
+    newlines and quotes come back as sent, in columns and inside JSON."""
+    _import(
+        db,
+        clock,
+        [{"title": f"T {text_value}", "data": {"content": "x", "excerpt": text_value}}],
+        author,
+    )
+    with db.read() as conn:
+        row = conn.execute(select(Content.title, Content.data)).one()
+    assert row.title == f"T {text_value}" and row.data["excerpt"] == text_value
+
+
 def _traces(db) -> tuple[int, int, int, int]:
     """Rows of content, content_versions, their change log entries and the search index."""
     index = "content_fts_vectors" if db.dialect == "postgresql" else "content_fts_ids"
