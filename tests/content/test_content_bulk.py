@@ -437,3 +437,12 @@ def test_a_slug_the_database_refuses_mid_batch_rolls_the_whole_batch_back(
     monkeypatch.undo()
     report = _import(db, clock, [_post(4)], author)  # triggers and capture work as before
     assert report.created == 1 and _traces(db) == (2, 2, 4, 2)
+
+
+def test_a_batch_announces_the_tables_it_wrote_for_cache_invalidation(db, clock, author):
+    """PostgreSQL's COPY runs on the driver connection, which SQLAlchemy's statement events do
+    not see: the batch must still tell the commit listeners (the caches) what it wrote."""
+    announced: list[frozenset[str]] = []
+    db.commit_listeners.append(announced.append)
+    _import(db, clock, [_post(1), _post(2)], author)
+    assert {"content", "content_versions"} <= set().union(*announced)
