@@ -278,6 +278,11 @@ def main(argv: list[str] | None = None) -> None:
         default="on",
         help="each request's api record in system_logs (SONIC_LOG_TO_DATABASE), as shipped",
     )
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="stop after seeding (the bulk import's items/s); no server, no load",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--workdir", default="/var/tmp", help="where the scratch files go")
     args = parser.parse_args(argv)
@@ -296,15 +301,27 @@ def _bench(url: str, tmp: Path, args: argparse.Namespace, tool: str) -> dict[str
         engine = db.dialect
         print(f"content_load: {engine}, {args.items:,} items, load generator {tool}", flush=True)
         seeded = seed(db, args.items, args.batch_size)
+        server = seeded.server_cpu_rate
         print(
             f"seeded {seeded.items:,} items in {seeded.seconds:.1f} s: {seeded.rate:,.0f} items/s, "
-            f"{seeded.cpu_rate:,.0f} items per CPU-second (bulk path, batches of "
-            f"{args.batch_size}; load average {os.getloadavg()[0]:.1f})",
+            f"{seeded.cpu_rate:,.0f} items per CPU-second"
+            + (f" here, {server:,.0f} per CPU-second of the server" if server else "")
+            + f" (bulk path, batches of {args.batch_size}; load average "
+            f"{os.getloadavg()[0]:.1f})",
             flush=True,
         )
-        paths = routes(db)
+        paths = {} if args.seed_only else routes(db)
     finally:
         db.dispose()
+    report: dict[str, Any] = {
+        "engine": engine,
+        "items": seeded.items,
+        "seed_items_per_s": seeded.rate,
+        "seed_items_per_cpu_s": seeded.cpu_rate,
+        "seed_items_per_server_cpu_s": seeded.server_cpu_rate,
+    }
+    if args.seed_only:
+        return report
     floor_file = tmp / "floor.json"
     results = []
     for cache in CACHE_MODES[args.cache]:
@@ -323,10 +340,7 @@ def _bench(url: str, tmp: Path, args: argparse.Namespace, tool: str) -> dict[str
                 for row in measure(app, floor, paths, args, tool):
                     results.append({**row, "cache": cache})
     return {
-        "engine": engine,
-        "items": seeded.items,
-        "seed_items_per_s": seeded.rate,
-        "seed_items_per_cpu_s": seeded.cpu_rate,
+        **report,
         "tool": tool,
         "concurrency": args.concurrency,
         "duration_s": args.duration,

@@ -318,3 +318,131 @@ def test_a_schema_change_between_preparing_and_writing_is_checked_again(
     assert report.created == 0
     assert [p.path for p in report.rejected[0].problems] == ["data.excerpt"]
     assert counts(db)[1:] == (0, 0)
+
+
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
+@POSTGRES_ONLY
+def test_postgresql_change_log_and_search_vectors_of_a_bulk_import_are_what_the_triggers_write(
+    db, clock, author
+):
+    """The PostgreSQL bulk path COPYs with the per-row triggers standing aside and writes the
+    change log and the search vectors as sets; touching every row afterwards makes the per-row
+    triggers write both again, which must give the same row JSON and the same vectors."""
+    data = {"content": "<p>Crème brûlée</p>", "excerpt": "nested", "tags": ["python"]}
+    _import(db, clock, [{"title": f"Bulk {n}", "data": data} for n in range(3)], author)
+    _import(db, clock, [{"title": "Second batch", "data": data}], author)
+    logged_sql = (
+        "SELECT table_name, op, row_id, row_data, txid FROM change_log "
+        "WHERE table_name IN ('content', 'content_versions') AND op = :op ORDER BY id"
+    )
+    vectors_sql = "SELECT content_id, document::text FROM content_fts_vectors"
+    with db.read() as conn:
+        logged = conn.execute(text(logged_sql), {"op": "I"}).all()
+        vectors = dict(conn.execute(text(vectors_sql)).all())
+    with db.write() as conn:  # fires content_fts_sync and change_log_capture for every row
+        conn.execute(text("UPDATE content SET title = title"))
+        conn.execute(text("UPDATE content_versions SET version = version"))
+    with db.read() as conn:
+        rewritten = conn.execute(text(logged_sql), {"op": "U"}).all()
+        retriggered = dict(conn.execute(text(vectors_sql)).all())
+        paused = conn.execute(text("SELECT count(*) FROM change_log_pause")).scalar()
+    assert [(e.table_name, e.op) for e in logged] == [
+        *[("content", "I")] * 3,
+        *[("content_versions", "I")] * 3,
+        ("content", "I"),
+        ("content_versions", "I"),
+    ]
+    by_row = {(e.table_name, e.row_id): e.row_data for e in rewritten}
+    assert len(by_row) == 8
+    for entry in logged:
+        assert entry.row_data == by_row[(entry.table_name, entry.row_id)]
+    # one transaction per batch, each entry stamped with it as the trigger stamps
+    assert len({e.txid for e in logged[:6]}) == 1 and logged[6].txid == logged[7].txid
+    assert logged[0].txid != logged[6].txid and None not in {e.txid for e in logged}
+    assert len(vectors) == 4 and vectors == retriggered
+    assert "'brulee':" in next(iter(vectors.values())) and paused == 0
+
+
+@pytest.mark.parametrize(
+    "text_value", ["back\\slash \\N", "tab\there", "line\nbreak", "q\"'\u00e9"]
+)
+def test_text_survives_the_set_insert_byte_for_byte(db, clock, author, text_value):
+    """COPY's text format and json_each both escape: backslashes, COPY's null marker, tabs,
+    newlines and quotes come back as sent, in columns and inside JSON."""
+    _import(
+        db,
+        clock,
+        [{"title": f"T {text_value}", "data": {"content": "x", "excerpt": text_value}}],
+        author,
+    )
+    with db.read() as conn:
+        row = conn.execute(select(Content.title, Content.data)).one()
+    assert row.title == f"T {text_value}" and row.data["excerpt"] == text_value
+
+
+def _traces(db) -> tuple[int, int, int, int]:
+    """Rows of content, content_versions, their change log entries and the search index."""
+    index = "content_fts_vectors" if db.dialect == "postgresql" else "content_fts_ids"
+    with db.read() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in (
+                "content",
+                "content_versions",
+                "change_log WHERE table_name IN ('content', 'content_versions')",
+                index,
+            )
+        )
+
+
+def test_a_duplicate_slug_in_a_batch_leaves_nothing_of_the_batch(db, clock, author):
+    _import(db, clock, [_post(0)], author)
+    before = _traces(db)
+    report = _import(db, clock, [_post(1, slug="dup"), _post(2), _post(3, slug="dup")], author)
+    assert [(p.line, p.path) for p in report.rejected[0].problems] == [(3, "slug")]
+    assert before == (1, 1, 2, 1) and _traces(db) == before
+
+
+def test_a_slug_the_database_refuses_mid_batch_rolls_the_whole_batch_back(
+    db, clock, ctx, author, monkeypatch
+):
+    """If a slug is taken after the batch's own check (here: the check is told all is well),
+    the set insert fails on the unique constraint: the error is the one an INSERT raises and
+    no row, log entry, search entry or trigger change of the batch survives."""
+    from sqlalchemy.exc import IntegrityError
+
+    from sonic_cms.content import bulk as content_bulk
+
+    prepare_outside = content_bulk._Import._prepare_outside
+
+    def prepare_then_race(self, start, batch):
+        prepared = prepare_outside(self, start, batch)
+        taken = prepared.rows[1]["slug"]
+        body = {"collectionId": "blog-posts", "title": "Racer", "slug": taken}
+        create_item(
+            ctx.acting_as(actor_with_role(db, clock, "admin")), body | {"data": {"content": "x"}}
+        )
+        return prepared
+
+    monkeypatch.setattr(content_bulk._Import, "_prepare_outside", prepare_then_race)
+    monkeypatch.setattr(content_bulk, "_still_valid", lambda *args: True)
+    with pytest.raises(IntegrityError):
+        _import(db, clock, [_post(1), _post(2), _post(3)], author)
+    assert _traces(db) == (1, 1, 2, 1)
+    assert _slugs(db) == ["post-number-2"]
+    monkeypatch.undo()
+    report = _import(db, clock, [_post(4)], author)  # triggers and capture work as before
+    assert report.created == 1 and _traces(db) == (2, 2, 4, 2)
+
+
+def test_a_batch_announces_the_tables_it_wrote_for_cache_invalidation(db, clock, author):
+    """PostgreSQL's COPY runs on the driver connection, which SQLAlchemy's statement events do
+    not see: the batch must still tell the commit listeners (the caches) what it wrote."""
+    announced: list[frozenset[str]] = []
+    db.commit_listeners.append(announced.append)
+    _import(db, clock, [_post(1), _post(2)], author)
+    assert {"content", "content_versions"} <= set().union(*announced)

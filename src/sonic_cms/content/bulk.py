@@ -4,11 +4,11 @@ Seeding a site or migrating one means thousands of items; one transaction per it
 by commits. Items are taken in batches: every item of a batch is checked exactly as
 :func:`sonic_cms.content.items.create_item` checks it (the same compiled schema, defaults,
 slug rules, references), then the batch's content rows and their version-1 rows are written in
-one transaction. On SQLite the rows go in as sets (one statement per table, see
-:class:`_JsonRows`), and the search index and time travel's change log are filled set-wise with
-exactly what their per-row triggers would write; PostgreSQL's GIN index is over an expression
-of the row and its capture trigger runs as usual. The next batch is prepared while this one is
-written (see :class:`_Import`).
+one transaction. The rows go in as sets (one statement per table, see
+:mod:`sonic_cms.db.row_sets`: SQLite's ``INSERT ... SELECT FROM json_each``, PostgreSQL's
+``COPY``), and the search index and time travel's change log are filled set-wise with exactly
+what their per-row triggers would write (see :func:`_insert_items`). The next batch is prepared
+while this one is written (see :class:`_Import`).
 
 A bad item fails its whole batch: nothing of that batch is written, and every problem of the
 batch is reported with its line number, so a caller can fix the file and import the rest again.
@@ -31,8 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Dialect, Table, insert, select
+from sqlalchemy import Connection, Dialect, select
 
 from sonic_cms.actors import Actor
 from sonic_cms.content import hook_payloads as content_hooks
@@ -49,10 +48,21 @@ from sonic_cms.content.items import (
     unknown_field_problems,
     version_row,
 )
-from sonic_cms.content.search import FTS_INSERT_TRIGGER, index_new_items
+from sonic_cms.content.search import (
+    FTS_INSERT_TRIGGER,
+    index_new_items,
+    pg_index_new_items,
+    pg_search_deferred,
+)
 from sonic_cms.content.slugs import slugify
 from sonic_cms.context import Context
-from sonic_cms.db.change_capture import capture_paused, last_rowid, sqlite_log_inserted
+from sonic_cms.db.change_capture import (
+    capture_paused,
+    last_rowid,
+    pg_log_inserted,
+    sqlite_log_inserted,
+)
+from sonic_cms.db.row_sets import PackedRows, packed_rows
 from sonic_cms.db.schema.tables import CONTENT, USERS, VERSIONS
 from sonic_cms.errors import BadRequest
 from sonic_cms.plugins import hookspecs
@@ -234,17 +244,17 @@ class _Prepared:
     rows: list[dict[str, Any]] = field(default_factory=list)
     versions: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    _packed: list[_JsonRows] | None = None
+    _packed: list[PackedRows] | None = None
 
     def pack(self, dialect: Dialect) -> None:
-        """Pack the rows for SQLite's set insert now (in the preparing thread)."""
-        if dialect.name == "sqlite" and not self.problems:
+        """Pack the rows for the engine's set insert now (in the preparing thread)."""
+        if not self.problems:
             self._packed = [
-                _JsonRows.of(CONTENT, self.rows, dialect),
-                _JsonRows.of(VERSIONS, self.versions, dialect),
+                packed_rows(CONTENT, self.rows, dialect),
+                packed_rows(VERSIONS, self.versions, dialect),
             ]
 
-    def packed(self, dialect: Dialect) -> list[_JsonRows]:
+    def packed(self, dialect: Dialect) -> list[PackedRows]:
         """The packed content and version rows."""
         if self._packed is None:
             self.pack(dialect)
@@ -261,15 +271,16 @@ class _Import:
     """One bulk import: how its batches are prepared (checked, slugged, turned into rows) and
     written.
 
-    Two stages. Preparing is Python; writing is mostly SQLite, which releases the GIL while it
-    works. With no filter handlers on the item hooks, batch N+1 is prepared in a thread, from
-    its own read transaction, while batch N is written: the import then costs about the larger
-    of the two stages instead of their sum. The write transaction checks that what the batch
-    was prepared against still holds (the collection's schema, slugs still free, referenced
-    items, media and authors still there) and prepares the batch again inside the transaction
-    when it does not, so concurrent writers can never make it store what a sequential import
-    would have refused. Filter handlers must see each item inside the batch's transaction, so
-    with any of them registered both stages run there, one batch after the other.
+    Two stages. Preparing is Python; writing is mostly the database (SQLite releases the GIL
+    while it works; psycopg while it waits for PostgreSQL). With no filter handlers on the item
+    hooks, batch N+1 is prepared in a thread, from its own read transaction, while batch N is
+    written: the import then costs about the larger of the two stages instead of their sum.
+    The write transaction checks that what the batch was prepared against still holds (the
+    collection's schema, slugs still free, referenced items, media and authors still there)
+    and prepares the batch again inside the transaction when it does not, so concurrent
+    writers can never make it store what a sequential import would have refused. Filter
+    handlers must see each item inside the batch's transaction, so with any of them
+    registered both stages run there, one batch after the other.
     """
 
     #: The import's collaborators, acting for its caller.
@@ -403,17 +414,15 @@ def _still_valid(
 def _insert_items(conn: Connection, prepared: _Prepared) -> None:
     """Insert a batch's content rows and version rows.
 
-    On SQLite the per-row work of triggers is done for the batch as a set instead, inside the
-    same transaction: the FTS trigger is dropped and re-created around the insert and the rows
-    are indexed in one statement (see index_new_items), and time travel's capture triggers are
-    paused while one statement per table logs exactly what they would have (same JSON, same
-    order). No other connection ever sees the table without its triggers; a failure restores
-    them with the rollback.
+    The per-row work of triggers is done for the batch as a set instead, inside the same
+    transaction: the search index is filled with one statement while the per-row search
+    trigger stands aside, and time travel's capture triggers are paused while one statement
+    per table logs exactly what they would have (same row JSON, same order; on PostgreSQL the
+    same transaction id). No other transaction ever sees a trigger missing; a failure restores
+    everything with the rollback.
     """
-    rows = prepared.rows
-    if conn.dialect.name != "sqlite":
-        conn.execute(insert(CONTENT), rows)
-        conn.execute(insert(VERSIONS), prepared.versions)
+    if conn.dialect.name == "postgresql":
+        _insert_items_postgresql(conn, prepared)
         return
     trigger = conn.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
@@ -426,48 +435,25 @@ def _insert_items(conn: Connection, prepared: _Prepared) -> None:
         for packed in prepared.packed(conn.dialect):
             packed.insert(conn)
         if trigger is not None:
-            index_new_items(conn, [r["id"] for r in rows])
+            index_new_items(conn, [r["id"] for r in prepared.rows])
             conn.exec_driver_sql(trigger)
         if log_ourselves:
             for table, mark in marks.items():
                 sqlite_log_inserted(conn, table, mark)
 
 
-@dataclass(frozen=True)
-class _JsonRows:
-    """Rows of one table as a JSON array of arrays, for one ``INSERT ... SELECT FROM json_each``.
-
-    Each value goes through its column's own bind processing first (JSON text, booleans), so
-    what is stored is what an ORM insert stores, to the byte. One statement with one parameter
-    means SQLite inserts every row while Python's GIL is released (an executemany takes the GIL
-    back for every row), so the import's preparing thread really runs meanwhile; building the
-    array is left to that thread too.
-    """
-
-    table: Table
-    columns: list[str]
-    payload: str
-
-    @classmethod
-    def of(cls, table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> _JsonRows:
-        """Bind-process and pack ``rows`` (all with the same keys)."""
-        columns = list(rows[0]) if rows else []
-        processors = [table.c[name].type.bind_processor(dialect) for name in columns]
-        steps = list(zip(columns, processors, strict=True))
-        values = [[p(row[n]) if p else row[n] for n, p in steps] for row in rows]
-        return cls(table, columns, orjson.dumps(values).decode())
-
-    def insert(self, conn: Connection) -> None:
-        """Insert the rows, in order."""
-        if not self.columns:
-            return
-        names = ", ".join(f'"{name}"' for name in self.columns)
-        values = ", ".join(f"value ->> {i}" for i in range(len(self.columns)))
-        conn.exec_driver_sql(
-            f'INSERT INTO "{self.table.name}" ({names}) '
-            f"SELECT {values} FROM json_each(?) ORDER BY key",
-            (self.payload,),
-        )
+def _insert_items_postgresql(conn: Connection, prepared: _Prepared) -> None:
+    """PostgreSQL: COPY both tables with the search trigger deferred and capture paused (a
+    transaction-local setting and a pause row, neither seen by other transactions), then one
+    statement for the search vectors and one per table for the change log."""
+    ids = [row["id"] for row in prepared.rows]
+    with capture_paused(conn) as log_ourselves, pg_search_deferred(conn):
+        for packed in prepared.packed(conn.dialect):
+            packed.insert(conn)
+        pg_index_new_items(conn, ids)
+        if log_ourselves:
+            pg_log_inserted(conn, "content", ids)
+            pg_log_inserted(conn, "content_versions", [v["id"] for v in prepared.versions])
 
 
 def _known_authors(conn: Connection, batch: list[Any], default: str | None) -> set[str]:

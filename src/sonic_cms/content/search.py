@@ -14,7 +14,8 @@ docs/content.md, "Ranking").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -54,6 +55,11 @@ FTS_INSERT_TRIGGER = "content_fts_insert"
 _FTS = table("content_fts", column("rowid"))
 _FTS_IDS = table("content_fts_ids", column("rowid"), column("content_id"))
 _VECTORS = table("content_fts_vectors", column("content_id"), column("document"))
+#: PostgreSQL: the function of revision 0013 giving an item's weighted search vector from its
+#: title and data; the per-row trigger and :func:`pg_index_new_items` both call it.
+PG_DOCUMENT = "sonic_content_document"
+#: PostgreSQL: the transaction-local setting that turns the per-row vector trigger off.
+_PG_SEARCH_DEFERRED = "sonic.search_deferred"
 
 
 @dataclass(frozen=True)
@@ -276,4 +282,31 @@ def index_new_items(conn: Connection, item_ids: list[str]) -> None:
         f"SELECT i.rowid, content.title, {SQLITE_BODY} FROM content_fts_ids i "
         "JOIN content ON content.id = i.content_id WHERE i.rowid > ? ORDER BY i.rowid",
         (before,),
+    )
+
+
+@contextmanager
+def pg_search_deferred(conn: Connection) -> Iterator[None]:
+    """PostgreSQL: inside the block, content rows this transaction writes get no search vector
+    from the per-row trigger; the caller indexes them as a set (:func:`pg_index_new_items`).
+
+    The setting is local to the transaction (no lock, no DDL: other writers keep the trigger)
+    and is set back when the block ends; a failure inside the block rolls the transaction back,
+    which resets it too.
+    """
+    conn.execute(text("SELECT set_config(:name, 'on', true)"), {"name": _PG_SEARCH_DEFERRED})
+    yield
+    conn.execute(text("SELECT set_config(:name, 'off', true)"), {"name": _PG_SEARCH_DEFERRED})
+
+
+def pg_index_new_items(conn: Connection, item_ids: list[str]) -> None:
+    """PostgreSQL: store the search vectors of freshly inserted content rows with one statement
+    (the per-row trigger costs a function call, an insert and a conflict check per row)."""
+    conn.execute(
+        text(
+            "INSERT INTO content_fts_vectors (content_id, document) "
+            f"SELECT content.id, {PG_DOCUMENT}(content.title, content.data) "
+            "FROM content WHERE content.id = ANY(CAST(:ids AS text[]))"
+        ),
+        {"ids": item_ids},
     )

@@ -33,6 +33,7 @@ UNCAPTURED = frozenset(
     }
 )
 SQLITE_NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+PG_NOW_MS = "floor(extract(epoch from clock_timestamp()) * 1000)::bigint"
 PG_FUNCTION = "sonic_change_log_capture"
 PG_TRIGGER = "change_log_capture"
 _PG_DDL_LOCK = 0x736F6E6963 + 1
@@ -46,15 +47,15 @@ BEGIN
   IF TG_OP = 'DELETE' THEN
     INSERT INTO change_log (table_name, op, row_id, row_data, changed_at, txid)
     VALUES (TG_TABLE_NAME, 'D', OLD.id, NULL,
-            floor(extract(epoch from clock_timestamp()) * 1000)::bigint, txid_current());
+            {PG_NOW_MS}, txid_current());
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO change_log (table_name, op, row_id, row_data, changed_at, txid)
     VALUES (TG_TABLE_NAME, 'U', OLD.id, to_jsonb(NEW),
-            floor(extract(epoch from clock_timestamp()) * 1000)::bigint, txid_current());
+            {PG_NOW_MS}, txid_current());
   ELSE
     INSERT INTO change_log (table_name, op, row_id, row_data, changed_at, txid)
     VALUES (TG_TABLE_NAME, 'I', NEW.id, to_jsonb(NEW),
-            floor(extract(epoch from clock_timestamp()) * 1000)::bigint, txid_current());
+            {PG_NOW_MS}, txid_current());
   END IF;
   RETURN NULL;
 END
@@ -260,4 +261,20 @@ def sqlite_log_inserted(conn: Connection, table: str, after_rowid: int) -> None:
         f"SELECT '{table}', 'I', {row}.\"id\", {_json_object(columns, row)}, {SQLITE_NOW_MS} "
         f"FROM {row} WHERE rowid > ? ORDER BY rowid",
         (after_rowid,),
+    )
+
+
+def pg_log_inserted(conn: Connection, table: str, ids: list[str]) -> None:
+    """Log the rows of ``table`` with ``ids`` exactly as PostgreSQL's capture trigger would have
+    (``to_jsonb`` of the stored row, the database clock, this transaction's id), in the order
+    of ``ids``, with one statement: the bulk import's set-based capture, for a batch inserted
+    while capture was paused."""
+    conn.execute(
+        text(
+            "INSERT INTO change_log (table_name, op, row_id, row_data, changed_at, txid) "
+            f"SELECT '{table}', 'I', t.id, to_jsonb(t), {PG_NOW_MS}, txid_current() "
+            "FROM unnest(CAST(:ids AS text[])) WITH ORDINALITY AS new (id, n) "
+            f'JOIN "{table}" t ON t.id = new.id ORDER BY new.n'
+        ),
+        {"ids": ids},
     )

@@ -73,6 +73,14 @@ def textual_targets(sql: str) -> set[str]:
     return {match.group("table")} if match else {EVERYTHING}
 
 
+def record(conn: Connection, table: str) -> None:
+    """Count ``table`` as touched by a statement the engine's events do not see (a COPY on the
+    driver connection), when ``conn`` is being tracked."""
+    touched: set[str] | None = conn.info.get(TOUCHED)
+    if touched is not None:
+        touched.add(table)
+
+
 def start(conn: Connection) -> None:
     """Begin recording on ``conn`` (a fresh set per transaction)."""
     conn.info[TOUCHED] = set()
