@@ -377,6 +377,8 @@ def _recall_count(
     counted: tuple[int, bool] | None = ctx.recall(key)
     if counted is None:
         counted = _count(conn, matching, ctx.settings)
+        if read_under is None:
+            return counted  # nothing can be remembered: spare the visibility query
         public = key[-1] != EVERYTHING
         until = next_visibility_change(conn, ctx.clock.now_ms()) if public else None
         ctx.remember(key, counted, ("content",), read_under, until_ms=until)
