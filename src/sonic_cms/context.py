@@ -21,7 +21,7 @@ import anyio.to_thread
 from sqlalchemy import Connection
 
 from sonic_cms.actors import ANONYMOUS, Actor
-from sonic_cms.cache.memo import Memo, Stamp, stamp
+from sonic_cms.cache.memo import Generations, Memo, Stamp, stamp
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
@@ -29,9 +29,6 @@ from sonic_cms.plugins.hooks import HookBus, HookScope
 from sonic_cms.storage import Storage
 
 T = TypeVar("T")
-
-#: The current generation of a cache namespace as this host shares it (``None``: no cache).
-Generations = Callable[[str], str | None]
 
 
 def _no_generations(_namespace: str) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-#: A namespace's current generation, None when unknown.
+#: The current generation of a cache namespace as this host shares it (``None``: no cache).
 Generations = Callable[[str], str | None]
 #: The generations of an entry's namespaces when it was read.
 Stamp = tuple[str | None, ...]
