@@ -371,3 +371,35 @@ def test_a_plugin_table_write_moves_only_the_plugin_namespace(client: TestClient
     after = {ns: cache.local.get(ns) for ns in ("content", "plugin", "collection")}
     assert after["plugin"] != before["plugin"]
     assert after["content"] == before["content"] and after["collection"] == before["collection"]
+
+
+def test_a_hit_from_the_fast_path_is_identified_logged_and_steps_aside_for_request_hooks(
+    client: TestClient, db: Database, post: str
+):
+    """The fast path answers in front of the middleware stack, so it does their part for a
+    hit: the request id, the request log; with a request hook registered it takes the stack."""
+    from sonic_cms.plugins.hooks import HookHandler
+
+    url = f"/api/content/{post}"
+    anonymous(client, url)
+    hit = anonymous(client, url, **{"X-Request-ID": "hit-1"})
+    assert hit.headers["X-Cache-Status"] == "HIT"
+    assert hit.headers["X-Request-ID"] == "hit-1"
+    fresh = anonymous(client, url)
+    assert len(fresh.headers["X-Request-ID"]) == 32  # one of ours when none was sent
+    app_context = client.app.state.ctx  # type: ignore[attr-defined]
+    app_context.logs.flush()
+    with db.read() as conn:
+        logged = conn.exec_driver_sql(
+            "SELECT status_code, url FROM system_logs WHERE request_id = 'hit-1'"
+        ).all()
+    assert [tuple(row) for row in logged] == [(200, url)]
+    seen: list[str] = []
+    app_context.hooks.register(
+        HookHandler(
+            "watcher", "request:end", lambda info, _ctx: seen.append(info["path"]), "action"
+        )
+    )
+    after = anonymous(client, url)
+    assert after.headers["X-Cache-Status"] == "HIT"  # the route's cache, through the stack
+    assert seen == [url]

@@ -254,7 +254,7 @@ def test_a_sampled_record_carries_how_many_went_unlogged(
     app = create_app(settings, db=db, clock=clock)
     with TestClient(app) as test_client:
         middleware = _request_log_middleware(app)
-        middleware.sampler = RoutineSampler(1.0, monotonic=ticks)
+        middleware.logger.sampler = RoutineSampler(1.0, monotonic=ticks)
         for i in range(4):
             test_client.get("/health", headers={"X-Request-ID": f"r{i}"})
         ticks.now += 1.0
@@ -564,6 +564,8 @@ def test_requests_never_wait_for_the_log_writer(client: TestClient, db: Database
     import time
 
     writer = client.app.state.ctx.logs  # type: ignore[attr-defined]
+    client.get("/health")  # builds the middleware stack
+    _request_log_middleware(client.app).logger.sampler = RoutineSampler(1e6)  # log every one
     with db.write() as conn:
         if engine_name == "postgres":
             conn.exec_driver_sql("LOCK TABLE system_logs IN ACCESS EXCLUSIVE MODE")

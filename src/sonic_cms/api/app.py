@@ -7,10 +7,11 @@ Tests build as many isolated apps as they like; ``sonic serve`` builds one per w
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
+from starlette.types import ASGIApp
 
 from sonic_cms import __version__
 from sonic_cms.admin import install_admin
@@ -29,12 +30,13 @@ from sonic_cms.api.maintenance import MaintenanceMiddleware
 from sonic_cms.api.middleware import (
     BodyLimitMiddleware,
     CorsMiddleware,
+    CorsPolicy,
     RefuseNulInUrlMiddleware,
     RequestIdMiddleware,
 )
 from sonic_cms.api.openapi import install_docs
 from sonic_cms.api.plugin_mount import mount_plugin_routes
-from sonic_cms.api.request_log import RequestLogMiddleware
+from sonic_cms.api.request_log import RequestLogger, RequestLogMiddleware
 from sonic_cms.api.response_cache import ResponseCacheMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import (
@@ -82,6 +84,18 @@ def build_context(
     return AppContext(runtime, writer)
 
 
+class SonicApp(FastAPI):
+    """FastAPI with the response cache's fast path in front of its whole middleware stack
+    (Starlette builds the stack on the first request; ``fast_path`` wraps what it built)."""
+
+    fast_path: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """The stack Starlette builds, behind the fast path when there is one."""
+        stack = super().build_middleware_stack()
+        return stack if self.fast_path is None else self.fast_path(stack)
+
+
 def _telemetry(enabled: bool) -> TelemetryConfig:
     return {"tracing": enabled, "metrics": enabled, "logs": enabled}
 
@@ -97,7 +111,7 @@ def create_app(
     """Build the application for ``settings``; ``db``, ``clock``, ``storage`` and extra
     ``plugins`` may be injected by tests."""
     context = build_context(settings, db, clock, storage, plugins)
-    app = FastAPI(
+    app = SonicApp(
         title="sonic-cms",
         version=__version__,
         description="A headless CMS for Python with SonicJS's data model and REST contract.",
@@ -112,8 +126,11 @@ def create_app(
     app.state.started_ms = context.clock.now_ms()
     app.state.authenticate = authenticate
     install_error_handlers(app)
-    app.add_middleware(ResponseCacheMiddleware, context=context)
-    # Outside the response cache: nothing cached is served while maintenance mode is on.
+    request_log = RequestLogger(context)
+    # In front of everything: cached hits skip the whole stack (api/response_cache.py).
+    app.fast_path = lambda stack: ResponseCacheMiddleware(
+        stack, context, CorsPolicy(settings), request_log
+    )
     app.add_middleware(MaintenanceMiddleware, context=context)
     app.add_middleware(RefuseNulInUrlMiddleware)
     app.add_middleware(
@@ -122,7 +139,7 @@ def create_app(
         upload_limit=settings.media_max_bytes + settings.media_multipart_overhead_bytes,
     )
     app.add_middleware(CorsMiddleware, settings=settings)
-    app.add_middleware(RequestLogMiddleware, context=context)
+    app.add_middleware(RequestLogMiddleware, context=context, logger=request_log)
     app.add_middleware(RequestIdMiddleware)
     for module in (
         health,

@@ -29,6 +29,15 @@ def new_request_id() -> str:
 UPLOAD_PATH_PREFIX = "/api/media/upload"
 
 
+def assign_request_id(scope: Scope) -> tuple[bytes, bytes]:
+    """Give the request its id (a safe incoming X-Request-ID, else a new one), in
+    ``scope["state"]``; returns the header that echoes it."""
+    incoming = header_value(scope, b"x-request-id")
+    request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+    scope.setdefault("state", {})["request_id"] = request_id
+    return (b"x-request-id", request_id.encode())
+
+
 class RequestIdMiddleware:
     """Gives each request an id (a safe incoming X-Request-ID, else a new one) and echoes it."""
 
@@ -39,10 +48,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = header_value(scope, b"x-request-id")
-        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        header = (b"x-request-id", request_id.encode())
+        header = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -141,6 +147,7 @@ def header_value(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+Header = tuple[bytes, bytes]
 ALLOW_METHODS = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOW_HEADERS = b"Content-Type, Authorization, If-Match, If-None-Match, X-Request-ID"
 EXPOSE_HEADERS = b"ETag, Location, Retry-After, X-Request-ID, X-Cache-Status, X-Cache-Source"
@@ -189,6 +196,17 @@ class CorsPolicy:
             return b"*", False
         return None
 
+    def headers_for(self, scope: Scope) -> tuple[tuple[bytes, bool] | None, list[Header]]:
+        """What :meth:`allow` says for the request's origin and path, and the headers to add to
+        its answer (none when CORS does not apply and the answer does not vary)."""
+        path: str = scope["path"]
+        origin = header_value(scope, b"origin")
+        allowed = self.allow(origin, path) if origin else None
+        headers = _allow_headers(allowed) if allowed else []
+        if self.varies(path):
+            headers.append((b"vary", b"Origin"))
+        return allowed, headers
+
     def varies(self, path: str) -> bool:
         """Whether the answer on ``path`` depends on ``Origin``: a shared cache must not hand
         the answer to a request without ``Origin`` (no CORS headers) to a page that sent one."""
@@ -208,16 +226,10 @@ class CorsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        origin = header_value(scope, b"origin")
-        allowed = self.policy.allow(origin, path) if origin else None
-        vary = self.policy.varies(path)
-        if allowed is None and not vary:
+        allowed, headers = self.policy.headers_for(scope)
+        if not headers:
             await self.app(scope, receive, send)
             return
-        headers = _allow_headers(allowed) if allowed else []
-        if vary:
-            headers.append((b"vary", b"Origin"))
         preflight = header_value(scope, b"access-control-request-method")
         if allowed and scope["method"] == "OPTIONS" and preflight is not None:
             await self._preflight(send, headers)

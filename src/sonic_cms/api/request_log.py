@@ -31,69 +31,18 @@ from sonic_cms.plugins.hooks import HookCancelled
 logger = logging.getLogger("sonic_cms.api")
 
 
-class RequestLogMiddleware:
-    """Fires request hooks and logs HTTP requests in the ``api`` category."""
+class RequestLogger:
+    """Decides which requests become records and queues them (one per app, shared by the
+    middleware and the response cache's fast path)."""
 
-    def __init__(self, app: ASGIApp, context: AppContext) -> None:
-        self.app = app
+    def __init__(self, context: AppContext) -> None:
         self.context = context
         settings = context.settings
         self.sampler = RoutineSampler(settings.log_routine_requests_per_second)
         self.slow_ms = settings.log_slow_request_ms
         self._static = ADMIN_STATIC + "/"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        context = self.context
-        if context.plugins.stale():
-            await _refresh_plugins(context)
-        started = time.perf_counter()
-        hooks = context.hooks
-        hooked = hooks.has(hookspecs.REQUEST_START, "filter") or hooks.has(
-            hookspecs.REQUEST_START, "action"
-        )
-        info = _request_info(scope) if hooked else None
-        if info is not None:
-            try:
-                hooks.filter(hookspecs.REQUEST_START, info)
-            except HookCancelled as cancel:
-                response = error_response(
-                    cancel.status, cancel.message, cancel.code, cancel.details
-                )
-                await response(scope, receive, send)
-                self._log(scope, info, cancel.status, started)
-                return
-            hooks.action(hookspecs.REQUEST_START, info)
-        status = 500
-
-        async def send_and_watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_watch)
-        except BaseException:
-            info = self._log(scope, info, 500, started)
-            self._after(scope, info, hookspecs.REQUEST_ERROR, 500)
-            raise
-        info = self._log(scope, info, status, started)
-        if status >= 500:
-            self._after(scope, info, hookspecs.REQUEST_ERROR, status)
-        self._after(scope, info, hookspecs.REQUEST_END, status)
-
-    def _after(
-        self, scope: Scope, info: dict[str, Any] | None, hook: hookspecs.Hook, status: int
-    ) -> None:
-        """Run ``hook``'s actions, building the payload only when a handler wants it."""
-        if self.context.hooks.has(hook, "action"):
-            payload = info if info is not None else _request_info(scope)
-            self.context.hooks.action(hook, {**payload, "status_code": status})
-
-    def _log(
+    def record(
         self, scope: Scope, info: dict[str, Any] | None, status: int, started: float
     ) -> dict[str, Any] | None:
         """Queue the request's record when it is to be logged; returns the request's info
@@ -131,6 +80,66 @@ class RequestLogMiddleware:
             }
         )
         return info
+
+
+class RequestLogMiddleware:
+    """Fires request hooks and logs HTTP requests in the ``api`` category."""
+
+    def __init__(self, app: ASGIApp, context: AppContext, logger: RequestLogger) -> None:
+        self.app = app
+        self.context = context
+        self.logger = logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        context = self.context
+        if context.plugins.stale():
+            await _refresh_plugins(context)
+        started = time.perf_counter()
+        hooks = context.hooks
+        hooked = hooks.has(hookspecs.REQUEST_START, "filter") or hooks.has(
+            hookspecs.REQUEST_START, "action"
+        )
+        info = _request_info(scope) if hooked else None
+        if info is not None:
+            try:
+                hooks.filter(hookspecs.REQUEST_START, info)
+            except HookCancelled as cancel:
+                response = error_response(
+                    cancel.status, cancel.message, cancel.code, cancel.details
+                )
+                await response(scope, receive, send)
+                self.logger.record(scope, info, cancel.status, started)
+                return
+            hooks.action(hookspecs.REQUEST_START, info)
+        status = 500
+
+        async def send_and_watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        except BaseException:
+            info = self.logger.record(scope, info, 500, started)
+            self._after(scope, info, hookspecs.REQUEST_ERROR, 500)
+            raise
+        info = self.logger.record(scope, info, status, started)
+        if status >= 500:
+            self._after(scope, info, hookspecs.REQUEST_ERROR, status)
+        self._after(scope, info, hookspecs.REQUEST_END, status)
+
+    def _after(
+        self, scope: Scope, info: dict[str, Any] | None, hook: hookspecs.Hook, status: int
+    ) -> None:
+        """Run ``hook``'s actions, building the payload only when a handler wants it."""
+        if self.context.hooks.has(hook, "action"):
+            payload = info if info is not None else _request_info(scope)
+            self.context.hooks.action(hook, {**payload, "status_code": status})
 
 
 async def _refresh_plugins(context: AppContext) -> None:

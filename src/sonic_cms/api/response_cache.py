@@ -1,5 +1,12 @@
-"""The cached-read fast path: a hit is answered before routing, dependency injection and
-validation run, straight from the cache tiers.
+"""The cached-read fast path: a hit is answered in front of the whole middleware stack, before
+routing, dependency injection and validation, straight from the cache tiers.
+
+It does for a hit what the layers it skips would: the request id (echoed), the CORS headers
+(the same :class:`~sonic_cms.api.middleware.CorsPolicy`), the request log (the same
+:class:`~sonic_cms.api.request_log.RequestLogger`). It steps aside, and the request takes the
+whole stack, whenever one of those layers could answer differently: credentials, maintenance
+mode on or its setting not known fresh, ``request:*`` hooks registered, the plugin set due for
+a refresh, the cache off.
 
 The fast path knows a URL only after :func:`sonic_cms.api.caching.cached_route` answered it once
 (the route records which namespace and type the URL's key belongs to), so every rule of the route
@@ -10,32 +17,50 @@ request falls through to the route. Requests with credentials always fall throug
 
 from __future__ import annotations
 
+import time
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sonic_cms.api.auth import ACCESS_COOKIE
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.etags import etag_matches, unpack
-from sonic_cms.api.middleware import header_value
+from sonic_cms.api.middleware import CorsPolicy, assign_request_id, header_value
+from sonic_cms.api.request_log import RequestLogger
 from sonic_cms.cache import CacheKey
+from sonic_cms.plugins import hookspecs
+from sonic_cms.site_settings import store as site_settings
 
 #: Most URLs the fast path remembers per process (a bounded map; the oldest are forgotten).
 MAX_ROUTES = 50_000
 _COOKIE_MARK = ACCESS_COOKIE.encode() + b"="
+#: Hooks that see every request: with any registered, requests take the whole stack.
+_REQUEST_HOOKS: tuple[tuple[hookspecs.Hook, hookspecs.Phase], ...] = (
+    (hookspecs.REQUEST_START, "filter"),
+    (hookspecs.REQUEST_START, "action"),
+    (hookspecs.REQUEST_END, "action"),
+    (hookspecs.REQUEST_ERROR, "action"),
+)
 
 
 class ResponseCacheMiddleware:
-    """Serves a cached GET before FastAPI sees it; everything else passes through."""
+    """Serves a cached GET before the middleware stack sees it; everything else passes through
+    to ``app`` (the stack)."""
 
-    def __init__(self, app: ASGIApp, context: AppContext) -> None:
+    def __init__(
+        self, app: ASGIApp, context: AppContext, cors: CorsPolicy, log: RequestLogger
+    ) -> None:
         self.app = app
         self.context = context
+        self.cors = cors
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         known = self.context.cached_urls.get(request_url(scope))
-        if known is None or has_credentials(scope) or not self._enabled():
+        if known is None or not self._may_answer(scope):
             await self.app(scope, receive, send)
             return
         result = await self.context.cache.peek(known)
@@ -47,20 +72,33 @@ class ResponseCacheMiddleware:
             (b"etag", etag.encode()),
             (b"x-cache-status", b"HIT"),
             (b"x-cache-source", result.source.encode()),
+            *self.cors.headers_for(scope)[1],
+            assign_request_id(scope),
         ]
+        status = 200
         if etag_matches(header_value(scope, b"if-none-match"), etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+            status, body = 304, b""
+        else:
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        self.log.record(scope, None, status, started)
 
-    def _enabled(self) -> bool:
-        return self.context.cache.enabled and self.context.plugins.is_active("cache")
+    def _may_answer(self, scope: Scope) -> bool:
+        """Whether no layer the fast path skips could answer this request differently."""
+        context = self.context
+        if has_credentials(scope) or not context.cache.enabled:
+            return False
+        if not context.plugins.is_active("cache") or context.plugins.stale():
+            return False
+        hooks = context.hooks
+        if any(hooks.has(hook, phase) for hook, phase in _REQUEST_HOOKS):
+            return False
+        site = site_settings.cached(context.services)
+        return site is not None and not site.maintenance_mode
 
 
 def remember(context: AppContext, url: str, key: CacheKey) -> None:
