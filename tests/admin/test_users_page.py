@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -383,4 +384,9 @@ def test_users_are_listed_with_a_fixed_number_of_queries(
         client.get("/admin/users?page=1")
     with counting_statements(db.engine) as more:
         client.get("/admin/users?page=2")
-    assert more.count == few.count
+
+    # The log writer's thread may insert a batch during either window: not the page's work.
+    def page_work(seen: Any) -> list[str]:
+        return [sql for sql in seen.sql if not sql.startswith("INSERT INTO system_logs")]
+
+    assert len(page_work(more)) == len(page_work(few))
