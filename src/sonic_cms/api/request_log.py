@@ -26,9 +26,24 @@ from sonic_cms.api.errors import error_response
 from sonic_cms.logs.sampling import RoutineSampler, is_routine
 from sonic_cms.logs.scrub import scrub_query, scrub_text
 from sonic_cms.plugins import hookspecs
-from sonic_cms.plugins.hooks import HookCancelled
+from sonic_cms.plugins.hooks import HookBus, HookCancelled
 
 logger = logging.getLogger("sonic_cms.api")
+
+
+HookPhases = tuple[tuple[hookspecs.Hook, hookspecs.Phase], ...]
+#: Hooks that see every request.
+REQUEST_HOOKS: HookPhases = (
+    (hookspecs.REQUEST_START, "filter"),
+    (hookspecs.REQUEST_START, "action"),
+    (hookspecs.REQUEST_END, "action"),
+    (hookspecs.REQUEST_ERROR, "action"),
+)
+
+
+def has_request_hooks(hooks: HookBus, hooks_of: HookPhases = REQUEST_HOOKS) -> bool:
+    """Whether any handler of ``hooks_of`` (by default every ``request:*`` hook) would run."""
+    return any(hooks.has(hook, phase) for hook, phase in hooks_of)
 
 
 class RequestLogger:
@@ -99,9 +114,7 @@ class RequestLogMiddleware:
             await _refresh_plugins(context)
         started = time.perf_counter()
         hooks = context.hooks
-        hooked = hooks.has(hookspecs.REQUEST_START, "filter") or hooks.has(
-            hookspecs.REQUEST_START, "action"
-        )
+        hooked = has_request_hooks(hooks, REQUEST_HOOKS[:2])  # request:start's
         info = _request_info(scope) if hooked else None
         if info is not None:
             try:

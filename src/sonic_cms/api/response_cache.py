@@ -25,21 +25,13 @@ from sonic_cms.api.auth import ACCESS_COOKIE
 from sonic_cms.api.context import AppContext
 from sonic_cms.api.etags import etag_matches, unpack
 from sonic_cms.api.middleware import CorsPolicy, assign_request_id, header_value
-from sonic_cms.api.request_log import RequestLogger
+from sonic_cms.api.request_log import RequestLogger, has_request_hooks
 from sonic_cms.cache import CacheKey
-from sonic_cms.plugins import hookspecs
 from sonic_cms.site_settings import store as site_settings
 
 #: Most URLs the fast path remembers per process (a bounded map; the oldest are forgotten).
 MAX_ROUTES = 50_000
 _COOKIE_MARK = ACCESS_COOKIE.encode() + b"="
-#: Hooks that see every request: with any registered, requests take the whole stack.
-_REQUEST_HOOKS: tuple[tuple[hookspecs.Hook, hookspecs.Phase], ...] = (
-    (hookspecs.REQUEST_START, "filter"),
-    (hookspecs.REQUEST_START, "action"),
-    (hookspecs.REQUEST_END, "action"),
-    (hookspecs.REQUEST_ERROR, "action"),
-)
 
 
 class ResponseCacheMiddleware:
@@ -94,8 +86,7 @@ class ResponseCacheMiddleware:
             return False
         if not context.plugins.is_active("cache") or context.plugins.stale():
             return False
-        hooks = context.hooks
-        if any(hooks.has(hook, phase) for hook, phase in _REQUEST_HOOKS):
+        if has_request_hooks(context.hooks):  # the hooks see every request
             return False
         site = site_settings.cached(context.services)
         return site is not None and not site.maintenance_mode
