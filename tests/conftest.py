@@ -97,7 +97,13 @@ def drop_pg_database(url: str) -> None:
 
 
 def make_settings(url: str, **overrides: object) -> Settings:
-    """Settings for a test: the given database, no toml file, a fixed secret."""
+    """Settings for a test: the given database, no toml file, a fixed secret.
+
+    A process's time-bounded views (which plugins are active, remembered permissions and
+    credentials) do not expire on their own inside a test: on a slow machine a second could
+    pass between two requests a test compares, and a re-read would be counted as the page's
+    work. Their invalidation by writes still runs; a test of the expiry itself sets a short
+    bound."""
     values: dict[str, object] = {
         "database_url": url,
         "env": "test",
@@ -107,6 +113,8 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "collections_sync_on_start": False,
         "scheduler_interval_seconds": 0,
         "public_url": "http://testserver",  # TestClient's origin
+        "plugin_status_ttl_ms": 3_600_000,
+        "permission_cache_ttl_seconds": 3600,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
