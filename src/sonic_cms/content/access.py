@@ -30,9 +30,10 @@ def sees_everything(actor: Actor) -> bool:
     return actor.can("content.update")
 
 
-def is_public(now_ms: int | None) -> ColumnElement[bool]:
+def is_public(now_ms: int | ColumnElement[int] | None) -> ColumnElement[bool]:
     """Published, past its embargo and not yet expired (checked at read time, so content
-    disappears at its expiry minute even if the scheduler runs late)."""
+    disappears at its expiry minute even if the scheduler runs late). ``now_ms`` may be a
+    bound parameter, for a statement built once and run at many moments."""
     published = CONTENT.c.status == "published"
     if now_ms is None:
         return published
@@ -92,7 +93,7 @@ def visibility_scope(actor: Actor) -> tuple[str, ...]:
     return PUBLISHED
 
 
-def visibility(actor: Actor, now_ms: int | None = None) -> ColumnElement[bool]:
+def visibility(actor: Actor, now_ms: int | ColumnElement[int] | None = None) -> ColumnElement[bool]:
     """The WHERE clause of what ``actor`` may read at ``now_ms`` (None: ignore time windows)."""
     actor.require("content.read")
     scope = visibility_scope(actor)

@@ -10,17 +10,22 @@ and costs the same at page 2,000 as at page 1.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
+    BindParameter,
     ColumnElement,
     Connection,
+    Integer,
     Row,
     Select,
+    String,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -260,7 +265,7 @@ def list_content(
     list (``collection`` given) carries the collection as ``meta.collection``."""
     db, settings = ctx.db, ctx.settings
     now = ctx.clock.now_ms()
-    scope = visibility(ctx.actor, now)
+    ctx.actor.require("content.read")
     # Read before the transaction's first statement (cache/memo.py explains why).
     collections_read, content_read = ctx.stamp(("collection",)), ctx.stamp(("content",))
     with db.read() as conn:
@@ -271,10 +276,16 @@ def list_content(
                 raise NotFound("Collection not found", code="collection_not_found")
             collection_id = row.id
         query = parse_list(pairs, field_set(conn, row), settings)
-        conditions = [scope, *(build_where(f, db.dialect) for f in query.filters)]
-        if collection_id is not None:
-            conditions.append(CONTENT.c.collection_id == collection_id)
-        page = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
+        if query.search is None:
+            page = _run_planned(conn, db.dialect, ctx.actor, query, collection_id, now, settings)
+        else:
+            conditions = [
+                visibility(ctx.actor, now),
+                *(build_where(f, db.dialect) for f in query.filters),
+            ]
+            if collection_id is not None:
+                conditions.append(CONTENT.c.collection_id == collection_id)
+            page = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
         if query.cursor is None:
             count_key = (
                 "content-count",
@@ -285,7 +296,7 @@ def list_content(
                 visibility_scope(ctx.actor),
             )
             counted = page.counted or _recall_count(
-                ctx, conn, count_key, page.matching, content_read
+                ctx, conn, count_key, page.matching, page.params, content_read
             )
             page.meta["pagination"] = _pagination(query, counted, len(page.items), page.has_more)
     if row is not None:  # SonicJS's meta.collection: the collection the path names
@@ -299,11 +310,98 @@ class _Page:
 
     items: list[dict[str, Any]]
     meta: dict[str, Any]
-    #: The ids of every matching row (the count's query).
+    #: The ids of every matching row (the count's query), and the values of its parameters.
     matching: Select[Any]
     has_more: bool
     #: The count when the page's query already told it (a ranked search's window).
     counted: tuple[int, bool] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# The parameters of a planned list's statements: what changes between two requests of one shape.
+_NOW = bindparam("visible_at", type_=BigInteger)
+_COLLECTION = bindparam("collection_id", type_=String)
+_OFFSET = bindparam("page_offset", type_=Integer)
+_SIZE = bindparam("page_size", type_=Integer)
+_AFTER_VALUE: BindParameter[Any] = bindparam("after_value")
+_AFTER_ID = bindparam("after_id", type_=String)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The statements of one list shape, built once with the parameters above unbound."""
+
+    page: Select[Any]
+    matching: Select[Any]
+
+
+#: Plans by shape. Building a statement costs more than running it on a warm SQLite page (a
+#: list's visibility clause, columns and order are ~200 SQLAlchemy objects); a shape is what
+#: :func:`_shape_key` names. Cleared whole when full: shapes with a filter value in them (one
+#: per slug looked up) would otherwise grow without bound.
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+_PLANS_KEPT = 512
+
+
+def _shape_key(
+    dialect: str, actor: Actor, query: ListQuery, in_collection: bool
+) -> tuple[Any, ...]:
+    fields = tuple(query.fields) if query.fields is not None else None
+    filters, sort = repr(query.filters), repr(query.sort)
+    cursor = query.cursor is not None
+    return (dialect, visibility_scope(actor), in_collection, fields, filters, sort, cursor)
+
+
+def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
+    """The statements of this list's shape (built on first use)."""
+    key = _shape_key(dialect, actor, query, in_collection)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.clear()
+        plan = _PLANS[key] = _build_plan(dialect, actor, query, in_collection)
+    return plan
+
+
+def _build_plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
+    conditions = [visibility(actor, _NOW), *(build_where(f, dialect) for f in query.filters)]
+    if in_collection:
+        conditions.append(CONTENT.c.collection_id == _COLLECTION)
+    sort = query.sort or DEFAULT_SORT
+    order = [sort_expression(k, dialect) for k in sort]
+    order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
+    page: Select[Any] = select(*_columns(query)).where(*conditions)
+    if query.cursor is not None:
+        key = tuple_(CONTENT.c[sort[0].field], CONTENT.c.id)
+        mark = tuple_(_AFTER_VALUE, _AFTER_ID)
+        page = page.where(key < mark if sort[0].descending else key > mark)
+    else:
+        page = page.offset(_OFFSET)
+    matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
+    return _Plan(page.order_by(*order).limit(_SIZE), matching)
+
+
+def _run_planned(
+    conn: Connection,
+    dialect: str,
+    actor: Actor,
+    query: ListQuery,
+    collection_id: str | None,
+    now_ms: int,
+    settings: Settings,
+) -> _Page:
+    """A page of a list without search, through its shape's :class:`_Plan`."""
+    plan = _plan(dialect, actor, query, collection_id is not None)
+    params: dict[str, Any] = {
+        "visible_at": now_ms,
+        "collection_id": collection_id,
+        "page_size": query.limit + 1,
+        "page_offset": query.offset,
+    }
+    if query.cursor is not None:
+        params["after_value"], params["after_id"] = query.cursor
+    rows = conn.execute(plan.page, params).all()
+    return _page_of(conn, actor, query, rows, plan.matching, None, params)
 
 
 def _run(
@@ -314,43 +412,51 @@ def _run(
     conditions: list[ColumnElement[bool]],
     settings: Settings,
 ) -> _Page:
+    """A page of a search, its statements built for this request (ranked pages are fetched by
+    id, so no two requests share a shape)."""
+    assert query.search is not None
     base: Select[Any] = select(*_columns(query)).where(*conditions)
-    matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
     sort = query.sort or DEFAULT_SORT
     order = [sort_expression(k, dialect) for k in sort]
     offset, counted = query.offset, None
-    if query.search is not None:
-        terms = parse_search(query.search, settings.search_max_length)
-        plan_each_search(conn, dialect)
-        hits = search_subquery(dialect, terms)
-        # Count from the search hits, checking each against the conditions: a join or IN lets
-        # SQLite walk every visible row of the collection and probe the FTS index per row.
-        matching = select(hits.c.content_id).where(
-            exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+    terms = parse_search(query.search, settings.search_max_length)
+    plan_each_search(conn, dialect)
+    hits = search_subquery(dialect, terms)
+    # Count from the search hits, checking each against the conditions: a join or IN lets
+    # SQLite walk every visible row of the collection and probe the FTS index per row.
+    matching: Select[Any] = select(hits.c.content_id).where(
+        exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+    )
+    if query.sort:
+        base = base.join(hits, hits.c.content_id == CONTENT.c.id)
+    else:  # relevance: the page's ids come ranked (content/search.py), fetched in order
+        ranked = ranked_page(
+            conn,
+            dialect,
+            terms,
+            conditions,
+            offset,
+            query.limit + 1,
+            settings.search_rank_window,
         )
-        if query.sort:
-            base = base.join(hits, hits.c.content_id == CONTENT.c.id)
-        else:  # relevance: the page's ids come ranked (content/search.py), fetched in order
-            ranked = ranked_page(
-                conn,
-                dialect,
-                terms,
-                conditions,
-                offset,
-                query.limit + 1,
-                settings.search_rank_window,
-            )
-            counted = ranked.count(settings.content_count_limit)
-            base, order, offset = _by_ids(query, conditions, ranked.ids), _in_order(ranked.ids), 0
+        counted = ranked.count(settings.content_count_limit)
+        base, order, offset = _by_ids(query, conditions, ranked.ids), _in_order(ranked.ids), 0
     order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
-    if query.cursor is not None:
-        column = CONTENT.c[sort[0].field]
-        key = tuple_(column, CONTENT.c.id)
-        mark = tuple_(*query.cursor)
-        base = base.where(key < mark if sort[0].descending else key > mark)
-    else:
-        base = base.offset(offset)
-    rows = conn.execute(base.order_by(*order).limit(query.limit + 1)).all()
+    rows = conn.execute(base.offset(offset).order_by(*order).limit(query.limit + 1)).all()
+    return _page_of(conn, actor, query, rows, matching, counted, {})
+
+
+def _page_of(
+    conn: Connection,
+    actor: Actor,
+    query: ListQuery,
+    rows: Sequence[Row[Any]],
+    matching: Select[Any],
+    counted: tuple[int, bool] | None,
+    params: dict[str, Any],
+) -> _Page:
+    """The page's items and meta from its rows (one more than the limit, if there are more)."""
+    sort = query.sort or DEFAULT_SORT
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
     items = [_shape(row, query.fields) for row in rows]
@@ -362,7 +468,7 @@ def _run(
         meta["next_cursor"] = (
             encode_cursor(sort, getattr(last, sort[0].field), last.id) if last is not None else None
         )
-    return _Page(items, meta, matching, has_more, counted)
+    return _Page(items, meta, matching, has_more, counted, params)
 
 
 def _recall_count(
@@ -370,13 +476,14 @@ def _recall_count(
     conn: Connection,
     key: tuple[Any, ...],
     matching: Select[Any],
+    params: dict[str, Any],
     read_under: Stamp | None,
 ) -> tuple[int, bool]:
     """:func:`_count`, from memory while no content was written since ``read_under`` and no
     item entered or left the public view (``key`` names the list and who reads it)."""
     counted: tuple[int, bool] | None = ctx.recall(key)
     if counted is None:
-        counted = _count(conn, matching, ctx.settings)
+        counted = _count(conn, matching, params, ctx.settings)
         if read_under is None:
             return counted  # nothing can be remembered: spare the visibility query
         public = key[-1] != EVERYTHING
@@ -399,7 +506,9 @@ def _in_order(ids: list[str]) -> list[ColumnElement[Any]]:
     return [case({item: n for n, item in enumerate(ids)}, value=CONTENT.c.id)] if ids else []
 
 
-def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple[int, bool]:
+def _count(
+    conn: Connection, matching: Select[Any], params: dict[str, Any], settings: Settings
+) -> tuple[int, bool]:
     """How many rows match, counting at most ``content_count_limit`` (and whether it stopped).
 
     An exact count reads every matching row (or index entry); a filter on a ``data`` field
@@ -408,7 +517,7 @@ def _count(conn: Connection, matching: Select[Any], settings: Settings) -> tuple
     """
     cap = settings.content_count_limit
     bounded = matching.limit(cap + 1).subquery("matching")
-    total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+    total = int(conn.execute(select(func.count()).select_from(bounded), params).scalar_one())
     return min(total, cap), total > cap
 
 
