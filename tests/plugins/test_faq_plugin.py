@@ -231,7 +231,11 @@ def two_apps(
 ) -> Iterator[tuple[TestClient, TestClient]]:
     redis_url = _service_url("SONIC_TEST_REDIS_URL", "Redis")
     shared = settings.model_copy(
-        update={"redis_url": redis_url, "cache_redis_prefix": f"t{uuid.uuid4().hex[:8]}:"}
+        update={
+            "redis_url": redis_url,
+            "cache_redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
+            "plugin_status_ttl_ms": 1000,  # B must notice A's activation by itself
+        }
     )
     apps: list[FastAPI] = [create_app(shared, db=db, clock=clock) for _ in range(2)]
     with TestClient(apps[0]) as a, TestClient(apps[1]) as b:

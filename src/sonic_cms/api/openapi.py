@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from sonic_cms.api.deps import get_actor
+from sonic_cms.api.deps import get_actor, get_services
 
 #: Where the vendored Swagger UI and ReDoc files are served from.
 ASSETS_URL = "/docs/assets"
@@ -124,7 +124,7 @@ def _dependants(dependant: Dependant) -> Iterator[Dependant]:
 
 def takes_actor(dependant: Dependant) -> bool:
     """Whether the route (or a dependency of it) resolves the request's actor."""
-    return any(d.call is get_actor for d in _dependants(dependant))
+    return any(d.call in (get_actor, get_services) for d in _dependants(dependant))
 
 
 def _takes_if_match(dependant: Dependant) -> bool:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, inspect, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy import delete as sql_delete
 
 from sonic_cms.cache.memo import Stamp
@@ -95,11 +95,14 @@ def collection_body(values: dict[str, Any], allowed: tuple[str, ...]) -> dict[st
     return spelled
 
 
+_BY_KEY = select(COLLECTIONS).where(
+    or_(COLLECTIONS.c.id == bindparam("key"), COLLECTIONS.c.name == bindparam("key"))
+)
+
+
 def find_collection(conn: Connection, key: str) -> Row[Any] | None:
     """A collection row by id or by name (an id match wins); one query either way."""
-    rows = conn.execute(
-        select(COLLECTIONS).where(or_(COLLECTIONS.c.id == key, COLLECTIONS.c.name == key))
-    ).all()
+    rows = conn.execute(_BY_KEY, {"key": key}).all()
     return next((r for r in rows if r.id == key), rows[0] if rows else None)
 
 

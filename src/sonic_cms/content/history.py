@@ -27,7 +27,7 @@ from collections.abc import Set
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from sonic_cms.clock import utc_datetime
 from sonic_cms.content.access import (
@@ -194,13 +194,16 @@ def with_includes(
     return item
 
 
+_BY_SLUG = select(CONTENT).where(
+    CONTENT.c.collection_id == bindparam("collection_id"), CONTENT.c.slug == bindparam("slug")
+)
+
+
 def _by_slug(conn: Connection, ctx: Context, collection: str, slug: str) -> Row[Any]:
     found = find_collection(conn, collection)
     if found is None or not found.is_active:
         raise NotFound(f"Collection {collection[:200]!r} not found", code="collection_not_found")
-    row = conn.execute(
-        select(CONTENT).where(CONTENT.c.collection_id == found.id, CONTENT.c.slug == slug)
-    ).first()
+    row = conn.execute(_BY_SLUG, {"collection_id": found.id, "slug": slug}).first()
     try:
         return require_readable(ctx.actor, row, ctx.clock.now_ms())
     except NotFound:
