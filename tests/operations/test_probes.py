@@ -161,7 +161,11 @@ def test_only_get_is_a_probe(client: TestClient):
 
 
 def test_ready_checks_s3_when_media_lives_there(
-    db_url: str, db: Database, clock: FrozenClock, tmp_path: Path, moto_endpoint: str  # noqa: F811
+    db_url: str,
+    db: Database,
+    clock: FrozenClock,
+    tmp_path: Path,
+    moto_endpoint: str,  # noqa: F811
 ):
     s3 = {**S3_KEYS, "media_storage": "s3", "media_s3_path_style": True}
     good = make_settings(

@@ -63,12 +63,18 @@ def _wait_until_healthy(server: LiveServer, seconds: float) -> None:
 
 @contextmanager
 def live_server(
-    db_url: str, directory: Path, *, port: int | None = None, **settings: str
+    db_url: str,
+    directory: Path,
+    *,
+    port: int | None = None,
+    separate_stderr: bool = False,
+    **settings: str,
 ) -> Iterator[LiveServer]:
     """`sonic serve` on an already migrated ``db_url``; ``settings`` are extra SONIC_* values
     (lower-case names without the prefix). Local state (media, backups) lives in ``directory``.
     ``port`` is free_port()'s unless given (a test that must name the server's own origin in
-    its settings picks it first)."""
+    its settings picks it first). ``separate_stderr``: the log holds stdout alone, stderr goes
+    to ``server-<port>.stderr`` beside it."""
     port = port or free_port()
     env = {
         **os.environ,
@@ -89,13 +95,14 @@ def live_server(
     }
     env.update({f"SONIC_{name.upper()}": value for name, value in settings.items()})
     log = directory / f"server-{port}.log"
-    with log.open("wb") as handle:
+    errors = log.with_suffix(".stderr") if separate_stderr else None
+    with log.open("wb") as handle, (errors or Path(os.devnull)).open("wb") as error_handle:
         process = subprocess.Popen(
             [sys.executable, str(LAUNCHER), "serve", "--port", str(port)],
             cwd=directory,
             env=env,
             stdout=handle,
-            stderr=subprocess.STDOUT,
+            stderr=error_handle if errors else subprocess.STDOUT,
         )
         server = LiveServer(f"http://127.0.0.1:{port}", log, process)
         try:
