@@ -68,17 +68,19 @@ def live_server(
     *,
     port: int | None = None,
     separate_stderr: bool = False,
+    python_path: tuple[Path, ...] = (),
     **settings: str,
 ) -> Iterator[LiveServer]:
     """`sonic serve` on an already migrated ``db_url``; ``settings`` are extra SONIC_* values
     (lower-case names without the prefix). Local state (media, backups) lives in ``directory``.
     ``port`` is free_port()'s unless given (a test that must name the server's own origin in
     its settings picks it first). ``separate_stderr``: the log holds stdout alone, stderr goes
-    to ``server-<port>.stderr`` beside it."""
+    to ``server-<port>.stderr`` beside it. ``python_path``: directories put before the
+    repository on the server's PYTHONPATH (a test plugin's distribution)."""
     port = port or free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": os.pathsep.join([*map(str, python_path), str(REPO_ROOT)]),
         "SONIC_ENV": "test",
         "SONIC_SECRET_KEY": SECRET,
         "SONIC_DATABASE_URL": db_url,
