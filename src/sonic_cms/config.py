@@ -229,7 +229,9 @@ class Settings(BaseSettings):
         "cookie-authenticated writes, besides `SONIC_PUBLIC_URL`'s",
     )
     trusted_proxies: str = Field(
-        "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
+        "",
+        description="Comma-separated proxy addresses whose X-Forwarded-For and X-Request-ID "
+        "are believed",
     )
     cors_origins: str = Field(
         "*",
