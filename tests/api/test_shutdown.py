@@ -67,7 +67,7 @@ class HeldRequest:
 
 @contextmanager
 def slow_server(
-    db_url: str, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: str
+    db_url: str, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadline: str
 ) -> Iterator[tuple[LiveServer, Path]]:
     """A `sonic serve` process with the slow plugin active; yields it and the plugin's folder."""
     registry = discover(autoload=False, extra=[SLOW])
@@ -80,15 +80,21 @@ def slow_server(
     site = install_distribution(tmp_path / "site")
     # Log records stay queued (no flush for a minute, batches larger than the test writes):
     # only the writer's flush at shutdown puts them in the database.
-    quiet_writer = {"log_flush_interval_ms": "60000", "log_batch_size": "10000"}
-    with live_server(db_url, tmp_path, python_path=(site,), **quiet_writer, **settings) as server:
+    with live_server(
+        db_url,
+        tmp_path,
+        python_path=(site,),
+        log_flush_interval_ms="60000",
+        log_batch_size="10000",
+        shutdown_timeout_seconds=deadline,
+    ) as server:
         yield server, signals
 
 
 def test_sigterm_finishes_the_request_in_flight_writes_the_logs_and_exits_0(
     db_url: str, ctx: Context, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    with slow_server(db_url, ctx, tmp_path, monkeypatch, shutdown_timeout_seconds="60") as (
+) -> None:
+    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="60") as (
         server,
         signals,
     ):
@@ -114,8 +120,8 @@ def test_sigterm_finishes_the_request_in_flight_writes_the_logs_and_exits_0(
 
 def test_a_request_past_the_deadline_is_cancelled_and_the_process_still_exits_0(
     db_url: str, ctx: Context, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    with slow_server(db_url, ctx, tmp_path, monkeypatch, shutdown_timeout_seconds="1") as (
+) -> None:
+    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="1") as (
         server,
         signals,
     ):

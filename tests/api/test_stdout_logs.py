@@ -31,7 +31,7 @@ def stdout_lines(log: Path) -> list[dict[str, Any]]:
 
 def test_one_json_line_per_request_with_route_template_user_and_request_id(
     db_url: str, db: Database, clock: FrozenClock, tmp_path: Path
-):
+) -> None:
     user = create_random_user(db, clock, "admin")
     collection_id = make_collection(db, clock)
     with db.read() as conn:
@@ -85,7 +85,9 @@ def test_one_json_line_per_request_with_route_template_user_and_request_id(
     assert "s3cret-value" not in output and "no-such-item" not in output  # templates only
 
 
-def test_an_x_request_id_from_anyone_but_a_trusted_proxy_is_replaced(db_url: str, db: Database):
+def test_an_x_request_id_from_anyone_but_a_trusted_proxy_is_replaced(
+    db_url: str, db: Database
+) -> None:
     settings = make_settings(db_url)  # no trusted proxies
     with TestClient(create_app(settings, db=db)) as client:
         answered = client.get("/health", headers={"X-Request-ID": "chosen-by-the-client"})
@@ -97,7 +99,7 @@ def test_an_x_request_id_from_anyone_but_a_trusted_proxy_is_replaced(db_url: str
     assert answered.headers["X-Request-ID"] == "chosen-by-the-proxy"
 
 
-def test_request_lines_below_the_level_are_not_written():
+def test_request_lines_below_the_level_are_not_written() -> None:
     read_end, write_end = os.pipe()
     try:
         lines = RequestLines(logging.WARNING, fd=write_end)
@@ -111,7 +113,7 @@ def test_request_lines_below_the_level_are_not_written():
     assert [json.loads(line)["status"] for line in written] == [404]
 
 
-def test_text_format_prints_no_json_request_lines(db_url: str, tmp_path: Path):
+def test_text_format_prints_no_json_request_lines(db_url: str, tmp_path: Path) -> None:
     """SONIC_ENV=test picks text (auto): uvicorn's access line is the request line."""
     with live_server(db_url, tmp_path, separate_stderr=True) as server:
         answered = httpx.get(f"{server.url}/api/collections")

@@ -40,7 +40,7 @@ def api_records(db: Database, url: str) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def test_live_answers_without_touching_the_database(client: TestClient, db: Database):
+def test_live_answers_without_touching_the_database(client: TestClient, db: Database) -> None:
     client.get("/health/live")  # the middleware stack is built on the first request
     with counting_statements(db.engine) as seen:
         response = client.get("/health/live")
@@ -51,7 +51,7 @@ def test_live_answers_without_touching_the_database(client: TestClient, db: Data
     assert seen.sql == []
 
 
-def test_ready_reports_each_check_and_skips_what_is_not_configured(client: TestClient):
+def test_ready_reports_each_check_and_skips_what_is_not_configured(client: TestClient) -> None:
     status, body = ready(client)
     assert status == 200, body
     checks = body["checks"]
@@ -68,7 +68,7 @@ def test_ready_reports_each_check_and_skips_what_is_not_configured(client: TestC
 
 def test_ready_is_503_naming_migrations_while_the_database_is_behind(
     settings: Settings, db: Database
-):
+) -> None:
     head = migrate.head_revision()
     previous = migrate.ordered_revisions()[-2].revision
     with TestClient(create_app(settings, db=db)) as client:
@@ -86,7 +86,7 @@ def test_ready_is_503_naming_migrations_while_the_database_is_behind(
     assert body["checks"]["database"]["status"] == "ok"
 
 
-def test_ready_with_redis_up_and_down(settings: Settings, db: Database):
+def test_ready_with_redis_up_and_down(settings: Settings, db: Database) -> None:
     redis_url = _service_url("SONIC_TEST_REDIS_URL", "Redis")
     up = settings.model_copy(update={"redis_url": redis_url})
     with TestClient(create_app(up, db=db)) as client:
@@ -113,7 +113,7 @@ def silent_port() -> Iterator[int]:
 
 def test_a_hung_dependency_fails_the_probe_within_its_timeout(
     settings: Settings, db: Database, silent_port: int
-):
+) -> None:
     """Redis accepts and never answers; its own socket timeout (5 s) is longer than the
     probe's, so it is the probe's timeout that answers: 503, redis ``timeout``."""
     hung = settings.model_copy(
@@ -131,7 +131,9 @@ def test_a_hung_dependency_fails_the_probe_within_its_timeout(
         assert body["details"] == [{"check": "redis", "reason": "timeout"}]
 
 
-def test_probes_write_no_system_log_record_and_are_never_cached(client: TestClient, db: Database):
+def test_probes_write_no_system_log_record_and_are_never_cached(
+    client: TestClient, db: Database
+) -> None:
     for _ in range(3):
         assert client.get("/health/live").status_code == 200
         assert ready(client)[0] == 200
@@ -146,7 +148,7 @@ def test_probes_write_no_system_log_record_and_are_never_cached(client: TestClie
 
 def test_probes_answer_during_maintenance(
     client: TestClient, db: Database, settings: Settings, clock: FrozenClock
-):
+) -> None:
     admin = bearer_headers(db, settings, clock, "admin")
     turned_on = client.put("/admin/api/settings", json={"maintenance_mode": True}, headers=admin)
     assert turned_on.status_code == 200, turned_on.text
@@ -155,7 +157,7 @@ def test_probes_answer_during_maintenance(
     assert ready(client)[0] == 200
 
 
-def test_only_get_is_a_probe(client: TestClient):
+def test_only_get_is_a_probe(client: TestClient) -> None:
     assert client.post("/health/live").status_code == 405
     assert client.post("/health/ready").status_code == 405
 
@@ -166,7 +168,7 @@ def test_ready_checks_s3_when_media_lives_there(
     clock: FrozenClock,
     tmp_path: Path,
     moto_endpoint: str,  # noqa: F811
-):
+) -> None:
     s3 = {**S3_KEYS, "media_storage": "s3", "media_s3_path_style": True}
     good = make_settings(
         db_url, **s3, media_s3_endpoint_url=moto_endpoint, media_s3_bucket="probe-bucket"
