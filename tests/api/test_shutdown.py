@@ -65,6 +65,14 @@ class HeldRequest:
             self.error = exc
 
 
+def hold_then_terminate(server: LiveServer, signals: Path) -> HeldRequest:
+    """Send a request to the slow route and, once the route holds it, SIGTERM the server."""
+    held = HeldRequest(server)
+    wait_until("the slow route started", (signals / "entered").exists)
+    server.process.send_signal(signal.SIGTERM)
+    return held
+
+
 @contextmanager
 def slow_server(
     db_url: str, ctx: Context, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadline: str
@@ -94,13 +102,8 @@ def slow_server(
 def test_sigterm_finishes_the_request_in_flight_writes_the_logs_and_exits_0(
     db_url: str, ctx: Context, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="60") as (
-        server,
-        signals,
-    ):
-        held = HeldRequest(server)
-        wait_until("the slow route started", (signals / "entered").exists)
-        server.process.send_signal(signal.SIGTERM)
+    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="60") as (server, signals):
+        held = hold_then_terminate(server, signals)
         wait_until("new connections are refused", lambda: refuses_connections(server.url))
         assert held.thread.is_alive() and server.process.poll() is None  # still in flight
         (signals / "release").touch()
@@ -121,13 +124,8 @@ def test_sigterm_finishes_the_request_in_flight_writes_the_logs_and_exits_0(
 def test_a_request_past_the_deadline_is_cancelled_and_the_process_still_exits_0(
     db_url: str, ctx: Context, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="1") as (
-        server,
-        signals,
-    ):
-        held = HeldRequest(server)
-        wait_until("the slow route started", (signals / "entered").exists)
-        server.process.send_signal(signal.SIGTERM)
+    with slow_server(db_url, ctx, tmp_path, monkeypatch, deadline="1") as (server, signals):
+        held = hold_then_terminate(server, signals)
         assert server.process.wait(timeout=60) == 0, server.log_tail()
         held.thread.join(timeout=60)
     assert held.response is None or held.response.status_code >= 500
