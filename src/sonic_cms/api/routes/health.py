@@ -32,6 +32,7 @@ LIVE_PATH = "/health/live"
 READY_PATH = "/health/ready"
 #: Probe answers are about this instant: no cache, shared or private, may keep one.
 NO_STORE = {"cache-control": "no-store"}
+LIVE_BODY = {"status": "ok"}
 
 
 class Liveness(BaseModel):
@@ -95,9 +96,6 @@ async def ready(request: Request) -> JSONBytesResponse:
     """200 with each check's result; 503 naming the failing ones. Each check is bounded by
     ``SONIC_HEALTH_PROBE_TIMEOUT_MS``."""
     return await ready_response(readiness_for(request.app.state.ctx))
-
-
-LIVE_BODY = {"status": "ok"}
 
 
 def readiness_for(context: AppContext) -> Readiness:
