@@ -127,6 +127,21 @@ class Settings(BaseSettings):
         ge=1,
         description="How long uvicorn waits for a worker's health ping before restarting it",
     )
+    shutdown_timeout_seconds: int = Field(
+        30,
+        ge=1,
+        description="On SIGTERM, how long in-flight requests may run before they are cancelled",
+    )
+    health_probe_timeout_ms: int = Field(
+        2000, ge=10, description="Longest one check of `/health/ready` may take before it fails"
+    )
+    # Logs on stdout (issue 19, docs/operations.md "Logs on stdout").
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="`sonic serve`'s stdout: JSON lines or text; auto: text in development"
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        "info", description="Lowest level `sonic serve` prints on stdout"
+    )
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = Field(
         "FULL", description="SQLite `PRAGMA synchronous`; FULL survives a power cut"
     )
@@ -214,7 +229,9 @@ class Settings(BaseSettings):
         "cookie-authenticated writes, besides `SONIC_PUBLIC_URL`'s",
     )
     trusted_proxies: str = Field(
-        "", description="Comma-separated proxy addresses whose X-Forwarded-For is believed"
+        "",
+        description="Comma-separated proxy addresses whose X-Forwarded-For and X-Request-ID "
+        "are believed",
     )
     cors_origins: str = Field(
         "*",
@@ -568,6 +585,19 @@ class Settings(BaseSettings):
     def cors_any_origin(self) -> bool:
         """Whether ``cors_origins`` holds ``*``: any origin, never with credentials."""
         return "*" in _split_list(self.cors_origins)
+
+    @property
+    def stdout_log_format(self) -> Literal["json", "text"]:
+        """``log_format`` decided: ``auto`` is text for a person at a terminal (development
+        and the test suite) and JSON lines for a log collector everywhere else."""
+        if self.log_format != "auto":
+            return self.log_format
+        return "text" if self.env in ("development", "test") else "json"
+
+    @property
+    def trusted_proxy_addresses(self) -> frozenset[str]:
+        """``trusted_proxies`` as a set of addresses."""
+        return frozenset(_split_list(self.trusted_proxies))
 
     @property
     def is_sqlite(self) -> bool:

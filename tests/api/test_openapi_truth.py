@@ -77,8 +77,14 @@ def test_every_operation_documents_a_success_answer(spec: dict[str, Any]):
     assert missing == []
 
 
-#: Health routes answer their own report when unhealthy (SonicJS's shapes), not the envelope.
-HEALTH_REPORTS = {("/health", "503"), ("/api/system/health", "503"), ("/api/system/ping", "503")}
+#: Health routes answer their own report when unhealthy (SonicJS's shapes), not the envelope;
+#: /health/ready answers the envelope with every check's result beside it (NotReady).
+HEALTH_REPORTS = {
+    ("/health", "503"),
+    ("/health/ready", "503"),
+    ("/api/system/health", "503"),
+    ("/api/system/ping", "503"),
+}
 
 
 def test_errors_are_the_error_envelope(spec: dict[str, Any]):

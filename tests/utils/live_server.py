@@ -63,16 +63,24 @@ def _wait_until_healthy(server: LiveServer, seconds: float) -> None:
 
 @contextmanager
 def live_server(
-    db_url: str, directory: Path, *, port: int | None = None, **settings: str
+    db_url: str,
+    directory: Path,
+    *,
+    port: int | None = None,
+    separate_stderr: bool = False,
+    python_path: tuple[Path, ...] = (),
+    **settings: str,
 ) -> Iterator[LiveServer]:
     """`sonic serve` on an already migrated ``db_url``; ``settings`` are extra SONIC_* values
     (lower-case names without the prefix). Local state (media, backups) lives in ``directory``.
     ``port`` is free_port()'s unless given (a test that must name the server's own origin in
-    its settings picks it first)."""
+    its settings picks it first). ``separate_stderr``: the log holds stdout alone, stderr goes
+    to ``server-<port>.stderr`` beside it. ``python_path``: directories put before the
+    repository on the server's PYTHONPATH (a test plugin's distribution)."""
     port = port or free_port()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONPATH": os.pathsep.join([*map(str, python_path), str(REPO_ROOT)]),
         "SONIC_ENV": "test",
         "SONIC_SECRET_KEY": SECRET,
         "SONIC_DATABASE_URL": db_url,
@@ -89,13 +97,14 @@ def live_server(
     }
     env.update({f"SONIC_{name.upper()}": value for name, value in settings.items()})
     log = directory / f"server-{port}.log"
-    with log.open("wb") as handle:
+    errors = log.with_suffix(".stderr") if separate_stderr else None
+    with log.open("wb") as handle, (errors or Path(os.devnull)).open("wb") as error_handle:
         process = subprocess.Popen(
             [sys.executable, str(LAUNCHER), "serve", "--port", str(port)],
             cwd=directory,
             env=env,
             stdout=handle,
-            stderr=subprocess.STDOUT,
+            stderr=error_handle if errors else subprocess.STDOUT,
         )
         server = LiveServer(f"http://127.0.0.1:{port}", log, process)
         try:

@@ -59,6 +59,7 @@ from sonic_cms.api.routes import cache as cache_routes
 from sonic_cms.api.routes import logs as log_routes
 from sonic_cms.api.routes import plugins as plugin_routes
 from sonic_cms.api.routes.auth import client_ip
+from sonic_cms.api.routes.health import HealthProbes
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
@@ -128,8 +129,11 @@ def create_app(
     install_error_handlers(app)
     request_log = RequestLogger(context)
     # In front of everything: cached hits skip the whole stack (api/response_cache.py).
-    app.fast_path = lambda stack: ResponseCacheMiddleware(
-        stack, context, CorsPolicy(settings), request_log
+    # In front of that, the health probes (api/routes/health.py).
+    app.fast_path = lambda stack: HealthProbes(
+        ResponseCacheMiddleware(stack, context, CorsPolicy(settings), request_log),
+        context,
+        request_log.lines,
     )
     app.add_middleware(MaintenanceMiddleware, context=context)
     app.add_middleware(RefuseNulInUrlMiddleware)

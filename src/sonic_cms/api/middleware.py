@@ -30,16 +30,32 @@ UPLOAD_PATH_PREFIX = "/api/media/upload"
 
 
 def assign_request_id(scope: Scope) -> tuple[bytes, bytes]:
-    """Give the request its id (a safe incoming X-Request-ID, else a new one), in
-    ``scope["state"]``; returns the header that echoes it."""
+    """Give the request its id in ``scope["state"]``; returns the header that echoes it.
+
+    The id is the incoming X-Request-ID when a trusted proxy (``SONIC_TRUSTED_PROXIES``) sent
+    it and it is safe to print, else a new one: a client must not be able to give its requests
+    the id of someone else's, which would mix them up in the logs an operator follows.
+    """
     incoming = header_value(scope, b"x-request-id")
-    request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+    trusted = incoming is not None and _SAFE_REQUEST_ID.match(incoming) and _from_proxy(scope)
+    request_id = incoming if trusted and incoming else new_request_id()
     scope.setdefault("state", {})["request_id"] = request_id
     return (b"x-request-id", request_id.encode())
 
 
+def _from_proxy(scope: Scope) -> bool:
+    """Whether the socket peer is one of the app's trusted proxies (the app is in the scope
+    before any middleware runs, the response cache's fast path included)."""
+    client = scope.get("client")
+    app = scope.get("app")
+    if client is None or app is None:
+        return False
+    settings: Settings = app.state.ctx.settings
+    return bool(client[0] in settings.trusted_proxy_addresses)
+
+
 class RequestIdMiddleware:
-    """Gives each request an id (a safe incoming X-Request-ID, else a new one) and echoes it."""
+    """Gives each request an id (a trusted proxy's X-Request-ID, else a new one), echoes it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ import uvicorn
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.logs.stdout import serve_log_config
 
 
 def serve(
@@ -31,6 +34,7 @@ def serve(
     # The app derives its default public origin (links, cookie writes) from the bind address.
     os.environ["SONIC_HOST"] = settings.host
     os.environ["SONIC_PORT"] = str(settings.port)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "sonic_cms.api.app:app_from_environment",
         factory=True,
@@ -38,10 +42,24 @@ def serve(
         port=settings.port,
         workers=None if reload else settings.workers,
         reload=reload,
-        log_level="info",
+        log_config=serve_log_config(settings),
+        log_level=settings.log_level,
+        # JSON lines: the app writes the request line; text: uvicorn's access line is it.
+        access_log=settings.stdout_log_format == "text",
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         proxy_headers=False,
     )
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM's handler while uvicorn is not serving.
+
+    uvicorn shuts down gracefully on SIGTERM, then raises the signal again with the handler it
+    found. Left at the default that kills the process (exit status -15) after a clean stop;
+    this handler makes it exit 0, which is what a clean stop is, for systemd and orchestrators.
+    """
+    raise SystemExit(0)
 
 
 def preflight(settings: Settings) -> None:

@@ -3,15 +3,21 @@
 ``GET /health`` answers SonicJS's keys (``name``, ``version``, ``status``, ``timestamp``) with
 ours beside them: the database, the migration state and the verdict ``ready``. The checks of
 ``/api/system/health`` and ``/api/system/ping`` (database, cache tiers, media storage, each
-timed) live here too, so both routes judge the same way.
+timed) live here too, so both routes judge the same way, and so do the probes a load balancer
+or an orchestrator calls every second: ``GET /health/live`` (the process answers, nothing
+else) and ``GET /health/ready`` (:class:`Readiness`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import anyio.to_thread
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -129,4 +135,120 @@ def ping(ctx: Context) -> dict[str, Any]:
         "pong": check["status"] == "healthy",
         "latency": check["latency"],
         "timestamp": iso_utc(ctx.clock.now_ms()),
+    }
+
+
+# -- the readiness probe ------------------------------------------------------------------------
+CheckResult = dict[str, Any]
+CheckStatus = Literal["ok", "fail", "skipped"]
+
+
+def _result(status: CheckStatus, start: float, **extra: Any) -> CheckResult:
+    return {"status": status, "latency_ms": _elapsed_ms(start), **extra}
+
+
+def database_readiness(ctx: Context) -> dict[str, CheckResult]:
+    """``database`` (it answers) and ``migrations`` (it is at the packaged head revision), from
+    one read of Alembic's version table."""
+    start = time.perf_counter()
+    try:
+        current = migrate.current_revision(ctx.db)
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not raise
+        return {
+            "database": _result("fail", start, reason="unreachable", error=type(exc).__name__),
+            "migrations": {"status": "skipped", "reason": "database_unreachable"},
+        }
+    head = migrate.head_revision()
+    migrations = {"status": "ok", "current": current, "head": head}
+    if current != head:
+        migrations = {"status": "fail", "reason": "pending", "current": current, "head": head}
+    return {"database": _result("ok", start), "migrations": migrations}
+
+
+async def redis_readiness(cache: TieredCache) -> CheckResult:
+    """A PING to the Redis tier, ``skipped`` when none is configured. It goes around the
+    tier's circuit breaker: the probe asks Redis itself, and a failure here does not pause the
+    cache's own use of Redis."""
+    if cache.redis is None:
+        return {"status": "skipped", "reason": "not_configured"}
+    start = time.perf_counter()
+    try:
+        await cache.redis.client.ping()
+    except (RedisError, OSError) as exc:
+        return _result("fail", start, reason="unreachable", error=type(exc).__name__)
+    return _result("ok", start)
+
+
+def storage_readiness(ctx: Context) -> CheckResult:
+    """A HEAD in the S3 bucket when media is stored there, ``skipped`` for the local folder
+    (the process's own disk: if it is gone, so is the process)."""
+    if ctx.settings.media_storage != "s3":
+        return {"status": "skipped", "reason": "local_storage"}
+    start = time.perf_counter()
+    check = storage_check(ctx)
+    if check["status"] != "healthy":
+        return _result("fail", start, reason="unreachable")
+    return _result("ok", start)
+
+
+class Readiness:
+    """Runs the readiness checks, each bounded by ``timeout`` seconds.
+
+    A hung dependency must not hang the probe, nor pile up: a check still running from an
+    earlier probe is awaited again (with a fresh timeout) instead of started twice, so a
+    database that never answers holds one thread, not one per probe per second.
+    """
+
+    def __init__(self, ctx: Context, cache: TieredCache, timeout: float) -> None:
+        self.ctx = ctx
+        self.timeout = timeout
+        self._checks: dict[str, Callable[[], Awaitable[dict[str, CheckResult]]]] = {
+            # In a thread even on SQLite (whose reads otherwise run inline): a probe must not
+            # block the event loop on a locked or unreachable database.
+            "database": lambda: anyio.to_thread.run_sync(database_readiness, ctx),
+            "redis": self._named("redis", lambda: redis_readiness(cache)),
+            "storage": self._named(
+                "storage", lambda: anyio.to_thread.run_sync(storage_readiness, ctx)
+            ),
+        }
+        self._running: dict[str, asyncio.Future[dict[str, CheckResult]]] = {}
+
+    @staticmethod
+    def _named(
+        name: str, check: Callable[[], Awaitable[CheckResult]]
+    ) -> Callable[[], Awaitable[dict[str, CheckResult]]]:
+        async def run() -> dict[str, CheckResult]:
+            return {name: await check()}
+
+        return run
+
+    async def report(self) -> tuple[bool, dict[str, CheckResult]]:
+        """``(ready, {check name: result})``, ready when no check failed."""
+        parts = await asyncio.gather(*(self._one(name) for name in self._checks))
+        checks = {name: result for part in parts for name, result in part.items()}
+        return all(check["status"] != "fail" for check in checks.values()), checks
+
+    async def _one(self, name: str) -> dict[str, CheckResult]:
+        running = self._running.get(name)
+        if running is None or running.done():
+            running = self._running[name] = asyncio.ensure_future(self._checks[name]())
+        try:
+            return await asyncio.wait_for(asyncio.shield(running), self.timeout)
+        except TimeoutError:
+            timed_out: dict[str, CheckResult] = {name: {"status": "fail", "reason": "timeout"}}
+            if name == "database":
+                timed_out["migrations"] = {"status": "skipped", "reason": "database_unreachable"}
+            return timed_out
+
+
+def not_ready_error(checks: dict[str, CheckResult]) -> dict[str, Any]:
+    """The 503 body: the API's error shape naming the failing checks, with every result."""
+    failing = [name for name, check in checks.items() if check["status"] == "fail"]
+    reasons = ", ".join(f"{name} {checks[name].get('reason', 'failed')}" for name in failing)
+    return {
+        "error": f"Not ready: {reasons}",
+        "code": "not_ready",
+        "details": [{"check": name, "reason": checks[name].get("reason")} for name in failing],
+        "status": "fail",
+        "checks": checks,
     }
