@@ -30,10 +30,12 @@ from PIL import Image
 
 from sonic_cms.clock import SystemClock
 from sonic_cms.db.engine import Database
+from sonic_cms.storage.s3 import s3_client
 from tests.conftest import _service_url, create_pg_database, drop_pg_database, make_settings
-from tests.media.conftest import S3_KEYS, build_test_storage, moto_endpoint
+from tests.media.conftest import S3_KEYS, moto_endpoint
 from tests.utils.auth import create_random_user, headers_for
 from tests.utils.live_server import SECRET, LiveServer, live_server
+from tests.utils.redis_server import free_port
 
 #: tests/media's S3 server fixture, shared with this module.
 __all__ = ["moto_endpoint"]
@@ -67,9 +69,9 @@ class Cluster:
         if server is None or server.process.poll() is not None:
             directory = self.root / name
             directory.mkdir(exist_ok=True)
-            own = {"cache_generations_file": str(directory / "data" / "cache-generations")}
+            settings = {**self.shared, "cache_generations_file": str(self.generations_file(name))}
             server = self.stack.enter_context(
-                live_server(self.db_url, directory, **self.shared, **own)
+                live_server(self.db_url, directory, port=free_port(), **settings)
             )
             self.hosts[name] = server
         return server
@@ -99,7 +101,7 @@ def cluster(
         "plugin_status_ttl_ms": str(PLUGIN_STATUS_TTL_MS),
     }
     settings = make_settings(db_url, secret_key=SECRET, **shared)
-    build_test_storage(settings, SystemClock())  # creates the bucket the hosts check at start
+    s3_client(settings).create_bucket(Bucket=settings.media_s3_bucket)  # the hosts check it
     db = Database(settings)
     admin = headers_for(db, settings, SystemClock(), create_random_user(db, SystemClock(), "admin"))
     db.dispose()
@@ -139,7 +141,7 @@ def create_item(http: httpx.Client, url: str, admin: dict[str, str], **fields: s
     return str(created.json()["data"]["id"])
 
 
-def test_the_hosts_share_no_generations_file(cluster: Cluster):
+def test_the_hosts_share_no_generations_file(cluster: Cluster) -> None:
     """Each host made its own file (a fresh random epoch each): only Redis connects them."""
     cluster.host("a"), cluster.host("b")
     epoch_a = cluster.generations_file("a").read_bytes()[:16]
@@ -147,7 +149,7 @@ def test_the_hosts_share_no_generations_file(cluster: Cluster):
     assert epoch_a != epoch_b
 
 
-def test_a_write_on_one_host_is_read_at_once_on_the_other(cluster: Cluster, notes: str):
+def test_a_write_on_one_host_is_read_at_once_on_the_other(cluster: Cluster, notes: str) -> None:
     a, b = cluster.host("a").url, cluster.host("b").url
     with httpx.Client(timeout=30) as http:
         item = create_item(http, a, cluster.admin, title="v0", status="published")
@@ -168,7 +170,7 @@ def test_a_write_on_one_host_is_read_at_once_on_the_other(cluster: Cluster, note
             assert f"v{i}" in [entry["title"] for entry in listed.json()["data"]], i
 
 
-def test_a_file_uploaded_on_one_host_is_served_by_the_other(cluster: Cluster):
+def test_a_file_uploaded_on_one_host_is_served_by_the_other(cluster: Cluster) -> None:
     picture = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 90)).save(picture, format="PNG")
     data = picture.getvalue()
@@ -191,7 +193,7 @@ def test_a_file_uploaded_on_one_host_is_served_by_the_other(cluster: Cluster):
     assert not [path for path in cluster.root.glob("*/media/**/*") if path.is_file()]
 
 
-def test_scheduled_jobs_run_exactly_once_with_two_executors(cluster: Cluster, notes: str):
+def test_scheduled_jobs_run_exactly_once_with_two_executors(cluster: Cluster, notes: str) -> None:
     a, b = cluster.host("a").url, cluster.host("b").url
     with httpx.Client(timeout=30, headers=cluster.admin) as http:
         items = [create_item(http, a, {}, title=f"scheduled {i}") for i in range(16)]
@@ -234,7 +236,7 @@ def _wait_until_no_pending_schedule(http: httpx.Client, url: str, items: list[st
         time.sleep(0.2)
 
 
-def test_a_plugin_activated_on_one_host_is_active_on_the_other(cluster: Cluster):
+def test_a_plugin_activated_on_one_host_is_active_on_the_other(cluster: Cluster) -> None:
     a, b = cluster.host("a").url, cluster.host("b").url
     with httpx.Client(timeout=30, headers=cluster.admin) as http:
         before = http.get(f"{b}/api/plugins/faq/")
@@ -251,7 +253,7 @@ def test_a_plugin_activated_on_one_host_is_active_on_the_other(cluster: Cluster)
         assert [faq["question"] for faq in listed.json()["data"]] == ["Two hosts?"]
 
 
-def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(cluster: Cluster, notes: str):
+def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(cluster: Cluster, notes: str) -> None:
     victim, survivor = cluster.host("a"), cluster.host("b")
     acknowledged: dict[str, str] = {}
     stopped_by: list[BaseException] = []
