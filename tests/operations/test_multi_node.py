@@ -253,7 +253,9 @@ def test_a_plugin_activated_on_one_host_is_active_on_the_other(cluster: Cluster)
         assert [faq["question"] for faq in listed.json()["data"]] == ["Two hosts?"]
 
 
-def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(cluster: Cluster, notes: str) -> None:
+def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(
+    cluster: Cluster, notes: str
+) -> None:
     victim, survivor = cluster.host("a"), cluster.host("b")
     acknowledged: dict[str, str] = {}
     stopped_by: list[BaseException] = []
