@@ -34,6 +34,7 @@ from sonic_cms.storage.s3 import s3_client
 from tests.conftest import _service_url, create_pg_database, drop_pg_database, make_settings
 from tests.media.conftest import S3_KEYS, moto_endpoint
 from tests.utils.auth import create_random_user, headers_for
+from tests.utils.content_rows import make_collection
 from tests.utils.live_server import SECRET, LiveServer, live_server
 from tests.utils.redis_server import free_port
 
@@ -60,6 +61,8 @@ class Cluster:
     root: Path
     shared: dict[str, str]
     admin: dict[str, str]
+    #: The collection every test writes its items into.
+    notes: str
     stack: ExitStack
     hosts: dict[str, LiveServer] = field(default_factory=dict)
 
@@ -104,10 +107,11 @@ def cluster(
     s3_client(settings).create_bucket(Bucket=settings.media_s3_bucket)  # the hosts check it
     db = Database(settings)
     admin = headers_for(db, settings, SystemClock(), create_random_user(db, SystemClock(), "admin"))
+    notes = make_collection(db, SystemClock(), "notes")
     db.dispose()
     try:
         with ExitStack() as stack:
-            nodes = Cluster(db_url, root, shared, admin, stack)
+            nodes = Cluster(db_url, root, shared, admin, notes, stack)
             nodes.host("a")
             nodes.host("b")
             yield nodes
@@ -115,27 +119,12 @@ def cluster(
         drop_pg_database(db_url)
 
 
-@pytest.fixture(scope="module")
-def notes(cluster: Cluster) -> str:
-    """A collection every test writes its items into."""
-    created = httpx.post(
-        f"{cluster.host('a').url}/admin/api/collections",
-        json={
-            "name": "notes",
-            "display_name": "Notes",
-            "schema": {"type": "object", "properties": {"body": {"type": "text"}}},
-        },
-        headers=cluster.admin,
-        timeout=30,
-    )
-    assert created.status_code == 201, created.text
-    return "notes"
-
-
-def create_item(http: httpx.Client, url: str, admin: dict[str, str], **fields: str) -> str:
-    """A new item in ``notes`` on the host at ``url``; returns its id."""
+def create_item(http: httpx.Client, url: str, cluster: Cluster, **fields: str) -> str:
+    """A new item in the cluster's collection on the host at ``url``; returns its id."""
     created = http.post(
-        f"{url}/api/content", json={"collectionId": "notes", **fields}, headers=admin
+        f"{url}/api/content",
+        json={"collectionId": cluster.notes, **fields},
+        headers=cluster.admin,
     )
     assert created.status_code == 201, created.text
     return str(created.json()["data"]["id"])
@@ -149,24 +138,24 @@ def test_the_hosts_share_no_generations_file(cluster: Cluster) -> None:
     assert epoch_a != epoch_b
 
 
-def test_a_write_on_one_host_is_read_at_once_on_the_other(cluster: Cluster, notes: str) -> None:
+def test_a_write_on_one_host_is_read_at_once_on_the_other(cluster: Cluster) -> None:
     a, b = cluster.host("a").url, cluster.host("b").url
     with httpx.Client(timeout=30) as http:
-        item = create_item(http, a, cluster.admin, title="v0", status="published")
+        item = create_item(http, a, cluster, title="v0", status="published")
         for i in range(1, 21):
             writer, reader = (a, b) if i % 2 else (b, a)
             http.get(f"{reader}/api/content/{item}")
             warm = http.get(f"{reader}/api/content/{item}")  # anonymous: served by a cache tier
             assert warm.headers["X-Cache-Status"] == "HIT", warm.headers
             assert warm.json()["data"]["title"] == f"v{i - 1}"
-            http.get(f"{reader}/api/collections/{notes}/content")
+            http.get(f"{reader}/api/collections/{cluster.notes}/content")
             done = http.put(
                 f"{writer}/api/content/{item}", json={"title": f"v{i}"}, headers=cluster.admin
             )
             assert done.status_code == 200, done.text
             single = http.get(f"{reader}/api/content/{item}")
             assert single.json()["data"]["title"] == f"v{i}", (i, single.headers)
-            listed = http.get(f"{reader}/api/collections/{notes}/content")
+            listed = http.get(f"{reader}/api/collections/{cluster.notes}/content")
             assert f"v{i}" in [entry["title"] for entry in listed.json()["data"]], i
 
 
@@ -193,10 +182,10 @@ def test_a_file_uploaded_on_one_host_is_served_by_the_other(cluster: Cluster) ->
     assert not [path for path in cluster.root.glob("*/media/**/*") if path.is_file()]
 
 
-def test_scheduled_jobs_run_exactly_once_with_two_executors(cluster: Cluster, notes: str) -> None:
+def test_scheduled_jobs_run_exactly_once_with_two_executors(cluster: Cluster) -> None:
     a, b = cluster.host("a").url, cluster.host("b").url
     with httpx.Client(timeout=30, headers=cluster.admin) as http:
-        items = [create_item(http, a, {}, title=f"scheduled {i}") for i in range(16)]
+        items = [create_item(http, a, cluster, title=f"scheduled {i}") for i in range(16)]
         due = int(time.time() * 1000) + 1500  # all due at one moment, soon
         for i, item in enumerate(items):
             scheduled = http.post(
@@ -254,7 +243,7 @@ def test_a_plugin_activated_on_one_host_is_active_on_the_other(cluster: Cluster)
 
 
 def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(
-    cluster: Cluster, notes: str
+    cluster: Cluster,
 ) -> None:
     victim, survivor = cluster.host("a"), cluster.host("b")
     acknowledged: dict[str, str] = {}
@@ -268,7 +257,8 @@ def test_killing_a_host_mid_write_loses_nothing_that_was_acknowledged(
                 title = f"writer {writer} item {n}"
                 try:
                     created = http.post(
-                        f"{victim.url}/api/content", json={"collectionId": notes, "title": title}
+                        f"{victim.url}/api/content",
+                        json={"collectionId": cluster.notes, "title": title},
                     )
                 except httpx.TransportError as exc:  # the host died under the request
                     with lock:
