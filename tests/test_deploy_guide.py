@@ -123,6 +123,7 @@ def production(engine_name: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     environment = {
         **guide_environment(),
         "SONIC_SECRET_KEY": SECRET,
+        "SONIC_METRICS_TOKEN": SECRET,
         "SONIC_DATABASE_URL": url,
         "SONIC_REDIS_URL": "" if engine_name == "sqlite" else redis_url,
         "SONIC_CACHE_REDIS_PREFIX": f"guide-{uuid.uuid4().hex[:8]}:",
