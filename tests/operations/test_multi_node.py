@@ -80,6 +80,7 @@ class Cluster:
         return server
 
     def generations_file(self, name: str) -> Path:
+        """Host ``name``'s own cache generations file (SONIC_CACHE_GENERATIONS_FILE)."""
         return self.root / name / "data" / "cache-generations"
 
 
@@ -132,7 +133,8 @@ def create_item(http: httpx.Client, url: str, cluster: Cluster, **fields: str) -
 
 def test_the_hosts_share_no_generations_file(cluster: Cluster) -> None:
     """Each host made its own file (a fresh random epoch each): only Redis connects them."""
-    cluster.host("a"), cluster.host("b")
+    for name in ("a", "b"):
+        cluster.host(name)  # running (again, after a kill in an earlier test)
     epoch_a = cluster.generations_file("a").read_bytes()[:16]
     epoch_b = cluster.generations_file("b").read_bytes()[:16]
     assert epoch_a != epoch_b
