@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import insert, select
 
@@ -144,6 +146,39 @@ def test_a_failing_job_is_marked_failed_and_others_still_run(db, clock, ctx, peo
     by_id = {job.id: job for job in schedules(db)}
     assert by_id["bad"].status == "failed" and "teleport" in by_id["bad"].error_message
     assert content_row(db, item).status == "archived"
+
+
+class _SetAfter(threading.Event):
+    """An event that reads as set from its ``checks``-th check on (a server's shutdown flag,
+    set while a pass is running)."""
+
+    def __init__(self, checks: int) -> None:
+        super().__init__()
+        self.left = checks
+
+    def is_set(self) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+
+def test_a_pass_stops_between_jobs_when_the_server_stops(db, clock, ctx, people, item):
+    due = utc_datetime(clock.now_ms() - MINUTE)
+    with db.write() as conn:
+        for n, action in enumerate(["archive", "publish", "archive"]):
+            conn.execute(
+                insert(ScheduledContent).values(
+                    id=f"job{n}",
+                    content_id=item,
+                    action=action,
+                    scheduled_at=due,
+                    user_id=people.ids["editor"],
+                    status="pending",
+                )
+            )
+    stopped = run_due(ctx, stopping=_SetAfter(1))
+    assert len(stopped.completed) == 1 and stopped.failed == []
+    assert [job.status for job in schedules(db)].count("pending") == 2  # left for the next pass
+    assert len(run_due(ctx).completed) == 2
 
 
 def test_list_schedules_filters_by_status(client, people, item, clock):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,15 +22,25 @@ logger = logging.getLogger("sonic_cms.api")
 TOUCH_FLUSH_SECONDS = 1.0
 
 
-def start_background_tasks(context: AppContext) -> list[asyncio.Task[None]]:
+@dataclass
+class Background:
+    """The periodic tasks of one server, and the flag their worker threads watch."""
+
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Set at shutdown before the tasks are cancelled: work running in a thread (a scheduler
+    #: pass) cannot be cancelled, so it checks this between units of work.
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+
+def start_background_tasks(context: AppContext) -> Background:
     """Start every enabled periodic task; returns them for :func:`stop_background_tasks`."""
-    tasks = []
+    background = Background()
     interval = context.settings.scheduler_interval_seconds
     if interval > 0:
-        executor = run_forever(context.services.acting_as(SYSTEM), interval)
-        tasks.append(asyncio.create_task(executor))
-    tasks.append(asyncio.create_task(_write_token_uses_forever(context)))
-    return tasks
+        executor = run_forever(context.services.acting_as(SYSTEM), interval, background.stopping)
+        background.tasks.append(asyncio.create_task(executor))
+    background.tasks.append(asyncio.create_task(_write_token_uses_forever(context)))
+    return background
 
 
 async def write_token_uses(context: AppContext) -> None:
@@ -54,10 +66,11 @@ async def _write_token_uses_forever(context: AppContext) -> None:
         await asyncio.shield(write_token_uses(context))
 
 
-async def stop_background_tasks(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel the tasks and wait for them to finish."""
-    for task in tasks:
+async def stop_background_tasks(background: Background) -> None:
+    """Tell the threads to stop, cancel the tasks and wait for them to finish."""
+    background.stopping.set()
+    for task in background.tasks:
         task.cancel()
-    for task in tasks:
+    for task in background.tasks:
         with contextlib.suppress(asyncio.CancelledError):
             await task

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,13 +48,19 @@ class JobFailed(Exception):
     """A scheduled action could not be applied; the message is stored on the job."""
 
 
-def run_due(ctx: Context, *, limit: int = 500) -> RunReport:
-    """Run every job due now (at most ``limit``), one transaction per job.
+def run_due(
+    ctx: Context, *, limit: int = 500, stopping: threading.Event | None = None
+) -> RunReport:
+    """Run every job due now (at most ``limit``), one transaction per job; between two jobs,
+    stop early once ``stopping`` is set (a server shutting down: the rest stay due and the next
+    pass, on any server, runs them).
 
     Each job acts as its own user (a system actor), whoever ``ctx`` acts for.
     """
     report = RunReport()
     while len(report.completed) + len(report.failed) < limit:
+        if stopping is not None and stopping.is_set():
+            break
         outcome = _run_next(ctx)
         if outcome is None:
             break
@@ -152,11 +159,16 @@ def _content_exists(conn: Connection, content_id: str) -> bool:
     return conn.execute(select(Content.id).where(Content.id == content_id)).first() is not None
 
 
-async def run_forever(ctx: Context, interval_seconds: float) -> None:
-    """The server's background executor: a pass every ``interval_seconds`` until cancelled."""
+async def run_forever(
+    ctx: Context, interval_seconds: float, stopping: threading.Event | None = None
+) -> None:
+    """The server's background executor: a pass every ``interval_seconds`` until cancelled.
+
+    A pass runs in a worker thread, which cancelling the task does not interrupt: the server
+    sets ``stopping`` first, so a pass of many due jobs ends after the job in hand."""
     while True:
         try:
-            report = await ctx.run_write(lambda: run_due(ctx))
+            report = await ctx.run_write(lambda: run_due(ctx, stopping=stopping))
             if report.completed or report.failed:
                 logger.info(
                     "scheduler: %d completed, %d failed", len(report.completed), len(report.failed)
