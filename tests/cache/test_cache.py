@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -318,12 +319,15 @@ async def test_heal_announces_missed_writes_without_waiting_for_traffic(
         await b.get_or_load(KEY, source.load)
         assert (await b.get_or_load(KEY, source.load)).source == "memory"
         assert a.redis is not None
-        # Redis stops answering but keeps its data: a partition, not a restart
-        a.redis.sync_client.execute_command("CLIENT", "PAUSE", "800", "ALL")
+        # Redis stops answering but keeps its data: a partition, not a restart. The pause
+        # outlasts a slow machine's scheduling delays (at load 14, 800 ms ended before A
+        # wrote), and the wait below is measured from the pause, not from A's timeout.
+        paused_at = time.monotonic()
+        a.redis.sync_client.execute_command("CLIENT", "PAUSE", "3000", "ALL")
         source.value = "v2"
         await a.invalidate("content")  # times out: A cannot announce the write
         assert a.redis.was_down
-        await anyio.sleep(1.0)  # the pause ends; B never noticed anything
+        await anyio.sleep(max(0.0, paused_at + 3.2 - time.monotonic()))  # the pause ends
         assert await a.heal() is True  # what the app's healer task does on its own
         assert (await b.get_or_load(KEY, source.load)).value == b"v2"
     finally:
