@@ -11,6 +11,7 @@ import uvicorn
 from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.metrics.multiprocess import worker_directory
 
 
 def serve(
@@ -31,17 +32,20 @@ def serve(
     # The app derives its default public origin (links, cookie writes) from the bind address.
     os.environ["SONIC_HOST"] = settings.host
     os.environ["SONIC_PORT"] = str(settings.port)
-    uvicorn.run(
-        "sonic_cms.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=None if reload else settings.workers,
-        reload=reload,
-        log_level="info",
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
-        proxy_headers=False,
-    )
+    workers = 1 if reload else settings.workers
+    # Several workers sum their metrics through files in a directory fresh for this start.
+    with worker_directory(settings.metrics_enabled, workers):
+        uvicorn.run(
+            "sonic_cms.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=None if reload else settings.workers,
+            reload=reload,
+            log_level="info",
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+            proxy_headers=False,
+        )
 
 
 def preflight(settings: Settings) -> None:
