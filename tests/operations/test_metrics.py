@@ -92,19 +92,19 @@ def requests_of(samples: Samples, route: str, status: str = "200", method: str =
 # -- switched on, and guarded ---------------------------------------------------------------
 
 
-def test_metrics_are_off_by_default(client: TestClient):
+def test_metrics_are_off_by_default(client: TestClient) -> None:
     response = client.get("/metrics", headers=AUTH)
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize("token", ["", "short-token"])
-def test_metrics_refuse_to_start_without_a_real_token(db_url: str, token: str):
+def test_metrics_refuse_to_start_without_a_real_token(db_url: str, token: str) -> None:
     with pytest.raises(ValidationError, match="SONIC_METRICS_TOKEN"):
         make_settings(db_url, metrics_enabled=True, metrics_token=token)
 
 
-def test_the_token_never_shows_in_the_settings_repr(metered: Settings):
+def test_the_token_never_shows_in_the_settings_repr(metered: Settings) -> None:
     assert TOKEN not in repr(metered)
     assert TOKEN not in str(metered.model_dump())
 
@@ -120,7 +120,9 @@ def test_the_token_never_shows_in_the_settings_repr(metered: Settings):
         {"Authorization": "Bearer"},
     ],
 )
-def test_a_scrape_without_the_token_is_a_401(app_client: TestClient, headers: dict[str, str]):
+def test_a_scrape_without_the_token_is_a_401(
+    app_client: TestClient, headers: dict[str, str]
+) -> None:
     response = app_client.get("/metrics", headers=headers)
     assert response.status_code == 401
     body = response.json()
@@ -129,14 +131,14 @@ def test_a_scrape_without_the_token_is_a_401(app_client: TestClient, headers: di
     assert "sonic_http_requests" not in response.text
 
 
-def test_metrics_are_not_in_the_openapi_document(app_client: TestClient):
+def test_metrics_are_not_in_the_openapi_document(app_client: TestClient) -> None:
     assert "/metrics" not in app_client.get("/openapi.json").json()["paths"]
 
 
 # -- requests ---------------------------------------------------------------------------------
 
 
-def test_requests_are_counted_per_route_template_never_per_raw_path(app_client: TestClient):
+def test_requests_are_counted_per_route_template_never_per_raw_path(app_client: TestClient) -> None:
     before = scrape(app_client)
     for item in ("no-such-item-1", "no-such-item-2"):
         assert app_client.get(f"/api/content/{item}").status_code == 404
@@ -154,7 +156,7 @@ def test_requests_are_counted_per_route_template_never_per_raw_path(app_client: 
     assert value(after, histogram[0], **labels) == value(before, histogram[0], **labels) + 2
 
 
-def test_an_unknown_method_is_one_label_not_many(app_client: TestClient):
+def test_an_unknown_method_is_one_label_not_many(app_client: TestClient) -> None:
     before = scrape(app_client)
     app_client.request("BREW", "/api/collections")
     app_client.request("PROPFIND", "/api/collections")
@@ -168,7 +170,7 @@ def test_an_unknown_method_is_one_label_not_many(app_client: TestClient):
     assert not any(("method", "BREW") in key[1] for key in after)
 
 
-def test_fast_path_hits_count_under_the_route_that_answered_first(app_client: TestClient):
+def test_fast_path_hits_count_under_the_route_that_answered_first(app_client: TestClient) -> None:
     """A hit never reaches the middleware stack: swap the stack for one that fails and the hits
     still answer, counted under the route template."""
     url = "/api/collections"
@@ -195,7 +197,7 @@ def test_fast_path_hits_count_under_the_route_that_answered_first(app_client: Te
 # -- cache, database --------------------------------------------------------------------------
 
 
-def test_cache_lookups_are_counted_per_tier_and_namespace(app_client: TestClient):
+def test_cache_lookups_are_counted_per_tier_and_namespace(app_client: TestClient) -> None:
     url = "/api/collections"
     before = scrape(app_client)
     app_client.get(url)
@@ -213,7 +215,7 @@ def test_cache_lookups_are_counted_per_tier_and_namespace(app_client: TestClient
     assert delta("memory", "hit") == 1  # the second read, on the fast path
 
 
-def test_database_pool_and_query_time(app_client: TestClient, metered_db: Database):
+def test_database_pool_and_query_time(app_client: TestClient, metered_db: Database) -> None:
     before = scrape(app_client)
     assert app_client.get("/api/content/not-there").status_code == 404
     after = scrape(app_client)
@@ -227,7 +229,7 @@ def test_database_pool_and_query_time(app_client: TestClient, metered_db: Databa
     assert REGISTRY.get_sample_value("sonic_db_pool_connections_in_use") == in_use
 
 
-def test_without_metrics_queries_are_not_timed(settings: Settings, db: Database):
+def test_without_metrics_queries_are_not_timed(settings: Settings, db: Database) -> None:
     before = REGISTRY.get_sample_value("sonic_db_query_duration_seconds_count")
     with db.read() as conn:
         conn.exec_driver_sql("SELECT 1")
@@ -239,7 +241,7 @@ def test_without_metrics_queries_are_not_timed(settings: Settings, db: Database)
 
 def test_scheduled_jobs_record_their_lag_and_outcome(
     metered: Settings, metered_db: Database, clock: FrozenClock, tmp_path: Path
-):
+) -> None:
     db = metered_db
     editor = create_random_user(db, clock, "editor")
     item = make_content(db, clock, make_collection(db, clock), editor.id)
@@ -276,7 +278,7 @@ def test_scheduled_jobs_record_their_lag_and_outcome(
     assert lag == pytest.approx(before["lag"] + 150.0)
 
 
-def test_log_writer_reports_its_queue_depth_and_drops(db_url: str, clock: FrozenClock):
+def test_log_writer_reports_its_queue_depth_and_drops(db_url: str, clock: FrozenClock) -> None:
     settings = metrics_settings(
         db_url, log_queue_max=10, log_batch_size=3, log_flush_interval_ms=600_000
     )
@@ -300,7 +302,7 @@ def test_log_writer_reports_its_queue_depth_and_drops(db_url: str, clock: Frozen
 
 def test_plugin_hook_errors_are_counted_per_plugin_and_hook(
     app_client: TestClient, metered: Settings, metered_db: Database, clock: FrozenClock
-):
+) -> None:
     admin = bearer_headers(metered_db, metered, clock, "admin")
     for name in ("spy", "breaker"):
         assert app_client.post(f"/admin/api/plugins/{name}/install", headers=admin).is_success
@@ -331,7 +333,7 @@ def _per_worker(directory: Path, route: str, scratch: Path) -> dict[str, float]:
 
 def test_two_workers_add_up_in_one_scrape(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     """`sonic serve --workers 2`: both workers answer, the scrape sums them, and the metric
     files live in a directory made for this start and removed when the server stops."""
     temp = tmp_path / "tmp"

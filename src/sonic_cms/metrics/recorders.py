@@ -9,6 +9,7 @@ methods, and the namespaces and tiers the cache knows.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from prometheus_client import Counter, Histogram
 from starlette.types import Scope
 
