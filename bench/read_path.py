@@ -209,7 +209,11 @@ def counted_requests(app: str, app_env: dict[str, str]) -> int:
     """The requests ``/metrics`` counted (proof the measured server had metrics on)."""
     token = app_env["SONIC_METRICS_TOKEN"]
     text = httpx.get(f"{app}/metrics", headers={"Authorization": f"Bearer {token}"}).text
-    lines = [line for line in text.splitlines() if line.startswith("sonic_http_requests_total{")]
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("sonic_http_request_duration_seconds_count{")
+    ]
     return int(sum(float(line.rsplit(" ", 1)[1]) for line in lines))
 
 

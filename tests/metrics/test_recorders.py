@@ -20,7 +20,9 @@ def count(name: str, **labels: str) -> float:
 
 
 def requests(route: str, method: str, status: str) -> float:
-    return count("sonic_http_requests_total", route=route, method=method, status=status)
+    return count(
+        "sonic_http_request_duration_seconds_count", route=route, method=method, status=status
+    )
 
 
 def test_a_request_is_counted_under_its_route_template() -> None:

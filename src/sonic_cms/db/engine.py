@@ -102,11 +102,15 @@ def _install_metrics(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _started(*args: Any) -> None:
-        args[4].sonic_started = time.perf_counter()  # (conn, cursor, sql, params, context, many)
+        context = args[4]  # (conn, cursor, statement, parameters, context, executemany)
+        if context is not None:  # SQLAlchemy allows None; then the statement goes untimed
+            context.sonic_started = time.perf_counter()
 
     @event.listens_for(engine, "after_cursor_execute")
     def _finished(*args: Any) -> None:
-        metrics.DB_QUERY_DURATION.observe(time.perf_counter() - args[4].sonic_started)
+        started = getattr(args[4], "sonic_started", None)
+        if started is not None:
+            metrics.DB_QUERY_DURATION.observe(time.perf_counter() - started)
 
 
 class Database:

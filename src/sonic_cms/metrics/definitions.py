@@ -24,15 +24,12 @@ QUERY_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 #: Scheduler lag buckets, in seconds: the executor wakes every ``scheduler_interval_seconds``.
 LAG_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
-HTTP_REQUESTS = Counter(
-    "sonic_http_requests",
-    "HTTP requests answered, by route template, method and status (cached hits included)",
-    ("route", "method", "status"),
-    registry=REGISTRY,
-)
+#: Requests answered and their latency, in one instrument: its ``_count`` series is the request
+#: count, so a request pays one observation, not an observation and a separate counter.
 HTTP_DURATION = Histogram(
     "sonic_http_request_duration_seconds",
-    "Time from the request reaching the app to its response sent, in seconds",
+    "HTTP requests answered (cached hits included) by route template, method and status, and "
+    "the time from reaching the app to the response sent, in seconds",
     ("route", "method", "status"),
     buckets=REQUEST_BUCKETS,
     registry=REGISTRY,

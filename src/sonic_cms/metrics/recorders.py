@@ -22,30 +22,27 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _OTHER = "other"
 _ACTIONS = frozenset({"publish", "unpublish", "archive"})
 
-RequestChildren = tuple[Counter, Histogram]
-
 
 class RequestMetrics:
     """Counts and times requests, per route template, method and status; one per app, called by
     the request logger for the middleware and the cached-read fast path alike."""
 
     def __init__(self) -> None:
-        self._children: dict[tuple[str | None, str, int], RequestChildren] = {}
+        self._children: dict[tuple[str | None, str, int], Histogram] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Record one answered request (``scope["route"]``, set by the router or the fast
         path, is the route that answered it)."""
         key = (getattr(scope.get("route"), "path", None), scope["method"], status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = _request_children(*key)
-        children[0].inc()
-        children[1].observe(seconds)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = _request_child(*key)
+        child.observe(seconds)
 
 
-def _request_children(template: str | None, method: str, status: int) -> RequestChildren:
+def _request_child(template: str | None, method: str, status: int) -> Histogram:
     labels = (template or UNMATCHED, method if method in _METHODS else _OTHER, str(status))
-    return definitions.HTTP_REQUESTS.labels(*labels), definitions.HTTP_DURATION.labels(*labels)
+    return definitions.HTTP_DURATION.labels(*labels)
 
 
 def cache_recorder(tier: str) -> Callable[[str, str | None], None]:
