@@ -19,22 +19,19 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import ValidationError
-from sqlalchemy import insert
 
 from sonic_cms.api.app import create_app
-from sonic_cms.clock import FrozenClock, utc_datetime
+from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import ScheduledContent
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.metrics.definitions import REGISTRY
-from sonic_cms.storage.local import LocalStorage
 from sonic_cms.workflow.executor import run_due
 from tests.conftest import make_settings
 from tests.utils import plugins as test_plugins
 from tests.utils.auth import bearer_headers, create_random_user
-from tests.utils.content_rows import make_collection, make_content
+from tests.utils.content_rows import make_collection, make_content, make_schedule
 from tests.utils.live_server import live_server
 
 TOKEN = "scrape-token-0123456789abcdef"
@@ -47,21 +44,16 @@ def metrics_settings(db_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def metered(db_url: str) -> Settings:
+def settings(db_url: str) -> Settings:
+    """Every app, database and context of this module has metrics on (the conftest fixtures
+    ``db``, ``ctx`` and ``client`` build on this)."""
     return metrics_settings(db_url)
 
 
 @pytest.fixture
-def metered_db(metered: Settings) -> Iterator[Database]:
-    database = Database(metered)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
-def app_client(metered: Settings, metered_db: Database, clock: FrozenClock) -> Iterator[TestClient]:
+def app_client(settings: Settings, db: Database, clock: FrozenClock) -> Iterator[TestClient]:
     extra = [test_plugins.SPY, test_plugins.BREAKER]
-    with TestClient(create_app(metered, db=metered_db, clock=clock, plugins=extra)) as client:
+    with TestClient(create_app(settings, db=db, clock=clock, plugins=extra)) as client:
         yield client
 
 
@@ -98,21 +90,15 @@ def requests_of(samples: Samples, route: str, status: str = "200", method: str =
 # -- switched on, and guarded ---------------------------------------------------------------
 
 
-def test_metrics_are_off_by_default(client: TestClient) -> None:
-    response = client.get("/metrics", headers=AUTH)
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
-
-
 @pytest.mark.parametrize("token", ["", "short-token"])
 def test_metrics_refuse_to_start_without_a_real_token(db_url: str, token: str) -> None:
     with pytest.raises(ValidationError, match="SONIC_METRICS_TOKEN"):
         make_settings(db_url, metrics_enabled=True, metrics_token=token)
 
 
-def test_the_token_never_shows_in_the_settings_repr(metered: Settings) -> None:
-    assert TOKEN not in repr(metered)
-    assert TOKEN not in str(metered.model_dump())
+def test_the_token_never_shows_in_the_settings_repr(settings: Settings) -> None:
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings.model_dump())
 
 
 @pytest.mark.parametrize(
@@ -221,67 +207,44 @@ def test_cache_lookups_are_counted_per_tier_and_namespace(app_client: TestClient
     assert delta("memory", "hit") == 1  # the second read, on the fast path
 
 
-def test_database_pool_and_query_time(app_client: TestClient, metered_db: Database) -> None:
+def test_database_pool_and_query_time(app_client: TestClient, db: Database) -> None:
     before = scrape(app_client)
     assert app_client.get("/api/content/not-there").status_code == 404
     after = scrape(app_client)
     name = "sonic_db_query_duration_seconds_count"
     assert value(after, name) > value(before, name)
-    assert value(after, "sonic_db_pool_size") == metered_db.engine.pool.size()  # type: ignore[attr-defined]
+    assert value(after, "sonic_db_pool_size") == db.engine.pool.size()  # type: ignore[attr-defined]
     in_use = REGISTRY.get_sample_value("sonic_db_pool_connections_in_use")
     assert in_use is not None
-    with metered_db.engine.connect():
+    with db.engine.connect():
         assert REGISTRY.get_sample_value("sonic_db_pool_connections_in_use") == in_use + 1
     assert REGISTRY.get_sample_value("sonic_db_pool_connections_in_use") == in_use
-
-
-def test_without_metrics_queries_are_not_timed(settings: Settings, db: Database) -> None:
-    before = REGISTRY.get_sample_value("sonic_db_query_duration_seconds_count")
-    with db.read() as conn:
-        conn.exec_driver_sql("SELECT 1")
-    assert REGISTRY.get_sample_value("sonic_db_query_duration_seconds_count") == before
 
 
 # -- scheduler, log writer, plugins -------------------------------------------------------------
 
 
 def test_scheduled_jobs_record_their_lag_and_outcome(
-    metered: Settings, metered_db: Database, clock: FrozenClock, tmp_path: Path
+    db: Database, clock: FrozenClock, ctx: Context
 ) -> None:
-    db = metered_db
     editor = create_random_user(db, clock, "editor")
     item = make_content(db, clock, make_collection(db, clock), editor.id)
-    due = {"bad": 60_000, "good": 90_000}  # ms before now
-    with db.write() as conn:
-        for job_id, action in [("bad", "teleport"), ("good", "archive")]:
-            conn.execute(
-                insert(ScheduledContent).values(
-                    id=job_id,
-                    content_id=item,
-                    action=action,
-                    scheduled_at=utc_datetime(clock.now_ms() - due[job_id]),
-                    user_id=editor.id,
-                    status="pending",
-                )
-            )
+    now = clock.now_ms()
+    make_schedule(
+        db, item, editor.id, {"bad": ("teleport", now - 60_000), "good": ("archive", now - 90_000)}
+    )
     jobs = "sonic_scheduler_jobs_total"
-    before = {
-        "failed": REGISTRY.get_sample_value(jobs, {"action": "other", "outcome": "failed"}) or 0,
-        "completed": REGISTRY.get_sample_value(jobs, {"action": "archive", "outcome": "completed"})
-        or 0,
-        "lag": REGISTRY.get_sample_value("sonic_scheduler_lag_seconds_sum") or 0,
-    }
-    storage = LocalStorage(tmp_path / "media", "/files", metered.effective_secret_key, clock)
-    report = run_due(Context(db=db, clock=clock, settings=metered, storage=storage))
+    failed, completed = (
+        {"action": "other", "outcome": "failed"},
+        {"action": "archive", "outcome": "completed"},
+    )
+    before = [REGISTRY.get_sample_value(jobs, labels) or 0 for labels in (failed, completed)]
+    lag = REGISTRY.get_sample_value("sonic_scheduler_lag_seconds_sum") or 0
+    report = run_due(ctx)
     assert report.failed == ["bad"] and report.completed == ["good"]
-    assert REGISTRY.get_sample_value(jobs, {"action": "other", "outcome": "failed"}) == (
-        before["failed"] + 1
-    )
-    assert REGISTRY.get_sample_value(jobs, {"action": "archive", "outcome": "completed"}) == (
-        before["completed"] + 1
-    )
-    lag = REGISTRY.get_sample_value("sonic_scheduler_lag_seconds_sum")
-    assert lag == pytest.approx(before["lag"] + 150.0)
+    assert REGISTRY.get_sample_value(jobs, failed) == before[0] + 1
+    assert REGISTRY.get_sample_value(jobs, completed) == before[1] + 1
+    assert REGISTRY.get_sample_value("sonic_scheduler_lag_seconds_sum") == pytest.approx(lag + 150)
 
 
 def test_log_writer_reports_its_queue_depth_and_drops(db_url: str, clock: FrozenClock) -> None:
@@ -307,9 +270,9 @@ def test_log_writer_reports_its_queue_depth_and_drops(db_url: str, clock: Frozen
 
 
 def test_plugin_hook_errors_are_counted_per_plugin_and_hook(
-    app_client: TestClient, metered: Settings, metered_db: Database, clock: FrozenClock
+    app_client: TestClient, settings: Settings, db: Database, clock: FrozenClock
 ) -> None:
-    admin = bearer_headers(metered_db, metered, clock, "admin")
+    admin = bearer_headers(db, settings, clock, "admin")
     for name in ("spy", "breaker"):
         assert app_client.post(f"/admin/api/plugins/{name}/install", headers=admin).is_success
         assert app_client.post(f"/admin/api/plugins/{name}/activate", headers=admin).is_success
