@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sonic_cms.metrics.exposition import exposition
-from sonic_cms.metrics.multiprocess import DIRECTORY_VARIABLE, worker_directory
+from sonic_cms.metrics.multiprocess import DIRECTORY_VARIABLE, forget_process, worker_directory
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +51,18 @@ def test_the_exposition_reads_the_workers_files_in_multiprocess_mode(
     empty.mkdir()
     monkeypatch.setenv(DIRECTORY_VARIABLE, str(empty))
     assert exposition() == b""  # no worker wrote a file: nothing to sum
+
+
+def test_a_stopped_workers_live_gauges_leave_the_sums_and_its_counters_stay(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    directory = tmp_path / "workers"
+    directory.mkdir()
+    for name in ("gauge_livesum_4242.db", "counter_4242.db", "gauge_livesum_4343.db"):
+        (directory / name).write_bytes(b"")
+    monkeypatch.setenv(DIRECTORY_VARIABLE, str(directory))
+    forget_process(4242)
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "counter_4242.db",
+        "gauge_livesum_4343.db",
+    ]
