@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from bench.http_load import has_wrk, run, versus
 from bench.query_floor_spec import capture_spec
 from bench.read_routes import Account, bearer, make_account, read_routes, session
 from sonic_cms.db.engine import Database
+from sonic_cms.metrics.multiprocess import DIRECTORY_VARIABLE, worker_directory
 
 APP = "sonic_cms.api.app:app_from_environment"
 FLOORS = {
@@ -167,6 +169,54 @@ def prepare(
         db.dispose()
 
 
+def metrics_env(enabled: bool, directory: str | None) -> dict[str, str]:
+    """The app server's metrics settings for ``--metrics`` (the floors never get them): on, a
+    random token, and with several workers the directory ``sonic serve`` would make."""
+    if not enabled:
+        return {}
+    env = {"SONIC_METRICS_ENABLED": "true", "SONIC_METRICS_TOKEN": secrets.token_urlsafe(24)}
+    return {**env, DIRECTORY_VARIABLE: directory} if directory else env
+
+
+def measure_server(
+    app_env: dict[str, str],
+    env: dict[str, str],
+    context: tuple[dict[str, list[str]], Account],
+    tmp: Path,
+    args: argparse.Namespace,
+) -> list[dict[str, Any]]:
+    """One app server (``app_env``) with its floors (``env``): every mode it serves."""
+    routes, _account = context
+    bodies_file = tmp / "floor.json"
+    cache = app_env["SONIC_CACHE_ENABLED"] == "true"
+    modes = [m for m in MODES if m.cache is cache and m.name in args.modes]
+    with serve(APP, app_env, args.workers, tmp) as app:
+        if not bodies_file.exists():
+            bodies_file.write_bytes(orjson.dumps(read_bodies(app, routes)))
+        warm(app, routes)
+        with (
+            serve(FLOORS["bare"], env, args.workers, tmp) as bare,
+            serve(FLOORS["query"], env, args.workers, tmp) as query,
+        ):
+            check_query_floor(app, query, routes)
+            results = measure(app, {"bare": bare, "query": query}, modes, context, args)
+        if args.metrics:
+            print(f"/metrics counted {counted_requests(app, app_env)} requests", flush=True)
+    return results
+
+
+def counted_requests(app: str, app_env: dict[str, str]) -> int:
+    """The requests ``/metrics`` counted (proof the measured server had metrics on)."""
+    token = app_env["SONIC_METRICS_TOKEN"]
+    text = httpx.get(f"{app}/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("sonic_http_request_duration_seconds_count{")
+    ]
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in lines))
+
+
 def bench(url: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Prepare, then each cache setting's server with both floors."""
     spec_file, bodies_file = tmp / "query-floor.json", tmp / "floor.json"
@@ -178,17 +228,9 @@ def bench(url: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         if not modes:
             continue
         env = {**base_env, "SONIC_CACHE_ENABLED": str(cache).lower()}
-        with serve(APP, env, args.workers, tmp) as app:
-            if not bodies_file.exists():
-                bodies_file.write_bytes(orjson.dumps(read_bodies(app, routes)))
-            warm(app, routes)
-            with (
-                serve(FLOORS["bare"], env, args.workers, tmp) as bare,
-                serve(FLOORS["query"], env, args.workers, tmp) as query,
-            ):
-                check_query_floor(app, query, routes)
-                floors = {"bare": bare, "query": query}
-                results += measure(app, floors, modes, (routes, account), args)
+        with worker_directory(args.metrics, args.workers) as directory:
+            app_env = {**env, **metrics_env(args.metrics, directory)}
+            results += measure_server(app_env, env, (routes, account), tmp, args)
     return {
         "engine": engine,
         "items": args.items,
@@ -196,6 +238,7 @@ def bench(url: str, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "connections": args.connections,
         "duration_s": args.duration,
         "tool": args.tool,
+        "metrics": args.metrics,
         "loadavg": os.getloadavg(),
         "results": results,
         "medians": medians(results),
@@ -222,6 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--workdir", default="/var/tmp", help="where the scratch files go")
+    parser.add_argument(
+        "--metrics", action="store_true", help="the app with SONIC_METRICS_ENABLED (its cost)"
+    )
     args = parser.parse_args(argv)
     args.tool = ("wrk" if has_wrk() else "python") if args.load == "auto" else args.load
     print(f"read_path: load average {_loadavg()} at the start", flush=True)
@@ -232,7 +278,8 @@ def main(argv: list[str] | None = None) -> None:
         report = bench(url, Path(tmp_name), args)
     title = (
         f"{report['engine']}, {args.items:,} items, {args.workers} worker(s), "
-        f"{args.connections} connections, {args.tool}, medians of {args.runs} x "
+        f"{args.connections} connections, {args.tool}, metrics {'on' if args.metrics else 'off'}, "
+        f"medians of {args.runs} x "
         f"{args.duration:g} s; load average {_loadavg()} at the end"
     )
     print_table(report["medians"], title)

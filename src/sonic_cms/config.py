@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -400,6 +407,14 @@ class Settings(BaseSettings):
         description="FastAPI's native OpenTelemetry instrumentation (tracing, metrics, logs) "
         "when an OpenTelemetry provider is configured",
     )
+    # Metrics (issue 19): GET /metrics for Prometheus, docs/metrics.md.
+    metrics_enabled: bool = Field(
+        False, description="Serve GET /metrics (Prometheus text format); needs metrics_token"
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token a scraper sends to GET /metrics (at least 16 characters)",
+    )
     # Cache (issue 7): memory LRU -> Redis -> database.
     redis_url: str = Field(
         "", description="Redis URL for the shared cache tier; empty: memory only"
@@ -533,6 +548,17 @@ class Settings(BaseSettings):
             )
         if self.env != "development" and len(self.secret_key) < 32:
             raise ValueError("SONIC_SECRET_KEY must be at least 32 characters outside development")
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_token_when_enabled(self) -> Settings:
+        # No open mode, not even on loopback: behind a reverse proxy on the same host every
+        # scrape would come from 127.0.0.1 (docs/metrics.md).
+        if self.metrics_enabled and len(self.metrics_token.get_secret_value()) < 16:
+            raise ValueError(
+                "SONIC_METRICS_ENABLED needs SONIC_METRICS_TOKEN of at least 16 characters "
+                "(the bearer token Prometheus sends)"
+            )
         return self
 
     @property

@@ -1,12 +1,13 @@
-"""Collections and content rows for workflow tests, written straight to the tables."""
+"""Collections, content rows and pending schedules for workflow tests, written straight to the
+tables."""
 
 from __future__ import annotations
 
 from sqlalchemy import insert
 
-from sonic_cms.clock import Clock
+from sonic_cms.clock import Clock, utc_datetime
 from sonic_cms.db.engine import Database
-from sonic_cms.db.schema import Collection, Content
+from sonic_cms.db.schema import Collection, Content, ScheduledContent
 from sonic_cms.ids import new_id
 
 
@@ -51,3 +52,22 @@ def make_content(
             )
         )
     return content_id
+
+
+def make_schedule(
+    db: Database, content_id: str, user_id: str, jobs: dict[str, tuple[str, int]]
+) -> None:
+    """Pending scheduled jobs of ``content_id``: ``jobs`` maps each id to (action, due ms); a
+    row is written as is, so an action the API would refuse can be stored."""
+    with db.write() as conn:
+        for job_id, (action, due_ms) in jobs.items():
+            conn.execute(
+                insert(ScheduledContent).values(
+                    id=job_id,
+                    content_id=content_id,
+                    action=action,
+                    scheduled_at=utc_datetime(due_ms),
+                    user_id=user_id,
+                    status="pending",
+                )
+            )

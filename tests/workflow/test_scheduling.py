@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from sonic_cms.clock import FrozenClock, utc_datetime
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.workflow.executor import run_due
-from tests.utils.content_rows import make_collection, make_content
+from tests.utils.content_rows import make_collection, make_content, make_schedule
 from tests.workflow.test_workflow import People, move
 
 MINUTE = 60_000
@@ -128,19 +128,9 @@ def test_scheduled_publish_runs_at_its_minute(client, people, item, db, clock, c
 
 
 def test_a_failing_job_is_marked_failed_and_others_still_run(db, clock, ctx, people, item):
-    good_at = utc_datetime(clock.now_ms() - MINUTE)
-    with db.write() as conn:
-        for job_id, action in [("bad", "teleport"), ("good", "archive")]:
-            conn.execute(
-                insert(ScheduledContent).values(
-                    id=job_id,
-                    content_id=item,
-                    action=action,
-                    scheduled_at=good_at,
-                    user_id=people.ids["editor"],
-                    status="pending",
-                )
-            )
+    due = clock.now_ms() - MINUTE
+    jobs = {"bad": ("teleport", due), "good": ("archive", due)}
+    make_schedule(db, item, people.ids["editor"], jobs)
     report = run_due(ctx)
     assert report.failed == ["bad"] and report.completed == ["good"]
     by_id = {job.id: job for job in schedules(db)}
@@ -162,19 +152,9 @@ class _SetAfter(threading.Event):
 
 
 def test_a_pass_stops_between_jobs_when_the_server_stops(db, clock, ctx, people, item):
-    due = utc_datetime(clock.now_ms() - MINUTE)
-    with db.write() as conn:
-        for n, action in enumerate(["archive", "publish", "archive"]):
-            conn.execute(
-                insert(ScheduledContent).values(
-                    id=f"job{n}",
-                    content_id=item,
-                    action=action,
-                    scheduled_at=due,
-                    user_id=people.ids["editor"],
-                    status="pending",
-                )
-            )
+    due = clock.now_ms() - MINUTE
+    jobs = {f"job{n}": (action, due) for n, action in enumerate(["archive", "publish", "archive"])}
+    make_schedule(db, item, people.ids["editor"], jobs)
     stopped = run_due(ctx, stopping=_SetAfter(1))
     assert len(stopped.completed) == 1 and stopped.failed == []
     assert [job.status for job in schedules(db)].count("pending") == 2  # left for the next pass

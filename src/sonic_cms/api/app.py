@@ -65,6 +65,9 @@ from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
 from sonic_cms.logs.scrub import install_access_log_scrubber
 from sonic_cms.logs.writer import LogWriter
+from sonic_cms.metrics.exposition import PATH as METRICS_PATH
+from sonic_cms.metrics.exposition import metrics_route
+from sonic_cms.metrics.multiprocess import forget_at_exit
 from sonic_cms.plugins.spec import PluginSpec
 from sonic_cms.runtime import build_runtime
 from sonic_cms.storage import Storage
@@ -165,6 +168,8 @@ def create_app(
         settings_admin,
     ):
         app.include_router(module.router)
+    if settings.metrics_enabled:
+        app.add_route(METRICS_PATH, metrics_route(settings), ["GET"], include_in_schema=False)
     mount_plugin_routes(app, context.plugins.registry)
     web = WebBindings(
         authenticate,
@@ -183,4 +188,5 @@ def app_from_environment() -> FastAPI:
     """The app uvicorn's factory mode builds in each worker, from the environment (after
     uvicorn has configured its loggers, so the access-log scrubber stays attached)."""
     install_access_log_scrubber()
+    forget_at_exit()
     return create_app(load_settings())

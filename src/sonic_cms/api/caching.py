@@ -99,7 +99,7 @@ async def cached_json(
         result = CacheResult(loaded.value if isinstance(loaded, Loaded) else loaded, "database")
     else:
         result = await context.cache.get_or_load(key, load, ttl)
-        remember(context, request_url(request.scope), key)
+        remember(context, request_url(request.scope), key, request.scope.get("route"))
     etag, body = unpack(result.value)
     headers = {**cache_headers(result), "ETag": etag}
     if etag_matches(request.headers.get("if-none-match"), etag):

@@ -4,6 +4,9 @@ create_app, never global."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from starlette.routing import BaseRoute
 
 from sonic_cms.auth.api_tokens import PendingTouches
 from sonic_cms.cache.base import CacheKey
@@ -20,14 +23,23 @@ from sonic_cms.runtime import Runtime
 from sonic_cms.storage import Storage
 
 
+class KnownUrl(NamedTuple):
+    """What the cached-read fast path knows of a URL a cached route answered."""
+
+    key: CacheKey
+    #: The route that answered it, set on a fast-path hit's scope as the router would
+    #: (``scope["route"]``: the route template in logs and metrics).
+    route: BaseRoute | None
+
+
 @dataclass
 class AppContext:
     """The app's collaborators, reachable from requests as ``request.app.state.ctx``."""
 
     runtime: Runtime
     logs: LogWriter
-    #: URL -> the key of the cached route that answered it, for the fast path.
-    cached_urls: dict[str, CacheKey] = field(default_factory=dict)
+    #: URL -> the key (and route) of the cached route that answered it, for the fast path.
+    cached_urls: dict[str, KnownUrl] = field(default_factory=dict)
     #: URL imports in flight in this process, for their concurrency caps.
     import_slots: ImportSlots = field(default_factory=ImportSlots)
     #: API token uses waiting for the background writer.

@@ -26,6 +26,7 @@ from sonic_cms.api.errors import error_response
 from sonic_cms.logs.sampling import RoutineSampler, is_routine
 from sonic_cms.logs.scrub import scrub_query, scrub_text
 from sonic_cms.logs.stdout import request_lines
+from sonic_cms.metrics.recorders import RequestMetrics
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookBus, HookCancelled
 
@@ -59,15 +60,19 @@ class RequestLogger:
         self._static = ADMIN_STATIC + "/"
         #: One JSON line per request on stdout (None unless SONIC_LOG_FORMAT is json).
         self.lines = request_lines(settings)
+        self.metrics = RequestMetrics() if settings.metrics_enabled else None
 
     def record(
         self, scope: Scope, info: dict[str, Any] | None, status: int, started: float
     ) -> dict[str, Any] | None:
-        """Queue the request's record when it is to be logged; returns the request's info
-        (built here if it had to be, so the hooks after it reuse it)."""
+        """Write the request's stdout line and count it in the metrics (each when on), and queue
+        its record when it is to be logged; returns the request's info (built here if it had to
+        be, so the hooks after it reuse it)."""
         duration = (time.perf_counter() - started) * 1000
         if self.lines is not None:
             self.lines.emit(scope, status, duration)
+        if self.metrics is not None:
+            self.metrics.observe(scope, status, duration / 1000)
         path: str = scope["path"]
         if status < 400 and path.startswith(self._static):
             return info

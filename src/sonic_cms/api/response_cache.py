@@ -2,8 +2,9 @@
 routing, dependency injection and validation, straight from the cache tiers.
 
 It does for a hit what the layers it skips would: the request id (echoed), the CORS headers
-(the same :class:`~sonic_cms.api.middleware.CorsPolicy`), the request log (the same
-:class:`~sonic_cms.api.request_log.RequestLogger`). It steps aside, and the request takes the
+(the same :class:`~sonic_cms.api.middleware.CorsPolicy`), the request log and metrics (the
+same :class:`~sonic_cms.api.request_log.RequestLogger`, with the route that answered the URL
+first as ``scope["route"]``). It steps aside, and the request takes the
 whole stack, whenever one of those layers could answer differently: credentials, maintenance
 mode on or its setting not known fresh, ``request:*`` hooks registered, the plugin set due for
 a refresh, the cache off.
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import time
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sonic_cms.api.auth import ACCESS_COOKIE
-from sonic_cms.api.context import AppContext
+from sonic_cms.api.context import AppContext, KnownUrl
 from sonic_cms.api.etags import etag_matches, unpack
 from sonic_cms.api.middleware import CorsPolicy, assign_request_id, header_value
 from sonic_cms.api.request_log import RequestLogger, has_request_hooks
@@ -55,7 +57,7 @@ class ResponseCacheMiddleware:
         if known is None or not self._may_answer(scope):
             await self.app(scope, receive, send)
             return
-        result = await self.context.cache.peek(known)
+        result = await self.context.cache.peek(known.key)
         if result is None:
             await self.app(scope, receive, send)
             return
@@ -77,6 +79,7 @@ class ResponseCacheMiddleware:
             ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        scope["route"] = known.route
         self.log.record(scope, None, status, started)
 
     def _may_answer(self, scope: Scope) -> bool:
@@ -92,12 +95,12 @@ class ResponseCacheMiddleware:
         return site is not None and not site.maintenance_mode
 
 
-def remember(context: AppContext, url: str, key: CacheKey) -> None:
-    """Record that ``url`` is answered by the cached route keyed ``key``."""
+def remember(context: AppContext, url: str, key: CacheKey, route: BaseRoute | None) -> None:
+    """Record that ``url`` is answered by the cached ``route`` keyed ``key``."""
     urls = context.cached_urls
     if url not in urls and len(urls) >= MAX_ROUTES:
         urls.pop(next(iter(urls)))
-    urls[url] = key
+    urls[url] = KnownUrl(key, route)
 
 
 def request_url(scope: Scope) -> str:

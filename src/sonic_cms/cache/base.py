@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: SonicJS's cache namespaces; each has a default TTL setting ``cache_ttl_<namespace>``.
@@ -57,6 +58,9 @@ class TierStats:
     evictions: int = 0
     errors: int = 0
     by_namespace: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Told of every count (``what``, ``namespace``): the Prometheus counters, when metrics are
+    #: on (sonic_cms.metrics.recorders.cache_recorder).
+    observer: Callable[[str, str | None], None] | None = None
 
     def count(self, what: str, namespace: str | None = None) -> None:
         """Add one to counter ``what`` overall and under ``namespace``."""
@@ -64,6 +68,8 @@ class TierStats:
         if namespace is not None:
             counters = self.by_namespace.setdefault(namespace, {})
             counters[what] = counters.get(what, 0) + 1
+        if self.observer is not None:
+            self.observer(what, namespace)
 
     def as_dict(self, namespace: str | None = None) -> dict[str, int | float]:
         """The counters (of one namespace when given) with the hit rate."""

@@ -35,6 +35,7 @@ from sonic_cms.cache.shared_stats import (
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
+from sonic_cms.metrics.recorders import cache_recorder
 
 logger = logging.getLogger("sonic_cms.cache")
 
@@ -83,6 +84,9 @@ class TieredCache:
         #: Counters not yet added to Redis's sums (cache/shared_stats.py).
         self._deltas = CounterDeltas()
         self.process = process_id()
+        if settings.metrics_enabled:
+            for tier, stats in self._local_tiers().items():
+                stats.observer = cache_recorder(tier)
 
     def ttl(self, namespace: str) -> int:
         """The namespace's TTL setting (``cache_ttl_<namespace>``), in seconds."""

@@ -14,6 +14,7 @@ from sonic_cms.cli.common import DatabaseUrlOption, EnvOption, settings_from
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.logs.stdout import serve_log_config
+from sonic_cms.metrics.multiprocess import worker_directory
 
 
 def serve(
@@ -35,21 +36,24 @@ def serve(
     os.environ["SONIC_HOST"] = settings.host
     os.environ["SONIC_PORT"] = str(settings.port)
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        "sonic_cms.api.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=None if reload else settings.workers,
-        reload=reload,
-        log_config=serve_log_config(settings),
-        log_level=settings.log_level,
-        # JSON lines: the app writes the request line; text: uvicorn's access line is it.
-        access_log=settings.stdout_log_format == "text",
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
-        proxy_headers=False,
-    )
+    workers = 1 if reload else settings.workers
+    # Several workers sum their metrics through files in a directory fresh for this start.
+    with worker_directory(settings.metrics_enabled, workers):
+        uvicorn.run(
+            "sonic_cms.api.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=None if reload else settings.workers,
+            reload=reload,
+            log_config=serve_log_config(settings),
+            log_level=settings.log_level,
+            # JSON lines: the app writes the request line; text: uvicorn's access line is it.
+            access_log=settings.stdout_log_format == "text",
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+            proxy_headers=False,
+        )
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:

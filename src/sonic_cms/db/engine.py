@@ -10,6 +10,7 @@ PostgreSQL: psycopg 3 with a pool, sessions in UTC so DATETIME columns read the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +19,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from sonic_cms.config import Settings
 from sonic_cms.db import write_tracking
+from sonic_cms.metrics import definitions as metrics
 
 #: Execution option that selects the SQLite BEGIN mode of a connection's transactions.
 BEGIN_MODE = "sonic_begin"
@@ -81,6 +83,36 @@ def build_engine(settings: Settings) -> Engine:
     )
 
 
+def _install_metrics(engine: Engine) -> None:
+    """Pool use and query time for ``/metrics`` (only when metrics are on).
+
+    A statement pays two ``perf_counter`` calls and one histogram observation: no statement
+    text is looked at, so the label set stays empty and the hot path does no string work.
+    """
+    pool = engine.pool
+    metrics.DB_POOL_SIZE.set(pool.size() if isinstance(pool, QueuePool) else 1)
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(*_args: Any) -> None:
+        metrics.DB_POOL_IN_USE.inc()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(*_args: Any) -> None:
+        metrics.DB_POOL_IN_USE.dec()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _started(*args: Any) -> None:
+        context = args[4]  # (conn, cursor, statement, parameters, context, executemany)
+        if context is not None:  # SQLAlchemy allows None; then the statement goes untimed
+            context.sonic_started = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _finished(*args: Any) -> None:
+        started = getattr(args[4], "sonic_started", None)
+        if started is not None:
+            metrics.DB_QUERY_DURATION.observe(time.perf_counter() - started)
+
+
 class Database:
     """The application's database: an engine plus the two kinds of transaction it allows.
 
@@ -91,6 +123,8 @@ class Database:
         self.settings = settings
         self.engine = engine or build_engine(settings)
         write_tracking.install(self.engine)
+        if settings.metrics_enabled:
+            _install_metrics(self.engine)
         #: Called with the tables a write transaction touched, after it committed (caches).
         self.commit_listeners: list[write_tracking.CommitListener] = []
 

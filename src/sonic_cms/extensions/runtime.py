@@ -24,6 +24,7 @@ from sonic_cms.actors import SYSTEM
 from sonic_cms.context import Context
 from sonic_cms.errors import Conflict, NotFound
 from sonic_cms.extensions import lifecycle
+from sonic_cms.metrics.recorders import hook_failed
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import PluginRegistry
 
@@ -145,6 +146,8 @@ class PluginRuntime:
 
     def _handler_failed(self, plugin: str, hook: str, exc: BaseException) -> None:
         self.active.pop(plugin, None)
+        if self.context.settings.metrics_enabled:
+            hook_failed(plugin, hook)
         message = f"{hook}: {type(exc).__name__}: {exc}"
         future = self._executor.submit(lifecycle.mark_error, self.context, plugin, message)
         self._pending.append(future)

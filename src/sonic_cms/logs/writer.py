@@ -24,6 +24,7 @@ from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.ids import new_id
+from sonic_cms.metrics import definitions as metrics
 
 internal = logging.getLogger("sonic_cms.system_logs.internal")
 
@@ -54,6 +55,7 @@ class LogWriter:
         self.written = 0
         self.dropped = 0
         self.filtered = 0
+        self._metrics = settings.metrics_enabled
 
     def start(self) -> None:
         """Start the writer thread (idempotent)."""
@@ -68,6 +70,8 @@ class LogWriter:
             return
         if len(self._buffer) >= self.settings.log_queue_max:
             self.dropped += 1
+            if self._metrics:
+                metrics.LOG_DROPPED.inc()
             return
         record.setdefault("created_at", self.clock.now_ms())
         self._buffer.append(record)
@@ -110,6 +114,8 @@ class LogWriter:
         while not self._stop.is_set():
             self._wake.wait(interval)
             self._wake.clear()
+            if self._metrics:  # what piled up since the last wake: the depth worth watching
+                metrics.LOG_QUEUE_DEPTH.set(len(self._buffer))
             self._drain()
         self._drain()
 

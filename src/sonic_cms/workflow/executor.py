@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, select, update
 
 from sonic_cms.actors import Actor
-from sonic_cms.clock import utc_datetime
+from sonic_cms.clock import epoch_ms, utc_datetime
 from sonic_cms.content.state import apply_state
 from sonic_cms.context import Context
 from sonic_cms.db.schema import Content, ScheduledContent
 from sonic_cms.logs.audit import log_in_transaction
+from sonic_cms.metrics.recorders import scheduled_job_ran
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.workflow.definitions import workflow_for_collection
 from sonic_cms.workflow.scheduling import sync_content_schedule
@@ -89,6 +90,8 @@ def _run_next(ctx: Context) -> tuple[str, bool] | None:
             _mark_failed(conn, job, now, message)
             outcome = job.id, False
     hooks.fire()
+    if ctx.settings.metrics_enabled:  # after the commit: a rolled-back run did not happen
+        scheduled_job_ran(job.action, outcome[1], (now - epoch_ms(job.scheduled_at)) / 1000)
     return outcome
 
 
