@@ -155,3 +155,37 @@ def test_a_count_is_remembered_until_a_write_or_an_embargo_ends(db, clock, setti
         with db.write() as conn:
             conn.execute(text("UPDATE content SET status = 'draft' WHERE title = 'Item 1'"))
         assert total() == 8
+
+
+def test_the_next_visibility_change_is_remembered_until_a_write_or_that_moment(
+    db, clock, settings, seeded
+):
+    """Every anonymous read asks when the public view next changes (its copy may not outlive
+    it); with the cache off that was one more transaction per request."""
+    app = create_app(settings.model_copy(update={"cache_enabled": False}), db=db, clock=clock)
+    url = "/api/collections/blog-posts/content?limit=2"
+    with TestClient(app) as client:
+
+        def asked(seen: list[str]) -> int:
+            return len([sql for sql in seen if "min(content.embargo_until)" in sql])
+
+        with db.write() as conn:  # public in one minute
+            conn.execute(
+                text(
+                    "UPDATE content SET status = 'published', embargo_until = :t "
+                    "WHERE title = 'Item 0'"
+                ),
+                {"t": clock.now_ms() + 60_000},
+            )
+        seen = _count_statements(db)
+        assert client.get(url).status_code == 200
+        assert asked(seen) == 1
+        assert client.get(url).status_code == 200
+        assert asked(seen) == 1  # from memory
+        clock.advance(60_000)  # the moment it named has come
+        assert client.get(url).json()["meta"]["pagination"]["total"] == 9
+        assert asked(seen) == 2
+        with db.write() as conn:
+            conn.execute(text("UPDATE content SET status = 'draft' WHERE title = 'Item 1'"))
+        assert client.get(url).status_code == 200
+        assert asked(seen) == 3  # a write dropped it

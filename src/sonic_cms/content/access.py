@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, 
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.ownership import holds_own_or_any, require_own_or_any
+from sonic_cms.cache.memo import Stamp
 from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import CONTENT
 from sonic_cms.errors import Forbidden, NotFound, Unauthorized
@@ -59,9 +60,32 @@ def next_visibility_change(conn: Connection, now_ms: int) -> int | None:
 def public_view_lifetime(ctx: Context) -> int | None:
     """Whole seconds the public view of content stays as it is now (None: until a write)."""
     now = ctx.clock.now_ms()
-    with ctx.db.read() as conn:
-        moment = next_visibility_change(conn, now)
+    moment = remembered_visibility_change(ctx, now, ctx.stamp(("content",)))
     return None if moment is None else (moment - now) // 1000
+
+
+_NEXT_CHANGE = ("next-visibility-change",)
+
+
+def remembered_visibility_change(
+    ctx: Context, now_ms: int, read_under: Stamp | None, conn: Connection | None = None
+) -> int | None:
+    """:func:`next_visibility_change`, from memory until a content write or that moment: every
+    anonymous read asks it (its copy may not outlive the moment), and it changes only then.
+
+    ``read_under`` is ``ctx.stamp(("content",))``, read before ``conn``'s transaction began
+    (cache/memo.py); without ``conn``, a read transaction is opened only when memory has no
+    answer."""
+    known: tuple[int | None] | None = ctx.recall(_NEXT_CHANGE)
+    if known is not None:
+        return known[0]
+    if conn is None:
+        with ctx.db.read() as own:
+            moment = next_visibility_change(own, now_ms)
+    else:
+        moment = next_visibility_change(conn, now_ms)
+    ctx.remember(_NEXT_CHANGE, (moment,), ("content",), read_under, until_ms=moment)
+    return moment
 
 
 def window_open(row: Row[Any], moment_ms: int) -> bool:

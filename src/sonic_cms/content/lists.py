@@ -40,7 +40,7 @@ from sonic_cms.cache.memo import Stamp
 from sonic_cms.config import Settings
 from sonic_cms.content.access import (
     EVERYTHING,
-    next_visibility_change,
+    remembered_visibility_change,
     visibility,
     visibility_scope,
 )
@@ -487,7 +487,8 @@ def _recall_count(
         if read_under is None:
             return counted  # nothing can be remembered: spare the visibility query
         public = key[-1] != EVERYTHING
-        until = next_visibility_change(conn, ctx.clock.now_ms()) if public else None
+        now = ctx.clock.now_ms()
+        until = remembered_visibility_change(ctx, now, read_under, conn) if public else None
         ctx.remember(key, counted, ("content",), read_under, until_ms=until)
     return counted
 
