@@ -78,7 +78,7 @@ def client_ip(request: Request) -> str | None:
     """
     peer = request.client.host if request.client else None
     settings: Settings = request.app.state.ctx.settings
-    trusted = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
+    trusted = settings.trusted_proxy_addresses
     if peer is None or peer not in trusted:
         return peer
     forwarded = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
