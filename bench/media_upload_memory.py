@@ -164,7 +164,7 @@ def run(megabytes: int) -> float:
             _wait_ready(url, server)
             with small.open("rb") as fh:
                 _upload(url, headers, "warmup.mp4", fh)
-            baseline = psutil.Process(server.pid).memory_info().rss
+            baseline: int = psutil.Process(server.pid).memory_info().rss
             sampler = _Sampler(server.pid)
             sampler.start()
             with big.open("rb") as fh:
