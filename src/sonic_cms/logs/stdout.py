@@ -31,6 +31,7 @@ import orjson
 from sonic_cms.config import Settings
 from sonic_cms.logs.handler import FIELDS
 from sonic_cms.logs.scrub import scrub_data, scrub_text
+from sonic_cms.metrics.recorders import route_template
 
 #: ``SONIC_LOG_LEVEL`` names as stdlib numbers.
 LEVELS = {
@@ -42,8 +43,6 @@ LEVELS = {
 }
 #: The logger name request lines carry, so a collector can tell them from the app's records.
 REQUEST_LOGGER = "sonic_cms.request"
-#: Most paths whose route template is remembered for the fast path (a bounded map).
-MAX_REMEMBERED_PATHS = 50_000
 #: stdout's file descriptor: one ``write`` per line, so the lines of several workers sharing
 #: the descriptor never interleave (a pipe write of up to 4096 bytes is atomic).
 STDOUT_FD = 1
@@ -62,9 +61,6 @@ class RequestLines:
     def __init__(self, level: int, fd: int = STDOUT_FD) -> None:
         self.level = level
         self.fd = fd
-        #: path -> route template, learnt from requests routing answered: the response cache's
-        #: fast path answers before routing, and only URLs routing answered before.
-        self._routes: dict[str, str] = {}
         self.failed_writes = 0
 
     def emit(
@@ -80,7 +76,7 @@ class RequestLines:
         if LEVELS[level] < self.level:
             return
         state = scope.get("state") or {}
-        route = route or self._route_of(scope)
+        route = route or route_template(scope)
         method = scope.get("method", "")
         line = {
             "ts": _timestamp(time.time()),
@@ -98,20 +94,6 @@ class RequestLines:
             os.write(self.fd, orjson.dumps(line) + b"\n")
         except OSError:  # a closed or full stdout must never fail a request
             self.failed_writes += 1
-
-    def _route_of(self, scope: MutableMapping[str, Any]) -> str | None:
-        """The matched route's template; for a request answered before routing, the template
-        routing gave the same path earlier; None for a path no route matched."""
-        path: str = scope.get("path", "")
-        route = scope.get("route")
-        template = getattr(route, "path_format", None) or getattr(route, "path", None)
-        if isinstance(template, str):
-            if path not in self._routes:
-                if len(self._routes) >= MAX_REMEMBERED_PATHS:
-                    self._routes.pop(next(iter(self._routes)))
-                self._routes[path] = template
-            return template
-        return self._routes.get(path)
 
 
 def request_lines(settings: Settings) -> RequestLines | None:

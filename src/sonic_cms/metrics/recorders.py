@@ -23,6 +23,15 @@ _OTHER = "other"
 _ACTIONS = frozenset({"publish", "unpublish", "archive"})
 
 
+def route_template(scope: Scope) -> str | None:
+    """The template of the route that answered (``/api/content/{item_id}``), from
+    ``scope["route"]``, which the router sets and the cached-read fast path sets for a hit;
+    None when no route matched. The stdout request line and the metrics name routes by it."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else None
+
+
 class RequestMetrics:
     """Counts and times requests, per route template, method and status; one per app, called by
     the request logger for the middleware and the cached-read fast path alike."""
@@ -33,7 +42,7 @@ class RequestMetrics:
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Record one answered request (``scope["route"]``, set by the router or the fast
         path, is the route that answered it)."""
-        key = (getattr(scope.get("route"), "path", None), scope["method"], status)
+        key = (route_template(scope), scope["method"], status)
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = _request_child(*key)
