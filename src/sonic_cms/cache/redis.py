@@ -72,6 +72,14 @@ class RedisStore(CacheStore):
         if not self.available:
             raise RedisUnavailable("redis is in its retry pause")
 
+    async def ping(self) -> None:
+        """Ask Redis itself, around the circuit (a readiness probe must not wait for the retry
+        pause to end, nor open it): raises RedisUnavailable, caused by the driver's error."""
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as exc:
+            raise RedisUnavailable(str(exc)) from exc
+
     # -- values ---------------------------------------------------------------------------
     async def get(self, key: str) -> bytes | None:
         """The value, or None; raises RedisUnavailable when Redis fails."""

@@ -17,7 +17,6 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import anyio.to_thread
-from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -173,9 +172,10 @@ async def redis_readiness(cache: TieredCache) -> CheckResult:
         return {"status": "skipped", "reason": "not_configured"}
     start = time.perf_counter()
     try:
-        await cache.redis.client.ping()
-    except (RedisError, OSError) as exc:
-        return _result("fail", start, reason="unreachable", error=type(exc).__name__)
+        await cache.redis.ping()
+    except RedisUnavailable as exc:
+        cause = exc.__cause__ or exc
+        return _result("fail", start, reason="unreachable", error=type(cause).__name__)
     return _result("ok", start)
 
 
