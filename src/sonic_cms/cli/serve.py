@@ -44,7 +44,7 @@ def serve(
             factory=True,
             host=settings.host,
             port=settings.port,
-            workers=None if reload else settings.workers,
+            workers=None if reload else workers,
             reload=reload,
             log_config=serve_log_config(settings),
             log_level=settings.log_level,

@@ -30,6 +30,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     select,
     true,
     tuple_,
@@ -277,15 +278,11 @@ def list_content(
             collection_id = row.id
         query = parse_list(pairs, field_set(conn, row), settings)
         if query.search is None:
-            page = _run_planned(conn, db.dialect, ctx.actor, query, collection_id, now, settings)
+            page = _run_planned(conn, db.dialect, ctx.actor, query, collection_id, now)
         else:
-            conditions = [
-                visibility(ctx.actor, now),
-                *(build_where(f, db.dialect) for f in query.filters),
-            ]
-            if collection_id is not None:
-                conditions.append(CONTENT.c.collection_id == collection_id)
-            page = _run(conn, db.dialect, ctx.actor, query, conditions, settings)
+            in_collection = None if collection_id is None else literal(collection_id)
+            conditions = _conditions(db.dialect, ctx.actor, query, now, in_collection)
+            page = _run_search(conn, db.dialect, ctx.actor, query, conditions, settings)
         if query.cursor is None:
             count_key = (
                 "content-count",
@@ -364,9 +361,7 @@ def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> 
 
 
 def _build_plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
-    conditions = [visibility(actor, _NOW), *(build_where(f, dialect) for f in query.filters)]
-    if in_collection:
-        conditions.append(CONTENT.c.collection_id == _COLLECTION)
+    conditions = _conditions(dialect, actor, query, _NOW, _COLLECTION if in_collection else None)
     sort = query.sort or DEFAULT_SORT
     order = [sort_expression(k, dialect) for k in sort]
     order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
@@ -381,6 +376,21 @@ def _build_plan(dialect: str, actor: Actor, query: ListQuery, in_collection: boo
     return _Plan(page.order_by(*order).limit(_SIZE), matching)
 
 
+def _conditions(
+    dialect: str,
+    actor: Actor,
+    query: ListQuery,
+    now: int | ColumnElement[int],
+    collection_id: ColumnElement[str] | None,
+) -> list[ColumnElement[bool]]:
+    """What a listed item must satisfy: the actor's visibility at ``now``, the filters, and
+    being in the collection when one is named (values, or parameters bound per request)."""
+    conditions = [visibility(actor, now), *(build_where(f, dialect) for f in query.filters)]
+    if collection_id is not None:
+        conditions.append(CONTENT.c.collection_id == collection_id)
+    return conditions
+
+
 def _run_planned(
     conn: Connection,
     dialect: str,
@@ -388,7 +398,6 @@ def _run_planned(
     query: ListQuery,
     collection_id: str | None,
     now_ms: int,
-    settings: Settings,
 ) -> _Page:
     """A page of a list without search, through its shape's :class:`_Plan`."""
     plan = _plan(dialect, actor, query, collection_id is not None)
@@ -404,7 +413,7 @@ def _run_planned(
     return _page_of(conn, actor, query, rows, plan.matching, None, params)
 
 
-def _run(
+def _run_search(
     conn: Connection,
     dialect: str,
     actor: Actor,
