@@ -45,25 +45,45 @@ def issue_access_token(
 
 def decode_access_token(settings: Settings, token: str, *, now_ms: int) -> dict[str, Any]:
     """The claims of a valid access token at ``now_ms``; raises Unauthorized for anything else."""
+    claims = verified_claims(
+        settings, token, typ="access", require=("iat", "sub", "jti", "sid"), now_ms=now_ms
+    )
+    if claims is None or not isinstance(claims.get("sid"), str):
+        raise Unauthorized("Invalid or expired token", code="invalid_token")
+    return claims
+
+
+def verified_claims(
+    settings: Settings,
+    token: str,
+    *,
+    audience: str = AUDIENCE,
+    typ: str,
+    require: tuple[str, ...],
+    now_ms: int,
+) -> dict[str, Any] | None:
+    """The claims of a token this deployment signed for ``audience`` and ``typ``, unexpired at
+    ``now_ms``, with ``sub`` a string and every name in ``require`` present; None for anything
+    else.
+
+    One rule for every signed token the project issues (access tokens, the pending second
+    step, email change links), so each caller only chooses the error it answers with. Expiry
+    is checked against the caller's clock (injectable), not the wall clock PyJWT would use.
+    """
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             signing_key(settings),
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
+            audience=audience,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "typ", "jti", "sid"], "verify_exp": False},
+            options={"require": ["exp", "typ", "sub", *require], "verify_exp": False},
         )
-    except jwt.PyJWTError as exc:
-        raise Unauthorized("Invalid or expired token", code="invalid_token") from exc
-    # Expiry is checked against the caller's clock (``now_ms``), not the wall clock.
-    if (
-        claims.get("typ") != "access"
-        or not isinstance(claims.get("sid"), str)
-        or not isinstance(claims.get("sub"), str)
-        or claims["exp"] <= now_ms // 1000
-    ):
-        raise Unauthorized("Invalid or expired token", code="invalid_token")
+    except jwt.PyJWTError:
+        return None
+    live = isinstance(claims.get("exp"), int) and claims["exp"] > now_ms // 1000
+    if claims.get("typ") != typ or not isinstance(claims.get("sub"), str) or not live:
+        return None
     return claims
 
 

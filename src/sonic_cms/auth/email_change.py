@@ -18,7 +18,7 @@ import jwt
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import Connection, func, select, update
 
-from sonic_cms.auth.access_tokens import ALGORITHM, ISSUER, signing_key
+from sonic_cms.auth.access_tokens import ALGORITHM, ISSUER, signing_key, verified_claims
 from sonic_cms.auth.mail import MailMessage
 from sonic_cms.auth.user_admin import check_current_password
 from sonic_cms.auth.users import public_user
@@ -114,20 +114,11 @@ def _claims(ctx: Context, token: str) -> dict[str, Any]:
     """The link's claims when it is well-formed, signed by us and not expired; else 400."""
     if len(token) > MAX_TOKEN:
         raise BadRequest(INVALID, code="invalid_email_change_token")
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            signing_key(ctx.settings),
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "email", "fp", "typ"], "verify_exp": False},
-        )
-    except jwt.PyJWTError as exc:
-        raise BadRequest(INVALID, code="invalid_email_change_token") from exc
-    fields_ok = all(isinstance(claims.get(k), str) for k in ("sub", "email", "fp"))
-    expired = not isinstance(claims.get("exp"), int) or claims["exp"] <= ctx.clock.now_ms() // 1000
-    if claims.get("typ") != TYP or not fields_ok or expired:
+    now = ctx.clock.now_ms()
+    claims = verified_claims(
+        ctx.settings, token, audience=AUDIENCE, typ=TYP, require=("email", "fp"), now_ms=now
+    )
+    if claims is None or not all(isinstance(claims.get(k), str) for k in ("email", "fp")):
         raise BadRequest(INVALID, code="invalid_email_change_token")
     return claims
 

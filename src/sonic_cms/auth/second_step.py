@@ -28,7 +28,7 @@ import jwt
 from sqlalchemy import Row, select, update
 
 from sonic_cms.auth import throttling
-from sonic_cms.auth.access_tokens import ALGORITHM, ISSUER, signing_key
+from sonic_cms.auth.access_tokens import ALGORITHM, ISSUER, signing_key, verified_claims
 from sonic_cms.auth.login import (
     LoginResult,
     charge_attempt,
@@ -134,19 +134,11 @@ def finish_login(
 
 def _pending_claims(ctx: Context, token: str) -> dict[str, Any]:
     """The claims of a well-signed, unexpired pending token; ``sign_in_expired`` otherwise."""
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            signing_key(ctx.settings),
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "sub", "typ", "st"], "verify_exp": False},
-        )
-    except jwt.PyJWTError as exc:
-        raise Unauthorized(EXPIRED, code="sign_in_expired") from exc
-    # Expiry against the service clock (injectable), not the wall clock.
-    if claims.get("typ") != PENDING_TYPE or claims["exp"] <= ctx.clock.now_ms() // 1000:
+    now = ctx.clock.now_ms()
+    claims = verified_claims(
+        ctx.settings, token, audience=AUDIENCE, typ=PENDING_TYPE, require=("st",), now_ms=now
+    )
+    if claims is None:
         raise Unauthorized(EXPIRED, code="sign_in_expired")
     return claims
 
