@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -221,10 +222,35 @@ def test_debug_shows_the_traceback(tmp_path: Path):
 
 
 def test_an_unmigrated_sqlite_database_says_to_migrate(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'never-migrated.db'}"
-    result = run_sonic("users", "list", "--database-url", url, cwd=tmp_path)
+    path = tmp_path / "never-migrated.db"
+    sqlite3.connect(path).close()  # an empty file, as a mistaken `touch` or another tool leaves
+    result = run_sonic("users", "list", "--database-url", f"sqlite:///{path}", cwd=tmp_path)
     line = one_error_line(result, code=1)
     assert "this database is not migrated; run `sonic db migrate`" in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["users", "list"],
+        ["logs", "query"],
+        ["plugins", "list"],
+        ["scheduler", "run", "--once"],
+        ["db", "info"],
+        ["tokens", "list"],
+    ],
+    ids=" ".join,
+)
+def test_a_missing_sqlite_file_is_named_and_not_created(command: list[str], tmp_path: Path):
+    """A mistyped path must not leave an empty database (or a generations file) behind."""
+    path = tmp_path / "nested" / "typo.db"
+    result = run_sonic(*command, "--database-url", f"sqlite:///{path}", cwd=tmp_path)
+    line = one_error_line(result, code=1)
+    assert line == (
+        f"no database at {path}; run `sonic db migrate` "
+        "(or check that SONIC_DATABASE_URL names the database you meant)"
+    )
+    assert not (tmp_path / "nested").exists()
 
 
 def test_debug_shows_the_traceback_of_a_configuration_error_too(tmp_path: Path):

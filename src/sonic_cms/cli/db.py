@@ -44,10 +44,12 @@ app.add_typer(db_backup.time_travel_app, name="time-travel")
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
+def _database(settings: Settings, *, must_exist: bool = False) -> Iterator[Database]:
     """The database of a command that inspects or changes it as a whole (no plugin hooks),
-    wired by the composition root like every other and released after it."""
-    with command_context(settings, with_plugins=False) as ctx:
+    wired by the composition root like every other and released after it; ``must_exist`` as
+    for :func:`~sonic_cms.cli.common.command_context` (off: ``execute`` may create a file, as
+    ``wrangler d1 execute --local`` does)."""
+    with command_context(settings, with_plugins=False, must_exist=must_exist) as ctx:
         yield ctx.db
 
 
@@ -91,7 +93,7 @@ def delete(
 def info(env: EnvOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Engine, location, size, version, tables with row counts and migration state."""
     try:
-        with _database(settings_from(env, database_url)) as db:
+        with _database(settings_from(env, database_url), must_exist=True) as db:
             details = admin.info(db)
             if not details.exists:
                 where = details.location

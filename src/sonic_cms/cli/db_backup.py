@@ -49,8 +49,10 @@ FormatOption = Annotated[str, typer.Option("--format", help="sql (default) or js
 @contextmanager
 def _context(env: str | None, database_url: str | None) -> Iterator[Context]:
     """The command's context, acting as the system, with no plugin handlers: these commands
-    move whole databases and fire no hooks. A refused dump or a running server exits 1."""
-    with command_context(settings_from(env, database_url), with_plugins=False) as ctx:
+    move whole databases and fire no hooks. A refused dump or a running server exits 1.
+    A missing SQLite file is left to each command: import and restore may create it."""
+    settings = settings_from(env, database_url)
+    with command_context(settings, with_plugins=False, must_exist=False) as ctx:
         try:
             yield ctx
         except (DumpError, DatabaseBusy) as exc:

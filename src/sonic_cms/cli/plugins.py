@@ -16,6 +16,7 @@ from sonic_cms.cli.common import (
     EnvOption,
     console,
     fail,
+    require_database,
     settings_from,
 )
 from sonic_cms.cli.failures import message_of
@@ -37,7 +38,9 @@ def _lifecycle(
     """The system's context and the plugin registry of the composition root's runtime, the
     active plugins' handlers on its bus (so ``plugin:*`` hooks reach them as they do in the
     server); a refused step exits 1 with its reasons."""
-    with command_runtime(settings_from(env, database_url)) as runtime:
+    settings = settings_from(env, database_url)
+    require_database(settings)
+    with command_runtime(settings) as runtime:
         try:
             yield runtime.context.acting_as(SYSTEM), runtime.plugins.registry
         except ServiceError as exc:

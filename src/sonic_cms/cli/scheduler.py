@@ -12,6 +12,7 @@ from sonic_cms.cli.common import (
     DatabaseUrlOption,
     EnvOption,
     console,
+    require_database,
     settings_from,
 )
 from sonic_cms.runtime import command_runtime
@@ -38,6 +39,7 @@ def run(
     """
     settings = settings_from(env, database_url)
     pause = interval if interval is not None else settings.scheduler_interval_seconds
+    require_database(settings)
     try:
         with command_runtime(settings) as runtime:
             while True:
