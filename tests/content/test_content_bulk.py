@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from sonic_cms.actors import ANONYMOUS, SYSTEM
+from sonic_cms.cli.content import SHOWN_PROBLEMS
 from sonic_cms.cli.main import app
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.items import create_item
@@ -239,6 +240,22 @@ def test_cli_import_reports_bad_lines_and_writes_the_other_batches(
     assert "line 5: line: not JSON" in result.output
     assert "Imported 3 items into blog-posts" in result.output
     assert counts(db)[1:] == (3, 3)
+
+
+def test_cli_import_shows_the_first_problems_and_counts_the_rest(db, db_url, author, tmp_path):
+    """A file of 60 bad lines in batches of 25: every rejected batch is named, 20 problems are
+    shown and the other 40 counted, so a wrong file does not flood the terminal."""
+    path = _write_jsonl(tmp_path / "bad.jsonl", [b"{not json"] * 60)
+    argv = ["content", "import", str(path), "--collection", "blog-posts", "--batch-size", "25"]
+    result = _cli(*argv, "--author", author, url=db_url)
+    assert result.exit_code == 1, result.output
+    for lines in ("1-25", "26-50", "51-60"):
+        assert f"lines {lines}: batch not written" in result.output
+    shown = [line for line in result.output.splitlines() if line.startswith("  line ")]
+    assert len(shown) == SHOWN_PROBLEMS == 20
+    assert shown[-1].startswith("  line 20: ")
+    assert "... and 40 more problem(s) not shown" in result.output
+    assert counts(db)[1:] == (0, 0)
 
 
 def test_cli_import_of_a_clean_file_exits_zero(db, db_url, clock, author, tmp_path):

@@ -22,7 +22,7 @@ from sonic_cms.cli.common import (
 )
 from sonic_cms.cli.failures import message_of
 from sonic_cms.cli.progress import QuietOption, Report, progress
-from sonic_cms.content.bulk import Malformed, bulk_create_items
+from sonic_cms.content.bulk import BatchResult, Malformed, bulk_create_items
 from sonic_cms.content.sanitize import sanitize_stored
 from sonic_cms.context import Context
 from sonic_cms.errors import ServiceError
@@ -111,14 +111,7 @@ def import_items(
             seconds = time.perf_counter() - started
         except ServiceError as exc:
             fail(message_of(exc, {"collection_not_found": f"Collection {collection!r}"}))
-    for batch in report.rejected:
-        typer.echo(
-            f"! lines {batch.first_line}-{batch.last_line}: batch not written "
-            f"({len(batch.problems)} problem(s))",
-            err=True,
-        )
-        for problem in batch.problems:
-            typer.echo(f"  line {problem.line}: {problem.path}: {problem.message}", err=True)
+    _report_rejected(report.rejected)
     rate = report.created / seconds if seconds > 0 else 0.0
     rejected = sum(b.last_line - b.first_line + 1 for b in report.rejected)
     typer.echo(
@@ -128,6 +121,29 @@ def import_items(
     )
     if report.rejected:
         raise typer.Exit(1)
+
+
+#: Problem lines printed for one import: a file whose every line is wrong (the wrong
+#: collection, say) must not answer with a screen per thousand lines; the first ones show
+#: what to fix, and each rejected batch is still named.
+SHOWN_PROBLEMS = 20
+
+
+def _report_rejected(rejected: list[BatchResult]) -> None:
+    """One line per rejected batch and the first ``SHOWN_PROBLEMS`` problems, on stderr."""
+    shown = 0
+    for batch in rejected:
+        typer.echo(
+            f"! lines {batch.first_line}-{batch.last_line}: batch not written "
+            f"({len(batch.problems)} problem(s))",
+            err=True,
+        )
+        for problem in batch.problems[: max(0, SHOWN_PROBLEMS - shown)]:
+            typer.echo(f"  line {problem.line}: {problem.path}: {problem.message}", err=True)
+            shown += 1
+    hidden = sum(len(batch.problems) for batch in rejected) - shown
+    if hidden:
+        typer.echo(f"  ... and {hidden} more problem(s) not shown", err=True)
 
 
 @app.command("sanitize")
