@@ -2,8 +2,8 @@
 
 Both mail a one-time secret to an address and later trade it for a session. The rules they
 must keep alike live here once: how an address is read and matched, how requests are counted,
-how a secret is stored (a keyed digest), and the sign-in answer (the one password sign-in
-gives, so a client handles every method the same way).
+how a secret is stored (a keyed digest), how long a spent one is kept, and the sign-in answer
+(the one password sign-in gives, so a client handles every method the same way).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from fastapi import BackgroundTasks, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, Table, delete, func, select
 
 from sonic_cms.api.bodies import StrictBody, read_body
 from sonic_cms.api.context import AppContext
@@ -88,6 +88,18 @@ def charge_request(ctx: Context, kind: str, address: str, ip: str | None, per_ho
             unknown addresses alike.
     """
     throttling.charge(ctx, throttling.mail_request_limits(kind, address, ip, per_hour))
+
+
+#: Spent and expired secrets are deleted a day after they expire: kept that long so a
+#: "was a code sent?" question can be answered from the table, then gone.
+KEEP_MS = 24 * 3_600_000
+
+
+def prune_spent(conn: Connection, table: Table, now: int) -> None:
+    """Delete every secret of ``table`` that expired more than ``KEEP_MS`` ago, for any
+    address: pruning only the asking address's rows would keep forever the codes of
+    addresses that never ask again (and of the addresses a stranger typed)."""
+    conn.execute(delete(table).where(table.c.expires_at < now - KEEP_MS))
 
 
 def plugin_settings(request: Request, name: str, model: type[SettingsT]) -> SettingsT:

@@ -26,6 +26,7 @@ from sonic_cms.builtin_plugins.passwordless import (
     can_sign_in,
     charge_request,
     find_user,
+    prune_spent,
 )
 from sonic_cms.context import Context
 from sonic_cms.digests import keyed_digest, new_secret
@@ -64,6 +65,7 @@ def request_link(
     with ctx.db.write() as conn:
         if not can_sign_in(find_user(conn, address)):
             return None
+        prune_spent(conn, magic_links, now)
         conn.execute(
             magic_links.insert().values(
                 id=new_id(),

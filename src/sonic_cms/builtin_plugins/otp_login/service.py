@@ -22,7 +22,7 @@ import secrets
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from sonic_cms.auth.login import (
     LoginResult,
@@ -38,6 +38,7 @@ from sonic_cms.builtin_plugins.passwordless import (
     can_sign_in,
     charge_request,
     find_user,
+    prune_spent,
 )
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
@@ -47,8 +48,6 @@ from sonic_cms.ids import new_id
 
 PURPOSE = "otp_code"
 INVALID = "Invalid or expired code"
-#: Spent and expired codes of an address are deleted when it asks again after this long.
-KEEP_MS = 24 * 3_600_000
 
 
 class OtpSettings(BaseModel):
@@ -91,7 +90,7 @@ def request_code(
         mine = otp_codes.c.user_email == address
         live = (otp_codes.c.used == 0) & (otp_codes.c.expires_at > now)
         conn.execute(update(otp_codes).where(mine, live).values(expires_at=now))
-        conn.execute(delete(otp_codes).where(mine, otp_codes.c.expires_at < now - KEEP_MS))
+        prune_spent(conn, otp_codes, now)
         conn.execute(
             insert(otp_codes).values(
                 id=code_id,
