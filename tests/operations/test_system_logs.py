@@ -7,6 +7,7 @@ import csv
 import io
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -340,7 +341,7 @@ def seeded(db: Database, clock: FrozenClock) -> dict[str, Any]:
                     created_at=created,
                 )
             )
-    return {"user": user.id, "now": now}
+    return {"user": user.id, "email": user.email, "now": now}
 
 
 @pytest.mark.parametrize(
@@ -382,6 +383,11 @@ def test_query_by_user_and_dates(
     client.app.state.ctx.logs.enabled = False  # type: ignore[attr-defined]
     by_user = client.get(f"/admin/api/logs?user={seeded['user']}", headers=admin).json()
     assert [r["message"] for r in by_user["data"]] == ["login ok 100%_done", "GET /b 404"]
+    shouted = quote(seeded["email"].upper())  # people type addresses in any case
+    by_email = client.get(f"/admin/api/logs?user={shouted}", headers=admin).json()
+    assert [r["message"] for r in by_email["data"]] == ["login ok 100%_done", "GET /b 404"]
+    nobody = client.get("/admin/api/logs?user=nobody%40example.com", headers=admin).json()
+    assert nobody["data"] == []
     now = seeded["now"]
     window = client.get(
         f"/admin/api/logs?start_date={now - 2500}&end_date={now - 500}", headers=admin

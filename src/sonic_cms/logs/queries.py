@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 
 from sonic_cms.context import Context
-from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
+from sonic_cms.db.schema import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog, User
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
 from sonic_cms.logs import retention
 from sonic_cms.pagination import list_envelope, page_block
@@ -29,7 +29,8 @@ class LogQuery:
     start_date: int | None = None
     end_date: int | None = None
     source: str | None = None
-    user_id: str | None = None
+    #: A user's id or email (people know each other by address; the log stores the id).
+    user: str | None = None
     status_codes: tuple[int, ...] = ()
     request_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -70,8 +71,14 @@ class LogQuery:
             conditions.append(SystemLog.created_at <= self.end_date)
         if self.source:
             conditions.append(SystemLog.source == self.source)
-        if self.user_id:
-            conditions.append(SystemLog.user_id == self.user_id)
+        if self.user:
+            by_email = select(User.id).where(func.lower(User.email) == self.user.lower())
+            conditions.append(
+                or_(
+                    SystemLog.user_id == self.user,
+                    SystemLog.user_id.in_(by_email.scalar_subquery()),
+                )
+            )
         if self.status_codes:
             conditions.append(SystemLog.status_code.in_(self.status_codes))
         if self.request_id:

@@ -72,7 +72,7 @@ async def log_filters(request: Request) -> log_service.LogQuery:
         start_date=parse_time("start_date", q.get("start_date")),
         end_date=parse_time("end_date", q.get("end_date")),
         source=q.get("source") or None,
-        user_id=q.get("user") or None,
+        user=q.get("user") or None,
         status_codes=tuple(int(s) for s in statuses),
         request_id=q.get("request_id") or None,
     )

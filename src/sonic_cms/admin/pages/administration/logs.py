@@ -90,7 +90,7 @@ def parse_filters(request: Request) -> tuple[dict[str, str], LogQuery, dict[str,
             search=raw["q"] or None,
             start_date=start,
             end_date=end,
-            user_id=raw["user"] or None,
+            user=raw["user"] or None,
             status_codes=statuses,
         )
     except BadRequest as exc:
