@@ -142,3 +142,30 @@ def test_totp_enrolment_shows_a_qr_code_and_a_code_enables_it(
     page.wait_for_load_state("load")  # styles applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     clean(watch)
+
+
+def test_deactivating_asks_first_and_cancel_changes_nothing(
+    server: LiveServer, browser: Browser, db: Database, clock: FrozenClock, tmp_path: Path
+):
+    """The dialog says what happens; Cancel keeps the user active; confirming swaps the list
+    without a console error (htmx once copied a ``style`` attribute the CSP blocks)."""
+    admin, target = create_random_user(db, clock, "admin"), create_random_user(db, clock, "editor")
+    page, watch = open_page(browser, server)
+    sign_in(page, server, admin.email)
+    page.goto(f"{server.url}/admin/users?q={target.email}")
+    row = page.locator(f'[data-user="{target.id}"]')
+    dialog = page.locator(f"#deactivate-{target.id}")
+    row.get_by_role("button", name="Deactivate…").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_contain_text(f"({target.email})?")
+    page.screenshot(path=str(tmp_path / "deactivate-dialog.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(row.locator("[data-state]")).to_have_text("Active")
+
+    row.get_by_role("button", name="Deactivate…").click()
+    dialog.get_by_role("button", name="Deactivate", exact=True).click()
+    row = page.locator(f'[data-user="{target.id}"]')
+    expect(row.locator("[data-state]")).to_have_text("Inactive")
+    expect(row.get_by_role("button", name="Reactivate")).to_be_visible()
+    clean(watch)
