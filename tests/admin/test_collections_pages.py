@@ -226,6 +226,29 @@ def test_details_are_saved_and_refusals_shown(client: TestClient, db: Database, 
     assert stored(db, clock, cid)["display_name"] == "Newsroom"
 
 
+def test_a_collection_is_deactivated_and_reactivated_from_its_page(
+    client: TestClient, db: Database, clock: FrozenClock
+):
+    signed_in(client, db, clock)
+    cid = make(db, clock, "news")["id"]
+    page = client.get(f"/admin/collections/{cid}")
+    assert '<option value="1" selected>Active</option>' in page.text
+    off = post_form(client, f"/admin/collections/{cid}", page.text, display_name="N", is_active="0")
+    assert off.status_code == 303
+    assert stored(db, clock, cid)["is_active"] is False
+    assert client.get("/api/collections/news/content").status_code == 404
+    page = client.get(f"/admin/collections/{cid}")
+    assert '<option value="0" selected>Inactive</option>' in page.text
+    # A form without the field (an older page, a script) keeps the status as it is.
+    kept = post_form(client, f"/admin/collections/{cid}", page.text, display_name="N2")
+    assert kept.status_code == 303
+    assert stored(db, clock, cid)["is_active"] is False
+    on = post_form(client, f"/admin/collections/{cid}", page.text, display_name="N", is_active="1")
+    assert on.status_code == 303
+    assert stored(db, clock, cid)["is_active"] is True
+    assert client.get("/api/collections/news/content").status_code == 200
+
+
 def test_delete_is_refused_while_the_collection_has_items(
     client: TestClient, db: Database, clock: FrozenClock
 ):

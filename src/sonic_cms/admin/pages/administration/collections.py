@@ -85,12 +85,18 @@ async def create(request: Request, actor: PageActor) -> Response:
 
 @router.post(PATH + "/{key}")
 async def update_details(request: Request, actor: PageActor, key: str) -> Response:
-    """Change the display name and description (the service of the API's PATCH)."""
+    """Change the display name, description and status (the service of the API's PATCH).
+
+    Status is a select, not a checkbox: an unticked checkbox sends nothing, which would read
+    as "deactivate" from any form that leaves the field out; a missing status keeps it.
+    """
     form = await checked_form(request, actor)
-    body = {
+    body: dict[str, Any] = {
         "display_name": form.get("display_name", "").strip(),
         "description": form.get("description", "").strip() or None,
     }
+    if form.get("is_active") in ("1", "0"):
+        body["is_active"] = form.get("is_active") == "1"
     ctx = context_for(request, actor)
     try:
         await ctx.run_write(lambda: collections.update_collection(ctx, key, body))
