@@ -1,7 +1,9 @@
 """Core tables: users, collections, content, content_versions, media.
 
-Where sonic-cms departs from the seed, docs/schema.md says so; here: ``content`` has
-UNIQUE(collection_id, slug), since a slug is unique within its collection, not only in code.
+Where sonic-cms departs from the seed, docs/schema.md says so; here: a slug is unique within
+its collection and locale in the database, not only in code (``content`` rows of the default
+locale keep the seed's UNIQUE(collection_id, slug) as a partial index; revision 0015 and
+docs/localisation.md say why), and ``content`` has ``locale`` and ``translation_group_id``.
 """
 
 from __future__ import annotations
@@ -161,9 +163,37 @@ class Content(Base):
     expires_at: Mapped[int | None] = mapped_column(EpochMs)
     version_number: Mapped[int | None] = mapped_column(Integer, server_default=text("1"))
     is_auto_saved: Mapped[bool | None] = int_flag(False)
+    # Localised content (0015): NULL locale is the default locale; a translation names its
+    # locale and the id of its group's default-locale row.
+    locale: Mapped[str | None] = mapped_column(Text)
+    translation_group_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("collection_id", "slug"),
+        Index(
+            "uq_content_default_slug",
+            "collection_id",
+            "slug",
+            unique=True,
+            sqlite_where=text("locale IS NULL"),
+            postgresql_where=text("locale IS NULL"),
+        ),
+        Index(
+            "uq_content_locale_slug",
+            "collection_id",
+            "locale",
+            "slug",
+            unique=True,
+            sqlite_where=text("locale IS NOT NULL"),
+            postgresql_where=text("locale IS NOT NULL"),
+        ),
+        Index(
+            "uq_content_group_locale",
+            "translation_group_id",
+            "locale",
+            unique=True,
+            sqlite_where=text("translation_group_id IS NOT NULL"),
+            postgresql_where=text("translation_group_id IS NOT NULL"),
+        ),
         Index("idx_content_collection", "collection_id"),
         Index("idx_content_author", "author_id"),
         Index("idx_content_status", "status"),
