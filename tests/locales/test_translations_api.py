@@ -193,7 +193,9 @@ def test_bad_locales_are_a_400_naming_the_enabled_ones(client, site, db, locale,
 )
 def test_bad_translation_bodies_are_a_422_and_write_nothing(client, site, db, body):
     before = rows_count(db)
-    answer = client.post(f"/api/content/{site['id']}/translations", headers=site["admin"], json=body)
+    answer = client.post(
+        f"/api/content/{site['id']}/translations", headers=site["admin"], json=body
+    )
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "validation_failed"
     assert rows_count(db) == before
