@@ -338,8 +338,12 @@ def _map_media(m: _Mapper) -> None:
 def _map_content(m: _Mapper) -> None:
     line = m.start("content")
     content = _table("content")
+    # a slug is unique per collection and locale (translations keep theirs: docs/localisation.md)
     taken = {
-        (str(c), str(s)) for c, s in m.conn.execute(select(content.c.collection_id, content.c.slug))
+        (str(c), loc, str(s))
+        for c, loc, s in m.conn.execute(
+            select(content.c.collection_id, content.c.locale, content.c.slug)
+        )
     }
     undeclared: dict[str, set[str]] = {}
     for row in m.rows("content"):
@@ -359,7 +363,7 @@ def _map_content(m: _Mapper) -> None:
         plan = m.html_plans.get(str(row["collection_id"]))
         cleaned = m.clean_html(row, plan)
         if m.write(line, content, row):
-            taken.add((row["collection_id"], row["slug"]))
+            taken.add((row["collection_id"], row.get("locale"), row["slug"]))
             m.item_plans[str(row["id"])] = plan
             line.html_cleaned += cleaned
             _collect_undeclared(m, row, undeclared)
@@ -403,13 +407,15 @@ def _note_cleaned(line: TableReport) -> None:
         line.note(f"{line.html_cleaned} row(s): rich text cleaned by the HTML allow-list")
 
 
-def _free_slug(line: TableReport, row: dict[str, Any], taken: set[tuple[str, str]]) -> str:
+def _free_slug(
+    line: TableReport, row: dict[str, Any], taken: set[tuple[str, str | None, str]]
+) -> str:
     original = str(row["slug"])
     slug = imported_slug(original)
     if slug != original:
         line.note(f"{row['id']}: slug {original!r} → {slug!r} (not a valid slug)")
     candidate, number = slug, 1
-    while (row["collection_id"], candidate) in taken:
+    while (row["collection_id"], row.get("locale"), candidate) in taken:
         number += 1
         candidate = f"{slug}-{number}"
     if candidate != slug:
