@@ -56,24 +56,25 @@ def best_of_chain(
 
     ``visible`` is the reader's visibility clause on ``content``; it is applied to the other
     rows of the group too, so a draft translation a reader may not see never hides the
-    published row of the next locale.
+    published row of the next locale. Each earlier row is looked up by an index: the group's
+    default-locale row by its primary key, a translation by (translation_group_id, locale).
     """
     stored = _stored(chain, default)
     other = CONTENT.alias("better")
-    adapt = ClauseAdapter(other).traverse
+    seen = ClauseAdapter(other).traverse(visible)
     choices = []
     for position, here in enumerate(stored):
-        earlier = stored[:position]
-        if not earlier:
-            choices.append(here)
-            continue
-        better = exists().where(
-            func.coalesce(other.c.translation_group_id, other.c.id) == GROUP_OF,
-            or_(*(adapt(p) for p in earlier)),
-            adapt(visible),
-        )
-        choices.append(and_(here, ~better))
+        earlier = [_row_in(other, tag, default) for tag in chain[:position]]
+        better = [exists().where(found, seen) for found in earlier]
+        choices.append(and_(here, *(~b for b in better)))
     return or_(*choices)
+
+
+def _row_in(other: Any, tag: str, default: str) -> ColumnElement[bool]:
+    """``other`` is the row of the outer row's group in locale ``tag``."""
+    if tag == default:
+        return and_(other.c.id == GROUP_OF, other.c.locale.is_(None))
+    return and_(other.c.translation_group_id == GROUP_OF, other.c.locale == literal(tag))
 
 
 def group_rows(conn: Connection, group: str) -> list[Row[Any]]:
