@@ -5,8 +5,8 @@ on a translation and kept by its save, and the content list's locale filter."""
 from __future__ import annotations
 
 import re
-from html import unescape
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
