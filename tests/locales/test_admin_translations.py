@@ -135,4 +135,4 @@ def test_the_content_list_filters_by_locale(client: TestClient, story):
     assert "Home" in page and "Accueil" not in page
     french = client.get("/admin/content?collection=pages&locale=fr").text
     assert f"/admin/content/{fr['id']}/edit" in french and "Accueil" in french
-    assert '<span class="badge">fr</span>' in french
+    assert '<span class="badge badge--locale">fr</span>' in french
