@@ -362,3 +362,15 @@ def test_cached_reads_are_per_locale_and_a_translation_write_reaches_them(client
     assert client.get(url).json()["data"]["title"] == "Hammer"
     listed = client.get("/api/content", params={"locale": "fr"}).json()
     assert listed["data"][0]["title"] == "Marteau neuf"
+
+
+def test_translatable_must_be_a_boolean(client, site):
+    schema = {"type": "object", "properties": {"sku": {"type": "string", "translatable": "no"}}}
+    answer = client.post(
+        "/admin/api/collections",
+        headers=site["admin"],
+        json={"name": "bad", "display_name": "Bad", "schema": schema},
+    )
+    assert answer.status_code == 422
+    paths = [d["path"] for d in answer.json()["details"]]
+    assert any(p.endswith("sku.translatable") for p in paths), paths
