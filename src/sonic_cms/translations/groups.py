@@ -31,6 +31,7 @@ from sonic_cms.inputs.bodies import check_fields
 from sonic_cms.locales.choice import enabled_locale, stored_locale
 from sonic_cms.locales.groups import group_id, group_rows, locale_of
 from sonic_cms.locales.shared import with_shared
+from sonic_cms.pagination import list_envelope
 
 CREATE_FIELDS = frozenset({"locale", "title", "slug", "data"})
 
@@ -56,7 +57,7 @@ def list_translations(ctx: Context, item_id: str) -> dict[str, Any]:
     present = {entry["locale"] for entry in data}
     missing = [tag for tag in settings.enabled_locales if tag not in present]
     meta = {"group": group_id(row), "defaultLocale": default, "missing": missing}
-    return {"data": data, "meta": meta}
+    return list_envelope(data, now, count=len(data), **meta)
 
 
 def _summary(row: Row[Any], default: str) -> dict[str, Any]:
@@ -104,10 +105,11 @@ def create_translation(ctx: Context, item_id: str, body: dict[str, Any]) -> dict
 
 
 def _root(conn: Connection, source: Row[Any]) -> Row[Any]:
-    """The default-locale row of ``source``'s group."""
+    """The default-locale row of ``source``'s group, locked until the transaction ends."""
     if source.translation_group_id is None:
         return source
-    root = load_item(conn, source.translation_group_id)
+    # locked like the source: two translations racing for one locale wait for each other
+    root = load_item_for_update(conn, source.translation_group_id)
     if root is None:  # a translation whose source was deleted outside the service
         raise NotFound("The item this translation belongs to is gone", code="content_not_found")
     return root

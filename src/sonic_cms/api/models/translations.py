@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from sonic_cms.api.models.representations import ContentItem
+from sonic_cms.api.models.common import CountMeta
 
 
 class TranslationCreate(BaseModel):
@@ -16,21 +16,6 @@ class TranslationCreate(BaseModel):
     data: dict[str, object] | None = Field(
         None, description="Defaults to the item's; non-translatable fields are the group's"
     )
-
-
-class TranslatedItem(ContentItem):
-    """An item as a locale-aware answer shows it."""
-
-    locale: str = Field(description="The locale this row is in")
-    translationGroupId: str = Field(  # noqa: N815 - the item's other camelCase names
-        description="The id of the group's default-locale row"
-    )
-
-
-class TranslatedEnvelope(BaseModel):
-    """One translation."""
-
-    data: TranslatedItem
 
 
 class Translation(BaseModel):
@@ -46,7 +31,7 @@ class Translation(BaseModel):
     updated_at: int
 
 
-class TranslationMeta(BaseModel):
+class TranslationMeta(CountMeta):
     """The group and the enabled locales it has no row in."""
 
     group: str

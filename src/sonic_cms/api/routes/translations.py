@@ -33,7 +33,7 @@ async def list_translations(item_id: str, ctx: CtxDep) -> JSONBytesResponse:
     "/api/content/{item_id}/translations",
     status_code=201,
     summary="Add a translation of an item",
-    responses=ok(models.TranslatedEnvelope, 201),
+    responses=ok(docs.ContentEnvelope, 201),
     openapi_extra=docs.body(models.TranslationCreate),
 )
 async def create_translation(request: Request, item_id: str, ctx: CtxDep) -> JSONBytesResponse:
