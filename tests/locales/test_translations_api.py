@@ -374,3 +374,31 @@ def test_translatable_must_be_a_boolean(client, site):
     assert answer.status_code == 422
     paths = [d["path"] for d in answer.json()["details"]]
     assert any(p.endswith("sku.translatable") for p in paths), paths
+
+
+def test_check_slug_answers_in_the_locale_of_the_item_being_edited(client, site):
+    fr = translate(client, site, locale="fr", title="Marteau").json()["data"]
+    other = client.post(
+        "/api/content",
+        headers=site["admin"],
+        json={"collectionId": "products", "title": "Other", "slug": "other"},
+    ).json()["data"]
+    autre = client.post(
+        f"/api/content/{other['id']}/translations",
+        headers=site["admin"],
+        json={"locale": "fr", "title": "Autre"},
+    ).json()["data"]
+
+    def free(slug: str, exclude: str | None = None) -> bool:
+        params = {"collectionId": "products", "slug": slug}
+        if exclude:
+            params["excludeId"] = exclude
+        answer = client.get("/api/content/check-slug", params=params, headers=site["admin"])
+        assert answer.status_code == 200, answer.text
+        return bool(answer.json()["available"])
+
+    assert free("marteau"), "a new item is a default-locale row: fr slugs do not count"
+    assert not free("hammer")
+    assert not free("marteau", autre["id"]), "taken in fr, the locale of the item edited"
+    assert free("hammer", autre["id"])
+    assert free("marteau", fr["id"]), "its own slug"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.actors import Actor
@@ -622,6 +622,14 @@ def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> N
     hooks.fire()
 
 
+def _same_locale_as(conn: Connection, item_id: str | None) -> ColumnElement[bool]:
+    """The rows a slug check compares with: those in the locale of the item being edited (a
+    slug is unique per collection and locale), the default locale's for a new item."""
+    row = load_item(conn, item_id) if item_id else None
+    locale = row.locale if row is not None else None
+    return DEFAULT_ROWS if locale is None else CONTENT.c.locale == locale
+
+
 def _translation_ids(conn: Connection, row: Row[Any]) -> list[str]:
     """The translations that go with ``row`` when it is deleted: all of a default-locale
     row's, none of a translation's."""
@@ -651,13 +659,16 @@ def slug_holder(
     """Who holds ``slug`` in the collection (None: it is free), for the editor's "already used
     by <title>". The same writers-only check as :func:`slug_available`; the holder's id and
     title are named only to a caller who may read that item (a draft of another author stays
-    anonymous), so the answer discloses no more than the check-slug boolean does."""
+    anonymous), so the answer discloses no more than the check-slug boolean does. The check is
+    in the locale of ``exclude_id`` (the item being edited), the default locale without it."""
     require_slug_check(ctx.actor)
     with ctx.db.read() as conn:
         target = resolve_target(conn, collection)
         columns = ("id", "title", "status", "author_id", "embargo_until", "expires_at")
         query = select(*(CONTENT.c[name] for name in columns)).where(
-            CONTENT.c.collection_id == target.id, CONTENT.c.slug == slug, DEFAULT_ROWS
+            CONTENT.c.collection_id == target.id,
+            CONTENT.c.slug == slug,
+            _same_locale_as(conn, exclude_id),
         )
         if exclude_id:
             query = query.where(CONTENT.c.id != exclude_id)
