@@ -17,6 +17,12 @@ from sonic_cms.db.schema.base import Base, int_flag, pk, references
 from sonic_cms.db.types import EpochMs, Int64, JSONText
 
 
+def _partial_unique(name: str, where: str, *columns: str) -> Index:
+    """A unique index over the rows ``where`` holds for, on both engines (revision 0015)."""
+    condition = text(where)
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
+
+
 class User(Base):
     """A person who signs in; ``role`` is admin, editor, author or viewer."""
 
@@ -169,30 +175,15 @@ class Content(Base):
     translation_group_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        Index(
-            "uq_content_default_slug",
-            "collection_id",
-            "slug",
-            unique=True,
-            sqlite_where=text("locale IS NULL"),
-            postgresql_where=text("locale IS NULL"),
+        _partial_unique("uq_content_default_slug", "locale IS NULL", "collection_id", "slug"),
+        _partial_unique(
+            "uq_content_locale_slug", "locale IS NOT NULL", "collection_id", "locale", "slug"
         ),
-        Index(
-            "uq_content_locale_slug",
-            "collection_id",
-            "locale",
-            "slug",
-            unique=True,
-            sqlite_where=text("locale IS NOT NULL"),
-            postgresql_where=text("locale IS NOT NULL"),
-        ),
-        Index(
+        _partial_unique(
             "uq_content_group_locale",
+            "translation_group_id IS NOT NULL",
             "translation_group_id",
             "locale",
-            unique=True,
-            sqlite_where=text("translation_group_id IS NOT NULL"),
-            postgresql_where=text("translation_group_id IS NOT NULL"),
         ),
         Index("idx_content_collection", "collection_id"),
         Index("idx_content_author", "author_id"),
