@@ -1,6 +1,7 @@
 """Translations in a real browser: add one from the editor's side panel, land on its editor
 with the shared field read-only and its note, follow the link back, and filter the content list
-by locale; screenshots at 1440 and 360 px (kept in SONIC_TEST_SCREENSHOTS when set)."""
+by locale; axe-core finds no serious or critical violation on either page; screenshots at 1440
+and 360 px (kept in SONIC_TEST_SCREENSHOTS when set)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sonic_cms.auth.authentication import actor_for_user
 from sonic_cms.clock import FrozenClock
 from sonic_cms.content import collections, items
 from sonic_cms.db.engine import Database
+from tests.admin.test_accessibility import BLOCKING, axe_violations, describe
 from tests.utils.auth import create_random_user, system_context
 from tests.utils.browser import BROWSER_MARKS, launch, open_page, sign_in
 from tests.utils.live_server import LiveServer, live_server
@@ -78,6 +80,8 @@ def test_add_a_translation_and_edit_it(
     expect(shared).to_contain_text("edit it on the en item")
     expect(page.locator("#f-data-sku")).to_have_value("S-1")
     page.screenshot(path=str(shots / "translation-editor-1440.png"), full_page=True)
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+    assert blocking == [], describe(blocking)
     page.fill("#f-data-body", "Bonjour")
     page.click("button[value=save]")
     page.wait_for_url("**notice=saved")
@@ -88,6 +92,9 @@ def test_add_a_translation_and_edit_it(
     page.goto(f"{server.url}/admin/content?collection=pages&locale=fr")
     expect(page.locator("#list-locale")).to_have_value("fr")
     expect(page.locator(".content-table__title")).to_contain_text(["Accueil"])
+    page.screenshot(path=str(shots / "translation-list-1440.png"))
+    blocking = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+    assert blocking == [], describe(blocking)
     narrow, _ = open_page(browser, server, width=360)
     sign_in(narrow, server, editor.email)
     narrow.goto(f"{server.url}/admin/content/{item['id']}/edit")
