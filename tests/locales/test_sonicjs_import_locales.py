@@ -33,6 +33,9 @@ EXTRA = "\n".join(
         ROW.format(id="content-about-de2", slug="about", title="DE", locale="de", group=LEGACY),
         # a second row in one locale for one group: skipped with the reason
         ROW.format(id="content-about-de3", slug="x", title="DE 3", locale="de", group=ABOUT),
+        # a tag in another spelling is stored canonical; a malformed one is skipped
+        ROW.format(id="content-about-ptbr", slug="about", title="PT", locale="PT-br", group=ABOUT),
+        ROW.format(id="content-about-bad", slug="about", title="X", locale="../x", group=ABOUT),
     ]
 )
 
@@ -53,8 +56,9 @@ def test_translations_keep_their_locale_group_and_slug(
     export.write_text(source.replace(marker, EXTRA + "\n" + marker, 1))
     report = import_sonicjs(replace(ctx, db=target, settings=target.settings), export)
     content = report.table("content")
-    assert (content.mapped, content.skipped) == (7, 2)
+    assert (content.mapped, content.skipped) == (8, 3)
     assert any(n.startswith("content-about-de3: ") for n in content.notes)
+    assert any(n.startswith("content-about-bad: ") for n in content.notes)
     with target.read() as conn:
         rows = conn.execute(
             text(
@@ -68,4 +72,5 @@ def test_translations_keep_their_locale_group_and_slug(
         ("content-about-de2", "de", "content-legacy", "about-2"),
         ("content-about-dup", None, None, "about-2"),
         ("content-about-fr", "fr", "content-about", "about"),
+        ("content-about-ptbr", "pt-BR", "content-about", "about"),
     ]

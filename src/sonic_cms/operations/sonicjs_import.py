@@ -38,6 +38,7 @@ from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import LOG_CATEGORIES, metadata
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
 from sonic_cms.inputs.html import HtmlPlan, plan_for_schema, sanitize
+from sonic_cms.locale_tags import LocaleTagError, canonical_tag
 from sonic_cms.operations.dump_format import column_kind
 
 #: Epoch values below this are seconds (1e11 ms is 1973; 1e11 s is the year 5138).
@@ -359,6 +360,8 @@ def _map_content(m: _Mapper) -> None:
         if row.get("featured_image_id") and not m.has("media", row["featured_image_id"]):
             line.note(f"{row['id']}: featured image {row['featured_image_id']} missing, dropped")
             row["featured_image_id"] = None
+        if not _checked_locale(m, line, row):
+            continue
         row["slug"] = _free_slug(line, row, taken)
         plan = m.html_plans.get(str(row["collection_id"]))
         cleaned = m.clean_html(row, plan)
@@ -405,6 +408,25 @@ def _accept_undeclared(m: _Mapper, line: TableReport, found: dict[str, set[str]]
 def _note_cleaned(line: TableReport) -> None:
     if line.html_cleaned:
         line.note(f"{line.html_cleaned} row(s): rich text cleaned by the HTML allow-list")
+
+
+def _checked_locale(m: _Mapper, line: TableReport, row: dict[str, Any]) -> bool:
+    """A translation's ``locale`` in canonical spelling (the default locale's tag stored as
+    NULL, as sonic-cms writes it); a malformed tag or a locale without its group is skipped
+    with the reason (docs/localisation.md)."""
+    raw, default = row.get("locale"), m.settings.default_locale
+    if raw is None:
+        return True
+    try:
+        tag = canonical_tag(str(raw))
+    except LocaleTagError as exc:
+        return m.skip(line, f"{row['id']}: {exc}")
+    if tag != default and not row.get("translation_group_id"):
+        return m.skip(line, f"{row['id']}: a {tag} row without translation_group_id")
+    row["locale"] = None if tag == default else tag
+    if row["locale"] is None:
+        row["translation_group_id"] = None
+    return True
 
 
 def _free_slug(
