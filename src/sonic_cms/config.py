@@ -33,6 +33,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from sonic_cms.locale_tags import LocaleTagError, canonical_tag
+
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "your-secret-key", "changethis", "dev", "development"}
 )
@@ -494,6 +496,22 @@ class Settings(BaseSettings):
     plugin_status_ttl_ms: int = Field(
         1000, ge=0, description="How long a process trusts its view of which plugins are active"
     )
+    # Localised content (issue 18, docs/localisation.md).
+    default_locale: str = Field(
+        "en",
+        description="BCP 47 tag of the default locale: the language of every item without a "
+        "`locale` (reads without `?locale=` answer in it)",
+    )
+    locales: str = Field(
+        "",
+        description="Enabled locales, comma-separated BCP 47 tags (`en,fr,fr-CA`); empty: the "
+        "default locale alone (which is always enabled)",
+    )
+    locale_fallbacks: str = Field(
+        "",
+        description="Extra fallback steps, comma-separated `from:to` pairs (`pt-BR:pt-PT`), "
+        "tried after a tag's own prefixes (`fr-CA` -> `fr`) and before the default locale",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -530,6 +548,30 @@ class Settings(BaseSettings):
         if value and not _url_with_host(value, ("http", "https")):
             raise ValueError(f"{value!r} is not an http(s)://HOST[:PORT] URL (empty: AWS itself)")
         return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _default_locale(cls, value: str) -> str:
+        return _locale_setting("default_locale", value.strip())
+
+    @field_validator("locales")
+    @classmethod
+    def _locales(cls, value: str) -> str:
+        return ",".join(_locale_setting("locales", tag) for tag in _split_list(value))
+
+    @field_validator("locale_fallbacks")
+    @classmethod
+    def _locale_fallbacks(cls, value: str) -> str:
+        pairs = []
+        for pair in _split_list(value):
+            source, _, target = pair.partition(":")
+            if not target:
+                raise ValueError(f"locale_fallbacks: {pair!r} is not a from:to pair (pt-BR:pt-PT)")
+            pairs.append(
+                f"{_locale_setting('locale_fallbacks', source.strip())}:"
+                f"{_locale_setting('locale_fallbacks', target.strip())}"
+            )
+        return ",".join(pairs)
 
     @field_validator("cors_origins")
     @classmethod
@@ -576,6 +618,17 @@ class Settings(BaseSettings):
         if self.env != "development":
             raise ConfigError(f"SONIC_SECRET_KEY is required with SONIC_ENV={self.env}")
         return development_key(self.data_dir)
+
+    @property
+    def enabled_locales(self) -> tuple[str, ...]:
+        """The enabled locales in canonical spelling, the default locale first."""
+        tags = [self.default_locale, *_split_list(self.locales)]
+        return tuple(dict.fromkeys(tags))
+
+    @property
+    def fallback_steps(self) -> dict[str, str]:
+        """``locale_fallbacks`` as a map from a locale to the one tried after it."""
+        return dict(pair.split(":", 1) for pair in _split_list(self.locale_fallbacks))
 
     @property
     def site_url(self) -> str:
@@ -685,6 +738,14 @@ def _url_with_host(url: str, schemes: tuple[str, ...], allow: tuple[str, ...] = 
     if parts.scheme in allow:
         return True
     return parts.scheme in schemes and bool(parts.hostname)
+
+
+def _locale_setting(name: str, tag: str) -> str:
+    """``tag`` in canonical spelling, or the error pydantic reports for setting ``name``."""
+    try:
+        return canonical_tag(tag)
+    except LocaleTagError as exc:
+        raise ValueError(f"{name}: {exc}") from None
 
 
 def _split_list(value: str) -> list[str]:

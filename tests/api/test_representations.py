@@ -173,6 +173,7 @@ def shapes(
             mail_sender="smtp",
             smtp_host="127.0.0.1",
             smtp_port=port,
+            locales="en,fr",
         )
         db = Database(settings)
         app = create_app(settings, db=db, clock=clock)
@@ -229,6 +230,12 @@ def _content_routes(s: Shapes, clock: FrozenClock, image_id: str) -> None:
     restore = f"{one}/restore?as_of={START_MS}"
     s.call("POST", restore, many + "/restore", expect=ITEM, options=time_travel)
     s.call("GET", "/api/content", expect=ITEM)
+    localised = ("locale", "translationGroupId")
+    translations = many + "/translations"
+    body = {"locale": "fr", "title": "Bonjour"}
+    s.call("POST", f"{one}/translations", translations, expect=ITEM, options=localised, json=body)
+    s.call("GET", f"{one}?locale=fr", many, expect=ITEM, options=localised)
+    s.call("GET", "/api/content?locale=fr", "/api/content", expect=ITEM, options=("locale",))
     s.call("GET", "/api/collections/posts/content", "/api/collections/{name}/content", expect=ITEM)
     included = s.call(
         "GET",

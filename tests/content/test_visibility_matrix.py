@@ -114,6 +114,21 @@ TABLE = [
         {**HISTORY, "anonymous": 401}),
     Row("stats (counts only)", lambda s: "/admin/api/stats", NOBODY,
         {**_all(200), "anonymous": 401}),
+    # localised reads (docs/localisation.md): the same rules in a locale
+    Row("item in a locale: the never-published draft",
+        lambda s: f"/api/content/{s.hidden}?locale=en", DRAFT_READERS,
+        {**DRAFTS_ONLY, "anonymous": 404}),
+    Row("item by slug in a locale: the never-published draft",
+        lambda s: "/api/collections/notes/content/hidden?locale=en", DRAFT_READERS,
+        {**DRAFTS_ONLY, "anonymous": 404}),
+    Row("list in a locale", lambda s: "/api/content?locale=en", DRAFT_READERS, _all(200)),
+    Row("search in a locale", lambda s: "/api/content?locale=en&search=marker", DRAFT_READERS,
+        _all(200)),
+    Row("translations of the never-published draft",
+        lambda s: f"/api/content/{s.hidden}/translations", DRAFT_READERS,
+        {**DRAFTS_ONLY, "anonymous": 404}),
+    Row("translations of the published item", lambda s: f"/api/content/{s.edited}/translations",
+        NOBODY, _all(200)),
 ]  # fmt: skip
 
 
@@ -209,6 +224,7 @@ def test_the_table_covers_every_get_route_that_returns_content(client: TestClien
         "/api/content/{item_id}/versions/{number}",
         "/api/content/{item_id}/versions/diff",
         "/api/content/{content_id}/history",
+        "/api/content/{item_id}/translations",
     }
     paths = client.get("/openapi.json").json()["paths"]
     content_gets = {

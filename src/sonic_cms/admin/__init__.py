@@ -31,6 +31,7 @@ from sonic_cms.admin.pages.editorial import (
     field_lookups,
     item_panel,
     media,
+    translations,
     workflow_queue,
 )
 from sonic_cms.admin.pages.frame import SignInRequired, to_sign_in
@@ -59,6 +60,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         editor,
         field_lookups,
         item_panel,
+        translations,
         workflow_queue,
         media,
         collections,

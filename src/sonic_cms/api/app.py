@@ -51,6 +51,7 @@ from sonic_cms.api.routes import (
     permissions_admin,
     settings_admin,
     system,
+    translations,
     users_admin,
     workflow,
 )
@@ -153,6 +154,7 @@ def create_app(
         system,
         collections,
         content,
+        translations,
         admin_collections,
         workflow,
         media,

@@ -65,6 +65,7 @@ from sonic_cms.db.change_capture import (
 from sonic_cms.db.row_sets import PackedRows, packed_rows
 from sonic_cms.db.schema.tables import CONTENT, USERS, VERSIONS
 from sonic_cms.errors import BadRequest
+from sonic_cms.locales.groups import DEFAULT_ROWS
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookCancelled, HookScope
 
@@ -197,7 +198,7 @@ class _SlugBook:
             return True
         if slug not in self.known:
             query = select(CONTENT.c.id).where(
-                CONTENT.c.collection_id == self.target.id, CONTENT.c.slug == slug
+                CONTENT.c.collection_id == self.target.id, CONTENT.c.slug == slug, DEFAULT_ROWS
             )
             self.known[slug] = self.conn.execute(query.limit(1)).first() is not None
         return self.known[slug]
@@ -221,7 +222,7 @@ def _slug_book(conn: Connection, target: Target, batch: list[Any], claimed: set[
         found |= set(
             conn.execute(
                 select(CONTENT.c.slug).where(
-                    CONTENT.c.collection_id == target.id, CONTENT.c.slug.in_(chunk)
+                    CONTENT.c.collection_id == target.id, CONTENT.c.slug.in_(chunk), DEFAULT_ROWS
                 )
             ).scalars()
         )
@@ -396,7 +397,7 @@ def _still_valid(
     for chunk in (slugs[i : i + _IN_CHUNK] for i in range(0, len(slugs), _IN_CHUNK)):
         taken = conn.execute(
             select(CONTENT.c.id)
-            .where(CONTENT.c.collection_id == target.id, CONTENT.c.slug.in_(chunk))
+            .where(CONTENT.c.collection_id == target.id, CONTENT.c.slug.in_(chunk), DEFAULT_ROWS)
             .limit(1)
         ).first()
         if taken is not None:

@@ -46,6 +46,7 @@ from sonic_cms.db.schema import WorkflowHistory
 from sonic_cms.db.schema.tables import CONTENT, VERSIONS
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import is_whole_number
+from sonic_cms.locales.groups import DEFAULT_ROWS
 
 
 def parse_as_of(value: str) -> int:
@@ -195,7 +196,9 @@ def with_includes(
 
 
 _BY_SLUG = select(CONTENT).where(
-    CONTENT.c.collection_id == bindparam("collection_id"), CONTENT.c.slug == bindparam("slug")
+    CONTENT.c.collection_id == bindparam("collection_id"),
+    CONTENT.c.slug == bindparam("slug"),
+    DEFAULT_ROWS,
 )
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.actors import Actor
@@ -66,6 +66,8 @@ from sonic_cms.errors import (
 from sonic_cms.ids import new_id
 from sonic_cms.inputs.bodies import check_fields, unknown_field_details
 from sonic_cms.inputs.text import NUL_MESSAGE, control_problems, nul_paths
+from sonic_cms.locales.groups import DEFAULT_ROWS
+from sonic_cms.locales.shared import copy_shared
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 
@@ -179,9 +181,18 @@ def _collection_ids(conn: Connection, names: tuple[str, ...]) -> set[str]:
     return set(rows.scalars())
 
 
-def _slug_taken(conn: Connection, collection_id: str, slug: str, exclude: str | None) -> bool:
+def _slug_taken(
+    conn: Connection,
+    collection_id: str,
+    slug: str,
+    exclude: str | None,
+    locale: str | None = None,
+) -> bool:
+    """Whether another row of the collection holds ``slug`` in ``locale`` (None: the default
+    locale): a slug is unique per collection and locale."""
+    in_locale = DEFAULT_ROWS if locale is None else CONTENT.c.locale == locale
     query = select(CONTENT.c.id).where(
-        CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug
+        CONTENT.c.collection_id == collection_id, CONTENT.c.slug == slug, in_locale
     )
     if exclude:
         query = query.where(CONTENT.c.id != exclude)
@@ -199,8 +210,18 @@ def unique_slug(title: str, taken: Callable[[str], bool], base: str | None = Non
     return candidate
 
 
-def _auto_slug(conn: Connection, collection_id: str, title: str) -> str:
-    return unique_slug(title, lambda slug: _slug_taken(conn, collection_id, slug, None))
+def auto_slug(conn: Connection, collection_id: str, title: str, locale: str | None = None) -> str:
+    """A free slug for ``title`` in the collection and locale (``-2``, ``-3``... if taken)."""
+    return unique_slug(title, lambda slug: _slug_taken(conn, collection_id, slug, None, locale))
+
+
+def require_free_slug(
+    conn: Connection, target: Target, slug: str, exclude: str | None, locale: str | None
+) -> None:
+    """409 ``slug_taken`` when another row of the collection holds ``slug`` in ``locale``."""
+    if _slug_taken(conn, target.id, slug, exclude, locale):
+        where = f" ({locale})" if locale else ""
+        raise Conflict(f"Slug {slug!r} is already used in {target.name}{where}", code="slug_taken")
 
 
 def checked_data(
@@ -310,8 +331,7 @@ def create_item(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             conn, target, ctx.clock.now_ms(), body, author, body.get("status", "draft")
         )
         publish_created(hooks, item)
-        _insert_item(conn, item, target)
-        _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
+        insert_with_version(conn, item, target)
         after_write(hooks, "create", item)
     hooks.fire()
     return serialize_item(item)
@@ -374,9 +394,9 @@ def _new_item(
 ) -> dict[str, Any]:
     title = body["title"].strip()
     slug = body.get("slug")
-    if slug is not None and _slug_taken(conn, target.id, slug, None):
-        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
-    slug = slug or _auto_slug(conn, target.id, title)
+    if slug is not None:
+        require_free_slug(conn, target, slug, None, None)
+    slug = slug or auto_slug(conn, target.id, title)
     fields = {"title": title, "slug": slug, "data": body.get("data") or {}}
     data, featured = _validated(conn, target, fields, body, None)
     item = new_item_row(target, now, fields | {"data": data}, author, status, body)
@@ -409,6 +429,13 @@ def new_item_row(
         "is_auto_saved": bool(body.get("is_auto_saved", False)),
         "featured_image_id": featured_from_data(target.schema, data),
     }
+
+
+def insert_with_version(conn: Connection, item: dict[str, Any], target: Target) -> None:
+    """Insert a new row and its version 1 (409 ``slug_taken`` if a racing write took the
+    slug)."""
+    _insert_item(conn, item, target)
+    _write_version(conn, item, item["author_id"], item["created_at"], replace=False)
 
 
 def _insert_item(conn: Connection, item: dict[str, Any], target: Target) -> None:
@@ -480,6 +507,7 @@ def write_edit(
     publish and the version it shows agree (as_of at that moment finds this version)."""
     item = _updated_item(conn, edit.target, row, edit.body, now)
     _save(conn, item, row, _actor_user_or(_acting(hooks), row.author_id), edit.target)
+    copy_shared(conn, edit.target.schema.shared_fields, item, now)
     after_write(hooks, "update", item)
     return item
 
@@ -524,8 +552,8 @@ def _updated_item(
     item = dict(row._mapping)
     title = body["title"].strip() if "title" in body else row.title
     slug = body.get("slug") or row.slug
-    if slug != row.slug and _slug_taken(conn, target.id, slug, row.id):
-        raise Conflict(f"Slug {slug!r} is already used in {target.name}", code="slug_taken")
+    if slug != row.slug:
+        require_free_slug(conn, target, slug, row.id, row.locale)
     fields = {"title": title, "slug": slug, "data": body.get("data", row.data) or {}}
     data, featured = _validated(conn, target, fields, body, row)
     status = body.get("status", row.status)
@@ -573,7 +601,11 @@ def _save(
 
 
 def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> None:
-    """Delete an item with its versions (``content:delete`` gets the item as it was)."""
+    """Delete an item with its versions (``content:delete`` gets the item as it was).
+
+    Deleting a default-locale row deletes its translations with it (a translation has no
+    item without its source); deleting a translation deletes that row alone.
+    """
     actor = ctx.actor
     require_signed_in(actor)
     with ctx.db.write() as conn:
@@ -584,9 +616,27 @@ def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> N
         if hooks.wants(hookspecs.CONTENT_DELETE) or hooks.wants(hookspecs.CONTENT_DELETE, "action"):
             hooks.filter(hookspecs.CONTENT_DELETE, serialize_item(row))
             hooks.after_commit(hookspecs.CONTENT_DELETE, serialize_item(row))
-        conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id == item_id))
-        conn.execute(delete(CONTENT).where(CONTENT.c.id == item_id))
+        doomed = [item_id, *_translation_ids(conn, row)]
+        conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id.in_(doomed)))
+        conn.execute(delete(CONTENT).where(CONTENT.c.id.in_(doomed)))
     hooks.fire()
+
+
+def _same_locale_as(conn: Connection, item_id: str | None) -> ColumnElement[bool]:
+    """The rows a slug check compares with: those in the locale of the item being edited (a
+    slug is unique per collection and locale), the default locale's for a new item."""
+    row = load_item(conn, item_id) if item_id else None
+    locale = row.locale if row is not None else None
+    return DEFAULT_ROWS if locale is None else CONTENT.c.locale == locale
+
+
+def _translation_ids(conn: Connection, row: Row[Any]) -> list[str]:
+    """The translations that go with ``row`` when it is deleted: all of a default-locale
+    row's, none of a translation's."""
+    if row.locale is not None:
+        return []
+    query = select(CONTENT.c.id).where(CONTENT.c.translation_group_id == row.id)
+    return list(conn.execute(query).scalars())
 
 
 def slug_available(ctx: Context, collection: str, slug: str, exclude_id: str | None = None) -> bool:
@@ -609,13 +659,16 @@ def slug_holder(
     """Who holds ``slug`` in the collection (None: it is free), for the editor's "already used
     by <title>". The same writers-only check as :func:`slug_available`; the holder's id and
     title are named only to a caller who may read that item (a draft of another author stays
-    anonymous), so the answer discloses no more than the check-slug boolean does."""
+    anonymous), so the answer discloses no more than the check-slug boolean does. The check is
+    in the locale of ``exclude_id`` (the item being edited), the default locale without it."""
     require_slug_check(ctx.actor)
     with ctx.db.read() as conn:
         target = resolve_target(conn, collection)
         columns = ("id", "title", "status", "author_id", "embargo_until", "expires_at")
         query = select(*(CONTENT.c[name] for name in columns)).where(
-            CONTENT.c.collection_id == target.id, CONTENT.c.slug == slug
+            CONTENT.c.collection_id == target.id,
+            CONTENT.c.slug == slug,
+            _same_locale_as(conn, exclude_id),
         )
         if exclude_id:
             query = query.where(CONTENT.c.id != exclude_id)

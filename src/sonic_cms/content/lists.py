@@ -76,6 +76,8 @@ from sonic_cms.db.schema.tables import COLLECTIONS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound
 from sonic_cms.inputs.integers import INT64_MAX, INT64_MIN, parse_int
 from sonic_cms.inputs.params import reject_unknown
+from sonic_cms.locales.choice import enabled_locale, read_chain
+from sonic_cms.locales.groups import DEFAULT_ROWS, best_of_chain, locale_of
 from sonic_cms.pagination import list_envelope
 
 PARAMS = (
@@ -92,6 +94,7 @@ PARAMS = (
     "fields",
     "include",
     "author",
+    "locale",
 )
 ITEM_FIELDS = {
     "id": "id",
@@ -125,6 +128,9 @@ class ListQuery:
     fields: list[str] | None = None
     include: frozenset[str] = frozenset()
     search: str | None = None
+    #: ``?locale=``: the asked tag, its fallback chain and the default locale (None: the
+    #: default locale's rows only, as before translations existed)
+    locale: tuple[str, tuple[str, ...], str] | None = None
 
 
 def _bad_param(name: str, message: str) -> BadRequest:
@@ -180,6 +186,9 @@ def parse_list(pairs: list[tuple[str, str]], fields: FieldSet, settings: Setting
     query.fields = _fields(params.get("fields"))
     query.include = parse_include(params.get("include"))
     query.search = params.get("search")
+    if "locale" in params:
+        tag = enabled_locale(settings, params["locale"])
+        query.locale = (tag, read_chain(settings, tag), settings.default_locale)
     if query.search is not None and query.cursor is not None:
         raise _bad_param("cursor", "cannot be combined with search")
     return query
@@ -290,6 +299,7 @@ def list_content(
                 collection_id,
                 repr(query.filters),
                 query.search,
+                query.locale,
                 visibility_scope(ctx.actor),
             )
             counted = page.counted or _recall_count(
@@ -298,6 +308,8 @@ def list_content(
             page.meta["pagination"] = _pagination(query, counted, len(page.items), page.has_more)
     if row is not None:  # SonicJS's meta.collection: the collection the path names
         page.meta["collection"] = serialize_collection(row)
+    if query.locale is not None:
+        page.meta["locale"], page.meta["fallback"] = query.locale[0], list(query.locale[1])
     return list_envelope(page.items, ctx.clock.now_ms(), **page.meta)
 
 
@@ -346,7 +358,8 @@ def _shape_key(
     fields = tuple(query.fields) if query.fields is not None else None
     filters, sort = repr(query.filters), repr(query.sort)
     cursor = query.cursor is not None
-    return (dialect, visibility_scope(actor), in_collection, fields, filters, sort, cursor)
+    scope = visibility_scope(actor)
+    return (dialect, scope, in_collection, fields, filters, sort, cursor, query.locale)
 
 
 def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
@@ -385,7 +398,13 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     """What a listed item must satisfy: the actor's visibility at ``now``, the filters, and
     being in the collection when one is named (values, or parameters bound per request)."""
-    conditions = [visibility(actor, now), *(build_where(f, dialect) for f in query.filters)]
+    visible = visibility(actor, now)
+    conditions = [visible, *(build_where(f, dialect) for f in query.filters)]
+    if query.locale is None:
+        conditions.append(DEFAULT_ROWS)
+    else:
+        _, chain, default = query.locale
+        conditions.append(best_of_chain(chain, default, visible))
     if collection_id is not None:
         conditions.append(CONTENT.c.collection_id == collection_id)
     return conditions
@@ -469,6 +488,10 @@ def _page_of(
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
     items = [_shape(row, query.fields) for row in rows]
+    if query.locale is not None:
+        default = query.locale[2]
+        for item, row in zip(items, rows, strict=True):
+            item["locale"] = locale_of(row, default)
     if query.include:
         attach_includes(conn, items, rows, query.include, show_email=actor.is_authenticated)
     meta: dict[str, Any] = {"count": len(items)}
@@ -544,6 +567,8 @@ def _columns(query: ListQuery) -> list[ColumnElement[Any]]:
     names |= {"id", "author_id", "collection_id", "featured_image_id"}
     # sorting columns are selected for the cursor; ``author`` sorts by the author's name
     names |= {k.field for k in query.sort if k.field in CONTENT.c} | {"created_at"}
+    if query.locale is not None:
+        names |= {"locale", "translation_group_id"}
     return [CONTENT.c[n] for n in sorted(names)]
 
 
@@ -593,7 +618,7 @@ def content_stats(ctx: Context) -> dict[str, Any]:
     with ctx.db.read() as conn:
         rows = conn.execute(
             select(CONTENT.c.collection_id, CONTENT.c.status, func.count().label("n"))
-            .where(scope)
+            .where(scope, DEFAULT_ROWS)
             .group_by(CONTENT.c.collection_id, CONTENT.c.status)
         ).all()
         names = {r.id: r.name for r in conn.execute(select(COLLECTIONS.c.id, COLLECTIONS.c.name))}

@@ -163,6 +163,8 @@ class CompiledSchema:
     html: HtmlPlan | None = None
     #: the schema says ``"additionalProperties": true``: ``data`` may hold undeclared keys
     extra_keys: bool = False
+    #: top-level fields marked ``"translatable": false``: one value per translation group
+    shared_fields: tuple[str, ...] = ()
 
 
 def _required_names(schema: dict[str, Any]) -> set[str]:
@@ -224,6 +226,8 @@ def _field_errors(name: str, config: Any, path: str, depth: int) -> list[dict[st
     sanitize_problem = sanitize_key_problem(config)
     if sanitize_problem:
         errors.append({"path": f"{path}.sanitize", "message": sanitize_problem})
+    if "translatable" in config and not isinstance(config["translatable"], bool):
+        errors.append({"path": f"{path}.translatable", "message": "must be true or false"})
     if kind in ENUM_TYPES and not isinstance(config.get("enum"), list):
         errors.append({"path": f"{path}.enum", "message": f"a {kind} field needs an enum list"})
     if kind == "reference" and not isinstance(config.get("collection"), str | list):
@@ -381,6 +385,7 @@ def _compile_cached(canonical: bytes) -> CompiledSchema:
         fast=_fast_validator(json_schema),
         html=plan_for_schema(source),
         extra_keys=source.get("additionalProperties") is True,
+        shared_fields=tuple(n for n, c in props.items() if c.get("translatable") is False),
     )
 
 

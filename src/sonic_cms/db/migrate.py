@@ -8,7 +8,8 @@ the revisions before it stay applied (each committed on its own), the failing on
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from sonic_cms.db.engine import Database
 
@@ -147,11 +148,29 @@ def _next_revision_id() -> str:
 
 
 def _run(db: Database, action: Callable[[Config], object]) -> None:
-    with db.engine.connect() as conn:
+    with db.engine.connect() as conn, _foreign_keys_off(conn):
         config = alembic_config(db)
         config.attributes["connection"] = conn
         action(config)
         conn.commit()
+
+
+@contextmanager
+def _foreign_keys_off(conn: Connection) -> Iterator[None]:
+    """On SQLite, revisions run with foreign keys off, as SQLite's table rebuild asks: dropping
+    a table with them on deletes its rows first and cascades to the rows that reference them.
+    A revision that rebuilds a table runs ``PRAGMA foreign_key_check`` before it commits. The
+    pragma is ignored inside a transaction, so it is set before the first one begins."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
 
 
 def _describe(exc: BaseException) -> str:

@@ -38,6 +38,7 @@ from sonic_cms.db.records import ROLES
 from sonic_cms.db.schema import LOG_CATEGORIES, metadata
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
 from sonic_cms.inputs.html import HtmlPlan, plan_for_schema, sanitize
+from sonic_cms.locale_tags import LocaleTagError, canonical_tag
 from sonic_cms.operations.dump_format import column_kind
 
 #: Epoch values below this are seconds (1e11 ms is 1973; 1e11 s is the year 5138).
@@ -338,8 +339,12 @@ def _map_media(m: _Mapper) -> None:
 def _map_content(m: _Mapper) -> None:
     line = m.start("content")
     content = _table("content")
+    # a slug is unique per collection and locale (translations keep theirs: docs/localisation.md)
     taken = {
-        (str(c), str(s)) for c, s in m.conn.execute(select(content.c.collection_id, content.c.slug))
+        (str(c), loc, str(s))
+        for c, loc, s in m.conn.execute(
+            select(content.c.collection_id, content.c.locale, content.c.slug)
+        )
     }
     undeclared: dict[str, set[str]] = {}
     for row in m.rows("content"):
@@ -355,11 +360,13 @@ def _map_content(m: _Mapper) -> None:
         if row.get("featured_image_id") and not m.has("media", row["featured_image_id"]):
             line.note(f"{row['id']}: featured image {row['featured_image_id']} missing, dropped")
             row["featured_image_id"] = None
+        if not _checked_locale(m, line, row):
+            continue
         row["slug"] = _free_slug(line, row, taken)
         plan = m.html_plans.get(str(row["collection_id"]))
         cleaned = m.clean_html(row, plan)
         if m.write(line, content, row):
-            taken.add((row["collection_id"], row["slug"]))
+            taken.add((row["collection_id"], row.get("locale"), row["slug"]))
             m.item_plans[str(row["id"])] = plan
             line.html_cleaned += cleaned
             _collect_undeclared(m, row, undeclared)
@@ -403,13 +410,34 @@ def _note_cleaned(line: TableReport) -> None:
         line.note(f"{line.html_cleaned} row(s): rich text cleaned by the HTML allow-list")
 
 
-def _free_slug(line: TableReport, row: dict[str, Any], taken: set[tuple[str, str]]) -> str:
+def _checked_locale(m: _Mapper, line: TableReport, row: dict[str, Any]) -> bool:
+    """A translation's ``locale`` in canonical spelling (the default locale's tag stored as
+    NULL, as sonic-cms writes it); a malformed tag or a locale without its group is skipped
+    with the reason (docs/localisation.md)."""
+    raw, default = row.get("locale"), m.settings.default_locale
+    if raw is None:
+        return True
+    try:
+        tag = canonical_tag(str(raw))
+    except LocaleTagError as exc:
+        return m.skip(line, f"{row['id']}: {exc}")
+    if tag != default and not row.get("translation_group_id"):
+        return m.skip(line, f"{row['id']}: a {tag} row without translation_group_id")
+    row["locale"] = None if tag == default else tag
+    if row["locale"] is None:
+        row["translation_group_id"] = None
+    return True
+
+
+def _free_slug(
+    line: TableReport, row: dict[str, Any], taken: set[tuple[str, str | None, str]]
+) -> str:
     original = str(row["slug"])
     slug = imported_slug(original)
     if slug != original:
         line.note(f"{row['id']}: slug {original!r} → {slug!r} (not a valid slug)")
     candidate, number = slug, 1
-    while (row["collection_id"], candidate) in taken:
+    while (row["collection_id"], row.get("locale"), candidate) in taken:
         number += 1
         candidate = f"{slug}-{number}"
     if candidate != slug:

@@ -392,6 +392,7 @@ LIST_PARAMETERS: list[dict[str, Any]] = [
         ("search", "string", 'Full-text query: words, "phrases", prefix*'),
         ("fields", "string", "Comma-separated item fields to return"),
         ("include", "string", "author, collection, featured_image"),
+        ("locale", "string", "BCP 47 tag of an enabled locale: one row per item, with fallback"),
     )
 ]
 
@@ -406,5 +407,6 @@ ITEM_PARAMETERS: list[dict[str, Any]] = [
     for name, text in (
         ("as_of", "The item as it was at this moment: epoch ms or ISO 8601"),
         ("include", "author, collection, featured_image (as on lists)"),
+        ("locale", "BCP 47 tag of an enabled locale; meta.locale says which one answered"),
     )
 ]

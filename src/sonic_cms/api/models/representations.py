@@ -88,6 +88,16 @@ class ContentItem(BaseModel):
     as_of: int | None = Field(
         None, description="With `as_of` (a read or a restore): the moment asked for (epoch ms)"
     )
+    locale: str | None = Field(
+        None,
+        description="With `?locale=` and from the translation routes: the locale of this row "
+        "(docs/localisation.md)",
+    )
+    translationGroupId: str | None = Field(  # noqa: N815 - beside collectionId
+        None,
+        description="With `?locale=` (an item's read) and from the translation routes: the id "
+        "of the group's default-locale row",
+    )
 
 
 class ContentAutosave(BaseModel):

@@ -28,6 +28,7 @@ from sonic_cms.context import Context
 from sonic_cms.inputs.bodies import KnownFields, check_fields
 from sonic_cms.inputs.params import reject_unknown
 from sonic_cms.pagination import complete_list
+from sonic_cms.translations import reads as translation_reads
 from sonic_cms.workflow import autosaves, bulk_actions, edits
 
 router = APIRouter(tags=["content"], route_class=DocumentedRoute)
@@ -90,7 +91,14 @@ async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
     ``?as_of=T`` (epoch ms or ISO 8601) returns the item as it was at T, from its versions;
     ``?include=`` expands relations as lists do.
     """
-    include, as_of = _item_query(request)
+    include, as_of, locale = _item_query(request)
+    if locale is not None:
+        document = await ctx.run_read(
+            lambda: translation_reads.get_in_locale(
+                ctx, item_id, locale, include=include, as_of=as_of
+            )
+        )
+        return await public_document(ctx, document)
     item = await ctx.run_read(
         lambda: content_history.get_item(ctx, item_id, include=include, as_of=as_of)
     )
@@ -107,20 +115,29 @@ async def get_one(request: Request, item_id: str, ctx: CtxDep) -> Any:
 async def get_by_slug(request: Request, name: str, slug: str, ctx: CtxDep) -> Any:
     """The item as ``GET /api/content/{id}`` gives it (``as_of``, ``include``, ETag, 304);
     404 naming the collection or the slug."""
-    include, as_of = _item_query(request)
+    include, as_of, locale = _item_query(request)
+    if locale is not None:
+        document = await ctx.run_read(
+            lambda: translation_reads.get_by_slug_in_locale(
+                ctx, name, slug, locale, include=include, as_of=as_of
+            )
+        )
+        return await public_document(ctx, document)
     item = await ctx.run_read(
         lambda: content_history.get_item_by_slug(ctx, name, slug, include=include, as_of=as_of)
     )
     return await _item_document(ctx, item, plain=not include and as_of is None)
 
 
-def _item_query(request: Request) -> tuple[frozenset[str], int | None]:
-    """``include`` and ``as_of`` of a single item's read; 400 for any other parameter."""
+def _item_query(request: Request) -> tuple[frozenset[str], int | None, str | None]:
+    """``include``, ``as_of`` and ``locale`` of a single item's read; 400 for any other
+    parameter."""
     params = dict(request.query_params)
-    reject_unknown(params, content_history.ITEM_PARAMS)
+    reject_unknown(params, content_history.ITEM_PARAMS | {"locale"})
     as_of = params.get("as_of")
     include = parse_include(params.get("include"))
-    return include, None if as_of is None else content_history.parse_as_of(as_of)
+    moment = None if as_of is None else content_history.parse_as_of(as_of)
+    return include, moment, params.get("locale")
 
 
 async def _item_document(ctx: Context, item: dict[str, Any], *, plain: bool) -> Document:

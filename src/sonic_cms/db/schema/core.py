@@ -1,7 +1,9 @@
 """Core tables: users, collections, content, content_versions, media.
 
-Where sonic-cms departs from the seed, docs/schema.md says so; here: ``content`` has
-UNIQUE(collection_id, slug), since a slug is unique within its collection, not only in code.
+Where sonic-cms departs from the seed, docs/schema.md says so; here: a slug is unique within
+its collection and locale in the database, not only in code (``content`` rows of the default
+locale keep the seed's UNIQUE(collection_id, slug) as a partial index; revision 0015 and
+docs/localisation.md say why), and ``content`` has ``locale`` and ``translation_group_id``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sonic_cms.db.schema.base import Base, int_flag, pk, references
 from sonic_cms.db.types import EpochMs, Int64, JSONText
+
+
+def _partial_unique(name: str, where: str, *columns: str) -> Index:
+    """A unique index over the rows ``where`` holds for, on both engines (revision 0015)."""
+    condition = text(where)
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
 
 
 class User(Base):
@@ -161,9 +169,22 @@ class Content(Base):
     expires_at: Mapped[int | None] = mapped_column(EpochMs)
     version_number: Mapped[int | None] = mapped_column(Integer, server_default=text("1"))
     is_auto_saved: Mapped[bool | None] = int_flag(False)
+    # Localised content (0015): NULL locale is the default locale; a translation names its
+    # locale and the id of its group's default-locale row.
+    locale: Mapped[str | None] = mapped_column(Text)
+    translation_group_id: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("collection_id", "slug"),
+        _partial_unique("uq_content_default_slug", "locale IS NULL", "collection_id", "slug"),
+        _partial_unique(
+            "uq_content_locale_slug", "locale IS NOT NULL", "collection_id", "locale", "slug"
+        ),
+        _partial_unique(
+            "uq_content_group_locale",
+            "translation_group_id IS NOT NULL",
+            "translation_group_id",
+            "locale",
+        ),
         Index("idx_content_collection", "collection_id"),
         Index("idx_content_author", "author_id"),
         Index("idx_content_status", "status"),

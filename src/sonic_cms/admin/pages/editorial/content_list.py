@@ -107,6 +107,8 @@ class ListState:
     back: tuple[str, ...] = ()
     page: int = 1
     limit: int = PAGE_SIZE
+    #: a locale's rows, one per item (docs/localisation.md); "": the default locale's
+    locale: str = ""
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> ListState:
@@ -125,12 +127,14 @@ class ListState:
             back=back,
             page=_bounded_int(params.get("page"), 1, 1, 10_000_000),
             limit=_bounded_int(params.get("limit"), PAGE_SIZE, 1, MAX_PAGE_SIZE),
+            locale=params.get("locale", "").strip()[:40],
         )
 
     @property
     def filtered(self) -> bool:
         """Whether any filter narrows the list (the empty state says so)."""
-        return bool(self.q or self.status or self.author or self.date_from or self.date_to)
+        dates = self.date_from or self.date_to
+        return bool(self.q or self.status or self.author or dates or self.locale)
 
     @property
     def effective_sort(self) -> str:
@@ -147,6 +151,7 @@ class ListState:
             ("collection", self.collection),
             ("q", self.q),
             ("status", self.status),
+            ("locale", self.locale),
             ("author", self.author),
             ("date", self.date if (self.date_from or self.date_to) else ""),
             ("from", self.date_from),
@@ -176,6 +181,8 @@ class ListState:
             pairs.append(("search", self.q))
         if self.status:
             pairs.append(("status", self.status))
+        if self.locale:
+            pairs.append(("locale", self.locale))
         if self.author:
             pairs.append(("author", str(actor.user_id) if self.author == "me" else self.author))
         pairs.extend(self._date_pairs())
@@ -397,6 +404,8 @@ def results_values(ctx: Context, state: ListState) -> dict[str, Any]:
         "sorted": sort_state(state),
         "sort_url": lambda key: sort_url(state, key),
         "statuses": STATUSES,
+        # the locale filter shows only when there is more than one to choose from
+        "locales": ctx.settings.enabled_locales,
     }
     try:
         document = lists.list_content(ctx, state.service_pairs(actor), state.collection or None)

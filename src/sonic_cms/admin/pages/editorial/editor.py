@@ -27,6 +27,11 @@ from sonic_cms.admin.forms.errors import attach_errors, keep_typed
 from sonic_cms.admin.forms.parse import Parsed, parse_item
 from sonic_cms.admin.forms.views import FieldView
 from sonic_cms.admin.pages.editorial.item_panel import item_panel_values
+from sonic_cms.admin.pages.editorial.translations import (
+    keep_shared,
+    mark_shared,
+    translation_values,
+)
 from sonic_cms.admin.pages.frame import PageActor, context_for, frame_values, page
 from sonic_cms.admin.security import check_csrf, page_headers
 from sonic_cms.admin.templating import admin_of, moment
@@ -46,6 +51,11 @@ NOTICES = {
     "published": "Changes published: readers see them now.",
     "draft": "Draft saved. Readers still see the published version.",
     "discarded": "Your unsaved changes were discarded.",
+    "translated": "Translation created as a draft.",
+    "translation-exists": "The item already has a translation in that locale.",
+    "translation-slug": "That slug is taken in that locale: add the translation with a new title.",
+    "translation-locale": "That locale is not enabled.",
+    "translation-invalid": "The translation was not created: check its title.",
 }
 
 
@@ -59,6 +69,8 @@ class EditorPage:
     editable: bool = True
     autosave: dict[str, Any] | None = None
     panel: dict[str, Any] = field(default_factory=dict)
+    #: the item's translation group (None: one locale enabled)
+    translations: dict[str, Any] | None = None
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -100,6 +112,7 @@ def _edit_page(ctx: Context, item_id: str) -> EditorPage:
         item,
         can_edit(ctx.actor, item["author_id"]),
         panel=item_panel_values(ctx, item),
+        translations=translation_values(ctx, item),
     )
     if editor.editable:
         try:
@@ -133,8 +146,11 @@ def _stored_state(editor: EditorPage, restore: bool) -> FormState:
     return state
 
 
-def _views(editor: EditorPage, state: FormState) -> tuple[list[FieldView], list[FieldView]]:
-    """The item's own inputs and the data fields, with the problems put on their inputs."""
+def _views(
+    editor: EditorPage, state: FormState
+) -> tuple[list[FieldView], list[FieldView], set[str]]:
+    """The item's own inputs and the data fields, with the problems put on their inputs, and
+    the inputs shown read-only (a translation's shared fields)."""
     item_id = editor.item["id"] if editor.item else None
     own = item_fields(
         state.title,
@@ -144,11 +160,12 @@ def _views(editor: EditorPage, state: FormState) -> tuple[list[FieldView], list[
         item_id=item_id,
     )
     fields = build_fields(editor.schema, state.data)
+    locked = mark_shared(fields, editor.schema, editor.translations)
     keep_typed(own + fields, state.raw)
     unplaced = attach_errors(own + fields, state.problems)
     if unplaced:
         state.message = "; ".join(filter(None, [state.message, *unplaced]))
-    return own, fields
+    return own, fields, locked
 
 
 def _render(
@@ -160,7 +177,7 @@ def _render(
     status: int = 200,
     notice: str | None = None,
 ) -> Response:
-    own, fields = _views(editor, state)
+    own, fields, locked = _views(editor, state)
     item = editor.item
     name = editor.collection["name"]
     heading = (item["title"] if item else None) or "New item"
@@ -182,6 +199,8 @@ def _render(
         autosave=editor.autosave,
         banner=_offers_copy(editor, state),
         panel=editor.panel,
+        translations=editor.translations,
+        locked=locked,
         action=(
             f"/admin/content/{item['id']}/edit"
             if item
@@ -251,6 +270,7 @@ async def save_item(request: Request, actor: PageActor, item_id: str) -> Respons
     if parsed.problems:
         return _render(request, actor, editor, state, status=422)
     body = _versioned(parsed.body, state.version)
+    body = await ctx.run_read(lambda: keep_shared(ctx, item_id, editor.schema, body))
     if _text(form, "action") == "draft":
         try:
             await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
@@ -277,6 +297,7 @@ async def autosave(request: Request, actor: PageActor, item_id: str) -> Response
     schema = await ctx.run_read(lambda: _schema_of(ctx, item_id))
     parsed = parse_item(schema, form)
     body = _versioned(parsed.body, _version(form))
+    body = await ctx.run_read(lambda: keep_shared(ctx, item_id, schema, body))
     try:
         copy = await ctx.run_write(lambda: autosaves.save_autosave(ctx, item_id, body))
     except ValidationFailed as exc:
