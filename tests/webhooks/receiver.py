@@ -4,6 +4,7 @@ the statuses it is told to, in order (the last one repeats)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ class Receiver:
     #: Extra headers of every answer (a ``Location`` for a redirect).
     answer_headers: dict[str, str] = field(default_factory=dict)
     answer_body: bytes = b"ok"
+    #: Seconds to wait before answering (a slow receiver).
+    delay_seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
@@ -50,6 +53,7 @@ def running_receiver(*statuses: int) -> Iterator[Receiver]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             with receiver._lock:
                 receiver.received.append(Received("POST", self.path, headers, body))
+            time.sleep(receiver.delay_seconds)
             status = receiver.next_status()
             self.send_response(status)
             for name, value in receiver.answer_headers.items():
