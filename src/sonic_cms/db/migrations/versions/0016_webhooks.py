@@ -41,7 +41,7 @@ def _create_endpoints() -> None:
         sa.Column("events", JSONText(), nullable=False),
         sa.Column("collections", JSONText(), nullable=False),
         sa.Column("secret", sa.Text(), nullable=False),
-        sa.Column("is_active", IntBool(), server_default=sa.text("1"), nullable=True),
+        sa.Column("is_active", IntBool(), server_default=sa.text("1"), nullable=False),
         sa.Column(
             "consecutive_failures", sa.Integer(), server_default=sa.text("0"), nullable=False
         ),
@@ -57,7 +57,7 @@ def _create_events() -> None:
     op.create_table(
         "webhook_events",
         sa.Column("id", sa.Text(), nullable=False),
-        sa.Column("endpoint_id", sa.Text(), nullable=True),
+        sa.Column("endpoint_id", sa.Text(), nullable=False),
         sa.Column("event_type", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), server_default=sa.text("'pending'"), nullable=False),
@@ -82,7 +82,7 @@ def _create_attempts() -> None:
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Text(), nullable=False),
-        sa.Column("event_id", sa.Text(), nullable=True),
+        sa.Column("event_id", sa.Text(), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
