@@ -537,6 +537,12 @@ class Settings(BaseSettings):
     webhooks_response_body_chars: int = Field(
         1000, ge=0, le=100_000, description="How much of a receiver's answer an attempt keeps"
     )
+    webhooks_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days delivered and failed webhook events (with their attempts) are kept",
+    )
     webhooks_allow_loopback: bool = Field(
         False,
         description="Development/test knob: let webhooks target 127.0.0.0/8 and ::1",

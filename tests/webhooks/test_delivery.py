@@ -268,3 +268,18 @@ def test_the_subscriptions_are_remembered_until_an_endpoint_changes(
     _register(wctx, admin, receiver.url)  # moves the config generation
     _post(wctx, admin, "Now wanted")
     assert [r.event_type for r in _outbox(wctx)] == ["content:create"]
+
+
+def test_old_finished_deliveries_are_pruned_and_pending_ones_kept(
+    wctx, admin, receiver, collections, clock
+):
+    _register(wctx, admin, receiver.url)
+    _post(wctx, admin, "Delivered long ago")
+    _deliver(wctx)
+    _post(wctx, admin, "Still pending")  # not sent: no pass after it
+    clock.advance(29 * 86_400_000)
+    assert worker.prune(wctx) == 0  # within SONIC_WEBHOOKS_RETENTION_DAYS (30)
+    clock.advance(2 * 86_400_000)
+    assert worker.prune(wctx) == 1
+    assert [r.status for r in _outbox(wctx)] == ["pending"]
+    assert _attempts(wctx) == []  # the pruned event's attempt went with it

@@ -18,11 +18,12 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
 from sonic_cms.context import Context
 from sonic_cms.db.schema import WebhookAttempt
@@ -38,6 +39,8 @@ logger = logging.getLogger("sonic_cms.webhooks")
 BATCH = 20
 #: Added to the longest attempt to make the lease: a live worker always finishes first.
 _LEASE_MARGIN_S = 30.0
+#: How often the server's worker deletes deliveries past SONIC_WEBHOOKS_RETENTION_DAYS.
+PRUNE_EVERY_SECONDS = 3600.0
 _ACTIVE = ENDPOINTS.c.is_active == True  # noqa: E712 - a bound 1 for the INTEGER flag
 
 
@@ -275,12 +278,26 @@ async def deliver_due(
     return report
 
 
+def prune(ctx: Context) -> int:
+    """Delete delivered and failed events older than SONIC_WEBHOOKS_RETENTION_DAYS (their
+    attempts go with them); pending ones are kept whatever their age. Returns how many."""
+    cutoff = ctx.clock.now_ms() - ctx.settings.webhooks_retention_days * 86_400_000
+    old = and_(EVENTS.c.status.in_(("delivered", "failed")), EVENTS.c.created_at < cutoff)
+    with ctx.db.write() as conn:
+        return int(conn.execute(delete(EVENTS).where(old)).rowcount)
+
+
 async def run_forever(ctx: Context, stopping: threading.Event) -> None:
-    """The server's worker: a pass every SONIC_WEBHOOKS_POLL_SECONDS until shutdown. A failing
-    pass (the database away) is logged and the next one tries again."""
+    """The server's worker: a pass every SONIC_WEBHOOKS_POLL_SECONDS until shutdown, and old
+    deliveries pruned about hourly. A failing pass (the database away) is logged and the next
+    one tries again."""
+    pruned_at: float | None = None
     while not stopping.is_set():
         try:
             await deliver_due(ctx, stopping=stopping)
+            if pruned_at is None or time.monotonic() - pruned_at >= PRUNE_EVERY_SECONDS:
+                pruned_at = time.monotonic()
+                await ctx.run_write(lambda: prune(ctx))
         except Exception:
             logger.exception("webhook delivery pass failed")
         await asyncio.sleep(ctx.settings.webhooks_poll_seconds)
