@@ -61,3 +61,16 @@ def admin(db: Database, clock: FrozenClock) -> Actor:
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running
+
+
+def with_settings(ctx: Context, **changes: object) -> Context:
+    """``ctx`` with some settings changed (the same database, clock, bus and actor)."""
+    settings = ctx.settings.model_copy(update=changes)
+    return Context(
+        db=ctx.db,
+        clock=ctx.clock,
+        settings=settings,
+        storage=ctx.storage,
+        hooks=ctx.hooks,
+        actor=ctx.actor,
+    )

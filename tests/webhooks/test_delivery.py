@@ -23,6 +23,7 @@ from sonic_cms.webhooks import deliveries, endpoints, worker
 from sonic_cms.workflow.transitions import transition
 from tests.content.helpers import sync_examples
 from tests.utils.query_count import counting_statements
+from tests.webhooks.conftest import with_settings
 from tests.webhooks.receiver import running_receiver
 
 
@@ -209,15 +210,7 @@ def test_redirects_are_not_followed(wctx, admin, collections):
 
 
 def test_a_followed_redirect_to_a_private_address_is_refused(wctx, admin, collections):
-    following = wctx.settings.model_copy(update={"webhooks_max_redirects": 2})
-    ctx = Context(
-        db=wctx.db,
-        clock=wctx.clock,
-        settings=following,
-        storage=wctx.storage,
-        hooks=wctx.hooks,
-        actor=wctx.actor,
-    )
+    ctx = with_settings(wctx, webhooks_max_redirects=2)
     with running_receiver(307) as redirecting:
         redirecting.answer_headers["Location"] = "http://10.0.0.7/internal"
         _register(ctx, admin, redirecting.url)

@@ -17,6 +17,7 @@ from sonic_cms.metrics.definitions import REGISTRY
 from sonic_cms.webhooks import endpoints, worker
 from tests.media.helpers import image_bytes
 from tests.utils.auth import TEST_PASSWORD
+from tests.webhooks.conftest import with_settings
 
 
 def _bodies(ctx: Context) -> list[dict]:
@@ -44,17 +45,7 @@ def test_media_and_account_events_carry_their_api_representation(wctx, admin, re
 
 
 def test_attempts_and_durations_are_counted_when_metrics_are_on(wctx, admin, receiver):
-    settings = wctx.settings.model_copy(
-        update={"metrics_enabled": True, "metrics_token": "a-token-of-sixteen+"}
-    )
-    ctx = Context(
-        db=wctx.db,
-        clock=wctx.clock,
-        settings=settings,
-        storage=wctx.storage,
-        hooks=wctx.hooks,
-        actor=wctx.actor,
-    )
+    ctx = with_settings(wctx, metrics_enabled=True, metrics_token="a-token-of-sixteen+")
     labels = {"event": "auth:register", "outcome": "success"}
     before = REGISTRY.get_sample_value("sonic_webhook_attempts_total", labels) or 0
     observed = REGISTRY.get_sample_value("sonic_webhook_delivery_duration_seconds_count") or 0
