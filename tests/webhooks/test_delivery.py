@@ -276,3 +276,18 @@ def test_old_finished_deliveries_are_pruned_and_pending_ones_kept(
     assert worker.prune(wctx) == 1
     assert [r.status for r in _outbox(wctx)] == ["pending"]
     assert _attempts(wctx) == []  # the pruned event's attempt went with it
+
+
+def test_a_name_that_resolves_to_a_private_address_at_delivery_is_refused(
+    wctx, admin, receiver, collections
+):
+    # registered while the name was allowed; by delivery time the rule refuses where it points
+    # (as when a DNS answer changes to a private address after registration)
+    local = receiver.url.replace("127.0.0.1", "localhost")
+    _register(wctx, admin, local)
+    _post(wctx, admin)
+    strict = with_settings(wctx, webhooks_allow_loopback=False)
+    report = anyio.run(lambda: worker.deliver_due(strict))
+    assert report.retrying and receiver.received == []
+    (attempt,) = _attempts(wctx)
+    assert attempt.outcome == "refused" and "may not reach" in attempt.error
