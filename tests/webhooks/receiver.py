@@ -67,7 +67,12 @@ def running_receiver(*statuses: int) -> Iterator[Receiver]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # two servers' workers send up to 20 requests each at once; the default backlog of 5
+        # would refuse some connections
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     port = server.server_address[1]
     state["r"] = Receiver(f"http://127.0.0.1:{port}/hook", list(statuses or (200,)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
