@@ -489,6 +489,66 @@ class Settings(BaseSettings):
         1000, ge=1, description="Largest page size of the log query API"
     )
     log_export_max_rows: int = Field(100_000, ge=1, description="Most rows one log export returns")
+    # Webhooks (issue 18, docs/webhooks.md): endpoints, the outbox and its delivery worker.
+    webhooks_enabled: bool = Field(
+        True, description="Run the webhook delivery worker in `sonic serve`"
+    )
+    webhooks_poll_seconds: float = Field(
+        1.0, gt=0, le=3600, description="How often the delivery worker looks for due deliveries"
+    )
+    webhooks_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Deadline of one delivery attempt (connect to last byte)"
+    )
+    webhooks_max_attempts: int = Field(
+        8, ge=1, le=50, description="Attempts per delivery before it is given up as failed"
+    )
+    webhooks_retry_base_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=86_400,
+        description="First retry delay; each next one doubles, with full jitter",
+    )
+    webhooks_retry_max_seconds: float = Field(
+        3600.0, gt=0, le=604_800, description="Longest delay between two attempts"
+    )
+    webhooks_disable_after_failures: int = Field(
+        10,
+        ge=1,
+        le=10_000,
+        description="Consecutive failed attempts after which an endpoint is disabled",
+    )
+    webhooks_claim_seconds: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="How long a worker's claim on a delivery holds before another may take it",
+    )
+    webhooks_max_url_chars: int = Field(
+        2048, ge=32, le=65_536, description="Longest webhook endpoint URL, in characters"
+    )
+    webhooks_max_redirects: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Redirects a delivery follows (each target re-checked); 0: none, a "
+        "redirect is a failed attempt",
+    )
+    webhooks_max_endpoints: int = Field(
+        100, ge=1, le=10_000, description="Most webhook endpoints a site may register"
+    )
+    webhooks_response_body_chars: int = Field(
+        1000, ge=0, le=100_000, description="How much of a receiver's answer an attempt keeps"
+    )
+    webhooks_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Days delivered and failed webhook events (with their attempts) are kept",
+    )
+    webhooks_allow_loopback: bool = Field(
+        False,
+        description="Development/test knob: let webhooks target 127.0.0.0/8 and ::1",
+    )
     # Plugins (issue 7).
     plugins_autoload: bool = Field(
         True, description="Discover plugins from the `sonic_cms.plugins` entry-point group"

@@ -22,6 +22,7 @@ from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.plugins.registry import discover
 from sonic_cms.plugins.spec import PluginSpec
 from sonic_cms.storage import Storage, build_storage
+from sonic_cms.webhooks.outbox import Outbox
 
 
 @dataclass
@@ -76,6 +77,8 @@ def build_runtime(
         hooks=bus,
         generations=cache.local.get,
     )
+    # Services write webhook events into their own transactions through the bus (an outbox).
+    bus.outbox = Outbox(context)
     plugins_runtime = PluginRuntime(context, registry)
     return Runtime(settings, clock, database, cache, plugins_runtime, storage, context)
 

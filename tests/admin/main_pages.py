@@ -65,6 +65,7 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("cache", "/admin/cache"),
     MainPage("settings", "/admin/settings"),
     MainPage("database", "/admin/database"),
+    MainPage("webhooks", "/admin/webhooks"),
 )
 WIDTHS = (360, 1440)
 

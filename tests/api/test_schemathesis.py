@@ -231,6 +231,12 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
     names["role"] = ["editor", "viewer"]
     names["permission"] = ["content.read", "media.read"]
     names["namespace"] = ["content", "media", "plugin"]
+    # a public address literal: the SSRF rule needs no DNS for it (the test machine has none)
+    hook = {"url": "https://93.184.215.14/hook", "events": ["content:create"]}
+    endpoint = _ok(http.post("/admin/api/webhooks", json=hook, headers=admin), 201)["data"]
+    names["endpoint_id"] = [endpoint["id"]]
+    event = _ok(http.post(f"/admin/api/webhooks/{endpoint['id']}/test", headers=admin), 202)
+    names["event_id"] = [event["data"]["id"]]
     return seeded
 
 

@@ -14,7 +14,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
 from sonic_cms.db.engine import Database
-from sonic_cms.media.url_import import address_allowed
+from sonic_cms.inputs.addresses import address_allowed
 from sonic_cms.storage import Storage
 from tests.media.helpers import image_bytes, media_count, stored_keys
 from tests.utils.auth import bearer_headers

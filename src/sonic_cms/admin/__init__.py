@@ -24,6 +24,7 @@ from sonic_cms.admin.pages.administration import (
     schema_editor,
     site_settings,
     users,
+    webhooks,
 )
 from sonic_cms.admin.pages.editorial import (
     content_list,
@@ -74,6 +75,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         cache,
         site_settings,
         database,
+        webhooks,
     )
     for module in pages:
         app.include_router(module.router)

@@ -59,6 +59,7 @@ from sonic_cms.api.routes import auth as auth_routes
 from sonic_cms.api.routes import cache as cache_routes
 from sonic_cms.api.routes import logs as log_routes
 from sonic_cms.api.routes import plugins as plugin_routes
+from sonic_cms.api.routes import webhooks as webhook_routes
 from sonic_cms.api.routes.auth import client_ip
 from sonic_cms.api.routes.health import HealthProbes
 from sonic_cms.clock import Clock
@@ -168,6 +169,7 @@ def create_app(
         log_routes,
         cache_routes,
         settings_admin,
+        webhook_routes,
     ):
         app.include_router(module.router)
     if settings.metrics_enabled:

@@ -1,5 +1,5 @@
-"""Periodic tasks the server runs beside requests: the scheduler executor and the writer of API
-token uses (``last_used_at``, kept off the request path)."""
+"""Periodic tasks the server runs beside requests: the scheduler executor, the writer of API
+token uses (``last_used_at``, kept off the request path) and the webhook delivery worker."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sonic_cms.actors import SYSTEM
 from sonic_cms.api.context import AppContext
 from sonic_cms.auth.api_tokens import write_touches
+from sonic_cms.webhooks import worker as webhook_worker
 from sonic_cms.workflow.executor import run_forever
 
 logger = logging.getLogger("sonic_cms.api")
@@ -40,6 +41,11 @@ def start_background_tasks(context: AppContext) -> Background:
         executor = run_forever(context.services.acting_as(SYSTEM), interval, background.stopping)
         background.tasks.append(asyncio.create_task(executor))
     background.tasks.append(asyncio.create_task(_write_token_uses_forever(context)))
+    if context.settings.webhooks_enabled:
+        deliveries = webhook_worker.run_forever(
+            context.services.acting_as(SYSTEM), background.stopping
+        )
+        background.tasks.append(asyncio.create_task(deliveries))
     return background
 
 

@@ -87,6 +87,7 @@ def invite(
             conn.execute(select(*User.__table__.columns).where(User.id == record.id)).one()
         )
         hooks.after_commit(hookspecs.AUTH_REGISTER, user, method="invitation")
+        hooks.record(hookspecs.AUTH_REGISTER, lambda: user)
     hooks.fire()
     days = max(1, settings.invitation_ttl_seconds // 86400)
     body = (

@@ -8,6 +8,7 @@ how it came: ``registration``, ``admin`` for the admin API and the CLI, ``invita
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -81,6 +82,7 @@ def create_user(
         conn.execute(insert(User).values(**record.model_dump()))
         user = UserSelect.model_validate(record.model_dump())
         hooks.after_commit(hookspecs.AUTH_REGISTER, public_user(user.model_dump()), method=method)
+        hooks.record(hookspecs.AUTH_REGISTER, partial(public_user, user.model_dump()))
     hooks.fire()
     return user
 

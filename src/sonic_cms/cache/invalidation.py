@@ -53,6 +53,10 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "plugin_activity_log": (),
     "workflow_history": (),
     "migrations": NAMESPACES,
+    # Webhooks: the outbox reads the endpoints through the memory kept under config.
+    "webhook_endpoints": ("config",),
+    "webhook_events": (),
+    "webhook_attempts": (),
 }
 
 

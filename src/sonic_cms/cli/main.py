@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import cache, collections, content, db, logs, plugins, scheduler, tokens, users
+from sonic_cms.cli import (
+    cache,
+    collections,
+    content,
+    db,
+    logs,
+    plugins,
+    scheduler,
+    tokens,
+    users,
+    webhooks,
+)
 from sonic_cms.cli.content_locales import register as register_content_locales
 from sonic_cms.cli.failures import OneLineErrors
 from sonic_cms.cli.serve import serve
@@ -42,6 +53,7 @@ app.add_typer(logs.app, name="logs")
 app.add_typer(cache.app, name="cache")
 app.add_typer(content.app, name="content")
 register_content_locales(content.app)
+app.add_typer(webhooks.app, name="webhooks")
 
 
 @app.command("version")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Set
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, delete, insert, or_, select, update
@@ -378,11 +379,14 @@ def publish_created(hooks: HookScope, item: dict[str, Any]) -> None:
         publish_filter(hooks, item["id"], item["collection_id"], None, item["status"], state)
         if hooks.wants(hookspecs.CONTENT_PUBLISH, "action"):
             hooks.after_commit(hookspecs.CONTENT_PUBLISH, serialize_item(item))
+        hooks.record(hookspecs.CONTENT_PUBLISH, partial(serialize_item, item))
 
 
 def after_write(hooks: HookScope, operation: str, item: dict[str, Any]) -> None:
-    """Queue the actions ``content:<operation>`` and ``content:save`` with the written item."""
+    """Queue the actions ``content:<operation>`` and ``content:save`` with the written item,
+    and write ``content:<operation>``'s webhook event into the transaction."""
     hook = hookspecs.BY_NAME[f"content:{operation}"]
+    hooks.record(hook, partial(serialize_item, item))
     if hooks.wants(hook, "action") or hooks.wants(hookspecs.CONTENT_SAVE, "action"):
         written = serialize_item(item)
         hooks.after_commit(hook, written, operation=operation)
@@ -616,6 +620,7 @@ def delete_item(ctx: Context, item_id: str, *, if_match: str | None = None) -> N
         if hooks.wants(hookspecs.CONTENT_DELETE) or hooks.wants(hookspecs.CONTENT_DELETE, "action"):
             hooks.filter(hookspecs.CONTENT_DELETE, serialize_item(row))
             hooks.after_commit(hookspecs.CONTENT_DELETE, serialize_item(row))
+        hooks.record(hookspecs.CONTENT_DELETE, partial(serialize_item, row))
         doomed = [item_id, *_translation_ids(conn, row)]
         conn.execute(delete(VERSIONS).where(VERSIONS.c.content_id.in_(doomed)))
         conn.execute(delete(CONTENT).where(CONTENT.c.id.in_(doomed)))

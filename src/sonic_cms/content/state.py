@@ -76,6 +76,8 @@ def apply_state(
         changes["review_status"] = REVIEW_STATUS_OF_STATE[state]
     changes.update(extra or {})
     conn.execute(update(Content).where(Content.id == row.id).values(**changes))
+    if publishes(row.status, status):
+        hooks.record(hookspecs.CONTENT_PUBLISH, partial(_committed_item, row.id, conn))
     return changes
 
 

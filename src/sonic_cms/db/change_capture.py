@@ -21,7 +21,9 @@ from sqlalchemy import Connection, inspect, text
 #: autosaved working copies (per-user scratch written every few seconds while typing: a log
 #: row each, holding the whole form, would buy nothing) and ``system_logs`` (append-only, written
 #: on every sampled request: capturing it doubled each log row's cost and filled the change log
-#: with rows nobody travels back to). Backups and snapshots still hold all of them.
+#: with rows nobody travels back to), and the webhook outbox and its attempts (a delivery log
+#: rewritten on every attempt; travelling back must not resend what was delivered). Backups and
+#: snapshots still hold all of them.
 UNCAPTURED = frozenset(
     {
         "change_log",
@@ -30,6 +32,8 @@ UNCAPTURED = frozenset(
         "alembic_version",
         "content_autosaves",
         "system_logs",
+        "webhook_events",
+        "webhook_attempts",
     }
 )
 SQLITE_NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"

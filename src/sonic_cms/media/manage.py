@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, delete, update
@@ -163,6 +164,7 @@ def soft_delete(ctx: Context, media_id: str) -> None:
         )
         deleted = {**row, "deleted_at": now, "updated_at": now}
         hooks.after_commit(hookspecs.MEDIA_DELETE, media_item(deleted), permanent=False)
+        hooks.record(hookspecs.MEDIA_DELETE, partial(media_item, deleted))
     hooks.fire()
 
 

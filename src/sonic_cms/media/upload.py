@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 from sqlalchemy import insert
@@ -185,6 +186,7 @@ def upload_media(ctx: Context, source: IO[bytes], filename: str, meta: MediaMeta
             row = _filtered(hooks, row, settings)
             conn.execute(insert(Media).values(**row))
             hooks.after_commit(hookspecs.MEDIA_UPLOAD, media_item(row))
+            hooks.record(hookspecs.MEDIA_UPLOAD, partial(media_item, row))
     except BaseException:
         _remove(storage, written)
         raise

@@ -3,7 +3,8 @@ without letting a slow remote server hold the server's resources.
 
 Each hop's host is resolved once; if any of its addresses is not a public unicast address
 (loopback, private, link-local, carrier-grade NAT, multicast, reserved, unspecified, or a cloud
-metadata address) the import is refused. The request then goes to the checked address itself,
+metadata address) the import is refused (the rule of :mod:`sonic_cms.inputs.addresses`, which
+webhook deliveries share). The request then goes to the checked address itself,
 with the name only in the Host header and TLS SNI, so a second DNS answer cannot swap in another
 address. Redirects are followed by hand, at most ``SONIC_MEDIA_IMPORT_MAX_REDIRECTS``, and each
 target is checked the same way. The body is streamed to a spooled temporary file, counted
@@ -20,10 +21,8 @@ total (429 beyond), so many slow imports cannot exhaust sockets, memory or tempo
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -38,24 +37,16 @@ import httpx
 from sonic_cms.actors import Actor
 from sonic_cms.config import Settings
 from sonic_cms.context import Context
-from sonic_cms.errors import BadRequest, GatewayTimeout, PayloadTooLarge, TooManyRequests
+from sonic_cms.errors import GatewayTimeout, PayloadTooLarge, TooManyRequests
+from sonic_cms.inputs import addresses
+from sonic_cms.inputs.addresses import refused
 from sonic_cms.media.names import check_folder
 from sonic_cms.media.upload import MediaMeta, upload_media
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-#: Cloud metadata endpoints, refused even where a rule above would not catch them.
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a)
-    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
-)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _SPOOL_BYTES = 1024 * 1024
+_NOT_ALLOWED = "The URL points to an address imports may not reach"
 _DISPOSITION_NAME = re.compile(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", re.I)
-
-
-def _refused(message: str, code: str = "url_not_allowed") -> BadRequest:
-    return BadRequest(message, code=code, details=[{"path": "url", "message": message}])
 
 
 def _timed_out(settings: Settings) -> GatewayTimeout:
@@ -65,41 +56,21 @@ def _timed_out(settings: Settings) -> GatewayTimeout:
     )
 
 
-def address_allowed(address: IPAddress, allow_loopback: bool) -> bool:
-    """Whether the import may connect to ``address``."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address in METADATA_ADDRESSES or address.is_multicast:
-        return False
-    if address.is_loopback:
-        return allow_loopback
-    return address.is_global
-
-
 async def resolve_public(host: str, port: int, allow_loopback: bool) -> str:
-    """The one address the import will connect to; every address ``host`` has must be allowed.
-
-    The lookup is awaited (not a blocking call on the event loop), inside the import's deadline.
-    """
-    try:
-        infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise _refused(f"Cannot resolve host {host!r}", "url_unresolvable") from exc
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not addresses or not all(address_allowed(a, allow_loopback) for a in addresses):
-        raise _refused("The URL points to an address imports may not reach")
-    return str(addresses[0])
+    """The one address the import will connect to (the shared rule of
+    :mod:`sonic_cms.inputs.addresses`, in the import's words)."""
+    return await addresses.resolve_public(host, port, allow_loopback, _NOT_ALLOWED)
 
 
 def _checked_url(raw: str) -> httpx.URL:
     try:
         url = httpx.URL(raw)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise _refused("Not a valid URL", "invalid_url") from exc
+        raise refused("Not a valid URL", "invalid_url") from exc
     if url.scheme not in ("http", "https") or not url.host:
-        raise _refused("Only http and https URLs can be imported", "invalid_url")
+        raise refused("Only http and https URLs can be imported", "invalid_url")
     if url.userinfo:
-        raise _refused("URLs with credentials cannot be imported", "invalid_url")
+        raise refused("URLs with credentials cannot be imported", "invalid_url")
     return url
 
 
@@ -147,15 +118,15 @@ async def _follow(current: httpx.URL, target: IO[bytes], settings: Settings) -> 
                 raise
             except httpx.HTTPError as exc:
                 message = f"Fetching the URL failed: {exc.__class__.__name__}"
-                raise _refused(message, "import_failed") from exc
-    raise _refused("Too many redirects", "too_many_redirects")
+                raise refused(message, "import_failed") from exc
+    raise refused("Too many redirects", "too_many_redirects")
 
 
 async def _copy_body(response: httpx.Response, target: IO[bytes], max_bytes: int) -> None:
     """Stream the body into ``target``: memory up to 1 MiB, then a temp file (local disk
     writes of one chunk, short enough to do on the event loop)."""
     if response.status_code != 200:
-        raise _refused(f"The URL answered HTTP {response.status_code}", "import_failed")
+        raise refused(f"The URL answered HTTP {response.status_code}", "import_failed")
     declared = response.headers.get("content-length", "")
     too_large = PayloadTooLarge(f"The file exceeds {max_bytes} bytes", code="file_too_large")
     if declared.isdigit() and int(declared) > max_bytes:

@@ -87,3 +87,25 @@ PLUGIN_HOOK_ERRORS = Counter(
     ("plugin", "hook"),
     registry=REGISTRY,
 )
+#: Webhook delivery buckets, in seconds: a receiver answers in milliseconds or times out
+#: (SONIC_WEBHOOKS_TIMEOUT_SECONDS, at most 120).
+WEBHOOK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+WEBHOOK_ATTEMPTS = Counter(
+    "sonic_webhook_attempts",
+    "Webhook delivery attempts by event type and outcome (success, http_error, network_error, "
+    "timeout, refused)",
+    ("event", "outcome"),
+    registry=REGISTRY,
+)
+WEBHOOK_DURATION = Histogram(
+    "sonic_webhook_delivery_duration_seconds",
+    "Time one webhook delivery attempt took, connect to last byte of the answer, in seconds",
+    buckets=WEBHOOK_BUCKETS,
+    registry=REGISTRY,
+)
+WEBHOOK_BACKLOG = Gauge(
+    "sonic_webhook_outbox_backlog",
+    "Webhook deliveries waiting (pending, due or not) at the delivery worker's last pass",
+    registry=REGISTRY,
+    multiprocess_mode="livemax",
+)

@@ -83,3 +83,19 @@ def scheduled_job_ran(action: str, succeeded: bool, lag_seconds: float) -> None:
 def hook_failed(plugin: str, hook: str) -> None:
     """Record a plugin handler that raised."""
     definitions.PLUGIN_HOOK_ERRORS.labels(plugin, hook).inc()
+
+
+#: The outcomes a webhook attempt is recorded with (sonic_cms.webhooks.delivery).
+_WEBHOOK_OUTCOMES = frozenset({"success", "http_error", "network_error", "timeout", "refused"})
+
+
+def webhook_attempted(event: str, outcome: str, seconds: float) -> None:
+    """Record one webhook delivery attempt and how long it took."""
+    known = outcome if outcome in _WEBHOOK_OUTCOMES else _OTHER
+    definitions.WEBHOOK_ATTEMPTS.labels(event, known).inc()
+    definitions.WEBHOOK_DURATION.observe(max(0.0, seconds))
+
+
+def webhook_backlog(pending: int) -> None:
+    """Record how many webhook deliveries wait in the outbox."""
+    definitions.WEBHOOK_BACKLOG.set(pending)

@@ -103,6 +103,9 @@ ErrorCallback = Callable[[str, str, BaseException], None]
 Reader = Callable[[], AbstractContextManager[Connection]]
 #: Builds an action's payload from a connection that sees the committed write.
 Loader = Callable[[Connection], Any]
+#: Writes an event into the caller's transaction for delivery outside the process (the webhook
+#: outbox): ``(conn, hook, build the data, collection id)``; the data is built only if wanted.
+Outbox = Callable[[Connection, Hook, Callable[[], Any], str | None], None]
 
 
 class HookBus:
@@ -112,6 +115,8 @@ class HookBus:
         self.on_error = on_error
         #: App collaborators handlers may use (``cache``, ``settings``), set by the app factory.
         self.resources: dict[str, Any] = {}
+        #: The webhook outbox (sonic_cms.webhooks.outbox), set by the composition root.
+        self.outbox: Outbox | None = None
         self._handlers: dict[tuple[str, Phase], list[HookHandler]] = {}
         self._lock = threading.Lock()
 
@@ -272,6 +277,15 @@ class HookScope:
         """
         if self.bus.has(hook, "action"):
             self._queued.append((hook, load, True, extra))
+
+    def record(
+        self, hook: Hook, data: Callable[[], Any], *, collection_id: str | None = None
+    ) -> None:
+        """Write ``hook``'s event into this transaction's outbox (webhooks), unlike an action:
+        it commits or rolls back with the write. ``data`` builds the event's resource as it
+        will commit; it is called only when some endpoint wants the event."""
+        if self.bus.outbox is not None:
+            self.bus.outbox(self.conn, hook, data, collection_id)
 
     def discard(self) -> None:
         """Forget the queued actions (their part of the transaction was rolled back)."""

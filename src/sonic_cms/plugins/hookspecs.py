@@ -126,6 +126,13 @@ CONTENT_SAVE = Hook(
     "content service and bulk import, on every create and update",
 )
 
+WORKFLOW_TRANSITION = Hook(
+    "workflow:transition",
+    ("action",),
+    '`{"id", "content_id", "collection_id", "workflow_id", "from_state", "to_state", "user_id", "comment", "metadata", "created_at"}` (the workflow_history row)',
+    "every workflow move: transitions, approvals, publish/unpublish, edits that move the status, the scheduler",
+)
+
 MEDIA_UPLOAD = Hook(
     "media:upload",
     ("filter", "action"),
@@ -206,6 +213,7 @@ SPECS: tuple[Hook, ...] = (
     CONTENT_DELETE,
     CONTENT_PUBLISH,
     CONTENT_SAVE,
+    WORKFLOW_TRANSITION,
     MEDIA_UPLOAD,
     MEDIA_DELETE,
     MEDIA_TRANSFORM,

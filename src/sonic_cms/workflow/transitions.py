@@ -10,6 +10,7 @@ their own content; ``auto_publish`` publishes on approval.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
@@ -25,6 +26,7 @@ from sonic_cms.db.schema import Content, WorkflowHistory, WorkflowState
 from sonic_cms.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sonic_cms.ids import new_id
 from sonic_cms.logs.audit import log_in_transaction
+from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookScope
 from sonic_cms.workflow.definitions import transitions_from, workflow_for_collection
 
@@ -212,21 +214,39 @@ def record_history(
     move: Move,
     metadata: dict[str, Any],
 ) -> None:
-    """Append a workflow_history row; ``seq`` orders rows written within one millisecond."""
+    """Append a workflow_history row; ``seq`` orders rows written within one millisecond.
+
+    Every move passes here, so this is where ``workflow:transition`` is announced: its action
+    queued for after the commit, its webhook event written into the transaction.
+    """
     seq = len(history_rows(conn, content_id)) + 1
-    conn.execute(
-        insert(WorkflowHistory).values(
-            id=new_id(),
-            content_id=content_id,
-            workflow_id=workflow_id,
-            from_state_id=from_state,
-            to_state_id=move.to_state,
-            user_id=move.actor.user_id or _system_user(conn, content_id),
-            comment=move.comment,
-            meta={"seq": seq, **metadata},
-            created_at=utc_datetime(move.now_ms),
-        )
-    )
+    history_id = new_id()
+    row = {
+        "id": history_id,
+        "content_id": content_id,
+        "workflow_id": workflow_id,
+        "from_state_id": from_state,
+        "to_state_id": move.to_state,
+        "user_id": move.actor.user_id or _system_user(conn, content_id),
+        "comment": move.comment,
+        "meta": {"seq": seq, **metadata},
+        "created_at": utc_datetime(move.now_ms),
+    }
+    conn.execute(insert(WorkflowHistory).values(**row))
+    hooks = move.hooks
+    if hooks.wants(hookspecs.WORKFLOW_TRANSITION, "action"):
+        hooks.after_commit(hookspecs.WORKFLOW_TRANSITION, _transition_event(conn, history_id))
+    hooks.record(hookspecs.WORKFLOW_TRANSITION, partial(_transition_event, conn, history_id))
+
+
+def _transition_event(conn: Connection, history_id: str) -> dict[str, Any]:
+    """``workflow:transition``'s payload: the history row as the API shows it, with the
+    item's collection."""
+    row = conn.execute(select(WorkflowHistory).where(WorkflowHistory.id == history_id)).one()
+    collection = conn.execute(
+        select(Content.collection_id).where(Content.id == row.content_id)
+    ).scalar_one_or_none()
+    return {**serialize_history(row), "collection_id": collection}
 
 
 def _system_user(conn: Connection, content_id: str) -> str:

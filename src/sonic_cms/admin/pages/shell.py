@@ -33,6 +33,7 @@ ADMIN_ENTRIES = (
     ("Logs", "/admin/logs", "logs.read"),
     ("Cache", "/admin/cache", "settings.update"),
     ("Database", "/admin/database", "settings.update"),
+    ("Webhooks", "/admin/webhooks", "settings.update"),
     ("Settings", "/admin/settings", "settings.read"),
 )
 

@@ -16,6 +16,7 @@ from sonic_cms.db.schema.plugins import (
 )
 from sonic_cms.db.schema.settings import Setting
 from sonic_cms.db.schema.tracking import MigrationRecord
+from sonic_cms.db.schema.webhooks import WebhookAttempt, WebhookEndpoint, WebhookEvent
 from sonic_cms.db.schema.workflow import (
     ScheduledContent,
     Workflow,
@@ -54,6 +55,9 @@ __all__ = [
     "Setting",
     "SystemLog",
     "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "Workflow",
     "WorkflowHistory",
     "WorkflowState",
