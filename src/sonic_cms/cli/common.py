@@ -51,7 +51,7 @@ def require_database(settings: Settings) -> None:
     mistyped ``--database-url`` would leave litter that later looks like a database; commands
     that need the schema say where they looked instead. PostgreSQL creates nothing on connect.
     """
-    path = sqlite_path(settings.database_url)
+    path = sqlite_path(settings.database_url) if settings.is_sqlite else None
     if path is not None and not path.exists():
         fail(
             f"no database at {path.resolve()}; run `sonic db migrate` "
