@@ -44,6 +44,7 @@ from sonic_cms.api.routes import (
     admin_collections,
     api_tokens,
     collections,
+    comments,
     content,
     files,
     health,
@@ -166,6 +167,7 @@ def create_app(
         log_routes,
         cache_routes,
         settings_admin,
+        comments,
     ):
         app.include_router(module.router)
     if settings.metrics_enabled:

@@ -7,7 +7,18 @@ from typing import Annotated
 import typer
 
 from sonic_cms import __version__
-from sonic_cms.cli import cache, collections, content, db, logs, plugins, scheduler, tokens, users
+from sonic_cms.cli import (
+    cache,
+    collections,
+    comments,
+    content,
+    db,
+    logs,
+    plugins,
+    scheduler,
+    tokens,
+    users,
+)
 from sonic_cms.cli.failures import OneLineErrors
 from sonic_cms.cli.serve import serve
 
@@ -40,6 +51,7 @@ app.add_typer(plugins.app, name="plugins")
 app.add_typer(logs.app, name="logs")
 app.add_typer(cache.app, name="cache")
 app.add_typer(content.app, name="content")
+app.add_typer(comments.app, name="comments")
 
 
 @app.command("version")
