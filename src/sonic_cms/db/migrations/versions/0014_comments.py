@@ -18,7 +18,7 @@ import time
 import sqlalchemy as sa
 from alembic import op
 
-from sonic_cms.db.change_capture import ensure_capture
+from sonic_cms.db.change_capture import capture_paused, ensure_capture
 from sonic_cms.db.migrations.default_rows import grant_id, permission_id
 
 revision = "0014"
@@ -53,7 +53,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("content_id", name=op.f("pk_content_comment_counts")),
     )
-    _grant_permission()
+    # A default row, like revision 0001's: not a change time travel replays.
+    with capture_paused(op.get_bind()):
+        _grant_permission()
     ensure_capture(op.get_bind())
 
 
@@ -125,12 +127,19 @@ def _grant_permission() -> None:
 def downgrade() -> None:
     """Drop both tables and the permission with its grants (whoever it was granted to)."""
     bind = op.get_bind()
+    with capture_paused(bind):
+        bind.execute(
+            sa.text("DELETE FROM role_permissions WHERE permission_id = :id"),
+            {"id": permission_id(PERMISSION)},
+        )
+        bind.execute(
+            sa.text("DELETE FROM permissions WHERE id = :id"), {"id": permission_id(PERMISSION)}
+        )
+    # time travel cannot replay changes of tables that no longer exist
     bind.execute(
-        sa.text("DELETE FROM role_permissions WHERE permission_id = :id"),
-        {"id": permission_id(PERMISSION)},
-    )
-    bind.execute(
-        sa.text("DELETE FROM permissions WHERE id = :id"), {"id": permission_id(PERMISSION)}
+        sa.text(
+            "DELETE FROM change_log WHERE table_name IN ('comments', 'content_comment_counts')"
+        )
     )
     op.drop_table("content_comment_counts")
     for name in _INDEXES:
