@@ -137,9 +137,7 @@ def downgrade() -> None:
         )
     # time travel cannot replay changes of tables that no longer exist
     bind.execute(
-        sa.text(
-            "DELETE FROM change_log WHERE table_name IN ('comments', 'content_comment_counts')"
-        )
+        sa.text("DELETE FROM change_log WHERE table_name IN ('comments', 'content_comment_counts')")
     )
     op.drop_table("content_comment_counts")
     for name in _INDEXES:
