@@ -26,6 +26,7 @@ from sonic_cms.admin.pages.administration import (
     users,
 )
 from sonic_cms.admin.pages.editorial import (
+    comments,
     content_list,
     editor,
     field_lookups,
@@ -60,6 +61,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         field_lookups,
         item_panel,
         workflow_queue,
+        comments,
         media,
         collections,
         schema_editor,

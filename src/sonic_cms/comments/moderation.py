@@ -158,3 +158,15 @@ def _queued(row: Row[Any]) -> dict[str, Any]:
         "collection": row.item_collection,
     }
     return comment
+
+
+def status_counts(ctx: Context) -> dict[str, int]:
+    """How many comments are in each status (every status present, 0 when none): the
+    moderation page's tabs, from one grouped count on ``idx_comments_status``."""
+    require_moderator(ctx.actor)
+    with ctx.db.read() as conn:
+        rows = conn.execute(
+            select(COMMENTS.c.status, func.count()).group_by(COMMENTS.c.status)
+        ).all()
+    found = {str(status): int(n) for status, n in rows if status is not None}
+    return {status: found.get(status, 0) for status in COMMENT_STATUSES}
