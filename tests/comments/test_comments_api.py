@@ -295,3 +295,10 @@ def test_deleting_an_item_takes_its_comments_and_count(site: Site, db: Database)
         left = conn.execute(select(Comment.id)).scalars().all()
         counted = conn.execute(select(ContentCommentCount.content_id)).scalars().all()
     assert left == [kept["id"]] and counted == [site.other]
+
+
+def test_a_user_with_comments_is_deactivated_rather_than_deleted(site: Site, db: Database):
+    site.comment(site.viewer, site.published, "Still here")
+    refused = site.client.delete(f"/admin/api/users/{site.viewer_id}", headers=site.admin)
+    assert refused.status_code == 409 and refused.json()["code"] == "user_in_use"
+    assert _comment_rows(db) == 1
