@@ -112,3 +112,14 @@ def test_the_page_runs_no_query_per_comment(
     many, shown_many = statements()
     assert (shown, shown_many) == (2, 10)
     assert many == few
+
+
+def test_the_editor_panel_shows_the_items_approved_count(
+    client: TestClient, db: Database, clock: FrozenClock, editor: Person, item: str
+):
+    posting.post_comment(editor.ctx, item, "Approved at once")
+    posting.post_comment(person(db, clock, "editor").ctx, item, "And another")
+    _pending(db, clock, item, 1)
+    signed_in(client, editor)
+    html = client.get(f"/admin/content/{item}/edit").text
+    assert 'data-comment-count="2"' in html and "2 approved comments" in html
