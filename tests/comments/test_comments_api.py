@@ -302,3 +302,14 @@ def test_a_user_with_comments_is_deactivated_rather_than_deleted(site: Site, db:
     refused = site.client.delete(f"/admin/api/users/{site.viewer_id}", headers=site.admin)
     assert refused.status_code == 409 and refused.json()["code"] == "user_in_use"
     assert _comment_rows(db) == 1
+
+
+def test_a_schemas_comments_switch_must_be_a_boolean(site: Site):
+    schema = {"type": "object", "properties": {}, "comments": "no"}
+    refused = site.client.post(
+        "/admin/api/collections",
+        json={"name": "odd", "display_name": "Odd", "schema": schema},
+        headers=site.admin,
+    )
+    assert refused.status_code == 422, refused.text
+    assert "schema.comments" in str(refused.json()["details"])

@@ -37,7 +37,9 @@ def status_moves(conn: Connection, moves: Iterable[tuple[str, str | None, str | 
 
 def _add(conn: Connection, content_id: str, delta: int) -> None:
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(COMMENT_COUNTS).values(content_id=content_id, approved=max(delta, 0))
+    statement = dialect_insert(COMMENT_COUNTS).values(
+        id=content_id, content_id=content_id, approved=max(delta, 0)
+    )
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=[COMMENT_COUNTS.c.content_id],

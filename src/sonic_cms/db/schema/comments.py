@@ -44,11 +44,16 @@ class Comment(Base):
 
 
 class ContentCommentCount(Base):
-    """How many approved comments an item has (no row: none)."""
+    """How many approved comments an item has (no row: none).
+
+    ``id`` holds the item's id too: time travel's change log keys every captured row by an
+    ``id`` column (db/change_capture.py), and the counter is content to travel back with.
+    """
 
     __tablename__ = "content_comment_counts"
 
+    id: Mapped[str] = pk()
     content_id: Mapped[str] = mapped_column(
-        Text, ForeignKey("content.id", ondelete="CASCADE"), primary_key=True
+        Text, ForeignKey("content.id", ondelete="CASCADE"), nullable=False, unique=True
     )
     approved: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -41,8 +41,10 @@ _INDEXES = {
 def upgrade() -> None:
     """Create comments and content_comment_counts, their capture triggers, and the permission."""
     _create_comments()
+    # ``id`` is the item's id as well: time travel keys captured rows by an ``id`` column
     op.create_table(
         "content_comment_counts",
+        sa.Column("id", sa.Text(), nullable=False),
         sa.Column("content_id", sa.Text(), nullable=False),
         sa.Column("approved", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -51,7 +53,8 @@ def upgrade() -> None:
             name=op.f("fk_content_comment_counts_content_id_content"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("content_id", name=op.f("pk_content_comment_counts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_content_comment_counts")),
+        sa.UniqueConstraint("content_id", name=op.f("uq_content_comment_counts_content_id")),
     )
     # A default row, like revision 0001's: not a change time travel replays.
     with capture_paused(op.get_bind()):
