@@ -248,3 +248,28 @@ def test_an_actor_without_a_user_cannot_comment(db: Database, clock: FrozenClock
     with pytest.raises(Exception) as refused:
         posting.post_comment(system, item, "from the system")
     assert getattr(refused.value, "code", None) == "author_required"
+
+
+def test_a_config_file_turns_comments_off(db: Database, clock: FrozenClock, tmp_path: Any):
+    from sonic_cms.content.collection_sync import sync_collections
+    from sonic_cms.db.schema import Collection
+
+    folder = tmp_path / "collections"
+    folder.mkdir()
+    (folder / "notices.yaml").write_text(
+        "name: notices\ndisplayName: Notices\ncomments: false\n"
+        "schema:\n  type: object\n  properties:\n    body:\n      type: string\n"
+    )
+    results = sync_collections(context_on(db, clock), folder)
+    assert [r.status for r in results] == ["created"]
+    assert [r.status for r in sync_collections(context_on(db, clock), folder)] == ["unchanged"]
+    with db.read() as conn:
+        collection_id = conn.execute(
+            select(Collection.id).where(Collection.name == "notices")
+        ).scalar_one()
+    editor = actor_with_role(db, clock, "editor")
+    assert editor.user_id is not None
+    notice = make_content(db, clock, collection_id, editor.user_id, status="published")
+    with pytest.raises(NotFound) as refused:
+        posting.post_comment(context_on(db, clock, editor), notice, "hello")
+    assert refused.value.code == "comments_disabled"
