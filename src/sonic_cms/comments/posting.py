@@ -88,19 +88,19 @@ def _check_parent(ctx: Context, conn: Connection, content_id: str, parent_id: st
         raise _parent_problem("no such comment", "parent_not_found")
     if parent.content_id != content_id:
         raise _parent_problem("belongs to another item", "parent_on_other_item")
-    depth, ancestor = 2, parent
-    while ancestor.parent_id is not None:
-        depth += 1
-        if depth > ctx.settings.comments_max_depth:
-            limit = ctx.settings.comments_max_depth
-            raise _parent_problem(f"replies nest at most {limit} deep", "thread_too_deep")
-        found = load_comment(conn, ancestor.parent_id)
-        if found is None:  # cannot happen: parent_id references comments(id)
-            break
-        ancestor = found
-    if depth > ctx.settings.comments_max_depth:
-        limit = ctx.settings.comments_max_depth
+    limit = ctx.settings.comments_max_depth
+    if _depth(conn, parent, limit) >= limit:
         raise _parent_problem(f"replies nest at most {limit} deep", "thread_too_deep")
+
+
+def _depth(conn: Connection, comment: Any, limit: int) -> int:
+    """How deep ``comment`` sits (a top-level comment is 1), counting no further than
+    ``limit``: at most ``limit`` primary-key reads."""
+    depth = 1
+    while comment is not None and comment.parent_id is not None and depth < limit:
+        comment = load_comment(conn, comment.parent_id)
+        depth += 1
+    return depth
 
 
 def _parent_problem(message: str, code: str) -> ValidationFailed:
