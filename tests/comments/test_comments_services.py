@@ -273,3 +273,20 @@ def test_a_config_file_turns_comments_off(db: Database, clock: FrozenClock, tmp_
     with pytest.raises(NotFound) as refused:
         posting.post_comment(context_on(db, clock, editor), notice, "hello")
     assert refused.value.code == "comments_disabled"
+
+
+def test_moderation_is_logged_with_it(db: Database, clock: FrozenClock, item: str):
+    from sonic_cms.db.schema import SystemLog
+
+    viewer = context_on(db, clock, actor_with_role(db, clock, "viewer"))
+    posted = posting.post_comment(viewer, item, "hello")
+    moderator = actor_with_role(db, clock, "editor")
+    moderation.moderate(context_on(db, clock, moderator), "spam", [posted["id"]])
+    with db.read() as conn:
+        logged = conn.execute(
+            select(SystemLog.message, SystemLog.user_id, SystemLog.data).where(
+                SystemLog.category == "workflow"
+            )
+        ).all()
+    assert [(r.message, r.user_id) for r in logged] == [("Comments spam: 1", moderator.user_id)]
+    assert logged[0].data["comment_ids"] == [posted["id"]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 
 from sonic_cms.comments.counts import status_moves
 from sonic_cms.comments.policy import require_moderator
@@ -19,6 +19,7 @@ from sonic_cms.context import Context
 from sonic_cms.db.schema import COMMENT_STATUSES
 from sonic_cms.db.schema.tables import COLLECTIONS, COMMENTS, CONTENT
 from sonic_cms.errors import BadRequest, NotFound, ValidationFailed
+from sonic_cms.logs.audit import log_in_transaction
 from sonic_cms.pagination import list_envelope, page_block
 from sonic_cms.plugins import hookspecs
 
@@ -55,12 +56,25 @@ def moderate(ctx: Context, action: str, ids: list[str]) -> dict[str, Any]:
                 .values(status=target, updated_at=now)
             )
             status_moves(conn, [(row.content_id, row.status, target) for row in changing])
+            _audit(ctx, conn, action, [row.id for row in changing], now)
         for payload in payloads if hook is not None else []:
             hooks.after_commit(_HOOKS[action], payload)
         result = [serialize_comment(row) for row in load_comments(conn, wanted)]
     hooks.fire()
     meta = {"count": len(result), "changed": len(changing)}
     return list_envelope(result, now, **meta)
+
+
+def _audit(ctx: Context, conn: Connection, action: str, ids: list[str], now: int) -> None:
+    """A workflow log record of the moderation, committed with it (who, what, which ids)."""
+    log_in_transaction(
+        conn,
+        now,
+        category="workflow",
+        message=f"Comments {ACTIONS[action]}: {len(ids)}",
+        user_id=ctx.actor.user_id,
+        data={"action": action, "comment_ids": ids[:100]},
+    )
 
 
 def _target(action: str) -> str:
