@@ -93,3 +93,34 @@ def test_a_backup_restores_comments_and_counts(ops_db: Database, ops: Context, c
     assert _state(ops_db) == ([], [])
     restore_backup(ops, made.path)
     assert _state(ops_db) == expected
+
+
+SONICJS_COMMENTS = """
+CREATE TABLE comments (id TEXT PRIMARY KEY, content_id TEXT NOT NULL REFERENCES content(id) ON DELETE CASCADE, user_id TEXT NOT NULL REFERENCES users(id), parent_id TEXT REFERENCES comments(id), body TEXT NOT NULL, status TEXT DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'spam', 'deleted')), created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+INSERT INTO "comments" VALUES('cm-reply','content-about','user-legacy','cm-top','A reply, listed first','approved',1756720100,1756720100);
+INSERT INTO "comments" VALUES('cm-top','content-about','admin-user-id',NULL,'<b>Top</b>','approved',1756720000,1756720000);
+INSERT INTO "comments" VALUES('cm-waiting','content-about','user-legacy',NULL,'Waiting',NULL,1756720200,1756720200);
+INSERT INTO "comments" VALUES('cm-stray','content-missing','admin-user-id',NULL,'On nothing','approved',1756720300,1756720300);
+INSERT INTO "comments" VALUES('cm-orphan','content-about','admin-user-id','cm-stray','Under nothing','approved',1756720400,1756720400);
+"""  # noqa: E501 - the seed's migration 012, as wrangler exports it
+
+
+def test_sonicjs_comments_move_in_with_their_counts(ops_db: Database, ops: Context, tmp_path: Path):
+    from sonic_cms.operations.sonicjs_import import import_sonicjs
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "sonicjs_export.sql"
+    export = tmp_path / "sonicjs.sql"
+    export.write_text(fixture.read_text() + SONICJS_COMMENTS)
+    report = import_sonicjs(ops, export)
+    line = report.table("comments")
+    assert (line.mapped, line.skipped) == (3, 2), line.notes
+    comments, counts = _state(ops_db)
+    assert [(c[0], c[1], c[2]) for c in comments] == [
+        ("cm-reply", "cm-top", "approved"),
+        ("cm-top", None, "approved"),
+        ("cm-waiting", None, "pending"),
+    ]
+    assert counts == [("content-about", 2)]
+    with ops_db.read() as conn:
+        created = conn.execute(text("SELECT created_at FROM comments WHERE id = 'cm-top'"))
+        assert created.scalar() == 1756720000000  # SonicJS's seconds, in milliseconds
