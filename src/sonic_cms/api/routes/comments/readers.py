@@ -1,24 +1,23 @@
-"""Comments: an item's thread, posting and replying, the author's edits, and moderation.
+"""Comments as readers and authors use them: an item's thread, posting and replying, and
+the author's own edits and deletions.
 
-Every rule lives in :mod:`sonic_cms.comments`; these routes parse and render. The thread is
-read uncached (it differs per reader: their own pending comments are in it).
+The thread is read uncached: it differs per reader (their own pending comments are in it).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from sonic_cms.api.bodies import StrictModel, no_nul_in_params
 from sonic_cms.api.deps import CtxDep
 from sonic_cms.api.models import comments as cdocs
 from sonic_cms.api.openapi import PUBLIC, DocumentedRoute, ok
-from sonic_cms.api.params import int_query, only_params
-from sonic_cms.api.queries import only_known_params
+from sonic_cms.api.params import only_params
 from sonic_cms.api.responses import JSONBytesResponse
-from sonic_cms.comments import moderation, posting, threads
+from sonic_cms.comments import posting, threads
 
 router = APIRouter(
     tags=["comments"], dependencies=[Depends(no_nul_in_params)], route_class=DocumentedRoute
@@ -38,13 +37,6 @@ class CommentEdit(StrictModel):
     """``PUT /api/comments/{id}``: the author's new text."""
 
     body: str
-
-
-class ModerationBody(StrictModel):
-    """``POST /admin/api/comments/bulk``: one action for many comments."""
-
-    action: Literal["approve", "spam", "delete"]
-    ids: list[CommentId] = Field(min_length=1)
 
 
 @router.get(
@@ -100,47 +92,3 @@ async def delete_own(comment_id: str, ctx: CtxDep) -> JSONBytesResponse:
     """The author only, within the edit window; the comment's status becomes ``deleted``."""
     comment = await ctx.run_write(lambda: posting.delete_own_comment(ctx, comment_id))
     return JSONBytesResponse({"data": comment})
-
-
-@router.get("/admin/api/comments", summary="The moderation queue", responses=ok(cdocs.CommentQueue))
-async def queue(
-    request: Request,
-    ctx: CtxDep,
-    status: Annotated[str, Query(max_length=20)] = "pending",
-    content_id: Annotated[str | None, Query(max_length=200)] = None,
-    page: Annotated[int, int_query(ge=1, le=1_000_000)] = 1,
-    limit: Annotated[int, int_query(ge=1, le=100)] = 50,
-) -> dict[str, Any]:
-    """Comments in ``status`` (pending, approved, spam, deleted or all), oldest first, with
-    their item (``comments.moderate``)."""
-    only_known_params(request, "status", "content_id", "page", "limit")
-    return await ctx.run_read(
-        lambda: moderation.comment_queue(ctx, status, page=page, limit=limit, content_id=content_id)
-    )
-
-
-@router.post(
-    "/admin/api/comments/bulk",
-    summary="Approve, mark as spam or delete many comments",
-    dependencies=[Depends(only_params())],
-    responses=ok(cdocs.ModerationResult),
-)
-async def bulk(body: ModerationBody, ctx: CtxDep) -> JSONBytesResponse:
-    """All or nothing: 404 naming the ids that are no comment, nothing changed
-    (``comments.moderate``)."""
-    result = await ctx.run_write(lambda: moderation.moderate(ctx, body.action, body.ids))
-    return JSONBytesResponse(result)
-
-
-@router.post(
-    "/admin/api/comments/{comment_id}/{action}",
-    summary="Approve, mark as spam or delete one comment",
-    dependencies=[Depends(only_params())],
-    responses=ok(cdocs.ModerationResult),
-)
-async def moderate_one(
-    comment_id: str, action: Literal["approve", "spam", "delete"], ctx: CtxDep
-) -> JSONBytesResponse:
-    """As the bulk route, for one comment (``comments.moderate``)."""
-    result = await ctx.run_write(lambda: moderation.moderate(ctx, action, [comment_id]))
-    return JSONBytesResponse(result)
