@@ -549,6 +549,30 @@ class Settings(BaseSettings):
         False,
         description="Development/test knob: let webhooks target 127.0.0.0/8 and ::1",
     )
+    # Comments (issue 18, docs/comments.md).
+    comments_trusted_roles: str = Field(
+        "admin,editor",
+        description="Roles whose new comments are approved at once (comma-separated); "
+        "everyone else's wait as pending for a moderator",
+    )
+    comments_edit_window_seconds: int = Field(
+        900, ge=0, description="How long after writing it an author may edit or delete a comment"
+    )
+    comments_max_body_chars: int = Field(
+        5000, ge=1, le=100_000, description="Longest comment body, in characters (422 beyond)"
+    )
+    comments_per_user_per_window: int = Field(
+        10, ge=1, description="Most comments one user may post per rate window (429 beyond)"
+    )
+    comments_rate_window_seconds: int = Field(
+        600, ge=1, description="The window of the per-user comment rate limit, in seconds"
+    )
+    comments_max_depth: int = Field(
+        8, ge=1, le=50, description="Deepest reply nesting (a top-level comment is depth 1)"
+    )
+    comments_bulk_max: int = Field(
+        200, ge=1, le=10_000, description="Most comment ids one moderation request may name"
+    )
     # Plugins (issue 7).
     plugins_autoload: bool = Field(
         True, description="Discover plugins from the `sonic_cms.plugins` entry-point group"

@@ -53,6 +53,7 @@ MAIN_PAGES: tuple[MainPage, ...] = (
     MainPage("editor", "/admin/content/{item_id}/edit"),
     MainPage("versions", "/admin/content/{item_id}/versions"),
     MainPage("review-queue", "/admin/workflow"),
+    MainPage("comments", "/admin/comments"),
     MainPage("media", "/admin/media"),
     MainPage("users", "/admin/users"),
     MainPage("roles", "/admin/roles"),

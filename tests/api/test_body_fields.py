@@ -87,6 +87,7 @@ def _seed(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
         "role": "editor",
         "category": "api",
         "faq_id": "missing-faq",
+        "comment_id": "missing-comment",
     }
 
 

@@ -162,6 +162,11 @@ def seed(http: httpx.Client, admin: dict[str, str], victim_session: str) -> Seed
         items.append(item["id"])
         slugs.append(item["slug"])
     names["item_id"] = names["content_id"] = items
+    comment = _ok(
+        http.post(f"/api/content/{items[0]}/comments", json={"body": "First"}, headers=admin)
+    )["data"]
+    names["comment_id"] = [comment["id"]]
+    names["action"] = ["approve", "spam", "delete"]
     names["slug"] = slugs
     names["number"] = [1, 2]
     schedule = _ok(
@@ -332,7 +337,9 @@ def test_every_documented_path_parameter_is_pinned_by_the_seed() -> None:
     route with an unknown id parameter fails here, fast, before the live run."""
     document = json.loads(SNAPSHOT.read_text())
     known = {
+        "action",
         "category",
+        "comment_id",
         "content_id",
         "faq_id",
         "item_id",

@@ -236,15 +236,15 @@ def test_server_snapshot_task_skips_when_a_recent_snapshot_exists(ops: Context):
 
 def test_a_table_added_later_gets_capture_triggers(ops_db: Database, ops: Context):
     with ops_db.write() as conn:
-        conn.execute(text("CREATE TABLE comments (id TEXT PRIMARY KEY, body TEXT)"))
+        conn.execute(text("CREATE TABLE guestbook (id TEXT PRIMARY KEY, body TEXT)"))
     with ops_db.read() as conn:
-        assert uncovered_tables(conn) == ["comments"]
-    assert time_travel.refresh_capture(ops) == ["comments"]
+        assert uncovered_tables(conn) == ["guestbook"]
+    assert time_travel.refresh_capture(ops) == ["guestbook"]
     assert time_travel.refresh_capture(ops) == []
     with ops_db.write() as conn:
-        conn.execute(text("INSERT INTO comments (id, body) VALUES ('k1', 'hi')"))
+        conn.execute(text("INSERT INTO guestbook (id, body) VALUES ('k1', 'hi')"))
         logged = conn.execute(
-            text("SELECT op, row_id FROM change_log WHERE table_name = 'comments'")
+            text("SELECT op, row_id FROM change_log WHERE table_name = 'guestbook'")
         ).all()
     assert [tuple(r) for r in logged] == [("I", "k1")]
 

@@ -143,6 +143,7 @@ def test_every_standard_sonicjs_hook_is_known():
             "media": "upload delete transform",
             "plugin": "install uninstall activate deactivate",
             "db": "migrate seed",
+            "comment": "create approve delete",  # sonic-cms's own (issue 18)
         }.items()
         for event in events.split()
     }

@@ -27,6 +27,7 @@ from sonic_cms.admin.pages.administration import (
     webhooks,
 )
 from sonic_cms.admin.pages.editorial import (
+    comments,
     content_list,
     editor,
     field_lookups,
@@ -63,6 +64,7 @@ def install_admin(app: FastAPI, settings: Settings, web: WebBindings) -> None:
         item_panel,
         translations,
         workflow_queue,
+        comments,
         media,
         collections,
         schema_editor,

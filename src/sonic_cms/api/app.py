@@ -44,6 +44,7 @@ from sonic_cms.api.routes import (
     admin_collections,
     api_tokens,
     collections,
+    comments,
     content,
     files,
     health,
@@ -170,6 +171,7 @@ def create_app(
         cache_routes,
         settings_admin,
         webhook_routes,
+        comments,
     ):
         app.include_router(module.router)
     if settings.metrics_enabled:

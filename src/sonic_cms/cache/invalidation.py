@@ -44,6 +44,9 @@ TABLE_NAMESPACES: dict[str, tuple[str, ...]] = {
     "settings": ("config",),
     # Read by no cached route, but the actor cache (auth/authentication.py) must see a logout.
     "auth_sessions": ("session",),
+    # Item reads show the approved comment count; comments themselves are read uncached.
+    "content_comment_counts": ("content",),
+    "comments": (),
     # Working copies are read only by their own user, never through a cached route.
     "content_autosaves": (),
     "auth_throttle": (),

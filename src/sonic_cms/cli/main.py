@@ -10,6 +10,7 @@ from sonic_cms import __version__
 from sonic_cms.cli import (
     cache,
     collections,
+    comments,
     content,
     db,
     logs,
@@ -54,6 +55,7 @@ app.add_typer(cache.app, name="cache")
 app.add_typer(content.app, name="content")
 register_content_locales(content.app)
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(comments.app, name="comments")
 
 
 @app.command("version")

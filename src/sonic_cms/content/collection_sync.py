@@ -74,10 +74,18 @@ def config_values(config: dict[str, Any]) -> dict[str, Any]:
         "name": config.get("name"),
         "display_name": config.get("displayName", config.get("display_name")),
         "description": config.get("description"),
-        "schema": config.get("schema"),
+        "schema": _with_comments_switch(config.get("schema"), config.get("comments")),
         "is_active": config.get("isActive", config.get("is_active", True)) is not False,
         "managed": config.get("managed", True) is not False,
     }
+
+
+def _with_comments_switch(schema: Any, comments: Any) -> Any:
+    """A file's top-level ``comments: false`` kept where every collection keeps it: at the top
+    of its schema (sonic_cms.comments reads it there)."""
+    if comments is None or not isinstance(schema, dict):
+        return schema
+    return {**schema, "comments": comments}
 
 
 def _sync_one(conn: Connection, now: int, values: dict[str, Any]) -> tuple[str, str]:

@@ -38,7 +38,7 @@ from sonic_cms.content.access import (
 )
 from sonic_cms.content.collections import find_collection
 from sonic_cms.content.includes import attach_includes
-from sonic_cms.content.rows import load_item, serialize_item
+from sonic_cms.content.rows import APPROVED_COMMENTS, load_item, read_item, serialize_item
 from sonic_cms.content.state import status_for_state
 from sonic_cms.content.versions import as_snapshot
 from sonic_cms.context import Context
@@ -159,7 +159,7 @@ def get_item(
     if as_of is not None:
         return content_as_of(ctx, item_id, as_of, include=include)
     with ctx.db.read() as conn:
-        row = require_readable(ctx.actor, load_item(conn, item_id), ctx.clock.now_ms())
+        row = require_readable(ctx.actor, read_item(conn, item_id), ctx.clock.now_ms())
         return with_includes(conn, ctx, row, include)
 
 
@@ -195,7 +195,7 @@ def with_includes(
     return item
 
 
-_BY_SLUG = select(CONTENT).where(
+_BY_SLUG = select(CONTENT, APPROVED_COMMENTS).where(
     CONTENT.c.collection_id == bindparam("collection_id"),
     CONTENT.c.slug == bindparam("slug"),
     DEFAULT_ROWS,

@@ -62,7 +62,7 @@ from sonic_cms.content.query import (
     parse_sort,
     parse_where,
 )
-from sonic_cms.content.rows import serialize_item
+from sonic_cms.content.rows import APPROVED_COMMENTS, serialize_item
 from sonic_cms.content.schema import FieldInfo
 from sonic_cms.content.search import (
     parse_search,
@@ -569,7 +569,9 @@ def _columns(query: ListQuery) -> list[ColumnElement[Any]]:
     names |= {k.field for k in query.sort if k.field in CONTENT.c} | {"created_at"}
     if query.locale is not None:
         names |= {"locale", "translation_group_id"}
-    return [CONTENT.c[n] for n in sorted(names)]
+    columns: list[ColumnElement[Any]] = [CONTENT.c[n] for n in sorted(names)]
+    # the whole representation carries the approved comment count (a lookup per listed row)
+    return columns if query.fields is not None else [*columns, APPROVED_COMMENTS]
 
 
 def _shape(row: Any, fields: list[str] | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select
 
-from sonic_cms.db.schema.tables import CONTENT
+from sonic_cms.db.schema.tables import COMMENT_COUNTS, CONTENT
 
 
 def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +30,26 @@ def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
         "version_number": m["version_number"],
         "is_auto_saved": bool(m["is_auto_saved"]),
         "featured_image_id": m["featured_image_id"],
+        **_comment_counts(m),
     }
+
+
+#: An item's approved comments (revision 0014's counter, kept by sonic_cms.comments), as a
+#: column of the read's own statement: a primary-key lookup per row, no query of its own.
+APPROVED_COMMENTS = (
+    select(COMMENT_COUNTS.c.approved)
+    .where(COMMENT_COUNTS.c.content_id == CONTENT.c.id)
+    .scalar_subquery()
+    .label("comments_approved")
+)
+
+
+def _comment_counts(m: Any) -> dict[str, Any]:
+    """``comments: {approved: N}`` for rows read with :data:`APPROVED_COMMENTS` (item reads
+    and lists); rows read for a write do not carry it."""
+    if "comments_approved" not in m:
+        return {}
+    return {"comments": {"approved": int(m["comments_approved"] or 0)}}
 
 
 def etag_of(item: dict[str, Any] | Row[Any]) -> str:
@@ -52,11 +71,17 @@ def snapshot(item: dict[str, Any]) -> dict[str, Any]:
 #: One content row by id, built once: building a statement costs more than a warm SQLite read.
 _BY_ID = select(CONTENT).where(CONTENT.c.id == bindparam("item_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
+_READ_BY_ID = select(CONTENT, APPROVED_COMMENTS).where(CONTENT.c.id == bindparam("item_id"))
 
 
 def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
     """One content row by id."""
     return conn.execute(_BY_ID, {"item_id": item_id}).first()
+
+
+def read_item(conn: Connection, item_id: str) -> Row[Any] | None:
+    """One content row by id with its approved comment count, for a read that shows it."""
+    return conn.execute(_READ_BY_ID, {"item_id": item_id}).first()
 
 
 def load_item_for_update(conn: Connection, item_id: str) -> Row[Any] | None:

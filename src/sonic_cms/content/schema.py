@@ -395,6 +395,9 @@ def schema_problems(schema: Any) -> list[dict[str, str]]:
     if isinstance(schema, dict) and not isinstance(schema.get("additionalProperties", False), bool):
         message = "must be true (data may hold undeclared keys) or false (the default)"
         errors.append({"path": "schema.additionalProperties", "message": message})
+    if isinstance(schema, dict) and not isinstance(schema.get("comments", True), bool):
+        message = "must be false (the collection takes no comments) or true (the default)"
+        errors.append({"path": "schema.comments", "message": message})
     if errors:
         return errors
     try:

@@ -30,12 +30,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Table, exc, func, insert, select
 
+from sonic_cms.comments.counts import status_moves
 from sonic_cms.config import Settings
 from sonic_cms.content.slugs import is_valid_slug, slugify
 from sonic_cms.context import Context
 from sonic_cms.db import migrate
 from sonic_cms.db.records import ROLES
-from sonic_cms.db.schema import LOG_CATEGORIES, metadata
+from sonic_cms.db.schema import COMMENT_STATUSES, LOG_CATEGORIES, metadata
 from sonic_cms.digests import LEGACY_API_TOKEN_PURPOSE, keyed_digest
 from sonic_cms.inputs.html import HtmlPlan, plan_for_schema, sanitize
 from sonic_cms.locale_tags import LocaleTagError, canonical_tag
@@ -537,6 +538,48 @@ def _map_settings(m: _Mapper) -> None:
         m.write(line, _table("settings"), row)
 
 
+def _map_comments(m: _Mapper) -> None:
+    """SonicJS's comments (its migration 012, the same table), each reply after its parent; a
+    comment whose item, author or parent was not imported is skipped with the reason, a
+    status-less one is ``pending``. The imported items' approved counts follow."""
+    line = m.start("comments")
+    waiting = m.rows("comments")
+    unsettled = {str(row["id"]) for row in waiting}
+    moves: list[tuple[str, str | None, str | None]] = []
+    while waiting:
+        ready = [row for row in waiting if not _parent_waits(m, row, unsettled)]
+        if not ready:  # parents in a cycle: none of them can go in
+            for row in waiting:
+                m.skip(line, f"{row['id']}: its parent {row['parent_id']} was not imported")
+            break
+        for row in ready:
+            status = row.get("status") or "pending"
+            imported = _comment_importable(m, line, row) and m.write(
+                line, _table("comments"), {**row, "status": status}
+            )
+            if imported:
+                moves.append((str(row["content_id"]), None, status))
+        unsettled -= {str(row["id"]) for row in ready}
+        waiting = [row for row in waiting if str(row["id"]) in unsettled]
+    status_moves(m.conn, moves)
+
+
+def _parent_waits(m: _Mapper, row: dict[str, Any], unsettled: set[str]) -> bool:
+    """Whether the row's parent is in the export and not yet imported or skipped."""
+    parent = row.get("parent_id")
+    return parent is not None and str(parent) in unsettled
+
+
+def _comment_importable(m: _Mapper, line: TableReport, row: dict[str, Any]) -> bool:
+    if not m.has("content", row["content_id"]) or not m.has("users", row["user_id"]):
+        return m.skip(line, f"{row['id']}: its content or author was not imported")
+    if row.get("parent_id") is not None and not m.has("comments", row["parent_id"]):
+        return m.skip(line, f"{row['id']}: its parent {row['parent_id']} was not imported")
+    if row.get("status") not in (*COMMENT_STATUSES, None):
+        return m.skip(line, f"{row['id']}: unknown status {row.get('status')!r}")
+    return True
+
+
 MAPPERS: dict[str, Callable[[_Mapper], None]] = {
     "users": _map_users,
     "collections": _map_collections,
@@ -548,5 +591,6 @@ MAPPERS: dict[str, Callable[[_Mapper], None]] = {
     "plugins": _map_plugins,
     "system_logs": _map_system_logs,
     "settings": _map_settings,
+    "comments": _map_comments,
 }
 MAPPED_ORDER = list(MAPPERS)

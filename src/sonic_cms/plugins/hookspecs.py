@@ -133,6 +133,27 @@ WORKFLOW_TRANSITION = Hook(
     "every workflow move: transitions, approvals, publish/unpublish, edits that move the status, the scheduler",
 )
 
+COMMENT_CREATE = Hook(
+    "comment:create",
+    ("filter", "action"),
+    'filter: `{"content_id", "parent_id", "user_id", "body", "status"}` (may change `body` and `status`); action: the comment',
+    "comment service, posting a comment or a reply",
+)
+
+COMMENT_APPROVE = Hook(
+    "comment:approve",
+    ("filter", "action"),
+    "the comment as it will be / as it is, approved (both phases)",
+    "comment service: a moderator's approval (one or bulk), a trusted author's comment born approved",
+)
+
+COMMENT_DELETE = Hook(
+    "comment:delete",
+    ("filter", "action"),
+    "the comment before its deletion (both phases)",
+    "comment service: deletion by its author in the edit window, or by a moderator (one or bulk)",
+)
+
 MEDIA_UPLOAD = Hook(
     "media:upload",
     ("filter", "action"),
@@ -214,6 +235,9 @@ SPECS: tuple[Hook, ...] = (
     CONTENT_PUBLISH,
     CONTENT_SAVE,
     WORKFLOW_TRANSITION,
+    COMMENT_CREATE,
+    COMMENT_APPROVE,
+    COMMENT_DELETE,
     MEDIA_UPLOAD,
     MEDIA_DELETE,
     MEDIA_TRANSFORM,

@@ -64,5 +64,7 @@ def shell_values(
         main.append(NavEntry("Media", "/admin/media", None, "media"))
     if actor.can("content.review"):
         main.append(NavEntry("Review queue", "/admin/workflow", None, "review"))
+    if actor.can("comments.moderate"):
+        main.append(NavEntry("Comments", "/admin/comments", None, "comments"))
     admin = [NavEntry(label, href, None, href) for label, href, p in ADMIN_ENTRIES if actor.can(p)]
     return {"nav_main": main, "nav_content": content, "nav_admin": admin, "current": current}

@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sonic_cms.api.models.representations import (
     Author,
     CollectionRef,
+    CommentCounts,
     ContentAutosave,
     ContentItem,
     MediaFile,
 )
 from sonic_cms.api.openapi import ErrorBody
 
-__all__ = ["Author", "CollectionRef", "ContentItem", "ErrorBody", "MediaFile"]
+__all__ = ["Author", "CollectionRef", "CommentCounts", "ContentItem", "ErrorBody", "MediaFile"]
 
 
 class Success(BaseModel):
@@ -83,6 +84,7 @@ class ContentListItem(BaseModel):
     version_number: int | None = None
     is_auto_saved: bool | None = None
     featured_image_id: str | None = None
+    comments: CommentCounts | None = None
     author: Author | None = None
     collection: CollectionRef | None = None
     featured_image: MediaFile | None = None

@@ -54,6 +54,12 @@ class MediaFile(BaseModel):
     isDocument: bool  # noqa: N815
 
 
+class CommentCounts(BaseModel):
+    """``comments`` of a read item: how many of its comments are approved."""
+
+    approved: int
+
+
 class ContentItem(BaseModel):
     """A content item, as every route that returns one shows it (reads, lists, creates,
     updates, publish, rollback, restore): SonicJS's fields plus sonic-cms's
@@ -75,6 +81,9 @@ class ContentItem(BaseModel):
     version_number: int | None
     is_auto_saved: bool
     featured_image_id: str | None
+    comments: CommentCounts | None = Field(
+        None, description="On reads and lists (not on writes): the item's approved comments"
+    )
     author: Author | None = Field(None, description="With `include=author`")
     collection: CollectionRef | None = Field(None, description="With `include=collection`")
     featured_image: MediaFile | None = Field(

@@ -5,6 +5,7 @@ from sonic_cms.db.schema.auth import AuthSession, AuthThrottle, AuthTotpStep
 from sonic_cms.db.schema.autosaves import ContentAutosave
 from sonic_cms.db.schema.base import Base
 from sonic_cms.db.schema.change_log import ChangeLogEntry, ChangeLogPause
+from sonic_cms.db.schema.comments import COMMENT_STATUSES, Comment, ContentCommentCount
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
 from sonic_cms.db.schema.logs import LOG_CATEGORIES, LOG_LEVELS, LogConfig, SystemLog
 from sonic_cms.db.schema.plugins import (
@@ -28,6 +29,7 @@ from sonic_cms.db.schema.workflow import (
 metadata = Base.metadata
 
 __all__ = [
+    "COMMENT_STATUSES",
     "LOG_CATEGORIES",
     "LOG_LEVELS",
     "ApiToken",
@@ -38,8 +40,10 @@ __all__ = [
     "ChangeLogEntry",
     "ChangeLogPause",
     "Collection",
+    "Comment",
     "Content",
     "ContentAutosave",
+    "ContentCommentCount",
     "ContentVersion",
     "LogConfig",
     "Media",

@@ -11,6 +11,7 @@ from typing import cast
 from sqlalchemy import Table
 
 from sonic_cms.db.schema.autosaves import ContentAutosave
+from sonic_cms.db.schema.comments import Comment, ContentCommentCount
 from sonic_cms.db.schema.core import Collection, Content, ContentVersion, Media, User
 
 COLLECTIONS = cast(Table, Collection.__table__)
@@ -19,3 +20,5 @@ VERSIONS = cast(Table, ContentVersion.__table__)
 MEDIA = cast(Table, Media.__table__)
 USERS = cast(Table, User.__table__)
 AUTOSAVES = cast(Table, ContentAutosave.__table__)
+COMMENTS = cast(Table, Comment.__table__)
+COMMENT_COUNTS = cast(Table, ContentCommentCount.__table__)

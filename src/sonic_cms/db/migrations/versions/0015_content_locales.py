@@ -25,7 +25,7 @@ Downgrade deletes the translations (their versions, history and schedules) and r
 UNIQUE(collection_id, slug).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 06:30:00
 """
 
@@ -40,7 +40,7 @@ from sqlalchemy import Connection, text
 from sonic_cms.db.change_capture import ensure_capture
 
 revision = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 
 _OLD_UNIQUE = "uq_content_collection_id_slug"
 _INDEXES = (
