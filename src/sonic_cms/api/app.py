@@ -41,7 +41,6 @@ from sonic_cms.api.response_cache import ResponseCacheMiddleware
 from sonic_cms.api.responses import JSONBytesResponse
 from sonic_cms.api.routes import (
     account,
-    admin_collections,
     api_tokens,
     collections,
     comments,
@@ -49,18 +48,19 @@ from sonic_cms.api.routes import (
     files,
     health,
     media,
-    permissions_admin,
-    settings_admin,
     system,
     translations,
-    users_admin,
     workflow,
 )
 from sonic_cms.api.routes import auth as auth_routes
-from sonic_cms.api.routes import cache as cache_routes
-from sonic_cms.api.routes import logs as log_routes
-from sonic_cms.api.routes import plugins as plugin_routes
-from sonic_cms.api.routes import webhooks as webhook_routes
+from sonic_cms.api.routes.admin import cache as cache_routes
+from sonic_cms.api.routes.admin import collections as admin_collections
+from sonic_cms.api.routes.admin import logs as log_routes
+from sonic_cms.api.routes.admin import permissions as permissions_admin
+from sonic_cms.api.routes.admin import plugins as plugin_routes
+from sonic_cms.api.routes.admin import settings as settings_admin
+from sonic_cms.api.routes.admin import users as users_admin
+from sonic_cms.api.routes.admin import webhooks as webhook_routes
 from sonic_cms.api.routes.auth import client_ip
 from sonic_cms.api.routes.health import HealthProbes
 from sonic_cms.clock import Clock
