@@ -112,6 +112,9 @@ def make_settings(url: str, **overrides: object) -> Settings:
         "auto_migrate": False,
         "collections_sync_on_start": False,
         "scheduler_interval_seconds": 0,
+        # background work polls the database on its own clock; a test that wants the webhook
+        # worker running in the app turns it on (tests/webhooks)
+        "webhooks_enabled": False,
         "public_url": "http://testserver",  # TestClient's origin
         "plugin_status_ttl_ms": 3_600_000,
         "permission_cache_ttl_seconds": 3600,

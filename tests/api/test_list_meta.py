@@ -69,7 +69,16 @@ def test_every_list_route_answers_meta_timestamp(
     uploaded = upload(client, headers, "meta.png", image_bytes(), "image/png")
     assert uploaded.status_code == 200, uploaded.text
     media_id = uploaded.json()["file"]["id"]
-    values = {"name": name, "item_id": item, "content_id": item, "media_id": media_id}
+    hook = {"url": "https://93.184.215.14/hook", "events": ["content:create"]}
+    endpoint = client.post("/admin/api/webhooks", json=hook, headers=headers)
+    assert endpoint.status_code == 201, endpoint.text
+    values = {
+        "name": name,
+        "item_id": item,
+        "content_id": item,
+        "media_id": media_id,
+        "endpoint_id": endpoint.json()["data"]["id"],
+    }
     spec = client.get("/openapi.json").json()
     checked = []
     for path, _ in list_routes(spec):

@@ -56,6 +56,9 @@ def test_lists_show_each_items_approved_count(site: Site):
     by_slug = site.client.get("/api/content", params={"filter[id][eq]": site.published})
     assert by_slug.status_code == 200, by_slug.text
     assert by_slug.json()["data"][0]["comments"] == {"approved": 2}
+    in_locale = site.client.get(f"/api/content/{site.published}", params={"locale": "en"})
+    assert in_locale.status_code == 200, in_locale.text
+    assert in_locale.json()["data"]["comments"] == {"approved": 2}  # the localised read too
 
 
 def test_writes_keep_their_representation(site: Site):

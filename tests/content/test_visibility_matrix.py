@@ -129,6 +129,12 @@ TABLE = [
         {**DRAFTS_ONLY, "anonymous": 404}),
     Row("translations of the published item", lambda s: f"/api/content/{s.edited}/translations",
         NOBODY, _all(200)),
+    # comments (docs/comments.md): readable by whoever may read the item; the never-published
+    # draft carries an approved comment with MARKER
+    Row("comments of the never-published draft", lambda s: f"/api/content/{s.hidden}/comments",
+        DRAFT_READERS, {**DRAFTS_ONLY, "anonymous": 404}),
+    Row("comments of the published item", lambda s: f"/api/content/{s.edited}/comments", NOBODY,
+        _all(200)),
 ]  # fmt: skip
 
 
@@ -165,6 +171,10 @@ def _tell(client: TestClient, clock: FrozenClock, people: dict[str, dict[str, st
     linking_body = {"title": "Links", "slug": "links", "status": "published"}
     linking = {**linking_body, "collectionId": "notes", "data": {"related": hidden}}
     linking_id = str(post("/api/content", editor, linking)["id"])
+    comment = post(f"/api/content/{hidden}/comments", owner, {"body": f"note {MARKER}"})
+    approved = client.post(f"/admin/api/comments/{comment['id']}/approve", headers=editor)
+    assert approved.status_code == 200, approved.text
+    post(f"/api/content/{edited}/comments", editor, {"body": "looks good"})
     clock.advance(MINUTE)
     return Story(edited, hidden, linking_id, draft_moment, clock.now_ms())
 
@@ -225,6 +235,7 @@ def test_the_table_covers_every_get_route_that_returns_content(client: TestClien
         "/api/content/{item_id}/versions/diff",
         "/api/content/{content_id}/history",
         "/api/content/{item_id}/translations",
+        "/api/content/{item_id}/comments",
     }
     paths = client.get("/openapi.json").json()["paths"]
     content_gets = {

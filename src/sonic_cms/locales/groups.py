@@ -77,8 +77,9 @@ def _row_in(other: Any, tag: str, default: str) -> ColumnElement[bool]:
     return and_(other.c.translation_group_id == GROUP_OF, other.c.locale == literal(tag))
 
 
-def group_rows(conn: Connection, group: str) -> list[Row[Any]]:
-    """Every row of a group, the default-locale row first."""
-    query = select(CONTENT).where(in_group(group))
+def group_rows(conn: Connection, group: str, *extra: ColumnElement[Any]) -> list[Row[Any]]:
+    """Every row of a group, the default-locale row first; ``extra`` columns are read beside
+    the row's own (a read adds its computed columns, such as the approved comment count)."""
+    query = select(CONTENT, *extra).where(in_group(group))
     rows = conn.execute(query).all()
     return sorted(rows, key=lambda r: (r.locale is not None, r.locale or ""))

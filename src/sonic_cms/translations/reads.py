@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Row, select
 from sonic_cms.content.access import can_read_row, require_readable
 from sonic_cms.content.collections import find_collection
 from sonic_cms.content.history import content_as_of, with_includes
-from sonic_cms.content.rows import load_item
+from sonic_cms.content.rows import APPROVED_COMMENTS, load_item
 from sonic_cms.context import Context
 from sonic_cms.db.schema.tables import CONTENT
 from sonic_cms.errors import NotFound
@@ -94,7 +94,8 @@ def _slug_holder(
 def _best_row(ctx: Context, conn: Connection, group: str, tag: str) -> Row[Any]:
     """The group's row of the first locale in ``tag``'s chain the reader may see."""
     now, default = ctx.clock.now_ms(), ctx.settings.default_locale
-    by_locale = {locale_of(r, default): r for r in group_rows(conn, group)}
+    rows = group_rows(conn, group, APPROVED_COMMENTS)
+    by_locale = {locale_of(r, default): r for r in rows}
     for step in read_chain(ctx.settings, tag):
         row = by_locale.get(step)
         if row is not None and can_read_row(ctx.actor, row, now):
