@@ -88,6 +88,7 @@ def _seed(client: TestClient, headers: dict[str, str]) -> dict[str, str]:
         "category": "api",
         "faq_id": "missing-faq",
         "comment_id": "missing-comment",
+        "endpoint_id": "missing-endpoint",
     }
 
 

@@ -341,6 +341,8 @@ def test_every_documented_path_parameter_is_pinned_by_the_seed() -> None:
         "category",
         "comment_id",
         "content_id",
+        "endpoint_id",
+        "event_id",
         "faq_id",
         "item_id",
         "key",

@@ -75,7 +75,9 @@ def test_each_status_action_moves_every_item_and_answers_the_items(
     assert body["meta"]["timestamp"].endswith("Z")
     assert _statuses(db, ids) == dict.fromkeys(ids, end)
     single = client.get(f"/api/content/{ids[0]}", headers=people.headers["editor"]).json()
-    assert body["data"][0]["item"] == single["data"]  # the single routes' representation
+    # the single write routes' representation: a read's, without the reads' comment count
+    read = {k: v for k, v in single["data"].items() if k != "comments"}
+    assert "comments" in single["data"] and body["data"][0]["item"] == read
     with db.read() as conn:  # a workflow move each, recorded like the single route's
         moves = select(func.count()).select_from(WorkflowHistory)
         assert conn.execute(moves.where(WorkflowHistory.content_id.in_(ids))).scalar_one() == 3
