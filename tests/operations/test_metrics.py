@@ -332,6 +332,10 @@ def test_two_workers_add_up_in_one_scrape(
                 sent += 8
                 per_worker = _per_worker(directory, route, tmp_path / "scratch")
         assert sorted(n > 0 for n in per_worker.values()) == [True, True], per_worker
+        # a worker records a request's metrics after its answer is sent: wait for the last
+        while sum(per_worker.values()) < sent and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+            per_worker = _per_worker(directory, route, tmp_path / "scratch")
         scrape_response = httpx.get(server.url + "/metrics", headers=AUTH, timeout=10)
         assert scrape_response.status_code == 200
         total = requests_of(parse(scrape_response.text), route)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from multiprocessing.synchronize import Barrier
 
 from sqlalchemy import func, select
@@ -35,6 +36,10 @@ def execute_until_idle(url: str, now_ms: int) -> list[str]:
             done.extend(report.completed)
             if not report.completed and not report.failed and not _pending(db):
                 return done
+            # a served executor waits its interval between passes; without a pause, on SQLite
+            # the process holding the write lock takes it again before the other's busy
+            # handler wakes, and may run every pass
+            time.sleep(0.005)
     finally:
         db.dispose()
 
