@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, literal_column, or_, select, true
 
 from sonic_cms.actors import Actor
 from sonic_cms.auth.ownership import holds_own_or_any, require_own_or_any
@@ -24,6 +24,8 @@ from sonic_cms.db.schema.tables import CONTENT
 from sonic_cms.errors import Forbidden, NotFound, Unauthorized
 
 STATUSES = ("draft", "published", "archived")
+#: The published status as SQL text: a constant, so no bound parameter (see :func:`is_public`).
+PUBLISHED_SQL: ColumnElement[str] = literal_column("'published'")
 
 
 def sees_everything(actor: Actor) -> bool:
@@ -34,8 +36,13 @@ def sees_everything(actor: Actor) -> bool:
 def is_public(now_ms: int | ColumnElement[int] | None) -> ColumnElement[bool]:
     """Published, past its embargo and not yet expired (checked at read time, so content
     disappears at its expiry minute even if the scheduler runs late). ``now_ms`` may be a
-    bound parameter, for a statement built once and run at many moments."""
-    published = CONTENT.c.status == "published"
+    bound parameter, for a statement built once and run at many moments.
+
+    ``'published'`` is written into the SQL, not bound: SQLite checks a bound value against
+    the seed's partial index ``idx_published_content`` (``WHERE status = 'published'``) and
+    then prepares the statement again at every execution, which cost a list read about 45 us
+    of its 115 (bench/README.md, "Published as a literal")."""
+    published = CONTENT.c.status == PUBLISHED_SQL
     if now_ms is None:
         return published
     return and_(
