@@ -41,7 +41,7 @@ def is_public(now_ms: int | ColumnElement[int] | None) -> ColumnElement[bool]:
     ``'published'`` is written into the SQL, not bound: SQLite checks a bound value against
     the seed's partial index ``idx_published_content`` (``WHERE status = 'published'``) and
     then prepares the statement again at every execution, which cost a list read about 45 us
-    of its 115 (bench/README.md, "Published as a literal")."""
+    of its 115 (bench/README.md, "Issue 18's figures against issue 17's")."""
     published = CONTENT.c.status == PUBLISHED_SQL
     if now_ms is None:
         return published
