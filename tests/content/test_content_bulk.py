@@ -16,6 +16,7 @@ from sonic_cms.cli.main import app
 from sonic_cms.content.bulk import Malformed, bulk_create_items
 from sonic_cms.content.items import create_item
 from sonic_cms.content.lists import list_content
+from sonic_cms.db.planner_statistics import MIN_GROWTH, GrowthAnalyzer
 from sonic_cms.db.schema import Content, ContentVersion
 from sonic_cms.errors import NotFound
 from tests.content.helpers import context_on, counts, sync_examples
@@ -463,3 +464,43 @@ def test_a_batch_announces_the_tables_it_wrote_for_cache_invalidation(db, clock,
     db.commit_listeners.append(announced.append)
     _import(db, clock, [_post(1), _post(2)], author)
     assert {"content", "content_versions"} <= set().union(*announced)
+
+
+def _insert_probe_rows(db, count: int) -> float:
+    """Add ``count`` rows to growth_probe; what PostgreSQL's statistics count there now."""
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO growth_probe SELECT generate_series(1, :n)"), {"n": count})
+    with db.read() as conn:
+        return float(
+            conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'growth_probe'")
+            ).scalar_one()
+        )
+
+
+@POSTGRES_ONLY
+def test_statistics_are_taken_again_each_time_an_import_doubles_the_table(db):
+    """A plan made from an empty table's statistics walks the whole collection for each slug
+    of a batch; the import refreshes them once it has doubled what they counted."""
+    with db.write() as conn:
+        conn.execute(text("CREATE TABLE growth_probe (id integer)"))
+        conn.execute(text("ANALYZE growth_probe"))
+    analyzer = GrowthAnalyzer.start(db, "growth_probe")
+    assert analyzer is not None and analyzer.counted == 0
+    analyzer.wrote(MIN_GROWTH - 1)
+    assert _insert_probe_rows(db, MIN_GROWTH - 1) == 0  # too small to pay for an ANALYZE
+    _insert_probe_rows(db, 1)
+    analyzer.wrote(1)
+    assert _insert_probe_rows(db, 0) == MIN_GROWTH
+    _insert_probe_rows(db, MIN_GROWTH - 1)
+    analyzer.wrote(MIN_GROWTH - 1)
+    assert _insert_probe_rows(db, 0) == MIN_GROWTH  # not doubled yet
+    _insert_probe_rows(db, 1)
+    analyzer.wrote(1)
+    assert _insert_probe_rows(db, 0) == 2 * MIN_GROWTH
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_sqlite_imports_take_no_statistics(db):
+    """SQLite's planner trusts the indexes without statistics: nothing to refresh."""
+    assert GrowthAnalyzer.start(db, "content") is None

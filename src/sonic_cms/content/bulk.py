@@ -62,6 +62,7 @@ from sonic_cms.db.change_capture import (
     pg_log_inserted,
     sqlite_log_inserted,
 )
+from sonic_cms.db.planner_statistics import GrowthAnalyzer
 from sonic_cms.db.row_sets import PackedRows, packed_rows
 from sonic_cms.db.schema.tables import CONTENT, USERS, VERSIONS
 from sonic_cms.errors import BadRequest
@@ -159,13 +160,17 @@ def bulk_create_items(
     job = _Import(ctx, collection, default_author)
     report = ImportReport()
     batches = _batches(items, batch_size, first_line)
+    statistics = GrowthAnalyzer.start(db, "content", "content_versions")
     with _cyclic_gc_paused():
         if any(ctx.hooks.has(hook, "filter") for hook in _ITEM_FILTERS):
             # filters must see each item inside its batch's transaction: one stage
-            for start, batch in batches:
-                report.batches.append(job.run_sequential(start, batch))
+            results = (job.run_sequential(start, batch) for start, batch in batches)
         else:
-            report.batches.extend(job.run_pipelined(batches))
+            results = job.run_pipelined(batches)
+        for result in results:
+            report.batches.append(result)
+            if statistics is not None:
+                statistics.wrote(result.written)
     if report.created and db.dialect == "postgresql":
         # fresh statistics: without them the planner may scan content for a search (seconds)
         with db.write() as conn:
