@@ -7,7 +7,9 @@ SQLite's FTS5 folds case and accents; before revision 0008 PostgreSQL folded cas
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
+from sonic_cms.content.search import plan_each_search
 from tests.content.helpers import counts
 from tests.content.test_query_api import INJECTIONS
 from tests.utils.auth import bearer_headers
@@ -139,3 +141,27 @@ def test_hostile_search_text_is_words_or_400_never_500(client, recipes, db, sear
 )
 def test_hostile_text_means_the_same_words_on_both_engines(client, recipes, search, expected):
     assert _found(client, search) == expected
+
+
+def _planner_settings(conn) -> tuple[str, str]:
+    row = conn.execute(
+        text(
+            "SELECT current_setting('plan_cache_mode'), "
+            "current_setting('max_parallel_workers_per_gather')"
+        )
+    ).one()
+    return (row[0], row[1])
+
+
+@pytest.mark.parametrize("engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_search_transaction_plans_for_its_words_without_parallel_workers(db):
+    """A search is planned per call (a generic plan cannot see how many items the words match)
+    and without parallel workers (their start-up costs more than a thousand-match window);
+    both only for the search's own transaction."""
+    with db.read() as conn:
+        before = _planner_settings(conn)
+        plan_each_search(conn, "postgresql")
+        assert _planner_settings(conn) == ("force_custom_plan", "0")
+    assert before != ("force_custom_plan", "0")
+    with db.read() as conn:
+        assert _planner_settings(conn) == before

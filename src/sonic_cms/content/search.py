@@ -146,10 +146,16 @@ def plan_each_search(conn: Connection, dialect: str) -> None:
     generic plan, which cannot know how many items the words match: the same plan for a rare word
     (read the few hits from the GIN index) and for common ones (walk the newest items, probe each
     one's vector). The generic plan took 763 ms instead of 77 ms for two common words at 100k
-    items. ``SET LOCAL`` ends with the transaction.
+    items. No parallel workers either: the window reads at most a thousand matches, and the
+    workers' start-up and merge cost more than they save (two common words at 100k items:
+    15.9 ms with two workers, 9.4 ms without; bench/README.md, "Search top-k"). Both settings
+    are transaction-local (``SET LOCAL``): they end with the transaction.
     """
     if dialect == "postgresql":
-        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        conn.exec_driver_sql(
+            "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
 
 
 @dataclass(frozen=True)
