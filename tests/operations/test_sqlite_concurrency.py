@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 
 from sqlalchemy import text
 
@@ -42,3 +44,50 @@ def test_connections_use_wal_foreign_keys_and_full_sync(sqlite_db: Database):
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 30000
+
+
+def test_a_second_writer_in_the_process_waits_its_turn_before_touching_sqlite(
+    sqlite_db: Database,
+):
+    """SQLite's busy handler lets a waiting writer sleep up to 100 ms between tries, so under a
+    stream of writes one could keep missing the lock; writers of one process queue on a lock
+    instead and run as soon as the previous one commits. While the first holds its
+    transaction, the second has not even taken a connection."""
+    holding, release = threading.Event(), threading.Event()
+    second_started = threading.Event()
+
+    def first() -> None:
+        with sqlite_db.write() as conn:
+            conn.execute(text("UPDATE log_config SET retention_days = 7 WHERE category = 'api'"))
+            holding.set()
+            release.wait(10)
+
+    def second() -> None:
+        second_started.set()
+        with sqlite_db.write() as conn:
+            conn.execute(text("UPDATE log_config SET retention_days = 9 WHERE category = 'api'"))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    assert second_started.wait(10)
+    time.sleep(0.2)  # time for the second writer to reach SQLite, if nothing stopped it
+    in_use = sqlite_db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert in_use == 1
+    with sqlite_db.read() as conn:
+        days = conn.execute(
+            text("SELECT retention_days FROM log_config WHERE category = 'api'")
+        ).scalar_one()
+    assert days == 9  # the second writer ran, after the first
+
+
+def test_databases_on_one_file_share_one_turn(sqlite_db: Database):
+    twin = Database(sqlite_db.settings)
+    try:
+        assert twin._writer_turn is sqlite_db._writer_turn is not None
+    finally:
+        twin.dispose()

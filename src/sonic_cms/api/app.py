@@ -114,9 +114,11 @@ def create_app(
     clock: Clock | None = None,
     storage: Storage | None = None,
     plugins: Iterable[PluginSpec] = (),
+    owns_process: bool = False,
 ) -> FastAPI:
     """Build the application for ``settings``; ``db``, ``clock``, ``storage`` and extra
-    ``plugins`` may be injected by tests."""
+    ``plugins`` may be injected by tests; ``owns_process`` when it is its process's only app
+    (a server worker)."""
     context = build_context(settings, db, clock, storage, plugins)
     app = SonicApp(
         title="sonic-cms",
@@ -126,7 +128,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         telemetry=_telemetry(settings.telemetry_enabled),
-        lifespan=build_lifespan(context, owns_db=db is None),
+        lifespan=build_lifespan(context, owns_db=db is None, owns_process=owns_process),
     )
     app.state.ctx = context
     #: When this app was built, for ``/api/system/health``'s ``uptime``.
@@ -195,4 +197,4 @@ def app_from_environment() -> FastAPI:
     uvicorn has configured its loggers, so the access-log scrubber stays attached)."""
     install_access_log_scrubber()
     forget_at_exit()
-    return create_app(load_settings())
+    return create_app(load_settings(), owns_process=True)

@@ -162,6 +162,7 @@ def bulk_create_items(
     batches = _batches(items, batch_size, first_line)
     statistics = GrowthAnalyzer.start(db, "content", "content_versions")
     with _cyclic_gc_paused():
+        results: Iterator[BatchResult]
         if any(ctx.hooks.has(hook, "filter") for hook in _ITEM_FILTERS):
             # filters must see each item inside its batch's transaction: one stage
             results = (job.run_sequential(start, batch) for start, batch in batches)
