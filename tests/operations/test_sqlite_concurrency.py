@@ -6,9 +6,14 @@ import multiprocessing
 import threading
 import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from sonic_cms.clock import Clock
+from sonic_cms.content.history import get_item
+from sonic_cms.content.items import create_item
 from sonic_cms.db.engine import Database
+from tests.content.helpers import context_on, sync_examples
+from tests.utils.auth import actor_with_role
 from tests.utils.sqlite_writers import write_many
 
 PROCESSES = 4
@@ -91,3 +96,38 @@ def test_databases_on_one_file_share_one_turn(sqlite_db: Database):
         assert twin._writer_turn is sqlite_db._writer_turn is not None
     finally:
         twin.dispose()
+
+
+def _statements(db: Database) -> list[str]:
+    """Every statement ``db`` sends from now on (appended as they go)."""
+    sent: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: sent.append(sql))
+    return sent
+
+
+def test_a_one_statement_read_sends_no_begin_on_sqlite(sqlite_db: Database):
+    """Reading an item by id is one SELECT: on SQLite it is its own read transaction, so no
+    BEGIN goes with it; a read of several statements keeps its transaction (one snapshot)."""
+    sent = _statements(sqlite_db)
+    with sqlite_db.read_statement() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM log_config")).scalar_one() > 0
+        assert not conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+    with sqlite_db.read() as conn:
+        conn.execute(text("SELECT 1")).scalar_one()
+        assert conn.connection.driver_connection.in_transaction  # type: ignore[union-attr]
+    assert sent == ["SELECT COUNT(*) FROM log_config", "BEGIN", "SELECT 1"]
+
+
+def test_an_item_read_by_id_is_one_statement_and_sees_the_latest_commit(
+    sqlite_db: Database, clock: Clock
+):
+    sync_examples(sqlite_db, clock)
+    ctx = context_on(sqlite_db, clock, actor_with_role(sqlite_db, clock, "admin"))
+    body = {"collectionId": "blog-posts", "title": "First", "data": {"content": "x"}}
+    item_id = create_item(ctx, body)["id"]
+    sent = _statements(sqlite_db)
+    assert get_item(ctx, item_id)["title"] == "First"
+    assert [statement.split()[0] for statement in sent] == ["SELECT"]
+    with sqlite_db.write() as conn:
+        conn.execute(text("UPDATE content SET title = 'Second' WHERE id = :id"), {"id": item_id})
+    assert get_item(ctx, item_id)["title"] == "Second"

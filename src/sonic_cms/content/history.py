@@ -158,7 +158,9 @@ def get_item(
     ctx.actor.require("content.read")
     if as_of is not None:
         return content_as_of(ctx, item_id, as_of, include=include)
-    with ctx.db.read() as conn:
+    # without includes the read is one statement, which needs no transaction of its own
+    reading = ctx.db.read() if include else ctx.db.read_statement()
+    with reading as conn:
         row = require_readable(ctx.actor, read_item(conn, item_id), ctx.clock.now_ms())
         return with_includes(conn, ctx, row, include)
 

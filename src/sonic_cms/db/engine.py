@@ -56,6 +56,8 @@ def _install_sqlite_discipline(engine: Engine, settings: Settings) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(BEGIN_MODE, "IMMEDIATE")
+        if mode == "NONE":  # Database.read_statement: the statement is its own transaction
+            return
         conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
@@ -191,6 +193,24 @@ class Database:
         """A read-only transaction (deferred BEGIN on SQLite, so readers never take the lock)."""
         with self.engine.connect() as conn:
             conn = conn.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read_statement(self) -> Iterator[Connection]:
+        """A connection for a read that runs one statement: on SQLite no BEGIN and COMMIT
+        around it (a lone SELECT is its own read transaction, and the two cost a fifth of
+        reading an item by id in-process: 94 -> 76 us); on PostgreSQL :meth:`read`.
+
+        Only for exactly one statement: several need :meth:`read`, whose transaction gives
+        them one snapshot.
+        """
+        if not self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{BEGIN_MODE: "NONE"})
             with conn.begin():
                 yield conn
 
