@@ -80,11 +80,11 @@ def freeze_heap() -> None:
 
     A worker holds about 200,000 container objects after start-up (modules, functions, the
     routes, pydantic models), and a full collection walks them all: 100 to 180 ms with the event
-    loop stopped, a few times a minute under load, the whole p99 of a mixed load
-    (bench/README.md, "Mixed load and the cyclic collector"). They live as long as the process,
-    so collecting once and freezing them (``gc.freeze``, as the gc module's documentation
-    advises for long-running servers) leaves later collections only what requests made since.
-    Never called where several apps share a process (the tests): what is frozen is never freed.
+    loop stopped, a few times a minute under load (bench/README.md, "Mixed load"). They live as
+    long as the process, so collecting once and freezing them (``gc.freeze``, as the gc module's
+    documentation advises for long-running servers) leaves later collections only what requests
+    made since. Never called where several apps share a process (the tests): what is frozen is
+    never freed.
     """
     gc.collect()
     gc.freeze()

@@ -148,7 +148,7 @@ def plan_each_search(conn: Connection, dialect: str) -> None:
     one's vector). The generic plan took 763 ms instead of 77 ms for two common words at 100k
     items. No parallel workers either: the window reads at most a thousand matches, and the
     workers' start-up and merge cost more than they save (two common words at 100k items:
-    15.9 ms with two workers, 9.4 ms without; bench/README.md, "Search top-k"). Both settings
+    15.9 ms with two workers, 9.4 ms without; bench/README.md, "Search at 100k items"). Both
     are transaction-local (``SET LOCAL``): they end with the transaction.
     """
     if dialect == "postgresql":
