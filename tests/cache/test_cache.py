@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from sonic_cms.cache import CacheKey, TieredCache
+from sonic_cms.cache import CacheKey, CacheResult, TieredCache
 from sonic_cms.cache.memory import MemoryStore
 from sonic_cms.clock import FrozenClock
 from sonic_cms.config import Settings
@@ -356,6 +357,43 @@ async def test_concurrent_misses_of_one_key_load_once(pair: tuple[TieredCache, T
         for _ in range(10):
             group.start_soon(read)
     assert results == [b"page"] * 10 and calls == 1
+
+
+@pytest.mark.redis
+@pytest.mark.anyio
+async def test_a_miss_whose_redis_answer_comes_after_another_load_does_not_load_again(
+    redis_pair: tuple[TieredCache, TieredCache],
+):
+    """Request "late" misses memory and asks Redis; before Redis's (empty) answer arrives,
+    request "first" loads the key and stops being pending. "late" must find it in memory
+    instead of querying the database a second time (a race the concurrent test hit at random)."""
+    a, _ = redis_pair
+    late_asked, first_done = asyncio.Event(), asyncio.Event()
+    real_get = a._redis_get
+
+    async def held_get(full: str) -> bytes | None:
+        value = await real_get(full)
+        task = asyncio.current_task()
+        if task is not None and task.get_name() == "late":
+            late_asked.set()
+            await first_done.wait()
+        return value
+
+    a._redis_get = held_get  # type: ignore[method-assign]
+    source = Source()
+
+    async def first() -> CacheResult:
+        result = await a.get_or_load(KEY, source.load)
+        first_done.set()
+        return result
+
+    late = asyncio.create_task(a.get_or_load(KEY, source.load), name="late")
+    await late_asked.wait()
+    early = await asyncio.create_task(first(), name="first")
+    held = await late
+    assert source.loads == 1
+    assert sorted([early.source, held.source]) == ["database", "memory"]
+    assert held.value == early.value == b"v1"
 
 
 @pytest.mark.anyio

@@ -34,15 +34,20 @@ class MemoryStore(CacheStore):
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get_now(self, key: str) -> bytes | None:
-        """Synchronous lookup, counted as a hit or miss."""
+    def get_now(self, key: str, *, count_miss: bool = True) -> bytes | None:
+        """Synchronous lookup, counted as a hit or miss.
+
+        ``count_miss=False`` is for a second look within one request (after an await, another
+        request may have filled the key): its miss was already counted by the first look.
+        """
         namespace = namespace_of(key)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.expires_ms <= self.clock.now_ms():
                 if entry is not None:
                     self._drop(key)
-                self.stats.count("misses", namespace)
+                if count_miss:
+                    self.stats.count("misses", namespace)
                 return None
             self._entries.move_to_end(key)
             self.stats.count("hits", namespace)

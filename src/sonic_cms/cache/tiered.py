@@ -177,6 +177,11 @@ class TieredCache:
             if value is not None:
                 self.memory.set_now(full, value, memory_ttl)
                 return CacheResult(value, "redis")
+            # While Redis answered, another request of this process may have loaded the key
+            # and stopped being pending; without this second look we would load it again.
+            value = self.memory.get_now(full, count_miss=False)
+            if value is not None:
+                return CacheResult(value, "memory")
         return None
 
     async def _load_once(
