@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         256, ge=0, description="SQLite memory-mapped I/O per connection, in MiB; 0 turns it off"
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size per process")
+    db_ping_after_idle_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="PostgreSQL: a pooled connection idle this long is pinged before reuse "
+        "(one that the server closed is always replaced); 0 pings every checkout",
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest JSON request body accepted (413 beyond)"
     )

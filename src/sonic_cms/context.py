@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import Connection
 
@@ -54,6 +55,9 @@ class Context:
     #: Facts read from the database, kept while nothing they depend on was written
     #: (cache/memo.py); shared by every context narrowed from the same root.
     memo: Memo = field(default_factory=Memo)
+    #: How many PostgreSQL reads may run in worker threads at once (the composition root sizes
+    #: it to the connection pool); None: anyio's default limiter (40 threads).
+    read_slots: anyio.CapacityLimiter | None = None
 
     def stamp(self, namespaces: tuple[str, ...]) -> Stamp | None:
         """The generations to remember a fact under; read them *before* reading the fact."""
@@ -90,11 +94,15 @@ class Context:
         """Run a read off the event loop unless it is a sub-millisecond local SQLite read.
 
         A thread hop costs more than a SQLite page read from the OS cache, so SQLite reads run
-        inline; a PostgreSQL round trip must never block the loop, so it goes to a thread.
+        inline; a PostgreSQL round trip must never block the loop, so it goes to a thread, at
+        most :attr:`read_slots` at once. More threads than pooled connections only open and
+        close overflow connections and take the GIL from the event loop: with anyio's 40
+        threads, item reads by id at c=16 had a p99 of 180-450 ms, with 10 threads 67-186 ms
+        (bench/README.md, "PostgreSQL reads without needless round trips").
         """
         if self.db.is_sqlite:
             return call()
-        return await anyio.to_thread.run_sync(call)
+        return await anyio.to_thread.run_sync(call, limiter=self.read_slots)
 
     async def run_write(self, call: Callable[[], T]) -> T:
         """Run a write in a worker thread: a SQLite writer may wait on the lock (busy_timeout)."""

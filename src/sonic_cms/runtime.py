@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import anyio
+
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock, SystemClock
 from sonic_cms.config import Settings
@@ -76,6 +78,7 @@ def build_runtime(
         storage=storage,
         hooks=bus,
         generations=cache.local.get,
+        read_slots=anyio.CapacityLimiter(settings.db_pool_size),
     )
     # Services write webhook events into their own transactions through the bus (an outbox).
     bus.outbox = Outbox(context)

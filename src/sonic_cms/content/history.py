@@ -159,7 +159,7 @@ def get_item(
     if as_of is not None:
         return content_as_of(ctx, item_id, as_of, include=include)
     # without includes the read is one statement, which needs no transaction of its own
-    reading = ctx.db.read() if include else ctx.db.read_statement()
+    reading = ctx.db.read_committed() if include else ctx.db.read_statement()
     with reading as conn:
         row = require_readable(ctx.actor, read_item(conn, item_id), ctx.clock.now_ms())
         return with_includes(conn, ctx, row, include)
@@ -180,7 +180,7 @@ def get_item_by_slug(
     actor may not read).
     """
     ctx.actor.require("content.read")
-    with ctx.db.read() as conn:
+    with ctx.db.read_committed() as conn:
         row = _by_slug(conn, ctx, collection, slug)
         if as_of is None:
             return with_includes(conn, ctx, row, include)

@@ -278,7 +278,9 @@ def list_content(
     ctx.actor.require("content.read")
     # Read before the transaction's first statement (cache/memo.py explains why).
     collections_read, content_read = ctx.stamp(("collection",)), ctx.stamp(("content",))
-    with db.read() as conn:
+    # A search sets transaction-local planner settings on PostgreSQL (search.plan_each_search).
+    searching = any(name == "search" for name, _ in pairs)
+    with db.read() if searching else db.read_committed() as conn:
         collection_id, row = None, None
         if collection is not None:
             row = recall_collection(ctx, conn, collection, collections_read)

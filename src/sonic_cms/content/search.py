@@ -152,6 +152,9 @@ def plan_each_search(conn: Connection, dialect: str) -> None:
     are transaction-local (``SET LOCAL``): they end with the transaction.
     """
     if dialect == "postgresql":
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            # the settings would end with this statement: the search needs Database.read()
+            raise RuntimeError("a search must run in a transaction")
         conn.exec_driver_sql(
             "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
             "set_config('max_parallel_workers_per_gather', '0', true)"

@@ -6,10 +6,15 @@ writes fails with SQLITE_BUSY at once, whatever busy_timeout says, so writers mu
 up front; read-only work opts into a deferred BEGIN through :meth:`Database.read`.
 
 PostgreSQL: psycopg 3 with a pool, sessions in UTC so DATETIME columns read the same everywhere.
+Each round trip to the server costs about 300 us on a busy two-core machine, more than reading an
+item, so the hot reads avoid the ones they do not need: the pool pings a connection only when it
+may be dead (:func:`_install_postgresql_liveness`), and reads that need no transaction of their
+own run in autocommit (:meth:`Database.read_committed`).
 """
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool, StaticPool
 
@@ -75,15 +80,67 @@ def build_engine(settings: Settings) -> Engine:
             )
         _install_sqlite_discipline(engine, settings)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         # jsonb prints a float past 2**64 without an exponent, so the stdlib reads it back as an
         # int that orjson cannot write: orjson reads it as the float the client sent.
         json_deserializer=orjson.loads,
         pool_size=settings.db_pool_size,
-        pool_pre_ping=True,
         connect_args={"options": "-c timezone=UTC"},
     )
+    _install_postgresql_liveness(engine, settings.db_ping_after_idle_seconds)
+    return engine
+
+
+#: Where a pooled connection's record keeps the moment it was last returned to the pool.
+_RETURNED_AT = "sonic_returned_at"
+
+
+def _install_postgresql_liveness(engine: Engine, ping_after_idle: float) -> None:
+    """Hand out only live connections, without a ping round trip on every checkout.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at each checkout: one round trip more per request,
+    which made a third of an item read's time (1.37 -> 0.40 ms for ping, BEGIN, SELECT and
+    COMMIT against the SELECT alone; bench/README.md, "PostgreSQL reads without needless round
+    trips"). A connection is pinged only when it may be dead: when it has data waiting while
+    idle (a server that shut down or dropped it sends an error and closes the socket, which makes
+    it readable), or when it sat in the pool longer than ``ping_after_idle`` seconds (a firewall
+    or a failover can drop it silently). A failed ping makes the pool replace the connection
+    (``DisconnectionError``), as ``pool_pre_ping`` would.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.pop(_RETURNED_AT, None)
+        if returned_at is None:  # a new connection
+            return
+        if time.monotonic() - returned_at < ping_after_idle and not _has_data_waiting(
+            dbapi_connection
+        ):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"the pooled connection is gone: {error}") from error
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection is gone")
+
+
+def _has_data_waiting(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket is readable (the server said something: a shutdown
+    notice or an error before closing) or closed; no round trip."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    try:
+        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _install_metrics(engine: Engine) -> None:
@@ -197,16 +254,37 @@ class Database:
                 yield conn
 
     @contextmanager
+    def read_committed(self) -> Iterator[Connection]:
+        """A read whose statements need only see what was committed before each of them:
+        on PostgreSQL they run in autocommit, on SQLite as :meth:`read`.
+
+        PostgreSQL's default isolation, READ COMMITTED, gives each statement of a transaction
+        its own snapshot, so a read-only transaction there adds nothing but the BEGIN and COMMIT
+        round trips (two thirds of an item read's time: bench/README.md, "PostgreSQL reads
+        without needless round trips"). Not for work that sets transaction-local settings
+        (``SET LOCAL``, ``set_config(..., true)``: search does) or locks rows: use :meth:`read`
+        or :meth:`write`.
+        """
+        if self.is_sqlite:
+            with self.read() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def read_statement(self) -> Iterator[Connection]:
         """A connection for a read that runs one statement: on SQLite no BEGIN and COMMIT
         around it (a lone SELECT is its own read transaction, and the two cost a fifth of
-        reading an item by id in-process: 94 -> 76 us); on PostgreSQL :meth:`read`.
+        reading an item by id in-process: 94 -> 76 us); on PostgreSQL :meth:`read_committed`.
 
         Only for exactly one statement: several need :meth:`read`, whose transaction gives
-        them one snapshot.
+        them one snapshot on SQLite.
         """
         if not self.is_sqlite:
-            with self.read() as conn:
+            with self.read_committed() as conn:
                 yield conn
             return
         with self.engine.connect() as conn:
