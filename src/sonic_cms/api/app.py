@@ -67,7 +67,6 @@ from sonic_cms.clock import Clock
 from sonic_cms.config import Settings, load_settings
 from sonic_cms.db.engine import Database
 from sonic_cms.logs.scrub import install_access_log_scrubber
-from sonic_cms.logs.stdout import request_lines
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.metrics.exposition import PATH as METRICS_PATH
 from sonic_cms.metrics.exposition import metrics_route
@@ -86,10 +85,10 @@ def build_context(
     storage: Storage | None = None,
     plugins: Iterable[PluginSpec] = (),
 ) -> AppContext:
-    """The app's collaborators: the composition root's runtime plus the log writers."""
+    """The app's collaborators: the composition root's runtime plus the log writer."""
     runtime = build_runtime(settings, db=db, clock=clock, storage=storage, plugins=plugins)
     writer = LogWriter(settings, runtime.db, runtime.clock)
-    return AppContext(runtime, writer, request_lines(settings))
+    return AppContext(runtime, writer)
 
 
 class SonicApp(FastAPI):

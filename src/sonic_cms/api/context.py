@@ -1,4 +1,4 @@
-"""What one running app holds: the composition root's runtime and the log writers. Built by
+"""What one running app holds: the composition root's runtime and the log writer. Built by
 create_app, never global."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sonic_cms.config import Settings
 from sonic_cms.context import Context
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions.runtime import PluginRuntime
-from sonic_cms.logs.stdout import RequestLines
 from sonic_cms.logs.writer import LogWriter
 from sonic_cms.media.url_import import ImportSlots
 from sonic_cms.plugins.hooks import HookBus
@@ -39,8 +38,6 @@ class AppContext:
 
     runtime: Runtime
     logs: LogWriter
-    #: One JSON line per request on stdout (None unless SONIC_LOG_FORMAT is json).
-    lines: RequestLines | None = None
     #: URL -> the key (and route) of the cached route that answered it, for the fast path.
     cached_urls: dict[str, KnownUrl] = field(default_factory=dict)
     #: URL imports in flight in this process, for their concurrency caps.

@@ -67,8 +67,6 @@ def build_lifespan(
             context.plugins.close()
             logging.getLogger("sonic_cms").removeHandler(handler)
             context.logs.close()
-            if context.lines is not None:
-                context.lines.close()
             context.cache.detach(context.db)
             await context.cache.close()
             if owns_db:

@@ -25,6 +25,7 @@ from sonic_cms.api.context import AppContext
 from sonic_cms.api.errors import error_response
 from sonic_cms.logs.sampling import RoutineSampler, is_routine
 from sonic_cms.logs.scrub import scrub_query, scrub_text
+from sonic_cms.logs.stdout import request_lines
 from sonic_cms.metrics.recorders import RequestMetrics
 from sonic_cms.plugins import hookspecs
 from sonic_cms.plugins.hooks import HookBus, HookCancelled
@@ -58,7 +59,7 @@ class RequestLogger:
         self.slow_ms = settings.log_slow_request_ms
         self._static = ADMIN_STATIC + "/"
         #: One JSON line per request on stdout (None unless SONIC_LOG_FORMAT is json).
-        self.lines = context.lines
+        self.lines = request_lines(settings)
         self.metrics = RequestMetrics() if settings.metrics_enabled else None
 
     def record(

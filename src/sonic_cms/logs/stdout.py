@@ -6,9 +6,8 @@ nothing here touches the database, so every request gets its line.
 
 - :class:`RequestLines` writes the request line: request id, user id (when authentication
   ran), method, the route template (``/api/collections/{collection}/content``, not the path
-  with its ids), status and duration in ms, from a thread of its own. It is called by the
-  request logger that the middleware and the response cache's fast path share, so cached hits
-  get their line too.
+  with its ids), status and duration in ms. It is called by the request logger that the
+  middleware and the response cache's fast path share, so cached hits get their line too.
 - :class:`JsonLineFormatter` turns every other record (the app's ``sonic_cms.*`` loggers and
   uvicorn's own) into the same shape; :func:`serve_log_config` is the ``logging`` configuration
   `sonic serve` hands to uvicorn, JSON or text by ``SONIC_LOG_FORMAT``, at ``SONIC_LOG_LEVEL``.
@@ -22,10 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -46,8 +43,8 @@ LEVELS = {
 }
 #: The logger name request lines carry, so a collector can tell them from the app's records.
 REQUEST_LOGGER = "sonic_cms.request"
-#: stdout's file descriptor: writes of whole lines, at most 4096 bytes each, so the lines of
-#: several workers sharing the descriptor never interleave (such a pipe write is atomic).
+#: stdout's file descriptor: one ``write`` per line, so the lines of several workers sharing
+#: the descriptor never interleave (a pipe write of up to 4096 bytes is atomic).
 STDOUT_FD = 1
 
 
@@ -59,39 +56,12 @@ def _timestamp(seconds: float) -> str:
 
 
 class RequestLines:
-    """Writes one JSON line per request to stdout, from a thread of its own.
+    """Writes one JSON line per request to stdout (no database, no lock, one ``write``)."""
 
-    The event loop only builds the line and appends it to a bounded buffer. A ``write`` from
-    the loop thread gave up the GIL and then waited for it behind the worker threads: a quarter
-    of the loop's samples in a profile of PostgreSQL reads, and a slow log collector on the
-    pipe would have stalled every request (bench/README.md, "Request lines off the event
-    loop"). The writer sends what gathered in one ``write`` of at most ``PIPE_BUF`` bytes, so
-    the lines of several workers sharing the descriptor still never interleave. Lines beyond
-    ``max_pending`` are dropped and counted; :meth:`close` writes what is left.
-    """
-
-    #: A pipe write of up to this many bytes is atomic (POSIX's PIPE_BUF on Linux).
-    BATCH_BYTES = 4096
-
-    def __init__(
-        self,
-        level: int,
-        fd: int = STDOUT_FD,
-        *,
-        max_pending: int = 10_000,
-        gather_seconds: float = 0.02,
-    ) -> None:
+    def __init__(self, level: int, fd: int = STDOUT_FD) -> None:
         self.level = level
         self.fd = fd
-        self.max_pending = max_pending
-        self.gather_seconds = gather_seconds
         self.failed_writes = 0
-        self.dropped_lines = 0
-        self._pending: deque[bytes] = deque()
-        self._wake = threading.Event()
-        self._closing = False
-        self._lock = threading.Lock()  # one writer at a time: the thread, or close()
-        self._thread: threading.Thread | None = None
 
     def emit(
         self,
@@ -100,7 +70,7 @@ class RequestLines:
         duration_ms: float,
         route: str | None = None,
     ) -> None:
-        """Queue the request's line, unless its level is below ``SONIC_LOG_LEVEL``; ``route``
+        """Write the request's line, unless its level is below ``SONIC_LOG_LEVEL``; ``route``
         when the caller answered the request itself (the template is routing's otherwise)."""
         level = "error" if status >= 500 else "warning" if status >= 400 else "info"
         if LEVELS[level] < self.level:
@@ -120,62 +90,9 @@ class RequestLines:
             "status": status,
             "duration_ms": round(duration_ms, 2),
         }
-        if len(self._pending) >= self.max_pending:  # a stuck stdout must never hold requests
-            self.dropped_lines += 1
-            return
-        self._pending.append(orjson.dumps(line) + b"\n")
-        if self._thread is None and not self._start():  # closed: no thread to write it
-            self.flush()
-        elif not self._wake.is_set():
-            self._wake.set()
-
-    def flush(self) -> None:
-        """Write every queued line now, in the caller's thread."""
-        with self._lock:
-            self._write_pending()
-
-    def close(self) -> None:
-        """Write what is queued and stop the writer thread (the app's shutdown)."""
-        self._closing = True
-        self._wake.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=5)
-        self.flush()
-
-    def _start(self) -> bool:
-        """Start the writer thread (on the first line); False once closed."""
-        with self._lock:
-            if self._closing:
-                return False
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="request-lines", daemon=True)
-                self._thread.start()
-            return True
-
-    def _run(self) -> None:
-        while not self._closing:
-            self._wake.wait()
-            # let a few lines gather: one write for them, and the GIL taken once
-            time.sleep(self.gather_seconds)
-            self._wake.clear()
-            self.flush()
-
-    def _write_pending(self) -> None:
-        pending = self._pending
-        while pending:
-            batch = [pending.popleft()]
-            size = len(batch[0])
-            while pending and size + len(pending[0]) <= self.BATCH_BYTES:
-                size += len(pending[0])
-                batch.append(pending.popleft())
-            self._write(b"".join(batch))
-
-    def _write(self, data: bytes) -> None:
         try:
-            while data:
-                data = data[os.write(self.fd, data) :]
-        except OSError:  # a closed or full stdout must never fail the app
+            os.write(self.fd, orjson.dumps(line) + b"\n")
+        except OSError:  # a closed or full stdout must never fail a request
             self.failed_writes += 1
 
 
