@@ -96,9 +96,8 @@ class Context:
         A thread hop costs more than a SQLite page read from the OS cache, so SQLite reads run
         inline; a PostgreSQL round trip must never block the loop, so it goes to a thread, at
         most :attr:`read_slots` at once. More threads than pooled connections only open and
-        close overflow connections and take the GIL from the event loop: with anyio's 40
-        threads, item reads by id at c=16 had a p99 of 180-450 ms, with 10 threads 67-186 ms
-        (bench/README.md, "PostgreSQL reads without needless round trips").
+        close overflow connections (a server process forked for each) and take the GIL from
+        the event loop (bench/README.md, "PostgreSQL reads without needless round trips").
         """
         if self.db.is_sqlite:
             return call()
