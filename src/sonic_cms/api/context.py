@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from starlette.routing import BaseRoute
 
+from sonic_cms.api.single_flight import SingleFlight
 from sonic_cms.auth.api_tokens import PendingTouches
 from sonic_cms.cache.base import CacheKey
 from sonic_cms.cache.tiered import TieredCache
@@ -20,6 +21,8 @@ from sonic_cms.logs.writer import LogWriter
 from sonic_cms.media.url_import import ImportSlots
 from sonic_cms.plugins.hooks import HookBus
 from sonic_cms.runtime import Runtime
+from sonic_cms.site_settings import store as site_settings_store
+from sonic_cms.site_settings.store import SiteSettings
 from sonic_cms.storage import Storage
 
 
@@ -44,6 +47,10 @@ class AppContext:
     import_slots: ImportSlots = field(default_factory=ImportSlots)
     #: API token uses waiting for the background writer.
     token_touches: PendingTouches = field(default_factory=PendingTouches)
+    #: The one re-read of the active plugin set that the requests finding it stale share.
+    plugin_refresh: SingleFlight[None] = field(default_factory=SingleFlight)
+    #: The one re-read of the site settings that the requests finding them stale share.
+    settings_refresh: SingleFlight[SiteSettings] = field(default_factory=SingleFlight)
 
     def __post_init__(self) -> None:
         # Plain attributes, not properties: the hot path reads them on every request.
@@ -61,3 +68,19 @@ class AppContext:
         """The hook bus services fire on (``hooks.filter`` in the transaction, ``hooks.action``
         after commit)."""
         return self.plugins.hooks
+
+    async def refresh_plugins(self) -> None:
+        """Re-read the active plugin set (it is stale), once for all the requests that found
+        it so at the same time."""
+        await self.plugin_refresh.run(lambda: self.services.run_read(self.plugins.refresh))
+
+    async def site_settings(self) -> SiteSettings:
+        """The site settings from this process's cache, or read once for all the requests
+        that found them stale at the same time."""
+        services = self.services
+        fresh = site_settings_store.cached(services)
+        if fresh is not None:
+            return fresh
+        return await self.settings_refresh.run(
+            lambda: services.run_read(lambda: site_settings_store.current(services))
+        )

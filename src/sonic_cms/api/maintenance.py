@@ -32,7 +32,6 @@ from sonic_cms.api.middleware import header_value
 from sonic_cms.api.response_cache import has_credentials
 from sonic_cms.errors import ServiceError, Unauthorized
 from sonic_cms.operations.settings_admin import UPDATE_PERMISSION
-from sonic_cms.site_settings import store as site_settings
 
 logger = logging.getLogger("sonic_cms.maintenance")
 
@@ -81,16 +80,13 @@ class MaintenanceMiddleware:
         await self._refuse(scope, signed_out=verdict == "signed_out")(scope, receive, send)
 
     async def _on(self) -> bool:
-        ctx = self.context.services
-        settings = site_settings.cached(ctx)
-        if settings is None:
-            try:
-                settings = await ctx.run_read(lambda: site_settings.current(ctx))
-            except DBAPIError:
-                # Not migrated yet (no settings table) or the database is down: the route
-                # answers for itself (health says which); maintenance cannot be on unread.
-                logger.warning("site settings unreadable; maintenance mode taken as off")
-                return False
+        try:
+            settings = await self.context.site_settings()
+        except DBAPIError:
+            # Not migrated yet (no settings table) or the database is down: the route
+            # answers for itself (health says which); maintenance cannot be on unread.
+            logger.warning("site settings unreadable; maintenance mode taken as off")
+            return False
         return settings.maintenance_mode
 
     @staticmethod

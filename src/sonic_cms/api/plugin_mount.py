@@ -18,7 +18,7 @@ def active_guard(name: str) -> Callable[[Request], Awaitable[None]]:
     async def guard(request: Request) -> None:
         context: AppContext = request.app.state.ctx
         if context.plugins.stale():
-            await context.services.run_read(context.plugins.refresh)
+            await context.refresh_plugins()
         if not context.plugins.is_active(name):
             raise NotFound(f"Plugin {name!r} is not active", code="plugin_inactive")
 

@@ -167,7 +167,7 @@ class RequestLogMiddleware:
 
 async def _refresh_plugins(context: AppContext) -> None:
     try:
-        await context.services.run_read(context.plugins.refresh)
+        await context.refresh_plugins()
     except SQLAlchemyError:
         # The database is down: keep the plugins known so far and let the route answer
         # for itself (/health says 503 with the reason, not a 500 from here).

@@ -102,10 +102,11 @@ def _install_postgresql_liveness(engine: Engine, ping_after_idle: float) -> None
     SQLAlchemy's ``pool_pre_ping`` pings at each checkout: one round trip more per request.
     With the BEGIN and COMMIT of a read transaction, an item read took four round trips instead
     of one: 1.37 ms against 0.40 ms in-process (bench/README.md, "PostgreSQL reads without
-    needless round trips"). A connection is pinged only when it may be dead: when it has data waiting while
-    idle (a server that shut down or dropped it sends an error and closes the socket, which makes
-    it readable), or when it sat in the pool longer than ``ping_after_idle`` seconds (a firewall
-    or a failover can drop it silently). A failed ping makes the pool replace the connection
+    needless round trips"). A connection is pinged only when it may be dead: when it has data
+    waiting while idle (a server that shut down or dropped it sends an error and closes the
+    socket, which makes it readable), or when it sat in the pool longer than
+    ``ping_after_idle`` seconds (a firewall or a failover can drop it silently). A failed ping
+    makes the pool replace the connection
     (``DisconnectionError``), as ``pool_pre_ping`` would.
     """
 

@@ -73,6 +73,8 @@ class PluginRuntime:
         if not force and not self.stale():
             return
         with self._lock:
+            if not force and not self.stale():  # another thread refreshed it meanwhile
+                return
             if not self._tables_exist:
                 self._tables_exist = _has_tables(self.context)
                 if not self._tables_exist:
