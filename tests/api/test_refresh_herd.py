@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sonic_cms.api.app import build_context
-from sonic_cms.api.single_flight import SingleFlight
+from sonic_cms.cache.single_flight import SingleFlight
 from sonic_cms.db.engine import Database
 from sonic_cms.extensions import lifecycle
 from sonic_cms.site_settings import store as site_settings_store

@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 from starlette.routing import BaseRoute
 
-from sonic_cms.api.single_flight import SingleFlight
 from sonic_cms.auth.api_tokens import PendingTouches
 from sonic_cms.cache.base import CacheKey
+from sonic_cms.cache.single_flight import SingleFlight
 from sonic_cms.cache.tiered import TieredCache
 from sonic_cms.clock import Clock
 from sonic_cms.config import Settings
