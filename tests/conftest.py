@@ -204,6 +204,13 @@ def pg_copies(pg_template: str) -> Iterator[PgCopies]:
     copies.close()
 
 
+#: Marks a test that runs on PostgreSQL alone (it needs what SQLite does not do: threads,
+#: server-side plans, several connections at once).
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -19,6 +19,7 @@ from sonic_cms.content.lists import list_content
 from sonic_cms.db.planner_statistics import MIN_GROWTH, GrowthAnalyzer
 from sonic_cms.db.schema import Content, ContentVersion
 from sonic_cms.errors import NotFound
+from tests.conftest import POSTGRES_ONLY
 from tests.content.helpers import context_on, counts, sync_examples
 from tests.utils.auth import actor_with_role, create_random_user
 
@@ -336,11 +337,6 @@ def test_a_schema_change_between_preparing_and_writing_is_checked_again(
     assert report.created == 0
     assert [p.path for p in report.rejected[0].problems] == ["data.excerpt"]
     assert counts(db)[1:] == (0, 0)
-
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 
 @POSTGRES_ONLY

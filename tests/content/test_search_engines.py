@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from sonic_cms.content.search import plan_each_search
+from tests.conftest import POSTGRES_ONLY
 from tests.content.helpers import counts
 from tests.content.test_query_api import INJECTIONS
 from tests.utils.auth import bearer_headers
@@ -153,7 +154,7 @@ def _planner_settings(conn) -> tuple[str, str]:
     return (row[0], row[1])
 
 
-@pytest.mark.parametrize("engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)])
+@POSTGRES_ONLY
 def test_a_search_transaction_plans_for_its_words_without_parallel_workers(db):
     """A search is planned per call (a generic plan cannot see how many items the words match)
     and without parallel workers (their start-up costs more than a thousand-match window);

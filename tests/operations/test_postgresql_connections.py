@@ -22,12 +22,9 @@ from sonic_cms.content.items import create_item
 from sonic_cms.content.lists import list_content
 from sonic_cms.db import engine as engine_module
 from sonic_cms.db.engine import Database
+from tests.conftest import POSTGRES_ONLY
 from tests.content.helpers import context_on, sync_examples
 from tests.utils.auth import actor_with_role
-
-POSTGRES_ONLY = pytest.mark.parametrize(
-    "engine_name", [pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 
 
 def _in_transaction_after(db: Database) -> list[bool]:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from fastapi import Request
 from starlette.responses import Response
@@ -62,33 +63,59 @@ async def authenticate(request: Request) -> Actor:
 async def _session_actor(context: AppContext, token: str) -> Actor:
     """A signed access token's actor, from memory when this process resolved it lately."""
     ctx = context.services  # acting for nobody: this is where the caller becomes known
-    key = credential_key(token)
-    known = recall_actor(ctx, key)
-    if known is not None:
-        return known.actor
-    read_under = read_stamp(ctx)  # before the read: a write after it voids the entry
-    use = await ctx.run_read(lambda: actor_for_bearer(ctx, token))
-    remember_actor(ctx, key, CachedActor(use.actor), read_under, use.expires_ms)
-    return use.actor
+
+    def resolve() -> tuple[CachedActor, int | None]:
+        use = actor_for_bearer(ctx, token)
+        return CachedActor(use.actor), use.expires_ms
+
+    entry = await _resolved(context, credential_key(token), resolve)
+    return entry.actor
 
 
 async def _token_actor(context: AppContext, credential: str) -> Actor:
     """An API token's actor, from memory when this process resolved it lately; a use due to be
     recorded is queued for the background writer, never written by the request."""
     ctx = context.services
-    key = credential_key(credential)
-    entry = recall_actor(ctx, key)
-    if entry is None:
-        read_under = read_stamp(ctx)
-        use = await ctx.run_read(lambda: api_tokens.resolve_token(ctx, credential))
-        entry = CachedActor(use.actor, use.last_used_at)
-        remember_actor(ctx, key, entry, read_under, use.expires_at)
+
+    def resolve() -> tuple[CachedActor, int | None]:
+        use = api_tokens.resolve_token(ctx, credential)
+        return CachedActor(use.actor, use.last_used_at), use.expires_at
+
+    entry = await _resolved(context, credential_key(credential), resolve)
     now = ctx.clock.now_ms()
     token_id = entry.actor.token_id
     if token_id is not None and api_tokens.touch_due(ctx.settings, entry.touched_ms, now):
         entry.touched_ms = now
         context.token_touches.add(token_id, now)
     return entry.actor
+
+
+async def _resolved(
+    context: AppContext,
+    key: tuple[str, bytes],
+    resolve: Callable[[], tuple[CachedActor, int | None]],
+) -> CachedActor:
+    """A credential's resolution: remembered, or resolved once for every request that carries
+    it while the resolution runs (when its memory entry ends, all of them miss at once).
+
+    A request joins a resolution only if it read the same ``user`` and ``session`` generations
+    before it: one that arrives after a revocation starts its own. Without generations nothing
+    is remembered, and nothing is shared either.
+    """
+    ctx = context.services
+    known = recall_actor(ctx, key)
+    if known is not None:
+        return known
+    read_under = read_stamp(ctx)  # before the read: a write after it voids the entry
+
+    async def load() -> CachedActor:
+        entry, expires_ms = await ctx.run_read(resolve)
+        remember_actor(ctx, key, entry, read_under, expires_ms)
+        return entry
+
+    if read_under is None:
+        return await load()
+    return await context.credential_resolution.run(load, key=(key, read_under))
 
 
 def same_origin(request: Request, settings: Settings) -> bool:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from starlette.routing import BaseRoute
 
 from sonic_cms.auth.api_tokens import PendingTouches
+from sonic_cms.auth.authentication import CachedActor
 from sonic_cms.cache.base import CacheKey
 from sonic_cms.cache.single_flight import SingleFlight
 from sonic_cms.cache.tiered import TieredCache
@@ -51,6 +52,8 @@ class AppContext:
     plugin_refresh: SingleFlight[None] = field(default_factory=SingleFlight)
     #: The one re-read of the site settings that the requests finding them stale share.
     settings_refresh: SingleFlight[SiteSettings] = field(default_factory=SingleFlight)
+    #: The one resolution of a credential that the requests carrying it share, by key and stamp.
+    credential_resolution: SingleFlight[CachedActor] = field(default_factory=SingleFlight)
 
     def __post_init__(self) -> None:
         # Plain attributes, not properties: the hot path reads them on every request.
@@ -81,6 +84,8 @@ class AppContext:
         fresh = site_settings_store.cached(services)
         if fresh is not None:
             return fresh
+        # Keyed on the generation: a request that sees a save never joins a read from before it.
         return await self.settings_refresh.run(
-            lambda: services.run_read(lambda: site_settings_store.current(services))
+            lambda: services.run_read(lambda: site_settings_store.current(services)),
+            key=services.generations("config"),
         )
