@@ -95,6 +95,10 @@ def remembered_visibility_change(
     return moment
 
 
+#: The columns :func:`can_read_row` reads.
+ROW_VISIBILITY_COLUMNS = ("status", "author_id", "embargo_until", "expires_at")
+
+
 def window_open(row: Row[Any], moment_ms: int) -> bool:
     """Whether ``moment_ms`` is past the row's embargo and before its expiry."""
     embargoed = row.embargo_until is not None and row.embargo_until > moment_ms

@@ -24,15 +24,10 @@ from sqlalchemy import (
     Row,
     Select,
     String,
-    and_,
     bindparam,
-    case,
     exists,
-    false,
     func,
-    literal,
     select,
-    true,
     tuple_,
 )
 
@@ -65,10 +60,13 @@ from sonic_cms.content.query import (
 from sonic_cms.content.rows import APPROVED_COMMENTS, serialize_item
 from sonic_cms.content.schema import FieldInfo
 from sonic_cms.content.search import (
+    RankedSearch,
     parse_search,
     plan_each_search,
     ranked_page,
+    ranked_search,
     search_subquery,
+    search_words,
 )
 from sonic_cms.content.sql import build_where, sort_expression
 from sonic_cms.context import Context
@@ -80,6 +78,9 @@ from sonic_cms.locales.choice import enabled_locale, read_chain
 from sonic_cms.locales.groups import DEFAULT_ROWS, best_of_chain, locale_of
 from sonic_cms.pagination import list_envelope
 
+#: The list parameter that makes a list a search; it also decides the read's transaction.
+SEARCH_PARAM = "search"
+
 PARAMS = (
     "where",
     "limit",
@@ -90,7 +91,7 @@ PARAMS = (
     "collection_id",
     "collection",
     "cursor",
-    "search",
+    SEARCH_PARAM,
     "fields",
     "include",
     "author",
@@ -185,7 +186,7 @@ def parse_list(pairs: list[tuple[str, str]], fields: FieldSet, settings: Setting
     _paging(query, params)
     query.fields = _fields(params.get("fields"))
     query.include = parse_include(params.get("include"))
-    query.search = params.get("search")
+    query.search = params.get(SEARCH_PARAM)
     if "locale" in params:
         tag = enabled_locale(settings, params["locale"])
         query.locale = (tag, read_chain(settings, tag), settings.default_locale)
@@ -279,7 +280,7 @@ def list_content(
     # Read before the transaction's first statement (cache/memo.py explains why).
     collections_read, content_read = ctx.stamp(("collection",)), ctx.stamp(("content",))
     # A search sets transaction-local planner settings on PostgreSQL (search.plan_each_search).
-    searching = any(name == "search" for name, _ in pairs)
+    searching = any(name == SEARCH_PARAM for name, _ in pairs)
     with db.read() if searching else db.read_committed() as conn:
         collection_id, row = None, None
         if collection is not None:
@@ -291,9 +292,7 @@ def list_content(
         if query.search is None:
             page = _run_planned(conn, db.dialect, ctx.actor, query, collection_id, now)
         else:
-            in_collection = None if collection_id is None else literal(collection_id)
-            conditions = _conditions(db.dialect, ctx.actor, query, now, in_collection)
-            page = _run_search(conn, db.dialect, ctx.actor, query, conditions, settings)
+            page = _run_search(conn, db.dialect, ctx.actor, query, collection_id, now, settings)
         if query.cursor is None:
             count_key = (
                 "content-count",
@@ -344,6 +343,8 @@ class _Plan:
 
     page: Select[Any]
     matching: Select[Any]
+    #: A search without a sort: its ranked statements (``page`` is unused then).
+    ranked: RankedSearch | None = None
 
 
 #: Plans by shape. Building a statement costs more than running it on a warm SQLite page (a
@@ -361,7 +362,8 @@ def _shape_key(
     filters, sort = repr(query.filters), repr(query.sort)
     cursor = query.cursor is not None
     scope = visibility_scope(actor)
-    return (dialect, scope, in_collection, fields, filters, sort, cursor, query.locale)
+    ranked = query.search is not None and not query.sort
+    return (dialect, scope, in_collection, fields, filters, sort, cursor, query.locale, ranked)
 
 
 def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
@@ -377,9 +379,9 @@ def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> 
 
 def _build_plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
     conditions = _conditions(dialect, actor, query, _NOW, _COLLECTION if in_collection else None)
+    if query.search is not None:
+        return _build_search_plan(dialect, query, conditions)
     sort = query.sort or DEFAULT_SORT
-    order = [sort_expression(k, dialect) for k in sort]
-    order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
     page: Select[Any] = select(*_columns(query)).where(*conditions)
     if query.cursor is not None:
         key = tuple_(CONTENT.c[sort[0].field], CONTENT.c.id)
@@ -388,7 +390,39 @@ def _build_plan(dialect: str, actor: Actor, query: ListQuery, in_collection: boo
     else:
         page = page.offset(_OFFSET)
     matching: Select[Any] = select(CONTENT.c.id).where(*conditions)
-    return _Plan(page.order_by(*order).limit(_SIZE), matching)
+    return _Plan(page.order_by(*_order(query, dialect)).limit(_SIZE), matching)
+
+
+def _build_search_plan(
+    dialect: str, query: ListQuery, conditions: list[ColumnElement[bool]]
+) -> _Plan:
+    """A search's statements: ranked (content/search.py) unless sorted, when its hits join
+    the list; the words are a parameter too."""
+    hits = search_subquery(dialect)
+    # Count from the search hits, checking each against the conditions: a join or IN lets
+    # SQLite walk every visible row of the collection and probe the FTS index per row.
+    matching: Select[Any] = select(hits.c.content_id).where(
+        exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
+    )
+    if not query.sort:
+        return _Plan(select(), matching, ranked_search(dialect, _columns(query), conditions))
+    page = (
+        select(*_columns(query))
+        .join(hits, hits.c.content_id == CONTENT.c.id)
+        .where(*conditions)
+        .order_by(*_order(query, dialect))
+        .offset(_OFFSET)
+        .limit(_SIZE)
+    )
+    return _Plan(page, matching)
+
+
+def _order(query: ListQuery, dialect: str) -> list[ColumnElement[Any]]:
+    """ORDER BY of a list: its sort (newest first by default), then the id for a total order."""
+    sort = query.sort or DEFAULT_SORT
+    order = [sort_expression(k, dialect) for k in sort]
+    order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
+    return order
 
 
 def _conditions(
@@ -439,41 +473,29 @@ def _run_search(
     dialect: str,
     actor: Actor,
     query: ListQuery,
-    conditions: list[ColumnElement[bool]],
+    collection_id: str | None,
+    now_ms: int,
     settings: Settings,
 ) -> _Page:
-    """A page of a search, its statements built for this request (ranked pages are fetched by
-    id, so no two requests share a shape)."""
+    """A page of a search, through its shape's :class:`_Plan`: relevance-ranked unless a sort
+    is given."""
     assert query.search is not None
-    base: Select[Any] = select(*_columns(query)).where(*conditions)
-    sort = query.sort or DEFAULT_SORT
-    order = [sort_expression(k, dialect) for k in sort]
-    offset, counted = query.offset, None
     terms = parse_search(query.search, settings.search_max_length)
+    plan = _plan(dialect, actor, query, collection_id is not None)
+    params: dict[str, Any] = {
+        "visible_at": now_ms,
+        "collection_id": collection_id,
+        "search_q": search_words(dialect, terms),
+    }
     plan_each_search(conn, dialect)
-    hits = search_subquery(dialect, terms)
-    # Count from the search hits, checking each against the conditions: a join or IN lets
-    # SQLite walk every visible row of the collection and probe the FTS index per row.
-    matching: Select[Any] = select(hits.c.content_id).where(
-        exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
-    )
-    if query.sort:
-        base = base.join(hits, hits.c.content_id == CONTENT.c.id)
-    else:  # relevance: the page's ids come ranked (content/search.py), fetched in order
-        ranked = ranked_page(
-            conn,
-            dialect,
-            terms,
-            conditions,
-            offset,
-            query.limit + 1,
-            settings.search_rank_window,
-        )
-        counted = ranked.count(settings.content_count_limit)
-        base, order, offset = _by_ids(query, conditions, ranked.ids), _in_order(ranked.ids), 0
-    order.append(CONTENT.c.id.desc() if sort[0].descending else CONTENT.c.id.asc())
-    rows = conn.execute(base.offset(offset).order_by(*order).limit(query.limit + 1)).all()
-    return _page_of(conn, actor, query, rows, matching, counted, {})
+    size = query.limit + 1
+    if plan.ranked is None:
+        rows = conn.execute(plan.page, {**params, "page_offset": query.offset, "page_size": size})
+        return _page_of(conn, actor, query, rows.all(), plan.matching, None, params)
+    window = settings.search_rank_window
+    ranked = ranked_page(conn, plan.ranked, params, query.offset, size, window)
+    counted = ranked.count(settings.content_count_limit)
+    return _page_of(conn, actor, query, ranked.rows, plan.matching, counted, params)
 
 
 def _page_of(
@@ -525,20 +547,6 @@ def _recall_count(
         until = remembered_visibility_change(ctx, now, read_under, conn) if public else None
         ctx.remember(key, counted, ("content",), read_under, until_ms=until)
     return counted
-
-
-def _by_ids(query: ListQuery, conditions: list[ColumnElement[bool]], ids: list[str]) -> Select[Any]:
-    """The rows of ``ids``, still under the conditions, applied as a filter only: without
-    ANALYZE statistics SQLite would walk the collection's status index (90k rows at 100k items,
-    124 ms) rather than look up a page of ids by primary key."""
-    return select(*_columns(query)).where(
-        CONTENT.c.id.in_(ids), func.coalesce(and_(true(), *conditions), false())
-    )
-
-
-def _in_order(ids: list[str]) -> list[ColumnElement[Any]]:
-    """ORDER BY terms that return rows in the order of ``ids``."""
-    return [case({item: n for n, item in enumerate(ids)}, value=CONTENT.c.id)] if ids else []
 
 
 def _count(

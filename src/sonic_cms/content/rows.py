@@ -12,6 +12,23 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from sonic_cms.db.schema.tables import COMMENT_COUNTS, CONTENT
 
+#: The columns :func:`serialize_item` reads.
+ITEM_COLUMNS = (
+    "id",
+    "title",
+    "slug",
+    "status",
+    "collection_id",
+    "data",
+    "created_at",
+    "updated_at",
+    "author_id",
+    "published_at",
+    "version_number",
+    "is_auto_saved",
+    "featured_image_id",
+)
+
 
 def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
     """SonicJS's item shape plus sonic-cms's columns."""
@@ -71,17 +88,11 @@ def snapshot(item: dict[str, Any]) -> dict[str, Any]:
 #: One content row by id, built once: building a statement costs more than a warm SQLite read.
 _BY_ID = select(CONTENT).where(CONTENT.c.id == bindparam("item_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
-_READ_BY_ID = select(CONTENT, APPROVED_COMMENTS).where(CONTENT.c.id == bindparam("item_id"))
 
 
 def load_item(conn: Connection, item_id: str) -> Row[Any] | None:
     """One content row by id."""
     return conn.execute(_BY_ID, {"item_id": item_id}).first()
-
-
-def read_item(conn: Connection, item_id: str) -> Row[Any] | None:
-    """One content row by id with its approved comment count, for a read that shows it."""
-    return conn.execute(_READ_BY_ID, {"item_id": item_id}).first()
 
 
 def load_item_for_update(conn: Connection, item_id: str) -> Row[Any] | None:

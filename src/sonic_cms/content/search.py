@@ -14,10 +14,9 @@ docs/content.md, "Ranking").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +24,10 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    Integer,
+    Row,
     Select,
+    String,
     bindparam,
     column,
     func,
@@ -116,25 +118,35 @@ def tsquery(terms: list[Term]) -> str:
     return " & ".join(parts)
 
 
-def _tsquery(terms: list[Term]) -> ColumnElement[Any]:
-    config = text(f"'{PG_SEARCH_CONFIG}'::regconfig")
-    return func.to_tsquery(config, bindparam("search_q", tsquery(terms)))
+# The parameters of a ranked search's statements, bound per request (the statements are built
+# once per list shape: content/lists.py keeps them).
+SEARCH_WORDS = bindparam("search_q", type_=String)
+_WINDOW = bindparam("rank_window", type_=Integer)
+_WINDOW_ROWS = bindparam("window_rows", type_=Integer)
+_OFFSET = bindparam("page_offset", type_=Integer)
+_SIZE = bindparam("page_size", type_=Integer)
+_OLDER_OFFSET = bindparam("older_offset", type_=Integer)
+_OLDER_SIZE = bindparam("older_size", type_=Integer)
 
 
-def _fts_match(terms: list[Term]) -> ColumnElement[bool]:
-    match: BindParameter[str] = bindparam("search_q", fts5_query(terms))
-    return literal_column("content_fts").op("MATCH")(match)
+def _pg_words() -> ColumnElement[Any]:
+    return func.to_tsquery(text(f"'{PG_SEARCH_CONFIG}'::regconfig"), SEARCH_WORDS)
 
 
-def search_subquery(dialect: str, terms: list[Term]) -> Subquery:
-    """``(content_id)`` of every matching item, unranked: what counts and explicit sorts use."""
+def _fts_match() -> ColumnElement[bool]:
+    return literal_column("content_fts").op("MATCH")(SEARCH_WORDS)
+
+
+def search_subquery(dialect: str) -> Subquery:
+    """``(content_id)`` of every matching item, unranked: what counts and explicit sorts use
+    (the words are the :data:`SEARCH_WORDS` parameter)."""
     if dialect == "postgresql":
-        query = select(_VECTORS.c.content_id).where(_VECTORS.c.document.op("@@")(_tsquery(terms)))
+        query = select(_VECTORS.c.content_id).where(_VECTORS.c.document.op("@@")(_pg_words()))
     else:
         query = (
             select(_FTS_IDS.c.content_id)
             .join_from(_FTS, _FTS_IDS, _FTS_IDS.c.rowid == _FTS.c.rowid)
-            .where(_fts_match(terms))
+            .where(_fts_match())
         )
     return query.subquery("search_hits")
 
@@ -165,23 +177,94 @@ def plan_each_search(conn: Connection, dialect: str) -> None:
 class RankedPage:
     """A page of a relevance-ranked search, and what its window saw."""
 
-    ids: list[str]
-    #: Visible matches the window read: all of them when at most ``window``, else ``window + 1``.
-    seen: int
+    rows: list[Row[Any]]
+    #: Visible matches the window read (all of them when at most ``window``, else
+    #: ``window + 1``); None when the page did not tell.
+    seen: int | None
     window: int
 
     def count(self, cap: int) -> tuple[int, bool] | None:
         """``(total up to cap, whether capped)`` when the window tells it (None: count)."""
+        if self.seen is None:
+            return None
         if self.seen <= self.window:
             return min(self.seen, cap), self.seen > cap
         return (cap, True) if self.window >= cap else None
 
 
+@dataclass(frozen=True, slots=True)
+class RankedSearch:
+    """The statements of a relevance-ranked search, with the words and limits unbound."""
+
+    #: The page's rows, ranked inside the window, each with ``seen`` (matches the window read).
+    page: Select[Any]
+    #: The keys of the window's oldest match and of the next older one, if any.
+    boundary: Select[Any]
+    #: Rows older than a boundary key, newest first: the pages past the window.
+    older: Select[Any]
+    #: The names of the boundary keys' parameters in ``older``.
+    key_names: tuple[str, ...]
+
+
+def search_words(dialect: str, terms: list[Term]) -> str:
+    """The value of :data:`SEARCH_WORDS`: the engine's query syntax for ``terms``."""
+    return tsquery(terms) if dialect == "postgresql" else fts5_query(terms)
+
+
+def ranked_search(
+    dialect: str, columns: Sequence[ColumnElement[Any]], conditions: Sequence[ColumnElement[bool]]
+) -> RankedSearch:
+    """The statements of a ranked search for these columns and conditions.
+
+    One statement gives a page inside the window: the window's newest matches are read in index
+    order and stop at the window (a CTE), ranked there, and the page's rows are joined by
+    primary key in rank order. Earlier the window's ids and ranks came back to Python (1,001
+    rows), were sorted there, and the page was fetched by id in a second statement built for
+    each request (bench/README.md, "Search in one statement").
+    """
+    newest, keys, match, hits = (_pg_newest if dialect == "postgresql" else _sqlite_newest)(
+        conditions
+    )
+    newest_first = [key.desc() for key in keys]
+    ranked = select(
+        newest.c.id,
+        newest.c.rank,
+        func.row_number().over(order_by=newest_first).label("pos"),
+        func.count().over().label("seen"),
+    ).cte("ranked")
+    # the page's ids first, then their rows: a join before the LIMIT reads the window's rows
+    top = (
+        select(ranked.c.id, ranked.c.rank, ranked.c.pos, ranked.c.seen)
+        .where(ranked.c.pos <= _WINDOW)
+        .order_by(ranked.c.rank.desc(), ranked.c.pos)
+        .limit(_SIZE)
+        .offset(_OFFSET)
+        .subquery("top")
+    )
+    page = (
+        select(*columns, top.c.seen)
+        .select_from(top.join(CONTENT, CONTENT.c.id == top.c.id))
+        .order_by(top.c.rank.desc(), top.c.pos)
+    )
+    boundary = select(*keys).order_by(*newest_first).limit(2).offset(_WINDOW - 1)
+    key_names = tuple(f"older_than_{n}" for n in range(len(keys)))
+    bounds: list[BindParameter[Any]] = [bindparam(name) for name in key_names]
+    table_keys = [CONTENT.c.created_at, CONTENT.c.id] if dialect == "postgresql" else [_FTS.c.rowid]
+    older = (
+        select(*columns)
+        .select_from(hits)
+        .where(match, tuple_(*table_keys) < tuple_(*bounds), *conditions)
+        .order_by(*(key.desc() for key in table_keys))
+        .limit(_OLDER_SIZE)
+        .offset(_OLDER_OFFSET)
+    )
+    return RankedSearch(page, boundary, older, key_names)
+
+
 def ranked_page(
     conn: Connection,
-    dialect: str,
-    terms: list[Term],
-    conditions: Sequence[ColumnElement[bool]],
+    statements: RankedSearch,
+    params: dict[str, Any],
     offset: int,
     count: int,
     window: int,
@@ -197,82 +280,67 @@ def ranked_page(
     A page beyond the window reads the older matches in index order, unranked. The window reads
     one match more than it ranks, to know whether older ones exist (and often the total).
     """
-    window_query, older = (_pg_window if dialect == "postgresql" else _sqlite_window)(terms)
-    newest = conn.execute(window_query(conditions, window + 1)).all()
-    inside = newest[:window]
-    ranked = sorted(inside, key=itemgetter(1), reverse=True)  # stable: ties stay newest first
-    ids = [row.id for row in ranked[offset : offset + count]]
-    if len(ids) < count and len(newest) > window:
-        rest = older(conditions, tuple(inside[-1])[2:])
-        skip = max(offset - window, 0)
-        ids += conn.execute(rest.offset(skip).limit(count - len(ids))).scalars()
-    return RankedPage(ids, len(newest), window)
+    bound = {
+        **params,
+        "rank_window": window,
+        "window_rows": window + 1,
+        "page_offset": offset,
+        "page_size": count,
+    }
+    rows = list(conn.execute(statements.page, bound).all())
+    seen = rows[0].seen if rows else (0 if offset == 0 else None)
+    if len(rows) == count or (seen is not None and seen <= window):
+        return RankedPage(rows, seen, window)
+    # the page reaches past the window: the matches older than its oldest one follow
+    edge = conn.execute(statements.boundary, bound).all()
+    if len(edge) < 2:  # nothing older than the window's oldest match
+        return RankedPage(rows, seen, window)
+    older = dict(zip(statements.key_names, tuple(edge[0]), strict=True))
+    older |= {"older_offset": max(offset - window, 0), "older_size": count - len(rows)}
+    rows += conn.execute(statements.older, {**bound, **older}).all()
+    return RankedPage(rows, window + 1, window)
 
 
-WindowQuery = Callable[[Sequence[ColumnElement[bool]], int], Select[Any]]
-OlderQuery = Callable[[Sequence[ColumnElement[bool]], tuple[Any, ...]], Select[Any]]
+Newest = tuple[Any, list[ColumnElement[Any]], ColumnElement[bool], Any]
 
 
-def _sqlite_window(terms: list[Term]) -> tuple[WindowQuery, OlderQuery]:
+def _sqlite_newest(conditions: Sequence[ColumnElement[bool]]) -> Newest:
     """Newest means last indexed: FTS5 walks its rowids backwards and stops at the LIMIT, and
     bm25 runs for the rows it returns only. An item is indexed when it is created."""
     hits = _FTS.join(_FTS_IDS, _FTS_IDS.c.rowid == _FTS.c.rowid).join(
         CONTENT, CONTENT.c.id == _FTS_IDS.c.content_id
     )
+    match = _fts_match()
     rank = -func.bm25(literal_column("content_fts"), 10.0, 1.0, type_=Float)
-
-    def window(conditions: Sequence[ColumnElement[bool]], size: int) -> Select[Any]:
-        return (
-            select(CONTENT.c.id, rank.label("rank"), _FTS.c.rowid)
-            .select_from(hits)
-            .where(_fts_match(terms), *conditions)
-            .order_by(_FTS.c.rowid.desc())
-            .limit(size)
-        )
-
-    def older(conditions: Sequence[ColumnElement[bool]], oldest: tuple[Any, ...]) -> Select[Any]:
-        return (
-            select(CONTENT.c.id)
-            .select_from(hits)
-            .where(_fts_match(terms), _FTS.c.rowid < oldest[0], *conditions)
-            .order_by(_FTS.c.rowid.desc())
-        )
-
-    return window, older
+    newest = (
+        select(CONTENT.c.id, rank.label("rank"), _FTS.c.rowid.label("fts_row"))
+        .select_from(hits)
+        .where(match, *conditions)
+        .order_by(_FTS.c.rowid.desc())
+        .limit(_WINDOW_ROWS)
+        .cte("newest")
+    )
+    return newest, [newest.c.fts_row], match, hits
 
 
-def _pg_window(terms: list[Term]) -> tuple[WindowQuery, OlderQuery]:
+def _pg_newest(conditions: Sequence[ColumnElement[bool]]) -> Newest:
     """Newest means the list's default order (``created_at`` then ``id``, descending), which
     the list indexes give in order; ts_rank runs on the window's rows only (computed outside
-    the limited subquery, so a plan that sorts every hit does not rank every hit)."""
-    ts = _tsquery(terms)
+    the limited query, so a plan that sorts every hit does not rank every hit)."""
+    words = _pg_words()
     hits = CONTENT.join(_VECTORS, _VECTORS.c.content_id == CONTENT.c.id)
-    keys = (CONTENT.c.created_at, CONTENT.c.id)
-    newest_first = [key.desc() for key in keys]
-
-    def window(conditions: Sequence[ColumnElement[bool]], size: int) -> Select[Any]:
-        newest = (
-            select(*keys, _VECTORS.c.document)
-            .select_from(hits)
-            .where(_VECTORS.c.document.op("@@")(ts), *conditions)
-            .order_by(*newest_first)
-            .limit(size)
-            .subquery("newest")
-        )
-        rank = func.ts_rank(newest.c.document, ts, type_=Float)
-        return select(
-            newest.c.id, rank.label("rank"), newest.c.created_at, newest.c.id.label("key_id")
-        ).order_by(newest.c.created_at.desc(), newest.c.id.desc())
-
-    def older(conditions: Sequence[ColumnElement[bool]], oldest: tuple[Any, ...]) -> Select[Any]:
-        return (
-            select(CONTENT.c.id)
-            .select_from(hits)
-            .where(_VECTORS.c.document.op("@@")(ts), tuple_(*keys) < tuple_(*oldest), *conditions)
-            .order_by(*newest_first)
-        )
-
-    return window, older
+    match = _VECTORS.c.document.op("@@")(words)
+    limited = (
+        select(CONTENT.c.created_at, CONTENT.c.id, _VECTORS.c.document)
+        .select_from(hits)
+        .where(match, *conditions)
+        .order_by(CONTENT.c.created_at.desc(), CONTENT.c.id.desc())
+        .limit(_WINDOW_ROWS)
+        .subquery("limited")
+    )
+    rank = func.ts_rank(limited.c.document, words, type_=Float)
+    newest = select(limited.c.created_at, limited.c.id, rank.label("rank")).cte("newest")
+    return newest, [newest.c.created_at, newest.c.id], match, hits
 
 
 def index_new_items(conn: Connection, item_ids: list[str]) -> None:
