@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from sonic_cms.clock import FrozenClock
-from sonic_cms.content.search import parse_search, search_subquery
+from sonic_cms.content.search import parse_search, search_subquery, search_words
 from sonic_cms.db import migrate
 from sonic_cms.db.change_capture import uncovered_tables
 from sonic_cms.db.engine import Database
@@ -81,9 +81,10 @@ def test_upgrade_keeps_rows_history_and_search_and_downgrade_drops_translations(
     assert migrate.upgrade(empty_db, "0015") == ["0015"]
     assert _count(empty_db, "SELECT COUNT(*) FROM content WHERE locale IS NULL") == 1
     assert _count(empty_db, "SELECT COUNT(*) FROM workflow_history") == 1
-    hits = search_subquery(empty_db.dialect, parse_search("creme brulee", 100))
+    hits = search_subquery(empty_db.dialect)
+    words = {"search_q": search_words(empty_db.dialect, parse_search("creme brulee", 100))}
     with empty_db.read() as conn:
-        assert conn.execute(select(hits.c.content_id)).scalars().all() == [item]
+        assert conn.execute(select(hits.c.content_id), words).scalars().all() == [item]
         assert uncovered_tables(conn) == []
     slug = _slug_of(empty_db, item)
     _insert_row(empty_db, "tr-1", collection, author, slug, locale="fr", translation_group_id=item)

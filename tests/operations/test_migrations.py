@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, make_url, select, text
 
 from sonic_cms.clock import FrozenClock
-from sonic_cms.content.search import parse_search, search_subquery
+from sonic_cms.content.search import parse_search, search_subquery, search_words
 from sonic_cms.db import migrate
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import metadata
@@ -119,9 +119,10 @@ def test_search_finds_rows_stored_before_0008_without_their_accents(empty_db: Da
     with empty_db.write() as conn:
         conn.execute(text("UPDATE content SET title = 'Crème Brûlée' WHERE id = :id"), {"id": item})
     migrate.upgrade(empty_db)
-    hits = search_subquery(empty_db.dialect, parse_search("creme brulee", 100))
+    hits = search_subquery(empty_db.dialect)
+    words = {"search_q": search_words(empty_db.dialect, parse_search("creme brulee", 100))}
     with empty_db.read() as conn:
-        assert conn.execute(select(hits.c.content_id)).scalars().all() == [item]
+        assert conn.execute(select(hits.c.content_id), words).scalars().all() == [item]
 
 
 @pytest.mark.postgres
