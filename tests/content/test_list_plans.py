@@ -87,3 +87,19 @@ def test_plans_are_bounded(db, ctx, author, monkeypatch):
         pairs = [("filter[title][eq]", f"Item {n}")]
         assert _titles(ctx, ANONYMOUS, pairs, START_MS) == [f"Item {n}"]
         assert len(lists._PLANS) <= 2
+
+
+@pytest.mark.parametrize("search_first", [True, False])
+def test_searches_and_lists_of_one_shape_do_not_share_a_plan(db, ctx, author, search_first):
+    """A sorted search, a ranked one and a plain list with the same filters and sort are
+    three statements: the words join (or rank) the search's rows only."""
+    _create(ctx, [{"title": t, "status": "published"} for t in ("Otter", "Heron")], author)
+    by_title = [("limit", "10"), ("sort", "title")]
+    calls = [
+        ([*by_title, ("search", "otter")], ["Otter"]),
+        (by_title, ["Heron", "Otter"]),
+        ([("limit", "10"), ("search", "otter")], ["Otter"]),
+        ([("limit", "10")], ["Heron", "Otter"]),
+    ]
+    for pairs, titles in calls if search_first else calls[::-1]:
+        assert sorted(_titles(ctx, ANONYMOUS, pairs, START_MS)) == titles, pairs

@@ -362,8 +362,9 @@ def _shape_key(
     filters, sort = repr(query.filters), repr(query.sort)
     cursor = query.cursor is not None
     scope = visibility_scope(actor)
-    ranked = query.search is not None and not query.sort
-    return (dialect, scope, in_collection, fields, filters, sort, cursor, query.locale, ranked)
+    # a search's statements join or rank its words' hits: never a plain list's plan
+    search = None if query.search is None else "sorted" if query.sort else "ranked"
+    return (dialect, scope, in_collection, fields, filters, sort, cursor, query.locale, search)
 
 
 def _plan(dialect: str, actor: Actor, query: ListQuery, in_collection: bool) -> _Plan:
