@@ -152,7 +152,7 @@ def _version_at(conn: Connection, row: Any, as_of_ms: int) -> tuple[int, Any]:
 #: reads and the approved comment count. Not the whole row: each column costs the driver a
 #: description entry and a conversion, and psycopg builds the description anew for every
 #: statement; 16 columns instead of 28 took a PostgreSQL read by id from 0.57 to 0.53 ms of
-#: CPU in-process (bench/README.md, "Item reads: fewer columns").
+#: CPU in-process (bench/README.md, "Item reads select what they show").
 _READABLE = (
     *(CONTENT.c[name] for name in sorted({*ITEM_COLUMNS, *ROW_VISIBILITY_COLUMNS})),
     APPROVED_COMMENTS,

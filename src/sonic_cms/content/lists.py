@@ -57,7 +57,7 @@ from sonic_cms.content.query import (
     parse_sort,
     parse_where,
 )
-from sonic_cms.content.rows import APPROVED_COMMENTS, serialize_item
+from sonic_cms.content.rows import APPROVED_COMMENTS, ITEM_FIELDS, serialize_item
 from sonic_cms.content.schema import FieldInfo
 from sonic_cms.content.search import (
     RankedSearch,
@@ -97,21 +97,6 @@ PARAMS = (
     "author",
     "locale",
 )
-ITEM_FIELDS = {
-    "id": "id",
-    "title": "title",
-    "slug": "slug",
-    "status": "status",
-    "collectionId": "collection_id",
-    "data": "data",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "author_id": "author_id",
-    "published_at": "published_at",
-    "version_number": "version_number",
-    "is_auto_saved": "is_auto_saved",
-    "featured_image_id": "featured_image_id",
-}
 KEYSET_FIELDS = ("created_at", "updated_at", "title", "slug", "id", "version_number")
 DEFAULT_SORT = [SortKey("created_at", True, "integer")]
 

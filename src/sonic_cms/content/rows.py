@@ -12,22 +12,24 @@ from sqlalchemy import Connection, Row, bindparam, select
 
 from sonic_cms.db.schema.tables import COMMENT_COUNTS, CONTENT
 
+#: The item's fields by their API names, and the column behind each (``fields=`` picks from these).
+ITEM_FIELDS = {
+    "id": "id",
+    "title": "title",
+    "slug": "slug",
+    "status": "status",
+    "collectionId": "collection_id",
+    "data": "data",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "author_id": "author_id",
+    "published_at": "published_at",
+    "version_number": "version_number",
+    "is_auto_saved": "is_auto_saved",
+    "featured_image_id": "featured_image_id",
+}
 #: The columns :func:`serialize_item` reads.
-ITEM_COLUMNS = (
-    "id",
-    "title",
-    "slug",
-    "status",
-    "collection_id",
-    "data",
-    "created_at",
-    "updated_at",
-    "author_id",
-    "published_at",
-    "version_number",
-    "is_auto_saved",
-    "featured_image_id",
-)
+ITEM_COLUMNS = tuple(ITEM_FIELDS.values())
 
 
 def serialize_item(row: Row[Any] | dict[str, Any]) -> dict[str, Any]:
