@@ -100,7 +100,8 @@ async def _resolved(
 
     A request joins a resolution only if it read the same ``user`` and ``session`` generations
     before it: one that arrives after a revocation starts its own. Without generations nothing
-    is remembered, and nothing is shared either.
+    is remembered, and nothing is shared either; nor on SQLite, whose reads run inline on the
+    event loop, so no two resolutions can overlap.
     """
     ctx = context.services
     known = recall_actor(ctx, key)
@@ -113,7 +114,7 @@ async def _resolved(
         remember_actor(ctx, key, entry, read_under, expires_ms)
         return entry
 
-    if read_under is None:
+    if read_under is None or ctx.db.is_sqlite:
         return await load()
     return await context.credential_resolution.run(load, key=(key, read_under))
 

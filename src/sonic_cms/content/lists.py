@@ -326,10 +326,9 @@ _AFTER_ID = bindparam("after_id", type_=String)
 class _Plan:
     """The statements of one list shape, built once with the parameters above unbound."""
 
-    page: Select[Any]
+    #: The page's statement; a search without a sort has ranked statements instead.
+    page: Select[Any] | RankedSearch
     matching: Select[Any]
-    #: A search without a sort: its ranked statements (``page`` is unused then).
-    ranked: RankedSearch | None = None
 
 
 #: Plans by shape. Building a statement costs more than running it on a warm SQLite page (a
@@ -391,7 +390,7 @@ def _build_search_plan(
         exists().where(CONTENT.c.id == hits.c.content_id, *conditions)
     )
     if not query.sort:
-        return _Plan(select(), matching, ranked_search(dialect, _columns(query), conditions))
+        return _Plan(ranked_search(dialect, _columns(query), conditions), matching)
     page = (
         select(*_columns(query))
         .join(hits, hits.c.content_id == CONTENT.c.id)
@@ -450,6 +449,7 @@ def _run_planned(
     }
     if query.cursor is not None:
         params["after_value"], params["after_id"] = query.cursor
+    assert isinstance(plan.page, Select)  # a list without search is never ranked
     rows = conn.execute(plan.page, params).all()
     return _page_of(conn, actor, query, rows, plan.matching, None, params)
 
@@ -475,11 +475,11 @@ def _run_search(
     }
     plan_each_search(conn, dialect)
     size = query.limit + 1
-    if plan.ranked is None:
+    if isinstance(plan.page, Select):
         rows = conn.execute(plan.page, {**params, "page_offset": query.offset, "page_size": size})
         return _page_of(conn, actor, query, rows.all(), plan.matching, None, params)
     window = settings.search_rank_window
-    ranked = ranked_page(conn, plan.ranked, params, query.offset, size, window)
+    ranked = ranked_page(conn, plan.page, params, query.offset, size, window)
     counted = ranked.count(settings.content_count_limit)
     return _page_of(conn, actor, query, ranked.rows, plan.matching, counted, params)
 
