@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec
@@ -128,6 +129,10 @@ def cached_route(
             key = CacheKey(namespace, type_, identifier(request))
             return await cached_json(request, key, lambda: fn(*args, **kwargs), ttl)
 
+        # FastAPI reads the signature through ``__wrapped__``; what it calls answers a Response
+        wrapper.__signature__ = inspect.signature(fn).replace(  # type: ignore[attr-defined]
+            return_annotation=Response
+        )
         return wrapper
 
     return decorate

@@ -20,6 +20,7 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
@@ -29,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
-from sonic_cms.api.deps import get_actor, get_services
+from sonic_cms.api.deps import Handler, direct_handler, get_actor, get_services
 
 #: Where the vendored Swagger UI and ReDoc files are served from.
 ASSETS_URL = "/docs/assets"
@@ -155,7 +156,9 @@ class DocumentedRoute(APIRoute):
     """An APIRoute whose OpenAPI operation states its errors and its security.
 
     A route whose ``responses`` names the model of its success status answers plain data
-    (``response_model`` None): the model documents, it does not filter or validate.
+    (``response_model`` None): the model documents, it does not filter or validate. A route
+    with nothing for FastAPI to solve but its context is handled directly
+    (:func:`~sonic_cms.api.deps.direct_handler`).
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -171,6 +174,32 @@ class DocumentedRoute(APIRoute):
         self.openapi_extra = extra or None
         merged = {**derived_errors(self, authenticated), **responses}
         self.responses = dict(sorted(merged.items(), key=lambda item: str(item[0])))
+
+    def get_route_handler(self) -> Handler:
+        """FastAPI's handler, or one calling the endpoint directly when that is the same.
+
+        FastAPI builds a handler for the route and one more for each router that includes it
+        (an "effective" route with that router's prefix and dependencies, named by a context
+        variable while it builds); each is judged by its own dependencies and path.
+        """
+        solved = super().get_route_handler()
+        route: Any = self
+        effective = getattr(fastapi_routing, "_effective_route_context_var", None)
+        context = effective.get() if effective is not None else None
+        if context is not None and context.original_route is self:
+            route = context
+        elif context is not None or effective is None:
+            return solved  # a FastAPI whose routing this does not know: its own handler
+        return (
+            direct_handler(
+                route.dependant,
+                route.response_field,
+                route.param_convertors,
+                route.dependency_overrides_provider,
+                solved,
+            )
+            or solved
+        )
 
 
 def _document(app: FastAPI) -> dict[str, Any]:
