@@ -3,6 +3,7 @@ read from a real `sonic serve` process's stdout."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from sonic_cms.api.app import create_app
 from sonic_cms.clock import FrozenClock
 from sonic_cms.db.engine import Database
 from sonic_cms.db.schema import Collection
-from sonic_cms.logs.stdout import REQUEST_LOGGER, RequestLines
+from sonic_cms.logs.stdout import BATCH_BYTES, REQUEST_LOGGER, RequestLines
 from tests.conftest import make_settings
 from tests.utils.auth import TEST_PASSWORD, create_random_user
 from tests.utils.content_rows import make_collection
@@ -111,6 +112,42 @@ def test_request_lines_below_the_level_are_not_written() -> None:
     finally:
         os.close(read_end)
     assert [json.loads(line)["status"] for line in written] == [404]
+
+
+class _Writes(RequestLines):
+    """Request lines whose writes are recorded, one entry per ``write``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO, fd=-1)
+        self.writes: list[bytes] = []
+
+    def _write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+
+def test_lines_of_one_turn_of_the_loop_share_writes_of_whole_lines() -> None:
+    lines = _Writes()
+    scope: dict[str, Any] = {"method": "GET", "path": "/x", "state": {"request_id": "r" * 200}}
+
+    async def burst() -> list[bytes]:
+        for status in range(200, 240):
+            lines.emit(scope, status, 1.0)
+        held = list(lines.writes)
+        await asyncio.sleep(0)  # the loop turns: what was held is written
+        return held
+
+    held = asyncio.run(burst())
+    assert len(held) < len(lines.writes)  # the last lines waited for the end of the turn
+    assert 1 < len(lines.writes) < 40  # batched, in more than one write: each is bounded
+    assert all(len(write) <= BATCH_BYTES and write.endswith(b"\n") for write in lines.writes)
+    statuses = [json.loads(line)["status"] for line in b"".join(lines.writes).splitlines()]
+    assert statuses == list(range(200, 240))
+
+
+def test_a_line_off_the_event_loop_is_written_at_once() -> None:
+    lines = _Writes()
+    lines.emit({"method": "GET", "path": "/x", "state": {}}, 200, 1.0)
+    assert len(lines.writes) == 1
 
 
 def test_text_format_prints_no_json_request_lines(db_url: str, tmp_path: Path) -> None:

@@ -19,8 +19,11 @@ not built.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
+import select
 import time
 import traceback
 from collections.abc import MutableMapping
@@ -43,25 +46,41 @@ LEVELS = {
 }
 #: The logger name request lines carry, so a collector can tell them from the app's records.
 REQUEST_LOGGER = "sonic_cms.request"
-#: stdout's file descriptor: one ``write`` per line, so the lines of several workers sharing
-#: the descriptor never interleave (a pipe write of up to 4096 bytes is atomic).
+#: stdout's file descriptor.
 STDOUT_FD = 1
+#: Most bytes of whole lines one ``write`` carries: a pipe write of up to ``PIPE_BUF`` bytes is
+#: atomic, so the lines of several workers sharing the descriptor never interleave.
+BATCH_BYTES = select.PIPE_BUF
 
 
 def _timestamp(seconds: float) -> str:
     """UTC, ISO 8601 with milliseconds: ``2026-05-01T03:00:00.123Z``."""
     whole = int(seconds)
     millis = int((seconds - whole) * 1000)
-    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(whole))}.{millis:03d}Z"
+    return f"{_second(whole)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=2)
+def _second(whole: int) -> str:
+    """The timestamp's whole second: formatted once per second, not per line."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
 
 
 class RequestLines:
-    """Writes one JSON line per request to stdout (no database, no lock, one ``write``)."""
+    """Writes one JSON line per request to stdout (no database, no lock).
+
+    On the event loop the lines of one turn of the loop go out together, in one ``write`` of
+    at most :data:`BATCH_BYTES` at the end of the turn: under load a turn answers several
+    requests, and a ``write`` per line cost a tenth of a cached read. A line emitted off the
+    loop is written at once.
+    """
 
     def __init__(self, level: int, fd: int = STDOUT_FD) -> None:
         self.level = level
         self.fd = fd
         self.failed_writes = 0
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
 
     def emit(
         self,
@@ -90,8 +109,33 @@ class RequestLines:
             "status": status,
             "duration_ms": round(duration_ms, 2),
         }
+        self._queue(orjson.dumps(line) + b"\n")
+
+    def _queue(self, data: bytes) -> None:
+        """Hold ``data`` for the write at the end of this turn of the loop (at once off it)."""
         try:
-            os.write(self.fd, orjson.dumps(line) + b"\n")
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._write(data)
+            return
+        if self._pending_bytes + len(data) > BATCH_BYTES:
+            self.flush()
+        if not self._pending:
+            loop.call_soon(self.flush)
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+
+    def flush(self) -> None:
+        """Write the held lines."""
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_bytes = 0
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        try:
+            os.write(self.fd, data)
         except OSError:  # a closed or full stdout must never fail a request
             self.failed_writes += 1
 
