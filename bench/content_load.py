@@ -107,11 +107,13 @@ def serve(factory: str, env: dict[str, str], workers: int, cwd: Path) -> Iterato
 
 @contextlib.contextmanager
 def serve_process(
-    factory: str, env: dict[str, str], workers: int, cwd: Path
+    factory: str, env: dict[str, str], workers: int, cwd: Path, cpus: str | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """:func:`serve`, also yielding the uvicorn process (to sample its memory)."""
+    """:func:`serve`, also yielding the uvicorn process (to sample its memory); ``cpus``
+    (``taskset`` list, e.g. ``"1"``) pins the server to those CPUs."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
+    pin = ["taskset", "-c", cpus] if cpus else []
+    command = [*pin, sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
     command += ["--log-level", "warning", "--app-dir", str(ROOT)]
     process = subprocess.Popen(command, env=env, cwd=cwd)

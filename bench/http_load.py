@@ -59,13 +59,15 @@ def run(
     concurrency: int,
     tool: str,
     headers: dict[str, str] | None = None,
+    cpu: str | None = None,
 ) -> LoadResult:
     """One load run with ``tool`` (``wrk`` or ``python``), each in its own process; every
-    request carries ``headers`` (an API token, a session cookie)."""
+    request carries ``headers`` (an API token, a session cookie). ``cpu`` pins wrk, with one
+    thread, to that CPU (``taskset``), so that it never shares a core with a pinned server."""
     headers = headers or {}
     with tempfile.TemporaryDirectory() as tmp:
         if tool == "wrk":
-            return _run_wrk(base_url, paths, duration, concurrency, Path(tmp), headers)
+            return _run_wrk(base_url, paths, duration, concurrency, Path(tmp), headers, cpu)
         paths_file = Path(tmp) / "paths.json"
         paths_file.write_bytes(orjson.dumps(paths))
         command = [sys.executable, "-m", "bench.http_load", base_url, str(paths_file)]
@@ -97,14 +99,16 @@ def _run_wrk(
     concurrency: int,
     tmp: Path,
     headers: dict[str, str],
+    cpu: str | None = None,
 ) -> LoadResult:
     script = tmp / "paths.lua"
     quoted = ", ".join(lua_string(p) for p in paths)
     table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
     script.write_text(_LUA % ("{" + quoted + "}", "{" + table + "}"))
     command = [
+        *(["taskset", "-c", cpu] if cpu else []),
         "wrk",
-        "-t2",
+        "-t1" if cpu else "-t2",
         f"-c{concurrency}",
         f"-d{max(1, round(duration))}s",
         "--timeout",

@@ -11,6 +11,9 @@ alive at its start and end: those that ended between are not counted).
     .venv/bin/python -m bench.route_ab --database-url $PG --route "item by id" \\
         --tree /tmp/before/src --tree src --runs 2
 
+``--pin`` puts the server on CPU 1 and wrk, with one thread, on CPU 0 (``taskset``): on two
+cores, unpinned runs of the same tree spread by a third, pinned ones by a tenth.
+
 The database must hold the benchmark's items (``bench.read_path`` or ``bench.content_load``
 seed them; ``--seed N`` seeds here). A tree is put first on the server's ``PYTHONPATH``.
 """
@@ -49,6 +52,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--cache", action="store_true", help="response cache on, anonymous")
     parser.add_argument("--seed", type=int, default=0, help="seed this many items first")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="server on CPU 1, wrk (one thread) on CPU 0: less spread between runs",
+    )
     args = parser.parse_args(argv)
     key = secrets.token_urlsafe(48)
     db = Database(bench_settings(args.database_url))
@@ -68,12 +76,15 @@ def main(argv: list[str] | None = None) -> None:
         for number in range(1, args.runs + 1):
             for tree in args.tree:
                 tree_env = {**env, "PYTHONPATH": os.path.abspath(tree)}
-                with serve_process(APP, tree_env, 1, tmp) as (base, process):
+                server_cpus, load_cpu = ("1", "0") if args.pin else (None, None)
+                with serve_process(APP, tree_env, 1, tmp, server_cpus) as (base, process):
                     warm(base, {args.route: paths})
-                    run(base, paths, 2, args.connections, "wrk", headers)
+                    run(base, paths, 2, args.connections, "wrk", headers, load_cpu)
                     database = Database(bench_settings(args.database_url))
                     before = process_cpu_seconds(process.pid), server_cpu_seconds(database)
-                    result = run(base, paths, args.duration, args.connections, "wrk", headers)
+                    result = run(
+                        base, paths, args.duration, args.connections, "wrk", headers, load_cpu
+                    )
                     after = process_cpu_seconds(process.pid), server_cpu_seconds(database)
                     database.dispose()
                 pg = "-" if before[1] is None or after[1] is None else f"{after[1] - before[1]:.2f}"
