@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pytest
 from fastapi import Depends, Path, Query, Request
 from fastapi import routing as fastapi_routing
-from fastapi.dependencies.utils import get_dependant
+from fastapi.dependencies.utils import get_dependant, get_parameterless_sub_dependant
 from fastapi.testclient import TestClient
 from starlette.convertors import IntegerConvertor, StringConvertor
 from starlette.responses import Response
@@ -79,6 +79,22 @@ async def no_request(item_id: str, ctx: CtxDep) -> Response:
     return Response(item_id.encode())
 
 
+async def request_only(request: Request) -> Response:
+    return Response(b"request")
+
+
+async def renamed_path(
+    request: Request, item_id: Annotated[str, Path(validation_alias="other")], ctx: CtxDep
+) -> Response:
+    return Response(item_id.encode())
+
+
+async def limited(
+    request: Request, ctx: Annotated[Context, Depends(deps.get_services, max_concurrency=2)]
+) -> Response:
+    return Response(b"limited")
+
+
 def _handler(call: Callable[..., Any], path: str = "/x/{item_id}") -> object:
     dependant = get_dependant(path=path, call=call)
     names = [name for name in ("item_id",) if "{" + name + "}" in path]
@@ -87,15 +103,34 @@ def _handler(call: Callable[..., Any], path: str = "/x/{item_id}") -> object:
 
 
 @pytest.mark.parametrize(
-    ("call", "path"), [(plain, "/x/{item_id}"), (public, "/x"), (no_request, "/x/{item_id}")]
+    ("call", "path"), [(plain, "/x/{item_id}"), (public, "/x"), (request_only, "/x")]
 )
 def test_an_endpoint_of_request_str_path_and_context_is_direct(
     call: Callable[..., Any], path: str
 ) -> None:
-    if call is no_request:
-        assert _handler(call, path) is None  # it reads no request: FastAPI's solver stays
-    else:
-        assert _handler(call, path) is not None
+    assert _handler(call, path) is not None
+
+
+def test_an_endpoint_reading_no_request_keeps_fastapis_handler() -> None:
+    assert _handler(no_request, "/x/{item_id}") is None
+
+
+def test_a_dependency_given_no_parameter_keeps_fastapis_handler() -> None:
+    """``dependencies=[Depends(...)]`` on a route, its router or an include."""
+    dependant = get_dependant(path="/x", call=request_only)
+    unnamed = get_parameterless_sub_dependant(depends=Depends(deps._context), path="/x")
+    dependant.dependencies.insert(0, unnamed)
+    assert direct_handler(dependant, None, {}, None, _solved) is None
+
+
+def test_a_path_parameter_read_under_another_name_or_missing_keeps_fastapis_handler() -> None:
+    assert _handler(renamed_path) is None
+    # declared as a path parameter, but not in the route's path: FastAPI answers 422
+    assert _handler(plain, "/x") is None
+
+
+def test_a_dependency_with_a_concurrency_limit_keeps_fastapis_handler() -> None:
+    assert _handler(limited, "/x") is None
 
 
 @pytest.mark.parametrize(
@@ -212,6 +247,7 @@ def test_direct_routes_answer_as_fastapis_handler(
         "/api/collections",
         f"/api/collections/{name}",
         "/api/collections/%00",
+        "/api",
     ]
     solve_calls.clear()
     for who, headers in callers.items():
@@ -221,11 +257,20 @@ def test_direct_routes_answer_as_fastapis_handler(
                 got = _answer(direct.get(url, headers=sent))
                 want = _answer(solved.get(url, headers=sent))
                 assert got == want, (who, url, extra)
-        for body in (b"{not json", b"[]", b'{"collectionId": "nope"}'):
-            sent = {**headers, "Content-Type": "application/json"}
-            got = _answer(direct.post("/api/content", content=body, headers=sent))
-            want = _answer(solved.post("/api/content", content=body, headers=sent))
-            assert got == want, (who, body)
+        writes = [
+            ("POST", "/api/content"),
+            ("POST", f"/api/collections/{name}/content"),
+            ("PUT", f"/api/content/{draft}/autosave"),
+            ("POST", f"/api/content/{published}/translations"),
+            ("POST", "/admin/api/collections"),
+            ("PATCH", "/admin/api/collections/no-such-collection"),
+        ]
+        for method, url in writes:
+            for body in (b"{not json", b"[]", b'{"collectionId": "nope"}'):
+                sent = {**headers, "Content-Type": "application/json"}
+                got = _answer(direct.request(method, url, content=body, headers=sent))
+                want = _answer(solved.request(method, url, content=body, headers=sent))
+                assert got == want, (who, method, url, body)
     # only the app with FastAPI's handlers solved dependencies for these routes
     solved_for = {getattr(call, "__name__", "") for call in solve_calls}
     assert {"get_one", "get_by_slug", "list_all", "create"} <= solved_for
@@ -268,3 +313,5 @@ def test_a_dependency_override_is_honoured(
         app.dependency_overrides.clear()
         # (the override's answer for the second is in the anonymous cache now: ask the first)
         assert client.get(f"/api/content/{drafts[0]}").status_code == 404
+        app.dependency_overrides = {deps.get_services: as_admin}  # a new dict, as tests do
+        assert client.get(f"/api/content/{drafts[0]}").status_code == 200

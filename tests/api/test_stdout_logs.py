@@ -144,6 +144,47 @@ def test_lines_of_one_turn_of_the_loop_share_writes_of_whole_lines() -> None:
     assert statuses == list(range(200, 240))
 
 
+def test_lines_held_for_a_loop_that_ended_go_out_with_the_next_line() -> None:
+    lines = _Writes()
+    scope: dict[str, Any] = {"method": "GET", "path": "/x", "state": {}}
+
+    async def emit_and_stop() -> None:
+        lines.emit(scope, 200, 1.0)
+        asyncio.get_running_loop().stop()  # the loop ends before the end of this turn
+
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(emit_and_stop())
+        loop.run_forever()
+        assert task.done()
+    finally:
+        loop.close()
+    assert lines.writes == []  # held, and its loop is gone
+    lines.emit(scope, 201, 1.0)  # off any loop
+    written = b"".join(lines.writes).splitlines()
+    assert [json.loads(line)["status"] for line in written] == [200, 201]
+
+
+def test_batched_lines_reach_a_real_pipe() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        lines = RequestLines(logging.INFO, fd=write_end)
+        scope: dict[str, Any] = {"method": "GET", "path": "/x", "state": {}}
+
+        async def three() -> None:
+            for status in (200, 201, 202):
+                lines.emit(scope, status, 1.0)
+            await asyncio.sleep(0)
+
+        asyncio.run(three())
+        os.close(write_end)
+        written = os.read(read_end, 65536).decode().splitlines()
+    finally:
+        os.close(read_end)
+    assert [json.loads(line)["status"] for line in written] == [200, 201, 202]
+    assert lines.failed_writes == 0
+
+
 def test_a_line_off_the_event_loop_is_written_at_once() -> None:
     lines = _Writes()
     lines.emit({"method": "GET", "path": "/x", "state": {}}, 200, 1.0)

@@ -99,10 +99,14 @@ def direct_handler(
     assert request_name is not None
     path_names = [field.name for field in dependant.path_params]
     resolve = dependant.dependencies[0] if dependant.dependencies else None
-    overridden = getattr(overrides, "dependency_overrides", {})
+
+    def overridden() -> bool:  # read per request, as FastAPI does: the dict may be replaced
+        return resolve is not None and resolve.call in getattr(
+            overrides, "dependency_overrides", {}
+        )
 
     async def handle(request: Request) -> Response:
-        if get_telemetry_data() is not None or (resolve is not None and resolve.call in overridden):
+        if get_telemetry_data() is not None or overridden():
             return await solved(request)
         params = request.scope["path_params"]
         values: dict[str, Any] = {name: params[name] for name in path_names}
@@ -110,6 +114,7 @@ def direct_handler(
         if resolve is not None:
             assert resolve.call is not None and resolve.name is not None
             values[resolve.name] = await resolve.call(request)
+        # the annotation says Response, and mypy holds every endpoint of ours to it
         response: Response = await call(**values)
         return response
 
@@ -144,14 +149,22 @@ def _direct(
     if not all(isinstance(c, StringConvertor | PathConvertor) for c in convertors.values()):
         return False
     plain_path = all(
-        field.field_info.annotation is str
+        field.name in convertors
+        and field.field_info.annotation is str
         and not field.field_info.metadata
         and field.alias == field.name
+        and field.field_info.validation_alias is None
         for field in dependant.path_params
     )
     return plain_path and all(_request_only(sub) for sub in dependant.dependencies)
 
 
 def _request_only(dependency: Dependant) -> bool:
-    """A dependency of :data:`_REQUEST_ONLY`, taking the request as it declares."""
-    return dependency.call in _REQUEST_ONLY and not dependency.dependencies
+    """A dependency of :data:`_REQUEST_ONLY` handed to a named parameter, taking the request
+    as it declares, with no limit of FastAPI's on how many run at once."""
+    return (
+        dependency.call in _REQUEST_ONLY
+        and dependency.name is not None
+        and not dependency.dependencies
+        and getattr(dependency, "concurrency", None) is None
+    )

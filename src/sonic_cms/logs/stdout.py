@@ -50,7 +50,7 @@ REQUEST_LOGGER = "sonic_cms.request"
 STDOUT_FD = 1
 #: Most bytes of whole lines one ``write`` carries: a pipe write of up to ``PIPE_BUF`` bytes is
 #: atomic, so the lines of several workers sharing the descriptor never interleave.
-BATCH_BYTES = select.PIPE_BUF
+BATCH_BYTES: int = getattr(select, "PIPE_BUF", 512)  # POSIX: at least 512
 
 
 def _timestamp(seconds: float) -> str:
@@ -72,15 +72,19 @@ class RequestLines:
     On the event loop the lines of one turn of the loop go out together, in one ``write`` of
     at most :data:`BATCH_BYTES` at the end of the turn: under load a turn answers several
     requests, and a ``write`` per line cost a tenth of a cached read. A line emitted off the
-    loop is written at once.
+    loop is written at once. One app is served by one loop at a time: lines held for a loop
+    that ended before its turn did are written when the next line comes, ahead of it.
     """
 
     def __init__(self, level: int, fd: int = STDOUT_FD) -> None:
         self.level = level
         self.fd = fd
+        #: Writes that failed (a batch of lines each, on the loop).
         self.failed_writes = 0
         self._pending: list[bytes] = []
         self._pending_bytes = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._flush_due = False
 
     def emit(
         self,
@@ -114,16 +118,26 @@ class RequestLines:
     def _queue(self, data: bytes) -> None:
         """Hold ``data`` for the write at the end of this turn of the loop (at once off it)."""
         try:
-            loop = asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
+            loop = None
+        if loop is not self._loop:  # off the loop, or a new loop: nothing held may wait
+            self.flush()
+            self._loop, self._flush_due = loop, False
+        if loop is None:
             self._write(data)
             return
         if self._pending_bytes + len(data) > BATCH_BYTES:
             self.flush()
-        if not self._pending:
-            loop.call_soon(self.flush)
         self._pending.append(data)
         self._pending_bytes += len(data)
+        if not self._flush_due:
+            self._flush_due = True
+            loop.call_soon(self._end_of_turn)
+
+    def _end_of_turn(self) -> None:
+        self._flush_due = False
+        self.flush()
 
     def flush(self) -> None:
         """Write the held lines."""
@@ -135,7 +149,8 @@ class RequestLines:
 
     def _write(self, data: bytes) -> None:
         try:
-            os.write(self.fd, data)
+            while data:  # a blocking pipe or file takes it whole; anything else, the rest
+                data = data[os.write(self.fd, data) :]
         except OSError:  # a closed or full stdout must never fail a request
             self.failed_writes += 1
 
