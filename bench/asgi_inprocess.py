@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import cProfile
 import os
-import secrets
 import sys
 import time
 from typing import Any
@@ -28,11 +27,9 @@ from urllib.parse import unquote
 
 from starlette.types import ASGIApp, Message
 
-from bench.content_seed import bench_settings, seed
-from bench.read_routes import bearer, make_account, read_routes
+from bench.read_routes import bearer, route_for_viewer
 from sonic_cms.api.app import create_app
 from sonic_cms.config import load_settings
-from sonic_cms.db.engine import Database
 
 
 def http_scope(url: str, headers: list[tuple[bytes, bytes]]) -> Message:
@@ -116,15 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed this many items first")
     parser.add_argument("--profile", help="write a cProfile of the last round here")
     args = parser.parse_args(argv)
-    key = secrets.token_urlsafe(48)
-    db = Database(bench_settings(args.database_url))
-    try:
-        if args.seed:
-            seed(db, args.seed, 5000)
-        urls = read_routes(db)[args.route]
-        account = make_account(db, "viewer", ["content.read"], key)
-    finally:
-        db.dispose()
+    urls, account, key = route_for_viewer(args.database_url, args.route, args.seed)
     os.environ.update(
         SONIC_DATABASE_URL=args.database_url,
         SONIC_ENV="production",

@@ -17,7 +17,7 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from bench.content_seed import COLLECTION, bench_context
+from bench.content_seed import COLLECTION, bench_context, bench_settings, seed
 from sonic_cms.actors import SYSTEM
 from sonic_cms.auth.api_tokens import create_token
 from sonic_cms.auth.users import create_user
@@ -87,6 +87,23 @@ def make_account(db: Database, role: str, permissions: list[str], server_key: st
     user = create_user(ctx, email=email, username=name, password=password, role=role)
     _, secret = create_token(ctx, name=name, permissions=permissions, user_id=user.id)
     return Account(email, password, secret)
+
+
+def route_for_viewer(
+    database_url: str, route: str, seed_items: int = 0
+) -> tuple[list[str], Account, str]:
+    """The URLs of ``route`` in the benchmark database (after seeding ``seed_items``, if any),
+    a new viewer's account, and the server key its API token is digested under."""
+    key = secrets.token_urlsafe(48)
+    db = Database(bench_settings(database_url))
+    try:
+        if seed_items:
+            seed(db, seed_items, 5000)
+        urls = read_routes(db)[route]
+        account = make_account(db, "viewer", ["content.read"], key)
+    finally:
+        db.dispose()
+    return urls, account, key
 
 
 def bearer(account: Account) -> dict[str, str]:

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import tempfile
 from pathlib import Path
 
 from bench.content_load import serve_process, server_env, warm
-from bench.content_seed import bench_settings, seed, server_cpu_seconds
+from bench.content_seed import bench_settings, server_cpu_seconds
 from bench.http_load import run
-from bench.read_routes import bearer, make_account, read_routes
+from bench.read_routes import bearer, route_for_viewer
 from sonic_cms.db.engine import Database
 
 APP = "sonic_cms.api.app:app_from_environment"
@@ -58,15 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         help="server on CPU 1, wrk (one thread) on CPU 0: less spread between runs",
     )
     args = parser.parse_args(argv)
-    key = secrets.token_urlsafe(48)
-    db = Database(bench_settings(args.database_url))
-    try:
-        if args.seed:
-            seed(db, args.seed, 5000)
-        paths = read_routes(db)[args.route]
-        account = make_account(db, "viewer", ["content.read"], key)
-    finally:
-        db.dispose()
+    paths, account, key = route_for_viewer(args.database_url, args.route, args.seed)
     with tempfile.TemporaryDirectory(prefix="route-ab-") as tmp_name:
         tmp = Path(tmp_name)
         env = {**server_env(args.database_url, tmp / "floor.json"), "SONIC_SECRET_KEY": key}
