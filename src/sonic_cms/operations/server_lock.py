@@ -10,6 +10,7 @@ started during a restore refuses to start.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -99,11 +100,18 @@ def _holder(path: Path) -> str:
 def _advisory_lock(url: str, exclusive: bool) -> Iterator[None]:
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        function = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
-        row = conn.execute(f"SELECT {function}(%s)", (ADVISORY_KEY,)).fetchone()
+        kind = "" if exclusive else "_shared"
+        row = conn.execute(f"SELECT pg_try_advisory_lock{kind}(%s)", (ADVISORY_KEY,)).fetchone()
         if not row or not row[0]:
             raise DatabaseBusy(_busy_message(exclusive, ""))
-        yield
+        try:
+            yield
+        finally:
+            # Released here, not by closing: the backend of a closed connection drops its
+            # locks when it gets round to exiting, after the caller has moved on. A broken
+            # connection has no backend left to hold them.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(f"SELECT pg_advisory_unlock{kind}(%s)", (ADVISORY_KEY,))
 
 
 def _busy_message(exclusive: bool, holder: str) -> str:
